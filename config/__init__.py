@@ -1,0 +1,16 @@
+"""Deployment configuration: schema, loader and validation (no cdktf imports here)."""
+from config.loader import CONFIG_ENV, DEFAULT_CONFIG, ConfigError, config_path, load, loads
+from config.schema import Deployment, FlowLogs, Network, State
+
+__all__ = [
+    "CONFIG_ENV",
+    "DEFAULT_CONFIG",
+    "ConfigError",
+    "Deployment",
+    "FlowLogs",
+    "Network",
+    "State",
+    "config_path",
+    "load",
+    "loads",
+]

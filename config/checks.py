@@ -1,0 +1,167 @@
+"""Reusable value checks. Each returns None when the value is fine, else what is allowed."""
+from __future__ import annotations
+
+import ipaddress
+import re
+
+# Regions that exist for the aws provider (commercial, GovCloud, China), as of provider 5.100.
+AWS_REGIONS = frozenset(
+    """
+    us-east-1 us-east-2 us-west-1 us-west-2
+    af-south-1
+    ap-east-1 ap-east-2 ap-south-1 ap-south-2 ap-northeast-1 ap-northeast-2 ap-northeast-3
+    ap-southeast-1 ap-southeast-2 ap-southeast-3 ap-southeast-4 ap-southeast-5 ap-southeast-7
+    ca-central-1 ca-west-1
+    eu-central-1 eu-central-2 eu-west-1 eu-west-2 eu-west-3 eu-north-1 eu-south-1 eu-south-2
+    il-central-1 me-south-1 me-central-1 mx-central-1 sa-east-1
+    us-gov-east-1 us-gov-west-1 cn-north-1 cn-northwest-1
+    """.split()
+)
+
+# Values CloudWatch Logs accepts for retention_in_days.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)
+
+_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+_VPC_ID = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+_SUBNET_ID = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+_KMS_KEY_ARN = re.compile(
+    r"^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:(?:key/[0-9a-f-]{36}|alias/[A-Za-z0-9/_-]+)$"
+)
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_STATE_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(?:/[A-Za-z0-9!_.*'()-]+)*$")
+_AZ = re.compile(r"^([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)([a-z])$")
+_TAG_CHARS = re.compile(r"^[\w .:/=+\-@]*$", re.UNICODE)
+
+# The longest deployment name: "<name>-" prefixes resource names whose AWS limit is 32
+# characters (load balancers, target groups), which leaves room for a 10-character suffix.
+NAME_MAX = 20
+
+
+def deployment_name(value: str) -> str | None:
+    if not (2 <= len(value) <= NAME_MAX) or not _NAME.match(value):
+        return (
+            f"2-{NAME_MAX} characters: lowercase letters, digits and hyphens, starting with a "
+            "letter"
+        )
+    if value.endswith("-") or "--" in value:
+        return "no trailing hyphen and no double hyphen"
+    return None
+
+
+def region(value: str) -> str | None:
+    if value in AWS_REGIONS:
+        return None
+    return "an AWS region such as us-east-1 or eu-west-1"
+
+
+def ipv4_cidr(value: str) -> str | None:
+    try:
+        ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        return 'an IPv4 network in CIDR notation with no host bits set, e.g. "10.192.0.0/16"'
+    return None
+
+
+def vpc_cidr(value: str) -> str | None:
+    problem = ipv4_cidr(value)
+    if problem:
+        return problem
+    prefix = ipaddress.IPv4Network(value).prefixlen
+    if not 16 <= prefix <= 24:
+        return "a prefix length from /16 to /24 (AWS allows /16-/28; subnets need room)"
+    return None
+
+
+def subnet_cidrs(values: tuple[str, ...]) -> str | None:
+    for value in values:
+        problem = ipv4_cidr(value)
+        if problem:
+            return f"{value!r}: {problem}"
+        if not 16 <= ipaddress.IPv4Network(value).prefixlen <= 28:
+            return f"{value!r}: subnets from /16 to /28"
+    return None
+
+
+def vpc_id(value: str) -> str | None:
+    return None if _VPC_ID.match(value) else 'a VPC id such as "vpc-0123456789abcdef0"'
+
+
+def subnet_ids(values: tuple[str, ...]) -> str | None:
+    for value in values:
+        if not _SUBNET_ID.match(value):
+            return f'{value!r}: subnet ids such as "subnet-0123456789abcdef0"'
+    if len(set(values)) != len(values):
+        return "each subnet id once"
+    return None
+
+
+def kms_key_arn(value: str) -> str | None:
+    if _KMS_KEY_ARN.match(value):
+        return None
+    return 'a KMS key or alias ARN, e.g. "arn:aws:kms:eu-west-1:111122223333:key/<uuid>"'
+
+
+def bucket_name(value: str) -> str | None:
+    allowed = (
+        "an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, starting and "
+        "ending with a letter or digit"
+    )
+    if not _BUCKET.match(value) or ".." in value or ".-" in value or "-." in value:
+        return allowed
+    try:
+        ipaddress.IPv4Address(value)
+        return allowed + ", not an IP address"
+    except ValueError:
+        pass
+    if value.startswith(("xn--", "sthree-")) or value.endswith(("-s3alias", "--ol-s3", "--x-s3")):
+        return allowed + " (no reserved prefix or suffix)"
+    return None
+
+
+def state_prefix(value: str) -> str | None:
+    if len(value) <= 200 and _STATE_PREFIX.match(value):
+        return None
+    return 'path segments of letters, digits and !_.*\'()- separated by "/", no leading or trailing "/"'
+
+
+def availability_zones(values: tuple[str, ...]) -> str | None:
+    for value in values:
+        if not _AZ.match(value):
+            return f'{value!r}: availability zone names such as "eu-west-1a"'
+    if len(set(values)) != len(values):
+        return "each availability zone once"
+    return None
+
+
+def az_region(value: str) -> str:
+    """The region an availability zone name belongs to (the name without its letter)."""
+    match = _AZ.match(value)
+    return match.group(1) if match else ""
+
+
+def tags(values: dict[str, str]) -> str | None:
+    for name, value in values.items():
+        if not name or len(name) > 128 or not _TAG_CHARS.match(name):
+            return f"tag key {name!r}: 1-128 letters, digits, spaces and _.:/=+-@"
+        if name.lower().startswith("aws:"):
+            return f"tag key {name!r}: the aws: prefix is reserved"
+        if len(value) > 256 or not _TAG_CHARS.match(value):
+            return f"tag {name!r} value: up to 256 letters, digits, spaces and _.:/=+-@"
+    return None
+
+
+def at_least(minimum: int):
+    def check(value: int) -> str | None:
+        return None if value >= minimum else f"a whole number >= {minimum}"
+
+    return check
+
+
+def between(low: int, high: int):
+    def check(value: int) -> str | None:
+        return None if low <= value <= high else f"a whole number from {low} to {high}"
+
+    return check

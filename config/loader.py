@@ -1,0 +1,204 @@
+"""Read a deployment file (HCL) into a validated :class:`config.schema.Deployment`.
+
+Every problem in the file is collected and reported together, one line each, naming the key,
+the value and what is allowed. Nothing here imports cdktf or the AWS provider bindings, so a bad
+file is rejected in a fraction of a second.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from config.fields import Block, Problem, checks_of, choices_of
+from config.schema import Deployment
+
+DEFAULT_CONFIG = Path(__file__).with_name("default.hcl")
+CONFIG_ENV = "OMERO_CONFIG"
+
+
+class ConfigError(Exception):
+    """The configuration is unusable. ``lines`` holds one message per problem."""
+
+    def __init__(self, source: str, lines: list[str]):
+        self.source = source
+        self.lines = lines
+        super().__init__("\n".join(f"{source}: {line}" for line in lines))
+
+
+def config_path(environ: typing.Mapping[str, str] = os.environ) -> Path:
+    """The deployment file to use: ``$OMERO_CONFIG``, else the embedded default."""
+    value = environ.get(CONFIG_ENV, "").strip()
+    return Path(value) if value else DEFAULT_CONFIG
+
+
+def load(path: str | os.PathLike[str]) -> Deployment:
+    """Parse and validate the file at ``path``; raise :class:`ConfigError` on any problem."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(source, ["file not found (set OMERO_CONFIG to a deployment .hcl file)"]) from None
+    except IsADirectoryError:
+        raise ConfigError(source, ["is a directory, not a deployment .hcl file"]) from None
+    except UnicodeDecodeError:
+        raise ConfigError(source, ["is not UTF-8 text; expected an HCL deployment file"]) from None
+    except OSError as exc:
+        raise ConfigError(source, [f"cannot be read: {exc.strerror}"]) from None
+    return loads(text, source)
+
+
+def loads(text: str, source: str = "<config>") -> Deployment:
+    """Parse and validate HCL text; ``source`` names it in messages."""
+    raw = _parse_hcl(text, source)
+    problems: list[Problem] = []
+    deployment = _build(Deployment, raw, "", problems)
+    if problems or deployment is None:
+        raise ConfigError(source, [_describe(p) for p in problems])
+    return deployment
+
+
+def _parse_hcl(text: str, source: str) -> dict[str, Any]:
+    if not text.strip():
+        raise ConfigError(source, ["is empty; a deployment file sets at least name = \"...\""])
+    import hcl2  # imported here: parsing is the only user, and it costs import time
+    from hcl2 import SerializationOptions
+
+    options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
+    try:
+        return hcl2.loads(text, serialization_options=options)
+    except Exception as exc:  # lark raises a family of its own exceptions
+        where = ""
+        line, column = getattr(exc, "line", None), getattr(exc, "column", None)
+        if line is not None:
+            where = f" at line {line}, column {column}"
+        raise ConfigError(source, [f"is not valid HCL{where}"]) from None
+
+
+def _describe(problem: Problem) -> str:
+    if problem.text is not None:
+        return f"{problem.key}: {problem.text}"
+    return f"{problem.key} = {_show(problem.value)}: allowed: {problem.allowed}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return '"' + value.replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_show(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _type_name(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _type_name(inner[0])
+    if origin is tuple:
+        return f"a list of {_type_name(typing.get_args(hint)[0])}s"
+    if origin is dict:
+        return "a map of strings"
+    if dataclasses.is_dataclass(hint):
+        return "a block { ... }"
+    return {str: "a string", int: "a whole number", bool: "true or false"}[hint]
+
+
+def _build(cls: type[Block], raw: Any, prefix: str, problems: list[Problem]) -> Block | None:
+    """Build ``cls`` from raw parsed data, appending problems; None when the block is unusable."""
+    if isinstance(raw, list) and len(raw) == 1 and isinstance(raw[0], dict):
+        raw = raw[0]  # python-hcl2 gives blocks as lists of one dict
+    if isinstance(raw, list) and raw and all(isinstance(r, dict) for r in raw):
+        problems.append(Problem(prefix.rstrip("."), raw, "", text=f"written {len(raw)} times; allowed: one block"))
+        return None
+    if not isinstance(raw, dict):
+        problems.append(Problem(prefix.rstrip("."), raw, "a block { ... }"))
+        return None
+
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    before = len(problems)
+    for name, value in raw.items():
+        if name not in fields:
+            close = difflib.get_close_matches(name, list(fields), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            known = f"{hint}known keys here: {', '.join(fields)}"
+            problems.append(Problem(prefix + name, value, "", text=f"unknown key; {known}"))
+            continue
+        typed = _convert(hints[name], value, prefix + name, problems)
+        if typed is _INVALID:
+            continue
+        field = fields[name]
+        if not dataclasses.is_dataclass(hints[name]) and typed is not None:
+            choices = choices_of(field)
+            if choices is not None and typed not in choices:
+                problems.append(Problem(prefix + name, typed, "one of " + ", ".join(_show(c) for c in choices)))
+                continue
+            failed = next((msg for check in checks_of(field) if (msg := check(typed))), None)
+            if failed:
+                problems.append(Problem(prefix + name, typed, failed))
+                continue
+        values[name] = typed
+
+    # Blocks that were not written still get their defaults, and their own rules run.
+    for name, field in fields.items():
+        if name not in raw and dataclasses.is_dataclass(hints[name]):
+            values[name] = _build(hints[name], {}, f"{prefix}{name}.", problems)
+    if len(problems) > before:
+        return None
+    instance = cls(**values)
+    for problem in instance.cross_checks(frozenset(raw)):
+        problems.append(problem._replace(key=prefix + problem.key))
+    return instance
+
+
+_INVALID = object()
+
+
+def _convert(hint: Any, value: Any, where: str, problems: list[Problem]) -> Any:
+    origin = typing.get_origin(hint)
+    if isinstance(value, str) and "${" in value:
+        problems.append(Problem(where, value, "a literal value (expressions and interpolation are not evaluated)"))
+        return _INVALID
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        inner = [a for a in typing.get_args(hint) if a is not type(None)][0]
+        return _convert(inner, value, where, problems)
+    if dataclasses.is_dataclass(hint):
+        built = _build(hint, value, where + ".", problems)
+        return _INVALID if built is None else built
+    if origin is tuple:
+        item = typing.get_args(hint)[0]
+        if not isinstance(value, list) or not all(_is(item, v) for v in value):
+            problems.append(Problem(where, value, _type_name(hint)))
+            return _INVALID
+        return tuple(value)
+    if origin is dict:
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            problems.append(Problem(where, value, _type_name(hint)))
+            return _INVALID
+        return {str(k): v for k, v in value.items()}
+    if not _is(hint, value):
+        problems.append(Problem(where, value, _type_name(hint)))
+        return _INVALID
+    return value
+
+
+def _is(kind: type, value: Any) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)

@@ -1,0 +1,216 @@
+"""The deployment configuration: every key, its type, default and one-line doc.
+
+One HCL file describes one deployment (dev, prod, ...). Blocks in the file map to the classes
+below; :func:`config.loader.load` turns the file into a :class:`Deployment` and rejects anything
+that does not fit before any infrastructure code runs.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Iterator
+
+from config import checks
+from config.fields import Block, Problem, key
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlowLogs(Block):
+    """VPC flow logs to CloudWatch Logs."""
+
+    enabled: bool = key(True, "Send VPC flow logs to a CloudWatch Logs group.")
+    traffic_type: str = key(
+        "ALL", "Which traffic to log.", choices=("ACCEPT", "REJECT", "ALL")
+    )
+    retention_days: int = key(
+        365, "Days CloudWatch Logs keeps flow log records.", choices=checks.LOG_RETENTION_DAYS
+    )
+    kms_key_arn: str | None = key(
+        None,
+        "Customer KMS key for the log group; unset uses CloudWatch Logs' own encryption.",
+        checks=[checks.kms_key_arn],
+    )
+
+
+# Keys that only apply to a VPC this project creates.
+NEW_VPC_KEYS = (
+    "vpc_cidr",
+    "az_count",
+    "availability_zones",
+    "public_subnet_cidrs",
+    "private_subnet_cidrs",
+    "nat_gateways",
+)
+# Keys that only apply to an existing VPC.
+EXISTING_VPC_KEYS = ("vpc_id", "public_subnet_ids", "private_subnet_ids")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Network(Block):
+    """The VPC: a new one (default) or an existing one given by id."""
+
+    vpc_cidr: str = key("10.192.0.0/16", "CIDR block of the new VPC (/16 to /24).", checks=[checks.vpc_cidr])
+    az_count: int = key(
+        2, "Availability zones the new VPC spans (2-6).", checks=[checks.between(2, 6)]
+    )
+    availability_zones: tuple[str, ...] = key(
+        (),
+        "Explicit AZ names (e.g. eu-west-1a); unset takes the region's first az_count zones.",
+        checks=[checks.availability_zones],
+    )
+    public_subnet_cidrs: tuple[str, ...] = key(
+        (),
+        "One CIDR per AZ for the public subnets; unset carves /20s (for a /16) from the VPC.",
+        checks=[checks.subnet_cidrs],
+    )
+    private_subnet_cidrs: tuple[str, ...] = key(
+        (),
+        "One CIDR per AZ for the private subnets; unset carves them after the public ones.",
+        checks=[checks.subnet_cidrs],
+    )
+    nat_gateways: str = key(
+        "one_per_az",
+        "NAT gateways for the private subnets: one per AZ (resilient) or a single one (cheaper).",
+        choices=("one_per_az", "single"),
+    )
+    vpc_id: str | None = key(
+        None, "Use this existing VPC instead of creating one.", checks=[checks.vpc_id]
+    )
+    public_subnet_ids: tuple[str, ...] = key(
+        (), "With vpc_id: public subnets (2+, in different AZs) for load balancers.",
+        checks=[checks.subnet_ids],
+    )
+    private_subnet_ids: tuple[str, ...] = key(
+        (), "With vpc_id: private subnets (2+, in different AZs) for services and data.",
+        checks=[checks.subnet_ids],
+    )
+    flow_logs: FlowLogs = key(doc="VPC flow logs.", factory=FlowLogs)
+
+    @property
+    def creates_vpc(self) -> bool:
+        return self.vpc_id is None
+
+    @property
+    def zone_count(self) -> int:
+        return len(self.availability_zones) or self.az_count
+
+    def subnet_plan(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Public and private subnet CIDRs of a new VPC, one of each per AZ.
+
+        Unless given, subnets are four bits longer than the VPC (a /16 gives /20s): public ones
+        from the start of the range, private ones from its second half.
+        """
+        if self.public_subnet_cidrs and self.private_subnet_cidrs:
+            return self.public_subnet_cidrs, self.private_subnet_cidrs
+        vpc = ipaddress.IPv4Network(self.vpc_cidr)
+        blocks = list(vpc.subnets(prefixlen_diff=4))
+        half = len(blocks) // 2
+        public = self.public_subnet_cidrs or tuple(
+            str(b) for b in blocks[: self.zone_count]
+        )
+        private = self.private_subnet_cidrs or tuple(
+            str(b) for b in blocks[half : half + self.zone_count]
+        )
+        return public, private
+
+    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        if self.vpc_id is not None:
+            for name in NEW_VPC_KEYS:
+                if name in given:
+                    yield Problem(name, getattr(self, name), "not set together with vpc_id (it applies to a new VPC only)")
+            for name in ("public_subnet_ids", "private_subnet_ids"):
+                value = getattr(self, name)
+                if len(value) < 2:
+                    yield Problem(name, value, "with vpc_id: at least 2 subnet ids, in different AZs")
+            overlap = set(self.public_subnet_ids) & set(self.private_subnet_ids)
+            if overlap:
+                yield Problem("private_subnet_ids", self.private_subnet_ids, f"subnets not also listed as public ({', '.join(sorted(overlap))})")
+            return
+        for name in ("public_subnet_ids", "private_subnet_ids"):
+            if name in given:
+                yield Problem(name, getattr(self, name), "only together with vpc_id (an existing VPC)")
+        if "availability_zones" in given and "az_count" in given and len(self.availability_zones) != self.az_count:
+            yield Problem("availability_zones", self.availability_zones, f"{self.az_count} zones, as az_count says (or leave one of them unset)")
+        if "availability_zones" in given and not 2 <= len(self.availability_zones) <= 6:
+            yield Problem("availability_zones", self.availability_zones, "2 to 6 availability zones")
+        yield from self._subnet_checks()
+
+    def _subnet_checks(self) -> Iterator[Problem]:
+        if checks.vpc_cidr(self.vpc_cidr):
+            return  # already reported; nothing to fit subnets into
+        vpc = ipaddress.IPv4Network(self.vpc_cidr)
+        seen: list[tuple[str, ipaddress.IPv4Network]] = []
+        for name in ("public_subnet_cidrs", "private_subnet_cidrs"):
+            values = getattr(self, name)
+            if not values or checks.subnet_cidrs(values):
+                continue
+            if len(values) != self.zone_count:
+                yield Problem(name, values, f"one CIDR per availability zone ({self.zone_count})")
+            for value in values:
+                net = ipaddress.IPv4Network(value)
+                if not net.subnet_of(vpc):
+                    yield Problem(name, values, f"subnets inside vpc_cidr {self.vpc_cidr} ({value} is not)")
+                    break
+                clash = next((other for other, o in seen if net.overlaps(o)), None)
+                if clash:
+                    yield Problem(name, values, f"subnets that do not overlap ({value} overlaps {clash})")
+                    break
+                seen.append((value, net))
+
+
+@dataclass(frozen=True, kw_only=True)
+class State(Block):
+    """Where Terraform keeps state: local files (default) or an S3 bucket."""
+
+    bucket: str | None = key(
+        None,
+        "S3 bucket for remote state; unset keeps state in local files next to the project.",
+        checks=[checks.bucket_name],
+    )
+    prefix: str = key(
+        "omero", "Key prefix: state lives at <prefix>/<name>/<stack>.tfstate.", checks=[checks.state_prefix]
+    )
+    create_bucket: bool = key(
+        True, "Add the bootstrap stack that creates the bucket (false if it exists already)."
+    )
+    kms_key_arn: str | None = key(
+        None,
+        "Customer KMS key for the bucket and the state objects; unset uses the AWS-managed aws/s3 key.",
+        checks=[checks.kms_key_arn],
+    )
+    noncurrent_version_days: int = key(
+        90, "Days the bucket keeps superseded state versions.", checks=[checks.at_least(1)]
+    )
+
+    @property
+    def remote(self) -> bool:
+        return self.bucket is not None
+
+    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        if self.bucket is None:
+            for name in sorted(given - {"bucket"}):
+                yield Problem(name, getattr(self, name), "only together with state.bucket (remote state)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deployment(Block):
+    """One OMERO deployment (an environment such as dev or prod)."""
+
+    name: str = key(
+        "omero",
+        "Deployment name: prefixes every stack and named resource, so deployments can share an account.",
+        checks=[checks.deployment_name],
+    )
+    region: str = key("us-east-1", "AWS region to deploy to.", checks=[checks.region])
+    tags: dict[str, str] = key(
+        None, "Extra tags on every resource (project and deployment tags are always set).",
+        checks=[checks.tags], factory=dict,
+    )
+    network: Network = key(doc="The VPC.", factory=Network)
+    state: State = key(doc="Terraform state storage.", factory=State)
+
+    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        for zone in self.network.availability_zones:
+            if checks.az_region(zone) and checks.az_region(zone) != self.region:
+                yield Problem("network.availability_zones", self.network.availability_zones, f"zones of region {self.region} ({zone} is not)")
+                break

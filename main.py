@@ -1,0 +1,76 @@
+"""Synthesize one OMERO deployment into Terraform JSON (the entry that cdktf.json runs).
+
+    OMERO_CONFIG=examples/tls-rw.hcl pipenv run python main.py
+
+The deployment file comes from ``OMERO_CONFIG`` (default: ``config/default.hcl``); stacks are
+written to ``$CDKTF_OUTDIR`` (default ``cdktf.out``) under ``stacks/<stack>/cdk.tf.json``. With
+``AWS_ENDPOINT_URL`` set, every provider and backend points at that AWS API emulator.
+A bad deployment file exits with status 2 and one line per problem, and leaves any previous
+output untouched.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+# jsii warns loudly on every run when Node.js is past its end of life; the warning is not ours
+# to act on and buries our own output.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "16,18,20,21,22,23")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
+
+from config import ConfigError, config_path, load  # noqa: E402  (cheap: no cdktf here)
+
+
+def main(environ: dict[str, str] | None = None) -> int:
+    environ = dict(os.environ if environ is None else environ)
+    path = config_path(environ)
+    try:
+        deployment = load(path)
+    except ConfigError as error:
+        for line in error.lines:
+            print(f"error: {error.source}: {line}", file=sys.stderr)
+        return 2
+
+    outdir = Path(environ.get("CDKTF_OUTDIR") or "cdktf.out").resolve()
+    synthesize(
+        deployment,
+        outdir=outdir,
+        local_state_dir=Path.cwd(),
+        emulator_endpoint=environ.get("AWS_ENDPOINT_URL") or None,
+    )
+    return 0
+
+
+def synthesize(deployment, *, outdir: Path, local_state_dir: Path, emulator_endpoint: str | None = None) -> list[str]:
+    """Write every stack of ``deployment`` to ``outdir``; return the stack names in deploy order.
+
+    The App is synthesized into a fresh directory beside ``outdir`` and swapped in only when
+    complete, so a failure never leaves a half-written or mixed output.
+    """
+    from stacks.app import build_app  # the provider bindings load here, after validation
+    from stacks.base import SynthSettings
+
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.next-", dir=outdir.parent))
+    try:
+        settings = SynthSettings(
+            outdir=outdir, local_state_dir=local_state_dir, emulator_endpoint=emulator_endpoint
+        )
+        app, stacks = build_app(deployment, settings, synth_dir=staging)
+        app.synth()
+        previous = outdir.with_name(f".{outdir.name}.prev-{os.getpid()}")
+        if outdir.exists():
+            outdir.rename(previous)
+        staging.rename(outdir)
+        shutil.rmtree(previous, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [stack.stack_name for stack in stacks]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""VPC flow logs delivered to CloudWatch Logs, with a role that can write only there."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+
+from modules.iam import policy_document, service_trust
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlowLogsProps:
+    name: str  # prefixes the log group and role names
+    vpc_id: str
+    traffic_type: str = "ALL"  # ACCEPT, REJECT or ALL
+    retention_days: int = 365
+    kms_key_arn: str | None = None  # CloudWatch Logs' own encryption when None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlowLogsOutputs:
+    log_group_name: str
+    log_group_arn: str
+
+
+class FlowLogs(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: FlowLogsProps):
+        super().__init__(scope, id)
+        self.log_group = CloudwatchLogGroup(
+            self,
+            "log_group",
+            name=f"/omero/{props.name}/vpc-flow-logs",
+            retention_in_days=props.retention_days,
+            kms_key_id=props.kms_key_arn,
+        )
+        account = DataAwsCallerIdentity(self, "account")
+        self.role = IamRole(
+            self,
+            "role",
+            name=f"{props.name}-vpc-flow-logs",
+            description="Delivers VPC flow logs to their CloudWatch Logs group.",
+            assume_role_policy=service_trust(
+                self, "trust", "vpc-flow-logs.amazonaws.com", source_account=account.account_id
+            ),
+        )
+        IamRolePolicy(
+            self,
+            "policy",
+            name="write-flow-logs",
+            role=self.role.id,
+            policy=policy_document(
+                self,
+                "write",
+                [
+                    (
+                        [
+                            "logs:CreateLogStream",
+                            "logs:PutLogEvents",
+                            "logs:DescribeLogGroups",
+                            "logs:DescribeLogStreams",
+                        ],
+                        [self.log_group.arn, f"{self.log_group.arn}:*"],
+                    )
+                ],
+            ),
+        )
+        self.flow_log = FlowLog(
+            self,
+            "flow_log",
+            vpc_id=props.vpc_id,
+            traffic_type=props.traffic_type,
+            log_destination_type="cloud-watch-logs",
+            log_destination=self.log_group.arn,
+            iam_role_arn=self.role.arn,
+            max_aggregation_interval=600,
+            tags={"Name": f"{props.name}-vpc"},
+        )
+        self.outputs = FlowLogsOutputs(log_group_name=self.log_group.name, log_group_arn=self.log_group.arn)

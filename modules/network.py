@@ -1,0 +1,189 @@
+"""The VPC OMERO runs in: a new one (:class:`Network`) or an existing one (:class:`ExistingNetwork`).
+
+Both expose the same :class:`NetworkOutputs`, so the stacks that place load balancers, services
+and data in the network do not care which one it is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+from cdktf import Fn, Postcondition, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
+from cdktf_cdktf_provider_aws.data_aws_subnet import DataAwsSubnet
+from cdktf_cdktf_provider_aws.data_aws_vpc import DataAwsVpc
+from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.eip import Eip
+from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
+from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
+from cdktf_cdktf_provider_aws.route import Route
+from cdktf_cdktf_provider_aws.route_table import RouteTable
+from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+from cdktf_cdktf_provider_aws.subnet import Subnet
+from cdktf_cdktf_provider_aws.vpc import Vpc
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkOutputs:
+    """What other stacks need from the network."""
+
+    vpc_id: str
+    vpc_cidr: str
+    public_subnet_ids: list[str]
+    private_subnet_ids: list[str]
+    availability_zones: list[str]
+    # Public addresses of the NAT gateways (the VPC's egress IPs); empty for an existing VPC.
+    nat_public_ips: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkProps:
+    name: str  # prefixes Name tags
+    vpc_cidr: str
+    public_subnet_cidrs: tuple[str, ...]  # one per AZ
+    private_subnet_cidrs: tuple[str, ...]  # one per AZ, same order
+    # Explicit AZ names; when empty, the region's first len(public_subnet_cidrs) zones.
+    availability_zones: tuple[str, ...] = ()
+    single_nat_gateway: bool = False  # one NAT per AZ unless True
+
+
+class Network(Construct):
+    """A new VPC: public and private subnets in each AZ, an internet gateway, NAT gateways.
+
+    Public subnets hold only load balancers and NAT gateways and do not hand out public IPs;
+    everything else goes in the private subnets, which reach the internet through NAT. The
+    VPC's default security group is emptied so nothing can use it by accident.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, props: NetworkProps):
+        super().__init__(scope, id)
+        zones = len(props.public_subnet_cidrs)
+        if zones != len(props.private_subnet_cidrs):
+            raise ValueError("one public and one private subnet CIDR per availability zone")
+
+        if props.availability_zones:
+            az_names = list(props.availability_zones)
+        else:
+            available = DataAwsAvailabilityZones(self, "zones", state="available")
+            az_names = [Fn.element(available.names, i) for i in range(zones)]
+
+        self.vpc = Vpc(
+            self,
+            "vpc",
+            cidr_block=props.vpc_cidr,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags={"Name": props.name},
+        )
+        # An empty default security group: no rules, so it allows nothing.
+        DefaultSecurityGroup(self, "default_sg", vpc_id=self.vpc.id, tags={"Name": f"{props.name}-default"})
+
+        igw = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": props.name})
+
+        public_rt = RouteTable(self, "public_rt", vpc_id=self.vpc.id, tags={"Name": f"{props.name}-public"})
+        Route(self, "public_default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id)
+
+        self.public_subnets: list[Subnet] = []
+        self.private_subnets: list[Subnet] = []
+        self.nat_gateways: list[NatGateway] = []
+        self.nat_ips: list[Eip] = []
+        for i in range(zones):
+            public = Subnet(
+                self,
+                f"public_{i}",
+                vpc_id=self.vpc.id,
+                cidr_block=props.public_subnet_cidrs[i],
+                availability_zone=az_names[i],
+                map_public_ip_on_launch=False,
+                tags={"Name": f"{props.name}-public-{i}", "tier": "public"},
+            )
+            RouteTableAssociation(self, f"public_{i}_rt", subnet_id=public.id, route_table_id=public_rt.id)
+            self.public_subnets.append(public)
+
+            if i == 0 or not props.single_nat_gateway:
+                eip = Eip(self, f"nat_{i}_ip", domain="vpc", tags={"Name": f"{props.name}-nat-{i}"}, depends_on=[igw])
+                nat = NatGateway(
+                    self,
+                    f"nat_{i}",
+                    allocation_id=eip.id,
+                    subnet_id=public.id,
+                    tags={"Name": f"{props.name}-nat-{i}"},
+                    depends_on=[igw],
+                )
+                self.nat_ips.append(eip)
+                self.nat_gateways.append(nat)
+
+            private = Subnet(
+                self,
+                f"private_{i}",
+                vpc_id=self.vpc.id,
+                cidr_block=props.private_subnet_cidrs[i],
+                availability_zone=az_names[i],
+                tags={"Name": f"{props.name}-private-{i}", "tier": "private"},
+            )
+            private_rt = RouteTable(self, f"private_{i}_rt", vpc_id=self.vpc.id, tags={"Name": f"{props.name}-private-{i}"})
+            Route(
+                self,
+                f"private_{i}_default",
+                route_table_id=private_rt.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=self.nat_gateways[-1].id,
+            )
+            RouteTableAssociation(self, f"private_{i}_rta", subnet_id=private.id, route_table_id=private_rt.id)
+            self.private_subnets.append(private)
+
+        self.outputs = NetworkOutputs(
+            vpc_id=self.vpc.id,
+            vpc_cidr=self.vpc.cidr_block,
+            public_subnet_ids=[s.id for s in self.public_subnets],
+            private_subnet_ids=[s.id for s in self.private_subnets],
+            availability_zones=[s.availability_zone for s in self.private_subnets],
+            nat_public_ips=[ip.public_ip for ip in self.nat_ips],
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExistingNetworkProps:
+    vpc_id: str
+    public_subnet_ids: tuple[str, ...]
+    private_subnet_ids: tuple[str, ...]
+
+
+class ExistingNetwork(Construct):
+    """An existing VPC and its subnets, looked up (and checked) at plan time.
+
+    Each subnet must belong to the VPC; ``terraform plan`` stops with a clear error otherwise.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, props: ExistingNetworkProps):
+        super().__init__(scope, id)
+        self.vpc = DataAwsVpc(self, "vpc", id=props.vpc_id)
+
+        def lookup(tier: str, ids: tuple[str, ...]) -> list[DataAwsSubnet]:
+            return [
+                DataAwsSubnet(
+                    self,
+                    f"{tier}_{i}",
+                    id=subnet_id,
+                    lifecycle=TerraformResourceLifecycle(
+                        postcondition=[
+                            Postcondition(
+                                condition=f'${{self.vpc_id == "{props.vpc_id}"}}',
+                                error_message=f"network.{tier}_subnet_ids: {subnet_id} is not in {props.vpc_id}.",
+                            )
+                        ]
+                    ),
+                )
+                for i, subnet_id in enumerate(ids)
+            ]
+
+        public = lookup("public", props.public_subnet_ids)
+        private = lookup("private", props.private_subnet_ids)
+        self.outputs = NetworkOutputs(
+            vpc_id=self.vpc.id,
+            vpc_cidr=self.vpc.cidr_block,
+            public_subnet_ids=[s.id for s in public],
+            private_subnet_ids=[s.id for s in private],
+            availability_zones=[s.availability_zone for s in private],
+            nat_public_ips=[],
+        )

@@ -1,0 +1,31 @@
+"""Build the cdktf App for one deployment: which stacks exist and in what order."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from cdktf import App
+
+from config import Deployment
+from stacks.base import DeploymentStack, SynthSettings
+from stacks.network import NetworkStack
+from stacks.state import StateStack
+
+
+def build_app(
+    deployment: Deployment, settings: SynthSettings, *, synth_dir: Path | None = None
+) -> tuple[App, list[DeploymentStack]]:
+    """The App with every stack of ``deployment``, in deployment order.
+
+    ``synth_dir`` is where ``app.synth()`` writes (default ``settings.outdir``); paths inside the
+    output are computed for ``settings.outdir``, where the result is meant to end up.
+    """
+    app = App(outdir=str(synth_dir or settings.outdir))
+    stacks: list[DeploymentStack] = []
+    if deployment.state.remote and deployment.state.create_bucket:
+        stacks.append(StateStack(app, deployment=deployment, settings=settings))
+    stacks.append(NetworkStack(app, deployment=deployment, settings=settings))
+    # Each stack after the bootstrap one needs the state bucket to exist first.
+    for stack in stacks[1:]:
+        if isinstance(stacks[0], StateStack):
+            stack.add_dependency(stacks[0])
+    return app, stacks

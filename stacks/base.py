@@ -1,0 +1,117 @@
+"""What every stack of a deployment shares: the AWS provider, the state backend and the tags."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from constructs import Construct
+from cdktf import LocalBackend, S3Backend, S3BackendEndpointConfig, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
+
+from config import Deployment
+
+# Every AWS service the stacks call. In emulator mode each of them is pointed at the emulator:
+# the provider does not honour AWS_ENDPOINT_URL for all services, and a plan then hangs on real
+# AWS host names.
+EMULATED_SERVICES = (
+    "acm",
+    "appautoscaling",
+    "appstream",
+    "autoscaling",
+    "backup",
+    "cloudwatch",
+    "datasync",
+    "ec2",
+    "ecs",
+    "efs",
+    "elbv2",
+    "events",
+    "iam",
+    "kms",
+    "logs",
+    "rds",
+    "route53",
+    "s3",
+    "scheduler",
+    "secretsmanager",
+    "servicediscovery",
+    "sns",
+    "ssm",
+    "storagegateway",
+    "sts",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SynthSettings:
+    """How this synth is run (as opposed to what is deployed, which is the Deployment)."""
+
+    outdir: Path  # where cdktf writes stacks/<stack>/cdk.tf.json
+    local_state_dir: Path  # where local-backend state files live (outside outdir)
+    # An AWS API emulator (LocalStack, moto) to point every provider and backend at.
+    emulator_endpoint: str | None = None
+
+
+class DeploymentStack(TerraformStack):
+    """A stack of one deployment, named ``<deployment>-<role>``.
+
+    Owns the AWS provider (region, default tags) and the backend: S3 at
+    ``<prefix>/<deployment>/<role>.tfstate`` when the deployment has a state bucket, else a local
+    file ``terraform.<stack>.tfstate`` in ``local_state_dir``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        role: str,
+        *,
+        deployment: Deployment,
+        settings: SynthSettings,
+        local_state: bool = False,
+    ):
+        self.stack_name = f"{deployment.name}-{role}"
+        super().__init__(scope, self.stack_name)
+        self.role = role
+        self.deployment = deployment
+        endpoint = settings.emulator_endpoint
+
+        tags = {**deployment.tags, "project": "omero", "deployment": deployment.name}
+        provider = dict(region=deployment.region, default_tags=[AwsProviderDefaultTags(tags=tags)])
+        if endpoint:
+            provider.update(
+                endpoints=[AwsProviderEndpoints(**{service: endpoint for service in EMULATED_SERVICES})],
+                s3_use_path_style=True,
+                skip_credentials_validation=True,
+                skip_metadata_api_check="true",
+                skip_region_validation=True,
+                skip_requesting_account_id=True,
+            )
+        AwsProvider(self, "aws", **provider)
+
+        state = deployment.state
+        if state.remote and not local_state:
+            backend = dict(
+                bucket=state.bucket,
+                key=f"{state.prefix}/{deployment.name}/{role}.tfstate",
+                region=deployment.region,
+                encrypt=True,
+                kms_key_id=state.kms_key_arn,
+            )
+            if endpoint:
+                backend.update(
+                    endpoints=S3BackendEndpointConfig(s3=endpoint, sts=endpoint, iam=endpoint),
+                    use_path_style=True,
+                    skip_credentials_validation=True,
+                    skip_metadata_api_check=True,
+                    skip_region_validation=True,
+                    skip_requesting_account_id=True,
+                )
+            S3Backend(self, **backend)
+            # Terraform 1.11's S3-native state locking; cdktf 0.21's S3Backend has no field for it.
+            self.add_override("terraform.backend.s3.use_lockfile", True)
+        else:
+            state_file = settings.local_state_dir / f"terraform.{self.stack_name}.tfstate"
+            working_dir = settings.outdir / "stacks" / self.stack_name
+            # Relative to the stack's working directory, so the output is the same on every machine.
+            LocalBackend(self, path=os.path.relpath(state_file, working_dir))
