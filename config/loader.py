@@ -14,7 +14,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from config.fields import Block, Problem, checks_of, choices_of
+from config.fields import Block, Problem, checks_of, choices_of, doc_of
 from config.schema import Deployment
 
 DEFAULT_CONFIG = Path(__file__).with_name("default.hcl")
@@ -106,7 +106,7 @@ def _type_name(hint: Any) -> str:
         inner = [a for a in typing.get_args(hint) if a is not type(None)]
         return _type_name(inner[0])
     if origin is tuple:
-        return f"a list of {_type_name(typing.get_args(hint)[0])}s"
+        return "a list of " + {str: "strings", int: "whole numbers"}[typing.get_args(hint)[0]]
     if origin is dict:
         return "a map of strings"
     if dataclasses.is_dataclass(hint):
@@ -153,8 +153,12 @@ def _build(cls: type[Block], raw: Any, prefix: str, problems: list[Problem]) -> 
 
     # Blocks that were not written still get their defaults, and their own rules run.
     for name, field in fields.items():
-        if name not in raw and dataclasses.is_dataclass(hints[name]):
+        if name in raw:
+            continue
+        if dataclasses.is_dataclass(hints[name]):
             values[name] = _build(hints[name], {}, f"{prefix}{name}.", problems)
+        elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            problems.append(Problem(prefix + name, None, "", text=f"missing; this key is required ({doc_of(field)})"))
     if len(problems) > before:
         return None
     instance = cls(**values)

@@ -19,7 +19,7 @@ class StateStack(DeploymentStack):
         state = deployment.state
         bucket = StateBucket(
             self,
-            "state_bucket",
+            "bucket",
             props=StateBucketProps(
                 bucket=state.bucket,
                 kms_key_arn=state.kms_key_arn,

@@ -1,0 +1,89 @@
+"""A local AWS API emulator (moto server) on 127.0.0.1 for ``terraform apply`` in tests.
+
+Nothing here talks to anything but 127.0.0.1: the fake credentials are useless elsewhere, every
+provider and backend endpoint is set to the emulator by the synth, and the metadata API is off.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+SERVER = Path(__file__).with_name("moto_server.py")
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Emulator:
+    endpoint: str
+    process: subprocess.Popen
+    log: Path
+
+    def env(self, region: str) -> dict[str, str]:
+        """Environment for terraform and boto3 clients talking to this emulator only."""
+        return {
+            **FAKE_CREDENTIALS,
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def start(log_dir: Path, *, ready_timeout: float = 30.0) -> Emulator:
+    """Start the emulator on a free loopback port; wait (bounded) until it answers."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    log = log_dir / "moto.log"
+    env = {
+        **os.environ,
+        **FAKE_CREDENTIALS,
+        "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",  # AWS-managed policies exist, as in AWS
+        "MOTO_ACM_VALIDATION_WAIT": "5",  # certificates validate in seconds, not a minute
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    handle = open(log, "w")
+    process = subprocess.Popen(
+        [sys.executable, str(SERVER), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    emulator = Emulator(endpoint, process, log)
+    deadline = time.monotonic() + ready_timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"moto server exited early:\n{log.read_text()[-2000:]}")
+        try:
+            with _DIRECT.open(f"{endpoint}/moto-api/data.json", timeout=2):
+                return emulator
+        except OSError:
+            time.sleep(0.2)
+    emulator.stop()
+    raise RuntimeError(f"moto server did not answer on {endpoint} within {ready_timeout}s")

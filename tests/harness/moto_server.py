@@ -1,0 +1,42 @@
+"""moto's server, with the emulator gaps that block our stacks closed. Run as a script.
+
+Each patch is listed in ``EMULATOR_PATCHES`` with what it changes and why; nothing here changes
+what the product deploys.
+"""
+from __future__ import annotations
+
+import sys
+
+EMULATOR_PATCHES = {
+    "s3 bucket policy conditions": (
+        "moto cannot evaluate the condition keys of a bucket policy statement and then treats "
+        "the statement as a match, so the state bucket's TLS-only Deny (aws:SecureTransport, "
+        "s3:TlsVersion) forbids every request. Here statements with conditions are left out of "
+        "S3's evaluation; the policy itself is asserted in tests/test_state_bucket.py."
+    ),
+}
+
+
+def _patch_bucket_policy_conditions() -> None:
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+
+    original = IAMPolicyStatement.is_action_permitted
+
+    def is_action_permitted(self, action, resource="*", principal=None, incoming_condition_values=None):
+        # S3 bucket policies are evaluated with no request context at all.
+        if self._statement.get("Condition") and incoming_condition_values is None:
+            return PermissionResult.NEUTRAL
+        return original(self, action, resource, principal, incoming_condition_values)
+
+    IAMPolicyStatement.is_action_permitted = is_action_permitted
+
+
+def main(argv: list[str]) -> None:
+    _patch_bucket_policy_conditions()
+    from moto.server import main as moto_main
+
+    moto_main(argv)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

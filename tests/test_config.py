@@ -1,0 +1,244 @@
+"""The deployment file: parsing, defaults, and one bad-input test per validation rule."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from config import DEFAULT_CONFIG, ConfigError, Deployment, config_path, load, loads
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def problems(text: str) -> list[str]:
+    text = textwrap.dedent(text)
+    if not text.lstrip().startswith("name"):
+        text = 'name = "omero-test"\n' + text  # every file names its deployment
+    with pytest.raises(ConfigError) as caught:
+        loads(text, "test.hcl")
+    return caught.value.lines
+
+
+def test_default_deployment_needs_nothing():
+    deployment = load(DEFAULT_CONFIG)
+    assert deployment.name == "omero"
+    assert deployment.network.creates_vpc
+    assert not deployment.state.remote
+    assert deployment.network.flow_logs.enabled  # secure default
+
+
+def test_config_path_from_environment(tmp_path):
+    assert config_path({}) == DEFAULT_CONFIG
+    assert config_path({"OMERO_CONFIG": "  "}) == DEFAULT_CONFIG
+    assert config_path({"OMERO_CONFIG": "examples/minimal.hcl"}) == Path("examples/minimal.hcl")
+
+
+def test_full_file_is_typed():
+    deployment = loads(
+        """
+        name   = "lab-dev"
+        region = "eu-west-1"
+        tags   = { owner = "imaging", "cost-center" = "42" }
+        network {
+          vpc_cidr           = "10.10.0.0/20"
+          availability_zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+          nat_gateways       = "single"
+          flow_logs {
+            enabled        = false
+            retention_days = 30
+          }
+        }
+        state {
+          bucket = "lab-dev-tfstate"
+          prefix = "imaging/omero"
+        }
+        """
+    )
+    assert isinstance(deployment, Deployment)
+    assert deployment.tags == {"owner": "imaging", "cost-center": "42"}
+    assert deployment.network.availability_zones == ("eu-west-1a", "eu-west-1b", "eu-west-1c")
+    assert deployment.network.zone_count == 3
+    assert deployment.network.flow_logs.retention_days == 30
+    assert deployment.state.bucket == "lab-dev-tfstate"
+
+
+def test_subnet_plan_carves_the_vpc():
+    network = loads('name = "tt"\nnetwork { vpc_cidr = "10.192.0.0/16"\n az_count = 3 }').network
+    public, private = network.subnet_plan()
+    assert public == ("10.192.0.0/20", "10.192.16.0/20", "10.192.32.0/20")
+    assert private == ("10.192.128.0/20", "10.192.144.0/20", "10.192.160.0/20")
+    small = loads('name = "tt"\nnetwork { vpc_cidr = "10.0.0.0/24" }').network
+    assert small.subnet_plan() == (("10.0.0.0/28", "10.0.0.16/28"), ("10.0.0.128/28", "10.0.0.144/28"))
+
+
+def test_name_is_required():
+    with pytest.raises(ConfigError) as caught:
+        loads('region = "eu-west-1"', "test.hcl")
+    [line] = caught.value.lines
+    assert line.startswith("name: missing; this key is required (Required. Deployment name")
+
+
+def test_all_problems_are_reported_together():
+    lines = problems(
+        """
+        name = "Bad_Name"
+        regoin = "eu-west-1"
+        network { vpc_cidr = "10.0.0.0/33" }
+        """
+    )
+    assert len(lines) == 3
+    assert all("\n" not in line for line in lines)
+
+
+# (file text, the key the message must name, a fragment of what it says)
+BAD_INPUTS = [
+    # unknown keys, with a suggestion
+    ('regoin = "eu-west-1"', "regoin", "did you mean 'region'"),
+    ('network { vpc_cdir = "10.0.0.0/16" }', "network.vpc_cdir", "did you mean 'vpc_cidr'"),
+    ("network { flow_logs { enable = true } }", "network.flow_logs.enable", "did you mean 'enabled'"),
+    ('state { bukket = "x" }', "state.bukket", "did you mean 'bucket'"),
+    ('colour = "blue"', "colour", "unknown key"),
+    # types
+    ("name = 42", "name", "a string"),
+    ('network { az_count = "2" }', "network.az_count", "a whole number"),
+    ("network { az_count = true }", "network.az_count", "a whole number"),
+    ('network { flow_logs { enabled = "yes" } }', "network.flow_logs.enabled", "true or false"),
+    ('tags = ["a"]', "tags", "a map of strings"),
+    ("tags = { a = 1 }", "tags", "a map of strings"),
+    ('network { availability_zones = "eu-west-1a" }', "network.availability_zones", "a list of strings"),
+    ("network = 3", "network", "a block"),
+    ("network {}\nnetwork {}", "network", "one block"),
+    ('name = "${var.name}"', "name", "literal value"),
+    # deployment name
+    ('name = "Omero"', "name", "lowercase"),
+    ('name = "o"', "name", "2-20 characters"),
+    ('name = "omero-deployment-far-too-long"', "name", "2-20 characters"),
+    ('name = "1omero"', "name", "starting with a letter"),
+    ('name = "omero-"', "name", "no trailing hyphen"),
+    ('name = "om--ero"', "name", "double hyphen"),
+    # region and zones
+    ('region = "eu-west-9"', "region", "an AWS region"),
+    ('region = "EU-WEST-1"', "region", "an AWS region"),
+    ('network { availability_zones = ["eu-west-1"] }', "network.availability_zones", "availability zone names"),
+    ('network { availability_zones = ["us-east-1a", "us-east-1a"] }', "network.availability_zones", "each availability zone once"),
+    ('region = "eu-west-1"\nnetwork { availability_zones = ["eu-west-1a", "us-east-1b"] }', "network.availability_zones", "zones of region eu-west-1"),
+    ('network { availability_zones = ["us-east-1a"] }', "network.availability_zones", "2 to 6"),
+    ('network {\n az_count = 3\n availability_zones = ["us-east-1a", "us-east-1b"] }', "network.availability_zones", "3 zones, as az_count says"),
+    ("network { az_count = 1 }", "network.az_count", "from 2 to 6"),
+    ("network { az_count = 7 }", "network.az_count", "from 2 to 6"),
+    ("network { az_count = -2 }", "network.az_count", "from 2 to 6"),
+    # CIDRs
+    ('network { vpc_cidr = "10.0.0.0/33" }', "network.vpc_cidr", "CIDR notation"),
+    ('network { vpc_cidr = "10.0.0.1/16" }', "network.vpc_cidr", "no host bits"),
+    ('network { vpc_cidr = "banana" }', "network.vpc_cidr", "CIDR notation"),
+    ('network { vpc_cidr = "10.0.0.0/8" }', "network.vpc_cidr", "/16 to /24"),
+    ('network { vpc_cidr = "10.0.0.0/26" }', "network.vpc_cidr", "/16 to /24"),
+    ('network { public_subnet_cidrs = ["10.192.0.0/24", "nope"] }', "network.public_subnet_cidrs", "'nope'"),
+    ('network { public_subnet_cidrs = ["10.192.0.0/30", "10.192.1.0/24"] }', "network.public_subnet_cidrs", "/16 to /28"),
+    ('network { public_subnet_cidrs = ["10.192.0.0/24", "10.193.0.0/24"] }', "network.public_subnet_cidrs", "inside vpc_cidr"),
+    ('network { private_subnet_cidrs = ["10.192.0.0/24", "10.192.0.128/25"] }', "network.private_subnet_cidrs", "do not overlap"),
+    ('network {\n public_subnet_cidrs = ["10.192.0.0/24", "10.192.1.0/24"]\n private_subnet_cidrs = ["10.192.1.0/24", "10.192.2.0/24"] }', "network.private_subnet_cidrs", "do not overlap"),
+    ('network { public_subnet_cidrs = ["10.192.0.0/24"] }', "network.public_subnet_cidrs", "one CIDR per availability zone"),
+    # NAT and flow logs
+    ('network { nat_gateways = "none" }', "network.nat_gateways", 'one of "one_per_az", "single"'),
+    ('network { flow_logs { traffic_type = "SOME" } }', "network.flow_logs.traffic_type", '"ACCEPT"'),
+    ("network { flow_logs { retention_days = 13 } }", "network.flow_logs.retention_days", "one of 1, 3, 5"),
+    ('network { flow_logs { kms_key_arn = "my-key" } }', "network.flow_logs.kms_key_arn", "KMS key"),
+    # existing VPC
+    ('network { vpc_id = "vpc-xyz" }', "network.vpc_id", "a VPC id"),
+    ('network { vpc_id = "vpc-0123456789abcdef0" }', "network.public_subnet_ids", "at least 2 subnet ids"),
+    ('network {\n vpc_id = "vpc-0123456789abcdef0"\n public_subnet_ids = ["subnet-0123456789abcdef0", "subnet-bad"] }', "network.public_subnet_ids", "'subnet-bad'"),
+    ('network {\n vpc_id = "vpc-0123456789abcdef0"\n public_subnet_ids = ["subnet-01234567", "subnet-01234567"] }', "network.public_subnet_ids", "each subnet id once"),
+    ('network {\n vpc_id = "vpc-0123456789abcdef0"\n public_subnet_ids = ["subnet-01234567", "subnet-01234568"]\n private_subnet_ids = ["subnet-01234567", "subnet-01234569"] }', "network.private_subnet_ids", "not also listed as public"),
+    ('network {\n vpc_id = "vpc-0123456789abcdef0"\n vpc_cidr = "10.0.0.0/16"\n public_subnet_ids = ["subnet-01234567", "subnet-01234568"]\n private_subnet_ids = ["subnet-01234569", "subnet-0123456a"] }', "network.vpc_cidr", "not set together with vpc_id"),
+    ('network { private_subnet_ids = ["subnet-01234567", "subnet-01234568"] }', "network.private_subnet_ids", "only together with vpc_id"),
+    # tags
+    ('tags = { "aws:owner" = "x" }', "tags", "aws: prefix is reserved"),
+    ('tags = { owner = "a\\u0007b" }', "tags", "value"),
+    # state
+    ('state { bucket = "My_Bucket" }', "state.bucket", "S3 bucket name"),
+    ('state { bucket = "ab" }', "state.bucket", "S3 bucket name"),
+    ('state { bucket = "192.168.1.1" }', "state.bucket", "not an IP address"),
+    ('state { bucket = "xn--state" }', "state.bucket", "reserved prefix"),
+    ('state { bucket = "a..b" }', "state.bucket", "S3 bucket name"),
+    ('state {\n bucket = "omero-state"\n prefix = "/leading" }', "state.prefix", "no leading or trailing"),
+    ('state {\n bucket = "omero-state"\n noncurrent_version_days = 0 }', "state.noncurrent_version_days", ">= 1"),
+    ('state {\n bucket = "omero-state"\n kms_key_arn = "alias/state" }', "state.kms_key_arn", "KMS key"),
+    ('state { prefix = "team" }', "state.prefix", "only together with state.bucket"),
+]
+
+
+@pytest.mark.parametrize("text, key, fragment", BAD_INPUTS, ids=[f"{i:02d}-{b[1]}" for i, b in enumerate(BAD_INPUTS)])
+def test_bad_input_names_the_key(text, key, fragment):
+    lines = problems(text)
+    matching = [line for line in lines if line.startswith(f"{key}:") or line.startswith(f"{key} =")]
+    assert matching, f"no message names {key}: {lines}"
+    assert any(fragment in line for line in matching), f"{fragment!r} not in {matching}"
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ("", "is empty"),
+        ("   \n# only a comment\n", "name: missing; this key is required"),
+        ('name = "omero', "is not valid HCL"),
+        ("{ not: hcl }", "is not valid HCL"),
+        (b"\xff\xfe\x00binary", "is not UTF-8"),
+    ],
+    ids=["empty", "blank", "unterminated", "json-ish", "binary"],
+)
+def test_unreadable_files(tmp_path, content, fragment):
+    path = tmp_path / "deployment.hcl"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    assert len(caught.value.lines) == 1 and fragment in caught.value.lines[0]
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load(tmp_path / "nope.hcl")
+    with pytest.raises(ConfigError, match="is a directory"):
+        load(tmp_path)
+
+
+def run_main(tmp_path: Path, config: str | Path, *extra: str) -> subprocess.CompletedProcess:
+    code = "import sys, main; rc = main.main(); " + "".join(extra) + "sys.exit(rc)"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "OMERO_CONFIG": str(config), "CDKTF_OUTDIR": str(tmp_path / "out"), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_bad_file_exits_2_fast_and_keeps_previous_output(tmp_path):
+    previous = tmp_path / "out" / "stacks" / "omero-network"
+    previous.mkdir(parents=True)
+    (previous / "cdk.tf.json").write_text('{"previous": "good"}')
+    bad = tmp_path / "bad.hcl"
+    bad.write_text('name = "Bad Name"\nnetwork { az_count = 9 }\n')
+    # The provider bindings must not have been loaded when the file is rejected.
+    result = run_main(tmp_path, bad, "assert 'cdktf' not in sys.modules, 'cdktf imported'; ")
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith(f"error: {bad}: ") for line in lines), lines
+    assert "Traceback" not in result.stderr
+    assert (previous / "cdk.tf.json").read_text() == '{"previous": "good"}'
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "not-hcl"])
+def test_unusable_files_exit_2(tmp_path, kind):
+    target = {"missing": tmp_path / "missing.hcl", "directory": tmp_path, "not-hcl": ROOT / "Pipfile"}[kind]
+    result = run_main(tmp_path, target)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
