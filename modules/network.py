@@ -119,6 +119,7 @@ class Network(Construct):
                 vpc_id=self.vpc.id,
                 cidr_block=props.private_subnet_cidrs[i],
                 availability_zone=az_names[i],
+                map_public_ip_on_launch=False,
                 tags={"Name": f"{props.name}-private-{i}", "tier": "private"},
             )
             private_rt = RouteTable(self, f"private_{i}_rt", vpc_id=self.vpc.id, tags={"Name": f"{props.name}-private-{i}"})
