@@ -10,6 +10,6 @@ network {
 
   flow_logs {
     traffic_type   = "REJECT"
-    retention_days = 90
+    retention_days = 400
   }
 }

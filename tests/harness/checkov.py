@@ -1,0 +1,58 @@
+"""checkov in a virtualenv of its own (``.tools/checkov``), built from tools/checkov-requirements.txt.
+
+checkov pins its dependencies tightly (``packaging<24``, an old boto3), so it does not share the
+project's environment. ``$OMERO_CHECKOV`` may name a checkov executable to use instead.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIREMENTS = ROOT / "tools" / "checkov-requirements.txt"
+VENV = ROOT / ".tools" / "checkov"
+CHECKOV_ENV = "OMERO_CHECKOV"
+
+
+def pinned_version() -> str:
+    for line in REQUIREMENTS.read_text().splitlines():
+        if line.startswith("checkov=="):
+            return line.split("==", 1)[1].strip()
+    raise RuntimeError(f"{REQUIREMENTS} pins no checkov version")
+
+
+def _version(executable: Path) -> str | None:
+    try:
+        result = subprocess.run([str(executable), "--version"], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def ensure() -> Path:
+    """The checkov executable, installing the pinned one into .tools/checkov if needed.
+
+    Raises RuntimeError with the reason when it cannot be had.
+    """
+    override = os.environ.get(CHECKOV_ENV)
+    if override:
+        return Path(override)
+    executable = VENV / "bin" / "checkov"
+    if executable.exists() and _version(executable) == pinned_version():
+        return executable
+    steps = [
+        [sys.executable, "-m", "venv", "--clear", str(VENV)],
+        [str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(REQUIREMENTS)],
+    ]
+    for step in steps:
+        try:
+            result = subprocess.run(step, capture_output=True, text=True, timeout=900)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"installing checkov timed out: {' '.join(step)}") from None
+        if result.returncode != 0:
+            raise RuntimeError(f"installing checkov failed: {' '.join(step)}\n{result.stderr[-2000:]}")
+    if _version(executable) != pinned_version():
+        raise RuntimeError(f"{executable} does not report checkov {pinned_version()}")
+    return executable
