@@ -85,6 +85,12 @@ class Terraform:
             **(env or {}),
         }
 
+    def with_env(self, **env: str) -> "Terraform":
+        """A runner with the same CLI config and these variables added or replaced."""
+        runner = Terraform.__new__(Terraform)
+        runner.env = {**self.env, **env}
+        return runner
+
     def __call__(self, stack_dir: Path, *args: str, timeout: float = 600) -> Result:
         completed = subprocess.run(
             ["terraform", *args],
