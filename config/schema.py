@@ -197,7 +197,7 @@ class Deployment(Block):
     """One OMERO deployment (an environment such as dev or prod)."""
 
     name: str = key(
-        doc="Required. Deployment name: prefixes every stack and named resource, so deployments can share an account.",
+        doc="Deployment name: prefixes every stack and named resource, so deployments can share an account.",
         checks=[checks.deployment_name],
     )
     region: str = key("us-east-1", "AWS region to deploy to.", checks=[checks.region])

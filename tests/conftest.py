@@ -18,11 +18,6 @@ from tests.harness.synth import Synthesis, example_paths, synthesize  # noqa: E4
 EXAMPLES = {path.stem: path for path in example_paths()}
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "emulator: applies stacks to a local AWS API emulator (slow)")
-    config.addinivalue_line("markers", "terraform: runs the terraform CLI against the local provider mirror")
-
-
 @pytest.fixture(scope="session")
 def synth_root(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("synth")

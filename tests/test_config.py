@@ -78,7 +78,7 @@ def test_name_is_required():
     with pytest.raises(ConfigError) as caught:
         loads('region = "eu-west-1"', "test.hcl")
     [line] = caught.value.lines
-    assert line.startswith("name: missing; this key is required (Required. Deployment name")
+    assert line.startswith("name: missing; this key is required (Deployment name")
 
 
 def test_all_problems_are_reported_together():

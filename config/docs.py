@@ -1,0 +1,93 @@
+"""The README's table of configuration keys, generated from the schema.
+
+    pipenv run python -m config.docs          # print the table
+    pipenv run python -m config.docs --write  # refresh it in README.md (between the markers)
+
+tests/test_docs.py fails when README.md's table differs from what this prints.
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+import typing
+from pathlib import Path
+
+from config.fields import choices_of, doc_of
+from config.schema import Deployment
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+START, END = "<!-- config-keys:start -->", "<!-- config-keys:end -->"
+
+
+def _hcl(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_hcl(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_hcl(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _type(hint) -> str:
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        return f"list({_type(typing.get_args(hint)[0])})"
+    if origin is dict:
+        return "map(string)"
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if args and origin is not None:
+        return _type(args[0])
+    return {str: "string", int: "number", bool: "bool"}.get(hint, str(hint))
+
+
+def rows(cls=Deployment, prefix: str = ""):
+    hints = typing.get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        name = prefix + field.name
+        hint = hints[field.name]
+        if dataclasses.is_dataclass(hint):
+            yield name, "block", "", doc_of(field)
+            yield from rows(hint, name + ".")
+            continue
+        if field.default is not dataclasses.MISSING:
+            default = "unset" if field.default is None else _hcl(field.default)
+        elif field.default_factory is not dataclasses.MISSING:
+            default = _hcl(field.default_factory())
+        else:
+            default = "required"
+        choices = choices_of(field)
+        doc = doc_of(field)
+        if choices and len(choices) <= 6:
+            doc += " One of " + ", ".join(f"`{_hcl(c)}`" for c in choices) + "."
+        elif choices:
+            doc += f" One of CloudWatch Logs' retention values ({choices[0]} to {choices[-1]})."
+        yield name, _type(hint), default, doc
+
+
+def table() -> str:
+    lines = ["| key | type | default | what it does |", "|---|---|---|---|"]
+    for name, kind, default, doc in rows():
+        shown = f"`{default}`" if default not in ("", "unset", "required") else default
+        lines.append(f"| `{name}` | {kind} | {shown} | {doc.replace('|', '/').replace('<', '&lt;')} |")
+    return "\n".join(lines)
+
+
+def refreshed(readme: str) -> str:
+    head, rest = readme.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{table()}\n{END}{tail}"
+
+
+def main(argv: list[str]) -> int:
+    if argv == ["--write"]:
+        README.write_text(refreshed(README.read_text()))
+        return 0
+    print(table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
