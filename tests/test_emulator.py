@@ -73,9 +73,39 @@ def apply_all(tf: terraform.Terraform, synth: Synthesis) -> Applied:
     return applied
 
 
+def with_consumer_stack(deployment, outdir: Path, endpoint: str) -> Synthesis:
+    """The deployment plus a small stack that reads the network's outputs across stacks.
+
+    Later stacks (storage, services) consume the network the same way: cdktf turns the reference
+    into an output of the network stack and a ``terraform_remote_state`` read of it, through the
+    backend in use (here S3 in the emulator).
+    """
+    import main  # noqa: F401
+    from cdktf import TerraformOutput
+    from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+    from stacks.app import build_app
+    from stacks.base import DeploymentStack, SynthSettings
+
+    settings = SynthSettings(outdir=outdir, local_state_dir=outdir.parent, emulator_endpoint=endpoint)
+    app, stacks = build_app(deployment, settings)
+    consumer = DeploymentStack(app, "consumer", deployment=deployment, settings=settings)
+    group = SecurityGroup(consumer, "probe", name=f"{deployment.name}-probe", description="cross-stack probe", vpc_id=stacks[-1].outputs.vpc_id)
+    TerraformOutput(consumer, "probe_vpc_id", value=group.vpc_id)
+    app.synth()
+    order = [s.stack_name for s in stacks] + [consumer.stack_name]
+    synth = Synthesis(deployment, outdir, order)
+    for name in order:
+        synth.stacks[name] = json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text())
+    return synth
+
+
 def test_remote_state_deployment(emulator, tf, examples, tmp_path):
-    synth = synthesize(examples["remote-state"].deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
+    synth = with_consumer_stack(examples["remote-state"].deployment, tmp_path / "cdktf.out", emulator.endpoint)
+    [remote] = synth.stack("consumer")["data"]["terraform_remote_state"].values()
+    assert remote["backend"] == "s3" and remote["config"]["key"] == "omero/omero-prod/network.tfstate"
     applied = apply_all(tf, synth)
+    # the consumer found the network's VPC through the network's state in the emulator's S3
+    assert applied.outputs["omero-prod-consumer"]["probe_vpc_id"] == applied.outputs["omero-prod-network"]["vpc_id"]
 
     bucket = applied.outputs["omero-prod-state"]["state_bucket"]
     assert bucket == "omero-prod-terraform-state-example"
@@ -96,8 +126,8 @@ def test_remote_state_deployment(emulator, tf, examples, tmp_path):
     # encrypted, and no lock is left behind.
     s3 = aws(emulator, "s3", "us-east-1")
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
-    assert keys == ["omero/omero-prod/network.tfstate"]
-    state = json.loads(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read())
+    assert keys == ["omero/omero-prod/consumer.tfstate", "omero/omero-prod/network.tfstate"]
+    state = json.loads(s3.get_object(Bucket=bucket, Key=keys[1])["Body"].read())
     assert state["outputs"]["vpc_id"]["value"] == network["vpc_id"]
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"]

@@ -9,9 +9,9 @@ from tests.conftest import ROOT
 FULL_IMPORT_SYNTH = """
 import sys
 from pathlib import Path
+import main  # first: it quiets jsii's Node.js warnings
 import cdktf_cdktf_provider_aws  # the package __init__: every submodule, the slow way
 assert len([m for m in sys.modules if m.startswith("cdktf_cdktf_provider_aws.")]) > 2000
-import main
 from config import load
 outdir = Path(sys.argv[1])
 main.synthesize(load(sys.argv[2]), outdir=outdir, local_state_dir=outdir.parent)
