@@ -165,3 +165,30 @@ def between(low: int, high: int):
         return None if low <= value <= high else f"a whole number from {low} to {high}"
 
     return check
+
+
+# Values EFS accepts for lifecycle transitions, in order.
+EFS_TRANSITIONS = (
+    "AFTER_1_DAY", "AFTER_7_DAYS", "AFTER_14_DAYS", "AFTER_30_DAYS", "AFTER_60_DAYS",
+    "AFTER_90_DAYS", "AFTER_180_DAYS", "AFTER_270_DAYS", "AFTER_365_DAYS",
+)
+
+_PG_VERSION = re.compile(r"^(1[0-9])(?:\.(\d+))?$")
+_DB_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+# OMERO 5.6 supports PostgreSQL 12-16; RDS has ended standard support below 15 or soon will.
+POSTGRES_MAJORS = ("15", "16")
+
+
+def efs_days(value: str) -> int:
+    return int(value.split("_")[1])
+
+
+def postgres_version(value: str) -> str | None:
+    match = _PG_VERSION.match(value)
+    if not match or match.group(1) not in POSTGRES_MAJORS:
+        return 'PostgreSQL 15 or 16 as "16" or "16.4" (OMERO 5.6 supports up to 16; older majors are out of RDS standard support)'
+    return None
+
+
+def db_instance_class(value: str) -> str | None:
+    return None if _DB_CLASS.match(value) else 'an RDS instance class such as "db.t4g.medium" or "db.m7g.large"'

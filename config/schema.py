@@ -193,6 +193,82 @@ class State(Block):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Storage(Block):
+    """The EFS file system that holds OMERO's binary repository (/OMERO)."""
+
+    transition_to_ia: str = key(
+        "AFTER_30_DAYS",
+        "Move files not read for this long to Infrequent Access (they come back on first read).",
+        choices=checks.EFS_TRANSITIONS,
+    )
+    transition_to_archive: str | None = key(
+        None,
+        "Move files not read for this long to Archive (needs elastic throughput); unset: never.",
+        choices=checks.EFS_TRANSITIONS,
+    )
+    performance_mode: str = key("generalPurpose", "EFS performance mode.", choices=("generalPurpose", "maxIO"))
+    throughput_mode: str = key(
+        "elastic", "EFS throughput mode.", choices=("elastic", "bursting", "provisioned")
+    )
+    provisioned_throughput_mibps: int | None = key(
+        None, "With throughput_mode = \"provisioned\": MiB/s to provision (1-3414).", checks=[checks.between(1, 3414)]
+    )
+    kms_key_arn: str | None = key(
+        None, "Customer KMS key for the file system; unset uses the AWS-managed aws/elasticfilesystem key.",
+        checks=[checks.kms_key_arn],
+    )
+    automatic_backups: bool = key(True, "Turn on EFS automatic daily backups (AWS Backup, 35-day retention).")
+
+    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        if self.transition_to_archive is not None:
+            if self.throughput_mode != "elastic":
+                yield Problem("transition_to_archive", self.transition_to_archive, 'only with throughput_mode = "elastic"')
+            elif checks.efs_days(self.transition_to_archive) <= checks.efs_days(self.transition_to_ia):
+                yield Problem("transition_to_archive", self.transition_to_archive, f"a later transition than transition_to_ia ({self.transition_to_ia})")
+        if self.performance_mode == "maxIO" and self.throughput_mode == "elastic":
+            yield Problem("performance_mode", self.performance_mode, 'generalPurpose with elastic throughput (maxIO needs "bursting" or "provisioned")')
+        if (self.throughput_mode == "provisioned") != (self.provisioned_throughput_mibps is not None):
+            yield Problem("provisioned_throughput_mibps", self.provisioned_throughput_mibps, 'set exactly when throughput_mode = "provisioned"')
+
+
+@dataclass(frozen=True, kw_only=True)
+class Database(Block):
+    """The RDS PostgreSQL instance holding OMERO's metadata."""
+
+    engine_version: str = key("16", "PostgreSQL version: \"15\" or \"16\", optionally with a minor (\"16.4\").", checks=[checks.postgres_version])
+    instance_class: str = key("db.t4g.medium", "RDS instance class.", checks=[checks.db_instance_class])
+    allocated_storage_gb: int = key(50, "Initial storage in GiB (20-65536).", checks=[checks.between(20, 65536)])
+    max_allocated_storage_gb: int = key(
+        200, "Storage autoscaling ceiling in GiB; 0 turns autoscaling off.", checks=[checks.between(0, 65536)]
+    )
+    storage_type: str = key("gp3", "Storage type.", choices=("gp3", "gp2", "io1", "io2"))
+    multi_az: bool = key(False, "Keep a synchronous standby in a second AZ (about twice the cost).")
+    backup_retention_days: int = key(7, "Days of automated backups and point-in-time recovery (1-35).", checks=[checks.between(1, 35)])
+    deletion_protection: bool = key(True, "Refuse to delete the instance until this is turned off.")
+    performance_insights: bool = key(True, "Turn on Performance Insights (7 days free).")
+    monitoring_interval_seconds: int = key(
+        60, "Enhanced Monitoring interval; 0 turns it off.", choices=(0, 1, 5, 10, 15, 30, 60)
+    )
+    log_exports: tuple[str, ...] = key(
+        ("postgresql", "upgrade"), "PostgreSQL logs to export to CloudWatch Logs (postgresql, upgrade).",
+        checks=[lambda v: None if set(v) <= {"postgresql", "upgrade"} else 'a subset of ["postgresql", "upgrade"]'],
+    )
+    kms_key_arn: str | None = key(
+        None, "Customer KMS key for storage, Performance Insights and the password secret; unset: AWS-managed keys.",
+        checks=[checks.kms_key_arn],
+    )
+    password_version: int = key(
+        1, "Bump to give the database and its secret a new random password on the next apply.", checks=[checks.at_least(1)]
+    )
+
+    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        if self.max_allocated_storage_gb and self.max_allocated_storage_gb <= self.allocated_storage_gb:
+            yield Problem("max_allocated_storage_gb", self.max_allocated_storage_gb, f"0 or more than allocated_storage_gb ({self.allocated_storage_gb})")
+        if self.storage_type in ("io1", "io2") and self.allocated_storage_gb < 100:
+            yield Problem("allocated_storage_gb", self.allocated_storage_gb, f"at least 100 with storage_type {self.storage_type}")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Deployment(Block):
     """One OMERO deployment (an environment such as dev or prod)."""
 
@@ -207,6 +283,8 @@ class Deployment(Block):
     )
     network: Network = key(doc="The VPC.", factory=Network)
     state: State = key(doc="Terraform state storage.", factory=State)
+    storage: Storage = key(doc="OMERO's binary repository on EFS.", factory=Storage)
+    database: Database = key(doc="OMERO's PostgreSQL database on RDS.", factory=Database)
 
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         for zone in self.network.availability_zones:

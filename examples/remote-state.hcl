@@ -19,3 +19,9 @@ state {
   prefix                  = "omero"
   noncurrent_version_days = 180
 }
+
+database {
+  multi_az              = true
+  instance_class        = "db.m7g.large"
+  backup_retention_days = 14
+}

@@ -35,6 +35,11 @@ class NetworkOutputs:
     # Public addresses of the NAT gateways (the VPC's egress IPs); empty for an existing VPC.
     nat_public_ips: list[str]
 
+    @property
+    def zone_count(self) -> int:
+        """How many AZs (and private subnets) there are: the lists' length, known at synth."""
+        return len(self.private_subnet_ids)
+
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkProps:

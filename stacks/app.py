@@ -9,6 +9,7 @@ from config import Deployment
 from stacks.base import DeploymentStack, SynthSettings
 from stacks.network import NetworkStack
 from stacks.state import StateStack
+from stacks.storage import StorageStack
 
 
 def build_app(
@@ -23,7 +24,9 @@ def build_app(
     stacks: list[DeploymentStack] = []
     if deployment.state.remote and deployment.state.create_bucket:
         stacks.append(StateStack(app, deployment=deployment, settings=settings))
-    stacks.append(NetworkStack(app, deployment=deployment, settings=settings))
+    network = NetworkStack(app, deployment=deployment, settings=settings)
+    stacks.append(network)
+    stacks.append(StorageStack(app, deployment=deployment, settings=settings, network=network.outputs))
     # Each stack after the bootstrap one needs the state bucket to exist first.
     for stack in stacks[1:]:
         if isinstance(stacks[0], StateStack):

@@ -14,18 +14,23 @@ CONFIG = checkov.ROOT / ".checkov.yaml"
 
 
 def skipped_checks() -> dict[str, str]:
-    """check id -> the comment lines just above it in .checkov.yaml (its reason)."""
+    """check id -> the comment lines just above it in .checkov.yaml (its reason).
+
+    Consecutive skips under one comment share its reason.
+    """
     reasons: dict[str, str] = {}
     comment: list[str] = []
+    reason = ""
     for line in CONFIG.read_text().splitlines():
         stripped = line.strip()
         if stripped.startswith("#"):
             comment.append(stripped.lstrip("# "))
         elif match := re.fullmatch(r"-\s*(CKV2?_[A-Z]+_\d+)", stripped):
-            reasons[match.group(1)] = " ".join(comment).strip()
+            reason = " ".join(comment).strip() or reason
+            reasons[match.group(1)] = reason
             comment = []
         else:
-            comment = []
+            comment, reason = [], ""
     return reasons
 
 

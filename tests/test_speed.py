@@ -45,4 +45,4 @@ def test_synth_loads_only_the_submodules_it_uses():
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert int(result.stdout.strip().splitlines()[-1]) < 60
+    assert int(result.stdout.strip().splitlines()[-1]) < 100  # of about 2,100

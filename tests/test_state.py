@@ -12,7 +12,7 @@ from tests.harness.synth import synthesize
 
 def test_local_backend_by_default(examples):
     synth = examples["minimal"]
-    assert synth.order == ["omero-min-network"]
+    assert synth.order == ["omero-min-network", "omero-min-storage"]
     backend = synth.stack("network")["terraform"]["backend"]
     # relative to the stack's working directory: the project root for the default cdktf.out
     assert backend == {"local": {"path": "../../../terraform.omero-min-network.tfstate"}}
@@ -20,7 +20,7 @@ def test_local_backend_by_default(examples):
 
 def test_remote_state_in_s3_with_native_locking(examples):
     synth = examples["remote-state"]
-    assert synth.order == ["omero-prod-state", "omero-prod-network"]
+    assert synth.order == ["omero-prod-state", "omero-prod-network", "omero-prod-storage"]
     backend = synth.stack("network")["terraform"]["backend"]
     assert backend == {
         "s3": {
@@ -42,6 +42,7 @@ def test_bootstrap_stack_keeps_its_own_state_locally(examples):
 def test_network_waits_for_the_state_bucket(examples):
     manifest = json.loads((examples["remote-state"].outdir / "manifest.json").read_text())
     assert manifest["stacks"]["omero-prod-network"]["dependencies"] == ["omero-prod-state"]
+    assert set(manifest["stacks"]["omero-prod-storage"]["dependencies"]) == {"omero-prod-state", "omero-prod-network"}
 
 
 def test_state_bucket_is_protected(examples):
@@ -92,7 +93,7 @@ def test_customer_kms_key_for_state(tmp_path):
 
 def test_existing_bucket_skips_the_bootstrap_stack(tmp_path):
     synth = synthesize(loads('name = "shared"\nstate {\n bucket = "team-state"\n create_bucket = false\n}'), tmp_path / "out")
-    assert synth.order == ["shared-network"]
+    assert synth.order == ["shared-network", "shared-storage"]
     assert synth.stack("network")["terraform"]["backend"]["s3"]["bucket"] == "team-state"
 
 

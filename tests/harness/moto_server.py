@@ -14,7 +14,38 @@ EMULATOR_PATCHES = {
         "s3:TlsVersion) forbids every request. Here statements with conditions are left out of "
         "S3's evaluation; the policy itself is asserted in tests/test_state_bucket.py."
     ),
+    "efs backup policy": (
+        "moto 5.2.5 answers PutBackupPolicy with 500 (not implemented) and the provider retries "
+        "for many minutes. Here it records the status on the file system, which moto already "
+        "reports through DescribeBackupPolicy (DISABLED is reported too, as AWS does)."
+    ),
 }
+
+
+def _patch_efs_backup_policy() -> None:
+    import json
+
+    from moto.efs.responses import EFSResponse
+
+    def put_backup_policy(self):
+        file_system = self.efs_backend.file_systems_by_id.get(self._get_param("FileSystemId"))
+        if file_system is None:
+            body = {"ErrorCode": "FileSystemNotFound", "Message": "File system does not exist."}
+            return 404, {"Content-Type": "application/json", "x-amzn-ErrorType": "FileSystemNotFound"}, json.dumps(body)
+        status = (self._get_param("BackupPolicy") or {}).get("Status")
+        file_system._backup = status == "ENABLED"
+        return json.dumps({"BackupPolicy": {"Status": status}}), {"Content-Type": "application/json"}
+
+    def describe_backup_policy(self):
+        file_system = self.efs_backend.file_systems_by_id.get(self._get_param("FileSystemId"))
+        if file_system is None:
+            body = {"ErrorCode": "FileSystemNotFound", "Message": "File system does not exist."}
+            return 404, {"Content-Type": "application/json", "x-amzn-ErrorType": "FileSystemNotFound"}, json.dumps(body)
+        status = "ENABLED" if file_system._backup else "DISABLED"
+        return json.dumps({"BackupPolicy": {"Status": status}}), {"Content-Type": "application/json"}
+
+    EFSResponse.put_backup_policy = put_backup_policy
+    EFSResponse.describe_backup_policy = describe_backup_policy
 
 
 def _patch_bucket_policy_conditions() -> None:
@@ -33,6 +64,7 @@ def _patch_bucket_policy_conditions() -> None:
 
 def main(argv: list[str]) -> None:
     _patch_bucket_policy_conditions()
+    _patch_efs_backup_policy()
     from moto.server import main as moto_main
 
     moto_main(argv)

@@ -1,0 +1,217 @@
+"""OMERO's PostgreSQL database on RDS, and the secret holding its password.
+
+The password is generated during ``terraform apply`` (an ephemeral
+``aws_secretsmanager_random_password``) and written only to the database and to Secrets Manager
+through write-only arguments, so it never appears in the plan, the synthesized JSON or the state.
+It changes only when ``password_version`` does: OMERO reads ``omero.db.pass`` once at start, so
+nothing rotates it behind the running servers' backs. Containers get it through ECS ``secrets``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+from cdktf import TerraformResourceLifecycle, TerraformStack
+from cdktf_cdktf_provider_aws.db_instance import DbInstance
+from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
+from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+
+from modules.iam import service_trust
+
+DB_NAME = "omero"
+DB_USER = "omero"
+DB_PORT = 5432
+
+
+@dataclass(frozen=True, kw_only=True)
+class GeneratedSecretProps:
+    name: str  # the secret's name in Secrets Manager
+    description: str
+    version: int  # bump to generate a new value
+    kms_key_arn: str | None = None
+
+
+class GeneratedSecret(Construct):
+    """A Secrets Manager secret whose value Terraform generates and never stores.
+
+    ``value`` is an ephemeral reference, usable only in write-only arguments (``*_wo``) of the
+    same stack during the apply that writes ``version``.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, props: GeneratedSecretProps):
+        super().__init__(scope, id)
+        stack = TerraformStack.of(self)
+        ephemeral_name = f"{id}_password".replace("-", "_")
+        # cdktf 0.21 has no bindings for ephemeral resources: add the block by override.
+        stack.add_override(
+            f"ephemeral.aws_secretsmanager_random_password.{ephemeral_name}",
+            {"password_length": 32, "exclude_punctuation": True, "require_each_included_type": True},
+        )
+        self.value = f"${{ephemeral.aws_secretsmanager_random_password.{ephemeral_name}.random_password}}"
+        self.version = props.version
+        self.secret = SecretsmanagerSecret(
+            self,
+            "secret",
+            name=props.name,
+            description=props.description,
+            kms_key_id=props.kms_key_arn,
+            recovery_window_in_days=7,
+        )
+        SecretsmanagerSecretVersion(
+            self,
+            "value",
+            secret_id=self.secret.id,
+            secret_string_wo=self.value,
+            secret_string_wo_version=props.version,
+        )
+        self.arn = self.secret.arn
+
+
+@dataclass(frozen=True, kw_only=True)
+class OmeroDatabaseProps:
+    name: str  # prefixes names
+    vpc_id: str
+    subnet_ids: list[str]  # private subnets, 2+ AZs
+    engine_version: str = "16"
+    instance_class: str = "db.t4g.medium"
+    allocated_storage_gb: int = 50
+    max_allocated_storage_gb: int = 200  # 0: no storage autoscaling
+    storage_type: str = "gp3"
+    multi_az: bool = False
+    backup_retention_days: int = 7
+    deletion_protection: bool = True
+    performance_insights: bool = True
+    monitoring_interval_seconds: int = 60  # Enhanced Monitoring; 0 turns it off
+    log_exports: tuple[str, ...] = ("postgresql", "upgrade")
+    kms_key_arn: str | None = None
+    password_version: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class OmeroDatabaseOutputs:
+    address: str
+    port: int
+    db_name: str
+    username: str
+    instance_id: str  # the DB instance identifier
+    password_secret_arn: str  # the secret's value is the bare password
+    # Clients get access by adding an ingress rule from their own security group to this one.
+    security_group_id: str
+
+
+class OmeroDatabase(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: OmeroDatabaseProps):
+        super().__init__(scope, id)
+        major = props.engine_version.split(".")[0]
+        identifier = f"{props.name}-omero"
+
+        self.password = GeneratedSecret(
+            self,
+            "db",
+            props=GeneratedSecretProps(
+                name=f"{props.name}/omero/db-password",
+                description=f"Password of the {DB_USER} user of the OMERO database {identifier}.",
+                version=props.password_version,
+                kms_key_arn=props.kms_key_arn,
+            ),
+        )
+        self.security_group = SecurityGroup(
+            self,
+            "security_group",
+            name=f"{props.name}-omero-db",
+            description="OMERO PostgreSQL; 5432 only from the OMERO servers.",
+            vpc_id=props.vpc_id,
+            tags={"Name": f"{props.name}-omero-db"},
+        )
+        subnets = DbSubnetGroup(
+            self,
+            "subnets",
+            name=identifier,
+            description="Private subnets of the OMERO database.",
+            subnet_ids=props.subnet_ids,
+        )
+        parameters = DbParameterGroup(
+            self,
+            "parameters",
+            name=f"{identifier}-pg{major}",
+            family=f"postgres{major}",
+            description="OMERO PostgreSQL: TLS only, DDL and slow statements logged.",
+            parameter=[
+                DbParameterGroupParameter(name="rds.force_ssl", value="1"),
+                DbParameterGroupParameter(name="log_statement", value="ddl"),
+                DbParameterGroupParameter(name="log_min_duration_statement", value="5000"),
+            ],
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
+        monitoring_role = None
+        if props.monitoring_interval_seconds:
+            monitoring_role = IamRole(
+                self,
+                "monitoring_role",
+                name=f"{identifier}-monitoring",
+                description="Lets RDS Enhanced Monitoring publish OS metrics of the OMERO database.",
+                assume_role_policy=service_trust(self, "monitoring_trust", "monitoring.rds.amazonaws.com"),
+            )
+            IamRolePolicyAttachment(
+                self,
+                "monitoring_policy",
+                role=monitoring_role.name,
+                policy_arn=f"arn:{DataAwsPartition(self, 'partition').partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+            )
+        self.instance = DbInstance(
+            self,
+            "instance",
+            identifier=identifier,
+            engine="postgres",
+            engine_version=props.engine_version,
+            # No paid RDS Extended Support by surprise when the major version ages out.
+            engine_lifecycle_support="open-source-rds-extended-support-disabled",
+            instance_class=props.instance_class,
+            allocated_storage=props.allocated_storage_gb,
+            max_allocated_storage=props.max_allocated_storage_gb,
+            storage_type=props.storage_type,
+            storage_encrypted=True,
+            kms_key_id=props.kms_key_arn,
+            db_name=DB_NAME,
+            username=DB_USER,
+            password_wo=self.password.value,
+            password_wo_version=self.password.version,
+            port=DB_PORT,
+            db_subnet_group_name=subnets.name,
+            vpc_security_group_ids=[self.security_group.id],
+            parameter_group_name=parameters.name,
+            publicly_accessible=False,
+            multi_az=props.multi_az,
+            backup_retention_period=props.backup_retention_days,
+            copy_tags_to_snapshot=True,
+            deletion_protection=props.deletion_protection,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=f"{identifier}-final",
+            auto_minor_version_upgrade=True,
+            iam_database_authentication_enabled=True,
+            performance_insights_enabled=props.performance_insights,
+            performance_insights_kms_key_id=props.kms_key_arn if props.performance_insights else None,
+            performance_insights_retention_period=7 if props.performance_insights else None,
+            enabled_cloudwatch_logs_exports=list(props.log_exports),
+            monitoring_interval=props.monitoring_interval_seconds,
+            monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
+            apply_immediately=False,
+            tags={"Name": identifier},
+            # OMERO's metadata: never destroyed by a plan (deletion_protection guards the API too).
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+        )
+        self.outputs = OmeroDatabaseOutputs(
+            address=self.instance.address,
+            port=DB_PORT,
+            db_name=DB_NAME,
+            username=DB_USER,
+            instance_id=self.instance.identifier,
+            password_secret_arn=self.password.arn,
+            security_group_id=self.security_group.id,
+        )

@@ -1,0 +1,152 @@
+"""OMERO's binary repository (/OMERO) on EFS, with intelligent tiering.
+
+Files not read for a while move to Infrequent Access (and optionally Archive) and come back to
+primary storage on their first read. The file system is encrypted, reachable only over TLS, mounted
+in every private subnet, and reached by OMERO through an access point that owns its directory as
+the OMERO server user (uid/gid 1000), never as root.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.efs_access_point import (
+    EfsAccessPoint,
+    EfsAccessPointPosixUser,
+    EfsAccessPointRootDirectory,
+    EfsAccessPointRootDirectoryCreationInfo,
+)
+from cdktf_cdktf_provider_aws.efs_backup_policy import EfsBackupPolicy, EfsBackupPolicyBackupPolicy
+from cdktf_cdktf_provider_aws.efs_file_system import EfsFileSystem, EfsFileSystemLifecyclePolicy
+from cdktf_cdktf_provider_aws.efs_file_system_policy import EfsFileSystemPolicy
+from cdktf_cdktf_provider_aws.efs_mount_target import EfsMountTarget
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+
+# The uid/gid the openmicroscopy/omero-server image runs as.
+OMERO_UID = 1000
+OMERO_GID = 1000
+
+
+@dataclass(frozen=True, kw_only=True)
+class OmeroFileSystemProps:
+    name: str  # prefixes names
+    vpc_id: str
+    subnet_ids: list[str]  # one mount target in each (the private subnets, one per AZ)
+    subnet_count: int  # how many subnet_ids there are (they may be unresolved tokens)
+    transition_to_ia: str = "AFTER_30_DAYS"
+    transition_to_archive: str | None = None
+    performance_mode: str = "generalPurpose"
+    throughput_mode: str = "elastic"
+    provisioned_throughput_mibps: int | None = None
+    kms_key_arn: str | None = None  # AWS-managed key when None
+    automatic_backups: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class OmeroFileSystemOutputs:
+    file_system_id: str
+    file_system_arn: str
+    access_point_id: str
+    access_point_arn: str
+    # Clients (OMERO servers, add-ons) get NFS access by adding an ingress rule from their own
+    # security group to this one.
+    security_group_id: str
+
+
+class OmeroFileSystem(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: OmeroFileSystemProps):
+        super().__init__(scope, id)
+        lifecycle = [EfsFileSystemLifecyclePolicy(transition_to_ia=props.transition_to_ia)]
+        if props.transition_to_archive:
+            lifecycle.append(EfsFileSystemLifecyclePolicy(transition_to_archive=props.transition_to_archive))
+        lifecycle.append(EfsFileSystemLifecyclePolicy(transition_to_primary_storage_class="AFTER_1_ACCESS"))
+
+        self.file_system = EfsFileSystem(
+            self,
+            "file_system",
+            creation_token=f"{props.name}-omero-data",
+            encrypted=True,
+            kms_key_id=props.kms_key_arn,
+            performance_mode=props.performance_mode,
+            throughput_mode=props.throughput_mode,
+            provisioned_throughput_in_mibps=props.provisioned_throughput_mibps,
+            lifecycle_policy=lifecycle,
+            tags={"Name": f"{props.name}-omero-data"},
+            # The images themselves: never destroyed by a plan.
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+        )
+        EfsBackupPolicy(
+            self,
+            "backup",
+            file_system_id=self.file_system.id,
+            backup_policy=EfsBackupPolicyBackupPolicy(status="ENABLED" if props.automatic_backups else "DISABLED"),
+        )
+
+        self.security_group = SecurityGroup(
+            self,
+            "security_group",
+            name=f"{props.name}-omero-efs",
+            description="EFS mount targets of the OMERO binary repository; NFS only from allowed clients.",
+            vpc_id=props.vpc_id,
+            tags={"Name": f"{props.name}-omero-efs"},
+        )
+        for i in range(props.subnet_count):
+            EfsMountTarget(
+                self,
+                f"mount_target_{i}",
+                file_system_id=self.file_system.id,
+                subnet_id=props.subnet_ids[i],
+                security_groups=[self.security_group.id],
+            )
+
+        self.access_point = EfsAccessPoint(
+            self,
+            "server_access_point",
+            file_system_id=self.file_system.id,
+            posix_user=EfsAccessPointPosixUser(uid=OMERO_UID, gid=OMERO_GID),
+            root_directory=EfsAccessPointRootDirectory(
+                path="/omero",
+                creation_info=EfsAccessPointRootDirectoryCreationInfo(
+                    owner_uid=OMERO_UID, owner_gid=OMERO_GID, permissions="750"
+                ),
+            ),
+            tags={"Name": f"{props.name}-omero-server"},
+        )
+
+        # With a policy in place, only IAM-authorized clients may mount (the task roles grant
+        # elasticfilesystem:ClientMount/ClientWrite on this file system), and only over TLS.
+        everyone = [DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=["*"])]
+        policy = DataAwsIamPolicyDocument(
+            self,
+            "policy_document",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="DenyInsecureTransport",
+                    effect="Deny",
+                    actions=["*"],
+                    resources=[self.file_system.arn],
+                    principals=everyone,
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="Bool", variable="aws:SecureTransport", values=["false"]
+                        )
+                    ],
+                ),
+            ],
+        )
+        EfsFileSystemPolicy(self, "policy", file_system_id=self.file_system.id, policy=policy.json)
+
+        self.outputs = OmeroFileSystemOutputs(
+            file_system_id=self.file_system.id,
+            file_system_arn=self.file_system.arn,
+            access_point_id=self.access_point.id,
+            access_point_arn=self.access_point.arn,
+            security_group_id=self.security_group.id,
+        )

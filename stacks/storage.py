@@ -1,0 +1,69 @@
+"""The storage stack: what OMERO keeps, on its own so that redeploying services never touches it.
+
+EFS (the binary repository, /OMERO) and RDS PostgreSQL (the metadata), each in its own security
+group with no ingress: the services stack grants its OMERO servers access.
+"""
+from __future__ import annotations
+
+from constructs import Construct
+from cdktf import TerraformOutput
+
+from config import Deployment
+from modules.database import OmeroDatabase, OmeroDatabaseOutputs, OmeroDatabaseProps
+from modules.efs import OmeroFileSystem, OmeroFileSystemOutputs, OmeroFileSystemProps
+from modules.network import NetworkOutputs
+from stacks.base import DeploymentStack, SynthSettings
+
+
+class StorageStack(DeploymentStack):
+    def __init__(self, scope: Construct, *, deployment: Deployment, settings: SynthSettings, network: NetworkOutputs):
+        super().__init__(scope, "storage", deployment=deployment, settings=settings)
+        efs, db = deployment.storage, deployment.database
+        file_system = OmeroFileSystem(
+            self,
+            "efs",
+            props=OmeroFileSystemProps(
+                name=deployment.name,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.private_subnet_ids,
+                subnet_count=network.zone_count,
+                transition_to_ia=efs.transition_to_ia,
+                transition_to_archive=efs.transition_to_archive,
+                performance_mode=efs.performance_mode,
+                throughput_mode=efs.throughput_mode,
+                provisioned_throughput_mibps=efs.provisioned_throughput_mibps,
+                kms_key_arn=efs.kms_key_arn,
+                automatic_backups=efs.automatic_backups,
+            ),
+        )
+        database = OmeroDatabase(
+            self,
+            "database",
+            props=OmeroDatabaseProps(
+                name=deployment.name,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.private_subnet_ids,
+                engine_version=db.engine_version,
+                instance_class=db.instance_class,
+                allocated_storage_gb=db.allocated_storage_gb,
+                max_allocated_storage_gb=db.max_allocated_storage_gb,
+                storage_type=db.storage_type,
+                multi_az=db.multi_az,
+                backup_retention_days=db.backup_retention_days,
+                deletion_protection=db.deletion_protection,
+                performance_insights=db.performance_insights,
+                monitoring_interval_seconds=db.monitoring_interval_seconds,
+                log_exports=db.log_exports,
+                kms_key_arn=db.kms_key_arn,
+                password_version=db.password_version,
+            ),
+        )
+        self.file_system: OmeroFileSystemOutputs = file_system.outputs
+        self.database: OmeroDatabaseOutputs = database.outputs
+
+        fs, d = self.file_system, self.database
+        TerraformOutput(self, "efs_id", value=fs.file_system_id, description="EFS file system holding /OMERO.")
+        TerraformOutput(self, "efs_access_point_id", value=fs.access_point_id, description="Access point OMERO.server mounts (uid/gid 1000, /omero).")
+        TerraformOutput(self, "db_address", value=d.address, description="Host name of the OMERO PostgreSQL instance.")
+        TerraformOutput(self, "db_instance_id", value=d.instance_id, description="RDS instance identifier.")
+        TerraformOutput(self, "db_password_secret_arn", value=d.password_secret_arn, description="Secrets Manager secret holding the database password.")

@@ -1,0 +1,133 @@
+"""The storage stack: EFS with intelligent tiering and RDS PostgreSQL, as synthesized."""
+from __future__ import annotations
+
+import json
+
+from config import loads
+from tests.harness.synth import synthesize
+
+
+def one(resources: dict) -> dict:
+    assert len(resources) == 1, list(resources)
+    return next(iter(resources.values()))
+
+
+def test_efs_is_encrypted_tiered_and_protected(examples):
+    synth = examples["minimal"]
+    fs = one(synth.resources("storage", "aws_efs_file_system"))
+    assert fs["encrypted"] is True
+    assert fs["throughput_mode"] == "elastic" and fs["performance_mode"] == "generalPurpose"
+    assert fs["lifecycle_policy"] == [
+        {"transition_to_ia": "AFTER_30_DAYS"},
+        {"transition_to_primary_storage_class": "AFTER_1_ACCESS"},
+    ]
+    assert fs["lifecycle"] == {"prevent_destroy": True}
+    backup = one(synth.resources("storage", "aws_efs_backup_policy"))
+    assert backup["backup_policy"] == {"status": "ENABLED"}
+
+
+def test_efs_archive_tier(tmp_path):
+    synth = synthesize(
+        loads('name = "arch"\nstorage {\n transition_to_ia = "AFTER_14_DAYS"\n transition_to_archive = "AFTER_90_DAYS"\n}'),
+        tmp_path / "out",
+    )
+    fs = one(synth.resources("storage", "aws_efs_file_system"))
+    assert fs["lifecycle_policy"] == [
+        {"transition_to_ia": "AFTER_14_DAYS"},
+        {"transition_to_archive": "AFTER_90_DAYS"},
+        {"transition_to_primary_storage_class": "AFTER_1_ACCESS"},
+    ]
+
+
+def test_efs_mount_target_in_every_private_subnet(examples):
+    synth = examples["remote-state"]
+    targets = synth.resources("storage", "aws_efs_mount_target")
+    assert len(targets) == 3
+    [group] = [g for name, g in synth.resources("storage", "aws_security_group").items() if name.startswith("efs_")]
+    assert "ingress" not in group and "egress" not in group  # clients add their own rules
+    for target in targets.values():
+        assert "terraform_remote_state" in target["subnet_id"]  # the network stack's subnets
+        assert len(target["security_groups"]) == 1
+
+
+def test_access_point_is_owned_by_the_omero_user(examples):
+    point = one(examples["minimal"].resources("storage", "aws_efs_access_point"))
+    assert point["posix_user"] == {"uid": 1000, "gid": 1000}
+    assert point["root_directory"] == {
+        "path": "/omero",
+        "creation_info": {"owner_uid": 1000, "owner_gid": 1000, "permissions": "750"},
+    }
+
+
+def test_efs_policy_denies_plain_nfs(examples):
+    synth = examples["minimal"]
+    documents = {k: v for k, v in synth.data("storage", "aws_iam_policy_document").items() if k.startswith("efs_")}
+    [statement] = one(documents)["statement"]
+    assert statement["effect"] == "Deny" and statement["actions"] == ["*"]
+    assert statement["condition"] == [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}]
+    assert one(synth.resources("storage", "aws_efs_file_system_policy"))
+
+
+def test_database_defaults(examples):
+    db = one(examples["minimal"].resources("storage", "aws_db_instance"))
+    assert db["engine"] == "postgres" and db["engine_version"] == "16"
+    assert db["engine_lifecycle_support"] == "open-source-rds-extended-support-disabled"
+    assert db["storage_encrypted"] is True and db["publicly_accessible"] is False
+    assert db["deletion_protection"] is True and db["skip_final_snapshot"] is False
+    assert db["final_snapshot_identifier"] == "omero-min-omero-final"
+    assert db["lifecycle"] == {"prevent_destroy": True}
+    assert db["multi_az"] is False and db["backup_retention_period"] == 7
+    assert db["copy_tags_to_snapshot"] is True and db["auto_minor_version_upgrade"] is True
+    assert db["performance_insights_enabled"] is True
+    assert db["enabled_cloudwatch_logs_exports"] == ["postgresql", "upgrade"]
+    assert db["monitoring_interval"] == 60 and "aws_iam_role" in db["monitoring_role_arn"]
+    assert db["max_allocated_storage"] == 200 and db["storage_type"] == "gp3"
+
+
+def test_production_example_database(examples):
+    db = one(examples["remote-state"].resources("storage", "aws_db_instance"))
+    assert db["multi_az"] is True
+    assert db["instance_class"] == "db.m7g.large"
+    assert db["backup_retention_period"] == 14
+
+
+def test_database_forces_tls(examples):
+    group = one(examples["minimal"].resources("storage", "aws_db_parameter_group"))
+    assert group["family"] == "postgres16"
+    assert {"name": "rds.force_ssl", "value": "1"} in group["parameter"]
+
+
+def test_database_password_never_in_plan_or_state(examples):
+    synth = examples["minimal"]
+    stack = synth.stack("storage")
+    ephemeral = stack["ephemeral"]["aws_secretsmanager_random_password"]
+    [(name, generator)] = ephemeral.items()
+    assert generator["password_length"] >= 32
+    reference = f"${{ephemeral.aws_secretsmanager_random_password.{name}.random_password}}"
+    db = one(synth.resources("storage", "aws_db_instance"))
+    assert db["password_wo"] == reference and db["password_wo_version"] == 1
+    assert "password" not in db and "manage_master_user_password" not in db
+    version = one(synth.resources("storage", "aws_secretsmanager_secret_version"))
+    assert version["secret_string_wo"] == reference and version["secret_string_wo_version"] == 1
+    assert "secret_string" not in version
+    secret = one(synth.resources("storage", "aws_secretsmanager_secret"))
+    assert secret["name"] == "omero-min/omero/db-password"
+
+
+def test_password_version_bump_reaches_both_sides(tmp_path):
+    synth = synthesize(loads('name = "rot"\ndatabase { password_version = 3 }'), tmp_path / "out")
+    assert one(synth.resources("storage", "aws_db_instance"))["password_wo_version"] == 3
+    assert one(synth.resources("storage", "aws_secretsmanager_secret_version"))["secret_string_wo_version"] == 3
+
+
+def test_database_has_no_ingress_until_a_client_is_granted(examples):
+    groups = examples["minimal"].resources("storage", "aws_security_group")
+    db_group = next(g for name, g in groups.items() if name.startswith("database_"))
+    assert "ingress" not in db_group and "egress" not in db_group
+    assert "5432" in db_group["description"]
+
+
+def test_storage_outputs(examples):
+    outputs = examples["minimal"].stack("storage")["output"]
+    assert {"efs_id", "efs_access_point_id", "db_address", "db_instance_id", "db_password_secret_arn"} <= set(outputs)
+    assert "password" not in json.dumps({k: v for k, v in outputs.items() if k != "db_password_secret_arn"})
