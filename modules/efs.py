@@ -11,12 +11,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.efs_access_point import (
     EfsAccessPoint,
     EfsAccessPointPosixUser,
@@ -28,6 +23,8 @@ from cdktf_cdktf_provider_aws.efs_file_system import EfsFileSystem, EfsFileSyste
 from cdktf_cdktf_provider_aws.efs_file_system_policy import EfsFileSystemPolicy
 from cdktf_cdktf_provider_aws.efs_mount_target import EfsMountTarget
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+
+from modules.iam import deny_when
 
 # The uid/gid the openmicroscopy/omero-server image runs as.
 OMERO_UID = 1000
@@ -122,23 +119,11 @@ class OmeroFileSystem(Construct):
 
         # With a policy in place, only IAM-authorized clients may mount (the task roles grant
         # elasticfilesystem:ClientMount/ClientWrite on this file system), and only over TLS.
-        everyone = [DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=["*"])]
         policy = DataAwsIamPolicyDocument(
             self,
             "policy_document",
             statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="DenyInsecureTransport",
-                    effect="Deny",
-                    actions=["*"],
-                    resources=[self.file_system.arn],
-                    principals=everyone,
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="Bool", variable="aws:SecureTransport", values=["false"]
-                        )
-                    ],
-                ),
+                deny_when("DenyInsecureTransport", ["*"], [self.file_system.arn], test="Bool", variable="aws:SecureTransport", value="false"),
             ],
         )
         EfsFileSystemPolicy(self, "policy", file_system_id=self.file_system.id, policy=policy.json)

@@ -51,3 +51,18 @@ def service_trust(scope: Construct, id: str, service: str, *, source_account: st
             )
         ],
     ).json
+
+
+def deny_when(
+    sid: str, actions: Sequence[str], resources: Sequence[str], *, test: str, variable: str, value: str
+) -> DataAwsIamPolicyDocumentStatement:
+    """A resource-policy statement that denies everyone ``actions`` when a condition holds,
+    e.g. ``deny_when(..., test="Bool", variable="aws:SecureTransport", value="false")``."""
+    return DataAwsIamPolicyDocumentStatement(
+        sid=sid,
+        effect="Deny",
+        actions=list(actions),
+        resources=list(resources),
+        principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
+        condition=[DataAwsIamPolicyDocumentStatementCondition(test=test, variable=variable, values=[value])],
+    )

@@ -10,12 +10,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -39,6 +34,8 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
     S3BucketVersioningA,
     S3BucketVersioningVersioningConfiguration,
 )
+
+from modules.iam import deny_when
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,34 +117,13 @@ class StateBucket(Construct):
             ],
         )
         objects = f"{self.bucket.arn}/*"
+        buckets_and_objects = [self.bucket.arn, f"{self.bucket.arn}/*"]
         tls_only = DataAwsIamPolicyDocument(
             self,
             "tls_only",
             statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="DenyInsecureTransport",
-                    effect="Deny",
-                    actions=["s3:*"],
-                    resources=[self.bucket.arn, objects],
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="Bool", variable="aws:SecureTransport", values=["false"]
-                        )
-                    ],
-                ),
-                DataAwsIamPolicyDocumentStatement(
-                    sid="DenyOutdatedTLS",
-                    effect="Deny",
-                    actions=["s3:*"],
-                    resources=[self.bucket.arn, objects],
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="NumericLessThan", variable="s3:TlsVersion", values=["1.2"]
-                        )
-                    ],
-                ),
+                deny_when("DenyInsecureTransport", ["s3:*"], buckets_and_objects, test="Bool", variable="aws:SecureTransport", value="false"),
+                deny_when("DenyOutdatedTLS", ["s3:*"], buckets_and_objects, test="NumericLessThan", variable="s3:TlsVersion", value="1.2"),
             ],
         )
         S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=tls_only.json)

@@ -3,18 +3,13 @@ from __future__ import annotations
 
 import json
 
-from tests.harness.synth import synthesize
+from tests.harness.synth import one, synthesize
 from config import loads
-
-
-def only(resources: dict) -> dict:
-    assert len(resources) == 1, list(resources)
-    return next(iter(resources.values()))
 
 
 def test_new_vpc_with_dns_and_planned_subnets(examples):
     synth = examples["remote-state"]
-    vpc = only(synth.resources("network", "aws_vpc"))
+    vpc = one(synth.resources("network", "aws_vpc"))
     assert vpc["cidr_block"] == "10.192.0.0/16"
     assert vpc["enable_dns_support"] is True and vpc["enable_dns_hostnames"] is True
     subnets = synth.resources("network", "aws_subnet")
@@ -43,7 +38,7 @@ def test_single_nat_gateway_serves_every_private_subnet(examples):
     assert len(nats) == 1
     private_routes = [r for r in synth.resources("network", "aws_route").values() if "nat_gateway_id" in r]
     assert len(private_routes) == 2 and len({r["nat_gateway_id"] for r in private_routes}) == 1
-    nat = only(nats)
+    nat = one(nats)
     # the NAT sits in a public subnet, reached through the internet gateway
     assert "aws_subnet.network_public_0" in nat["subnet_id"]
     public_route = [r for r in synth.resources("network", "aws_route").values() if "gateway_id" in r]
@@ -52,23 +47,23 @@ def test_single_nat_gateway_serves_every_private_subnet(examples):
 
 def test_zones_are_looked_up_when_not_given(examples):
     synth = examples["minimal"]
-    zones = only(synth.data("network", "aws_availability_zones"))
+    zones = one(synth.data("network", "aws_availability_zones"))
     assert zones["state"] == "available"
     subnets = synth.resources("network", "aws_subnet").values()
     assert all("data.aws_availability_zones" in s["availability_zone"] for s in subnets)
 
 
 def test_default_security_group_is_emptied(examples):
-    group = only(examples["minimal"].resources("network", "aws_default_security_group"))
+    group = one(examples["minimal"].resources("network", "aws_default_security_group"))
     assert "ingress" not in group and "egress" not in group
 
 
 def test_flow_logs_write_only_to_their_group(examples):
     synth = examples["minimal"]
-    flow_log = only(synth.resources("network", "aws_flow_log"))
+    flow_log = one(synth.resources("network", "aws_flow_log"))
     assert flow_log["traffic_type"] == "ALL"
     assert flow_log["log_destination_type"] == "cloud-watch-logs"
-    group = only(synth.resources("network", "aws_cloudwatch_log_group"))
+    group = one(synth.resources("network", "aws_cloudwatch_log_group"))
     assert group["retention_in_days"] == 365
     assert group["name"] == "/omero/omero-min/vpc-flow-logs"
     documents = synth.data("network", "aws_iam_policy_document")
@@ -88,7 +83,7 @@ def test_existing_vpc_is_looked_up_and_checked(examples):
     stack = synth.stack("network")
     assert "aws_vpc" not in stack.get("resource", {})
     assert "aws_subnet" not in stack.get("resource", {})
-    assert only(synth.data("network", "aws_vpc"))["id"] == "vpc-0a1b2c3d4e5f60718"
+    assert one(synth.data("network", "aws_vpc"))["id"] == "vpc-0a1b2c3d4e5f60718"
     subnets = synth.data("network", "aws_subnet")
     assert sorted(s["id"] for s in subnets.values()) == [
         "subnet-0a1b2c3d4e5f60001",
@@ -99,7 +94,7 @@ def test_existing_vpc_is_looked_up_and_checked(examples):
     for subnet in subnets.values():
         [check] = subnet["lifecycle"]["postcondition"]
         assert check["condition"] == '${self.vpc_id == "vpc-0a1b2c3d4e5f60718"}'
-    flow_log = only(synth.resources("network", "aws_flow_log"))
+    flow_log = one(synth.resources("network", "aws_flow_log"))
     assert flow_log["vpc_id"] == "${data.aws_vpc.network_vpc_6D8AF52C.id}" or "data.aws_vpc" in flow_log["vpc_id"]
     assert flow_log["traffic_type"] == "REJECT"
     assert stack["output"]["nat_public_ips"]["value"] == []

@@ -4,12 +4,7 @@ from __future__ import annotations
 import json
 
 from config import loads
-from tests.harness.synth import synthesize
-
-
-def one(resources: dict) -> dict:
-    assert len(resources) == 1, list(resources)
-    return next(iter(resources.values()))
+from tests.harness.synth import one, synthesize
 
 
 def test_efs_is_encrypted_tiered_and_protected(examples):

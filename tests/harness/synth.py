@@ -48,3 +48,9 @@ def synthesize(config: Path | Deployment, outdir: Path, *, emulator_endpoint: st
     for name in order:
         result.stacks[name] = json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text())
     return result
+
+
+def one(resources: dict[str, dict]) -> dict:
+    """The single resource of a type (fails if there are none or several)."""
+    assert len(resources) == 1, list(resources)
+    return next(iter(resources.values()))
