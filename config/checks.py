@@ -28,8 +28,9 @@ _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _VPC_ID = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _SUBNET_ID = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _KMS_KEY_ARN = re.compile(
-    r"^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:(?:key/[0-9a-f-]{36}|alias/[A-Za-z0-9/_-]+)$"
+    r"^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/(?:[0-9a-f-]{36}|mrk-[0-9a-f]{32})$"
 )
+_KMS_ALIAS_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:alias/[A-Za-z0-9/_-]+$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _STATE_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(?:/[A-Za-z0-9!_.*'()-]+)*$")
 _AZ = re.compile(r"^([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)([a-z])$")
@@ -99,7 +100,14 @@ def subnet_ids(values: tuple[str, ...]) -> str | None:
 
 
 def kms_key_arn(value: str) -> str | None:
+    """A key ARN: resources read back the key ARN, so an alias would re-plan forever."""
     if _KMS_KEY_ARN.match(value):
+        return None
+    return 'a KMS key ARN (not an alias), e.g. "arn:aws:kms:eu-west-1:111122223333:key/<uuid or mrk-id>"'
+
+
+def kms_key_or_alias_arn(value: str) -> str | None:
+    if _KMS_KEY_ARN.match(value) or _KMS_ALIAS_ARN.match(value):
         return None
     return 'a KMS key or alias ARN, e.g. "arn:aws:kms:eu-west-1:111122223333:key/<uuid>"'
 
@@ -173,7 +181,7 @@ EFS_TRANSITIONS = (
     "AFTER_90_DAYS", "AFTER_180_DAYS", "AFTER_270_DAYS", "AFTER_365_DAYS",
 )
 
-_PG_VERSION = re.compile(r"^(1[0-9])(?:\.(\d+))?$")
+_PG_VERSION = re.compile(r"^(1[0-9])$")
 _DB_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
 # OMERO 5.6 supports PostgreSQL 12-16; RDS has ended standard support below 15 or soon will.
 POSTGRES_MAJORS = ("15", "16")
@@ -186,7 +194,7 @@ def efs_days(value: str) -> int:
 def postgres_version(value: str) -> str | None:
     match = _PG_VERSION.match(value)
     if not match or match.group(1) not in POSTGRES_MAJORS:
-        return 'PostgreSQL 15 or 16 as "16" or "16.4" (OMERO 5.6 supports up to 16; older majors are out of RDS standard support)'
+        return 'PostgreSQL major version "15" or "16" (OMERO 5.6 supports up to 16; older majors are out of RDS standard support; minor versions are upgraded automatically)'
     return None
 
 

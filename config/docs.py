@@ -63,7 +63,7 @@ def rows(cls=Deployment, prefix: str = ""):
         if choices and len(choices) <= 6:
             doc += " One of " + ", ".join(f"`{_hcl(c)}`" for c in choices) + "."
         elif choices:
-            doc += f" One of CloudWatch Logs' retention values ({choices[0]} to {choices[-1]})."
+            doc += f" One of `{_hcl(choices[0])}`, `{_hcl(choices[1])}` ... `{_hcl(choices[-1])}`."
         yield name, _type(hint), default, doc
 
 

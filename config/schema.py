@@ -129,23 +129,26 @@ class Network(Block):
         for name in ("public_subnet_ids", "private_subnet_ids"):
             if name in given:
                 yield Problem(name, getattr(self, name), "only together with vpc_id (an existing VPC)")
-        if "availability_zones" in given and "az_count" in given and len(self.availability_zones) != self.az_count:
+        if self.availability_zones and "az_count" in given and len(self.availability_zones) != self.az_count:
             yield Problem("availability_zones", self.availability_zones, f"{self.az_count} zones, as az_count says (or leave one of them unset)")
-        if "availability_zones" in given and not 2 <= len(self.availability_zones) <= 6:
+        if self.availability_zones and not 2 <= len(self.availability_zones) <= 6:
             yield Problem("availability_zones", self.availability_zones, "2 to 6 availability zones")
         yield from self._subnet_checks()
 
     def _subnet_checks(self) -> Iterator[Problem]:
         if checks.vpc_cidr(self.vpc_cidr):
             return  # already reported; nothing to fit subnets into
+        given = {name: getattr(self, name) for name in ("public_subnet_cidrs", "private_subnet_cidrs")}
+        if not any(given.values()) or any(v and checks.subnet_cidrs(v) for v in given.values()):
+            return  # all planned by us, or malformed (already reported)
+        for name, values in given.items():
+            if values and len(values) != self.zone_count:
+                yield Problem(name, values, f"one CIDR per availability zone ({self.zone_count})")
+                return
         vpc = ipaddress.IPv4Network(self.vpc_cidr)
         seen: list[tuple[str, ipaddress.IPv4Network]] = []
-        for name in ("public_subnet_cidrs", "private_subnet_cidrs"):
-            values = getattr(self, name)
-            if not values or checks.subnet_cidrs(values):
-                continue
-            if len(values) != self.zone_count:
-                yield Problem(name, values, f"one CIDR per availability zone ({self.zone_count})")
+        # A list left unset is planned around the given one: check them together.
+        for name, values in zip(given, self.subnet_plan()):
             for value in values:
                 net = ipaddress.IPv4Network(value)
                 if not net.subnet_of(vpc):
@@ -153,7 +156,8 @@ class Network(Block):
                     break
                 clash = next((other for other, o in seen if net.overlaps(o)), None)
                 if clash:
-                    yield Problem(name, values, f"subnets that do not overlap ({value} overlaps {clash})")
+                    planned = "" if given[name] else " (planned, as the other list is set: set both)"
+                    yield Problem(name, values, f"subnets that do not overlap ({value} overlaps {clash}){planned}")
                     break
                 seen.append((value, net))
 
@@ -164,7 +168,7 @@ class State(Block):
 
     bucket: str | None = key(
         None,
-        "S3 bucket for remote state; unset keeps state in local files next to the project.",
+        "S3 bucket for remote state; unset keeps state in local files where the synth runs.",
         checks=[checks.bucket_name],
     )
     prefix: str = key(
@@ -176,7 +180,7 @@ class State(Block):
     kms_key_arn: str | None = key(
         None,
         "Customer KMS key for the bucket and the state objects; unset uses the AWS-managed aws/s3 key.",
-        checks=[checks.kms_key_arn],
+        checks=[checks.kms_key_or_alias_arn],
     )
     noncurrent_version_days: int = key(
         90, "Days the bucket keeps superseded state versions.", checks=[checks.at_least(1)]
@@ -235,13 +239,13 @@ class Storage(Block):
 class Database(Block):
     """The RDS PostgreSQL instance holding OMERO's metadata."""
 
-    engine_version: str = key("16", "PostgreSQL version: \"15\" or \"16\", optionally with a minor (\"16.4\").", checks=[checks.postgres_version])
+    engine_version: str = key("16", "PostgreSQL major version: \"15\" or \"16\" (minor versions are upgraded automatically).", checks=[checks.postgres_version])
     instance_class: str = key("db.t4g.medium", "RDS instance class.", checks=[checks.db_instance_class])
     allocated_storage_gb: int = key(50, "Initial storage in GiB (20-65536).", checks=[checks.between(20, 65536)])
     max_allocated_storage_gb: int = key(
         200, "Storage autoscaling ceiling in GiB; 0 turns autoscaling off.", checks=[checks.between(0, 65536)]
     )
-    storage_type: str = key("gp3", "Storage type.", choices=("gp3", "gp2", "io1", "io2"))
+    storage_type: str = key("gp3", "Storage type.", choices=("gp3", "gp2"))
     multi_az: bool = key(False, "Keep a synchronous standby in a second AZ (about twice the cost).")
     backup_retention_days: int = key(7, "Days of automated backups and point-in-time recovery (1-35).", checks=[checks.between(1, 35)])
     deletion_protection: bool = key(True, "Refuse to delete the instance until this is turned off.")
@@ -262,10 +266,9 @@ class Database(Block):
     )
 
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
-        if self.max_allocated_storage_gb and self.max_allocated_storage_gb <= self.allocated_storage_gb:
-            yield Problem("max_allocated_storage_gb", self.max_allocated_storage_gb, f"0 or more than allocated_storage_gb ({self.allocated_storage_gb})")
-        if self.storage_type in ("io1", "io2") and self.allocated_storage_gb < 100:
-            yield Problem("allocated_storage_gb", self.allocated_storage_gb, f"at least 100 with storage_type {self.storage_type}")
+        least = -(-self.allocated_storage_gb * 11 // 10)  # RDS wants 10% headroom at least
+        if self.max_allocated_storage_gb and self.max_allocated_storage_gb < least:
+            yield Problem("max_allocated_storage_gb", self.max_allocated_storage_gb, f"0, or at least {least} (allocated_storage_gb plus 10%)")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -170,6 +170,8 @@ class OmeroDatabase(Construct):
             identifier=identifier,
             engine="postgres",
             engine_version=props.engine_version,
+            # The major version changes only when the config says so (15 -> 16).
+            allow_major_version_upgrade=True,
             # No paid RDS Extended Support by surprise when the major version ages out.
             engine_lifecycle_support="open-source-rds-extended-support-disabled",
             instance_class=props.instance_class,

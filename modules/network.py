@@ -8,8 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
-from cdktf import Fn, Postcondition, TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
+from cdktf import Postcondition, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
+    DataAwsAvailabilityZones,
+    DataAwsAvailabilityZonesFilter,
+)
 from cdktf_cdktf_provider_aws.data_aws_subnet import DataAwsSubnet
 from cdktf_cdktf_provider_aws.data_aws_vpc import DataAwsVpc
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
@@ -69,8 +72,23 @@ class Network(Construct):
         if props.availability_zones:
             az_names = list(props.availability_zones)
         else:
-            available = DataAwsAvailabilityZones(self, "zones", state="available")
-            az_names = [Fn.element(available.names, i) for i in range(zones)]
+            # Regular zones only (no Local or Wavelength Zones), and enough of them: indexing
+            # fails loudly where Fn.element would wrap around and reuse a zone.
+            available = DataAwsAvailabilityZones(
+                self,
+                "zones",
+                state="available",
+                filter=[DataAwsAvailabilityZonesFilter(name="zone-type", values=["availability-zone"])],
+                lifecycle=TerraformResourceLifecycle(
+                    postcondition=[
+                        Postcondition(
+                            condition=f"${{length(self.names) >= {zones}}}",
+                            error_message=f"network.az_count: the region has fewer than {zones} availability zones.",
+                        )
+                    ]
+                ),
+            )
+            az_names = [f"${{{available.fqn}.names[{i}]}}" for i in range(zones)]
 
         self.vpc = Vpc(
             self,
@@ -163,8 +181,6 @@ class ExistingNetwork(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: ExistingNetworkProps):
         super().__init__(scope, id)
-        self.vpc = DataAwsVpc(self, "vpc", id=props.vpc_id)
-
         def lookup(tier: str, ids: tuple[str, ...]) -> list[DataAwsSubnet]:
             return [
                 DataAwsSubnet(
@@ -185,6 +201,22 @@ class ExistingNetwork(Construct):
 
         public = lookup("public", props.public_subnet_ids)
         private = lookup("private", props.private_subnet_ids)
+
+        def distinct_zones(tier: str, subnets: list[DataAwsSubnet]) -> Postcondition:
+            zones = ", ".join(f"{s.fqn}.availability_zone" for s in subnets)
+            return Postcondition(
+                condition=f"${{length(distinct([{zones}])) == {len(subnets)}}}",
+                error_message=f"network.{tier}_subnet_ids: the subnets must be in different availability zones.",
+            )
+
+        self.vpc = DataAwsVpc(
+            self,
+            "vpc",
+            id=props.vpc_id,
+            lifecycle=TerraformResourceLifecycle(
+                postcondition=[distinct_zones("public", public), distinct_zones("private", private)]
+            ),
+        )
         self.outputs = NetworkOutputs(
             vpc_id=self.vpc.id,
             vpc_cidr=self.vpc.cidr_block,

@@ -1,7 +1,6 @@
 """Session fixtures: each example is synthesized once per test session and shared."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 

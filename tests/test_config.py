@@ -74,6 +74,22 @@ def test_subnet_plan_carves_the_vpc():
     assert small.subnet_plan() == (("10.0.0.0/28", "10.0.0.16/28"), ("10.0.0.128/28", "10.0.0.144/28"))
 
 
+def test_accepted_variants():
+    deployment = loads(
+        'name = "ok"\nnetwork { availability_zones = [] }\n'
+        'state {\n bucket = "ok-state"\n kms_key_arn = "arn:aws:kms:us-east-1:111122223333:alias/state"\n}\n'
+        'storage { kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234567890abcdef1234567890abcdef" }\n'
+        "database { max_allocated_storage_gb = 55 }\n"
+    )
+    assert deployment.network.zone_count == 2  # an empty list means unset
+    assert deployment.database.max_allocated_storage_gb == 55
+
+
+def test_messages_stay_on_one_line():
+    lines = problems('name = <<EOT\nab\nEOT\n')
+    assert len(lines) == 1 and "\n" not in lines[0] and "\\n" in lines[0]
+
+
 def test_name_is_required():
     with pytest.raises(ConfigError) as caught:
         loads('region = "eu-west-1"', "test.hcl")
@@ -179,18 +195,22 @@ BAD_INPUTS = [
     ("storage { provisioned_throughput_mibps = 100 }", "storage.provisioned_throughput_mibps", "exactly when"),
     ('storage {\n throughput_mode = "provisioned"\n provisioned_throughput_mibps = 0 }', "storage.provisioned_throughput_mibps", "from 1 to 3414"),
     ('storage { kms_key_arn = "arn:aws:kms:eu-west-1:1234:key/x" }', "storage.kms_key_arn", "KMS key"),
+    ('storage { kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:alias/omero" }', "storage.kms_key_arn", "not an alias"),
+    ('network { public_subnet_cidrs = ["10.192.128.0/24", "10.192.129.0/24"] }', "network.private_subnet_cidrs", "planned, as the other list is set"),
     ('storage { automatic_backups = "yes" }', "storage.automatic_backups", "true or false"),
     # database
-    ('database { engine_version = "11" }', "database.engine_version", "PostgreSQL 15 or 16"),
-    ('database { engine_version = "14.10" }', "database.engine_version", "PostgreSQL 15 or 16"),
-    ('database { engine_version = "17" }', "database.engine_version", "PostgreSQL 15 or 16"),
+    ('database { engine_version = "11" }', "database.engine_version", 'major version "15" or "16"'),
+    ('database { engine_version = "14.10" }', "database.engine_version", 'major version "15" or "16"'),
+    ('database { engine_version = "16.4" }', "database.engine_version", "minor versions are upgraded automatically"),
+    ('database { engine_version = "17" }', "database.engine_version", 'major version "15" or "16"'),
     ("database { engine_version = 16 }", "database.engine_version", "a string"),
     ('database { instance_class = "t4g.medium" }', "database.instance_class", "RDS instance class"),
     ("database { allocated_storage_gb = 10 }", "database.allocated_storage_gb", "from 20 to 65536"),
-    ("database { max_allocated_storage_gb = 40 }", "database.max_allocated_storage_gb", "0 or more than allocated_storage_gb"),
+    ("database { max_allocated_storage_gb = 40 }", "database.max_allocated_storage_gb", "at least 55"),
+    ("database { max_allocated_storage_gb = 54 }", "database.max_allocated_storage_gb", "allocated_storage_gb plus 10%"),
     ("database { max_allocated_storage_gb = -1 }", "database.max_allocated_storage_gb", "from 0 to 65536"),
     ('database { storage_type = "standard" }', "database.storage_type", '"gp3"'),
-    ('database {\n storage_type = "io2"\n allocated_storage_gb = 50\n max_allocated_storage_gb = 0 }', "database.allocated_storage_gb", "at least 100"),
+    ('database { storage_type = "io2" }', "database.storage_type", '"gp3", "gp2"'),
     ("database { backup_retention_days = 0 }", "database.backup_retention_days", "from 1 to 35"),
     ("database { backup_retention_days = 36 }", "database.backup_retention_days", "from 1 to 35"),
     ("database { monitoring_interval_seconds = 45 }", "database.monitoring_interval_seconds", "one of 0, 1, 5"),

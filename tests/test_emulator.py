@@ -128,14 +128,17 @@ def test_remote_state_deployment(emulator, tf, examples, tmp_path):
     assert sum(a.startswith("aws_nat_gateway.") for a in addresses) == 3
     assert any(a.startswith("aws_flow_log.") for a in addresses)
 
-    # The network's state lives in the emulator's bucket under <prefix>/<deployment>/<stack>,
-    # encrypted, and no lock is left behind.
+    # The network's state lives in the emulator's bucket under <prefix>/<deployment>/<stack>, and
+    # no lock is left behind. The objects take the bucket's default SSE-KMS encryption (moto does
+    # not apply bucket defaults to objects, so the default itself is what is checked here).
     s3 = aws(emulator, "s3", "us-east-1")
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert keys == ["omero/omero-prod/network.tfstate", "omero/omero-prod/storage.tfstate"]
     state = json.loads(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read())
     assert state["outputs"]["vpc_id"]["value"] == network["vpc_id"]
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    [rule] = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"]
 
     # the storage stack found the network's subnets through the network's state in S3

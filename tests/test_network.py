@@ -49,8 +49,12 @@ def test_zones_are_looked_up_when_not_given(examples):
     synth = examples["minimal"]
     zones = one(synth.data("network", "aws_availability_zones"))
     assert zones["state"] == "available"
+    assert zones["filter"] == [{"name": "zone-type", "values": ["availability-zone"]}]
+    [check] = zones["lifecycle"]["postcondition"]
+    assert check["condition"] == "${length(self.names) >= 2}"
     subnets = synth.resources("network", "aws_subnet").values()
-    assert all("data.aws_availability_zones" in s["availability_zone"] for s in subnets)
+    # indexed, not element(): a region with too few zones fails instead of reusing one
+    assert sorted(s["availability_zone"].split(".names")[1] for s in subnets) == ["[0]}", "[0]}", "[1]}", "[1]}"]
 
 
 def test_default_security_group_is_emptied(examples):
@@ -94,8 +98,11 @@ def test_existing_vpc_is_looked_up_and_checked(examples):
     for subnet in subnets.values():
         [check] = subnet["lifecycle"]["postcondition"]
         assert check["condition"] == '${self.vpc_id == "vpc-0a1b2c3d4e5f60718"}'
+    vpc = one(synth.data("network", "aws_vpc"))
+    conditions = [c["condition"] for c in vpc["lifecycle"]["postcondition"]]
+    assert len(conditions) == 2 and all(c.startswith("${length(distinct([data.aws_subnet.") for c in conditions)
     flow_log = one(synth.resources("network", "aws_flow_log"))
-    assert flow_log["vpc_id"] == "${data.aws_vpc.network_vpc_6D8AF52C.id}" or "data.aws_vpc" in flow_log["vpc_id"]
+    assert flow_log["vpc_id"].startswith("${data.aws_vpc.")
     assert flow_log["traffic_type"] == "REJECT"
     assert stack["output"]["nat_public_ips"]["value"] == []
 

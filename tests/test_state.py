@@ -27,7 +27,6 @@ def test_remote_state_in_s3_with_native_locking(examples):
             "bucket": "omero-prod-terraform-state-example",
             "key": "omero/omero-prod/network.tfstate",
             "region": "us-east-1",
-            "encrypt": True,
             "use_lockfile": True,
         }
     }
@@ -86,7 +85,8 @@ def test_customer_kms_key_for_state(tmp_path):
         loads(f'name = "kms"\nregion = "eu-west-1"\nstate {{\n bucket = "kms-state-bucket"\n kms_key_arn = "{key}"\n}}'),
         tmp_path / "out",
     )
-    assert synth.stack("network")["terraform"]["backend"]["s3"]["kms_key_id"] == key
+    backend = synth.stack("network")["terraform"]["backend"]["s3"]
+    assert backend["kms_key_id"] == key and backend["encrypt"] is True
     [encryption] = synth.resources("state", "aws_s3_bucket_server_side_encryption_configuration").values()
     assert encryption["rule"][0]["apply_server_side_encryption_by_default"]["kms_master_key_id"] == key
 

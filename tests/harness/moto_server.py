@@ -12,7 +12,7 @@ EMULATOR_PATCHES = {
         "moto cannot evaluate the condition keys of a bucket policy statement and then treats "
         "the statement as a match, so the state bucket's TLS-only Deny (aws:SecureTransport, "
         "s3:TlsVersion) forbids every request. Here statements with conditions are left out of "
-        "S3's evaluation; the policy itself is asserted in tests/test_state_bucket.py."
+        "S3's evaluation; the policy itself is asserted in tests/test_state.py."
     ),
     "efs backup policy": (
         "moto 5.2.5 answers PutBackupPolicy with 500 (not implemented) and the provider retries "
