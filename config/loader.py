@@ -72,13 +72,37 @@ def _parse_hcl(text: str, source: str) -> dict[str, Any]:
 
     options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
     try:
-        return hcl2.loads(text, serialization_options=options)
+        raw = hcl2.loads(text, serialization_options=options)
     except Exception as exc:  # lark raises a family of its own exceptions
         where = ""
         line, column = getattr(exc, "line", None), getattr(exc, "column", None)
         if line is not None:
             where = f" at line {line}, column {column}"
         raise ConfigError(source, [f"is not valid HCL{where}"]) from None
+    # python-hcl2 keeps the last of two equal keys; Terraform calls that an error, and so do we.
+    repeated = _repeated_keys(hcl2.parses_to_tree(text), "")
+    if repeated:
+        raise ConfigError(source, [f"{name}: set more than once; allowed: once" for name in repeated])
+    return raw
+
+
+def _repeated_keys(node: Any, prefix: str) -> list[str]:
+    """Dotted names of attributes written twice in the same body, in file order."""
+    repeated: list[str] = []
+    for body in (c for c in getattr(node, "children", []) if getattr(c, "data", None) == "body"):
+        seen: set[str] = set()
+        for child in body.children:
+            kind = getattr(child, "data", None)
+            if kind not in ("attribute", "block"):
+                continue
+            name = str(child.children[0].children[0])
+            if kind == "attribute":
+                if name in seen and prefix + name not in repeated:
+                    repeated.append(prefix + name)
+                seen.add(name)
+            else:
+                repeated += _repeated_keys(child, f"{prefix}{name}.")
+    return repeated
 
 
 def _describe(problem: Problem) -> str:

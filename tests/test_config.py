@@ -85,6 +85,11 @@ def test_accepted_variants():
     assert deployment.database.max_allocated_storage_gb == 55
 
 
+def test_a_key_set_twice_is_an_error():
+    lines = problems('region = "eu-west-1"\nregion = "us-east-1"\nnetwork {\n az_count = 2\n az_count = 3\n}\n')
+    assert lines == ["region: set more than once; allowed: once", "network.az_count: set more than once; allowed: once"]
+
+
 def test_messages_stay_on_one_line():
     lines = problems('name = <<EOT\nab\nEOT\n')
     assert len(lines) == 1 and "\n" not in lines[0] and "\\n" in lines[0]
