@@ -72,7 +72,8 @@ def _parse_hcl(text: str, source: str) -> dict[str, Any]:
 
     options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
     try:
-        raw = hcl2.loads(text, serialization_options=options)
+        tree = hcl2.parses_to_tree(text)  # parsed once: for the values and for repeated keys
+        raw = hcl2.serialize(hcl2.transform(tree), serialization_options=options)
     except Exception as exc:  # lark raises a family of its own exceptions
         where = ""
         line, column = getattr(exc, "line", None), getattr(exc, "column", None)
@@ -80,7 +81,7 @@ def _parse_hcl(text: str, source: str) -> dict[str, Any]:
             where = f" at line {line}, column {column}"
         raise ConfigError(source, [f"is not valid HCL{where}"]) from None
     # python-hcl2 keeps the last of two equal keys; Terraform calls that an error, and so do we.
-    repeated = _repeated_keys(hcl2.parses_to_tree(text), "")
+    repeated = _repeated_keys(tree, "")
     if repeated:
         raise ConfigError(source, [f"{name}: set more than once; allowed: once" for name in repeated])
     return raw
