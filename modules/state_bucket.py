@@ -116,14 +116,13 @@ class StateBucket(Construct):
                 )
             ],
         )
-        objects = f"{self.bucket.arn}/*"
-        buckets_and_objects = [self.bucket.arn, f"{self.bucket.arn}/*"]
+        bucket_and_objects = [self.bucket.arn, f"{self.bucket.arn}/*"]
         tls_only = DataAwsIamPolicyDocument(
             self,
             "tls_only",
             statement=[
-                deny_when("DenyInsecureTransport", ["s3:*"], buckets_and_objects, test="Bool", variable="aws:SecureTransport", value="false"),
-                deny_when("DenyOutdatedTLS", ["s3:*"], buckets_and_objects, test="NumericLessThan", variable="s3:TlsVersion", value="1.2"),
+                deny_when("DenyInsecureTransport", ["s3:*"], bucket_and_objects, test="Bool", variable="aws:SecureTransport", value="false"),
+                deny_when("DenyOutdatedTLS", ["s3:*"], bucket_and_objects, test="NumericLessThan", variable="s3:TlsVersion", value="1.2"),
             ],
         )
         S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=tls_only.json)
