@@ -1,6 +1,6 @@
 """Synthesize one OMERO deployment into Terraform JSON (the entry that cdktf.json runs).
 
-    OMERO_CONFIG=examples/remote-state.hcl pipenv run python main.py
+    OMERO_CONFIG=examples/tls-rw-ro.hcl pipenv run python main.py
 
 The deployment file comes from ``OMERO_CONFIG`` (default: ``config/default.hcl``); stacks are
 written to ``$CDKTF_OUTDIR`` (default ``cdktf.out``) under ``stacks/<stack>/cdk.tf.json``. With

@@ -200,3 +200,113 @@ def postgres_version(value: str) -> str | None:
 
 def db_instance_class(value: str) -> str | None:
     return None if _DB_CLASS.match(value) else 'an RDS instance class such as "db.t4g.medium" or "db.m7g.large"'
+
+
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+# Graviton (arm64) families: the OMERO images are built for x86_64 only.
+_ARM_FAMILY = re.compile(r"^[a-z]+\d+g[a-z]*\.")
+
+
+def instance_type(value: str) -> str | None:
+    if not _INSTANCE_TYPE.match(value):
+        return 'an EC2 instance type such as "m6i.xlarge"'
+    if _ARM_FAMILY.match(value) or value.startswith("a1."):
+        return "an x86_64 instance type (the OMERO images have no arm64 build), e.g. m6i.xlarge"
+    return None
+
+
+_IMAGE = re.compile(
+    r"^(?P<repo>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
+
+
+def container_image(value: str) -> str | None:
+    match = _IMAGE.match(value)
+    if not match:
+        return 'a container image reference such as "openmicroscopy/omero-server:5.6.16"'
+    if not match.group("tag") and not match.group("digest"):
+        return "an image pinned by tag or digest (repository:tag or repository@sha256:...)"
+    if match.group("tag") == "latest" and not match.group("digest"):
+        return 'a pinned tag, not "latest" (a redeploy must not silently change OMERO\'s version)'
+    return None
+
+
+# CPU units a Fargate task may have, and the memory (MiB) each allows: (low, high, step).
+FARGATE_MEMORY = {
+    256: (512, 2048, None),
+    512: (1024, 4096, 1024),
+    1024: (2048, 8192, 1024),
+    2048: (4096, 16384, 1024),
+    4096: (8192, 30720, 1024),
+    8192: (16384, 61440, 4096),
+    16384: (32768, 122880, 8192),
+}
+
+
+def task_cpu(value: int) -> str | None:
+    if value in FARGATE_MEMORY:
+        return None
+    return "one of " + ", ".join(str(c) for c in FARGATE_MEMORY) + " (CPU units; 1024 = 1 vCPU)"
+
+
+def fargate_memory(cpu: int, memory: int) -> str | None:
+    """None when ``memory`` MiB goes with ``cpu`` units on Fargate, else what does."""
+    if cpu not in FARGATE_MEMORY:
+        return None  # the cpu key itself is reported
+    low, high, step = FARGATE_MEMORY[cpu]
+    if step is None:
+        allowed, text = (512, 1024, 2048), "512, 1024 or 2048 MiB"
+    else:
+        allowed, text = tuple(range(low, high + 1, step)), f"{low}-{high} MiB in steps of {step}"
+    return None if memory in allowed else f"{text} with cpu = {cpu} on Fargate"
+
+
+_PROPERTY = re.compile(r"^omero(?:\.[A-Za-z0-9_]+)+$")
+
+
+def omero_properties(value: dict[str, str], *, prefix: str, managed: tuple[str, ...]) -> str | None:
+    for name in value:
+        if not _PROPERTY.match(name) or not name.startswith(prefix):
+            return f"property {name!r}: OMERO property names starting with {prefix!r}, e.g. {prefix}..."
+        if name in managed:
+            return f"property {name!r}: set by this project (managed: {', '.join(managed)})"
+    return None
+
+
+def cidr_list(values: tuple[str, ...]) -> str | None:
+    for value in values:
+        problem = ipv4_cidr(value)
+        if problem:
+            return f"{value!r}: {problem}"
+    if len(set(values)) != len(values):
+        return "each network once"
+    return None
+
+
+_DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def domain_name(value: str) -> str | None:
+    if _DOMAIN.match(value):
+        return None
+    return 'a lowercase fully qualified domain name such as "omero.example.org" (no scheme, no trailing dot)'
+
+
+_HOSTED_ZONE = re.compile(r"^Z[A-Z0-9]{1,31}$")
+
+
+def hosted_zone_id(value: str) -> str | None:
+    if _HOSTED_ZONE.match(value):
+        return None
+    return 'a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ"'
+
+
+# ALB TLS policies that allow TLS 1.2 and 1.3 only (newest first).
+TLS_POLICIES = (
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+)

@@ -12,6 +12,7 @@ from typing import Iterator
 
 from config import checks
 from config.fields import Block, Problem, key
+from config.services import Cluster, LoadBalancer, Server, ServerLoadBalancer, Web, fargate_problems
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -288,8 +289,19 @@ class Deployment(Block):
     state: State = key(doc="Terraform state storage.", factory=State)
     storage: Storage = key(doc="OMERO's binary repository on EFS.", factory=Storage)
     database: Database = key(doc="OMERO's PostgreSQL database on RDS.", factory=Database)
+    cluster: Cluster = key(doc="The ECS cluster the OMERO services run in.", factory=Cluster)
+    server: Server = key(doc="OMERO.server: one read-write task and optional read-only ones.", factory=Server)
+    web: Web = key(doc="OMERO.web behind the application load balancer.", factory=Web)
+    load_balancer: LoadBalancer = key(doc="The application load balancer (HTTP, or HTTPS with a domain).", factory=LoadBalancer)
+    server_load_balancer: ServerLoadBalancer = key(doc="Optional NLB for OMERO.insight and the CLI.", factory=ServerLoadBalancer)
 
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        # Fargate takes fixed CPU/memory pairs; OMERO.web always runs there.
+        yield from fargate_problems("web.", self.web.cpu, self.web.memory)
+        if self.cluster.launch_type == "fargate":
+            yield from fargate_problems("server.", self.server.cpu, self.server.memory)
+            if self.server.read_only_count:
+                yield from fargate_problems("server.read_only_", self.server.read_only_cpu, self.server.read_only_memory)
         for zone in self.network.availability_zones:
             if checks.az_region(zone) and checks.az_region(zone) != self.region:
                 yield Problem("network.availability_zones", self.network.availability_zones, f"zones of region {self.region} ({zone} is not)")

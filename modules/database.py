@@ -11,66 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
-from cdktf import TerraformResourceLifecycle, TerraformStack
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.db_instance import DbInstance
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
-from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
-from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 
 from modules.iam import service_trust
+from modules.secrets import GeneratedSecret, GeneratedSecretProps
 
 DB_NAME = "omero"
 DB_USER = "omero"
 DB_PORT = 5432
-
-
-@dataclass(frozen=True, kw_only=True)
-class GeneratedSecretProps:
-    name: str  # the secret's name in Secrets Manager
-    description: str
-    version: int  # bump to generate a new value
-    kms_key_arn: str | None = None
-
-
-class GeneratedSecret(Construct):
-    """A Secrets Manager secret whose value Terraform generates and never stores.
-
-    ``value`` is an ephemeral reference, usable only in write-only arguments (``*_wo``) of the
-    same stack during the apply that writes ``version``.
-    """
-
-    def __init__(self, scope: Construct, id: str, *, props: GeneratedSecretProps):
-        super().__init__(scope, id)
-        stack = TerraformStack.of(self)
-        ephemeral_name = f"{id}_password".replace("-", "_")
-        # cdktf 0.21 has no bindings for ephemeral resources: add the block by override.
-        stack.add_override(
-            f"ephemeral.aws_secretsmanager_random_password.{ephemeral_name}",
-            {"password_length": 32, "exclude_punctuation": True, "require_each_included_type": True},
-        )
-        self.value = f"${{ephemeral.aws_secretsmanager_random_password.{ephemeral_name}.random_password}}"
-        self.version = props.version
-        self.secret = SecretsmanagerSecret(
-            self,
-            "secret",
-            name=props.name,
-            description=props.description,
-            kms_key_id=props.kms_key_arn,
-            recovery_window_in_days=7,
-        )
-        SecretsmanagerSecretVersion(
-            self,
-            "value",
-            secret_id=self.secret.id,
-            secret_string_wo=self.value,
-            secret_string_wo_version=props.version,
-        )
-        self.arn = self.secret.arn
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,6 +56,8 @@ class OmeroDatabaseOutputs:
     username: str
     instance_id: str  # the DB instance identifier
     password_secret_arn: str  # the secret's value is the bare password
+    root_password_secret_arn: str  # OMERO's initial root password (a bare string)
+    kms_key_arn: str | None  # the key encrypting both secrets (None: aws/secretsmanager)
     # Clients get access by adding an ingress rule from their own security group to this one.
     security_group_id: str
 
@@ -118,6 +75,18 @@ class OmeroDatabase(Construct):
                 name=f"{props.name}/omero/db-password",
                 description=f"Password of the {DB_USER} user of the OMERO database {identifier}.",
                 version=props.password_version,
+                kms_key_arn=props.kms_key_arn,
+            ),
+        )
+        # Read once, by the read-write OMERO.server when it initialises an empty database; later
+        # changes of the OMERO root password are made in OMERO (omero user password).
+        self.root_password = GeneratedSecret(
+            self,
+            "root",
+            props=GeneratedSecretProps(
+                name=f"{props.name}/omero/root-password",
+                description=f"Initial password of OMERO's root user in {identifier}.",
+                version=1,
                 kms_key_arn=props.kms_key_arn,
             ),
         )
@@ -215,5 +184,7 @@ class OmeroDatabase(Construct):
             username=DB_USER,
             instance_id=self.instance.identifier,
             password_secret_arn=self.password.arn,
+            root_password_secret_arn=self.root_password.arn,
+            kms_key_arn=props.kms_key_arn,
             security_group_id=self.security_group.id,
         )

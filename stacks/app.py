@@ -8,6 +8,7 @@ from cdktf import App
 from config import Deployment
 from stacks.base import DeploymentStack, SynthSettings
 from stacks.network import NetworkStack
+from stacks.services import ServicesStack
 from stacks.state import StateStack
 from stacks.storage import StorageStack
 
@@ -26,7 +27,18 @@ def build_app(
         stacks.append(StateStack(app, deployment=deployment, settings=settings))
     network = NetworkStack(app, deployment=deployment, settings=settings)
     stacks.append(network)
-    stacks.append(StorageStack(app, deployment=deployment, settings=settings, network=network.outputs))
+    storage = StorageStack(app, deployment=deployment, settings=settings, network=network.outputs)
+    stacks.append(storage)
+    stacks.append(
+        ServicesStack(
+            app,
+            deployment=deployment,
+            settings=settings,
+            network=network.outputs,
+            file_system=storage.file_system,
+            database=storage.database,
+        )
+    )
     # Each stack after the bootstrap one needs the state bucket to exist first.
     for stack in stacks[1:]:
         if isinstance(stacks[0], StateStack):

@@ -15,13 +15,21 @@ from config import Deployment
 # each of them is pointed at the emulator: the provider does not honour AWS_ENDPOINT_URL for all
 # services, and a plan then hangs on real AWS host names.
 EMULATED_SERVICES = (
+    "acm",
+    "applicationautoscaling",
+    "autoscaling",
     "ec2",
+    "ecs",
     "efs",
+    "elbv2",
     "iam",
     "logs",
     "rds",
+    "route53",
     "s3",
     "secretsmanager",
+    "servicediscovery",
+    "ssm",
     "sts",
 )
 

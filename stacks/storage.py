@@ -67,3 +67,4 @@ class StorageStack(DeploymentStack):
         TerraformOutput(self, "db_address", value=d.address, description="Host name of the OMERO PostgreSQL instance.")
         TerraformOutput(self, "db_instance_id", value=d.instance_id, description="RDS instance identifier.")
         TerraformOutput(self, "db_password_secret_arn", value=d.password_secret_arn, description="Secrets Manager secret holding the database password.")
+        TerraformOutput(self, "root_password_secret_arn", value=d.root_password_secret_arn, description="Secrets Manager secret holding OMERO's initial root password.")

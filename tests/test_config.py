@@ -33,7 +33,7 @@ def test_default_deployment_needs_nothing():
 def test_config_path_from_environment(tmp_path):
     assert config_path({}) == DEFAULT_CONFIG
     assert config_path({"OMERO_CONFIG": "  "}) == DEFAULT_CONFIG
-    assert config_path({"OMERO_CONFIG": "examples/minimal.hcl"}) == Path("examples/minimal.hcl")
+    assert config_path({"OMERO_CONFIG": "examples/quickstart-http.hcl"}) == Path("examples/quickstart-http.hcl")
 
 
 def test_full_file_is_typed():
@@ -223,6 +223,60 @@ BAD_INPUTS = [
     ("database { password_version = 0 }", "database.password_version", ">= 1"),
     ('database { deletion_protection = "false" }', "database.deletion_protection", "true or false"),
     ('database { multi_az = 1 }', "database.multi_az", "true or false"),
+    # cluster
+    ('cluster { launch_type = "FARGATE" }', "cluster.launch_type", '"fargate", "ec2"'),
+    ("cluster { log_retention_days = 100 }", "cluster.log_retention_days", "one of 1, 3, 5"),
+    ('cluster { logs_kms_key_arn = "alias/logs" }', "cluster.logs_kms_key_arn", "KMS key ARN"),
+    ('cluster { container_insights = "on" }', "cluster.container_insights", '"enhanced", "enabled", "disabled"'),
+    ("cluster { ec2 { min_instances = 1 } }", "cluster.ec2", 'only with launch_type = "ec2"'),
+    ('cluster {\n launch_type = "ec2"\n ec2 { instance_type = "m7g.xlarge" } }', "cluster.ec2.instance_type", "x86_64"),
+    ('cluster {\n launch_type = "ec2"\n ec2 { instance_type = "big" } }', "cluster.ec2.instance_type", "EC2 instance type"),
+    ('cluster {\n launch_type = "ec2"\n ec2 { min_instances = 0 } }', "cluster.ec2.min_instances", "from 1 to 20"),
+    ('cluster {\n launch_type = "ec2"\n ec2 {\n min_instances = 3\n max_instances = 2 } }', "cluster.ec2.max_instances", "at least min_instances (3)"),
+    ('cluster {\n launch_type = "ec2"\n ec2 { root_volume_gb = 8 } }', "cluster.ec2.root_volume_gb", "from 30 to 16384"),
+    # server
+    ('server { image = "openmicroscopy/omero-server:latest" }', "server.image", 'not "latest"'),
+    ('server { image = "openmicroscopy/omero-server" }', "server.image", "pinned by tag or digest"),
+    ('server { image = "Open Microscopy/omero" }', "server.image", "container image reference"),
+    ("server { cpu = 3000 }", "server.cpu", "one of 256, 512, 1024"),
+    ("server { memory = 1024 }", "server.memory", "from 2048 to 122880"),
+    ("server {\n cpu = 2048\n memory = 2048 }", "server.memory", "4096-16384 MiB in steps of 1024 with cpu = 2048 on Fargate"),
+    ("server {\n cpu = 256\n memory = 3072 }", "server.memory", "512, 1024 or 2048 MiB"),
+    ("server { read_only_count = -1 }", "server.read_only_count", "from 0 to 10"),
+    ("server { read_only_count = 11 }", "server.read_only_count", "from 0 to 10"),
+    ("server { read_only_cpu = 100 }", "server.read_only_cpu", "CPU units"),
+    ("server {\n read_only_count = 1\n read_only_memory = 32768 }", "server.read_only_memory", "with cpu = 2048 on Fargate"),
+    ('server { properties = { "omero.db.pass" = "x" } }', "server.properties", "set by this project"),
+    ('server { properties = { "omero.cluster.read_only" = "true" } }', "server.properties", "set by this project"),
+    ('server { properties = { "db.poolsize" = "25" } }', "server.properties", "OMERO property names"),
+    ('server { properties = { "omero.db.poolsize" = 25 } }', "server.properties", "a map of strings"),
+    # web
+    ('web { image = "openmicroscopy/omero-web-standalone:latest" }', "web.image", 'not "latest"'),
+    ("web { cpu = 768 }", "web.cpu", "one of 256"),
+    ("web { memory = 512 }", "web.memory", "from 1024 to 122880"),
+    ("web {\n cpu = 4096\n memory = 4096 }", "web.memory", "8192-30720 MiB"),
+    ("web { min_tasks = 1 }", "web.min_tasks", "from 2 to 50"),
+    ("web {\n min_tasks = 4\n max_tasks = 3 }", "web.max_tasks", "at least min_tasks (4)"),
+    ("web { target_cpu_percent = 95 }", "web.target_cpu_percent", "from 20 to 90"),
+    ('web { properties = { "omero.web.server_list" = "[]" } }', "web.properties", "set by this project"),
+    ('web { properties = { "omero.db.poolsize" = "3" } }', "web.properties", "starting with 'omero.web.'"),
+    # load_balancer
+    ('load_balancer { allowed_cidrs = ["10.0.0.1/8"] }', "load_balancer.allowed_cidrs", "no host bits"),
+    ('load_balancer { allowed_cidrs = ["0.0.0.0/0", "0.0.0.0/0"] }', "load_balancer.allowed_cidrs", "each network once"),
+    ('load_balancer { domain_name = "omero.example.org" }', "load_balancer.hosted_zone_id", "TLS needs a domain and its Route 53 zone"),
+    ('load_balancer { hosted_zone_id = "Z0123456789ABCDEFGHIJ" }', "load_balancer.domain_name", "set together with hosted_zone_id"),
+    ('load_balancer {\n domain_name = "https://omero.example.org"\n hosted_zone_id = "Z01" }', "load_balancer.domain_name", "no scheme"),
+    ('load_balancer {\n domain_name = "omero.example.org"\n hosted_zone_id = "zone-1" }', "load_balancer.hosted_zone_id", "hosted zone id"),
+    ('load_balancer { tls_policy = "ELBSecurityPolicy-2016-08" }', "load_balancer.tls_policy", "ELBSecurityPolicy-TLS13-1-2-2021-06"),
+    ('load_balancer { tls_policy = "ELBSecurityPolicy-TLS13-1-3-2021-06" }', "load_balancer.tls_policy", "only with domain_name"),
+    ("load_balancer { idle_timeout_seconds = 0 }", "load_balancer.idle_timeout_seconds", "from 1 to 4000"),
+    ("load_balancer { access_log_days = 0 }", "load_balancer.access_log_days", "from 1 to 3650"),
+    ('load_balancer { deletion_protection = "no" }', "load_balancer.deletion_protection", "true or false"),
+    # server_load_balancer
+    ("server_load_balancer { enabled = true }", "server_load_balancer.allowed_cidrs", "at least one network when enabled"),
+    ('server_load_balancer { allowed_cidrs = ["192.0.2.0/24"] }', "server_load_balancer.allowed_cidrs", "only with enabled = true"),
+    ("server_load_balancer { plain_port = true }", "server_load_balancer.plain_port", "only with enabled = true"),
+    ('server_load_balancer {\n enabled = true\n allowed_cidrs = ["192.0.2.0/33"] }', "server_load_balancer.allowed_cidrs", "CIDR notation"),
 ]
 
 

@@ -106,7 +106,7 @@ def unexpected_changes(plan: dict) -> list[str]:
 
 
 def test_remote_state_deployment(emulator, tf, examples, tmp_path):
-    synth = synthesize(examples["remote-state"].deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
+    synth = synthesize(examples["tls-rw-ro"].deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
     # The storage stack reads the network's outputs across stacks, through the S3 backend.
     [remote] = synth.stack("storage")["data"]["terraform_remote_state"].values()
     assert remote["backend"] == "s3" and remote["config"]["key"] == "omero/omero-prod/network.tfstate"
@@ -153,18 +153,18 @@ def test_remote_state_deployment(emulator, tf, examples, tmp_path):
 
 
 def test_local_state_deployment(emulator, tf, examples, tmp_path):
-    synth = synthesize(examples["minimal"].deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
+    synth = synthesize(examples["quickstart-http"].deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
     applied = apply_all(tf, synth)
-    network = applied.outputs["omero-min-network"]
+    network = applied.outputs["omero-quick-network"]
     assert len(network["nat_public_ips"]) == 1
     assert len(network["availability_zones"]) == 2
-    assert (tmp_path / "terraform.omero-min-network.tfstate").is_file()
+    assert (tmp_path / "terraform.omero-quick-network.tfstate").is_file()
     ec2 = aws(emulator, "ec2", "eu-west-1")
     subnets = ec2.describe_subnets(SubnetIds=network["private_subnet_ids"])["Subnets"]
     assert {s["CidrBlock"] for s in subnets} == {"10.20.128.0/20", "10.20.144.0/20"}
     assert not any(s["MapPublicIpOnLaunch"] for s in subnets)
 
-    storage = applied.outputs["omero-min-storage"]
+    storage = applied.outputs["omero-quick-storage"]
     efs = aws(emulator, "efs", "eu-west-1")
     [fs] = efs.describe_file_systems(FileSystemId=storage["efs_id"])["FileSystems"]
     assert fs["Encrypted"] and fs["ThroughputMode"] == "elastic"
@@ -181,7 +181,7 @@ def test_local_state_deployment(emulator, tf, examples, tmp_path):
     secrets = aws(emulator, "secretsmanager", "eu-west-1")
     password = secrets.get_secret_value(SecretId=storage["db_password_secret_arn"])["SecretString"]
     assert len(password) == 32
-    assert password not in (tmp_path / "terraform.omero-min-storage.tfstate").read_text()
+    assert password not in (tmp_path / "terraform.omero-quick-storage.tfstate").read_text()
 
 
 def existing_network(emulator, region: str) -> dict[str, list[str] | str]:

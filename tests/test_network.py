@@ -8,7 +8,7 @@ from config import loads
 
 
 def test_new_vpc_with_dns_and_planned_subnets(examples):
-    synth = examples["remote-state"]
+    synth = examples["tls-rw-ro"]
     vpc = one(synth.resources("network", "aws_vpc"))
     assert vpc["cidr_block"] == "10.192.0.0/16"
     assert vpc["enable_dns_support"] is True and vpc["enable_dns_hostnames"] is True
@@ -24,7 +24,7 @@ def test_new_vpc_with_dns_and_planned_subnets(examples):
 
 
 def test_one_nat_gateway_per_az_routes_each_private_subnet_to_its_own(examples):
-    synth = examples["remote-state"]
+    synth = examples["tls-rw-ro"]
     nats = synth.resources("network", "aws_nat_gateway")
     assert len(nats) == 3
     private_routes = [r for r in synth.resources("network", "aws_route").values() if "nat_gateway_id" in r]
@@ -33,7 +33,7 @@ def test_one_nat_gateway_per_az_routes_each_private_subnet_to_its_own(examples):
 
 
 def test_single_nat_gateway_serves_every_private_subnet(examples):
-    synth = examples["minimal"]
+    synth = examples["quickstart-http"]
     nats = synth.resources("network", "aws_nat_gateway")
     assert len(nats) == 1
     private_routes = [r for r in synth.resources("network", "aws_route").values() if "nat_gateway_id" in r]
@@ -46,7 +46,7 @@ def test_single_nat_gateway_serves_every_private_subnet(examples):
 
 
 def test_zones_are_looked_up_when_not_given(examples):
-    synth = examples["minimal"]
+    synth = examples["quickstart-http"]
     zones = one(synth.data("network", "aws_availability_zones"))
     assert zones["state"] == "available"
     assert zones["filter"] == [{"name": "zone-type", "values": ["availability-zone"]}]
@@ -58,18 +58,18 @@ def test_zones_are_looked_up_when_not_given(examples):
 
 
 def test_default_security_group_is_emptied(examples):
-    group = one(examples["minimal"].resources("network", "aws_default_security_group"))
+    group = one(examples["quickstart-http"].resources("network", "aws_default_security_group"))
     assert "ingress" not in group and "egress" not in group
 
 
 def test_flow_logs_write_only_to_their_group(examples):
-    synth = examples["minimal"]
+    synth = examples["quickstart-http"]
     flow_log = one(synth.resources("network", "aws_flow_log"))
     assert flow_log["traffic_type"] == "ALL"
     assert flow_log["log_destination_type"] == "cloud-watch-logs"
     group = one(synth.resources("network", "aws_cloudwatch_log_group"))
     assert group["retention_in_days"] == 365
-    assert group["name"] == "/omero/omero-min/vpc-flow-logs"
+    assert group["name"] == "/omero/omero-quick/vpc-flow-logs"
     documents = synth.data("network", "aws_iam_policy_document")
     write = next(d for name, d in documents.items() if name.startswith("flow_logs_write"))
     [statement] = write["statement"]
@@ -108,7 +108,7 @@ def test_existing_vpc_is_looked_up_and_checked(examples):
 
 
 def test_operator_outputs(examples):
-    outputs = examples["minimal"].stack("network")["output"]
+    outputs = examples["quickstart-http"].stack("network")["output"]
     # cdktf adds one output per value another stack reads
     outputs = {k: v for k, v in outputs.items() if not k.startswith("cross-stack-output-")}
     assert set(outputs) == {
@@ -124,7 +124,7 @@ def test_operator_outputs(examples):
 
 
 def test_tags_on_everything(examples):
-    synth = examples["remote-state"]
+    synth = examples["tls-rw-ro"]
     for role in ("state", "network"):
         [provider] = synth.stack(role)["provider"]["aws"]
         tags = provider["default_tags"][0]["tags"]
@@ -158,12 +158,12 @@ def test_two_deployments_do_not_collide(tmp_path):
         named += [r["tags"]["Name"] for resources in resources_by_type.values() for r in resources.values() if "Name" in r.get("tags", {})]
         named += [r[key] for resources in resources_by_type.values() for r in resources.values() for key in ("identifier", "creation_token", "final_snapshot_identifier") if key in r]
         names[name] = set(named)
-        assert synth.order == [f"omero-{name}-network", f"omero-{name}-storage"]
+        assert synth.order == [f"omero-{name}-{role}" for role in ("network", "storage", "services")]
     assert names["dev"] and not names["dev"] & names["prod"]
 
 
 def test_output_is_deterministic(tmp_path, examples):
-    again = synthesize(examples["minimal"].deployment, tmp_path / "again" / "cdktf.out")
-    first = examples["minimal"]
+    again = synthesize(examples["quickstart-http"].deployment, tmp_path / "again" / "cdktf.out")
+    first = examples["quickstart-http"]
     for name in first.order:
         assert json.dumps(first.stacks[name], sort_keys=True) == json.dumps(again.stacks[name], sort_keys=True)

@@ -19,10 +19,10 @@ main.synthesize(load(sys.argv[2]), outdir=outdir, local_state_dir=outdir.parent)
 
 
 def test_per_submodule_loading_gives_byte_identical_output(examples, tmp_path):
-    lazy = examples["remote-state"]
+    lazy = examples["tls-rw-ro"]
     outdir = tmp_path / "cdktf.out"
     result = subprocess.run(
-        [sys.executable, "-c", FULL_IMPORT_SYNTH, str(outdir), str(ROOT / "examples" / "remote-state.hcl")],
+        [sys.executable, "-c", FULL_IMPORT_SYNTH, str(outdir), str(ROOT / "examples" / "tls-rw-ro.hcl")],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -40,9 +40,9 @@ def test_synth_loads_only_the_submodules_it_uses():
     code = (
         "import sys, main; from config import load; from pathlib import Path; import tempfile\n"
         "out = Path(tempfile.mkdtemp()) / 'cdktf.out'\n"
-        "main.synthesize(load('examples/remote-state.hcl'), outdir=out, local_state_dir=out.parent)\n"
+        "main.synthesize(load('examples/tls-rw-ro.hcl'), outdir=out, local_state_dir=out.parent)\n"
         "print(len([m for m in sys.modules if m.startswith('cdktf_cdktf_provider_aws.')]))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert int(result.stdout.strip().splitlines()[-1]) < 100  # of about 2,100
+    assert int(result.stdout.strip().splitlines()[-1]) < 160  # of about 2,100

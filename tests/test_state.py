@@ -11,16 +11,16 @@ from tests.harness.synth import synthesize
 
 
 def test_local_backend_by_default(examples):
-    synth = examples["minimal"]
-    assert synth.order == ["omero-min-network", "omero-min-storage"]
+    synth = examples["quickstart-http"]
+    assert synth.order == ["omero-quick-network", "omero-quick-storage", "omero-quick-services"]
     backend = synth.stack("network")["terraform"]["backend"]
     # relative to the stack's working directory: the project root for the default cdktf.out
-    assert backend == {"local": {"path": "../../../terraform.omero-min-network.tfstate"}}
+    assert backend == {"local": {"path": "../../../terraform.omero-quick-network.tfstate"}}
 
 
 def test_remote_state_in_s3_with_native_locking(examples):
-    synth = examples["remote-state"]
-    assert synth.order == ["omero-prod-state", "omero-prod-network", "omero-prod-storage"]
+    synth = examples["tls-rw-ro"]
+    assert synth.order == ["omero-prod-state", "omero-prod-network", "omero-prod-storage", "omero-prod-services"]
     backend = synth.stack("network")["terraform"]["backend"]
     assert backend == {
         "s3": {
@@ -33,19 +33,19 @@ def test_remote_state_in_s3_with_native_locking(examples):
 
 
 def test_bootstrap_stack_keeps_its_own_state_locally(examples):
-    synth = examples["remote-state"]
+    synth = examples["tls-rw-ro"]
     backend = synth.stack("state")["terraform"]["backend"]
     assert backend == {"local": {"path": "../../../terraform.omero-prod-state.tfstate"}}
 
 
 def test_network_waits_for_the_state_bucket(examples):
-    manifest = json.loads((examples["remote-state"].outdir / "manifest.json").read_text())
+    manifest = json.loads((examples["tls-rw-ro"].outdir / "manifest.json").read_text())
     assert manifest["stacks"]["omero-prod-network"]["dependencies"] == ["omero-prod-state"]
     assert set(manifest["stacks"]["omero-prod-storage"]["dependencies"]) == {"omero-prod-state", "omero-prod-network"}
 
 
 def test_state_bucket_is_protected(examples):
-    synth = examples["remote-state"]
+    synth = examples["tls-rw-ro"]
     [bucket] = synth.resources("state", "aws_s3_bucket").values()
     assert bucket["bucket"] == "omero-prod-terraform-state-example"
     assert bucket["lifecycle"] == {"prevent_destroy": True}
@@ -66,7 +66,7 @@ def test_state_bucket_is_protected(examples):
 
 
 def test_state_bucket_refuses_plain_http_and_old_tls(examples):
-    synth = examples["remote-state"]
+    synth = examples["tls-rw-ro"]
     [document] = synth.data("state", "aws_iam_policy_document").values()
     statements = {s["sid"]: s for s in document["statement"]}
     insecure = statements["DenyInsecureTransport"]
@@ -93,13 +93,13 @@ def test_customer_kms_key_for_state(tmp_path):
 
 def test_existing_bucket_skips_the_bootstrap_stack(tmp_path):
     synth = synthesize(loads('name = "shared"\nstate {\n bucket = "team-state"\n create_bucket = false\n}'), tmp_path / "out")
-    assert synth.order == ["shared-network", "shared-storage"]
+    assert synth.order == ["shared-network", "shared-storage", "shared-services"]
     assert synth.stack("network")["terraform"]["backend"]["s3"]["bucket"] == "team-state"
 
 
 @pytest.fixture(scope="module")
 def emulated(tmp_path_factory, examples):
-    return synthesize(examples["remote-state"].deployment, tmp_path_factory.mktemp("emu") / "cdktf.out", emulator_endpoint="http://127.0.0.1:4566")
+    return synthesize(examples["tls-rw-ro"].deployment, tmp_path_factory.mktemp("emu") / "cdktf.out", emulator_endpoint="http://127.0.0.1:4566")
 
 
 def test_emulator_mode_points_every_service_at_the_emulator(emulated):

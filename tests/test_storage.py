@@ -8,7 +8,7 @@ from tests.harness.synth import one, synthesize
 
 
 def test_efs_is_encrypted_tiered_and_protected(examples):
-    synth = examples["minimal"]
+    synth = examples["quickstart-http"]
     fs = one(synth.resources("storage", "aws_efs_file_system"))
     assert fs["encrypted"] is True
     assert fs["throughput_mode"] == "elastic" and fs["performance_mode"] == "generalPurpose"
@@ -35,7 +35,7 @@ def test_efs_archive_tier(tmp_path):
 
 
 def test_efs_mount_target_in_every_private_subnet(examples):
-    synth = examples["remote-state"]
+    synth = examples["tls-rw-ro"]
     targets = synth.resources("storage", "aws_efs_mount_target")
     assert len(targets) == 3
     [group] = [g for name, g in synth.resources("storage", "aws_security_group").items() if name.startswith("efs_")]
@@ -46,7 +46,7 @@ def test_efs_mount_target_in_every_private_subnet(examples):
 
 
 def test_access_point_is_owned_by_the_omero_user(examples):
-    point = one(examples["minimal"].resources("storage", "aws_efs_access_point"))
+    point = one(examples["quickstart-http"].resources("storage", "aws_efs_access_point"))
     assert point["posix_user"] == {"uid": 1000, "gid": 1000}
     assert point["root_directory"] == {
         "path": "/omero",
@@ -55,7 +55,7 @@ def test_access_point_is_owned_by_the_omero_user(examples):
 
 
 def test_efs_policy_denies_plain_nfs(examples):
-    synth = examples["minimal"]
+    synth = examples["quickstart-http"]
     documents = {k: v for k, v in synth.data("storage", "aws_iam_policy_document").items() if k.startswith("efs_")}
     [statement] = one(documents)["statement"]
     assert statement["effect"] == "Deny" and statement["actions"] == ["*"]
@@ -64,13 +64,13 @@ def test_efs_policy_denies_plain_nfs(examples):
 
 
 def test_database_defaults(examples):
-    db = one(examples["minimal"].resources("storage", "aws_db_instance"))
+    db = one(examples["quickstart-http"].resources("storage", "aws_db_instance"))
     assert db["engine"] == "postgres" and db["engine_version"] == "16"
     assert db["engine_lifecycle_support"] == "open-source-rds-extended-support-disabled"
     assert db["allow_major_version_upgrade"] is True
     assert db["storage_encrypted"] is True and db["publicly_accessible"] is False
     assert db["deletion_protection"] is True and db["skip_final_snapshot"] is False
-    assert db["final_snapshot_identifier"] == "omero-min-omero-final"
+    assert db["final_snapshot_identifier"] == "omero-quick-omero-final"
     assert db["lifecycle"] == {"prevent_destroy": True}
     assert db["multi_az"] is False and db["backup_retention_period"] == 7
     assert db["copy_tags_to_snapshot"] is True and db["auto_minor_version_upgrade"] is True
@@ -81,50 +81,53 @@ def test_database_defaults(examples):
 
 
 def test_production_example_database(examples):
-    db = one(examples["remote-state"].resources("storage", "aws_db_instance"))
+    db = one(examples["tls-rw-ro"].resources("storage", "aws_db_instance"))
     assert db["multi_az"] is True
     assert db["instance_class"] == "db.m7g.large"
     assert db["backup_retention_period"] == 14
 
 
 def test_database_forces_tls(examples):
-    group = one(examples["minimal"].resources("storage", "aws_db_parameter_group"))
+    group = one(examples["quickstart-http"].resources("storage", "aws_db_parameter_group"))
     assert group["family"] == "postgres16"
     assert {"name": "rds.force_ssl", "value": "1"} in group["parameter"]
 
 
 def test_database_password_never_in_plan_or_state(examples):
-    synth = examples["minimal"]
+    synth = examples["quickstart-http"]
     stack = synth.stack("storage")
     ephemeral = stack["ephemeral"]["aws_secretsmanager_random_password"]
-    [(name, generator)] = ephemeral.items()
-    assert generator["password_length"] >= 32
+    assert set(ephemeral) == {"db_password", "root_password"}
+    assert all(generator["password_length"] >= 32 for generator in ephemeral.values())
+    name = "db_password"
     reference = f"${{ephemeral.aws_secretsmanager_random_password.{name}.random_password}}"
     db = one(synth.resources("storage", "aws_db_instance"))
     assert db["password_wo"] == reference and db["password_wo_version"] == 1
     assert "password" not in db and "manage_master_user_password" not in db
-    version = one(synth.resources("storage", "aws_secretsmanager_secret_version"))
+    versions = synth.resources("storage", "aws_secretsmanager_secret_version")
+    version = next(v for k, v in versions.items() if k.startswith("database_db_"))
     assert version["secret_string_wo"] == reference and version["secret_string_wo_version"] == 1
-    assert "secret_string" not in version
-    secret = one(synth.resources("storage", "aws_secretsmanager_secret"))
-    assert secret["name"] == "omero-min/omero/db-password"
+    assert all("secret_string" not in v for v in versions.values())
+    secrets = synth.resources("storage", "aws_secretsmanager_secret").values()
+    assert sorted(s["name"] for s in secrets) == ["omero-quick/omero/db-password", "omero-quick/omero/root-password"]
 
 
 def test_password_version_bump_reaches_both_sides(tmp_path):
     synth = synthesize(loads('name = "rot"\ndatabase { password_version = 3 }'), tmp_path / "out")
     assert one(synth.resources("storage", "aws_db_instance"))["password_wo_version"] == 3
-    assert one(synth.resources("storage", "aws_secretsmanager_secret_version"))["secret_string_wo_version"] == 3
+    versions = synth.resources("storage", "aws_secretsmanager_secret_version")
+    assert {k.split("_")[1]: v["secret_string_wo_version"] for k, v in versions.items()} == {"db": 3, "root": 1}
 
 
 def test_database_has_no_ingress_until_a_client_is_granted(examples):
-    groups = examples["minimal"].resources("storage", "aws_security_group")
+    groups = examples["quickstart-http"].resources("storage", "aws_security_group")
     db_group = next(g for name, g in groups.items() if name.startswith("database_"))
     assert "ingress" not in db_group and "egress" not in db_group
     assert "5432" in db_group["description"]
 
 
 def test_storage_outputs(examples):
-    outputs = examples["minimal"].stack("storage")["output"]
-    assert {"efs_id", "efs_access_point_id", "db_address", "db_instance_id", "db_password_secret_arn"} <= set(outputs)
+    outputs = examples["quickstart-http"].stack("storage")["output"]
+    assert {"efs_id", "efs_access_point_id", "db_address", "db_instance_id", "db_password_secret_arn", "root_password_secret_arn"} <= set(outputs)
     text = json.dumps(outputs)
     assert "ephemeral." not in text and "password_wo" not in text

@@ -1,0 +1,161 @@
+"""Configuration of the OMERO services: the ECS cluster, OMERO.server, OMERO.web and the load
+balancers in front of them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from config import checks
+from config.fields import Block, Problem, key
+
+SERVER_IMAGE = "openmicroscopy/omero-server:5.6.16"
+WEB_IMAGE = "openmicroscopy/omero-web-standalone:5.31.1"
+
+# OMERO properties the stacks set themselves; a user value would fight them.
+MANAGED_SERVER_PROPERTIES = (
+    "omero.db.host", "omero.db.port", "omero.db.name", "omero.db.user", "omero.db.pass",
+    "omero.cluster.read_only", "omero.cluster.read_only.db", "omero.cluster.read_only.repo",
+    "omero.pixeldata.memoizer.dir.local", "omero.data.dir", "omero.jvmcfg.system_memory",
+)
+MANAGED_WEB_PROPERTIES = (
+    "omero.web.server_list", "omero.web.secret_key", "omero.web.application_server.host",
+    "omero.web.application_server.port",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ec2Capacity(Block):
+    """Container instances for OMERO.server when ``cluster.launch_type = "ec2"``."""
+
+    instance_type: str = key("m6i.xlarge", "EC2 instance type of the container instances (x86_64).", checks=[checks.instance_type])
+    min_instances: int = key(1, "Fewest container instances (ECS scales between min and max).", checks=[checks.between(1, 20)])
+    max_instances: int = key(2, "Most container instances.", checks=[checks.between(1, 20)])
+    root_volume_gb: int = key(50, "Encrypted gp3 root volume per instance, in GiB (30-16384).", checks=[checks.between(30, 16384)])
+
+    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        if self.max_instances < self.min_instances:
+            yield Problem("max_instances", self.max_instances, f"at least min_instances ({self.min_instances})")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cluster(Block):
+    """The ECS cluster the OMERO services run in."""
+
+    launch_type: str = key(
+        "fargate", 'Where OMERO.server runs: "fargate" or "ec2" (container instances; OMERO.web stays on Fargate).',
+        choices=("fargate", "ec2"),
+    )
+    log_retention_days: int = key(365, "Days CloudWatch Logs keeps container and ECS Exec logs.", choices=checks.LOG_RETENTION_DAYS)
+    logs_kms_key_arn: str | None = key(
+        None, "Customer KMS key for the log groups (and ECS Exec sessions); unset: CloudWatch Logs' own encryption.",
+        checks=[checks.kms_key_arn],
+    )
+    container_insights: str = key(
+        "enhanced", "Container Insights level.", choices=("enhanced", "enabled", "disabled"),
+    )
+    ec2: Ec2Capacity = key(doc="Container instances (with launch_type = \"ec2\").", factory=Ec2Capacity)
+
+    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        if self.launch_type != "ec2" and "ec2" in given:
+            yield Problem("ec2", None, "", text='block set, but it applies only with launch_type = "ec2"')
+
+
+def _server_properties(value: dict[str, str]) -> str | None:
+    return checks.omero_properties(value, prefix="omero.", managed=MANAGED_SERVER_PROPERTIES)
+
+
+def _web_properties(value: dict[str, str]) -> str | None:
+    return checks.omero_properties(value, prefix="omero.web.", managed=MANAGED_WEB_PROPERTIES)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Server(Block):
+    """OMERO.server: the read-write server (always exactly one task) and optional read-only ones."""
+
+    image: str = key(SERVER_IMAGE, "OMERO.server image, pinned by tag or digest (not latest).", checks=[checks.container_image])
+    cpu: int = key(2048, "CPU units of the read-write server task (1024 = 1 vCPU).", checks=[checks.task_cpu])
+    memory: int = key(8192, "Memory of the read-write server task in MiB (the JVMs are sized from it).", checks=[checks.between(2048, 122880)])
+    read_only_count: int = key(0, "Read-only OMERO.servers beside the read-write one (0-10); OMERO.web spreads sessions over all.", checks=[checks.between(0, 10)])
+    read_only_cpu: int = key(2048, "CPU units of each read-only server task.", checks=[checks.task_cpu])
+    read_only_memory: int = key(8192, "Memory of each read-only server task in MiB.", checks=[checks.between(2048, 122880)])
+    properties: dict[str, str] = key(
+        None, 'Extra OMERO properties for every server, e.g. { "omero.db.poolsize" = "25" } (database and cluster settings are managed).',
+        checks=[_server_properties], factory=dict,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Web(Block):
+    """OMERO.web behind the application load balancer."""
+
+    image: str = key(WEB_IMAGE, "OMERO.web image, pinned by tag or digest (not latest).", checks=[checks.container_image])
+    cpu: int = key(1024, "CPU units of each OMERO.web task.", checks=[checks.task_cpu])
+    memory: int = key(2048, "Memory of each OMERO.web task in MiB.", checks=[checks.between(1024, 122880)])
+    min_tasks: int = key(2, "Fewest OMERO.web tasks (2+ keeps one per AZ).", checks=[checks.between(2, 50)])
+    max_tasks: int = key(4, "Most OMERO.web tasks under load.", checks=[checks.between(2, 50)])
+    target_cpu_percent: int = key(60, "Average CPU the web autoscaling aims at (20-90).", checks=[checks.between(20, 90)])
+    properties: dict[str, str] = key(
+        None, 'Extra OMERO.web properties, e.g. { "omero.web.session_cookie_age" = "28800" }.',
+        checks=[_web_properties], factory=dict,
+    )
+
+    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        if self.max_tasks < self.min_tasks:
+            yield Problem("max_tasks", self.max_tasks, f"at least min_tasks ({self.min_tasks})")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadBalancer(Block):
+    """The internet-facing application load balancer in front of OMERO.web."""
+
+    allowed_cidrs: tuple[str, ...] = key(
+        ("0.0.0.0/0",), "IPv4 networks that may reach OMERO.web (ports 80 and 443).", checks=[checks.cidr_list],
+    )
+    domain_name: str | None = key(
+        None, "Serve OMERO.web on https://<domain_name> (needs hosted_zone_id); unset: HTTP on the load balancer's DNS name.",
+        checks=[checks.domain_name],
+    )
+    hosted_zone_id: str | None = key(
+        None, "Existing Route 53 public hosted zone for domain_name (certificate validation and the alias record).",
+        checks=[checks.hosted_zone_id],
+    )
+    tls_policy: str = key(
+        "ELBSecurityPolicy-TLS13-1-2-2021-06", "TLS policy of the HTTPS listener (TLS 1.2 and 1.3 only).",
+        choices=checks.TLS_POLICIES,
+    )
+    deletion_protection: bool = key(True, "Refuse to delete the load balancer until this is turned off.")
+    idle_timeout_seconds: int = key(300, "Idle connection timeout (large image exports need minutes).", checks=[checks.between(1, 4000)])
+    access_log_days: int = key(90, "Days the access-log bucket keeps load balancer logs.", checks=[checks.between(1, 3650)])
+
+    @property
+    def tls(self) -> bool:
+        return self.domain_name is not None
+
+    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        if (self.domain_name is None) != (self.hosted_zone_id is None):
+            missing, other = ("hosted_zone_id", "domain_name") if self.hosted_zone_id is None else ("domain_name", "hosted_zone_id")
+            yield Problem(missing, None, "", text=f"missing; set together with {other} (TLS needs a domain and its Route 53 zone)")
+        if "tls_policy" in given and self.domain_name is None:
+            yield Problem("tls_policy", self.tls_policy, "only with domain_name (HTTPS)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerLoadBalancer(Block):
+    """An optional network load balancer exposing OMERO.server to OMERO.insight and the CLI."""
+
+    enabled: bool = key(False, "Expose the read-write OMERO.server on port 4064 (Ice over TLS) through an NLB.")
+    allowed_cidrs: tuple[str, ...] = key((), "IPv4 networks that may connect (required when enabled; never open by default).", checks=[checks.cidr_list])
+    plain_port: bool = key(False, "Also expose 4063 (Ice without TLS; session keys cross the network in clear).")
+
+    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        if not self.enabled:
+            for name in sorted(given - {"enabled"}):
+                yield Problem(name, getattr(self, name), "only with enabled = true")
+        elif not self.allowed_cidrs:
+            yield Problem("allowed_cidrs", self.allowed_cidrs, "at least one network when enabled (e.g. your campus range)")
+
+
+def fargate_problems(where: str, cpu: int, memory: int) -> Iterator[Problem]:
+    problem = checks.fargate_memory(cpu, memory)
+    if problem:
+        yield Problem(f"{where}memory", memory, problem)

@@ -1,0 +1,53 @@
+# Production: a read-write OMERO.server plus two read-only ones that OMERO.web spreads viewers
+# over, TLS on omero.example.org, three AZs with a NAT gateway each, a Multi-AZ database, and state
+# in S3. The bootstrap stack (omero-prod-state, local state) creates the bucket; every other
+# stack keeps its state at omero/omero-prod/<stack>.tfstate in it, with S3-native locking.
+name   = "omero-prod"
+region = "us-east-1"
+
+tags = {
+  environment = "production"
+  cost-center = "4711"
+}
+
+network {
+  vpc_cidr           = "10.192.0.0/16"
+  availability_zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
+  nat_gateways       = "one_per_az"
+}
+
+state {
+  bucket                  = "omero-prod-terraform-state-example"
+  prefix                  = "omero"
+  noncurrent_version_days = 180
+}
+
+database {
+  multi_az              = true
+  instance_class        = "db.m7g.large"
+  backup_retention_days = 14
+}
+
+cluster {
+  log_retention_days = 731
+}
+
+server {
+  cpu              = 4096
+  memory           = 16384
+  read_only_count  = 2
+  read_only_cpu    = 2048
+  read_only_memory = 8192
+}
+
+web {
+  cpu       = 2048
+  memory    = 4096
+  min_tasks = 3
+  max_tasks = 9
+}
+
+load_balancer {
+  domain_name    = "omero.example.org"
+  hosted_zone_id = "Z0123456789ABCDEFGHIJ"
+}

@@ -1,0 +1,155 @@
+"""EC2 container instances for OMERO.server (the EC2 launch type), as an ECS capacity provider.
+
+An Auto Scaling group of ECS-optimized Amazon Linux 2023 instances (the AMI id read from AWS's
+public SSM parameter at plan time), launched from a template that requires IMDSv2 with a hop
+limit of 1 (containers cannot reach the instance's credentials), encrypts the root volume, gives
+no public IP and no SSH key: operators use SSM Session Manager or ECS Exec. ECS scales the group
+between its bounds to fit the tasks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+from cdktf import Fn, TerraformResourceLifecycle, Token
+from cdktf_cdktf_provider_aws.autoscaling_group import AutoscalingGroup, AutoscalingGroupLaunchTemplate, AutoscalingGroupTag
+from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
+from cdktf_cdktf_provider_aws.ecs_capacity_provider import (
+    EcsCapacityProvider,
+    EcsCapacityProviderAutoScalingGroupProvider,
+    EcsCapacityProviderAutoScalingGroupProviderManagedScaling,
+)
+from cdktf_cdktf_provider_aws.ecs_cluster_capacity_providers import EcsClusterCapacityProviders
+from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.launch_template import (
+    LaunchTemplate,
+    LaunchTemplateBlockDeviceMappings,
+    LaunchTemplateBlockDeviceMappingsEbs,
+    LaunchTemplateIamInstanceProfile,
+    LaunchTemplateMetadataOptions,
+    LaunchTemplateMonitoring,
+    LaunchTemplateTagSpecifications,
+)
+
+from modules.iam import service_trust
+
+AMI_PARAMETER = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+# AWS-managed policies the ECS and SSM agents on the instance need.
+INSTANCE_POLICIES = (
+    "service-role/AmazonEC2ContainerServiceforEC2Role",
+    "AmazonSSMManagedInstanceCore",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerInstancesProps:
+    name: str
+    cluster_name: str
+    subnet_ids: list[str]  # private subnets
+    security_group_id: str
+    partition: str
+    instance_type: str = "m6i.xlarge"
+    min_instances: int = 1
+    max_instances: int = 2
+    root_volume_gb: int = 50
+
+
+def user_data(cluster_name: str) -> str:
+    """The ECS agent's settings: join the cluster, run awsvpc tasks, block IMDS from tasks."""
+    lines = [
+        "#!/bin/bash",
+        "cat >> /etc/ecs/ecs.config <<'EOF'",
+        f"ECS_CLUSTER={cluster_name}",
+        "ECS_ENABLE_TASK_IAM_ROLE=true",
+        "ECS_AWSVPC_BLOCK_IMDS=true",
+        "ECS_ENABLE_CONTAINER_METADATA=true",
+        "ECS_CONTAINER_STOP_TIMEOUT=2m",
+        "EOF",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+class ContainerInstances(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: ContainerInstancesProps):
+        super().__init__(scope, id)
+        prefix = f"{props.name}-omero-ecs-host"
+        role = IamRole(
+            self,
+            "role",
+            name=prefix,
+            description="ECS container instances of OMERO.server: the ECS and SSM agents.",
+            assume_role_policy=service_trust(self, "trust", "ec2.amazonaws.com"),
+        )
+        for index, policy in enumerate(INSTANCE_POLICIES):
+            IamRolePolicyAttachment(
+                self, f"policy_{index}", role=role.name, policy_arn=f"arn:{props.partition}:iam::aws:policy/{policy}"
+            )
+        profile = IamInstanceProfile(self, "profile", name=prefix, role=role.name)
+        ami = DataAwsSsmParameter(self, "ami", name=AMI_PARAMETER)
+        template = LaunchTemplate(
+            self,
+            "launch_template",
+            name=prefix,
+            description="ECS-optimized Amazon Linux 2023 for OMERO.server tasks.",
+            image_id=ami.insecure_value,
+            instance_type=props.instance_type,
+            iam_instance_profile=LaunchTemplateIamInstanceProfile(arn=profile.arn),
+            vpc_security_group_ids=[props.security_group_id],
+            user_data=Fn.base64encode(user_data(props.cluster_name)),
+            metadata_options=LaunchTemplateMetadataOptions(
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=1,
+                instance_metadata_tags="disabled",
+            ),
+            block_device_mappings=[
+                LaunchTemplateBlockDeviceMappings(
+                    device_name="/dev/xvda",
+                    ebs=LaunchTemplateBlockDeviceMappingsEbs(
+                        volume_size=props.root_volume_gb, volume_type="gp3", encrypted="true", delete_on_termination="true"
+                    ),
+                )
+            ],
+            monitoring=LaunchTemplateMonitoring(enabled=True),
+            ebs_optimized="true",
+            tag_specifications=[
+                LaunchTemplateTagSpecifications(resource_type="instance", tags={"Name": prefix}),
+                LaunchTemplateTagSpecifications(resource_type="volume", tags={"Name": prefix}),
+            ],
+            update_default_version=True,
+        )
+        group = AutoscalingGroup(
+            self,
+            "group",
+            name=prefix,
+            vpc_zone_identifier=props.subnet_ids,
+            min_size=props.min_instances,
+            max_size=props.max_instances,
+            launch_template=AutoscalingGroupLaunchTemplate(id=template.id, version=Token.as_string(template.latest_version)),
+            health_check_type="EC2",
+            protect_from_scale_in=False,
+            # ECS manages the group's tag and size from here on.
+            tag=[AutoscalingGroupTag(key="AmazonECSManaged", value="true", propagate_at_launch=True)],
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_capacity"]),
+        )
+        self.capacity_provider = EcsCapacityProvider(
+            self,
+            "capacity_provider",
+            name=prefix,
+            auto_scaling_group_provider=EcsCapacityProviderAutoScalingGroupProvider(
+                auto_scaling_group_arn=group.arn,
+                managed_termination_protection="DISABLED",
+                managed_scaling=EcsCapacityProviderAutoScalingGroupProviderManagedScaling(
+                    status="ENABLED", target_capacity=100, minimum_scaling_step_size=1, maximum_scaling_step_size=1
+                ),
+            ),
+        )
+        self.association = EcsClusterCapacityProviders(
+            self,
+            "cluster_capacity_providers",
+            cluster_name=props.cluster_name,
+            capacity_providers=[self.capacity_provider.name, "FARGATE"],
+        )
+        self.capacity_provider_name = self.capacity_provider.name

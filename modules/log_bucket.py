@@ -1,0 +1,153 @@
+"""An S3 bucket that receives load balancer access logs.
+
+Encrypted (SSE-S3: the only encryption ELB log delivery supports), closed to the public, owned by
+the bucket owner, reachable only over TLS, writable by the regional ELB log delivery and nothing
+else, and emptied by a lifecycle rule after ``retention_days``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
+)
+
+from modules.iam import deny_when
+
+# Regions opened before August 2022 deliver ELB logs from a regional AWS account; the others
+# from the logdelivery.elasticloadbalancing.amazonaws.com service principal.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+ELB_LOG_ACCOUNTS = {
+    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
+    "us-west-2": "797873946194", "af-south-1": "098369216593", "ap-east-1": "754344448648",
+    "ap-southeast-3": "589379963580", "ap-south-1": "718504428378", "ap-northeast-3": "383597477331",
+    "ap-northeast-2": "600734575887", "ap-southeast-1": "114774131450", "ap-southeast-2": "783225319266",
+    "ap-northeast-1": "582318560864", "ca-central-1": "985666609251", "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806", "eu-west-2": "652711504416", "eu-south-1": "635631232127",
+    "eu-west-3": "009996457667", "eu-north-1": "897822967062", "me-south-1": "076674570225",
+    "sa-east-1": "507241528517", "us-gov-west-1": "048591011584", "us-gov-east-1": "190560391635",
+    "cn-north-1": "638102146993", "cn-northwest-1": "037604701340",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccessLogBucketProps:
+    bucket_prefix: str  # S3 appends a unique suffix
+    region: str
+    account_id: str
+    partition: str
+    log_prefix: str  # where the load balancer writes, without slashes
+    retention_days: int = 90
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccessLogBucketOutputs:
+    bucket: str
+    arn: str
+    log_prefix: str
+
+
+class AccessLogBucket(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: AccessLogBucketProps):
+        super().__init__(scope, id)
+        bucket = S3Bucket(self, "bucket", bucket_prefix=props.bucket_prefix, force_destroy=False)
+        S3BucketVersioningA(
+            self,
+            "versioning",
+            bucket=bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "encryption",
+            bucket=bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="AES256"
+                    )
+                )
+            ],
+        )
+        S3BucketPublicAccessBlock(
+            self,
+            "public_access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        S3BucketOwnershipControls(
+            self,
+            "ownership",
+            bucket=bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
+        S3BucketLifecycleConfiguration(
+            self,
+            "lifecycle",
+            bucket=bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-access-logs",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=props.retention_days)],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=1)
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)
+                    ],
+                )
+            ],
+        )
+        logs = f"{bucket.arn}/{props.log_prefix}/AWSLogs/{props.account_id}/*"
+        account = ELB_LOG_ACCOUNTS.get(props.region)
+        principal = (
+            DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[f"arn:{props.partition}:iam::{account}:root"])
+            if account
+            else DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["logdelivery.elasticloadbalancing.amazonaws.com"])
+        )
+        bucket_and_objects = [bucket.arn, f"{bucket.arn}/*"]
+        policy = DataAwsIamPolicyDocument(
+            self,
+            "policy_document",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="ElbLogDelivery", effect="Allow", actions=["s3:PutObject"], resources=[logs], principals=[principal]
+                ),
+                deny_when("DenyInsecureTransport", ["s3:*"], bucket_and_objects, test="Bool", variable="aws:SecureTransport", value="false"),
+                deny_when("DenyOutdatedTLS", ["s3:*"], bucket_and_objects, test="NumericLessThan", variable="s3:TlsVersion", value="1.2"),
+            ],
+        )
+        self.policy = S3BucketPolicy(self, "policy", bucket=bucket.id, policy=policy.json)
+        self.outputs = AccessLogBucketOutputs(bucket=bucket.bucket, arn=bucket.arn, log_prefix=props.log_prefix)

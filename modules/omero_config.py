@@ -1,0 +1,25 @@
+"""OMERO configuration as the OMERO container images read it: ``CONFIG_*`` environment variables.
+
+The images pass every ``CONFIG_<name>`` variable to ``omero config set`` at start. In the name a
+``.`` of the property becomes ``_`` and a ``_`` becomes ``__``: ``omero.web.server_list`` is
+``CONFIG_omero_web_server__list``.
+"""
+from __future__ import annotations
+
+import json
+from typing import Mapping, Sequence
+
+
+def config_variable(prop: str) -> str:
+    """The environment variable that sets OMERO property ``prop``."""
+    return "CONFIG_" + prop.replace("_", "__").replace(".", "_")
+
+
+def config_environment(properties: Mapping[str, str]) -> list[dict[str, str]]:
+    """ECS ``environment`` entries for OMERO properties, sorted by name (a stable diff)."""
+    return [{"name": config_variable(p), "value": str(v)} for p, v in sorted(properties.items())]
+
+
+def server_list(servers: Sequence[tuple[str, int, str]]) -> str:
+    """The value of ``omero.web.server_list``: ``[[host, port, name], ...]`` as JSON."""
+    return json.dumps([list(server) for server in servers])

@@ -1,0 +1,299 @@
+"""OMERO.server on ECS: the read-write server and the read-only ones.
+
+The read-write server owns ``/OMERO``: exactly one task may ever run (desired count 1, and a
+deployment stops the old task before it starts the new one), because two writers on one binary
+repository corrupt it. Read-only servers (``omero.cluster.read_only.db`` and ``.repo``) mount
+``/OMERO`` read-only, with EFS client permissions that cannot write, keep their Bio-Formats memo
+files on local disk, and may run as many tasks as wanted.
+
+The database password and the initial root password reach the container only through ECS
+``secrets``; every other setting is a ``CONFIG_omero_*`` variable (see ``omero_config``).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from constructs import Construct
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatementCondition
+from cdktf_cdktf_provider_aws.ecs_service import (
+    EcsService,
+    EcsServiceCapacityProviderStrategy,
+    EcsServiceDeploymentCircuitBreaker,
+    EcsServiceLoadBalancer,
+    EcsServiceNetworkConfiguration,
+    EcsServiceServiceRegistries,
+)
+from cdktf_cdktf_provider_aws.ecs_task_definition import (
+    EcsTaskDefinition,
+    EcsTaskDefinitionRuntimePlatform,
+    EcsTaskDefinitionVolume,
+    EcsTaskDefinitionVolumeEfsVolumeConfiguration,
+    EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig,
+)
+from cdktf_cdktf_provider_aws.service_discovery_service import (
+    ServiceDiscoveryService,
+    ServiceDiscoveryServiceDnsConfig,
+    ServiceDiscoveryServiceDnsConfigDnsRecords,
+    ServiceDiscoveryServiceHealthCheckCustomConfig,
+)
+
+from modules.cluster import OmeroClusterOutputs
+from modules.logs import log_group
+from modules.omero_config import config_environment
+from modules.task_roles import TaskRoles, TaskRolesProps, allow
+
+SERVER_PORT = 4064  # Ice over TLS: OMERO.web, OMERO.insight and the CLI
+PLAIN_PORT = 4063  # Ice without TLS
+CONTAINER = "omero-server"
+DATA_DIR = "/OMERO"
+MEMO_DIR = "/tmp/BioFormatsCache"  # read-only servers write Bio-Formats memo files here
+
+# A read-only server must not start before the read-write one has created the schema: on an
+# empty database the image's start script would run "omego db init" itself. It waits for a
+# finished database patch, then runs the image's own entry point.
+WAIT_FOR_SCHEMA = (
+    'export PGPASSWORD="$CONFIG_omero_db_pass"; '
+    'until [ "$(psql -h "$CONFIG_omero_db_host" -p "$CONFIG_omero_db_port" -U "$CONFIG_omero_db_user" '
+    '"$CONFIG_omero_db_name" -tAc "SELECT 1 FROM dbpatch WHERE finished IS NOT NULL LIMIT 1" 2>/dev/null)" = 1 ]; '
+    'do echo "waiting for the read-write OMERO.server to initialise the database"; sleep 15; done; '
+    "unset PGPASSWORD; exec /usr/local/bin/entrypoint.sh"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Database:
+    host: str
+    port: int
+    name: str
+    user: str
+    password_secret_arn: str
+    root_password_secret_arn: str
+    kms_key_arn: str | None  # encrypts both secrets, if a customer key
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataVolume:
+    file_system_id: str
+    file_system_arn: str
+    access_point_id: str
+    access_point_arn: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class OmeroServerProps:
+    name: str  # the deployment name; prefixes names
+    read_only: bool
+    image: str
+    cpu: int
+    memory: int  # MiB; the JVMs are sized from it
+    count: int  # tasks; always 1 for the read-write server
+    cluster: OmeroClusterOutputs
+    subnet_ids: list[str]
+    security_group_id: str  # shared by every OMERO.server task
+    database: Database
+    data: DataVolume
+    region: str
+    account_id: str
+    partition: str
+    log_retention_days: int
+    properties: Mapping[str, str] = field(default_factory=dict)  # extra OMERO properties
+    capacity_provider: str | None = None  # EC2 capacity provider; None: Fargate
+    # (target group ARN, container port) pairs of a network load balancer
+    target_groups: tuple[tuple[str, int], ...] = ()
+    # Resources the service needs before it can start (listeners, the capacity provider).
+    depends_on: tuple[object, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class OmeroServerOutputs:
+    service_name: str
+    dns_name: str  # <service>.<namespace>, resolves to the running tasks
+    log_group_name: str
+    task_role_arn: str
+    container_name: str
+
+
+class OmeroServerService(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: OmeroServerProps):
+        super().__init__(scope, id)
+        if not props.read_only and props.count != 1:
+            raise ValueError("the read-write OMERO.server runs exactly one task")
+        kind = "read-only" if props.read_only else "read-write"
+        service_name = "omero-server-ro" if props.read_only else "omero-server"
+        prefix = f"{props.name}-{service_name}"
+        cluster = props.cluster
+        logs = log_group(
+            self,
+            "logs",
+            name=f"/omero/{props.name}/{service_name}",
+            retention_days=props.log_retention_days,
+            kms_key_arn=cluster.kms_key_arn,
+        )
+
+        database = props.database
+        secrets = {"CONFIG_omero_db_pass": database.password_secret_arn}
+        if not props.read_only:
+            secrets["ROOTPASS"] = database.root_password_secret_arn
+        # Read-write: mount and write through the access point. Read-only: mount only, so the
+        # file system itself refuses writes whatever the container does.
+        efs_actions = ["elasticfilesystem:ClientMount"] + ([] if props.read_only else ["elasticfilesystem:ClientWrite"])
+        roles = TaskRoles(
+            self,
+            "roles",
+            props=TaskRolesProps(
+                name=prefix,
+                description=f"the {kind} OMERO.server",
+                account_id=props.account_id,
+                partition=props.partition,
+                log_group_arn=logs.arn,
+                image=props.image,
+                secret_arns=tuple(secrets.values()),
+                secrets_kms_key_arn=database.kms_key_arn,
+                exec_log_group_arn=cluster.exec_log_group_arn,
+                exec_kms_key_arn=cluster.kms_key_arn,
+                task_statements=(
+                    allow(
+                        efs_actions,
+                        [props.data.file_system_arn],
+                        condition=[DataAwsIamPolicyDocumentStatementCondition(
+                            test="StringEquals", variable="elasticfilesystem:AccessPointArn",
+                            values=[props.data.access_point_arn],
+                        )],
+                    ),
+                ),
+            ),
+        )
+
+        properties = {
+            "omero.db.host": database.host,
+            "omero.db.port": str(database.port),
+            "omero.db.name": database.name,
+            "omero.db.user": database.user,
+            # The JVMs are sized as percentages of this, not of the host's memory.
+            "omero.jvmcfg.system_memory": str(props.memory),
+            **props.properties,
+        }
+        if props.read_only:
+            properties.update({
+                "omero.cluster.read_only.db": "true",
+                "omero.cluster.read_only.repo": "true",
+                "omero.pixeldata.memoizer.dir.local": MEMO_DIR,
+            })
+        ports = [SERVER_PORT, PLAIN_PORT]
+        container = {
+            "name": CONTAINER,
+            "image": props.image,
+            "essential": True,
+            "portMappings": [{"containerPort": p, "hostPort": p, "protocol": "tcp"} for p in ports],
+            "environment": config_environment(properties),
+            "secrets": [{"name": n, "valueFrom": arn} for n, arn in sorted(secrets.items())],
+            "mountPoints": [{"sourceVolume": "omero-data", "containerPath": DATA_DIR, "readOnly": props.read_only}],
+            "ulimits": [{"name": "nofile", "softLimit": 65536, "hardLimit": 65536}],
+            "linuxParameters": {"initProcessEnabled": True},
+            "stopTimeout": 120,
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": logs.name,
+                    "awslogs-region": props.region,
+                    "awslogs-stream-prefix": service_name,
+                },
+            },
+        }
+        if props.read_only:
+            container["entryPoint"] = ["/bin/bash", "-c"]
+            container["command"] = [WAIT_FOR_SCHEMA]
+        launch = "EC2" if props.capacity_provider else "FARGATE"
+        task = EcsTaskDefinition(
+            self,
+            "task",
+            family=prefix,
+            requires_compatibilities=[launch],
+            network_mode="awsvpc",
+            cpu=str(props.cpu),
+            memory=str(props.memory),
+            runtime_platform=EcsTaskDefinitionRuntimePlatform(operating_system_family="LINUX", cpu_architecture="X86_64"),
+            execution_role_arn=roles.execution_role_arn,
+            task_role_arn=roles.task_role_arn,
+            container_definitions=json.dumps([container]),
+            volume=[
+                EcsTaskDefinitionVolume(
+                    name="omero-data",
+                    efs_volume_configuration=EcsTaskDefinitionVolumeEfsVolumeConfiguration(
+                        file_system_id=props.data.file_system_id,
+                        transit_encryption="ENABLED",
+                        authorization_config=EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig(
+                            access_point_id=props.data.access_point_id, iam="ENABLED"
+                        ),
+                    ),
+                )
+            ],
+            tags={"Name": prefix},
+        )
+
+        discovery = ServiceDiscoveryService(
+            self,
+            "discovery",
+            name=service_name,
+            description=f"The {kind} OMERO.server tasks.",
+            dns_config=ServiceDiscoveryServiceDnsConfig(
+                namespace_id=cluster.namespace_id,
+                routing_policy="MULTIVALUE",
+                dns_records=[ServiceDiscoveryServiceDnsConfigDnsRecords(type="A", ttl=10)],
+            ),
+            health_check_custom_config=ServiceDiscoveryServiceHealthCheckCustomConfig(),
+            force_destroy=True,
+        )
+        placement = dict(launch_type="FARGATE")
+        if props.capacity_provider:
+            placement = dict(capacity_provider_strategy=[
+                EcsServiceCapacityProviderStrategy(capacity_provider=props.capacity_provider, weight=1, base=0)
+            ])
+        if props.read_only:
+            # Read-only tasks may overlap during a deployment.
+            deployment = dict(deployment_maximum_percent=200, deployment_minimum_healthy_percent=100)
+        else:
+            # Never two writers on /OMERO: stop the old task before starting the new one.
+            deployment = dict(deployment_maximum_percent=100, deployment_minimum_healthy_percent=0)
+        balanced = dict(
+            load_balancer=[
+                EcsServiceLoadBalancer(target_group_arn=arn, container_name=CONTAINER, container_port=port)
+                for arn, port in props.target_groups
+            ],
+            # The start script may upgrade the database schema after an image bump: give it
+            # time before failing load balancer health checks count.
+            health_check_grace_period_seconds=1800,
+        ) if props.target_groups else {}
+        self.service = EcsService(
+            self,
+            "service",
+            name=service_name,
+            cluster=cluster.cluster_arn,
+            task_definition=task.arn,
+            desired_count=props.count,
+            **placement,
+            **deployment,
+            **balanced,
+            deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
+            network_configuration=EcsServiceNetworkConfiguration(
+                subnets=props.subnet_ids,
+                security_groups=[props.security_group_id],
+                assign_public_ip=False,
+            ),
+            service_registries=EcsServiceServiceRegistries(registry_arn=discovery.arn),
+            enable_execute_command=True,
+            enable_ecs_managed_tags=True,
+            propagate_tags="SERVICE",
+            wait_for_steady_state=False,
+            tags={"Name": prefix},
+            depends_on=list(props.depends_on) or None,
+        )
+        self.outputs = OmeroServerOutputs(
+            service_name=self.service.name,
+            dns_name=f"{service_name}.{cluster.namespace_name}",
+            log_group_name=logs.name,
+            task_role_arn=roles.task_role_arn,
+            container_name=CONTAINER,
+        )

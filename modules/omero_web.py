@@ -1,0 +1,203 @@
+"""OMERO.web on ECS Fargate behind the application load balancer, scaled on CPU.
+
+Every task gets the same Django secret key (from Secrets Manager), so a session or CSRF token
+made by one task is good on another; the load balancer keeps a browser on one task anyway
+(sticky sessions), because OMERO.web keeps its session files on local disk.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+from constructs import Construct
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicy,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
+from cdktf_cdktf_provider_aws.ecs_service import (
+    EcsService,
+    EcsServiceDeploymentCircuitBreaker,
+    EcsServiceLoadBalancer,
+    EcsServiceNetworkConfiguration,
+)
+from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition, EcsTaskDefinitionRuntimePlatform
+
+from modules.cluster import OmeroClusterOutputs
+from modules.logs import log_group
+from modules.omero_config import config_environment, server_list
+from modules.task_roles import TaskRoles, TaskRolesProps
+
+WEB_PORT = 4080
+CONTAINER = "omero-web"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OmeroWebProps:
+    name: str  # the deployment name; prefixes names
+    image: str
+    cpu: int
+    memory: int
+    min_tasks: int
+    max_tasks: int
+    target_cpu_percent: int
+    cluster: OmeroClusterOutputs
+    subnet_ids: list[str]
+    security_group_id: str
+    target_group_arn: str
+    # (host, port, name) of each OMERO.server the login page offers, first is the default
+    servers: Sequence[tuple[str, int, str]]
+    secret_key_arn: str  # Django SECRET_KEY shared by every task
+    secret_key_kms_key_arn: str | None
+    public_origin: str | None  # https://<domain> behind TLS; None when served over plain HTTP
+    region: str
+    account_id: str
+    partition: str
+    log_retention_days: int
+    properties: Mapping[str, str] = field(default_factory=dict)
+    depends_on: tuple[object, ...] = ()  # the listener that forwards to target_group_arn
+
+
+@dataclass(frozen=True, kw_only=True)
+class OmeroWebOutputs:
+    service_name: str
+    log_group_name: str
+
+
+def web_properties(props: OmeroWebProps) -> dict[str, str]:
+    properties = {"omero.web.server_list": server_list(props.servers)}
+    if props.public_origin:
+        # Behind the TLS-terminating load balancer: trust its X-Forwarded-Proto, send cookies
+        # over HTTPS only, and accept form posts from the public origin.
+        properties.update({
+            "omero.web.secure_proxy_ssl_header": json.dumps(["HTTP_X_FORWARDED_PROTO", "https"]),
+            "omero.web.session_cookie_secure": "true",
+            "omero.web.csrf_cookie_secure": "true",
+            "omero.web.csrf_trusted_origins": json.dumps([props.public_origin]),
+        })
+    properties.update(props.properties)
+    return properties
+
+
+class OmeroWebService(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: OmeroWebProps):
+        super().__init__(scope, id)
+        prefix = f"{props.name}-omero-web"
+        logs = log_group(
+            self,
+            "logs",
+            name=f"/omero/{props.name}/omero-web",
+            retention_days=props.log_retention_days,
+            kms_key_arn=props.cluster.kms_key_arn,
+        )
+        roles = TaskRoles(
+            self,
+            "roles",
+            props=TaskRolesProps(
+                name=prefix,
+                description="OMERO.web",
+                account_id=props.account_id,
+                partition=props.partition,
+                log_group_arn=logs.arn,
+                image=props.image,
+                secret_arns=(props.secret_key_arn,),
+                secrets_kms_key_arn=props.secret_key_kms_key_arn,
+                exec_log_group_arn=props.cluster.exec_log_group_arn,
+                exec_kms_key_arn=props.cluster.kms_key_arn,
+            ),
+        )
+        container = {
+            "name": CONTAINER,
+            "image": props.image,
+            "essential": True,
+            "portMappings": [{"containerPort": WEB_PORT, "hostPort": WEB_PORT, "protocol": "tcp"}],
+            "environment": config_environment(web_properties(props)),
+            "secrets": [{"name": "CONFIG_omero_web_secret__key", "valueFrom": props.secret_key_arn}],
+            "linuxParameters": {"initProcessEnabled": True},
+            "stopTimeout": 30,
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": logs.name,
+                    "awslogs-region": props.region,
+                    "awslogs-stream-prefix": "omero-web",
+                },
+            },
+        }
+        task = EcsTaskDefinition(
+            self,
+            "task",
+            family=prefix,
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=str(props.cpu),
+            memory=str(props.memory),
+            runtime_platform=EcsTaskDefinitionRuntimePlatform(operating_system_family="LINUX", cpu_architecture="X86_64"),
+            execution_role_arn=roles.execution_role_arn,
+            task_role_arn=roles.task_role_arn,
+            container_definitions=json.dumps([container]),
+            tags={"Name": prefix},
+        )
+        self.service = EcsService(
+            self,
+            "service",
+            name="omero-web",
+            cluster=props.cluster.cluster_arn,
+            task_definition=task.arn,
+            desired_count=props.min_tasks,
+            launch_type="FARGATE",
+            deployment_maximum_percent=200,
+            deployment_minimum_healthy_percent=100,
+            deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
+            availability_zone_rebalancing="ENABLED",
+            load_balancer=[
+                EcsServiceLoadBalancer(
+                    target_group_arn=props.target_group_arn, container_name=CONTAINER, container_port=WEB_PORT
+                )
+            ],
+            health_check_grace_period_seconds=120,
+            network_configuration=EcsServiceNetworkConfiguration(
+                subnets=props.subnet_ids,
+                security_groups=[props.security_group_id],
+                assign_public_ip=False,
+            ),
+            enable_execute_command=True,
+            enable_ecs_managed_tags=True,
+            propagate_tags="SERVICE",
+            wait_for_steady_state=False,
+            tags={"Name": prefix},
+            # Autoscaling owns the task count once the service exists.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]),
+            depends_on=list(props.depends_on) or None,
+        )
+        resource_id = f"service/{props.cluster.cluster_name}/{self.service.name}"
+        target = AppautoscalingTarget(
+            self,
+            "scaling_target",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=resource_id,
+            min_capacity=props.min_tasks,
+            max_capacity=props.max_tasks,
+        )
+        AppautoscalingPolicy(
+            self,
+            "scaling_policy",
+            name=f"{prefix}-cpu",
+            policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace,
+            scalable_dimension=target.scalable_dimension,
+            resource_id=target.resource_id,
+            target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
+                target_value=props.target_cpu_percent,
+                predefined_metric_specification=AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
+                    predefined_metric_type="ECSServiceAverageCPUUtilization"
+                ),
+                scale_in_cooldown=300,
+                scale_out_cooldown=60,
+            ),
+        )
+        self.outputs = OmeroWebOutputs(service_name=self.service.name, log_group_name=logs.name)

@@ -1,0 +1,91 @@
+"""Who may talk to whom: every security group of the OMERO services and every rule between them.
+
+Groups reference each other rather than address ranges; only the load balancers accept traffic
+from networks, and only from the ones the configuration names:
+
+    clients --80/443--> ALB --4080--> OMERO.web --4064--> OMERO.server --5432--> PostgreSQL
+    clients --4064(/4063)--> NLB --------------------------^          \\--2049--> EFS
+
+Tasks may also open HTTPS connections out (image registry, Secrets Manager, CloudWatch Logs).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+
+from modules.omero_server import PLAIN_PORT, SERVER_PORT
+from modules.omero_web import WEB_PORT
+
+ANYWHERE = "0.0.0.0/0"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OmeroSecurityGroupsProps:
+    name: str
+    vpc_id: str
+    web_cidrs: tuple[str, ...]  # may reach the ALB
+    web_ports: tuple[int, ...]  # 80, and 443 with TLS
+    database_security_group_id: str
+    database_port: int
+    file_system_security_group_id: str
+    server_cidrs: tuple[str, ...] | None = None  # may reach the NLB; None: no NLB
+    plain_port: bool = False  # the NLB also forwards 4063
+    container_instances: bool = False  # EC2 launch type: a group for the instances
+
+
+class OmeroSecurityGroups(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: OmeroSecurityGroupsProps):
+        super().__init__(scope, id)
+        self._props = props
+
+        def group(key: str, description: str) -> SecurityGroup:
+            name = f"{props.name}-{key}"
+            return SecurityGroup(self, key.replace("-", "_"), name=name, description=description, vpc_id=props.vpc_id, tags={"Name": name})
+
+        self.load_balancer = group("omero-alb", "OMERO.web load balancer: HTTP(S) from the allowed networks.")
+        self.web = group("omero-web", "OMERO.web tasks: 4080 from the load balancer only.")
+        self.server = group("omero-server", "OMERO.server tasks: 4064 from OMERO.web (and the NLB, if any).")
+        for cidr_index, cidr in enumerate(props.web_cidrs):
+            for port in props.web_ports:
+                self._ingress(f"alb_{port}_{cidr_index}", self.load_balancer.id, port, cidr=cidr, description=f"HTTP{'S' if port == 443 else ''} from {cidr}")
+        self._pair("alb_to_web", self.load_balancer.id, self.web.id, WEB_PORT, "OMERO.web")
+        self._pair("web_to_server", self.web.id, self.server.id, SERVER_PORT, "OMERO.server (Ice over TLS)")
+        self._pair("server_to_database", self.server.id, props.database_security_group_id, props.database_port, "PostgreSQL")
+        self._pair("server_to_efs", self.server.id, props.file_system_security_group_id, 2049, "EFS (NFS over TLS)")
+        for key, group_id in (("web", self.web.id), ("server", self.server.id)):
+            self._egress(f"{key}_https", group_id, 443, cidr=ANYWHERE, description="HTTPS out: image registry, Secrets Manager, CloudWatch Logs")
+
+        self.server_load_balancer = None
+        if props.server_cidrs is not None:
+            self.server_load_balancer = group("omero-nlb", "OMERO.server load balancer: Ice from the allowed networks.")
+            ports = [SERVER_PORT] + ([PLAIN_PORT] if props.plain_port else [])
+            for port in ports:
+                for cidr_index, cidr in enumerate(props.server_cidrs):
+                    self._ingress(f"nlb_{port}_{cidr_index}", self.server_load_balancer.id, port, cidr=cidr, description=f"OMERO clients from {cidr}")
+                self._pair(f"nlb_to_server_{port}", self.server_load_balancer.id, self.server.id, port, f"OMERO.server port {port}")
+
+        self.container_instances = None
+        if props.container_instances:
+            self.container_instances = group("omero-ecs-hosts", "ECS container instances: no ingress; HTTPS out for the ECS and SSM agents.")
+            self._egress("hosts_https", self.container_instances.id, 443, cidr=ANYWHERE, description="HTTPS out: ECS, SSM, image registry")
+
+    def _ingress(self, id: str, group_id: str, port: int, *, description: str, cidr: str | None = None, source: str | None = None) -> None:
+        VpcSecurityGroupIngressRule(
+            self, f"{id}_in", security_group_id=group_id, ip_protocol="tcp", from_port=port, to_port=port,
+            cidr_ipv4=cidr, referenced_security_group_id=source, description=description,
+        )
+
+    def _egress(self, id: str, group_id: str, port: int, *, description: str, cidr: str | None = None, target: str | None = None) -> None:
+        VpcSecurityGroupEgressRule(
+            self, f"{id}_out", security_group_id=group_id, ip_protocol="tcp", from_port=port, to_port=port,
+            cidr_ipv4=cidr, referenced_security_group_id=target, description=description,
+        )
+
+    def _pair(self, id: str, source: str, target: str, port: int, what: str) -> None:
+        """Let ``source`` open connections to ``target`` on ``port``: egress and ingress."""
+        self._egress(id, source, port, target=target, description=f"to {what}")
+        self._ingress(id, target, port, source=source, description=f"{what} clients")

@@ -1,0 +1,203 @@
+"""The internet-facing application load balancer in front of OMERO.web.
+
+Without a domain it serves HTTP on its own DNS name. With a domain and a Route 53 hosted zone it
+gets an ACM certificate validated through DNS, an HTTPS listener with a TLS 1.2+ policy, a
+permanent redirect from HTTP, and an alias record for the domain. Access logs go to a bucket of
+their own.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+from cdktf import Fn, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate, AcmCertificateOptions
+from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
+from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
+from cdktf_cdktf_provider_aws.lb_listener import (
+    LbListener,
+    LbListenerDefaultAction,
+    LbListenerDefaultActionRedirect,
+)
+from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck, LbTargetGroupStickiness
+from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
+
+from modules.log_bucket import AccessLogBucket, AccessLogBucketProps
+from modules.omero_web import WEB_PORT
+
+# Needs no login and no OMERO.server: JSON listing the API versions.
+HEALTH_CHECK_PATH = "/api/"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebLoadBalancerProps:
+    name: str  # the deployment name (2-20 characters): load balancer names allow 32
+    vpc_id: str
+    subnet_ids: list[str]  # public subnets, one per AZ
+    security_group_id: str
+    region: str
+    account_id: str
+    partition: str
+    deletion_protection: bool = True
+    idle_timeout_seconds: int = 300
+    access_log_days: int = 90
+    domain_name: str | None = None  # with hosted_zone_id: HTTPS
+    hosted_zone_id: str | None = None
+    tls_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebLoadBalancerOutputs:
+    url: str  # where users open OMERO.web
+    dns_name: str
+    arn_suffix: str
+    target_group_arn: str
+    target_group_arn_suffix: str
+    access_log_bucket: str
+    certificate_arn: str | None
+
+
+class WebLoadBalancer(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: WebLoadBalancerProps):
+        super().__init__(scope, id)
+        logs = AccessLogBucket(
+            self,
+            "access_logs",
+            props=AccessLogBucketProps(
+                bucket_prefix=f"{props.name}-omero-alb-logs-",
+                region=props.region,
+                account_id=props.account_id,
+                partition=props.partition,
+                log_prefix="omero-web",
+                retention_days=props.access_log_days,
+            ),
+        )
+        self.load_balancer = Lb(
+            self,
+            "load_balancer",
+            name=f"{props.name}-omero-web",
+            load_balancer_type="application",
+            internal=False,
+            subnets=props.subnet_ids,
+            security_groups=[props.security_group_id],
+            drop_invalid_header_fields=True,
+            desync_mitigation_mode="defensive",
+            enable_deletion_protection=props.deletion_protection,
+            idle_timeout=props.idle_timeout_seconds,
+            access_logs=LbAccessLogs(bucket=logs.outputs.bucket, prefix=logs.outputs.log_prefix, enabled=True),
+            tags={"Name": f"{props.name}-omero-web"},
+            # ELB checks that it may write to the bucket when access logs are switched on.
+            depends_on=[logs.policy],
+        )
+        self.target_group = LbTargetGroup(
+            self,
+            "target_group",
+            name=f"{props.name}-omero-web",
+            port=WEB_PORT,
+            protocol="HTTP",
+            target_type="ip",
+            vpc_id=props.vpc_id,
+            deregistration_delay="30",
+            health_check=LbTargetGroupHealthCheck(
+                enabled=True,
+                path=HEALTH_CHECK_PATH,
+                port="traffic-port",
+                protocol="HTTP",
+                matcher="200",
+                interval=15,
+                timeout=5,
+                healthy_threshold=2,
+                unhealthy_threshold=3,
+            ),
+            # OMERO.web keeps sessions on each task's disk: keep a browser on one task.
+            stickiness=LbTargetGroupStickiness(type="lb_cookie", enabled=True, cookie_duration=86400),
+            tags={"Name": f"{props.name}-omero-web"},
+        )
+        forward = [LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)]
+        certificate_arn = None
+        if props.domain_name:
+            certificate = AcmCertificate(
+                self,
+                "certificate",
+                domain_name=props.domain_name,
+                validation_method="DNS",
+                options=AcmCertificateOptions(certificate_transparency_logging_preference="ENABLED"),
+                tags={"Name": props.domain_name},
+                lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+            )
+            # One domain, so one validation record: the first (only) element of the set.
+            option = Fn.element(Fn.tolist(certificate.domain_validation_options), 0)
+            validation_record = Route53Record(
+                self,
+                "certificate_validation_record",
+                zone_id=props.hosted_zone_id,
+                name=Fn.lookup(option, "resource_record_name"),
+                type=Fn.lookup(option, "resource_record_type"),
+                records=[Fn.lookup(option, "resource_record_value")],
+                ttl=300,
+                allow_overwrite=True,
+            )
+            validation = AcmCertificateValidation(
+                self,
+                "certificate_validation",
+                certificate_arn=certificate.arn,
+                validation_record_fqdns=[validation_record.fqdn],
+            )
+            certificate_arn = validation.certificate_arn
+            self.https = LbListener(
+                self,
+                "https",
+                load_balancer_arn=self.load_balancer.arn,
+                port=443,
+                protocol="HTTPS",
+                ssl_policy=props.tls_policy,
+                certificate_arn=certificate_arn,
+                default_action=forward,
+            )
+            self.http = LbListener(
+                self,
+                "http",
+                load_balancer_arn=self.load_balancer.arn,
+                port=80,
+                protocol="HTTP",
+                default_action=[
+                    LbListenerDefaultAction(
+                        type="redirect",
+                        redirect=LbListenerDefaultActionRedirect(protocol="HTTPS", port="443", status_code="HTTP_301"),
+                    )
+                ],
+            )
+            Route53Record(
+                self,
+                "alias",
+                zone_id=props.hosted_zone_id,
+                name=props.domain_name,
+                type="A",
+                alias=Route53RecordAlias(
+                    name=self.load_balancer.dns_name,
+                    zone_id=self.load_balancer.zone_id,
+                    evaluate_target_health=True,
+                ),
+            )
+            url = f"https://{props.domain_name}"
+            self.listener = self.https
+        else:
+            self.http = LbListener(
+                self,
+                "http",
+                load_balancer_arn=self.load_balancer.arn,
+                port=80,
+                protocol="HTTP",
+                default_action=forward,
+            )
+            url = f"http://{self.load_balancer.dns_name}"
+            self.listener = self.http
+        self.outputs = WebLoadBalancerOutputs(
+            url=url,
+            dns_name=self.load_balancer.dns_name,
+            arn_suffix=self.load_balancer.arn_suffix,
+            target_group_arn=self.target_group.arn,
+            target_group_arn_suffix=self.target_group.arn_suffix,
+            access_log_bucket=logs.outputs.bucket,
+            certificate_arn=certificate_arn,
+        )

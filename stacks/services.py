@@ -1,0 +1,252 @@
+"""The services stack: OMERO.server and OMERO.web on ECS, and the load balancers in front.
+
+Everything here can be destroyed and redeployed without touching what OMERO keeps: the file
+system, the database and their secrets live in the storage stack. This stack only adds rules to
+their security groups so that the OMERO servers may reach them.
+"""
+from __future__ import annotations
+
+from constructs import Construct
+from cdktf import TerraformOutput
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+
+from config import Deployment
+from modules.cluster import OmeroCluster, OmeroClusterProps
+from modules.container_instances import ContainerInstances, ContainerInstancesProps
+from modules.database import OmeroDatabaseOutputs
+from modules.efs import OmeroFileSystemOutputs
+from modules.network import NetworkOutputs
+from modules.omero_server import SERVER_PORT, Database, DataVolume, OmeroServerProps, OmeroServerService
+from modules.omero_web import OmeroWebProps, OmeroWebService
+from modules.secrets import GeneratedSecret, GeneratedSecretProps
+from modules.security_groups import OmeroSecurityGroups, OmeroSecurityGroupsProps
+from modules.server_load_balancer import ServerLoadBalancer, ServerLoadBalancerProps
+from modules.web_load_balancer import WebLoadBalancer, WebLoadBalancerProps
+from stacks.base import DeploymentStack, SynthSettings
+
+
+class ServicesStack(DeploymentStack):
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        deployment: Deployment,
+        settings: SynthSettings,
+        network: NetworkOutputs,
+        file_system: OmeroFileSystemOutputs,
+        database: OmeroDatabaseOutputs,
+    ):
+        super().__init__(scope, "services", deployment=deployment, settings=settings)
+        name, region = deployment.name, deployment.region
+        cluster_config, server, web = deployment.cluster, deployment.server, deployment.web
+        alb, nlb = deployment.load_balancer, deployment.server_load_balancer
+        account_id = DataAwsCallerIdentity(self, "account").account_id
+        partition = DataAwsPartition(self, "partition").partition
+        on_ec2 = cluster_config.launch_type == "ec2"
+
+        groups = OmeroSecurityGroups(
+            self,
+            "security_groups",
+            props=OmeroSecurityGroupsProps(
+                name=name,
+                vpc_id=network.vpc_id,
+                web_cidrs=alb.allowed_cidrs,
+                web_ports=(80, 443) if alb.tls else (80,),
+                database_security_group_id=database.security_group_id,
+                database_port=database.port,
+                file_system_security_group_id=file_system.security_group_id,
+                server_cidrs=nlb.allowed_cidrs if nlb.enabled else None,
+                plain_port=nlb.plain_port,
+                container_instances=on_ec2,
+            ),
+        )
+        cluster = OmeroCluster(
+            self,
+            "cluster",
+            props=OmeroClusterProps(
+                name=name,
+                vpc_id=network.vpc_id,
+                container_insights=cluster_config.container_insights,
+                log_retention_days=cluster_config.log_retention_days,
+                logs_kms_key_arn=cluster_config.logs_kms_key_arn,
+            ),
+        ).outputs
+
+        capacity_provider = None
+        if on_ec2:
+            ec2 = cluster_config.ec2
+            instances = ContainerInstances(
+                self,
+                "container_instances",
+                props=ContainerInstancesProps(
+                    name=name,
+                    cluster_name=cluster.cluster_name,
+                    subnet_ids=network.private_subnet_ids,
+                    security_group_id=groups.container_instances.id,
+                    partition=partition,
+                    instance_type=ec2.instance_type,
+                    min_instances=ec2.min_instances,
+                    max_instances=ec2.max_instances,
+                    root_volume_gb=ec2.root_volume_gb,
+                ),
+            )
+            capacity_provider = instances.capacity_provider_name
+
+        web_lb = WebLoadBalancer(
+            self,
+            "web_load_balancer",
+            props=WebLoadBalancerProps(
+                name=name,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.public_subnet_ids,
+                security_group_id=groups.load_balancer.id,
+                region=region,
+                account_id=account_id,
+                partition=partition,
+                deletion_protection=alb.deletion_protection,
+                idle_timeout_seconds=alb.idle_timeout_seconds,
+                access_log_days=alb.access_log_days,
+                domain_name=alb.domain_name,
+                hosted_zone_id=alb.hosted_zone_id,
+                tls_policy=alb.tls_policy,
+            ),
+        )
+        server_lb = None
+        if nlb.enabled:
+            server_lb = ServerLoadBalancer(
+                self,
+                "server_load_balancer",
+                props=ServerLoadBalancerProps(
+                    name=name,
+                    vpc_id=network.vpc_id,
+                    subnet_ids=network.public_subnet_ids,
+                    security_group_id=groups.server_load_balancer.id,
+                    plain_port=nlb.plain_port,
+                    deletion_protection=alb.deletion_protection,
+                ),
+            )
+
+        common = dict(
+            name=name,
+            image=server.image,
+            cluster=cluster,
+            subnet_ids=network.private_subnet_ids,
+            security_group_id=groups.server.id,
+            database=Database(
+                host=database.address,
+                port=database.port,
+                name=database.db_name,
+                user=database.username,
+                password_secret_arn=database.password_secret_arn,
+                root_password_secret_arn=database.root_password_secret_arn,
+                kms_key_arn=database.kms_key_arn,
+            ),
+            data=DataVolume(
+                file_system_id=file_system.file_system_id,
+                file_system_arn=file_system.file_system_arn,
+                access_point_id=file_system.access_point_id,
+                access_point_arn=file_system.access_point_arn,
+            ),
+            region=region,
+            account_id=account_id,
+            partition=partition,
+            log_retention_days=cluster_config.log_retention_days,
+            properties=server.properties,
+            capacity_provider=capacity_provider,
+            depends_on=(instances.association,) if on_ec2 else (),
+        )
+        read_write = OmeroServerService(
+            self,
+            "server",
+            props=OmeroServerProps(
+                **{k: v for k, v in common.items() if k != "depends_on"},
+                read_only=False,
+                cpu=server.cpu,
+                memory=server.memory,
+                count=1,
+                target_groups=server_lb.outputs.target_groups if server_lb else (),
+                depends_on=common["depends_on"] + tuple(server_lb.listeners if server_lb else ()),
+            ),
+        )
+        servers = [(read_write.outputs.dns_name, SERVER_PORT, "omero")]
+        read_only = None
+        if server.read_only_count:
+            read_only = OmeroServerService(
+                self,
+                "read_only_server",
+                props=OmeroServerProps(
+                    **common,
+                    read_only=True,
+                    cpu=server.read_only_cpu,
+                    memory=server.read_only_memory,
+                    count=server.read_only_count,
+                ),
+            )
+            servers.append((read_only.outputs.dns_name, SERVER_PORT, "omero-read-only"))
+
+        secret_key = GeneratedSecret(
+            self,
+            "web_secret_key",
+            props=GeneratedSecretProps(
+                name_prefix=f"{name}/omero/web-secret-key-",
+                description=f"Django SECRET_KEY shared by the OMERO.web tasks of {name}.",
+                version=1,
+                length=50,
+                kms_key_arn=cluster_config.logs_kms_key_arn,
+            ),
+        )
+        web_service = OmeroWebService(
+            self,
+            "web",
+            props=OmeroWebProps(
+                name=name,
+                image=web.image,
+                cpu=web.cpu,
+                memory=web.memory,
+                min_tasks=web.min_tasks,
+                max_tasks=web.max_tasks,
+                target_cpu_percent=web.target_cpu_percent,
+                cluster=cluster,
+                subnet_ids=network.private_subnet_ids,
+                security_group_id=groups.web.id,
+                target_group_arn=web_lb.outputs.target_group_arn,
+                servers=servers,
+                secret_key_arn=secret_key.arn,
+                secret_key_kms_key_arn=cluster_config.logs_kms_key_arn,
+                public_origin=f"https://{alb.domain_name}" if alb.tls else None,
+                region=region,
+                account_id=account_id,
+                partition=partition,
+                log_retention_days=cluster_config.log_retention_days,
+                properties=web.properties,
+                depends_on=(web_lb.listener,),
+            ),
+        )
+
+        exec_command = (
+            f"aws ecs execute-command --region {region} --cluster {cluster.cluster_name} "
+            f"--task $(aws ecs list-tasks --region {region} --cluster {cluster.cluster_name} "
+            f"--service-name {read_write.outputs.service_name} --query 'taskArns[0]' --output text) "
+            f"--container {read_write.outputs.container_name} --interactive --command /bin/bash"
+        )
+        out = lambda key, value, description: TerraformOutput(self, key, value=value, description=description)  # noqa: E731
+        out("web_url", web_lb.outputs.url, "Where users open OMERO.web.")
+        out("web_load_balancer_dns_name", web_lb.outputs.dns_name, "DNS name of the OMERO.web load balancer.")
+        out("access_log_bucket", web_lb.outputs.access_log_bucket, "S3 bucket receiving the load balancer's access logs.")
+        if server_lb:
+            out("server_load_balancer_dns_name", server_lb.outputs.dns_name, "Host name for OMERO.insight and the CLI (port 4064).")
+        out("cluster_name", cluster.cluster_name, "The ECS cluster.")
+        out("server_service_name", read_write.outputs.service_name, "ECS service of the read-write OMERO.server.")
+        out("server_dns_name", read_write.outputs.dns_name, "Cloud Map name of the read-write OMERO.server inside the VPC.")
+        if read_only:
+            out("read_only_service_name", read_only.outputs.service_name, "ECS service of the read-only OMERO.servers.")
+            out("read_only_dns_name", read_only.outputs.dns_name, "Cloud Map name of the read-only OMERO.servers.")
+        out("web_service_name", web_service.outputs.service_name, "ECS service of OMERO.web.")
+        out("server_log_group", read_write.outputs.log_group_name, "Log group of the read-write OMERO.server.")
+        out("efs_id", file_system.file_system_id, "EFS file system holding /OMERO.")
+        out("efs_access_point_id", file_system.access_point_id, "Access point the OMERO servers mount.")
+        out("db_address", database.address, "Host name of the OMERO PostgreSQL instance.")
+        out("db_password_secret_arn", database.password_secret_arn, "Secret holding the database password.")
+        out("root_password_secret_arn", database.root_password_secret_arn, "Secret holding OMERO's initial root password.")
+        out("exec_command", exec_command, "A shell in the read-write OMERO.server container (ECS Exec).")
