@@ -243,7 +243,8 @@ class OmeroServerService(Construct):
                 routing_policy="MULTIVALUE",
                 dns_records=[ServiceDiscoveryServiceDnsConfigDnsRecords(type="A", ttl=10)],
             ),
-            health_check_custom_config=ServiceDiscoveryServiceHealthCheckCustomConfig(),
+            # Registered and deregistered by ECS as tasks start and stop (AWS fixes the threshold at 1).
+            health_check_custom_config=ServiceDiscoveryServiceHealthCheckCustomConfig(failure_threshold=1),
             force_destroy=True,
         )
         placement = dict(launch_type="FARGATE")

@@ -76,7 +76,6 @@ class DeploymentStack(TerraformStack):
                 skip_credentials_validation=True,
                 skip_metadata_api_check="true",
                 skip_region_validation=True,
-                skip_requesting_account_id=True,
             )
         AwsProvider(self, "aws", **provider)
 

@@ -33,6 +33,16 @@ EMULATOR_DRIFT = {
     },
     # moto 5.2.5 does not report a parameter group's user-set parameters back.
     "aws_db_parameter_group": {"parameter"},
+    # moto 5.2.5 stores none of these four settings of an ECS service.
+    "aws_ecs_service": {
+        "availability_zone_rebalancing",
+        "enable_ecs_managed_tags",
+        "enable_execute_command",
+        "health_check_grace_period_seconds",
+    },
+    # moto 5.2.5 files the launch template's own tags under its launch data's tag
+    # specifications, so the template re-plans a new version.
+    "aws_launch_template": {"tag_specifications", "default_version", "latest_version"},
 }
 APPLY_TIMEOUT = 600  # seconds per terraform command; the provider's own waiters are slow on moto
 
@@ -57,6 +67,20 @@ def aws(emulator, service: str, region: str):
     return boto3.client(service, region_name=region, endpoint_url=emulator.endpoint, **{
         "aws_access_key_id": "testing", "aws_secret_access_key": "testing", "aws_session_token": "testing",
     })
+
+
+def with_hosted_zone(emulator, deployment):
+    """The deployment with its Route 53 zone made in the emulator (as it exists in a real account)."""
+    balancer = deployment.load_balancer
+    route53 = aws(emulator, "route53", deployment.region)
+    parent = balancer.domain_name.split(".", 1)[1]
+    zone = route53.create_hosted_zone(Name=parent, CallerReference=deployment.name)["HostedZone"]["Id"]
+    return dataclasses.replace(deployment, load_balancer=dataclasses.replace(balancer, hosted_zone_id=zone.split("/")[-1]))
+
+
+def disposable(deployment):
+    """The deployment with its load balancers' deletion protection off, so a test can destroy them."""
+    return dataclasses.replace(deployment, load_balancer=dataclasses.replace(deployment.load_balancer, deletion_protection=False))
 
 
 @dataclasses.dataclass
@@ -105,8 +129,19 @@ def unexpected_changes(plan: dict) -> list[str]:
     return found
 
 
+def ecs_services(emulator, region: str, cluster: str) -> dict[str, dict]:
+    ecs = aws(emulator, "ecs", region)
+    names = [arn.split("/")[-1] for arn in ecs.list_services(cluster=cluster)["serviceArns"]]
+    return {s["serviceName"]: s for s in ecs.describe_services(cluster=cluster, services=names)["services"]}
+
+
+def task_definition(emulator, region: str, arn: str) -> dict:
+    return aws(emulator, "ecs", region).describe_task_definition(taskDefinition=arn)["taskDefinition"]
+
+
 def test_remote_state_deployment(emulator, tf, examples, tmp_path):
-    synth = synthesize(examples["tls-rw-ro"].deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
+    deployment = with_hosted_zone(emulator, examples["tls-rw-ro"].deployment)
+    synth = synthesize(deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
     # The storage stack reads the network's outputs across stacks, through the S3 backend.
     [remote] = synth.stack("storage")["data"]["terraform_remote_state"].values()
     assert remote["backend"] == "s3" and remote["config"]["key"] == "omero/omero-prod/network.tfstate"
@@ -133,7 +168,7 @@ def test_remote_state_deployment(emulator, tf, examples, tmp_path):
     # not apply bucket defaults to objects, so the default itself is what is checked here).
     s3 = aws(emulator, "s3", "us-east-1")
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
-    assert keys == ["omero/omero-prod/network.tfstate", "omero/omero-prod/storage.tfstate"]
+    assert keys == [f"omero/omero-prod/{stack}.tfstate" for stack in ("network", "services", "storage")]
     state = json.loads(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read())
     assert state["outputs"]["vpc_id"]["value"] == network["vpc_id"]
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
@@ -151,9 +186,29 @@ def test_remote_state_deployment(emulator, tf, examples, tmp_path):
     tags = {t["Key"]: t["Value"] for t in vpc["Tags"]}
     assert tags["deployment"] == "omero-prod" and tags["project"] == "omero" and tags["environment"] == "production"
 
+    # the services: one writer, two read-only servers, web behind HTTPS on the domain
+    services = applied.outputs["omero-prod-services"]
+    assert services["web_url"] == "https://omero.example.org"
+    running = ecs_services(emulator, "us-east-1", services["cluster_name"])
+    assert {name: s["desiredCount"] for name, s in running.items()} == {"omero-server": 1, "omero-server-ro": 2, "omero-web": 3}
+    server = running["omero-server"]
+    assert server["deploymentConfiguration"]["maximumPercent"] == 100
+    assert server["deploymentConfiguration"]["minimumHealthyPercent"] == 0
+    read_only = task_definition(emulator, "us-east-1", running["omero-server-ro"]["taskDefinition"])
+    [definition] = read_only["containerDefinitions"]
+    assert {"name": "CONFIG_omero_cluster_read__only_db", "value": "true"} in definition["environment"]
+    assert definition["mountPoints"][0]["readOnly"] is True
+    acm = aws(emulator, "acm", "us-east-1")
+    [certificate] = acm.list_certificates()["CertificateSummaryList"]
+    assert certificate["DomainName"] == "omero.example.org" and certificate["Status"] == "ISSUED"
+    records = aws(emulator, "route53", "us-east-1").list_resource_record_sets(HostedZoneId=deployment.load_balancer.hosted_zone_id)
+    alias = [r for r in records["ResourceRecordSets"] if r["Type"] == "A" and r["Name"].rstrip(".") == "omero.example.org"]
+    assert alias and alias[0]["AliasTarget"]["DNSName"].rstrip(".").lower() == services["web_load_balancer_dns_name"].lower()
+
 
 def test_local_state_deployment(emulator, tf, examples, tmp_path):
-    synth = synthesize(examples["quickstart-http"].deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
+    deployment = disposable(examples["quickstart-http"].deployment)
+    synth = synthesize(deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
     applied = apply_all(tf, synth)
     network = applied.outputs["omero-quick-network"]
     assert len(network["nat_public_ips"]) == 1
@@ -182,6 +237,84 @@ def test_local_state_deployment(emulator, tf, examples, tmp_path):
     password = secrets.get_secret_value(SecretId=storage["db_password_secret_arn"])["SecretString"]
     assert len(password) == 32
     assert password not in (tmp_path / "terraform.omero-quick-storage.tfstate").read_text()
+
+    # the services reach storage through the rules this stack added to its security groups
+    services = applied.outputs["omero-quick-services"]
+    assert services["web_url"].startswith("http://")
+    running = ecs_services(emulator, "eu-west-1", services["cluster_name"])
+    assert {name: s["desiredCount"] for name, s in running.items()} == {"omero-server": 1, "omero-web": 2}
+    [server] = task_definition(emulator, "eu-west-1", running["omero-server"]["taskDefinition"])["containerDefinitions"]
+    assert {s["name"] for s in server["secrets"]} == {"CONFIG_omero_db_pass", "ROOTPASS"}
+    assert password not in json.dumps(server) and password not in (tmp_path / "terraform.omero-quick-services.tfstate").read_text()
+    db_group = db["VpcSecurityGroups"][0]["VpcSecurityGroupId"]
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [db_group]}])["SecurityGroupRules"]
+    assert [(r["FromPort"], r["IsEgress"]) for r in rules if "ReferencedGroupInfo" in r] == [(5432, False)]
+
+    # destroying the services leaves what OMERO keeps
+    tf_region = tf.with_env(AWS_REGION="eu-west-1", AWS_DEFAULT_REGION="eu-west-1")
+    destroyed = tf_region(synth.stack_dir("services"), "destroy", "-auto-approve", "-input=false", "-no-color", timeout=APPLY_TIMEOUT)
+    assert destroyed.returncode == 0, str(destroyed)
+    assert efs.describe_file_systems(FileSystemId=storage["efs_id"])["FileSystems"]
+    assert rds.describe_db_instances(DBInstanceIdentifier=storage["db_instance_id"])["DBInstances"]
+    assert secrets.get_secret_value(SecretId=storage["db_password_secret_arn"])["SecretString"] == password
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [db_group]}])["SecurityGroupRules"]
+    assert not [r for r in rules if not r["IsEgress"]]  # the server's access went with the services
+    clusters = aws(emulator, "ecs", "eu-west-1").describe_clusters(clusters=[services["cluster_name"]])["clusters"]
+    assert all(c["status"] == "INACTIVE" for c in clusters)
+    storage_replan = tf_region(synth.stack_dir("storage"), "plan", "-detailed-exitcode", "-input=false", "-no-color", "-out=after.tfplan", timeout=APPLY_TIMEOUT)
+    assert storage_replan.returncode in (0, 2), str(storage_replan)
+    if storage_replan.returncode == 2:
+        shown = tf_region(synth.stack_dir("storage"), "show", "-json", "after.tfplan")
+        assert not unexpected_changes(json.loads(shown.stdout))
+
+
+def test_tls_deployment(emulator, tf, examples, tmp_path):
+    deployment = with_hosted_zone(emulator, examples["tls-rw"].deployment)
+    synth = synthesize(deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
+    applied = apply_all(tf, synth)
+    services = applied.outputs["omero-tls-services"]
+    assert services["web_url"] == "https://omero.example.org"
+    elbv2 = aws(emulator, "elbv2", "us-west-2")
+    [alb] = elbv2.describe_load_balancers(Names=["omero-tls-omero-web"])["LoadBalancers"]
+    listeners = {l["Port"]: l for l in elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]}
+    assert listeners[443]["Protocol"] == "HTTPS" and listeners[443]["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert listeners[80]["DefaultActions"][0]["Type"] == "redirect"
+    attributes = {a["Key"]: a["Value"] for a in elbv2.describe_load_balancer_attributes(LoadBalancerArn=alb["LoadBalancerArn"])["Attributes"]}
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert attributes["access_logs.s3.bucket"] == services["access_log_bucket"]
+    ec2 = aws(emulator, "ec2", "us-west-2")
+    open_rules = [r for r in ec2.describe_security_group_rules()["SecurityGroupRules"] if r.get("CidrIpv4") and not r["IsEgress"]]
+    assert {r["CidrIpv4"] for r in open_rules} == {"192.0.2.0/24", "198.51.100.0/24"}
+
+
+def test_server_load_balancer_deployment(emulator, tf, examples, tmp_path):
+    deployment = with_hosted_zone(emulator, examples["tls-rw-nlb"].deployment)
+    synth = synthesize(deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
+    applied = apply_all(tf, synth)
+    services = applied.outputs["omero-insight-services"]
+    elbv2 = aws(emulator, "elbv2", "eu-west-2")
+    [nlb] = elbv2.describe_load_balancers(Names=["omero-insight-omero-srv"])["LoadBalancers"]
+    assert nlb["Type"] == "network" and nlb["DNSName"] == services["server_load_balancer_dns_name"]
+    [listener] = elbv2.describe_listeners(LoadBalancerArn=nlb["LoadBalancerArn"])["Listeners"]
+    assert (listener["Port"], listener["Protocol"]) == (4064, "TCP")
+    running = ecs_services(emulator, "eu-west-2", services["cluster_name"])
+    assert [b["containerPort"] for b in running["omero-server"]["loadBalancers"]] == [4064]
+
+
+def test_ec2_launch_type_deployment(emulator, tf, examples, tmp_path):
+    synth = synthesize(examples["ec2-launch-type"].deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
+    applied = apply_all(tf, synth)
+    services = applied.outputs["omero-ec2-services"]
+    ecs = aws(emulator, "ecs", "ap-southeast-2")
+    [cluster] = ecs.describe_clusters(clusters=[services["cluster_name"]])["clusters"]
+    assert "omero-ec2-omero-ecs-host" in cluster["capacityProviders"]
+    running = ecs_services(emulator, "ap-southeast-2", services["cluster_name"])
+    assert running["omero-server"]["capacityProviderStrategy"][0]["capacityProvider"] == "omero-ec2-omero-ecs-host"
+    assert running["omero-web"]["launchType"] == "FARGATE"
+    template = aws(emulator, "ec2", "ap-southeast-2").describe_launch_template_versions(LaunchTemplateName="omero-ec2-omero-ecs-host")
+    data = template["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert data["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
 
 
 def existing_network(emulator, region: str) -> dict[str, list[str] | str]:

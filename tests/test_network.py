@@ -143,7 +143,8 @@ def test_two_deployments_do_not_collide(tmp_path):
     for name in ("dev", "prod"):
         synth = synthesize(loads(f'name = "omero-{name}"'), tmp_path / name / "out")
         # names that must be unique in an account and region (an inline role policy's name
-        # is scoped to its role)
+        # is scoped to its role, an ECS service's to its cluster, a Cloud Map service's to its
+        # namespace; the cluster and the namespace carry the deployment's name)
         resources_by_type = {}
         for stack in synth.stacks.values():
             for kind, resources in stack["resource"].items():
@@ -151,11 +152,12 @@ def test_two_deployments_do_not_collide(tmp_path):
         named = [
             r["name"]
             for kind, resources in resources_by_type.items()
-            if kind != "aws_iam_role_policy"
+            if kind not in ("aws_iam_role_policy", "aws_ecs_service", "aws_service_discovery_service")
             for r in resources.values()
             if "name" in r
         ]
         named += [r["tags"]["Name"] for resources in resources_by_type.values() for r in resources.values() if "Name" in r.get("tags", {})]
+        named += [r[key] for resources in resources_by_type.values() for r in resources.values() for key in ("name_prefix", "bucket_prefix", "family") if key in r]
         named += [r[key] for resources in resources_by_type.values() for r in resources.values() for key in ("identifier", "creation_token", "final_snapshot_identifier") if key in r]
         names[name] = set(named)
         assert synth.order == [f"omero-{name}-{role}" for role in ("network", "storage", "services")]

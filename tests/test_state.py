@@ -109,7 +109,8 @@ def test_emulator_mode_points_every_service_at_the_emulator(emulated):
         assert endpoints == {service: "http://127.0.0.1:4566" for service in EMULATED_SERVICES}
         assert provider["s3_use_path_style"] is True
         assert provider["skip_credentials_validation"] is True
-        assert provider["skip_requesting_account_id"] is True
+        # the account id comes from the emulator's STS, as it would from AWS
+        assert "skip_requesting_account_id" not in provider
         assert provider["skip_region_validation"] is True
         assert provider["skip_metadata_api_check"] == "true"
 

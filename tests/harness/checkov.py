@@ -5,6 +5,7 @@ project's environment. ``$OMERO_CHECKOV`` may name a checkov executable to use i
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -39,6 +40,14 @@ def ensure() -> Path:
     override = os.environ.get(CHECKOV_ENV)
     if override:
         return Path(override)
+    VENV.parent.mkdir(parents=True, exist_ok=True)
+    # Test workers running in parallel build the environment once, one at a time.
+    with open(VENV.parent / "checkov.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_locked()
+
+
+def _ensure_locked() -> Path:
     executable = VENV / "bin" / "checkov"
     if executable.exists() and _version(executable) == pinned_version():
         return executable

@@ -19,7 +19,59 @@ EMULATOR_PATCHES = {
         "for many minutes. Here it records the status on the file system, which moto already "
         "reports through DescribeBackupPolicy (DISABLED is reported too, as AWS does)."
     ),
+    "application autoscaling tags": (
+        "moto 5.2.5 answers ListTagsForResource, TagResource and UntagResource of Application "
+        "Auto Scaling with 500 (not implemented) and ignores the Tags of RegisterScalableTarget; "
+        "the provider reads a scalable target's tags after creating it and retries for many "
+        "minutes. Here the tags are kept per ARN and answered."
+    ),
+    "security group rule descriptions": (
+        "moto 5.2.5 reports the description of a security group rule only for rules with an "
+        "address range, not for rules that reference another group, so every such rule re-plans "
+        "its description. Here the referenced group's description is reported too."
+    ),
 }
+
+
+def _patch_security_group_rule_description() -> None:
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    SecurityGroupRule.description = property(
+        lambda self: self.ip_range.get("Description") or self.source_group.get("Description")
+    )
+
+
+def _patch_application_autoscaling_tags() -> None:
+    import json
+
+    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+
+    tags: dict[str, dict[str, str]] = {}  # resource ARN -> tags
+    register = ApplicationAutoScalingResponse.register_scalable_target
+
+    def register_scalable_target(self):
+        body = register(self)
+        arn = json.loads(body)["ScalableTargetARN"]
+        tags.setdefault(arn, {}).update(self._get_param("Tags") or {})
+        return body
+
+    def list_tags_for_resource(self):
+        return json.dumps({"Tags": tags.get(self._get_param("ResourceARN"), {})})
+
+    def tag_resource(self):
+        tags.setdefault(self._get_param("ResourceARN"), {}).update(self._get_param("Tags") or {})
+        return json.dumps({})
+
+    def untag_resource(self):
+        current = tags.get(self._get_param("ResourceARN"), {})
+        for key in self._get_param("TagKeys") or []:
+            current.pop(key, None)
+        return json.dumps({})
+
+    ApplicationAutoScalingResponse.register_scalable_target = register_scalable_target
+    ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource
+    ApplicationAutoScalingResponse.tag_resource = tag_resource
+    ApplicationAutoScalingResponse.untag_resource = untag_resource
 
 
 def _patch_efs_backup_policy() -> None:
@@ -65,6 +117,8 @@ def _patch_bucket_policy_conditions() -> None:
 def main(argv: list[str]) -> None:
     _patch_bucket_policy_conditions()
     _patch_efs_backup_policy()
+    _patch_application_autoscaling_tags()
+    _patch_security_group_rule_description()
     from moto.server import main as moto_main
 
     moto_main(argv)

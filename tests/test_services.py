@@ -1,0 +1,312 @@
+"""The services stack, read from the synthesized JSON of each topology's example."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from modules.omero_config import config_variable
+from tests.harness.synth import one
+
+EXAMPLES = ["quickstart-http", "tls-rw", "tls-rw-ro", "tls-rw-nlb", "ec2-launch-type", "existing-vpc"]
+
+
+def services(synth) -> dict[str, dict]:
+    return {r["name"]: r for r in synth.resources("services", "aws_ecs_service").values()}
+
+
+def task(synth, family_suffix: str) -> dict:
+    [found] = [t for t in synth.resources("services", "aws_ecs_task_definition").values() if t["family"].endswith(family_suffix)]
+    return found
+
+
+def container(synth, family_suffix: str) -> dict:
+    [only] = json.loads(task(synth, family_suffix)["container_definitions"])
+    return only
+
+
+def environment(definition: dict) -> dict[str, str]:
+    return {e["name"]: e["value"] for e in definition["environment"]}
+
+
+def policy_statements(synth, name_fragment: str) -> list[dict]:
+    """Statements of the IAM policy documents whose construct id contains ``name_fragment``."""
+    documents = synth.data("services", "aws_iam_policy_document")
+    return [s for key, doc in documents.items() if name_fragment in key for s in doc["statement"]]
+
+
+def test_property_names_become_config_variables():
+    assert config_variable("omero.db.host") == "CONFIG_omero_db_host"
+    assert config_variable("omero.web.server_list") == "CONFIG_omero_web_server__list"
+    assert config_variable("omero.cluster.read_only.db") == "CONFIG_omero_cluster_read__only_db"
+    assert config_variable("omero.jvmcfg.system_memory") == "CONFIG_omero_jvmcfg_system__memory"
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_read_write_server_is_a_singleton(examples, example):
+    server = services(examples[example])["omero-server"]
+    assert server["desired_count"] == 1
+    # a deployment stops the old writer before the new one starts
+    assert server["deployment_maximum_percent"] == 100 and server["deployment_minimum_healthy_percent"] == 0
+    assert server["enable_execute_command"] is True
+    assert server["network_configuration"]["assign_public_ip"] is False
+    targets = examples[example].resources("services", "aws_appautoscaling_target")
+    [target] = targets.values()  # OMERO.web scales; the servers never do
+    assert target["resource_id"].endswith("/${aws_ecs_service.web_service_10983F6A.name}")
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_secrets_reach_containers_only_through_ecs_secrets(examples, example):
+    synth = examples[example]
+    for definition in synth.resources("services", "aws_ecs_task_definition").values():
+        for entry in json.loads(definition["container_definitions"]):
+            names = [e["name"] for e in entry["environment"]]
+            assert not [n for n in names if any(word in n.upper() for word in ("PASS", "SECRET", "TOKEN"))], names
+            for secret in entry["secrets"]:
+                assert secret["valueFrom"].startswith("${") and secret["valueFrom"].endswith("arn}")
+    server = container(synth, "-omero-server")
+    assert {s["name"] for s in server["secrets"]} == {"CONFIG_omero_db_pass", "ROOTPASS"}
+    assert "storage.outputs" in server["secrets"][0]["valueFrom"]  # from the storage stack's secret
+    web = container(synth, "-omero-web")
+    assert [s["name"] for s in web["secrets"]] == ["CONFIG_omero_web_secret__key"]
+
+
+def test_server_container(examples):
+    synth = examples["tls-rw"]
+    server = container(synth, "-omero-server")
+    assert server["image"] == "openmicroscopy/omero-server:5.6.16"
+    env = environment(server)
+    assert env["CONFIG_omero_db_name"] == "omero" and env["CONFIG_omero_db_user"] == "omero"
+    assert env["CONFIG_omero_db_host"].startswith("${data.terraform_remote_state.")
+    assert env["CONFIG_omero_jvmcfg_system__memory"] == "16384"  # the task's memory, not the host's
+    assert env["CONFIG_omero_db_poolsize"] == "25"  # from server.properties
+    assert server["ulimits"] == [{"name": "nofile", "softLimit": 65536, "hardLimit": 65536}]
+    assert server["mountPoints"] == [{"sourceVolume": "omero-data", "containerPath": "/OMERO", "readOnly": False}]
+    assert {p["containerPort"] for p in server["portMappings"]} == {4063, 4064}
+    assert server["logConfiguration"]["options"]["awslogs-region"] == "us-west-2"
+    definition = task(synth, "-omero-server")
+    assert definition["requires_compatibilities"] == ["FARGATE"] and definition["network_mode"] == "awsvpc"
+    assert (definition["cpu"], definition["memory"]) == ("4096", "16384")
+    [volume] = definition["volume"]
+    efs = volume["efs_volume_configuration"]
+    assert efs["transit_encryption"] == "ENABLED" and efs["authorization_config"]["iam"] == "ENABLED"
+    assert "access_point" in efs["authorization_config"]["access_point_id"]
+
+
+def test_server_task_role_is_scoped_to_the_access_point(examples):
+    statements = policy_statements(examples["tls-rw"], "server_roles_task_document")
+    [efs] = [s for s in statements if any(a.startswith("elasticfilesystem:") for a in s["actions"])]
+    assert sorted(efs["actions"]) == ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+    assert "file_system_arn" in efs["resources"][0] or "efs_file_system" in efs["resources"][0]
+    [condition] = efs["condition"]
+    assert condition["variable"] == "elasticfilesystem:AccessPointArn"
+    assert "ClientRootAccess" not in json.dumps(statements)
+    exec_channels = [s for s in statements if "ssmmessages:OpenDataChannel" in s["actions"]]
+    assert exec_channels and exec_channels[0]["resources"] == ["*"]
+
+
+def test_execution_role_reads_only_its_own_secrets(examples):
+    synth = examples["tls-rw"]
+    server = policy_statements(synth, "server_roles_execution_document")
+    [secrets] = [s for s in server if s["actions"] == ["secretsmanager:GetSecretValue"]]
+    assert len(secrets["resources"]) == 2  # database password and root password
+    web = policy_statements(synth, "web_roles_execution_document")
+    [secret] = [s for s in web if s["actions"] == ["secretsmanager:GetSecretValue"]]
+    [resource] = secret["resources"]
+    assert resource.startswith("${aws_secretsmanager_secret.web_secret_key_secret_")
+    assert not any("ecr:" in a for s in server + web for a in s["actions"])  # Docker Hub images
+
+
+def test_read_only_servers(examples):
+    synth = examples["tls-rw-ro"]
+    read_only = services(synth)["omero-server-ro"]
+    assert read_only["desired_count"] == 2
+    server = container(synth, "-omero-server-ro")
+    env = environment(server)
+    assert env["CONFIG_omero_cluster_read__only_db"] == "true"
+    assert env["CONFIG_omero_cluster_read__only_repo"] == "true"
+    assert "CONFIG_omero_cluster_read__only" not in env  # the deprecated switch
+    assert env["CONFIG_omero_pixeldata_memoizer_dir_local"] == "/tmp/BioFormatsCache"
+    assert server["mountPoints"][0]["readOnly"] is True
+    assert [s["name"] for s in server["secrets"]] == ["CONFIG_omero_db_pass"]  # no root password
+    # waits for the read-write server's schema, then runs the image's own entry point
+    assert "dbpatch" in server["command"][0] and server["command"][0].endswith("exec /usr/local/bin/entrypoint.sh")
+    statements = policy_statements(synth, "read_only_server_roles_task_document")
+    efs = [a for s in statements for a in s["actions"] if a.startswith("elasticfilesystem:")]
+    assert efs == ["elasticfilesystem:ClientMount"]  # the file system refuses its writes
+
+
+def test_web_server_list_names_servers_by_cloud_map(examples):
+    web = environment(container(examples["tls-rw-ro"], "-omero-web"))
+    assert json.loads(web["CONFIG_omero_web_server__list"]) == [
+        ["omero-server.omero-prod.internal", 4064, "omero"],
+        ["omero-server-ro.omero-prod.internal", 4064, "omero-read-only"],
+    ]
+    names = {s["name"] for s in examples["tls-rw-ro"].resources("services", "aws_service_discovery_service").values()}
+    assert names == {"omero-server", "omero-server-ro"}
+    [namespace] = examples["tls-rw-ro"].resources("services", "aws_service_discovery_private_dns_namespace").values()
+    assert namespace["name"] == "omero-prod.internal"
+
+
+def test_web_behind_tls_trusts_the_proxy(examples):
+    env = environment(container(examples["tls-rw"], "-omero-web"))
+    assert json.loads(env["CONFIG_omero_web_secure__proxy__ssl__header"]) == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert env["CONFIG_omero_web_session__cookie__secure"] == "true"
+    assert env["CONFIG_omero_web_csrf__cookie__secure"] == "true"
+    assert json.loads(env["CONFIG_omero_web_csrf__trusted__origins"]) == ["https://omero.example.org"]
+    plain = environment(container(examples["quickstart-http"], "-omero-web"))
+    assert "CONFIG_omero_web_session__cookie__secure" not in plain  # cookies must work over HTTP
+
+
+def test_web_scales_on_cpu_and_spreads_over_zones(examples):
+    synth = examples["tls-rw"]
+    web = services(synth)["omero-web"]
+    assert web["desired_count"] == 2 and web["launch_type"] == "FARGATE"
+    assert web["lifecycle"]["ignore_changes"] == ["desired_count"]
+    assert web["availability_zone_rebalancing"] == "ENABLED"
+    assert len(web["network_configuration"]["subnets"]) >= 1  # the private subnets from the network stack
+    target = one(synth.resources("services", "aws_appautoscaling_target"))
+    assert (target["min_capacity"], target["max_capacity"]) == (2, 6)
+    policy = one(synth.resources("services", "aws_appautoscaling_policy"))["target_tracking_scaling_policy_configuration"]
+    assert policy["predefined_metric_specification"]["predefined_metric_type"] == "ECSServiceAverageCPUUtilization"
+    assert policy["target_value"] == 60
+
+
+def test_alb_over_http(examples):
+    synth = examples["quickstart-http"]
+    alb = one(synth.resources("services", "aws_lb"))
+    assert alb["internal"] is False and alb["drop_invalid_header_fields"] is True
+    assert alb["enable_deletion_protection"] is True
+    assert alb["access_logs"]["enabled"] is True
+    [listener] = synth.resources("services", "aws_lb_listener").values()
+    assert listener["port"] == 80 and listener["default_action"][0]["type"] == "forward"
+    group = one(synth.resources("services", "aws_lb_target_group"))
+    assert (group["port"], group["target_type"]) == (4080, "ip")
+    assert group["health_check"]["path"] == "/api/" and group["health_check"]["matcher"] == "200"
+    assert group["stickiness"]["type"] == "lb_cookie" and group["stickiness"]["enabled"] is True
+    assert not synth.resources("services", "aws_acm_certificate")
+    assert synth.stack("services")["output"]["web_url"]["value"].startswith("http://${aws_lb.")
+
+
+def test_alb_with_tls(examples):
+    synth = examples["tls-rw"]
+    listeners = {l["port"]: l for l in synth.resources("services", "aws_lb_listener").values()}
+    assert listeners[443]["protocol"] == "HTTPS"
+    assert listeners[443]["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert "aws_acm_certificate_validation" in listeners[443]["certificate_arn"]
+    redirect = listeners[80]["default_action"][0]
+    assert redirect["type"] == "redirect" and redirect["redirect"]["protocol"] == "HTTPS"
+    assert redirect["redirect"]["status_code"] == "HTTP_301"
+    certificate = one(synth.resources("services", "aws_acm_certificate"))
+    assert certificate["domain_name"] == "omero.example.org" and certificate["validation_method"] == "DNS"
+    records = {r["type"]: r for r in synth.resources("services", "aws_route53_record").values()}
+    assert records["A"]["alias"]["name"].startswith("${aws_lb.") and records["A"]["zone_id"] == "Z0123456789ABCDEFGHIJ"
+    assert "resource_record_name" in json.dumps(records)  # the DNS validation record
+    assert synth.stack("services")["output"]["web_url"]["value"] == "https://omero.example.org"
+
+
+def test_access_log_bucket(examples):
+    synth = examples["tls-rw"]
+    bucket = one(synth.resources("services", "aws_s3_bucket"))
+    assert bucket["bucket_prefix"] == "omero-tls-omero-alb-logs-" and bucket["force_destroy"] is False
+    block = one(synth.resources("services", "aws_s3_bucket_public_access_block"))
+    assert all(block[k] for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    rule = one(synth.resources("services", "aws_s3_bucket_lifecycle_configuration"))["rule"][0]
+    assert rule["expiration"][0]["days"] == 90
+    statements = {s.get("sid"): s for s in policy_statements(synth, "access_logs_policy_document")}
+    # us-west-2 delivers from the regional ELB account
+    assert statements["ElbLogDelivery"]["principals"][0]["identifiers"] == ["arn:${data.aws_partition.partition.partition}:iam::797873946194:root"]
+    assert {"DenyInsecureTransport", "DenyOutdatedTLS"} <= set(statements)
+
+
+def ingress(synth) -> list[dict]:
+    return list(synth.resources("services", "aws_vpc_security_group_ingress_rule").values())
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_only_load_balancers_take_traffic_from_networks(examples, example):
+    synth = examples[example]
+    deployment = synth.deployment
+    for rule in ingress(synth):
+        if "cidr_ipv4" in rule:
+            assert "omero_alb" in rule["security_group_id"] or "omero_nlb" in rule["security_group_id"], rule
+            if rule["from_port"] in (4063, 4064):
+                assert rule["cidr_ipv4"] in deployment.server_load_balancer.allowed_cidrs
+            else:
+                assert rule["from_port"] in (80, 443) and rule["cidr_ipv4"] in deployment.load_balancer.allowed_cidrs
+        else:
+            assert "referenced_security_group_id" in rule
+    ports = {r["from_port"] for r in ingress(synth) if "cidr_ipv4" in r and "omero_alb" in r["security_group_id"]}
+    assert ports == ({80, 443} if deployment.load_balancer.tls else {80})
+
+
+def test_database_and_efs_only_from_servers(examples):
+    synth = examples["tls-rw"]
+    into_storage = [r for r in ingress(synth) if "terraform_remote_state" in r["security_group_id"]]
+    assert sorted(r["from_port"] for r in into_storage) == [2049, 5432]
+    assert all("omero_server" in r["referenced_security_group_id"] for r in into_storage)
+
+
+def test_server_load_balancer(examples):
+    synth = examples["tls-rw-nlb"]
+    balancers = {b["load_balancer_type"]: b for b in synth.resources("services", "aws_lb").values()}
+    nlb = balancers["network"]
+    assert nlb["internal"] is False and nlb["security_groups"]
+    [listener] = [l for l in synth.resources("services", "aws_lb_listener").values() if l["protocol"] == "TCP"]
+    assert listener["port"] == 4064  # 4063 only when asked for
+    server = services(synth)["omero-server"]
+    assert [(b["container_port"], b["container_name"]) for b in server["load_balancer"]] == [(4064, "omero-server")]
+    assert server["health_check_grace_period_seconds"] >= 1800  # schema upgrades on start
+    assert any("aws_lb_listener" in d for d in server["depends_on"])
+    nlb_rules = [r for r in ingress(synth) if "omero_nlb" in r["security_group_id"]]
+    assert {r["cidr_ipv4"] for r in nlb_rules} == {"203.0.113.0/24"}
+    assert "server_load_balancer_dns_name" in synth.stack("services")["output"]
+    assert not [b for b in examples["tls-rw"].resources("services", "aws_lb").values() if b["load_balancer_type"] == "network"]
+
+
+def test_ec2_launch_type(examples):
+    synth = examples["ec2-launch-type"]
+    template = one(synth.resources("services", "aws_launch_template"))
+    assert template["metadata_options"]["http_tokens"] == "required"
+    assert template["metadata_options"]["http_put_response_hop_limit"] == 1
+    [device] = template["block_device_mappings"]
+    assert device["ebs"]["encrypted"] == "true" and device["ebs"]["volume_size"] == 100
+    assert template["instance_type"] == "m6i.2xlarge"
+    assert "key_name" not in template and "network_interfaces" not in template  # no SSH key, no public IP
+    assert "aws_ssm_parameter" in template["image_id"]
+    [parameter] = synth.data("services", "aws_ssm_parameter").values()
+    assert parameter["name"] == "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+    group = one(synth.resources("services", "aws_autoscaling_group"))
+    assert (group["min_size"], group["max_size"]) == (1, 2)
+    provider = one(synth.resources("services", "aws_ecs_capacity_provider"))
+    assert provider["auto_scaling_group_provider"]["managed_scaling"]["status"] == "ENABLED"
+    server = services(synth)["omero-server"]
+    assert "launch_type" not in server
+    assert "aws_ecs_capacity_provider" in server["capacity_provider_strategy"][0]["capacity_provider"]
+    assert task(synth, "-omero-server")["requires_compatibilities"] == ["EC2"]
+    assert services(synth)["omero-web"]["launch_type"] == "FARGATE"
+    assert task(synth, "-omero-web")["requires_compatibilities"] == ["FARGATE"]
+
+
+def test_cluster_insights_and_audited_exec(examples):
+    synth = examples["tls-rw-ro"]
+    cluster = one(synth.resources("services", "aws_ecs_cluster"))
+    assert cluster["setting"] == [{"name": "containerInsights", "value": "enhanced"}]
+    exec_config = cluster["configuration"]["execute_command_configuration"]
+    assert exec_config["logging"] == "OVERRIDE"
+    assert "aws_cloudwatch_log_group" in exec_config["log_configuration"]["cloud_watch_log_group_name"]
+    groups = {g["name"]: g for g in synth.resources("services", "aws_cloudwatch_log_group").values()}
+    assert set(groups) == {f"/omero/omero-prod/{n}" for n in ("ecs-exec", "omero-server", "omero-server-ro", "omero-web")}
+    assert all(g["retention_in_days"] == 731 for g in groups.values())
+
+
+def test_services_outputs(examples):
+    outputs = examples["tls-rw-ro"].stack("services")["output"]
+    for key in ("web_url", "web_load_balancer_dns_name", "cluster_name", "server_service_name", "server_dns_name",
+                "read_only_service_name", "web_service_name", "efs_id", "efs_access_point_id", "db_address",
+                "db_password_secret_arn", "root_password_secret_arn", "exec_command"):
+        assert key in outputs and outputs[key]["description"], key
+    command = outputs["exec_command"]["value"]
+    assert command.startswith("aws ecs execute-command --region us-east-1 --cluster ${aws_ecs_cluster.")
+    assert "--container omero-server --interactive" in command
+    assert "ephemeral." not in json.dumps(outputs)
