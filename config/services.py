@@ -47,7 +47,7 @@ class Cluster(Block):
     )
     log_retention_days: int = key(365, "Days CloudWatch Logs keeps container and ECS Exec logs.", choices=checks.LOG_RETENTION_DAYS)
     logs_kms_key_arn: str | None = key(
-        None, "Customer KMS key for the log groups (and ECS Exec sessions); unset: CloudWatch Logs' own encryption.",
+        None, "Customer KMS key for the service log groups, ECS Exec sessions and OMERO.web's secret key; unset: AWS-managed encryption.",
         checks=[checks.kms_key_arn],
     )
     container_insights: str = key(

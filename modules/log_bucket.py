@@ -23,23 +23,9 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
 
-from modules.iam import deny_when
+from modules.buckets import secure_bucket, tls_only
 
 # Regions opened before August 2022 deliver ELB logs from a regional AWS account; the others
 # from the logdelivery.elasticloadbalancing.amazonaws.com service principal.
@@ -78,39 +64,7 @@ class AccessLogBucket(Construct):
     def __init__(self, scope: Construct, id: str, *, props: AccessLogBucketProps):
         super().__init__(scope, id)
         bucket = S3Bucket(self, "bucket", bucket_prefix=props.bucket_prefix, force_destroy=False)
-        S3BucketVersioningA(
-            self,
-            "versioning",
-            bucket=bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-        )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "encryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="AES256"
-                    )
-                )
-            ],
-        )
-        S3BucketPublicAccessBlock(
-            self,
-            "public_access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketOwnershipControls(
-            self,
-            "ownership",
-            bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-        )
+        secure_bucket(self, bucket.id, sse_algorithm="AES256")
         S3BucketLifecycleConfiguration(
             self,
             "lifecycle",
@@ -137,7 +91,6 @@ class AccessLogBucket(Construct):
             if account
             else DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["logdelivery.elasticloadbalancing.amazonaws.com"])
         )
-        bucket_and_objects = [bucket.arn, f"{bucket.arn}/*"]
         policy = DataAwsIamPolicyDocument(
             self,
             "policy_document",
@@ -145,8 +98,7 @@ class AccessLogBucket(Construct):
                 DataAwsIamPolicyDocumentStatement(
                     sid="ElbLogDelivery", effect="Allow", actions=["s3:PutObject"], resources=[logs], principals=[principal]
                 ),
-                deny_when("DenyInsecureTransport", ["s3:*"], bucket_and_objects, test="Bool", variable="aws:SecureTransport", value="false"),
-                deny_when("DenyOutdatedTLS", ["s3:*"], bucket_and_objects, test="NumericLessThan", variable="s3:TlsVersion", value="1.2"),
+                *tls_only(bucket.arn),
             ],
         )
         self.policy = S3BucketPolicy(self, "policy", bucket=bucket.id, policy=policy.json)

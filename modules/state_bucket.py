@@ -19,23 +19,9 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
 
-from modules.iam import deny_when
+from modules.buckets import secure_bucket, tls_only
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,40 +48,7 @@ class StateBucket(Construct):
             # Losing this bucket loses track of every deployed resource.
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
-        S3BucketVersioningA(
-            self,
-            "versioning",
-            bucket=self.bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-        )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "encryption",
-            bucket=self.bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="aws:kms", kms_master_key_id=props.kms_key_arn
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-        )
-        S3BucketPublicAccessBlock(
-            self,
-            "public_access",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketOwnershipControls(
-            self,
-            "ownership",
-            bucket=self.bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-        )
+        secure_bucket(self, self.bucket.id, sse_algorithm="aws:kms", kms_key_arn=props.kms_key_arn)
         S3BucketLifecycleConfiguration(
             self,
             "lifecycle",
@@ -116,14 +69,6 @@ class StateBucket(Construct):
                 )
             ],
         )
-        bucket_and_objects = [self.bucket.arn, f"{self.bucket.arn}/*"]
-        tls_only = DataAwsIamPolicyDocument(
-            self,
-            "tls_only",
-            statement=[
-                deny_when("DenyInsecureTransport", ["s3:*"], bucket_and_objects, test="Bool", variable="aws:SecureTransport", value="false"),
-                deny_when("DenyOutdatedTLS", ["s3:*"], bucket_and_objects, test="NumericLessThan", variable="s3:TlsVersion", value="1.2"),
-            ],
-        )
-        S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=tls_only.json)
+        policy = DataAwsIamPolicyDocument(self, "tls_only", statement=tls_only(self.bucket.arn))
+        S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=policy.json)
         self.outputs = StateBucketOutputs(bucket=self.bucket.bucket, arn=self.bucket.arn)
