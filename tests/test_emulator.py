@@ -40,9 +40,6 @@ EMULATOR_DRIFT = {
         "enable_execute_command",
         "health_check_grace_period_seconds",
     },
-    # moto 5.2.5 files the launch template's own tags under its launch data's tag
-    # specifications, so the template re-plans a new version.
-    "aws_launch_template": {"tag_specifications", "default_version", "latest_version"},
 }
 APPLY_TIMEOUT = 600  # seconds per terraform command; the provider's own waiters are slow on moto
 

@@ -157,11 +157,12 @@ def test_two_deployments_do_not_collide(tmp_path):
             if "name" in r
         ]
         named += [r["tags"]["Name"] for resources in resources_by_type.values() for r in resources.values() if "Name" in r.get("tags", {})]
-        named += [r[key] for resources in resources_by_type.values() for r in resources.values() for key in ("name_prefix", "bucket_prefix", "family") if key in r]
+        named += [r[key] for resources in resources_by_type.values() for r in resources.values() for key in ("name_prefix", "bucket_prefix") if key in r]
+        named += [r["family"] for r in resources_by_type["aws_ecs_task_definition"].values()]
         named += [r[key] for resources in resources_by_type.values() for r in resources.values() for key in ("identifier", "creation_token", "final_snapshot_identifier") if key in r]
         names[name] = set(named)
         assert synth.order == [f"omero-{name}-{role}" for role in ("network", "storage", "services")]
-    assert names["dev"] and not names["dev"] & names["prod"]
+    assert names["dev"] and not names["dev"] & names["prod"], names["dev"] & names["prod"]
 
 
 def test_output_is_deterministic(tmp_path, examples):

@@ -30,7 +30,52 @@ EMULATOR_PATCHES = {
         "address range, not for rules that reference another group, so every such rule re-plans "
         "its description. Here the referenced group's description is reported too."
     ),
+    "ecs service capacity provider strategy": (
+        "moto 5.2.5 ignores the capacityProviderStrategy of CreateService and reports the "
+        "service on the EC2 launch type instead, so a service placed by a capacity provider is "
+        "replaced on every plan. Here the strategy is kept and reported, without a launch type, "
+        "as AWS does."
+    ),
+    "launch template tags": (
+        "moto 5.2.5 files the tags of a launch template itself (TagSpecifications of type "
+        "launch-template) under the template's launch data as well, so the template re-plans a "
+        "new version forever. Here they stay on the template only, as in AWS."
+    ),
 }
+
+
+def _patch_launch_template_tags() -> None:
+    from moto.ec2.responses.launch_templates import LaunchTemplates
+
+    create = LaunchTemplates.create_launch_template
+
+    def create_launch_template(self):
+        result = create(self)
+        template = self.ec2_backend.get_launch_template_by_name(self._get_param("LaunchTemplateName"))
+        for version in template.versions:
+            specs = version.data.get("TagSpecifications")
+            if specs:
+                version.data["TagSpecifications"] = [s for s in specs if s.get("ResourceType") != "launch-template"]
+        return result
+
+    LaunchTemplates.create_launch_template = create_launch_template
+
+
+def _patch_ecs_capacity_provider_strategy() -> None:
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    create = EC2ContainerServiceResponse.create_service
+
+    def create_service(self):
+        result = create(self)
+        strategy = self._get_param("capacityProviderStrategy")
+        if strategy:
+            service = result.result["service"]
+            service.capacity_provider_strategy = strategy
+            service.launch_type = None
+        return result
+
+    EC2ContainerServiceResponse.create_service = create_service
 
 
 def _patch_security_group_rule_description() -> None:
@@ -119,6 +164,8 @@ def main(argv: list[str]) -> None:
     _patch_efs_backup_policy()
     _patch_application_autoscaling_tags()
     _patch_security_group_rule_description()
+    _patch_ecs_capacity_provider_strategy()
+    _patch_launch_template_tags()
     from moto.server import main as moto_main
 
     moto_main(argv)
