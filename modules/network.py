@@ -214,7 +214,15 @@ class ExistingNetwork(Construct):
             "vpc",
             id=props.vpc_id,
             lifecycle=TerraformResourceLifecycle(
-                postcondition=[distinct_zones("public", public), distinct_zones("private", private)]
+                postcondition=[
+                    distinct_zones("public", public),
+                    distinct_zones("private", private),
+                    # The OMERO servers are found by their Cloud Map (private DNS) names.
+                    Postcondition(
+                        condition="${self.enable_dns_support && self.enable_dns_hostnames}",
+                        error_message=f"network.vpc_id: {props.vpc_id} needs DNS resolution and DNS hostnames turned on (the OMERO services find each other by private DNS names).",
+                    ),
+                ]
             ),
         )
         self.outputs = NetworkOutputs(

@@ -154,19 +154,20 @@ class ServicesStack(DeploymentStack):
             log_retention_days=cluster_config.log_retention_days,
             properties=server.properties,
             capacity_provider=capacity_provider,
-            depends_on=(instances.association,) if on_ec2 else (),
         )
+        # Tasks on EC2 need the capacity provider attached to the cluster first.
+        placed_after = (instances.association,) if on_ec2 else ()
         read_write = OmeroServerService(
             self,
             "server",
             props=OmeroServerProps(
-                **{k: v for k, v in common.items() if k != "depends_on"},
+                **common,
                 read_only=False,
                 cpu=server.cpu,
                 memory=server.memory,
                 count=1,
                 target_groups=server_lb.outputs.target_groups if server_lb else (),
-                depends_on=common["depends_on"] + tuple(server_lb.listeners if server_lb else ()),
+                depends_on=placed_after + tuple(server_lb.listeners if server_lb else ()),
             ),
         )
         servers = [(read_write.outputs.dns_name, SERVER_PORT, "omero")]
@@ -181,6 +182,7 @@ class ServicesStack(DeploymentStack):
                     cpu=server.read_only_cpu,
                     memory=server.read_only_memory,
                     count=server.read_only_count,
+                    depends_on=placed_after,
                 ),
             )
             servers.append((read_only.outputs.dns_name, SERVER_PORT, "omero-read-only"))

@@ -100,7 +100,8 @@ def test_existing_vpc_is_looked_up_and_checked(examples):
         assert check["condition"] == '${self.vpc_id == "vpc-0a1b2c3d4e5f60718"}'
     vpc = one(synth.data("network", "aws_vpc"))
     conditions = [c["condition"] for c in vpc["lifecycle"]["postcondition"]]
-    assert len(conditions) == 2 and all(c.startswith("${length(distinct([data.aws_subnet.") for c in conditions)
+    assert len(conditions) == 3 and all(c.startswith("${length(distinct([data.aws_subnet.") for c in conditions[:2])
+    assert conditions[2] == "${self.enable_dns_support && self.enable_dns_hostnames}"
     flow_log = one(synth.resources("network", "aws_flow_log"))
     assert flow_log["vpc_id"].startswith("${data.aws_vpc.")
     assert flow_log["traffic_type"] == "REJECT"
