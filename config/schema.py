@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from config import checks
+from config.addons import Addon, AppStream, DataSync, DropBox, FileGateway, Monitoring, Uploader
 from config.fields import Block, Problem, key
 from config.services import Cluster, LoadBalancer, Server, ServerLoadBalancer, Web, fargate_problems
 
@@ -294,6 +295,17 @@ class Deployment(Block):
     web: Web = key(doc="OMERO.web behind the application load balancer.", factory=Web)
     load_balancer: LoadBalancer = key(doc="The application load balancer (HTTP, or HTTPS with a domain).", factory=LoadBalancer)
     server_load_balancer: ServerLoadBalancer = key(doc="Optional NLB for OMERO.insight and the CLI.", factory=ServerLoadBalancer)
+    # Add-ons, each off until enabled.
+    file_gateway: FileGateway = key(doc="S3 File Gateway as OMERO's data store (add-on).", factory=FileGateway)
+    datasync: DataSync = key(doc="DataSync from an S3 bucket into /OMERO (add-on).", factory=DataSync)
+    uploader: Uploader = key(doc="OMERO CLI uploader host (add-on).", factory=Uploader)
+    dropbox: DropBox = key(doc="Automated import: DropBox and scheduled in-place import (add-on).", factory=DropBox)
+    appstream: AppStream = key(doc="AppStream 2.0 fleet for OMERO.insight (add-on).", factory=AppStream)
+    monitoring: Monitoring = key(doc="CloudWatch dashboard and alarms (add-on).", factory=Monitoring)
+
+    def addons(self) -> tuple[Addon, ...]:
+        """Every add-on block, enabled or not, in deployment order."""
+        return (self.file_gateway, self.datasync, self.uploader, self.dropbox, self.appstream, self.monitoring)
 
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         # Fargate takes fixed CPU/memory pairs; OMERO.web always runs there.
@@ -306,3 +318,5 @@ class Deployment(Block):
             if checks.az_region(zone) and checks.az_region(zone) != self.region:
                 yield Problem("network.availability_zones", self.network.availability_zones, f"zones of region {self.region} ({zone} is not)")
                 break
+        for addon in self.addons():
+            yield from addon.deployment_checks(self)

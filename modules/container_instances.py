@@ -153,3 +153,4 @@ class ContainerInstances(Construct):
             capacity_providers=[self.capacity_provider.name, "FARGATE"],
         )
         self.capacity_provider_name = self.capacity_provider.name
+        self.group_name = group.name

@@ -12,6 +12,7 @@ The database password and the initial root password reach the container only thr
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -50,6 +51,8 @@ CONTAINER = "omero-server"
 DATA_DIR = "/OMERO"
 MEMO_DIR = "/tmp/BioFormatsCache"  # read-only servers write Bio-Formats memo files here
 
+ENTRYPOINT = "/usr/local/bin/entrypoint.sh"  # the image's own start script
+
 # A read-only server must not start before the read-write one has created the schema: on an
 # empty database the image's start script would run "omego db init" itself. It waits for a
 # finished database patch, then runs the image's own entry point.
@@ -58,7 +61,7 @@ WAIT_FOR_SCHEMA = (
     'until [ "$(psql -h "$CONFIG_omero_db_host" -p "$CONFIG_omero_db_port" -U "$CONFIG_omero_db_user" '
     '"$CONFIG_omero_db_name" -tAc "SELECT 1 FROM dbpatch WHERE finished IS NOT NULL LIMIT 1" 2>/dev/null)" = 1 ]; '
     'do echo "waiting for the read-write OMERO.server to initialise the database"; sleep 15; done; '
-    "unset PGPASSWORD; exec /usr/local/bin/entrypoint.sh"
+    f"unset PGPASSWORD; exec {ENTRYPOINT}"
 )
 
 
@@ -82,6 +85,15 @@ class DataVolume:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NfsShare:
+    """An NFS export that holds /OMERO instead of EFS (the S3 File Gateway add-on; EC2 launch type)."""
+
+    host: str  # the NFS server's private IP address or DNS name
+    path: str  # the export, e.g. "/omero-prod-omero-data"
+    security_group_id: str  # the OMERO servers get NFS access by an ingress rule to this group
+
+
+@dataclass(frozen=True, kw_only=True)
 class OmeroServerProps:
     name: str  # the deployment name; prefixes names
     read_only: bool
@@ -100,6 +112,9 @@ class OmeroServerProps:
     log_retention_days: int
     properties: Mapping[str, str] = field(default_factory=dict)  # extra OMERO properties
     capacity_provider: str | None = None  # EC2 capacity provider; None: Fargate
+    data_share: NfsShare | None = None  # /OMERO on this NFS share instead of EFS (EC2 only)
+    # Directories the server creates (as its own user) before it starts, e.g. DropBox watch folders.
+    make_dirs: tuple[str, ...] = ()
     # (target group ARN, container port) pairs of a network load balancer
     target_groups: tuple[tuple[str, int], ...] = ()
     # Resources the service needs before it can start (listeners, the capacity provider).
@@ -205,6 +220,9 @@ class OmeroServerService(Construct):
         if props.read_only:
             container["entryPoint"] = ["/bin/bash", "-c"]
             container["command"] = [WAIT_FOR_SCHEMA]
+        elif props.make_dirs:
+            container["entryPoint"] = ["/bin/bash", "-c"]
+            container["command"] = [f"mkdir -p {' '.join(shlex.quote(d) for d in props.make_dirs)} && exec {ENTRYPOINT}"]
         launch = "EC2" if props.capacity_provider else "FARGATE"
         task = EcsTaskDefinition(
             self,

@@ -6,6 +6,13 @@ from pathlib import Path
 from cdktf import App
 
 from config import Deployment
+from stacks.addons.appstream import AppStreamStack
+from stacks.addons.base import CoreOutputs
+from stacks.addons.datasync import DataSyncStack
+from stacks.addons.dropbox import DropBoxStack
+from stacks.addons.file_gateway import FileGatewayStack
+from stacks.addons.monitoring import MonitoringStack
+from stacks.addons.uploader import UploaderStack
 from stacks.base import DeploymentStack, SynthSettings
 from stacks.network import NetworkStack
 from stacks.services import ServicesStack
@@ -29,16 +36,34 @@ def build_app(
     stacks.append(network)
     storage = StorageStack(app, deployment=deployment, settings=settings, network=network.outputs)
     stacks.append(storage)
-    stacks.append(
-        ServicesStack(
-            app,
-            deployment=deployment,
-            settings=settings,
-            network=network.outputs,
-            file_system=storage.file_system,
-            database=storage.database,
-        )
+    share = None
+    if deployment.file_gateway.enabled:
+        gateway = FileGatewayStack(app, deployment=deployment, settings=settings, network=network.outputs)
+        stacks.append(gateway)
+        share = gateway.share
+    services = ServicesStack(
+        app,
+        deployment=deployment,
+        settings=settings,
+        network=network.outputs,
+        file_system=storage.file_system,
+        database=storage.database,
+        data_share=share,
     )
+    stacks.append(services)
+    core = CoreOutputs(
+        network=network.outputs, file_system=storage.file_system, database=storage.database, services=services.outputs
+    )
+    # Add-ons after the services, each in its own stack; monitoring last, to watch the rest.
+    for addon, stack_class in (
+        (deployment.datasync, DataSyncStack),
+        (deployment.uploader, UploaderStack),
+        (deployment.dropbox, DropBoxStack),
+        (deployment.appstream, AppStreamStack),
+        (deployment.monitoring, MonitoringStack),
+    ):
+        if addon.enabled:
+            stacks.append(stack_class(app, deployment=deployment, settings=settings, core=core))
     # Each stack after the bootstrap one needs the state bucket to exist first.
     for stack in stacks[1:]:
         if isinstance(stacks[0], StateStack):

@@ -16,20 +16,27 @@ from config import Deployment
 # services, and a plan then hangs on real AWS host names.
 EMULATED_SERVICES = (
     "acm",
+    "appstream",
     "applicationautoscaling",
     "autoscaling",
+    "cloudwatch",
+    "datasync",
     "ec2",
     "ecs",
     "efs",
     "elbv2",
+    "events",
     "iam",
     "logs",
     "rds",
     "route53",
     "s3",
+    "scheduler",
     "secretsmanager",
     "servicediscovery",
+    "sns",
     "ssm",
+    "storagegateway",
     "sts",
 )
 

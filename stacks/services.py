@@ -6,24 +6,45 @@ their security groups so that the OMERO servers may reach them.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from constructs import Construct
 from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 
 from config import Deployment
-from modules.cluster import OmeroCluster, OmeroClusterProps
+from modules.cluster import OmeroCluster, OmeroClusterOutputs, OmeroClusterProps
 from modules.container_instances import ContainerInstances, ContainerInstancesProps
 from modules.database import OmeroDatabaseOutputs
 from modules.efs import OmeroFileSystemOutputs
 from modules.network import NetworkOutputs
-from modules.omero_server import SERVER_PORT, Database, DataVolume, OmeroServerProps, OmeroServerService
+from modules.omero_server import SERVER_PORT, Database, DataVolume, NfsShare, OmeroServerProps, OmeroServerService
 from modules.omero_web import OmeroWebProps, OmeroWebService
 from modules.secrets import GeneratedSecret, GeneratedSecretProps
 from modules.security_groups import OmeroSecurityGroups, OmeroSecurityGroupsProps
 from modules.server_load_balancer import ServerLoadBalancer, ServerLoadBalancerProps
 from modules.web_load_balancer import WebLoadBalancer, WebLoadBalancerProps
 from stacks.base import DeploymentStack, SynthSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServicesOutputs:
+    """What the add-on stacks need from the services."""
+
+    cluster: OmeroClusterOutputs
+    server_security_group_id: str  # every OMERO.server task; add-ons add ingress rules to it
+    web_security_group_id: str
+    server_service_name: str
+    server_dns_name: str  # Cloud Map name of the read-write server
+    server_log_group_name: str
+    server_image: str
+    read_only_service_name: str | None
+    web_service_name: str
+    web_log_group_name: str
+    web_load_balancer_arn_suffix: str  # CloudWatch dimension LoadBalancer
+    web_target_group_arn_suffix: str  # CloudWatch dimension TargetGroup
+    container_instances_group_name: str | None  # the Auto Scaling group, on the EC2 launch type
 
 
 class ServicesStack(DeploymentStack):
@@ -36,7 +57,9 @@ class ServicesStack(DeploymentStack):
         network: NetworkOutputs,
         file_system: OmeroFileSystemOutputs,
         database: OmeroDatabaseOutputs,
+        data_share: NfsShare | None = None,
     ):
+        """``data_share``: an NFS share (the S3 File Gateway add-on) that holds /OMERO instead of EFS."""
         super().__init__(scope, "services", deployment=deployment, settings=settings)
         name, region = deployment.name, deployment.region
         cluster_config, server, web = deployment.cluster, deployment.server, deployment.web
@@ -153,6 +176,7 @@ class ServicesStack(DeploymentStack):
             partition=partition,
             log_retention_days=cluster_config.log_retention_days,
             properties=server.properties,
+            data_share=data_share,
             capacity_provider=capacity_provider,
         )
         # Tasks on EC2 need the capacity provider attached to the cluster first.
@@ -161,7 +185,8 @@ class ServicesStack(DeploymentStack):
             self,
             "server",
             props=OmeroServerProps(
-                **common,
+                **{**common, "properties": {**server.properties, **deployment.dropbox.server_properties()}},
+                make_dirs=deployment.dropbox.watch_directories(),
                 read_only=False,
                 cpu=server.cpu,
                 memory=server.memory,
@@ -252,3 +277,19 @@ class ServicesStack(DeploymentStack):
         out("db_password_secret_arn", database.password_secret_arn, "Secret holding the database password.")
         out("root_password_secret_arn", database.root_password_secret_arn, "Secret holding OMERO's initial root password.")
         out("exec_command", exec_command, "A shell in the read-write OMERO.server container (ECS Exec).")
+
+        self.outputs = ServicesOutputs(
+            cluster=cluster,
+            server_security_group_id=groups.server.id,
+            web_security_group_id=groups.web.id,
+            server_service_name=read_write.outputs.service_name,
+            server_dns_name=read_write.outputs.dns_name,
+            server_log_group_name=read_write.outputs.log_group_name,
+            server_image=server.image,
+            read_only_service_name=read_only.outputs.service_name if read_only else None,
+            web_service_name=web_service.outputs.service_name,
+            web_log_group_name=web_service.outputs.log_group_name,
+            web_load_balancer_arn_suffix=web_lb.outputs.arn_suffix,
+            web_target_group_arn_suffix=web_lb.outputs.target_group_arn_suffix,
+            container_instances_group_name=instances.group_name if on_ec2 else None,
+        )

@@ -1,0 +1,31 @@
+"""What every add-on stack shares: the core stacks' outputs it builds on."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from config import Deployment
+from modules.database import OmeroDatabaseOutputs
+from modules.efs import OmeroFileSystemOutputs
+from modules.network import NetworkOutputs
+from stacks.base import DeploymentStack, SynthSettings
+from stacks.services import ServicesOutputs
+
+
+@dataclass(frozen=True, kw_only=True)
+class CoreOutputs:
+    """The core stacks' outputs; values an add-on reads become cross-stack references."""
+
+    network: NetworkOutputs
+    file_system: OmeroFileSystemOutputs
+    database: OmeroDatabaseOutputs
+    services: ServicesOutputs
+
+
+class AddonStack(DeploymentStack):
+    """The stack ``<deployment>-<role>`` of one add-on, deployed after the services stack."""
+
+    def __init__(self, scope: Construct, role: str, *, deployment: Deployment, settings: SynthSettings, core: CoreOutputs):
+        super().__init__(scope, role, deployment=deployment, settings=settings)
+        self.core = core
