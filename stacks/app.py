@@ -52,7 +52,8 @@ def build_app(
     )
     stacks.append(services)
     core = CoreOutputs(
-        network=network.outputs, file_system=storage.file_system, database=storage.database, services=services.outputs
+        network=network.outputs, file_system=storage.file_system, database=storage.database, services=services.outputs,
+        data_share=share,
     )
     # Add-ons after the services, each in its own stack; monitoring last, to watch the rest.
     for addon, stack_class in (

@@ -1,6 +1,7 @@
 """Session fixtures: each example is synthesized once per test session and shared."""
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -11,7 +12,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import main  # noqa: E402,F401  (sets the jsii warning switches before cdktf loads)
+from tests.harness import emulator as emulator_harness  # noqa: E402
 from tests.harness import terraform  # noqa: E402
+from tests.harness.apply import Applied, apply_all, disposable, with_hosted_zone  # noqa: E402
 from tests.harness.synth import Synthesis, example_paths, synthesize  # noqa: E402
 
 EXAMPLES = {path.stem: path for path in example_paths()}
@@ -49,3 +52,52 @@ def terraform_cli(tmp_path_factory):
         pytest.skip(reason)
     directory = tmp_path_factory.mktemp("terraform-cli")
     return terraform.Terraform(terraform.write_cli_config(directory))
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory):
+    reason = terraform.why_unavailable()
+    if reason:
+        pytest.skip(reason)
+    server = emulator_harness.start(tmp_path_factory.mktemp("moto"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def tf(emulator, terraform_cli):
+    """Terraform with the emulator's fake credentials and nothing else from this environment."""
+    return terraform.Terraform(Path(terraform_cli.env["TF_CLI_CONFIG_FILE"]), emulator.env("us-east-1"))
+
+
+@dataclasses.dataclass
+class AddonsOnEmulator:
+    """examples/full.hcl synthesized for the emulator, with its core stacks applied."""
+
+    synth: Synthesis
+    core: Applied  # outputs and state of the core stacks
+
+    def stack_name(self, role: str) -> str:
+        return f"{self.synth.deployment.name}-{role}"
+
+
+# Add-ons with no emulator backend: their stacks are validated and asserted, not applied.
+NOT_EMULATED_ADDONS = ("file_gateway", "appstream")
+
+
+@pytest.fixture(scope="session")
+def addons_on_emulator(emulator, tf, examples, tmp_path_factory) -> AddonsOnEmulator:
+    """The core stacks of examples/full.hcl applied once per session, for the add-on tests.
+
+    Tests using it apply their own add-on stack on top (``apply_all(tf, synth, only=[...])``) and
+    carry ``pytest.mark.xdist_group("addons")`` so that they share one emulator and one core.
+    """
+    deployment = disposable(with_hosted_zone(emulator, examples["full"].deployment))
+    deployment = dataclasses.replace(deployment, **{
+        name: dataclasses.replace(getattr(deployment, name), enabled=False) for name in NOT_EMULATED_ADDONS
+    })
+    directory = tmp_path_factory.mktemp("addons")
+    synth = synthesize(deployment, directory / "cdktf.out", emulator_endpoint=emulator.endpoint)
+    addon_roles = {"datasync", "uploader", "dropbox", "appstream", "monitoring", "file-gateway"}
+    core = [name for name in synth.order if name.removeprefix(f"{deployment.name}-") not in addon_roles]
+    return AddonsOnEmulator(synth, apply_all(tf, synth, only=core))

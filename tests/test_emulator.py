@@ -11,120 +11,12 @@ import dataclasses
 import json
 from pathlib import Path
 
-import boto3
 import pytest
 
-from tests.harness import emulator as emulator_harness
-from tests.harness import terraform
+from tests.harness.apply import APPLY_TIMEOUT, apply_all, aws, disposable, unexpected_changes, with_hosted_zone
 from tests.harness.synth import Synthesis, synthesize
 
 pytestmark = [pytest.mark.emulator, pytest.mark.terraform]
-
-# Where the emulator falls short, moto itself is patched in tests/harness/moto_server.py
-# (EMULATOR_PATCHES lists each patch and why); nothing in the product is bent for it.
-# Attributes the emulator does not store, so a second plan re-applies them forever there. They are
-# allowed in the second plan, exactly these and nothing else; each is asserted in the unit tests.
-EMULATOR_DRIFT = {
-    "aws_db_instance": {
-        # moto 5.2.5 keeps neither the engine lifecycle setting nor Performance Insights.
-        "engine_lifecycle_support",
-        "performance_insights_enabled",
-        "performance_insights_retention_period",
-    },
-    # moto 5.2.5 does not report a parameter group's user-set parameters back.
-    "aws_db_parameter_group": {"parameter"},
-    # moto 5.2.5 stores none of these four settings of an ECS service.
-    "aws_ecs_service": {
-        "availability_zone_rebalancing",
-        "enable_ecs_managed_tags",
-        "enable_execute_command",
-        "health_check_grace_period_seconds",
-    },
-}
-APPLY_TIMEOUT = 600  # seconds per terraform command; the provider's own waiters are slow on moto
-
-
-@pytest.fixture(scope="session")
-def emulator(tmp_path_factory):
-    reason = terraform.why_unavailable()
-    if reason:
-        pytest.skip(reason)
-    server = emulator_harness.start(tmp_path_factory.mktemp("moto"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def tf(emulator, terraform_cli):
-    """Terraform with the emulator's fake credentials and nothing else from this environment."""
-    return terraform.Terraform(Path(terraform_cli.env["TF_CLI_CONFIG_FILE"]), emulator.env("us-east-1"))
-
-
-def aws(emulator, service: str, region: str):
-    return boto3.client(service, region_name=region, endpoint_url=emulator.endpoint, **{
-        "aws_access_key_id": "testing", "aws_secret_access_key": "testing", "aws_session_token": "testing",
-    })
-
-
-def with_hosted_zone(emulator, deployment):
-    """The deployment with its Route 53 zone made in the emulator (as it exists in a real account)."""
-    balancer = deployment.load_balancer
-    route53 = aws(emulator, "route53", deployment.region)
-    parent = balancer.domain_name.split(".", 1)[1]
-    zone = route53.create_hosted_zone(Name=parent, CallerReference=deployment.name)["HostedZone"]["Id"]
-    return dataclasses.replace(deployment, load_balancer=dataclasses.replace(balancer, hosted_zone_id=zone.split("/")[-1]))
-
-
-def disposable(deployment):
-    """The deployment with its load balancers' deletion protection off, so a test can destroy them."""
-    return dataclasses.replace(deployment, load_balancer=dataclasses.replace(deployment.load_balancer, deletion_protection=False))
-
-
-@dataclasses.dataclass
-class Applied:
-    outputs: dict[str, dict]  # stack name -> terraform output -json
-    state: dict[str, list[str]]  # stack name -> terraform state list
-
-
-def apply_all(tf: terraform.Terraform, synth: Synthesis) -> Applied:
-    region = synth.deployment.region
-    tf = tf.with_env(AWS_REGION=region, AWS_DEFAULT_REGION=region)
-    applied = Applied({}, {})
-    for name in synth.order:
-        directory = synth.outdir / "stacks" / name
-        for args in (("init", "-input=false", "-no-color"), ("apply", "-auto-approve", "-input=false", "-no-color")):
-            result = tf(directory, *args, timeout=APPLY_TIMEOUT)
-            assert result.returncode == 0, f"{name}: {result}"
-        replan = tf(directory, "plan", "-detailed-exitcode", "-input=false", "-no-color", "-out=replan.tfplan", timeout=APPLY_TIMEOUT)
-        assert replan.returncode in (0, 2), f"{name}: {replan}"
-        if replan.returncode == 2:
-            shown = tf(directory, "show", "-json", "replan.tfplan")
-            assert shown.returncode == 0, str(shown)
-            unexpected = unexpected_changes(json.loads(shown.stdout))
-            assert not unexpected, f"{name}: the second plan is not empty: {unexpected}\n{replan}"
-        outputs = tf(directory, "output", "-json")
-        assert outputs.returncode == 0, str(outputs)
-        applied.outputs[name] = {key: value["value"] for key, value in json.loads(outputs.stdout).items()}
-        state = tf(directory, "state", "list")
-        assert state.returncode == 0, str(state)
-        applied.state[name] = state.stdout.split()
-    return applied
-
-
-def unexpected_changes(plan: dict) -> list[str]:
-    """Changes in a plan beyond the attributes listed in EMULATOR_DRIFT."""
-    found = []
-    for change in plan.get("resource_changes", []):
-        actions = change["change"]["actions"]
-        if actions in (["no-op"], ["read"]):
-            continue
-        before, after = change["change"]["before"] or {}, change["change"]["after"] or {}
-        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
-        allowed = EMULATOR_DRIFT.get(change["type"], set())
-        if actions != ["update"] or not changed <= allowed:
-            found.append(f"{change['address']} {actions} {sorted(changed - allowed)}")
-    return found
-
 
 def ecs_services(emulator, region: str, cluster: str) -> dict[str, dict]:
     ecs = aws(emulator, "ecs", region)

@@ -9,6 +9,7 @@ from config import Deployment
 from modules.database import OmeroDatabaseOutputs
 from modules.efs import OmeroFileSystemOutputs
 from modules.network import NetworkOutputs
+from modules.omero_server import NfsShare
 from stacks.base import DeploymentStack, SynthSettings
 from stacks.services import ServicesOutputs
 
@@ -21,6 +22,8 @@ class CoreOutputs:
     file_system: OmeroFileSystemOutputs
     database: OmeroDatabaseOutputs
     services: ServicesOutputs
+    # With the S3 File Gateway add-on, the NFS share that holds /OMERO instead of EFS.
+    data_share: NfsShare | None = None
 
 
 class AddonStack(DeploymentStack):
