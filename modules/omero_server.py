@@ -86,11 +86,20 @@ class DataVolume:
 
 @dataclass(frozen=True, kw_only=True)
 class NfsShare:
-    """An NFS export that holds /OMERO instead of EFS (the S3 File Gateway add-on; EC2 launch type)."""
+    """An NFS export the OMERO servers mount (the S3 File Gateway add-on; EC2 launch type only).
+
+    Mounted at ``container_path``: "/OMERO" makes it the binary repository instead of EFS; any
+    other path (e.g. "/s3uploads") adds it beside /OMERO on EFS, for in-place import of its files.
+    """
 
     host: str  # the NFS server's private IP address or DNS name
     path: str  # the export, e.g. "/omero-prod-omero-data"
+    container_path: str  # where the servers see it
     security_group_id: str  # the OMERO servers get NFS access by an ingress rule to this group
+
+    @property
+    def holds_repository(self) -> bool:
+        return self.container_path == DATA_DIR
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,7 +121,7 @@ class OmeroServerProps:
     log_retention_days: int
     properties: Mapping[str, str] = field(default_factory=dict)  # extra OMERO properties
     capacity_provider: str | None = None  # EC2 capacity provider; None: Fargate
-    data_share: NfsShare | None = None  # /OMERO on this NFS share instead of EFS (EC2 only)
+    data_share: NfsShare | None = None  # an NFS share to mount as well as, or instead of, EFS (EC2 only)
     # Directories the server creates (as its own user) before it starts, e.g. DropBox watch folders.
     make_dirs: tuple[str, ...] = ()
     # (target group ARN, container port) pairs of a network load balancer

@@ -59,7 +59,8 @@ class ServicesStack(DeploymentStack):
         database: OmeroDatabaseOutputs,
         data_share: NfsShare | None = None,
     ):
-        """``data_share``: an NFS share (the S3 File Gateway add-on) that holds /OMERO instead of EFS."""
+        """``data_share``: an NFS share (the S3 File Gateway add-on) the servers mount too, or
+        instead of EFS when it holds /OMERO."""
         super().__init__(scope, "services", deployment=deployment, settings=settings)
         name, region = deployment.name, deployment.region
         cluster_config, server, web = deployment.cluster, deployment.server, deployment.web

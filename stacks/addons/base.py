@@ -22,7 +22,8 @@ class CoreOutputs:
     file_system: OmeroFileSystemOutputs
     database: OmeroDatabaseOutputs
     services: ServicesOutputs
-    # With the S3 File Gateway add-on, the NFS share that holds /OMERO instead of EFS.
+    # With the S3 File Gateway add-on: the NFS share the OMERO servers mount (at its
+    # container_path; when that is /OMERO, EFS does not hold the repository).
     data_share: NfsShare | None = None
 
 
