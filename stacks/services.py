@@ -45,6 +45,7 @@ class ServicesOutputs:
     web_load_balancer_arn_suffix: str  # CloudWatch dimension LoadBalancer
     web_target_group_arn_suffix: str  # CloudWatch dimension TargetGroup
     container_instances_group_name: str | None  # the Auto Scaling group, on the EC2 launch type
+    capacity_provider_name: str | None  # places tasks on those instances, on the EC2 launch type
 
 
 class ServicesStack(DeploymentStack):
@@ -293,4 +294,5 @@ class ServicesStack(DeploymentStack):
             web_load_balancer_arn_suffix=web_lb.outputs.arn_suffix,
             web_target_group_arn_suffix=web_lb.outputs.target_group_arn_suffix,
             container_instances_group_name=instances.group_name if on_ec2 else None,
+            capacity_provider_name=capacity_provider,
         )
