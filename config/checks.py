@@ -310,3 +310,22 @@ TLS_POLICIES = (
     "ELBSecurityPolicy-TLS13-1-3-2021-06",
     "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
 )
+
+
+# A practical e-mail address form: one @, no spaces, a dotted domain (AWS checks deliverability).
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+
+
+def email_address(value: str) -> str | None:
+    if len(value) <= 254 and _EMAIL.match(value):
+        return None
+    return 'an e-mail address such as "imaging-oncall@example.org"'
+
+
+def email_addresses(values: tuple[str, ...]) -> str | None:
+    for value in values:
+        if email_address(value):
+            return f'{value!r}: e-mail addresses such as "alice@example.org"'
+    if len({v.lower() for v in values}) != len(values):
+        return "each e-mail address once"
+    return None

@@ -56,9 +56,12 @@ dropbox {
 }
 
 appstream {
-  enabled = true
+  enabled    = true
+  image_name = "OMERO-insight-5.8-example" # built once in an Image Builder (see the README)
+  users      = ["imaging-facility@example.org"]
 }
 
 monitoring {
-  enabled = true
+  enabled     = true
+  alarm_email = "omero-oncall@example.org"
 }
