@@ -1,0 +1,338 @@
+"""Scheduled in-place import: an ECS task that runs ``omero import`` over a landing folder.
+
+EventBridge Scheduler starts the task (``ScheduledImport``) on a rate or cron schedule, in a time
+zone of the user's choosing. The task runs the OMERO.server image with its own start script
+replaced by the import script below: it logs in to the read-write server as root (the initial root
+password reaches the container only through ECS ``secrets``), on behalf of ``import_user`` when
+another user is named, and imports each top-level entry of the landing folder with
+``--exclude=clientpath``, so OMERO skips what it already imported from the same path.
+
+With ``--transfer=ln_s`` the repository keeps symbolic links to the landed files, so the task mounts
+/OMERO (and the S3 File Gateway share, if any) at exactly the paths the server does: a link the
+importer writes must resolve on the server. Landed files must therefore stay where they are.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from constructs import Construct
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatementCondition,
+)
+from cdktf_cdktf_provider_aws.ecs_task_definition import (
+    EcsTaskDefinition,
+    EcsTaskDefinitionRuntimePlatform,
+    EcsTaskDefinitionVolume,
+    EcsTaskDefinitionVolumeDockerVolumeConfiguration,
+    EcsTaskDefinitionVolumeEfsVolumeConfiguration,
+    EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.scheduler_schedule import (
+    SchedulerSchedule,
+    SchedulerScheduleFlexibleTimeWindow,
+    SchedulerScheduleTarget,
+    SchedulerScheduleTargetEcsParameters,
+    SchedulerScheduleTargetEcsParametersCapacityProviderStrategy,
+    SchedulerScheduleTargetEcsParametersNetworkConfiguration,
+    SchedulerScheduleTargetRetryPolicy,
+)
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+
+from modules.cluster import OmeroClusterOutputs
+from modules.iam import service_trust
+from modules.logs import log_group
+from modules.omero_server import DATA_DIR, SERVER_PORT, DataVolume, NfsShare
+from modules.task_roles import TaskRoles, TaskRolesProps, allow
+
+CONTAINER = "omero-import"
+OMERO_CLI = "/opt/omero/server/venv3/bin/omero"  # the CLI inside the OMERO.server image
+NFS_PORT = 2049
+ANYWHERE = "0.0.0.0/0"
+
+# The task's program (bash). Settings arrive as environment variables, the extra import arguments
+# as positional parameters ("$@"), the root password as the secret OMERO_ROOT_PASSWORD.
+IMPORT_SCRIPT = r"""set -uo pipefail
+omero=""" + OMERO_CLI + r"""
+lock="$LANDING_DIR/.omero-import.lock"
+mkdir -p "$LANDING_DIR" "$OMERO_SESSIONDIR" || exit 1
+# One import at a time: a run that finds the lock leaves the work to the running one. A lock older
+# than a day was left by a task that was stopped hard, and is taken over.
+if ! mkdir "$lock" 2>/dev/null; then
+  if [ -z "$(find "$lock" -maxdepth 0 -mmin +1440)" ]; then echo "an import is still running; nothing to do"; exit 0; fi
+  echo "taking over a stale lock"; touch "$lock"
+fi
+trap 'rmdir "$lock"' EXIT
+login=(login -s "$OMERO_HOST" -p "$OMERO_PORT" -w "$OMERO_ROOT_PASSWORD")
+if [ "$IMPORT_USER" = root ]; then login+=(-u root); else login+=(--sudo root -u "$IMPORT_USER"); fi
+if [ -n "${IMPORT_GROUP:-}" ]; then login+=(-g "$IMPORT_GROUP"); fi
+"$omero" "${login[@]}" || { echo "cannot log in to $OMERO_HOST:$OMERO_PORT"; exit 1; }
+unset OMERO_ROOT_PASSWORD
+imported=0; failed=0; waiting=0
+while IFS= read -r -d '' entry; do
+  if [ "$SETTLE_MINUTES" -gt 0 ] && [ -n "$(find "$entry" -mmin "-$SETTLE_MINUTES" -print -quit)" ]; then
+    echo "later: $entry changed in the last $SETTLE_MINUTES minutes"; waiting=$((waiting + 1)); continue
+  fi
+  echo "importing $entry"
+  if "$omero" import --exclude=clientpath "$@" "$entry"; then imported=$((imported + 1)); else failed=$((failed + 1)); echo "FAILED: $entry"; fi
+done < <(find "$LANDING_DIR" -mindepth 1 -maxdepth 1 ! -name '.*' -print0 | sort -z)
+"$omero" logout
+echo "imported (or found already imported): $imported, failed: $failed, left for later: $waiting"
+[ "$failed" -eq 0 ]
+"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduledImportProps:
+    name: str  # the deployment name; prefixes names
+    image: str  # the OMERO.server image (its CLI does the import)
+    cluster: OmeroClusterOutputs
+    vpc_id: str
+    subnet_ids: list[str]  # private subnets; the task gets no public IP
+    server_host: str  # the read-write OMERO.server (Cloud Map name)
+    server_security_group_id: str  # gets an ingress rule on 4064 from the task
+    data: DataVolume  # EFS through its access point, mounted at /OMERO unless the share holds it
+    file_system_security_group_id: str  # gets an ingress rule on 2049 from the task
+    root_password_secret_arn: str
+    secrets_kms_key_arn: str | None  # the customer key encrypting the secret, if any
+    region: str
+    account_id: str
+    partition: str
+    landing_dir: str
+    schedule: str  # rate(...) or cron(...)
+    schedule_timezone: str = "UTC"
+    import_user: str = "root"
+    import_group: str | None = None  # None: the user's default group
+    import_args: tuple[str, ...] = ("--transfer=ln_s",)
+    settle_minutes: int = 15
+    cpu: int = 1024
+    memory: int = 4096
+    log_retention_days: int = 365
+    # The S3 File Gateway share, mounted where the servers mount it (EC2 launch type only).
+    data_share: NfsShare | None = None
+    capacity_provider: str | None = None  # run on the EC2 capacity provider; None: Fargate
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduledImportOutputs:
+    schedule_name: str
+    task_family: str
+    task_definition_arn: str
+    security_group_id: str
+    log_group_name: str
+    run_task_command: str  # an import now, from a shell with the AWS CLI
+
+
+def share_volume(share: NfsShare) -> EcsTaskDefinitionVolume:
+    """The S3 File Gateway share as a task volume: the container instance mounts it over NFS
+    (so NFS traffic leaves from the instance, which the file gateway already admits)."""
+    return EcsTaskDefinitionVolume(
+        name="data-share",
+        docker_volume_configuration=EcsTaskDefinitionVolumeDockerVolumeConfiguration(
+            scope="task",
+            driver="local",
+            driver_opts={"type": "nfs", "device": f":{share.path}", "o": f"addr={share.host},nfsvers=3,nolock,hard"},
+        ),
+    )
+
+
+class ScheduledImport(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: ScheduledImportProps):
+        super().__init__(scope, id)
+        prefix = f"{props.name}-omero-import"
+        cluster = props.cluster
+        share = props.data_share
+        on_efs = share is None or not share.holds_repository
+        logs = log_group(
+            self, "logs", name=f"/omero/{props.name}/omero-import",
+            retention_days=props.log_retention_days, kms_key_arn=cluster.kms_key_arn,
+        )
+
+        # --- network: out to the server (4064), EFS (2049) and HTTPS endpoints only ----------
+        group = SecurityGroup(
+            self, "security_group", name=prefix, vpc_id=props.vpc_id, tags={"Name": prefix},
+            description="Scheduled OMERO import task: no ingress; out to OMERO.server, EFS and HTTPS.",
+        )
+        pairs = [("server", props.server_security_group_id, SERVER_PORT, "OMERO.server (Ice over TLS)")]
+        if on_efs:
+            pairs.append(("efs", props.file_system_security_group_id, NFS_PORT, "EFS (NFS over TLS)"))
+        for key, target, port, what in pairs:
+            VpcSecurityGroupEgressRule(
+                self, f"to_{key}", security_group_id=group.id, ip_protocol="tcp", from_port=port, to_port=port,
+                referenced_security_group_id=target, description=f"to {what}",
+            )
+            VpcSecurityGroupIngressRule(
+                self, f"{key}_from_import", security_group_id=target, ip_protocol="tcp", from_port=port, to_port=port,
+                referenced_security_group_id=group.id, description=f"{what} from the scheduled import",
+            )
+        VpcSecurityGroupEgressRule(
+            self, "https_out", security_group_id=group.id, ip_protocol="tcp", from_port=443, to_port=443,
+            cidr_ipv4=ANYWHERE, description="HTTPS out: image registry, Secrets Manager, CloudWatch Logs",
+        )
+
+        # --- the task -----------------------------------------------------------------------
+        task_statements = ()
+        if on_efs:
+            task_statements = (allow(
+                ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+                [props.data.file_system_arn],
+                condition=[DataAwsIamPolicyDocumentStatementCondition(
+                    test="StringEquals", variable="elasticfilesystem:AccessPointArn", values=[props.data.access_point_arn],
+                )],
+            ),)
+        roles = TaskRoles(
+            self,
+            "roles",
+            props=TaskRolesProps(
+                name=prefix,
+                description="the scheduled OMERO import",
+                account_id=props.account_id,
+                partition=props.partition,
+                log_group_arn=logs.arn,
+                image=props.image,
+                secret_arns=(props.root_password_secret_arn,),
+                secrets_kms_key_arn=props.secrets_kms_key_arn,
+                task_statements=task_statements,
+            ),
+        )
+        volumes, mounts = [], []
+        if on_efs:
+            volumes.append(EcsTaskDefinitionVolume(
+                name="omero-data",
+                efs_volume_configuration=EcsTaskDefinitionVolumeEfsVolumeConfiguration(
+                    file_system_id=props.data.file_system_id,
+                    transit_encryption="ENABLED",
+                    authorization_config=EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig(
+                        access_point_id=props.data.access_point_id, iam="ENABLED",
+                    ),
+                ),
+            ))
+            mounts.append({"sourceVolume": "omero-data", "containerPath": DATA_DIR, "readOnly": False})
+        if share is not None:
+            volumes.append(share_volume(share))
+            mounts.append({"sourceVolume": "data-share", "containerPath": share.container_path, "readOnly": False})
+        environment = {
+            "OMERO_HOST": props.server_host,
+            "OMERO_PORT": str(SERVER_PORT),
+            "LANDING_DIR": props.landing_dir,
+            "IMPORT_USER": props.import_user,
+            "SETTLE_MINUTES": str(props.settle_minutes),
+            "OMERO_SESSIONDIR": "/tmp/omero-sessions",
+        }
+        if props.import_group:
+            environment["IMPORT_GROUP"] = props.import_group
+        container = {
+            "name": CONTAINER,
+            "image": props.image,
+            "essential": True,
+            # Not the image's start script (that one starts a server): the import script.
+            "entryPoint": ["/bin/bash", "-c"],
+            "command": [IMPORT_SCRIPT, CONTAINER, *props.import_args],
+            "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+            "secrets": [{"name": "OMERO_ROOT_PASSWORD", "valueFrom": props.root_password_secret_arn}],
+            "mountPoints": mounts,
+            "linuxParameters": {"initProcessEnabled": True},
+            "stopTimeout": 120,
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {"awslogs-group": logs.name, "awslogs-region": props.region, "awslogs-stream-prefix": "import"},
+            },
+        }
+        on_ec2 = props.capacity_provider is not None
+        task = EcsTaskDefinition(
+            self,
+            "task",
+            family=prefix,
+            requires_compatibilities=["EC2" if on_ec2 else "FARGATE"],
+            network_mode="awsvpc",
+            cpu=str(props.cpu),
+            memory=str(props.memory),
+            runtime_platform=EcsTaskDefinitionRuntimePlatform(operating_system_family="LINUX", cpu_architecture="X86_64"),
+            execution_role_arn=roles.execution_role_arn,
+            task_role_arn=roles.task_role_arn,
+            container_definitions=json.dumps([container]),
+            volume=volumes,
+            tags={"Name": prefix},
+        )
+
+        # --- the schedule -------------------------------------------------------------------
+        scheduler_role = IamRole(
+            self,
+            "scheduler_role",
+            name=f"{prefix}-scheduler",
+            description="Lets EventBridge Scheduler start the scheduled OMERO import task.",
+            assume_role_policy=service_trust(self, "scheduler_trust", "scheduler.amazonaws.com", source_account=props.account_id),
+        )
+        task_definitions = f"arn:{props.partition}:ecs:{props.region}:{props.account_id}:task-definition/{prefix}:*"
+        IamRolePolicy(
+            self,
+            "scheduler_policy",
+            name="run-import-task",
+            role=scheduler_role.id,
+            policy=DataAwsIamPolicyDocument(self, "scheduler_document", statement=[
+                allow(["ecs:RunTask"], [task_definitions], condition=[DataAwsIamPolicyDocumentStatementCondition(
+                    test="ArnEquals", variable="ecs:cluster", values=[cluster.cluster_arn],
+                )]),
+                # RunTask with tags also tags the new task.
+                allow(["ecs:TagResource"], [f"arn:{props.partition}:ecs:{props.region}:{props.account_id}:task/{cluster.cluster_name}/*"],
+                      condition=[DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="ecs:CreateAction", values=["RunTask"])]),
+                allow(["iam:PassRole"], [roles.execution_role_arn, roles.task_role_arn],
+                      condition=[DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="iam:PassedToService", values=["ecs-tasks.amazonaws.com"])]),
+            ]).json,
+        )
+        placement = dict(launch_type="FARGATE")
+        if on_ec2:
+            placement = dict(capacity_provider_strategy=[
+                SchedulerScheduleTargetEcsParametersCapacityProviderStrategy(capacity_provider=props.capacity_provider, weight=1, base=0)
+            ])
+        schedule = SchedulerSchedule(
+            self,
+            "schedule",
+            name=prefix,
+            description=f"Imports new files under {props.landing_dir} into OMERO ({props.name}).",
+            schedule_expression=props.schedule,
+            schedule_expression_timezone=props.schedule_timezone,
+            flexible_time_window=SchedulerScheduleFlexibleTimeWindow(mode="OFF"),
+            state="ENABLED",
+            target=SchedulerScheduleTarget(
+                arn=cluster.cluster_arn,
+                role_arn=scheduler_role.arn,
+                ecs_parameters=SchedulerScheduleTargetEcsParameters(
+                    task_definition_arn=task.arn,
+                    task_count=1,
+                    **placement,
+                    network_configuration=SchedulerScheduleTargetEcsParametersNetworkConfiguration(
+                        subnets=props.subnet_ids, security_groups=[group.id], assign_public_ip=False,
+                    ),
+                    enable_ecs_managed_tags=True,
+                    propagate_tags="TASK_DEFINITION",
+                ),
+                # A run that cannot start within the hour is dropped: the next one does its work.
+                retry_policy=SchedulerScheduleTargetRetryPolicy(maximum_event_age_in_seconds=3600, maximum_retry_attempts=3),
+            ),
+        )
+
+        placement_args = (
+            f"--capacity-provider-strategy capacityProvider={props.capacity_provider},weight=1"
+            if on_ec2 else "--launch-type FARGATE"
+        )
+        run_task = (
+            f"aws ecs run-task --region {props.region} --cluster {cluster.cluster_name} --task-definition {prefix} "
+            f"{placement_args} --enable-ecs-managed-tags --propagate-tags TASK_DEFINITION "
+            f"--network-configuration 'awsvpcConfiguration={{subnets=[{Fn.join(',', props.subnet_ids)}],"
+            f"securityGroups=[{group.id}],assignPublicIp=DISABLED}}'"
+        )
+        self.outputs = ScheduledImportOutputs(
+            schedule_name=schedule.name,
+            task_family=task.family,
+            task_definition_arn=task.arn,
+            security_group_id=group.id,
+            log_group_name=logs.name,
+            run_task_command=run_task,
+        )
