@@ -1,0 +1,1 @@
+"""Operator and developer commands, each runnable as ``python -m tools.<name>``."""
