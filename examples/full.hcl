@@ -43,8 +43,16 @@ file_gateway {
   enabled = false
 }
 
+# Instruments upload to the landing bucket; every night at 01:00 UTC DataSync copies new files
+# into /OMERO/incoming, from where they are imported in place.
 datasync {
-  enabled = true
+  enabled               = true
+  source_prefix         = "/microscopes"
+  destination_path      = "/incoming"
+  schedule              = "cron(0 1 * * ? *)"
+  excludes              = ["*.tmp", "*.part"]
+  bandwidth_limit_mibps = 200
+  log_retention_days    = 365
 }
 
 uploader {
