@@ -30,6 +30,7 @@ from cdktf_cdktf_provider_aws.ecs_task_definition import (
     EcsTaskDefinition,
     EcsTaskDefinitionRuntimePlatform,
     EcsTaskDefinitionVolume,
+    EcsTaskDefinitionVolumeDockerVolumeConfiguration,
     EcsTaskDefinitionVolumeEfsVolumeConfiguration,
     EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig,
 )
@@ -50,6 +51,10 @@ PLAIN_PORT = 4063  # Ice without TLS
 CONTAINER = "omero-server"
 DATA_DIR = "/OMERO"
 MEMO_DIR = "/tmp/BioFormatsCache"  # read-only servers write Bio-Formats memo files here
+SHARE_VOLUME = "omero-share"  # an NFS share beside /OMERO
+# NFS 4.1 (one port, no lock daemon), hard mounts that wait out a restart of the NFS server
+# instead of handing OMERO I/O errors, and the timeouts AWS recommends for its NFS services.
+NFS_OPTIONS = "nfsvers=4.1,hard,timeo=600,retrans=2,noresvport"
 
 ENTRYPOINT = "/usr/local/bin/entrypoint.sh"  # the image's own start script
 
@@ -102,6 +107,19 @@ class NfsShare:
         return self.container_path == DATA_DIR
 
 
+def nfs_volume(name: str, share: NfsShare, *, read_only: bool) -> EcsTaskDefinitionVolume:
+    """A Docker volume the container instance mounts from ``share`` when the task starts."""
+    options = f"addr={share.host},{NFS_OPTIONS}" + (",ro" if read_only else "")
+    return EcsTaskDefinitionVolume(
+        name=name,
+        docker_volume_configuration=EcsTaskDefinitionVolumeDockerVolumeConfiguration(
+            scope="task",
+            driver="local",
+            driver_opts={"type": "nfs", "device": f":{share.path}", "o": options},
+        ),
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class OmeroServerProps:
     name: str  # the deployment name; prefixes names
@@ -144,6 +162,10 @@ class OmeroServerService(Construct):
         super().__init__(scope, id)
         if not props.read_only and props.count != 1:
             raise ValueError("the read-write OMERO.server runs exactly one task")
+        share = props.data_share
+        if share is not None and not props.capacity_provider:
+            raise ValueError("an NFS data share needs the EC2 launch type (Fargate tasks cannot mount NFS exports)")
+        efs_repository = share is None or not share.holds_repository
         kind = "read-only" if props.read_only else "read-write"
         service_name = "omero-server-ro" if props.read_only else "omero-server"
         prefix = f"{props.name}-{service_name}"
@@ -186,7 +208,7 @@ class OmeroServerService(Construct):
                             values=[props.data.access_point_arn],
                         )],
                     ),
-                ),
+                ) if efs_repository else (),
             ),
         )
 
@@ -213,7 +235,10 @@ class OmeroServerService(Construct):
             "portMappings": [{"containerPort": p, "hostPort": p, "protocol": "tcp"} for p in ports],
             "environment": config_environment(properties),
             "secrets": [{"name": n, "valueFrom": arn} for n, arn in sorted(secrets.items())],
-            "mountPoints": [{"sourceVolume": "omero-data", "containerPath": DATA_DIR, "readOnly": props.read_only}],
+            "mountPoints": [{"sourceVolume": "omero-data", "containerPath": DATA_DIR, "readOnly": props.read_only}] + (
+                [{"sourceVolume": SHARE_VOLUME, "containerPath": share.container_path, "readOnly": props.read_only}]
+                if share is not None and efs_repository else []
+            ),
             "ulimits": [{"name": "nofile", "softLimit": 65536, "hardLimit": 65536}],
             "linuxParameters": {"initProcessEnabled": True},
             "stopTimeout": 120,
@@ -232,6 +257,24 @@ class OmeroServerService(Construct):
         elif props.make_dirs:
             container["entryPoint"] = ["/bin/bash", "-c"]
             container["command"] = [f"mkdir -p {' '.join(shlex.quote(d) for d in props.make_dirs)} && exec {ENTRYPOINT}"]
+        if efs_repository:
+            volumes = [
+                EcsTaskDefinitionVolume(
+                    name="omero-data",
+                    efs_volume_configuration=EcsTaskDefinitionVolumeEfsVolumeConfiguration(
+                        file_system_id=props.data.file_system_id,
+                        transit_encryption="ENABLED",
+                        authorization_config=EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig(
+                            access_point_id=props.data.access_point_id, iam="ENABLED"
+                        ),
+                    ),
+                )
+            ]
+            if share is not None:
+                volumes.append(nfs_volume(SHARE_VOLUME, share, read_only=props.read_only))
+        else:
+            # The share holds /OMERO: the same volume name and mount point, served over NFS.
+            volumes = [nfs_volume("omero-data", share, read_only=props.read_only)]
         launch = "EC2" if props.capacity_provider else "FARGATE"
         task = EcsTaskDefinition(
             self,
@@ -245,18 +288,7 @@ class OmeroServerService(Construct):
             execution_role_arn=roles.execution_role_arn,
             task_role_arn=roles.task_role_arn,
             container_definitions=json.dumps([container]),
-            volume=[
-                EcsTaskDefinitionVolume(
-                    name="omero-data",
-                    efs_volume_configuration=EcsTaskDefinitionVolumeEfsVolumeConfiguration(
-                        file_system_id=props.data.file_system_id,
-                        transit_encryption="ENABLED",
-                        authorization_config=EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig(
-                            access_point_id=props.data.access_point_id, iam="ENABLED"
-                        ),
-                    ),
-                )
-            ],
+            volume=volumes,
             tags={"Name": prefix},
         )
 

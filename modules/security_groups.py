@@ -5,6 +5,7 @@ from networks, and only from the ones the configuration names:
 
     clients --80/443--> ALB --4080--> OMERO.web --4064--> OMERO.server --5432--> PostgreSQL
     clients --4064(/4063)--> NLB --------------------------^          \\--2049--> EFS
+    ECS container instances --NFS (111, 2049, 20048)--> S3 File Gateway (with a data share)
 
 Tasks may also open HTTPS connections out (image registry, Secrets Manager, CloudWatch Logs).
 """
@@ -21,6 +22,8 @@ from modules.omero_server import PLAIN_PORT, SERVER_PORT
 from modules.omero_web import WEB_PORT
 
 ANYWHERE = "0.0.0.0/0"
+# NFS as the S3 File Gateway serves it: portmapper, nfsd and mountd, over TCP and UDP.
+NFS_PORTS = (111, 2049, 20048)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +38,10 @@ class OmeroSecurityGroupsProps:
     server_cidrs: tuple[str, ...] | None = None  # may reach the NLB; None: no NLB
     plain_port: bool = False  # the NLB also forwards 4063
     container_instances: bool = False  # EC2 launch type: a group for the instances
+    # The NFS server of a data share (the S3 File Gateway add-on; EC2 launch type only). The
+    # container instances mount the share for their tasks (Docker's NFS volume driver runs in
+    # the host's network namespace, not the task's), so they are the NFS clients let in.
+    data_share_security_group_id: str | None = None
 
 
 class OmeroSecurityGroups(Construct):
@@ -72,20 +79,29 @@ class OmeroSecurityGroups(Construct):
         if props.container_instances:
             self.container_instances = group("omero-ecs-hosts", "ECS container instances: no ingress; HTTPS out for the ECS and SSM agents.")
             self._egress("hosts_https", self.container_instances.id, 443, cidr=ANYWHERE, description="HTTPS out: ECS, SSM, image registry")
+        if props.data_share_security_group_id is not None:
+            if self.container_instances is None:
+                raise ValueError("an NFS data share is mounted by the EC2 container instances (container_instances=True)")
+            for port in NFS_PORTS:
+                for protocol in ("tcp", "udp"):
+                    self._pair(
+                        f"hosts_to_share_{protocol}_{port}", self.container_instances.id, props.data_share_security_group_id,
+                        port, f"the data share (NFS {protocol.upper()} {port})", protocol=protocol,
+                    )
 
-    def _ingress(self, id: str, group_id: str, port: int, *, description: str, cidr: str | None = None, source: str | None = None) -> None:
+    def _ingress(self, id: str, group_id: str, port: int, *, description: str, cidr: str | None = None, source: str | None = None, protocol: str = "tcp") -> None:
         VpcSecurityGroupIngressRule(
-            self, f"{id}_in", security_group_id=group_id, ip_protocol="tcp", from_port=port, to_port=port,
+            self, f"{id}_in", security_group_id=group_id, ip_protocol=protocol, from_port=port, to_port=port,
             cidr_ipv4=cidr, referenced_security_group_id=source, description=description,
         )
 
-    def _egress(self, id: str, group_id: str, port: int, *, description: str, cidr: str | None = None, target: str | None = None) -> None:
+    def _egress(self, id: str, group_id: str, port: int, *, description: str, cidr: str | None = None, target: str | None = None, protocol: str = "tcp") -> None:
         VpcSecurityGroupEgressRule(
-            self, f"{id}_out", security_group_id=group_id, ip_protocol="tcp", from_port=port, to_port=port,
+            self, f"{id}_out", security_group_id=group_id, ip_protocol=protocol, from_port=port, to_port=port,
             cidr_ipv4=cidr, referenced_security_group_id=target, description=description,
         )
 
-    def _pair(self, id: str, source: str, target: str, port: int, what: str) -> None:
+    def _pair(self, id: str, source: str, target: str, port: int, what: str, protocol: str = "tcp") -> None:
         """Let ``source`` open connections to ``target`` on ``port``: egress and ingress."""
-        self._egress(id, source, port, target=target, description=f"to {what}")
-        self._ingress(id, target, port, source=source, description=f"{what} clients")
+        self._egress(id, source, port, target=target, description=f"to {what}", protocol=protocol)
+        self._ingress(id, target, port, source=source, description=f"{what} clients", protocol=protocol)

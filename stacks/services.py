@@ -84,6 +84,7 @@ class ServicesStack(DeploymentStack):
                 server_cidrs=nlb.allowed_cidrs if nlb.enabled else None,
                 plain_port=nlb.plain_port,
                 container_instances=on_ec2,
+                data_share_security_group_id=data_share.security_group_id if data_share else None,
             ),
         )
         cluster = OmeroCluster(

@@ -1,14 +1,203 @@
-"""Configuration of the file gateway add-on."""
+"""Configuration of the file gateway add-on: an S3 bucket served to OMERO.server over NFS by an
+S3 File Gateway appliance on EC2.
+
+Two roles: ``repository`` keeps /OMERO itself on the share (instead of EFS); ``import`` mounts
+the share beside /OMERO at ``mount_path``, so files put in the bucket can be imported in place
+(``omero import --transfer=ln_s``) while /OMERO stays on EFS.
+"""
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
 
+from config import checks
 from config.addons.base import Addon
-from config.fields import key
+from config.fields import Problem, key
+
+if TYPE_CHECKING:
+    from config.schema import Deployment
+
+REPOSITORY_PATH = "/OMERO"
+
+# AWS's floor for a file gateway on EC2: 4 vCPUs and 16 GiB of memory.
+MIN_VCPUS = 4
+MIN_MEMORY_GIB = 16
+# GiB of memory per vCPU of the x86_64 families whose letter says it (c: compute, m: general,
+# r: memory, ...); other families are judged by their vCPUs only.
+_MEMORY_PER_VCPU = {"c": 2, "m": 4, "t": 4, "r": 8, "i": 7, "z": 8, "x": 16}
+_SIZE = re.compile(r"^(?:(\d*)xlarge|metal(?:-\d+xl)?)$")
+_SMALL_SIZES = ("nano", "micro", "small", "medium", "large")
+
+_ACTIVATION_KEY = re.compile(r"^[A-Z0-9]{5}(?:-[A-Z0-9]{5}){4}$")
+_TIMEZONE = re.compile(r"^GMT(?:[+-](?:[0-9]|1[0-4]):[0-5][0-9])?$")
+_AMI = re.compile(r"^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+_MOUNT_PATH = re.compile(r"^(?:/[A-Za-z0-9._-]+)+$")
+# A mount there would hide the operating system's own files in the OMERO.server container.
+_SYSTEM_DIRS = frozenset(
+    "/bin /boot /dev /etc /home /lib /lib64 /opt /proc /root /run /sbin /srv /sys /tmp /usr /var".split()
+)
+STORAGE_CLASSES = ("S3_INTELLIGENT_TIERING", "S3_STANDARD", "S3_STANDARD_IA", "S3_ONEZONE_IA")
+CACHE_REFRESH_MAX = 2592000  # 30 days, AWS's longest automated cache refresh
+
+
+def gateway_instance_type(value: str) -> str | None:
+    problem = checks.instance_type(value)
+    if problem:
+        return problem.replace("the OMERO images have", "the Storage Gateway appliance has")
+    family, size = value.split(".", 1)
+    floor = f"at least {MIN_VCPUS} vCPUs and {MIN_MEMORY_GIB} GiB (AWS's minimum for a file gateway), e.g. m5.xlarge"
+    if size in _SMALL_SIZES:
+        return floor
+    match = _SIZE.match(size)
+    if not match:
+        return None  # a size we cannot judge; AWS will
+    vcpus = 4 * int(match.group(1) or 1) if size.endswith("xlarge") and not size.startswith("metal") else 64
+    per_vcpu = _MEMORY_PER_VCPU.get(family[0])
+    if vcpus < MIN_VCPUS or (per_vcpu is not None and vcpus * per_vcpu < MIN_MEMORY_GIB):
+        return floor
+    return None
+
+
+def activation_key(value: str) -> str | None:
+    if _ACTIVATION_KEY.match(value):
+        return None
+    return 'the gateway\'s activation key: five groups of five capitals or digits, e.g. "ABCDE-12345-FGHIJ-67890-KLMNO"'
+
+
+def activation_cidrs(values: tuple[str, ...]) -> str | None:
+    problem = checks.cidr_list(values)
+    if problem:
+        return problem
+    for value in values:
+        if ipaddress.IPv4Network(value).prefixlen < 8:
+            return f"{value!r}: the networks Terraform runs from, /8 or narrower (never the whole internet)"
+    return None
+
+
+def timezone(value: str) -> str | None:
+    if _TIMEZONE.match(value):
+        return None
+    return 'GMT, or an offset such as "GMT-5:00" or "GMT+1:00"'
+
+
+def ami_id(value: str) -> str | None:
+    return None if _AMI.match(value) else 'an AMI id such as "ami-0123456789abcdef0"'
+
+
+def mount_path(value: str) -> str | None:
+    if not _MOUNT_PATH.match(value) or "/." in value:
+        return 'an absolute directory path such as "/s3uploads" (letters, digits, ._-; no trailing slash, no dot segments)'
+    top = "/" + value.split("/")[1]
+    if top == REPOSITORY_PATH:
+        return f'a path outside {REPOSITORY_PATH} (the binary repository stays on EFS), e.g. "/s3uploads"'
+    if top in _SYSTEM_DIRS:
+        return f'a path outside the system directories ({", ".join(sorted(_SYSTEM_DIRS))}), e.g. "/s3uploads"'
+    return None
+
+
+def cache_refresh_seconds(value: int) -> str | None:
+    if value == 0 or 300 <= value <= CACHE_REFRESH_MAX:
+        return None
+    return f"0 (no automated refresh) or from 300 to {CACHE_REFRESH_MAX} seconds"
 
 
 @dataclass(frozen=True, kw_only=True)
 class FileGateway(Addon):
-    """Keep OMERO's binary repository on S3 through an S3 File Gateway (needs the EC2 launch type)."""
+    """An S3 bucket served to OMERO.server over NFS by an S3 File Gateway (needs the EC2 launch type)."""
 
     enabled: bool = key(False, "Keep OMERO's binary repository on S3 through an S3 File Gateway (needs the EC2 launch type).")
+    role: str = key(
+        "repository",
+        'What the share is: "repository" holds /OMERO itself (instead of EFS); "import" is mounted beside /OMERO for in-place import.',
+        choices=("repository", "import"),
+    )
+    mount_path: str = key(
+        "/s3uploads", 'With role = "import": where OMERO.server sees the share (import with omero import --transfer=ln_s).',
+        checks=[mount_path],
+    )
+    instance_type: str = key(
+        "m5.xlarge", "EC2 instance type of the gateway appliance (x86_64, at least 4 vCPUs and 16 GiB).",
+        checks=[gateway_instance_type],
+    )
+    cache_volume_gb: int = key(
+        150, "Encrypted gp3 cache volume of the gateway in GiB (150-16384; AWS's minimum is 150).",
+        checks=[checks.between(150, 16384)],
+    )
+    ami_id: str | None = key(
+        None, "Gateway AMI; unset: AWS's current S3 File Gateway AMI at first apply, kept until replaced on purpose.",
+        checks=[ami_id],
+    )
+    bucket_name: str | None = key(
+        None, "Serve this existing bucket; unset: create <name>-omero-share-<account>-<region>, encrypted and private.",
+        checks=[checks.bucket_name],
+    )
+    storage_class: str = key(
+        "S3_INTELLIGENT_TIERING", "S3 storage class of the objects the gateway writes.", choices=STORAGE_CLASSES,
+    )
+    noncurrent_version_days: int = key(
+        30, "Days the created bucket keeps overwritten or deleted object versions.", checks=[checks.at_least(1)],
+    )
+    cache_refresh_seconds: int = key(
+        300, "How stale the gateway's listing may get before it re-reads the bucket (0: never; else 300-2592000).",
+        checks=[cache_refresh_seconds],
+    )
+    activation_key: str | None = key(
+        None, "Activate with this key (fetched by hand from the appliance); unset: Terraform fetches it from the gateway's private IP.",
+        checks=[activation_key],
+    )
+    activation_cidrs: tuple[str, ...] = key(
+        (), "Without activation_key: networks Terraform runs from, allowed to the gateway's port 80 to activate it (required then).",
+        checks=[activation_cidrs],
+    )
+    timezone: str = key("GMT", 'Time zone of the gateway\'s maintenance window, e.g. "GMT" or "GMT+1:00".', checks=[timezone])
+    kms_key_arn: str | None = key(
+        None, "Customer KMS key for the bucket, the share's objects, the EBS volumes and the log group; unset: AWS-managed keys.",
+        checks=[checks.kms_key_arn],
+    )
+    log_retention_days: int = key(
+        365, "Days CloudWatch Logs keeps the gateway's health and file-share audit logs.", choices=checks.LOG_RETENTION_DAYS,
+    )
+
+    @property
+    def holds_repository(self) -> bool:
+        return self.role == "repository"
+
+    @property
+    def container_path(self) -> str:
+        """Where OMERO.server sees the share."""
+        return REPOSITORY_PATH if self.holds_repository else self.mount_path
+
+    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        if not self.enabled:
+            for name in sorted(given - {"enabled"}):
+                yield Problem(name, getattr(self, name), "only with enabled = true")
+            return
+        if "mount_path" in given and self.role != "import":
+            yield Problem("mount_path", self.mount_path, 'only with role = "import" (role = "repository" mounts the share at /OMERO)')
+        if self.activation_key is not None and self.activation_cidrs:
+            yield Problem("activation_cidrs", self.activation_cidrs, "not together with activation_key (they are for activation by IP)")
+        if self.activation_key is None and not self.activation_cidrs:
+            yield Problem(
+                "activation_cidrs", None, "",
+                text="missing; without activation_key, list the networks Terraform runs from (it fetches the activation key from the gateway's port 80)",
+            )
+        if self.bucket_name is not None and "noncurrent_version_days" in given:
+            yield Problem("noncurrent_version_days", self.noncurrent_version_days, "only without bucket_name (it applies to a bucket this project creates)")
+
+    def deployment_checks(self, deployment: "Deployment") -> Iterator[Problem]:
+        if not self.enabled:
+            return
+        if deployment.cluster.launch_type != "ec2":
+            yield Problem(
+                "file_gateway.enabled", True, "",
+                text=f'the S3 File Gateway needs cluster.launch_type = "ec2" (OMERO.server mounts the NFS share on its container instances; it is "{deployment.cluster.launch_type}")',
+            )
+        if self.holds_repository:
+            for name, addon in (("datasync", deployment.datasync), ("uploader", deployment.uploader)):
+                if addon.enabled:
+                    yield Problem(
+                        f"{name}.enabled", True, "",
+                        text=f'the {name} add-on writes to EFS, which does not hold /OMERO with file_gateway.role = "repository"; use file_gateway.role = "import" or switch {name} off',
+                    )

@@ -1,0 +1,320 @@
+"""An S3 File Gateway on EC2 serving one S3 bucket to the OMERO servers as an NFS share.
+
+The appliance runs from AWS's Storage Gateway AMI in a private subnet: IMDSv2 only, no public IP,
+no SSH key, encrypted root and cache volumes. Terraform activates it (with a key fetched by hand,
+or by asking the appliance for one over port 80 of its private IP from where Terraform runs),
+gives it its cache disk and creates the NFS share: the bucket behind it is encrypted, closed to
+the public and to plain HTTP, and reached through a role the gateway assumes that may do only
+what AWS documents a file share needs, on that bucket only. NFS clients are limited to the VPC
+by the share and to the OMERO container instances by the security group (rules added by the
+services stack, which owns the instances' group); files appear as owned by the OMERO server user
+(uid/gid 1000), root is squashed, and the gateway's health and file audit logs go to a log group
+with retention.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+)
+from cdktf_cdktf_provider_aws.data_aws_s3_bucket import DataAwsS3Bucket
+from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
+from cdktf_cdktf_provider_aws.data_aws_storagegateway_local_disk import DataAwsStoragegatewayLocalDisk
+from cdktf_cdktf_provider_aws.ebs_volume import EbsVolume
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.instance import Instance, InstanceMetadataOptions, InstanceRootBlockDevice
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.storagegateway_cache import StoragegatewayCache
+from cdktf_cdktf_provider_aws.storagegateway_gateway import StoragegatewayGateway
+from cdktf_cdktf_provider_aws.storagegateway_nfs_file_share import (
+    StoragegatewayNfsFileShare,
+    StoragegatewayNfsFileShareCacheAttributes,
+    StoragegatewayNfsFileShareNfsFileShareDefaults,
+)
+from cdktf_cdktf_provider_aws.volume_attachment import VolumeAttachment
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+
+from modules.buckets import secure_bucket, tls_only
+from modules.iam import service_trust
+from modules.logs import log_group
+from modules.omero_server import NFS_OPTIONS
+
+AMI_PARAMETER = "/aws/service/storagegateway/ami/FILE_S3/latest"
+CACHE_DEVICE = "/dev/xvdb"  # the cache volume's device; the gateway lists it as this disk path
+ROOT_VOLUME_GB = 80  # AWS's size for the appliance's root disk
+ACTIVATION_PORT = 80
+OMERO_UID = "1000"  # the omero-server user and group in the OMERO.server image
+
+# What a file share's role may do on its bucket, as AWS documents it for S3 File Gateway.
+BUCKET_ACTIONS = (
+    "s3:GetAccelerateConfiguration",
+    "s3:GetBucketLocation",
+    "s3:GetBucketVersioning",
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+    "s3:ListBucketMultipartUploads",
+)
+OBJECT_ACTIONS = (
+    "s3:AbortMultipartUpload",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:GetObject",
+    "s3:GetObjectAcl",
+    "s3:GetObjectVersion",
+    "s3:ListMultipartUploadParts",
+    "s3:PutObject",
+    "s3:PutObjectAcl",
+)
+KMS_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey", "kms:DescribeKey")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileGatewayProps:
+    name: str  # the deployment name; prefixes names
+    vpc_id: str
+    vpc_cidr: str  # the only NFS clients the share accepts
+    subnet_id: str  # a private subnet
+    availability_zone: str  # of subnet_id (the cache volume must be in it)
+    region: str
+    account_id: str
+    partition: str
+    instance_type: str = "m5.xlarge"
+    cache_volume_gb: int = 150
+    ami_id: str | None = None  # None: the current AMI from AWS's public SSM parameter, kept once launched
+    bucket_name: str | None = None  # an existing bucket; None: create one
+    storage_class: str = "S3_INTELLIGENT_TIERING"
+    noncurrent_version_days: int = 30  # for a created bucket
+    cache_refresh_seconds: int = 300  # 0: never re-read the bucket's listing by itself
+    activation_key: str | None = None  # None: Terraform fetches one from the appliance's private IP
+    activation_cidrs: tuple[str, ...] = ()  # may reach port 80 to do that
+    timezone: str = "GMT"
+    kms_key_arn: str | None = None  # None: AWS-managed keys
+    log_retention_days: int = 365
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileGatewayOutputs:
+    gateway_arn: str
+    share_arn: str
+    share_path: str  # the NFS export, e.g. "/<bucket>"
+    bucket: str
+    bucket_arn: str
+    host: str  # the appliance's private IP, where clients mount the share
+    security_group_id: str  # NFS clients get an ingress rule to this group
+    log_group_name: str
+
+    @property
+    def mount_command(self) -> str:
+        return f"mount -t nfs -o {NFS_OPTIONS} {self.host}:{self.share_path} /mnt/omero-share"
+
+
+class ShareBucket(Construct):
+    """The bucket behind the share: created (secure by default) or an existing one."""
+
+    def __init__(self, scope: Construct, id: str, *, props: FileGatewayProps):
+        super().__init__(scope, id)
+        if props.bucket_name is not None:
+            existing = DataAwsS3Bucket(self, "existing", bucket=props.bucket_name)
+            self.name, self.arn = existing.bucket, existing.arn
+            return
+        bucket = S3Bucket(
+            self,
+            "bucket",
+            bucket=f"{props.name}-omero-share-{props.account_id}-{props.region}",
+            force_destroy=False,
+            # It may hold OMERO's binary repository: never deleted by a destroy.
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+        )
+        secure_bucket(self, bucket.id, sse_algorithm="aws:kms", kms_key_arn=props.kms_key_arn)
+        S3BucketLifecycleConfiguration(
+            self,
+            "lifecycle",
+            bucket=bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-replaced-versions",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=props.noncurrent_version_days)
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
+                    ],
+                )
+            ],
+        )
+        policy = DataAwsIamPolicyDocument(self, "tls_only", statement=tls_only(bucket.arn))
+        S3BucketPolicy(self, "policy", bucket=bucket.id, policy=policy.json)
+        self.name, self.arn = bucket.bucket, bucket.arn
+
+
+class FileGateway(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: FileGatewayProps):
+        super().__init__(scope, id)
+        if props.activation_key is None and not props.activation_cidrs:
+            raise ValueError("activation by IP needs the networks Terraform runs from (activation_cidrs)")
+        prefix = f"{props.name}-omero-file-gateway"
+        bucket = ShareBucket(self, "bucket", props=props)
+
+        # --- the appliance ---
+        group = SecurityGroup(
+            self,
+            "security_group",
+            name=prefix,
+            description="S3 File Gateway: NFS from the OMERO container instances; HTTPS out to AWS.",
+            vpc_id=props.vpc_id,
+            tags={"Name": prefix},
+        )
+        # Storage Gateway's endpoints, S3 and activation are all HTTPS.
+        VpcSecurityGroupEgressRule(
+            self, "https_out", security_group_id=group.id, ip_protocol="tcp", from_port=443, to_port=443,
+            cidr_ipv4="0.0.0.0/0", description="HTTPS out: Storage Gateway, S3, CloudWatch",
+        )
+        activation_rules = []
+        if props.activation_key is None:
+            for index, cidr in enumerate(props.activation_cidrs):
+                activation_rules.append(VpcSecurityGroupIngressRule(
+                    self, f"activation_{index}_in", security_group_id=group.id, ip_protocol="tcp",
+                    from_port=ACTIVATION_PORT, to_port=ACTIVATION_PORT, cidr_ipv4=cidr,
+                    description=f"Gateway activation from {cidr} (where Terraform runs)",
+                ))
+
+        if props.ami_id:
+            image, keep = props.ami_id, []
+        else:
+            image = DataAwsSsmParameter(self, "ami", name=AMI_PARAMETER).insecure_value
+            # The parameter moves with every AWS release; the gateway updates its software itself
+            # in its maintenance window, so a newer AMI must not replace the running appliance.
+            keep = ["ami"]
+        instance = Instance(
+            self,
+            "instance",
+            ami=image,
+            instance_type=props.instance_type,
+            subnet_id=props.subnet_id,
+            vpc_security_group_ids=[group.id],
+            associate_public_ip_address=False,
+            metadata_options=InstanceMetadataOptions(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1, instance_metadata_tags="disabled",
+            ),
+            root_block_device=InstanceRootBlockDevice(
+                volume_size=ROOT_VOLUME_GB, volume_type="gp3", encrypted=True, kms_key_id=props.kms_key_arn,
+                delete_on_termination=True,
+            ),
+            monitoring=True,
+            ebs_optimized=True,
+            volume_tags={"Name": prefix},
+            tags={"Name": prefix},
+            lifecycle=TerraformResourceLifecycle(ignore_changes=keep) if keep else None,
+        )
+        cache_volume = EbsVolume(
+            self,
+            "cache_volume",
+            availability_zone=props.availability_zone,
+            size=props.cache_volume_gb,
+            type="gp3",
+            encrypted=True,
+            kms_key_id=props.kms_key_arn,
+            tags={"Name": f"{prefix}-cache"},
+        )
+        attachment = VolumeAttachment(
+            self, "cache_attachment", device_name=CACHE_DEVICE, instance_id=instance.id, volume_id=cache_volume.id,
+            # Flush the cache to S3 by stopping the appliance before its disk goes.
+            stop_instance_before_detaching=True,
+        )
+
+        # --- the gateway ---
+        logs = log_group(
+            self, "logs", name=f"/omero/{props.name}/file-gateway", retention_days=props.log_retention_days,
+            kms_key_arn=props.kms_key_arn,
+        )
+        activation = (
+            dict(activation_key=props.activation_key)
+            if props.activation_key
+            else dict(gateway_ip_address=instance.private_ip, depends_on=activation_rules)
+        )
+        gateway = StoragegatewayGateway(
+            self,
+            "gateway",
+            gateway_name=prefix,
+            gateway_type="FILE_S3",
+            gateway_timezone=props.timezone,
+            cloudwatch_log_group_arn=logs.arn,
+            tags={"Name": prefix},
+            **activation,
+        )
+        disk = DataAwsStoragegatewayLocalDisk(
+            self, "cache_disk", gateway_arn=gateway.arn, disk_path=attachment.device_name,
+        )
+        cache = StoragegatewayCache(self, "cache", gateway_arn=gateway.arn, disk_id=disk.disk_id)
+
+        # --- the share ---
+        bucket_and_objects = [
+            DataAwsIamPolicyDocumentStatement(effect="Allow", actions=list(BUCKET_ACTIONS), resources=[bucket.arn]),
+            DataAwsIamPolicyDocumentStatement(effect="Allow", actions=list(OBJECT_ACTIONS), resources=[f"{bucket.arn}/*"]),
+        ]
+        if props.kms_key_arn:
+            bucket_and_objects.append(
+                DataAwsIamPolicyDocumentStatement(effect="Allow", actions=list(KMS_ACTIONS), resources=[props.kms_key_arn])
+            )
+        role = IamRole(
+            self,
+            "role",
+            name=prefix,
+            description="The S3 File Gateway's access to the bucket behind OMERO's NFS share.",
+            assume_role_policy=service_trust(self, "trust", "storagegateway.amazonaws.com", source_account=props.account_id),
+        )
+        IamRolePolicy(
+            self, "role_policy", name="share-bucket", role=role.id,
+            policy=DataAwsIamPolicyDocument(self, "share_bucket", statement=bucket_and_objects).json,
+        )
+        share = StoragegatewayNfsFileShare(
+            self,
+            "share",
+            gateway_arn=gateway.arn,
+            location_arn=bucket.arn,
+            role_arn=role.arn,
+            client_list=[props.vpc_cidr],
+            squash="RootSquash",
+            read_only=False,
+            default_storage_class=props.storage_class,
+            # Objects belong to the bucket owner (ACLs are off on the created bucket).
+            object_acl="bucket-owner-full-control",
+            kms_encrypted=props.kms_key_arn is not None,
+            kms_key_arn=props.kms_key_arn,
+            nfs_file_share_defaults=StoragegatewayNfsFileShareNfsFileShareDefaults(
+                owner_id=OMERO_UID, group_id=OMERO_UID, file_mode="0644", directory_mode="0755",
+            ),
+            cache_attributes=StoragegatewayNfsFileShareCacheAttributes(
+                cache_stale_timeout_in_seconds=props.cache_refresh_seconds,
+            ) if props.cache_refresh_seconds else None,
+            audit_destination_arn=logs.arn,
+            tags={"Name": prefix},
+            depends_on=[cache],
+        )
+        self.outputs = FileGatewayOutputs(
+            gateway_arn=gateway.arn,
+            share_arn=share.arn,
+            share_path=share.path,
+            bucket=bucket.name,
+            bucket_arn=bucket.arn,
+            host=instance.private_ip,
+            security_group_id=group.id,
+            log_group_name=logs.name,
+        )
