@@ -40,7 +40,11 @@ server_load_balancer {
 }
 
 file_gateway {
-  enabled = false
+  enabled = true
+  # Beside /OMERO (on EFS, where DataSync and the uploader write): files put in the bucket are
+  # imported in place from /s3uploads with omero import --transfer=ln_s.
+  role             = "import"
+  activation_cidrs = ["10.192.0.0/16"]
 }
 
 # Instruments upload to the landing bucket; every night at 01:00 UTC DataSync copies new files
@@ -56,11 +60,26 @@ datasync {
 }
 
 uploader {
-  enabled = true
+  enabled       = true
+  instance_type = "m6i.large"
+  # Raw images wait here before upload import; in-place imports read them from /OMERO.
+  root_volume_gb    = 100
+  java_package      = "java-17-amazon-corretto-headless"
+  omero_py_version  = "5.23.0"
+  read_bucket_names = ["omero-full-microscope-drop"]
 }
 
+# Imports in place what DataSync delivers to /OMERO/incoming, hourly during the facility's working
+# day; each folder becomes a dataset of its name, owned by "importer" in the facility's group.
 dropbox {
-  enabled = true
+  enabled           = true
+  landing_dir       = "/OMERO/incoming"
+  schedule          = "cron(0 7-19 ? * MON-FRI *)"
+  schedule_timezone = "Europe/Berlin"
+  import_user       = "importer"
+  import_group      = "imaging-facility"
+  import_args       = ["-T", "regex:^.*/(?<Container1>.*?)"]
+  settle_minutes    = 30
 }
 
 appstream {
