@@ -1,10 +1,74 @@
 """Configuration of the uploader add-on."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
 
+from config import checks
 from config.addons.base import Addon
-from config.fields import key
+from config.fields import Problem, key
+
+if TYPE_CHECKING:
+    from config.schema import Deployment
+
+# Amazon Corretto packages of the Amazon Linux 2023 repositories that OMERO's Java importer runs on.
+JAVA_PACKAGES = (
+    "java-11-amazon-corretto-headless",
+    "java-17-amazon-corretto-headless",
+    "java-21-amazon-corretto-headless",
+)
+OMERO_PY_VERSION = "5.23.0"
+
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+# Graviton families (m7g, c6gn, t4g, ...) and a1: arm64.
+_ARM_FAMILY = re.compile(r"^(?:[a-z]+\d+g[a-z]*|a1)\.")
+_VERSION = re.compile(r"^5\.(\d+)\.(\d+)$")
+_MOUNT_PATH = re.compile(r"^(?:/[A-Za-z0-9._-]+)+$")
+# Where a mount would hide the operating system's own files.
+_SYSTEM_DIRS = frozenset(
+    "/bin /boot /dev /etc /home /lib /lib64 /opt /proc /root /run /sbin /srv /sys /tmp /usr /var".split()
+)
+_WHEEL_URL = re.compile(r"^https://[A-Za-z0-9.-]+(?:/[A-Za-z0-9._%+~-]+)*/zeroc_ice-3\.6\.5-cp311-cp311-[A-Za-z0-9_.]+\.whl$")
+
+
+def instance_type(value: str) -> str | None:
+    if not _INSTANCE_TYPE.match(value):
+        return 'an EC2 instance type such as "m6i.large"'
+    if _ARM_FAMILY.match(value):
+        return "an x86_64 instance type (OMERO's Ice 3.6 Python bindings have no arm64 build), e.g. m6i.large"
+    return None
+
+
+def omero_py_version(value: str) -> str | None:
+    match = _VERSION.match(value)
+    if not match or int(match.group(1)) < 20:
+        return 'an exact omero-py release from 5.20.0 on, e.g. "5.23.0" (pinned: no ranges, no "latest")'
+    return None
+
+
+def mount_path(value: str) -> str | None:
+    if not _MOUNT_PATH.match(value) or "/." in value:
+        return 'an absolute directory path such as "/OMERO" (letters, digits, ._-; no trailing slash, no dot segments)'
+    if value.split("/", 2)[1] and "/" + value.split("/", 2)[1] in _SYSTEM_DIRS:
+        return f'a path outside the system directories ({", ".join(sorted(_SYSTEM_DIRS))}), e.g. "/OMERO"'
+    return None
+
+
+def bucket_names(values: tuple[str, ...]) -> str | None:
+    for value in values:
+        problem = checks.bucket_name(value)
+        if problem:
+            return f"{value!r}: {problem}"
+    if len(set(values)) != len(values):
+        return "each bucket once"
+    return None
+
+
+def ice_wheel_url(value: str) -> str | None:
+    if _WHEEL_URL.match(value):
+        return None
+    return "an https URL of a zeroc_ice-3.6.5-cp311-cp311-<platform>.whl file (Ice 3.6.5 for Python 3.11)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -12,3 +76,36 @@ class Uploader(Addon):
     """An EC2 host with the OMERO CLI and /OMERO mounted, reached through Session Manager."""
 
     enabled: bool = key(False, "An EC2 host with the OMERO CLI and /OMERO mounted, reached through Session Manager.")
+    instance_type: str = key("m6i.large", "EC2 instance type of the uploader host (x86_64).", checks=[instance_type])
+    root_volume_gb: int = key(30, "Encrypted gp3 root volume in GiB: the OS, the CLI and local staging (20-16384).", checks=[checks.between(20, 16384)])
+    kms_key_arn: str | None = key(
+        None, "Customer KMS key for the root volume; unset: the account's default EBS key (aws/ebs).", checks=[checks.kms_key_arn],
+    )
+    subnet_index: int = key(0, "Which private subnet (0 = the first AZ's) the host runs in.", checks=[checks.between(0, 5)])
+    java_package: str = key(
+        "java-17-amazon-corretto-headless", "Amazon Corretto package (Amazon Linux 2023 repositories) that runs omero import.",
+        choices=JAVA_PACKAGES,
+    )
+    omero_py_version: str = key(OMERO_PY_VERSION, "Exact omero-py release installed in the CLI's virtualenv (/opt/omero/venv).", checks=[omero_py_version])
+    ice_wheel_url: str | None = key(
+        None, "Prebuilt zeroc-ice 3.6.5 wheel for Python 3.11 to install; unset: built from the pinned PyPI source at first boot (~10 min).",
+        checks=[ice_wheel_url],
+    )
+    mount_path: str = key("/OMERO", "Where the host mounts OMERO's binary repository (EFS, through the servers' access point).", checks=[mount_path])
+    mount_read_only: bool = key(False, "Mount the repository read-only (IAM grants ClientMount only); in-place import then needs another writable place.")
+    read_bucket_names: tuple[str, ...] = key(
+        (), "S3 buckets the host may list and read (s3:ListBucket, s3:GetObject) to fetch images for import.", checks=[bucket_names],
+    )
+
+    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        if not self.enabled:
+            for name in sorted(given - {"enabled"}):
+                yield Problem(name, getattr(self, name), "only with enabled = true")
+
+    def deployment_checks(self, deployment: "Deployment") -> Iterator[Problem]:
+        if not self.enabled:
+            return
+        network = deployment.network
+        subnets = len(network.private_subnet_ids) if network.vpc_id else network.zone_count
+        if self.subnet_index >= subnets:
+            yield Problem("uploader.subnet_index", self.subnet_index, f"0 to {subnets - 1} (the deployment has {subnets} private subnets)")

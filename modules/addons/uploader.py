@@ -1,0 +1,253 @@
+"""The OMERO CLI uploader host: one EC2 instance with omero-py, Java and OMERO's repository mounted.
+
+Operators reach it only through SSM Session Manager: no SSH key, no public IP, no inbound rule at
+all. It may open connections to the OMERO.server (4064, Ice over TLS) for ``omero import``, to
+the EFS mount targets (2049, NFS over TLS) and out on HTTPS (SSM, package repositories, PyPI, S3).
+The repository is mounted through the OMERO servers' own access point, so every file the host
+writes belongs to the OMERO server user and sits at the same path as inside the server
+containers when mounted at /OMERO: files staged there can be imported in place.
+
+One instance rather than an Auto Scaling group of one: the host has a fixed id for
+``aws ssm start-session --target``, and a change to its setup script shows in the plan as a
+replacement (``user_data_replace_on_change``) instead of happening outside Terraform through an
+instance refresh. EC2's automatic recovery moves it to healthy hardware. A new Amazon Linux
+image does not replace it by itself (``ami`` is ignored once created); any replacement, or
+``terraform apply -replace``, starts it from the newest image.
+"""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from constructs import Construct
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+)
+from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
+from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.instance import (
+    Instance,
+    InstanceMaintenanceOptions,
+    InstanceMetadataOptions,
+    InstanceRootBlockDevice,
+)
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+
+from modules.efs import OmeroFileSystemOutputs
+from modules.iam import service_trust
+from modules.omero_server import SERVER_PORT
+
+# Amazon Linux 2023, the newest standard x86_64 image, as AWS publishes it.
+AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+# omero-py needs Python 3.10 or later; Amazon Linux 2023 packages 3.11 beside its system 3.9.
+PYTHON = "python3.11"
+ICE_VERSION = "3.6.5"  # the Ice line OMERO 5.6 speaks
+VENV = "/opt/omero/venv"
+BUILD_TOOLS = "'setuptools==80.9.0' 'wheel==0.45.1'"  # pinned: Ice's setup.py still imports distutils
+NFS_PORT = 2049
+HTTPS_PORT = 443
+ANYWHERE = "0.0.0.0/0"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UploaderHostProps:
+    name: str  # the deployment name; prefixes names
+    vpc_id: str
+    subnet_id: str  # a private subnet
+    partition: str
+    region: str
+    file_system: OmeroFileSystemOutputs  # mounted through its access point
+    server_security_group_id: str  # the OMERO.servers: the host may reach them on 4064
+    server_host: str  # the read-write OMERO.server's name inside the VPC, for omero login
+    instance_type: str = "m6i.large"
+    root_volume_gb: int = 30
+    kms_key_arn: str | None = None  # the account's default EBS key when None
+    java_package: str = "java-17-amazon-corretto-headless"
+    omero_py_version: str = "5.23.0"
+    ice_wheel_url: str | None = None  # None: Ice is built from its PyPI source
+    mount_path: str = "/OMERO"
+    mount_read_only: bool = False  # ClientMount only, and an "ro" mount
+    read_bucket_names: tuple[str, ...] = ()  # the host may list and read these buckets
+
+
+@dataclass(frozen=True, kw_only=True)
+class UploaderHostOutputs:
+    instance_id: str
+    private_ip: str
+    security_group_id: str
+    role_name: str
+
+
+def mount_options(access_point_id: str, read_only: bool) -> str:
+    """efs-utils options: TLS in transit, IAM authorization, the servers' access point."""
+    options = ["_netdev", "noresvport", "tls", "iam", f"accesspoint={access_point_id}"]
+    return ",".join(options + (["ro"] if read_only else []))
+
+
+def user_data(props: UploaderHostProps) -> str:
+    """The first-boot script: packages, the repository mount, omero-py in a virtualenv.
+
+    Everything in it is fixed by the configuration (pinned package versions, resource ids), so
+    the same configuration always gives the same script, and a changed script replaces the host.
+    """
+    fs = props.file_system
+    path = shlex.quote(props.mount_path)
+    options = mount_options(fs.access_point_id, props.mount_read_only)
+    packages = ["amazon-efs-utils", props.java_package, PYTHON, f"{PYTHON}-pip"]
+    if props.ice_wheel_url:
+        ice = shlex.quote(props.ice_wheel_url)
+    else:
+        # No Linux wheel of Ice 3.6 on PyPI: build it from the pinned source distribution.
+        packages += ["gcc-c++", f"{PYTHON}-devel", "openssl-devel", "bzip2-devel", "expat-devel"]
+        ice = f"zeroc-ice=={ICE_VERSION}"
+    lines = [
+        "#!/bin/bash",
+        f"# OMERO CLI uploader host of {props.name}: runs once, at first boot (log: /var/log/cloud-init-output.log).",
+        "set -euxo pipefail",
+        f"dnf install -y {' '.join(packages)}",
+        "",
+        "# OMERO's binary repository through the OMERO servers' access point (TLS, IAM, uid/gid 1000).",
+        f"mkdir -p {path}",
+        f"grep -q ' {props.mount_path} efs ' /etc/fstab || echo '{fs.file_system_id}:/ {props.mount_path} efs {options} 0 0' >> /etc/fstab",
+        f"mountpoint -q {path} || mount -t efs -o {options} {fs.file_system_id}:/ {path}",
+        "",
+        "# The OMERO CLI (omero-py) in its own virtualenv; omero import fetches its Java libraries on first use.",
+        f"{PYTHON} -m venv {VENV}",
+        f"{VENV}/bin/pip install --no-cache-dir {BUILD_TOOLS}",
+        # Built with the pinned tools above, not whatever a build sandbox would fetch.
+        f"{VENV}/bin/pip install --no-cache-dir --no-build-isolation {ice}",
+        f"{VENV}/bin/pip install --no-cache-dir 'omero-py=={props.omero_py_version}'",
+        "",
+        "# Every login shell finds the CLI and the server.",
+        "cat > /etc/profile.d/omero.sh <<'EOF'",
+        f"export PATH={VENV}/bin:$PATH",
+        f"export OMERO_SERVER={props.server_host}",
+        f"export OMERO_DATA={props.mount_path}",
+        "EOF",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+class UploaderHost(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: UploaderHostProps):
+        super().__init__(scope, id)
+        prefix = f"{props.name}-omero-uploader"
+        fs = props.file_system
+
+        # ---- network: no ingress at all; out to the server, the file system and HTTPS ----
+        self.security_group = SecurityGroup(
+            self,
+            "security_group",
+            name=prefix,
+            description="OMERO uploader host: no ingress (Session Manager); out to OMERO.server, EFS and HTTPS.",
+            vpc_id=props.vpc_id,
+            tags={"Name": prefix},
+        )
+        group = self.security_group.id
+        rules = (
+            ("server", props.server_security_group_id, SERVER_PORT, "OMERO.server (Ice over TLS)"),
+            ("efs", fs.security_group_id, NFS_PORT, "EFS (NFS over TLS)"),
+        )
+        for key, target, port, what in rules:
+            VpcSecurityGroupEgressRule(
+                self, f"to_{key}", security_group_id=group, ip_protocol="tcp", from_port=port, to_port=port,
+                referenced_security_group_id=target, description=f"to {what}",
+            )
+            VpcSecurityGroupIngressRule(
+                self, f"{key}_from_uploader", security_group_id=target, ip_protocol="tcp", from_port=port, to_port=port,
+                referenced_security_group_id=group, description=f"{what} clients: the uploader host",
+            )
+        VpcSecurityGroupEgressRule(
+            self, "https_out", security_group_id=group, ip_protocol="tcp", from_port=HTTPS_PORT, to_port=HTTPS_PORT,
+            cidr_ipv4=ANYWHERE, description="HTTPS out: SSM, package repositories, PyPI, S3",
+        )
+
+        # ---- identity: Session Manager, the repository, the buckets it may read ----
+        role = IamRole(
+            self,
+            "role",
+            name=prefix,
+            description="OMERO uploader host: Session Manager, OMERO's repository on EFS, import buckets (read).",
+            assume_role_policy=service_trust(self, "trust", "ec2.amazonaws.com"),
+        )
+        IamRolePolicyAttachment(
+            self, "ssm", role=role.name, policy_arn=f"arn:{props.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        )
+        efs_actions = ["elasticfilesystem:ClientMount"] + ([] if props.mount_read_only else ["elasticfilesystem:ClientWrite"])
+        statements = [
+            DataAwsIamPolicyDocumentStatement(
+                sid="RepositoryThroughAccessPoint",
+                effect="Allow",
+                actions=efs_actions,
+                resources=[fs.file_system_arn],
+                condition=[DataAwsIamPolicyDocumentStatementCondition(
+                    test="StringEquals", variable="elasticfilesystem:AccessPointArn", values=[fs.access_point_arn],
+                )],
+            )
+        ]
+        if props.read_bucket_names:
+            buckets = [f"arn:{props.partition}:s3:::{bucket}" for bucket in props.read_bucket_names]
+            statements += [
+                DataAwsIamPolicyDocumentStatement(sid="ListImportBuckets", effect="Allow", actions=["s3:ListBucket"], resources=buckets),
+                DataAwsIamPolicyDocumentStatement(
+                    sid="ReadImportBuckets", effect="Allow", actions=["s3:GetObject"], resources=[f"{b}/*" for b in buckets],
+                ),
+            ]
+        IamRolePolicy(
+            self,
+            "policy",
+            name="omero-uploader",
+            role=role.id,
+            policy=DataAwsIamPolicyDocument(self, "policy_document", statement=statements).json,
+        )
+        profile = IamInstanceProfile(self, "profile", name=prefix, role=role.name)
+
+        # ---- the host ----
+        ami = DataAwsSsmParameter(self, "ami", name=AMI_PARAMETER)
+        self.instance = Instance(
+            self,
+            "host",
+            ami=ami.insecure_value,
+            instance_type=props.instance_type,
+            subnet_id=props.subnet_id,
+            vpc_security_group_ids=[group],
+            associate_public_ip_address=False,
+            iam_instance_profile=profile.name,
+            metadata_options=InstanceMetadataOptions(
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=1,
+                instance_metadata_tags="disabled",
+            ),
+            root_block_device=InstanceRootBlockDevice(
+                volume_type="gp3",
+                volume_size=props.root_volume_gb,
+                encrypted=True,
+                kms_key_id=props.kms_key_arn,
+                delete_on_termination=True,
+                tags={"Name": prefix},
+            ),
+            ebs_optimized=True,
+            monitoring=True,
+            maintenance_options=InstanceMaintenanceOptions(auto_recovery="default"),
+            user_data=user_data(props),
+            # A changed setup script is a new host, shown as a replacement in the plan.
+            user_data_replace_on_change=True,
+            tags={"Name": prefix},
+            # A newer image alone does not replace the host; any replacement starts from the newest.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["ami"]),
+        )
+        self.outputs = UploaderHostOutputs(
+            instance_id=self.instance.id,
+            private_ip=self.instance.private_ip,
+            security_group_id=group,
+            role_name=role.name,
+        )

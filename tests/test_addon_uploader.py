@@ -1,0 +1,347 @@
+"""The OMERO CLI uploader host add-on: configuration, the synthesized stack, and the emulator."""
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from config import ConfigError, loads
+from modules.addons.uploader import AMI_PARAMETER
+from tests.harness.apply import apply_all, aws
+from tests.harness.synth import one, synthesize
+
+ROLE = "uploader"
+
+
+def problems(text: str) -> list[str]:
+    text = 'name = "omero-test"\n' + textwrap.dedent(text)
+    with pytest.raises(ConfigError) as caught:
+        loads(text, "test.hcl")
+    return caught.value.lines
+
+
+def host(synth) -> dict:
+    return one(synth.resources(ROLE, "aws_instance"))
+
+
+def statements(synth) -> list[dict]:
+    documents = synth.data(ROLE, "aws_iam_policy_document")
+    return [s for name, doc in documents.items() if "policy_document" in name for s in doc["statement"]]
+
+
+def rules(synth, kind: str) -> list[dict]:
+    return list(synth.resources(ROLE, f"aws_vpc_security_group_{kind}_rule").values())
+
+
+def own_group(synth) -> str:
+    [name] = synth.resources(ROLE, "aws_security_group")
+    return f"${{aws_security_group.{name}.id}}"
+
+
+# ---- configuration ----
+
+
+def test_off_by_default_and_no_stack(examples):
+    assert not loads('name = "tt"').uploader.enabled
+    synth = examples["quickstart-http"]
+    assert f"{synth.deployment.name}-{ROLE}" not in synth.order
+
+
+def test_defaults_are_pinned_and_small():
+    uploader = loads('name = "tt"\nuploader { enabled = true }').uploader
+    assert uploader.instance_type == "m6i.large"
+    assert uploader.java_package == "java-17-amazon-corretto-headless"
+    assert uploader.omero_py_version == "5.23.0"
+    assert uploader.mount_path == "/OMERO" and uploader.mount_read_only is False
+    assert uploader.read_bucket_names == () and uploader.root_volume_gb == 30
+    assert uploader.ice_wheel_url is None and uploader.kms_key_arn is None and uploader.subnet_index == 0
+
+
+def test_accepted_values():
+    uploader = loads(textwrap.dedent('''\
+        name = "tt"
+        network { az_count = 3 }
+        uploader {
+          enabled           = true
+          instance_type     = "c7i.xlarge"
+          root_volume_gb    = 500
+          kms_key_arn       = "arn:aws:kms:us-east-1:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"
+          subnet_index      = 2
+          java_package      = "java-11-amazon-corretto-headless"
+          omero_py_version  = "5.20.1"
+          ice_wheel_url     = "https://example.org/ice/zeroc_ice-3.6.5-cp311-cp311-manylinux_2_28_x86_64.whl"
+          mount_path        = "/data/omero"
+          mount_read_only   = true
+          read_bucket_names = ["lab-a-raw", "lab-b.raw"]
+        }
+    ''')).uploader
+    assert uploader.subnet_index == 2 and uploader.read_bucket_names == ("lab-a-raw", "lab-b.raw")
+
+
+BAD_INPUTS = [
+    # keys other than enabled need the host
+    ('uploader { instance_type = "m6i.large" }', "uploader.instance_type", "only with enabled = true"),
+    ("uploader { root_volume_gb = 40 }", "uploader.root_volume_gb", "only with enabled = true"),
+    ('uploader { read_bucket_names = ["lab-raw"] }', "uploader.read_bucket_names", "only with enabled = true"),
+    ('uploader { mount_path = "/data" }', "uploader.mount_path", "only with enabled = true"),
+    ("uploader { mount_read_only = true }", "uploader.mount_read_only", "only with enabled = true"),
+    ('uploader { java_package = "java-11-amazon-corretto-headless" }', "uploader.java_package", "only with enabled = true"),
+    ('uploader { omero_py_version = "5.22.1" }', "uploader.omero_py_version", "only with enabled = true"),
+    ("uploader { subnet_index = 1 }", "uploader.subnet_index", "only with enabled = true"),
+    ('uploader {\n kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"\n}', "uploader.kms_key_arn", "only with enabled = true"),
+    ('uploader { ice_wheel_url = "https://example.org/zeroc_ice-3.6.5-cp311-cp311-linux_x86_64.whl" }', "uploader.ice_wheel_url", "only with enabled = true"),
+    # each key's own rule
+    ('uploader {\n enabled = "yes"\n}', "uploader.enabled", "true or false"),
+    ('uploader {\n enabled = true\n instance_type = "large"\n}', "uploader.instance_type", "EC2 instance type"),
+    ('uploader {\n enabled = true\n instance_type = "m7g.large"\n}', "uploader.instance_type", "x86_64"),
+    ('uploader {\n enabled = true\n instance_type = "t4g.medium"\n}', "uploader.instance_type", "x86_64"),
+    ("uploader {\n enabled = true\n root_volume_gb = 8\n}", "uploader.root_volume_gb", "from 20 to 16384"),
+    ('uploader {\n enabled = true\n kms_key_arn = "alias/aws/ebs"\n}', "uploader.kms_key_arn", "KMS key ARN"),
+    ("uploader {\n enabled = true\n subnet_index = 6\n}", "uploader.subnet_index", "from 0 to 5"),
+    ("uploader {\n enabled = true\n subnet_index = 2\n}", "uploader.subnet_index", "0 to 1 (the deployment has 2 private subnets)"),
+    ('uploader {\n enabled = true\n java_package = "java-1.8.0-amazon-corretto"\n}', "uploader.java_package", "java-17-amazon-corretto-headless"),
+    ('uploader {\n enabled = true\n omero_py_version = "latest"\n}', "uploader.omero_py_version", "exact omero-py release"),
+    ('uploader {\n enabled = true\n omero_py_version = ">=5.20"\n}', "uploader.omero_py_version", "exact omero-py release"),
+    ('uploader {\n enabled = true\n omero_py_version = "5.19.8"\n}', "uploader.omero_py_version", "from 5.20.0 on"),
+    ('uploader {\n enabled = true\n ice_wheel_url = "http://example.org/zeroc_ice-3.6.5-cp311-cp311-linux_x86_64.whl"\n}', "uploader.ice_wheel_url", "https URL"),
+    ('uploader {\n enabled = true\n ice_wheel_url = "https://example.org/zeroc_ice-3.7.10-cp311-cp311-linux_x86_64.whl"\n}', "uploader.ice_wheel_url", "Ice 3.6.5 for Python 3.11"),
+    ('uploader {\n enabled = true\n mount_path = "OMERO"\n}', "uploader.mount_path", "absolute directory path"),
+    ('uploader {\n enabled = true\n mount_path = "/OMERO/"\n}', "uploader.mount_path", "no trailing slash"),
+    ('uploader {\n enabled = true\n mount_path = "/data/../etc"\n}', "uploader.mount_path", "no dot segments"),
+    ('uploader {\n enabled = true\n mount_path = "/"\n}', "uploader.mount_path", "absolute directory path"),
+    ('uploader {\n enabled = true\n mount_path = "/usr/local/omero"\n}', "uploader.mount_path", "outside the system directories"),
+    ('uploader {\n enabled = true\n mount_read_only = "no"\n}', "uploader.mount_read_only", "true or false"),
+    ('uploader {\n enabled = true\n read_bucket_names = ["Lab_Raw"]\n}', "uploader.read_bucket_names", "S3 bucket name"),
+    ('uploader {\n enabled = true\n read_bucket_names = ["lab-raw", "lab-raw"]\n}', "uploader.read_bucket_names", "each bucket once"),
+    ('uploader {\n enabled = true\n read_bucket_names = "lab-raw"\n}', "uploader.read_bucket_names", "a list of strings"),
+    ('uploader {\n enabled = true\n instance_typ = "m6i.large"\n}', "uploader.instance_typ", "did you mean 'instance_type'"),
+]
+
+
+@pytest.mark.parametrize("text, key, fragment", BAD_INPUTS, ids=[f"{i:02d}-{b[1]}" for i, b in enumerate(BAD_INPUTS)])
+def test_bad_input_names_the_key(text, key, fragment):
+    lines = problems(text)
+    matching = [line for line in lines if line.startswith(f"{key}:") or line.startswith(f"{key} =")]
+    assert matching, f"no message names {key}: {lines}"
+    assert any(fragment in line for line in matching), matching
+    assert all("\n" not in line for line in lines)
+
+
+def test_subnet_index_counts_existing_subnets():
+    text = textwrap.dedent('''\
+        name = "tt"
+        network {
+          vpc_id             = "vpc-0123456789abcdef0"
+          public_subnet_ids  = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+          private_subnet_ids = ["subnet-0123456789abcdef2", "subnet-0123456789abcdef3", "subnet-0123456789abcdef4"]
+        }
+        uploader {
+          enabled      = true
+          subnet_index = 2
+        }
+    ''')
+    assert loads(text).uploader.subnet_index == 2
+    with pytest.raises(ConfigError) as caught:
+        loads(text.replace("subnet_index = 2", "subnet_index = 3"))
+    assert caught.value.lines == ["uploader.subnet_index = 3: allowed: 0 to 2 (the deployment has 3 private subnets)"]
+
+
+# ---- the synthesized stack (examples/full.hcl) ----
+
+
+def test_host_is_private_and_reached_only_through_session_manager(examples):
+    synth = examples["full"]
+    instance = host(synth)
+    assert instance["associate_public_ip_address"] is False
+    assert "key_name" not in instance
+    assert "cross-stack-output-aws_subnetnetwork_private_0" in instance["subnet_id"]
+    assert instance["vpc_security_group_ids"] == [own_group(synth)]
+    assert instance["iam_instance_profile"].startswith("${aws_iam_instance_profile.")
+    assert instance["instance_type"] == "m6i.large"
+    # no rule lets anything in to the host
+    assert not [r for r in rules(synth, "ingress") if r["security_group_id"] == own_group(synth)]
+    [group] = synth.resources(ROLE, "aws_security_group").values()
+    assert "ingress" not in group and "egress" not in group
+
+
+def test_imdsv2_only_with_hop_limit_one(examples):
+    assert host(examples["full"])["metadata_options"] == {
+        "http_endpoint": "enabled",
+        "http_tokens": "required",
+        "http_put_response_hop_limit": 1,
+        "instance_metadata_tags": "disabled",
+    }
+
+
+def test_root_volume_is_encrypted_gp3(examples):
+    instance = host(examples["full"])
+    root = instance["root_block_device"]
+    assert root["encrypted"] is True and root["volume_type"] == "gp3"
+    assert root["volume_size"] == 100 and root["delete_on_termination"] is True
+    assert "kms_key_id" not in root  # the account's default EBS key
+    assert instance["ebs_optimized"] is True and instance["monitoring"] is True
+    assert instance["maintenance_options"] == {"auto_recovery": "default"}
+
+
+def test_image_is_amazon_linux_2023_from_the_public_parameter(examples):
+    synth = examples["full"]
+    [(name, parameter)] = synth.data(ROLE, "aws_ssm_parameter").items()
+    assert parameter["name"] == AMI_PARAMETER == "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+    instance = host(synth)
+    assert instance["ami"] == f"${{data.aws_ssm_parameter.{name}.insecure_value}}"
+    # a newer image alone does not replace the host; a changed setup script does
+    assert instance["lifecycle"] == {"ignore_changes": ["ami"]}
+    assert instance["user_data_replace_on_change"] is True
+
+
+def test_security_group_rules_reference_groups(examples):
+    synth = examples["full"]
+    group = own_group(synth)
+    egress = {(r["from_port"], r["to_port"]): r for r in rules(synth, "egress")}
+    assert set(egress) == {(443, 443), (2049, 2049), (4064, 4064)}
+    assert all(r["security_group_id"] == group and r["ip_protocol"] == "tcp" for r in egress.values())
+    assert egress[(443, 443)]["cidr_ipv4"] == "0.0.0.0/0"
+    assert "cross-stack-output-aws_security_groupefs_security_group" in egress[(2049, 2049)]["referenced_security_group_id"]
+    assert "cross-stack-output-aws_security_groupsecurity_groups_omero_server" in egress[(4064, 4064)]["referenced_security_group_id"]
+    ingress = {r["from_port"]: r for r in rules(synth, "ingress")}
+    assert set(ingress) == {2049, 4064}
+    for port, rule in ingress.items():
+        assert rule["referenced_security_group_id"] == group and "cidr_ipv4" not in rule
+        assert rule["security_group_id"] == egress[(port, port)]["referenced_security_group_id"]
+        assert rule["to_port"] == port and rule["description"]
+
+
+def test_iam_is_least_privilege(examples):
+    synth = examples["full"]
+    [attachment] = synth.resources(ROLE, "aws_iam_role_policy_attachment").values()
+    assert attachment["policy_arn"].endswith(":iam::aws:policy/AmazonSSMManagedInstanceCore")
+    found = {s["sid"]: s for s in statements(synth)}
+    assert set(found) == {"RepositoryThroughAccessPoint", "ListImportBuckets", "ReadImportBuckets"}
+    efs = found["RepositoryThroughAccessPoint"]
+    assert efs["actions"] == ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+    assert "cross-stack-output-aws_efs_file_systemefs_file_system" in efs["resources"][0]
+    [condition] = efs["condition"]
+    assert condition["test"] == "StringEquals" and condition["variable"] == "elasticfilesystem:AccessPointArn"
+    assert "efs_server_access_point" in condition["values"][0] and condition["values"][0].endswith("arn}")
+    assert found["ListImportBuckets"]["actions"] == ["s3:ListBucket"]
+    assert found["ListImportBuckets"]["resources"] == ["arn:${data.aws_partition.partition.partition}:s3:::omero-full-microscope-drop"]
+    assert found["ReadImportBuckets"]["actions"] == ["s3:GetObject"]
+    assert found["ReadImportBuckets"]["resources"] == ["arn:${data.aws_partition.partition.partition}:s3:::omero-full-microscope-drop/*"]
+    for statement in found.values():
+        assert statement["effect"] == "Allow"
+        assert not any("*" in action for action in statement["actions"])
+        assert "*" not in statement["resources"]
+    [trust] = [d for name, d in synth.data(ROLE, "aws_iam_policy_document").items() if "trust" in name]
+    assert trust["statement"][0]["principals"] == [{"type": "Service", "identifiers": ["ec2.amazonaws.com"]}]
+
+
+def test_user_data_mounts_the_repository_and_installs_pinned_tools(examples):
+    script = host(examples["full"])["user_data"]
+    assert script.startswith("#!/bin/bash\n") and "set -euxo pipefail" in script
+    fs = "${data.terraform_remote_state.cross-stack-reference-input-omero-full-storage.outputs.cross-stack-output-aws_efs_file_systemefs_file_system_D9A5D3EEid}"
+    point = "${data.terraform_remote_state.cross-stack-reference-input-omero-full-storage.outputs.cross-stack-output-aws_efs_access_pointefs_server_access_point_E8109E2Eid}"
+    options = f"_netdev,noresvport,tls,iam,accesspoint={point}"
+    assert f"mount -t efs -o {options} {fs}:/ /OMERO\n" in script
+    assert f"echo '{fs}:/ /OMERO efs {options} 0 0' >> /etc/fstab" in script
+    assert "dnf install -y amazon-efs-utils java-17-amazon-corretto-headless python3.11 python3.11-pip " in script
+    assert "/opt/omero/venv/bin/pip install --no-cache-dir 'omero-py==5.23.0'\n" in script
+    assert "--no-build-isolation zeroc-ice==3.6.5\n" in script
+    assert "'setuptools==80.9.0' 'wheel==0.45.1'" in script
+    assert "export OMERO_SERVER=omero-server.omero-full.internal\n" in script
+    assert "latest" not in script and "169.254.169.254" not in script
+    assert "curl" not in script and "wget" not in script
+
+
+def test_outputs_name_the_host_and_the_server(examples):
+    outputs = examples["full"].stack(ROLE)["output"]
+    instance = "${aws_instance.uploader_host_87BD61FC.id}"
+    assert outputs["uploader_instance_id"]["value"] == instance
+    assert outputs["uploader_session_command"]["value"] == f"aws ssm start-session --region eu-central-1 --target {instance}"
+    assert outputs["omero_server_host"]["value"] == "omero-server.omero-full.internal"
+    assert outputs["omero_login_command"]["value"] == "omero login -s omero-server.omero-full.internal -p 4064"
+    assert outputs["uploader_mount_path"]["value"] == "/OMERO"
+    assert all(o["description"] for o in outputs.values())
+
+
+OPTIONS = textwrap.dedent('''\
+    name = "upl-opts"
+    network { az_count = 3 }
+    uploader {
+      enabled         = true
+      subnet_index    = 2
+      kms_key_arn     = "arn:aws:kms:us-east-1:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"
+      java_package    = "java-11-amazon-corretto-headless"
+      ice_wheel_url   = "https://example.org/ice/zeroc_ice-3.6.5-cp311-cp311-manylinux_2_28_x86_64.whl"
+      mount_path      = "/data/omero"
+      mount_read_only = true
+    }
+''')
+
+
+def test_options_reach_the_host(tmp_path):
+    synth = synthesize(loads(OPTIONS), tmp_path / "a")
+    instance = host(synth)
+    assert "cross-stack-output-aws_subnetnetwork_private_2" in instance["subnet_id"]
+    assert instance["root_block_device"]["kms_key_id"] == "arn:aws:kms:us-east-1:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"
+    script = instance["user_data"]
+    assert "tls,iam,accesspoint=" in script and ",ro 0 0' >> /etc/fstab" in script
+    assert " /data/omero\n" in script and "mkdir -p /data/omero\n" in script
+    assert "java-11-amazon-corretto-headless" in script
+    assert "--no-build-isolation https://example.org/ice/zeroc_ice-3.6.5-cp311-cp311-manylinux_2_28_x86_64.whl\n" in script
+    assert "gcc-c++" not in script  # nothing to build with a wheel
+    [efs] = statements(synth)  # read-only: mount only, and no buckets
+    assert efs["actions"] == ["elasticfilesystem:ClientMount"]
+    assert synth.stack(ROLE)["output"]["uploader_mount_path"]["value"] == "/data/omero"
+    # The same configuration gives the same stack: nothing is generated at synth time.
+    again = synthesize(loads(OPTIONS), tmp_path / "b")
+    assert json.dumps(again.stack(ROLE), sort_keys=True).replace("/b/", "/a/") == json.dumps(synth.stack(ROLE), sort_keys=True)
+
+
+# ---- the emulator ----
+
+
+@pytest.mark.emulator
+@pytest.mark.terraform
+@pytest.mark.xdist_group("addons")
+def test_uploader_applies_on_the_emulator(emulator, tf, addons_on_emulator):
+    synth = addons_on_emulator.synth
+    name = addons_on_emulator.stack_name(ROLE)
+    applied = apply_all(tf, synth, only=[name])
+    outputs = applied.outputs[name]
+    region = synth.deployment.region
+    ec2 = aws(emulator, "ec2", region)
+
+    instance_id = outputs["uploader_instance_id"]
+    assert outputs["uploader_session_command"] == f"aws ssm start-session --region {region} --target {instance_id}"
+    assert outputs["omero_server_host"] == f"omero-server.{synth.deployment.name}.internal"
+    [reservation] = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"]
+    [instance] = reservation["Instances"]
+    options = instance["MetadataOptions"]
+    assert options["HttpTokens"] == "required" and options["HttpPutResponseHopLimit"] == 1
+    assert options["HttpEndpoint"] == "enabled"
+    assert "PublicIpAddress" not in instance
+    assert "KeyName" not in instance
+    network = addons_on_emulator.core.outputs[addons_on_emulator.stack_name("network")]
+    assert instance["SubnetId"] == network["private_subnet_ids"][0]
+    [group] = instance["SecurityGroups"]
+
+    root = [m for m in instance["BlockDeviceMappings"] if m["DeviceName"] == instance["RootDeviceName"]]
+    volume_ids = [m["Ebs"]["VolumeId"] for m in root] or [m["Ebs"]["VolumeId"] for m in instance["BlockDeviceMappings"]]
+    for volume in ec2.describe_volumes(VolumeIds=volume_ids)["Volumes"]:
+        assert volume["Encrypted"] is True
+
+    # The host's group lets nothing in; the file system's and the servers' groups let it in.
+    own = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group["GroupId"]]}])["SecurityGroupRules"]
+    assert not [r for r in own if not r["IsEgress"]]
+    assert sorted(r["FromPort"] for r in own if r["IsEgress"]) == [443, 2049, 4064]
+    everyone = ec2.describe_security_group_rules()["SecurityGroupRules"]
+    from_host = [
+        r for r in everyone
+        if not r["IsEgress"] and r.get("ReferencedGroupInfo", {}).get("GroupId") == group["GroupId"]
+    ]
+    assert sorted((r["FromPort"], r["ToPort"]) for r in from_host) == [(2049, 2049), (4064, 4064)]
+    efs_group = next(r["GroupId"] for r in from_host if r["FromPort"] == 2049)
+    [efs_sg] = ec2.describe_security_groups(GroupIds=[efs_group])["SecurityGroups"]
+    assert efs_sg["GroupName"] == f"{synth.deployment.name}-omero-efs"
+    assert any(a.startswith("aws_instance.") for a in applied.state[name])
