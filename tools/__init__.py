@@ -1,1 +1,1 @@
-"""Operator and developer commands, each runnable as ``python -m tools.<name>``."""
+"""Commands for working on this project: run as `pipenv run python -m tools.<name>`."""

@@ -1,0 +1,721 @@
+"""Compare two synthesized deployments stack by stack, for reviewing a change before it is planned.
+
+    pipenv run diff OLD_OUTDIR NEW_OUTDIR [--format text|markdown] [--title TEXT]
+    pipenv run diff --git BASE [HEAD] [--config FILE] [--config-from-revision] [--format ...]
+
+The first form compares two ``cdktf.out`` directories (each holding ``stacks/<stack>/cdk.tf.json``).
+The second synthesizes two revisions of this repository (HEAD omitted: the working tree) with the
+same deployment file and this checkout's Python, each from a ``git archive`` export in a temporary
+directory that is removed afterwards; ``--config-from-revision`` takes the deployment file from each
+revision instead, so a change to the file itself shows too.
+
+Per stack it prints stacks added and removed; resources, data sources, outputs, providers and
+backend settings added, removed and changed, by Terraform address; and for changed ones each
+changed attribute with before -> after (nested JSON, including JSON held in strings such as
+container definitions and policies, flattened to dotted paths; long values shortened). Secrets
+never print: attributes named like passwords, secrets, tokens, private keys or write-only
+arguments (``*_wo``), and values that look like keys or tokens, show as "(redacted)".
+
+At the top it warns about what a review must not miss: any change to what OMERO keeps (EFS file
+systems and access points, RDS instances, the state bucket or any bucket with prevent_destroy,
+Secrets Manager secrets) as STATEFUL, and as REPLACEMENT RISK where the changed attribute makes
+Terraform destroy and recreate it or the resource disappears; and an OMERO upgrade when the
+read-write OMERO.server image changes. Works offline: nothing here talks to AWS.
+
+Exit status, as diff(1): 0 no changes, 1 changes, 2 bad input (one line on stderr).
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+ROOT = Path(__file__).resolve().parents[1]
+SYNTH_TIMEOUT_SECONDS = 600
+MAX_VALUE_CHARS = 100
+REDACTED = "(redacted)"
+
+
+class BadInput(Exception):
+    """Input the tool cannot use (missing directory, unknown revision, failed synth): one line."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Secrets: by attribute name and by the look of a value
+# ---------------------------------------------------------------------------------------------
+
+_SECRET_NAME = re.compile(
+    r"password|passwd|secret|token|private_key|privatekey|api_key|access_key|credential"
+    r"|(^|[_.])pass($|[_.])|_wo$",
+    re.IGNORECASE,
+)
+# Names that match the words above but hold references, versions or settings, never the secret.
+_NOT_SECRET_SUFFIX = re.compile(
+    r"(_version|_arn|_arns|_id|_ids|_name|_names|_length|_count|_days|_period|_interval|_type"
+    r"|_enabled|_rotation|_policy|_lifetime)$",
+    re.IGNORECASE,
+)
+_NOT_SECRET_NAMES = {"creation_token", "secrets", "valueFrom"}
+_SECRET_VALUE = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----"  # PEM private keys
+    r"|\b(AKIA|ASIA)[0-9A-Z]{16}\b"  # AWS access key ids
+    r"|\bgh[pousr]_[A-Za-z0-9]{36,}\b"  # GitHub tokens
+    r"|\bxox[abprs]-[A-Za-z0-9-]{10,}"  # Slack tokens
+    r"|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\."  # JSON web tokens
+    r"|://[^/\s:@]+:[^/\s@]+@"  # credentials in a URL
+)
+_HIGH_ENTROPY = re.compile(r"^[A-Za-z0-9+/]{32,}={0,2}$")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether an attribute (or an ECS environment variable) called ``name`` holds a secret."""
+    if name in _NOT_SECRET_NAMES or _NOT_SECRET_SUFFIX.search(name):
+        return False
+    return bool(_SECRET_NAME.search(name))
+
+
+def looks_secret(value: Any) -> bool:
+    """Whether a value looks like a key or token whatever its attribute is called."""
+    if not isinstance(value, str) or "${" in value:
+        return False
+    if _SECRET_VALUE.search(value):
+        return True
+    # A long run of base64 with upper case, lower case and digits: a key, not a name or a digest.
+    return bool(
+        _HIGH_ENTROPY.match(value)
+        and re.search(r"[a-z]", value)
+        and re.search(r"[A-Z]", value)
+        and re.search(r"[0-9]", value)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading synthesized trees and flattening blocks
+# ---------------------------------------------------------------------------------------------
+
+
+def load_tree(outdir: Path) -> dict[str, dict]:
+    """Every stack's JSON in a ``cdktf.out`` directory (or its ``stacks/`` directory), by name."""
+    if not outdir.is_dir():
+        raise BadInput(f"{outdir}: no such directory (expected a synthesized cdktf.out)")
+    stacks_dir = outdir / "stacks" if (outdir / "stacks").is_dir() else outdir
+    stacks: dict[str, dict] = {}
+    for stack_dir in sorted(p for p in stacks_dir.iterdir() if p.is_dir()):
+        path = stack_dir / "cdk.tf.json"
+        if not path.is_file():
+            if (stack_dir / "cdk.tf").is_file():
+                raise BadInput(f"{stack_dir}: holds HCL (cdk.tf); synthesize JSON (without SYNTH_HCL_OUTPUT) to compare")
+            continue
+        try:
+            stacks[stack_dir.name] = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            raise BadInput(f"{path}: not valid JSON") from None
+    if not stacks:
+        raise BadInput(f"{outdir}: no stacks/<stack>/cdk.tf.json inside (expected a synthesized cdktf.out)")
+    return stacks
+
+
+# The order blocks are listed in, and how each kind is named in messages.
+KINDS = ("resource", "data", "ephemeral", "output", "variable", "local", "provider", "terraform", "other")
+KIND_TITLES = {
+    "resource": "resources",
+    "data": "data sources",
+    "ephemeral": "ephemeral resources",
+    "output": "outputs",
+    "variable": "variables",
+    "local": "locals",
+    "provider": "providers",
+    "terraform": "terraform settings",
+    "other": "other blocks",
+}
+
+
+@dataclass(frozen=True)
+class Block:
+    """One addressable piece of a stack: a resource, a data source, an output, a provider..."""
+
+    kind: str
+    address: str  # Terraform address: "aws_efs_file_system.efs_file_system_D9A5D3EE", "output.efs_id"
+    type: str  # resource or data source type; "" for the other kinds
+    body: Any
+
+
+def blocks_of(stack: dict) -> dict[str, Block]:
+    """The blocks of one stack's JSON by address, with cdktf's own metadata left out."""
+    found: dict[str, Block] = {}
+
+    def add(kind: str, address: str, body: Any, type_: str = "") -> None:
+        found[address] = Block(kind, address, type_, _without_metadata(body))
+
+    for key, value in stack.items():
+        if key == "//":
+            continue
+        if key in ("resource", "data", "ephemeral") and isinstance(value, dict):
+            prefix = "" if key == "resource" else f"{key}."
+            for type_, named in value.items():
+                for name, body in (named or {}).items():
+                    add(key, f"{prefix}{type_}.{name}", body, type_)
+        elif key in ("output", "variable", "locals") and isinstance(value, dict):
+            kind = {"locals": "local", "variable": "variable", "output": "output"}[key]
+            prefix = {"local": "local", "variable": "var", "output": "output"}[kind]
+            for name, body in value.items():
+                add(kind, f"{prefix}.{name}", body)
+        elif key == "provider" and isinstance(value, dict):
+            for name, configs in value.items():
+                for config in configs if isinstance(configs, list) else [configs]:
+                    alias = config.get("alias") if isinstance(config, dict) else None
+                    add("provider", f"provider.{name}" + (f".{alias}" if alias else ""), config)
+        elif key == "terraform" and isinstance(value, dict):
+            for setting, body in value.items():
+                if setting == "backend" and isinstance(body, dict):
+                    for backend_type, backend in body.items():
+                        add("terraform", f"terraform.backend.{backend_type}", _local_backend(backend_type, backend))
+                else:
+                    add("terraform", f"terraform.{setting}", body)
+        else:
+            add("other", key, value)
+    return found
+
+
+def _without_metadata(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_metadata(v) for k, v in value.items() if k != "//"}
+    if isinstance(value, list):
+        return [_without_metadata(v) for v in value]
+    return value
+
+
+def _local_backend(backend_type: str, backend: Any) -> Any:
+    """A local backend's path depends on where the synth ran; only the state file's name counts."""
+    if backend_type == "local" and isinstance(backend, dict) and isinstance(backend.get("path"), str):
+        return {**backend, "path": os.path.basename(backend["path"])}
+    return backend
+
+
+def flatten(value: Any, path: str = "", *, secret: bool = False) -> dict[str, tuple[Any, bool]]:
+    """Leaves of ``value`` by dotted path (``a.b[0].c``), each with whether it is secret.
+
+    JSON held in strings (container definitions, policies) is opened too. A leaf is secret under a
+    secret-named key, beside ``"name": <secret-named>`` (ECS environment entries), or when its
+    value looks like a key.
+    """
+    if isinstance(value, str):
+        parsed = _json_in_string(value)
+        if parsed is not None:
+            return flatten(parsed, path, secret=secret)
+    if isinstance(value, dict) and value:
+        leaves: dict[str, tuple[Any, bool]] = {}
+        named_secret = isinstance(value.get("name"), str) and is_secret_name(value["name"])
+        for key, item in value.items():
+            hidden = secret or is_secret_name(str(key)) or (named_secret and key in ("value", "Value"))
+            leaves.update(flatten(item, f"{path}.{key}" if path else str(key), secret=hidden))
+        return leaves
+    if isinstance(value, list) and value:
+        leaves = {}
+        for index, item in enumerate(value):
+            leaves.update(flatten(item, f"{path}[{index}]", secret=secret))
+        return leaves
+    return {path: (value, secret or looks_secret(value))}
+
+
+def _json_in_string(value: str) -> Any:
+    text = value.strip()
+    if not (text.startswith("{") and text.endswith("}")) and not (text.startswith("[") and text.endswith("]")):
+        return None
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, (dict, list)) else None
+
+
+def show(value: Any) -> str:
+    """A leaf as a reviewer reads it: JSON scalars, absent as "(none)", long values shortened."""
+    if value is _ABSENT:
+        return "(none)"
+    if value is _REDACTED:
+        return REDACTED
+    text = json.dumps(value, sort_keys=True)
+    if len(text) > MAX_VALUE_CHARS:
+        keep = MAX_VALUE_CHARS - 30
+        text = f"{text[:keep]}…{text[-12:]} ({len(text)} chars)"
+    return text
+
+
+_ABSENT = object()  # the leaf is not there on this side
+_REDACTED = object()  # the leaf is a secret: compared, never shown
+
+
+# ---------------------------------------------------------------------------------------------
+# The diff
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed leaf of a block."""
+
+    path: str
+    before: Any  # _ABSENT when the leaf is new
+    after: Any  # _ABSENT when the leaf is gone
+
+    def line(self) -> str:
+        return f"{self.path}: {show(self.before)} → {show(self.after)}"
+
+    @property
+    def attribute(self) -> str:
+        """The top-level attribute the leaf belongs to (``posix_user`` for ``posix_user[0].uid``)."""
+        return re.split(r"[.\[]", self.path, maxsplit=1)[0]
+
+
+@dataclass(frozen=True)
+class BlockDiff:
+    kind: str
+    address: str
+    type: str
+    status: str  # "added", "removed" or "changed"
+    changes: tuple[Change, ...] = ()
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Something a reviewer must see first."""
+
+    level: str  # "REPLACEMENT RISK", "STATEFUL" or "OMERO UPGRADE"
+    stack: str
+    message: str
+
+
+@dataclass
+class StackDiff:
+    name: str
+    status: str  # "added", "removed", "changed" or "unchanged"
+    blocks: list[BlockDiff] = field(default_factory=list)
+
+    def count(self, kind: str, status: str) -> int:
+        return sum(1 for b in self.blocks if b.kind == kind and b.status == status)
+
+    def summary(self, kind: str) -> str:
+        added, changed, removed = (self.count(kind, s) for s in ("added", "changed", "removed"))
+        return f"+{added} ~{changed} -{removed}"
+
+
+@dataclass
+class TreeDiff:
+    stacks: list[StackDiff]
+    alerts: list[Alert]
+
+    @property
+    def changed(self) -> bool:
+        return any(s.status != "unchanged" for s in self.stacks)
+
+
+def diff_trees(old: dict[str, dict], new: dict[str, dict]) -> TreeDiff:
+    """Compare two synthesized trees (stack name -> stack JSON)."""
+    stacks: list[StackDiff] = []
+    alerts: list[Alert] = []
+    for name in sorted(set(old) | set(new)):
+        before = blocks_of(old[name]) if name in old else {}
+        after = blocks_of(new[name]) if name in new else {}
+        blocks = diff_blocks(before, after)
+        status = "added" if name not in old else "removed" if name not in new else "changed" if blocks else "unchanged"
+        stacks.append(StackDiff(name, status, blocks))
+        alerts += stateful_alerts(name, blocks, before, after)
+        alerts += upgrade_alerts(name, old.get(name, {}), new.get(name, {}))
+    order = {"REPLACEMENT RISK": 0, "STATEFUL": 1, "OMERO UPGRADE": 2}
+    alerts.sort(key=lambda w: order[w.level])
+    return TreeDiff(stacks, alerts)
+
+
+def diff_blocks(before: dict[str, Block], after: dict[str, Block]) -> list[BlockDiff]:
+    result: list[BlockDiff] = []
+    for address in set(before) | set(after):
+        old, new = before.get(address), after.get(address)
+        if old is None:
+            result.append(BlockDiff(new.kind, address, new.type, "added"))
+        elif new is None:
+            result.append(BlockDiff(old.kind, address, old.type, "removed"))
+        else:
+            changes = diff_values(old.body, new.body)
+            if changes:
+                result.append(BlockDiff(new.kind, address, new.type, "changed", tuple(changes)))
+    status_order = {"removed": 0, "changed": 1, "added": 2}
+    result.sort(key=lambda b: (KINDS.index(b.kind), status_order[b.status], b.address))
+    return result
+
+
+def diff_values(before: Any, after: Any) -> list[Change]:
+    """Changed leaves between two block bodies, by path; secrets compared but kept out."""
+    old, new = flatten(before), flatten(after)
+    changes = []
+    for path in sorted(set(old) | set(new), key=_path_key):
+        a, b = old.get(path), new.get(path)
+        if a is not None and b is not None and a[0] == b[0] and type(a[0]) is type(b[0]):
+            continue
+        hidden = (a is not None and a[1]) or (b is not None and b[1])
+        changes.append(Change(path, _shown(a, hidden), _shown(b, hidden)))
+    return changes
+
+
+def _shown(leaf: tuple[Any, bool] | None, hidden: bool) -> Any:
+    if leaf is None:
+        return _ABSENT
+    return _REDACTED if hidden else leaf[0]
+
+
+def _path_key(path: str) -> list[Any]:
+    """Sort ``x[2]`` before ``x[10]``."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"\[(\d+)\]", path)]
+
+
+# ---------------------------------------------------------------------------------------------
+# What must not be missed: stateful resources and OMERO upgrades
+# ---------------------------------------------------------------------------------------------
+
+# What OMERO keeps, and for each type the arguments whose change makes Terraform destroy the
+# resource and create a new one (ForceNew in hashicorp/aws 5.x).
+STATEFUL_TYPES: dict[str, frozenset[str]] = {
+    "aws_efs_file_system": frozenset(
+        {"creation_token", "encrypted", "kms_key_id", "performance_mode", "availability_zone_name"}
+    ),
+    "aws_efs_access_point": frozenset({"file_system_id", "posix_user", "root_directory"}),
+    "aws_db_instance": frozenset({
+        "identifier", "identifier_prefix", "engine", "kms_key_id", "storage_encrypted", "availability_zone",
+        "db_name", "username", "character_set_name", "nchar_character_set_name", "timezone",
+        "snapshot_identifier", "restore_to_point_in_time", "s3_import", "custom_iam_instance_profile",
+    }),
+    "aws_s3_bucket": frozenset({"bucket", "bucket_prefix", "object_lock_enabled"}),
+    "aws_secretsmanager_secret": frozenset({"name", "name_prefix"}),
+}
+
+
+def _is_stateful(stack: str, block: Block | None) -> bool:
+    if block is None or block.kind != "resource" or block.type not in STATEFUL_TYPES:
+        return False
+    if block.type != "aws_s3_bucket":
+        return True
+    # Buckets: the state bucket, and any bucket its stack protects from destroy.
+    lifecycle = block.body.get("lifecycle") if isinstance(block.body, dict) else None
+    protected = isinstance(lifecycle, dict) and lifecycle.get("prevent_destroy") is True
+    return stack.endswith("-state") or protected
+
+
+def stateful_alerts(stack: str, blocks: list[BlockDiff], before: dict[str, Block], after: dict[str, Block]) -> list[Alert]:
+    alerts: list[Alert] = []
+    for diff in blocks:
+        if diff.kind != "resource":
+            continue
+        if not (_is_stateful(stack, before.get(diff.address)) or _is_stateful(stack, after.get(diff.address))):
+            continue
+        if diff.status == "removed":
+            moved = [b.address for b in blocks if b.status == "added" and b.type == diff.type]
+            hint = f" (a new {diff.type} appears as {', '.join(moved)}: without a moved block that is a replacement)" if moved else ""
+            alerts.append(Alert(
+                "REPLACEMENT RISK", stack,
+                f"{diff.address} removed: Terraform destroys it and what it holds{hint}",
+            ))
+        elif diff.status == "changed":
+            forcing = STATEFUL_TYPES[diff.type]
+            risky = [c for c in diff.changes if c.attribute in forcing]
+            for change in risky:
+                alerts.append(Alert(
+                    "REPLACEMENT RISK", stack,
+                    f"{diff.address}: {change.line()} forces replacement (destroy and recreate)",
+                ))
+            others = [c for c in diff.changes if c.attribute not in forcing]
+            if others:
+                listed = ", ".join(sorted({c.attribute for c in others}))
+                alerts.append(Alert("STATEFUL", stack, f"{diff.address} changes in place: {listed}"))
+        elif diff.status == "added":
+            alerts.append(Alert("STATEFUL", stack, f"{diff.address} added"))
+    return alerts
+
+
+def server_image(stack: dict) -> str | None:
+    """The image of the read-write OMERO.server in a stack's task definitions, if it has one.
+
+    That is the task definition with a container named "omero-server" whose family is not a
+    read-only server's (those end in "-ro").
+    """
+    definitions = (stack.get("resource") or {}).get("aws_ecs_task_definition") or {}
+    for name in sorted(definitions):
+        body = definitions[name]
+        if str(body.get("family", "")).endswith("-ro"):
+            continue
+        containers = body.get("container_definitions")
+        if isinstance(containers, str):
+            containers = _json_in_string(containers)
+        for container in containers or []:
+            if isinstance(container, dict) and container.get("name") == "omero-server":
+                return container.get("image")
+    return None
+
+
+def split_image(image: str) -> tuple[str, str]:
+    """``repo:tag`` -> (repo, tag); ``repo@sha256:...`` -> (repo, digest); untagged -> (repo, "")."""
+    if "@" in image:
+        repository, digest = image.split("@", 1)
+        return repository, digest
+    colon = image.rfind(":")
+    if colon > image.rfind("/"):
+        return image[:colon], image[colon + 1:]
+    return image, ""
+
+
+def upgrade_alerts(stack: str, old: dict, new: dict) -> list[Alert]:
+    """An OMERO UPGRADE alert when the read-write server's image changes between ``old`` and ``new``."""
+    before, after = server_image(old), server_image(new)
+    if not before or not after or before == after:
+        return []
+    repository, new_tag = split_image(after)
+    old_repository, old_tag = split_image(before)
+    shown_old = old_tag if old_repository == repository else before
+    return [Alert(
+        "OMERO UPGRADE", stack,
+        f"{repository}: {shown_old or before} → {new_tag or after}. Snapshot the database first "
+        "(aws rds create-db-snapshot); the read-write server is a singleton, so ECS stops the old "
+        "server before the new one starts and upgrades the schema.",
+    )]
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+# ---------------------------------------------------------------------------------------------
+
+_MARK = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def _block_lines(stack: StackDiff) -> Iterator[str]:
+    """One line per block (``+ address``), changed attributes indented under it."""
+    for kind in KINDS:
+        blocks = [b for b in stack.blocks if b.kind == kind]
+        if not blocks:
+            continue
+        yield f"  {KIND_TITLES[kind]}:"
+        for block in blocks:
+            yield f"  {_MARK[block.status]} {block.address}"
+            for change in block.changes:
+                yield f"        {change.line()}"
+
+
+def _totals(diff: TreeDiff) -> str:
+    changed = [s for s in diff.stacks if s.status != "unchanged"]
+    resources = {s: sum(st.count("resource", s) for st in diff.stacks) for s in ("added", "changed", "removed")}
+    return (
+        f"{len(diff.stacks)} stacks, {len(changed)} with changes; resources "
+        f"+{resources['added']} ~{resources['changed']} -{resources['removed']}"
+    )
+
+
+def render_text(diff: TreeDiff, title: str = "") -> str:
+    lines: list[str] = [title] if title else []
+    if not diff.changed:
+        lines.append(f"no changes ({len(diff.stacks)} stacks compared)")
+        return "\n".join(lines) + "\n"
+    lines.append(_totals(diff))
+    if diff.alerts:
+        lines.append("")
+        width = max(len(w.level) for w in diff.alerts)
+        lines += [f"{w.level:<{width}}  {w.stack}: {w.message}" for w in diff.alerts]
+    for stack in diff.stacks:
+        lines.append("")
+        if stack.status == "unchanged":
+            lines.append(f"== {stack.name}: no changes")
+            continue
+        label = {"added": "stack added", "removed": "stack removed", "changed": "changed"}[stack.status]
+        lines.append(f"== {stack.name}: {label} (resources {stack.summary('resource')})")
+        lines += _block_lines(stack)
+    return "\n".join(lines) + "\n"
+
+
+_CALLOUT = {"REPLACEMENT RISK": "CAUTION", "STATEFUL": "WARNING", "OMERO UPGRADE": "IMPORTANT"}
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(diff: TreeDiff, title: str = "") -> str:
+    """A pull-request comment: alerts, a summary table, and a collapsible section per stack."""
+    lines: list[str] = [f"### {title}" if title else "### Synthesized diff", ""]
+    if not diff.changed:
+        lines.append(f"No changes ({len(diff.stacks)} stacks compared).")
+        return "\n".join(lines) + "\n"
+    lines += [_totals(diff) + ".", ""]
+    for level in _CALLOUT:
+        found = [w for w in diff.alerts if w.level == level]
+        if found:
+            lines += [f"> [!{_CALLOUT[level]}]", f"> **{level}**"]
+            lines += [f"> - `{w.stack}`: {_md_cell(w.message)}" for w in found]
+            lines.append("")
+    lines += [
+        "| stack | status | resources | data sources | outputs |",
+        "|---|---|---|---|---|",
+    ]
+    for stack in diff.stacks:
+        lines.append(
+            f"| `{stack.name}` | {stack.status} | {stack.summary('resource')} | {stack.summary('data')} "
+            f"| {stack.summary('output')} |"
+        )
+    for stack in diff.stacks:
+        if stack.status == "unchanged":
+            continue
+        lines += [
+            "",
+            "<details>",
+            f"<summary><code>{stack.name}</code>: {stack.status}, resources {stack.summary('resource')}</summary>",
+            "",
+            "~~~diff",
+        ]
+        lines += [line.replace("~~~", "~ ~ ~") for line in _block_lines(stack)]
+        lines += ["~~~", "", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Synthesizing git revisions
+# ---------------------------------------------------------------------------------------------
+
+
+def _git(*args: str, binary: bool = False) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(
+            ["git", "-C", str(ROOT), *args], capture_output=True, text=not binary, timeout=120, check=False
+        )
+    except FileNotFoundError:
+        raise BadInput("git is not installed") from None
+
+
+def resolve_revision(revision: str) -> str:
+    """The commit id of ``revision``; BadInput when git does not know it."""
+    result = _git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+    if result.returncode != 0 or not result.stdout.strip():
+        raise BadInput(f"{revision}: not a revision of {ROOT}")
+    return result.stdout.strip()
+
+
+def export_revision(commit: str, directory: Path) -> Path:
+    """The tree of ``commit`` written to ``directory`` (git archive; the repository is untouched)."""
+    archive = _git("archive", "--format=tar", commit, binary=True)
+    if archive.returncode != 0:
+        raise BadInput(f"{commit}: git archive failed: {archive.stderr.decode(errors='replace').strip()}")
+    directory.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(directory, filter="data")
+    return directory
+
+
+def synthesize_checkout(source: Path, outdir: Path, config: Path | None, label: str) -> dict[str, dict]:
+    """Run ``main.py`` of ``source`` with this checkout's Python; return the stacks (none if no config)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OMERO_CONFIG", "CDKTF_OUTDIR", "SYNTH_HCL_OUTPUT")}
+    env["CDKTF_OUTDIR"] = str(outdir)
+    if config is not None:
+        if not config.is_file():
+            return {}  # the deployment file does not exist in this revision: no stacks
+        env["OMERO_CONFIG"] = str(config)
+    try:
+        result = subprocess.run(
+            [sys.executable, "main.py"], cwd=source, env=env, capture_output=True, text=True,
+            timeout=SYNTH_TIMEOUT_SECONDS, check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise BadInput(f"{label}: synth took longer than {SYNTH_TIMEOUT_SECONDS} s") from None
+    if result.returncode != 0:
+        last = next((l for l in reversed(result.stderr.splitlines()) if l.strip()), "no message")
+        raise BadInput(f"{label}: synth failed (exit {result.returncode}): {last.strip()}")
+    return load_tree(outdir)
+
+
+def synthesize_revisions(
+    base: str, head: str | None, config: str | None, config_from_revision: bool
+) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Synthesize ``base`` and ``head`` (None: the working tree) into a temporary directory."""
+    if config_from_revision and not config:
+        raise BadInput("--config-from-revision needs --config (a path inside the repository)")
+    config = config or os.environ.get("OMERO_CONFIG") or None
+    shared = Path(config).resolve() if config else None
+    if shared is not None and not config_from_revision and not shared.is_file():
+        raise BadInput(f"{config}: no such deployment file")
+    relative = None
+    if config_from_revision:
+        try:
+            relative = Path(config).resolve().relative_to(ROOT)
+        except ValueError:
+            raise BadInput(f"{config}: not inside {ROOT}; --config-from-revision reads it from each revision") from None
+    commits = [resolve_revision(base)] + ([resolve_revision(head)] if head else [])
+    work = Path(tempfile.mkdtemp(prefix="synth-diff-"))
+    try:
+        trees = []
+        for index, commit in enumerate(commits):
+            source = export_revision(commit, work / f"{index}-{commit[:12]}")
+            file = source / relative if relative is not None else shared
+            trees.append(synthesize_checkout(source, source / "cdktf.out", file, f"revision {commit[:12]}"))
+        if head is None:
+            file = ROOT / relative if relative is not None else shared
+            trees.append(synthesize_checkout(ROOT, work / "worktree" / "cdktf.out", file, "working tree"))
+        if not trees[0] and not trees[1]:
+            raise BadInput(f"{config}: in neither revision")
+        return trees[0], trees[1]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line and status 2, like every bad input here
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = _Parser(
+        prog="python -m tools.synth_diff",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit status: 0 no changes, 1 changes, 2 bad input",
+    )
+    parser.add_argument("old", nargs="?", help="old cdktf.out directory (with --git: the base revision)")
+    parser.add_argument("new", nargs="?", help="new cdktf.out directory (with --git: the head revision; default the working tree)")
+    parser.add_argument("--git", action="store_true", help="OLD and NEW are git revisions of this repository, synthesized here")
+    parser.add_argument("--config", help="deployment file for --git (default $OMERO_CONFIG, else each revision's default)")
+    parser.add_argument("--config-from-revision", action="store_true", help="with --git: read --config from each revision's tree")
+    parser.add_argument("--format", choices=("text", "markdown"), default="text", help="text (default) or markdown (a PR comment)")
+    parser.add_argument("--title", default="", help="heading printed above the diff (e.g. the deployment file)")
+    options = parser.parse_args(argv)
+    if options.old is None or (options.new is None and not options.git):
+        parser.error("give two cdktf.out directories, or --git BASE [HEAD]")
+    return options
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    try:
+        if options.git:
+            old, new = synthesize_revisions(options.old, options.new, options.config, options.config_from_revision)
+        else:
+            old, new = load_tree(Path(options.old)), load_tree(Path(options.new))
+    except BadInput as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    diff = diff_trees(old, new)
+    render = render_markdown if options.format == "markdown" else render_text
+    sys.stdout.write(render(diff, options.title))
+    return 1 if diff.changed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
