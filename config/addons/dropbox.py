@@ -180,11 +180,11 @@ class DropBox(Addon):
     def deployment_checks(self, deployment: "Deployment") -> Iterator[Problem]:
         if not self.enabled:
             return
-        if self.scheduled_import and not _under(self.landing_dir, DATA_DIR) and not deployment.file_gateway.enabled:
-            yield Problem(
-                "dropbox.landing_dir", self.landing_dir,
-                f"a folder under {DATA_DIR} (a path elsewhere must lie on the S3 File Gateway share: file_gateway.enabled = true)",
-            )
+        gateway = deployment.file_gateway
+        roots = [DATA_DIR] + ([gateway.container_path] if gateway.enabled and gateway.container_path != DATA_DIR else [])
+        if self.scheduled_import and not any(_under(self.landing_dir, root) for root in roots):
+            share = f" or under the S3 File Gateway share at {roots[1]}" if len(roots) > 1 else " (or under the S3 File Gateway share's mount path, with file_gateway enabled)"
+            yield Problem("dropbox.landing_dir", self.landing_dir, f"a folder under {DATA_DIR}{share}: what the read-write OMERO.server mounts")
         if self.watch and not _under(self.watch_dir, DATA_DIR):
             yield Problem("dropbox.watch_dir", self.watch_dir, f"a folder under {DATA_DIR} (the read-write server's volume)")
 

@@ -26,7 +26,6 @@ from cdktf_cdktf_provider_aws.ecs_task_definition import (
     EcsTaskDefinition,
     EcsTaskDefinitionRuntimePlatform,
     EcsTaskDefinitionVolume,
-    EcsTaskDefinitionVolumeDockerVolumeConfiguration,
     EcsTaskDefinitionVolumeEfsVolumeConfiguration,
     EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig,
 )
@@ -48,7 +47,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from modules.cluster import OmeroClusterOutputs
 from modules.iam import service_trust
 from modules.logs import log_group
-from modules.omero_server import DATA_DIR, SERVER_PORT, DataVolume, NfsShare
+from modules.omero_server import DATA_DIR, SERVER_PORT, SHARE_VOLUME, DataVolume, NfsShare, nfs_volume
 from modules.task_roles import TaskRoles, TaskRolesProps, allow
 
 CONTAINER = "omero-import"
@@ -129,19 +128,6 @@ class ScheduledImportOutputs:
     run_task_command: str  # an import now, from a shell with the AWS CLI
 
 
-def share_volume(share: NfsShare) -> EcsTaskDefinitionVolume:
-    """The S3 File Gateway share as a task volume: the container instance mounts it over NFS
-    (so NFS traffic leaves from the instance, which the file gateway already admits)."""
-    return EcsTaskDefinitionVolume(
-        name="data-share",
-        docker_volume_configuration=EcsTaskDefinitionVolumeDockerVolumeConfiguration(
-            scope="task",
-            driver="local",
-            driver_opts={"type": "nfs", "device": f":{share.path}", "o": f"addr={share.host},nfsvers=3,nolock,hard"},
-        ),
-    )
-
-
 class ScheduledImport(Construct):
     def __init__(self, scope: Construct, id: str, *, props: ScheduledImportProps):
         super().__init__(scope, id)
@@ -201,7 +187,13 @@ class ScheduledImport(Construct):
                 task_statements=task_statements,
             ),
         )
+        # The volumes and mount points of the read-write server (modules/omero_server.py): the
+        # container instance mounts the share, so its NFS traffic is the instance's, which the
+        # services stack already lets reach the gateway.
         volumes, mounts = [], []
+        if share is not None and share.holds_repository:
+            volumes.append(nfs_volume("omero-data", share, read_only=False))
+            mounts.append({"sourceVolume": "omero-data", "containerPath": DATA_DIR, "readOnly": False})
         if on_efs:
             volumes.append(EcsTaskDefinitionVolume(
                 name="omero-data",
@@ -214,9 +206,9 @@ class ScheduledImport(Construct):
                 ),
             ))
             mounts.append({"sourceVolume": "omero-data", "containerPath": DATA_DIR, "readOnly": False})
-        if share is not None:
-            volumes.append(share_volume(share))
-            mounts.append({"sourceVolume": "data-share", "containerPath": share.container_path, "readOnly": False})
+        if share is not None and on_efs:
+            volumes.append(nfs_volume(SHARE_VOLUME, share, read_only=False))
+            mounts.append({"sourceVolume": SHARE_VOLUME, "containerPath": share.container_path, "readOnly": False})
         environment = {
             "OMERO_HOST": props.server_host,
             "OMERO_PORT": str(SERVER_PORT),
