@@ -79,6 +79,16 @@ def test_accepted_values():
     assert uploader.subnet_index == 2 and uploader.read_bucket_names == ("lab-a-raw", "lab-b.raw")
 
 
+GATEWAY = textwrap.dedent('''\
+    cluster { launch_type = "ec2" }
+    file_gateway {
+      enabled          = true
+      role             = "import"
+      mount_path       = "/s3uploads"
+      activation_cidrs = ["10.192.0.0/16"]
+    }
+''')
+
 BAD_INPUTS = [
     # keys other than enabled need the host
     ('uploader { instance_type = "m6i.large" }', "uploader.instance_type", "only with enabled = true"),
@@ -116,6 +126,10 @@ BAD_INPUTS = [
     ('uploader {\n enabled = true\n read_bucket_names = ["lab-raw", "lab-raw"]\n}', "uploader.read_bucket_names", "each bucket once"),
     ('uploader {\n enabled = true\n read_bucket_names = "lab-raw"\n}', "uploader.read_bucket_names", "a list of strings"),
     ('uploader {\n enabled = true\n instance_typ = "m6i.large"\n}', "uploader.instance_typ", "did you mean 'instance_type'"),
+    # the import share of the S3 File Gateway is mounted where the servers see it
+    (GATEWAY + 'uploader {\n enabled = true\n mount_path = "/s3uploads"\n}', "uploader.mount_path", "apart from file_gateway.mount_path (/s3uploads)"),
+    (GATEWAY + 'uploader {\n enabled = true\n mount_path = "/s3uploads/omero"\n}', "uploader.mount_path", "apart from file_gateway.mount_path"),
+    (GATEWAY.replace('"/s3uploads"', '"/data/share"') + 'uploader {\n enabled = true\n mount_path = "/data"\n}', "uploader.mount_path", "apart from file_gateway.mount_path (/data/share)"),
 ]
 
 
@@ -198,18 +212,32 @@ def test_image_is_amazon_linux_2023_from_the_public_parameter(examples):
 def test_security_group_rules_reference_groups(examples):
     synth = examples["full"]
     group = own_group(synth)
-    egress = {(r["from_port"], r["to_port"]): r for r in rules(synth, "egress")}
-    assert set(egress) == {(443, 443), (2049, 2049), (4064, 4064)}
+    egress = {name.split("_", 1)[1].rsplit("_", 1)[0]: r for name, r in synth.resources(ROLE, "aws_vpc_security_group_egress_rule").items()}
+    assert {k: (r["from_port"], r["to_port"]) for k, r in egress.items()} == {
+        "https_out": (443, 443), "to_efs": (2049, 2049), "to_server": (4064, 4064), "to_share": (2049, 2049),
+    }
     assert all(r["security_group_id"] == group and r["ip_protocol"] == "tcp" for r in egress.values())
-    assert egress[(443, 443)]["cidr_ipv4"] == "0.0.0.0/0"
-    assert "cross-stack-output-aws_security_groupefs_security_group" in egress[(2049, 2049)]["referenced_security_group_id"]
-    assert "cross-stack-output-aws_security_groupsecurity_groups_omero_server" in egress[(4064, 4064)]["referenced_security_group_id"]
-    ingress = {r["from_port"]: r for r in rules(synth, "ingress")}
-    assert set(ingress) == {2049, 4064}
-    for port, rule in ingress.items():
+    assert egress["https_out"]["cidr_ipv4"] == "0.0.0.0/0"
+    assert "cross-stack-output-aws_security_groupefs_security_group" in egress["to_efs"]["referenced_security_group_id"]
+    assert "cross-stack-output-aws_security_groupsecurity_groups_omero_server" in egress["to_server"]["referenced_security_group_id"]
+    assert "cross-stack-output-aws_security_groupfile_gateway_security_group" in egress["to_share"]["referenced_security_group_id"]
+    ingress = {name.split("_", 1)[1].rsplit("_", 1)[0]: r for name, r in synth.resources(ROLE, "aws_vpc_security_group_ingress_rule").items()}
+    assert set(ingress) == {"efs_from_uploader", "server_from_uploader", "share_from_uploader"}
+    for key, rule in ingress.items():
+        target = egress["to_" + key.split("_")[0]]
         assert rule["referenced_security_group_id"] == group and "cidr_ipv4" not in rule
-        assert rule["security_group_id"] == egress[(port, port)]["referenced_security_group_id"]
-        assert rule["to_port"] == port and rule["description"]
+        assert rule["security_group_id"] == target["referenced_security_group_id"]
+        assert (rule["from_port"], rule["to_port"], rule["ip_protocol"]) == (target["from_port"], target["to_port"], "tcp")
+        assert rule["description"]
+
+
+def test_import_share_is_mounted_where_the_servers_see_it(examples):
+    script = host(examples["full"])["user_data"]
+    gateway = "${data.terraform_remote_state.cross-stack-reference-input-omero-full-file-gateway.outputs.cross-stack-output-aws_"
+    options = "nfsvers=4.1,hard,timeo=600,retrans=2,noresvport"
+    assert "mkdir -p /s3uploads\n" in script
+    assert f"mount -t nfs -o {options} {gateway}instancefile_gateway_instance" in script
+    assert f"share_15F8C11Bpath}} /s3uploads nfs _netdev,{options} 0 0' >> /etc/fstab" in script
 
 
 def test_iam_is_least_privilege(examples):

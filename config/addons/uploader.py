@@ -109,3 +109,9 @@ class Uploader(Addon):
         subnets = len(network.private_subnet_ids) if network.vpc_id else network.zone_count
         if self.subnet_index >= subnets:
             yield Problem("uploader.subnet_index", self.subnet_index, f"0 to {subnets - 1} (the deployment has {subnets} private subnets)")
+        gateway = deployment.file_gateway
+        if gateway.enabled and not gateway.holds_repository:
+            # The host mounts the import share where the servers see it: the two must not overlap.
+            share, mine = gateway.container_path, self.mount_path
+            if share == mine or share.startswith(mine + "/") or mine.startswith(share + "/"):
+                yield Problem("uploader.mount_path", mine, f"a path apart from file_gateway.mount_path ({share}), where the host mounts the import share")

@@ -5,7 +5,9 @@ all. It may open connections to the OMERO.server (4064, Ice over TLS) for ``omer
 the EFS mount targets (2049, NFS over TLS) and out on HTTPS (SSM, package repositories, PyPI, S3).
 The repository is mounted through the OMERO servers' own access point, so every file the host
 writes belongs to the OMERO server user and sits at the same path as inside the server
-containers when mounted at /OMERO: files staged there can be imported in place.
+containers when mounted at /OMERO: files staged there can be imported in place. With an NFS
+share beside /OMERO (the S3 File Gateway add-on, role "import"), the host mounts it too, at the
+path the servers see it, so its files can be imported in place from here as well.
 
 One instance rather than an Auto Scaling group of one: the host has a fixed id for
 ``aws ssm start-session --target``, and a change to its setup script shows in the plan as a
@@ -43,7 +45,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 
 from modules.efs import OmeroFileSystemOutputs
 from modules.iam import service_trust
-from modules.omero_server import SERVER_PORT
+from modules.omero_server import NFS_OPTIONS, SERVER_PORT, NfsShare
 
 # Amazon Linux 2023, the newest standard x86_64 image, as AWS publishes it.
 AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
@@ -76,6 +78,8 @@ class UploaderHostProps:
     mount_path: str = "/OMERO"
     mount_read_only: bool = False  # ClientMount only, and an "ro" mount
     read_bucket_names: tuple[str, ...] = ()  # the host may list and read these buckets
+    # An NFS share the OMERO servers mount beside /OMERO; the host mounts it at the same path.
+    import_share: NfsShare | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,6 +106,19 @@ def user_data(props: UploaderHostProps) -> str:
     path = shlex.quote(props.mount_path)
     options = mount_options(fs.access_point_id, props.mount_read_only)
     packages = ["amazon-efs-utils", props.java_package, PYTHON, f"{PYTHON}-pip"]
+    share = props.import_share
+    share_lines: list[str] = []
+    if share is not None:
+        # NFS 4.1 as the servers mount it; read-only with the repository.
+        share_options = NFS_OPTIONS + (",ro" if props.mount_read_only else "")
+        share_path = shlex.quote(share.container_path)
+        share_lines = [
+            "",
+            "# The import share, at the path the OMERO servers see it (in-place import of its files).",
+            f"mkdir -p {share_path}",
+            f"grep -q ' {share.container_path} nfs ' /etc/fstab || echo '{share.host}:{share.path} {share.container_path} nfs _netdev,{share_options} 0 0' >> /etc/fstab",
+            f"mountpoint -q {share_path} || mount -t nfs -o {share_options} {share.host}:{share.path} {share_path}",
+        ]
     if props.ice_wheel_url:
         ice = shlex.quote(props.ice_wheel_url)
     else:
@@ -118,6 +135,7 @@ def user_data(props: UploaderHostProps) -> str:
         f"mkdir -p {path}",
         f"grep -q ' {props.mount_path} efs ' /etc/fstab || echo '{fs.file_system_id}:/ {props.mount_path} efs {options} 0 0' >> /etc/fstab",
         f"mountpoint -q {path} || mount -t efs -o {options} {fs.file_system_id}:/ {path}",
+        *share_lines,
         "",
         "# The OMERO CLI (omero-py) in its own virtualenv; omero import fetches its Java libraries on first use.",
         f"{PYTHON} -m venv {VENV}",
@@ -152,10 +170,14 @@ class UploaderHost(Construct):
             tags={"Name": prefix},
         )
         group = self.security_group.id
-        rules = (
+        rules = [
             ("server", props.server_security_group_id, SERVER_PORT, "OMERO.server (Ice over TLS)"),
             ("efs", fs.security_group_id, NFS_PORT, "EFS (NFS over TLS)"),
-        )
+        ]
+        if props.import_share is not None:
+            if props.import_share.holds_repository:
+                raise ValueError("the uploader host mounts /OMERO from EFS; a share holding /OMERO is not supported")
+            rules.append(("share", props.import_share.security_group_id, NFS_PORT, "the import share (NFS 4.1)"))
         for key, target, port, what in rules:
             VpcSecurityGroupEgressRule(
                 self, f"to_{key}", security_group_id=group, ip_protocol="tcp", from_port=port, to_port=port,

@@ -1,7 +1,8 @@
 """The uploader add-on stack: An EC2 host with the OMERO CLI and /OMERO mounted.
 
 Besides the host, this stack adds two ingress rules to groups of the core stacks: NFS on the
-file system's group and 4064 on the OMERO servers' group, both from the host's group only.
+file system's group and 4064 on the OMERO servers' group, both from the host's group only (and
+NFS on the S3 File Gateway's group when its share sits beside /OMERO).
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class UploaderStack(AddonStack):
                 mount_path=config.mount_path,
                 mount_read_only=config.mount_read_only,
                 read_bucket_names=config.read_bucket_names,
+                import_share=core.data_share,
             ),
         ).outputs
 
