@@ -420,9 +420,12 @@ def stateful_alerts(stack: str, blocks: list[BlockDiff], before: dict[str, Block
         if diff.status == "removed":
             moved = [b.address for b in blocks if b.status == "added" and b.type == diff.type]
             hint = f" (a new {diff.type} appears as {', '.join(moved)}: without a moved block that is a replacement)" if moved else ""
+            previous = before.get(diff.address)
+            lifecycle = previous.body.get("lifecycle") if previous and isinstance(previous.body, dict) else None
+            guard = " (prevent_destroy makes the plan fail instead)" if isinstance(lifecycle, dict) and lifecycle.get("prevent_destroy") else ""
             alerts.append(Alert(
                 "REPLACEMENT RISK", stack,
-                f"{diff.address} removed: Terraform destroys it and what it holds{hint}",
+                f"{diff.address} removed: Terraform destroys it and what it holds{guard}{hint}",
             ))
         elif diff.status == "changed":
             forcing = STATEFUL_TYPES[diff.type]
@@ -495,17 +498,23 @@ def upgrade_alerts(stack: str, old: dict, new: dict) -> list[Alert]:
 _MARK = {"added": "+", "removed": "-", "changed": "~"}
 
 
-def _block_lines(stack: StackDiff) -> Iterator[str]:
-    """One line per block (``+ address``), changed attributes indented under it."""
+def _block_lines(stack: StackDiff, *, diff_syntax: bool = False) -> Iterator[str]:
+    """One line per block (``+ address``), changed attributes indented under it.
+
+    With ``diff_syntax`` the marks start each line and kinds are hunk headers, so that a
+    ``diff`` code block in a pull-request comment colours additions and removals.
+    """
+    indent = "" if diff_syntax else "  "
     for kind in KINDS:
         blocks = [b for b in stack.blocks if b.kind == kind]
         if not blocks:
             continue
-        yield f"  {KIND_TITLES[kind]}:"
+        yield f"@@ {KIND_TITLES[kind]} @@" if diff_syntax else f"  {KIND_TITLES[kind]}:"
         for block in blocks:
-            yield f"  {_MARK[block.status]} {block.address}"
+            mark = "!" if diff_syntax and block.status == "changed" else _MARK[block.status]
+            yield f"{indent}{mark} {block.address}"
             for change in block.changes:
-                yield f"        {change.line()}"
+                yield f"{indent}      {change.line()}"
 
 
 def _totals(diff: TreeDiff) -> str:
@@ -577,7 +586,7 @@ def render_markdown(diff: TreeDiff, title: str = "") -> str:
             "",
             "~~~diff",
         ]
-        lines += [line.replace("~~~", "~ ~ ~") for line in _block_lines(stack)]
+        lines += [line.replace("~~~", "~ ~ ~") for line in _block_lines(stack, diff_syntax=True)]
         lines += ["~~~", "", "</details>"]
     return "\n".join(lines) + "\n"
 

@@ -1,0 +1,226 @@
+"""tools.synth_diff on real synths: the quick-start example against a copy with known changes."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import pytest
+
+from tests.harness.synth import ROOT, Synthesis, synthesize
+from tools import synth_diff
+
+# The quick start with five changes whose effect is known: a read-only server (new resources and
+# a longer server list for OMERO.web), a higher web ceiling, a new server image (an OMERO
+# upgrade), a different EFS performance mode (forces a new file system) and an LDAP password in
+# the server properties (must never print).
+MODIFIED = """
+name   = "omero-quick"
+region = "eu-west-1"
+tags   = { owner = "imaging-facility" }
+
+network {
+  vpc_cidr     = "10.20.0.0/16"
+  nat_gateways = "single"
+}
+
+storage {
+  performance_mode = "maxIO"
+  throughput_mode  = "bursting"
+}
+
+server {
+  image           = "openmicroscopy/omero-server:5.6.17"
+  read_only_count = 1
+  properties      = { "omero.ldap.password" = "hunter2-ldap-bind" }
+}
+
+web {
+  max_tasks = 6
+}
+"""
+LDAP_PASSWORD = "hunter2-ldap-bind"
+
+
+@pytest.fixture(scope="module")
+def base(examples) -> Synthesis:
+    return examples["quickstart-http"]
+
+
+@pytest.fixture(scope="module")
+def head(tmp_path_factory) -> Synthesis:
+    directory = tmp_path_factory.mktemp("synth-diff-head")
+    config = directory / "modified.hcl"
+    config.write_text(MODIFIED)
+    return synthesize(config, directory / "cdktf.out")
+
+
+def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The command as a reviewer runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "tools.synth_diff", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env,
+    )
+
+
+def test_finds_exactly_the_changes(base, head):
+    diff = synth_diff.diff_trees(synth_diff.load_tree(base.outdir), synth_diff.load_tree(head.outdir))
+    stacks = {stack.name: stack for stack in diff.stacks}
+    assert {name: stack.status for name, stack in stacks.items()} == {
+        "omero-quick-network": "unchanged",
+        "omero-quick-services": "changed",
+        "omero-quick-storage": "changed",
+    }
+
+    services = stacks["omero-quick-services"].blocks
+    changed = {b.address: b for b in services if b.status == "changed"}
+    assert set(changed) == {
+        "aws_appautoscaling_target.web_scaling_target_1C0074BC",
+        "aws_ecs_task_definition.server_task_93E23BD0",
+        "aws_ecs_task_definition.web_task_ACDD21F9",
+    }
+    assert [c.line() for c in changed["aws_appautoscaling_target.web_scaling_target_1C0074BC"].changes] == [
+        "max_capacity: 4 → 6"
+    ]
+    server_paths = {c.path for c in changed["aws_ecs_task_definition.server_task_93E23BD0"].changes}
+    assert "container_definitions[0].image" in server_paths
+    assert all(".environment[" in p or p.endswith(".image") for p in server_paths), server_paths
+    assert not any(b.status == "removed" for b in services)
+    added = [b for b in services if b.status == "added"]
+    assert added and all("read_only_server" in b.address or b.address.startswith("output.read_only") for b in added)
+    assert {b.kind for b in added} == {"resource", "data", "output"}
+
+    storage = stacks["omero-quick-storage"].blocks
+    assert [(b.address, b.status) for b in storage] == [("aws_efs_file_system.efs_file_system_D9A5D3EE", "changed")]
+    assert [c.line() for c in storage[0].changes] == [
+        'performance_mode: "generalPurpose" → "maxIO"',
+        'throughput_mode: "elastic" → "bursting"',
+    ]
+
+
+def test_flags_the_stateful_change_and_the_omero_upgrade(base, head):
+    result = run(str(base.outdir), str(head.outdir))
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    alerts = [l for l in lines[:8] if l.startswith(("REPLACEMENT RISK", "STATEFUL", "OMERO UPGRADE"))]
+    assert alerts[0].startswith("REPLACEMENT RISK  omero-quick-storage: aws_efs_file_system.")
+    assert 'performance_mode: "generalPurpose" → "maxIO" forces replacement' in alerts[0]
+    assert any(a.startswith("STATEFUL") and a.endswith("changes in place: throughput_mode") for a in alerts)
+    upgrade = [a for a in alerts if a.startswith("OMERO UPGRADE")]
+    assert len(upgrade) == 1 and "openmicroscopy/omero-server: 5.6.16 → 5.6.17" in upgrade[0]
+    assert "Snapshot the database first" in upgrade[0]
+    assert "max_capacity: 4 → 6" in result.stdout
+    assert "== omero-quick-network: no changes" in result.stdout
+
+
+def test_secrets_are_redacted(base, head):
+    for output_format in ("text", "markdown"):
+        result = run(str(base.outdir), str(head.outdir), "--format", output_format)
+        assert result.returncode == 1, result.stderr
+        assert LDAP_PASSWORD not in result.stdout
+        assert "environment[5].value: (none) → (redacted)" in result.stdout
+        assert '"CONFIG_omero_ldap_password"' in result.stdout
+
+
+def test_markdown_renders_a_pull_request_comment(base, head):
+    result = run(str(base.outdir), str(head.outdir), "--format", "markdown", "--title", "examples/quickstart-http.hcl")
+    assert result.returncode == 1, result.stderr
+    text = result.stdout
+    assert text.startswith("### examples/quickstart-http.hcl\n")
+    assert "> [!CAUTION]\n> **REPLACEMENT RISK**" in text
+    assert "> [!IMPORTANT]\n> **OMERO UPGRADE**" in text
+    assert "| stack | status | resources | data sources | outputs |" in text
+    assert "| `omero-quick-services` | changed | +8 ~3 -0 | +3 ~0 -0 | +2 ~0 -0 |" in text
+    assert "| `omero-quick-network` | unchanged |" in text
+    # One collapsible section per changed stack, each with a closed diff block.
+    assert text.count("<details>") == text.count("</details>") == 2
+    assert text.count("~~~diff") == 2 and text.count("~~~") == 4
+    assert "\n+ aws_ecs_service.read_only_server_service_" in text
+    assert "\n! aws_efs_file_system.efs_file_system_D9A5D3EE\n" in text
+
+
+def test_identical_trees_have_no_changes(base):
+    for output_format, expected in (("text", "no changes (3 stacks compared)"), ("markdown", "No changes (3 stacks compared).")):
+        result = run(str(base.outdir), str(base.outdir), "--format", output_format)
+        assert (result.returncode, result.stderr) == (0, "")
+        assert expected in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["/nonexistent/cdktf.out", "."], "error: /nonexistent/cdktf.out: no such directory"),
+        (["tests", "tests"], "error: tests: no stacks/<stack>/cdk.tf.json inside"),
+        (["only-one"], "error: give two cdktf.out directories, or --git BASE [HEAD]"),
+        (["--format", "html", "a", "b"], "error: argument --format: invalid choice"),
+        (["--git", "no-such-revision-x", "HEAD"], "error: no-such-revision-x: not a revision of"),
+        (["--git", "HEAD", "HEAD", "--config", "/nonexistent.hcl"], "error: /nonexistent.hcl: no such deployment file"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(args, message):
+    result = run(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(message), result.stderr
+
+
+def test_git_revisions_head_against_head(tmp_path):
+    """Two exports of HEAD synthesized with one deployment file: no changes, nothing left behind."""
+    env = {**_environ(), "TMPDIR": str(tmp_path)}
+    result = run("--git", "HEAD", "HEAD", "--config", "examples/quickstart-http.hcl", env=env, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == "no changes (3 stacks compared)\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_config_in_neither_revision_is_bad_input(tmp_path):
+    """--config-from-revision with a file no revision has: said so, rather than an empty diff."""
+    env = {**_environ(), "TMPDIR": str(tmp_path)}
+    absent = ROOT / "examples" / "absent.hcl"
+    result = run("--git", "HEAD", "HEAD", "--config", str(absent), "--config-from-revision", env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and "absent.hcl: in neither revision" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def _environ() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in ("OMERO_CONFIG", "CDKTF_OUTDIR")}
+
+
+# --- pure helpers: what counts as a secret --------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["password", "master_password", "password_wo", "secret_string", "secret_string_wo",
+                                  "private_key", "auth_token", "CONFIG_omero_db_pass", "CONFIG_omero_web_secret__key"])
+def test_secret_names(name):
+    assert synth_diff.is_secret_name(name)
+
+
+@pytest.mark.parametrize("name", ["password_wo_version", "secret_id", "kms_key_id", "creation_token", "secrets",
+                                  "secret_string_wo_version", "name", "engine", "manage_master_user_password_rotation"])
+def test_not_secret_names(name):
+    assert not synth_diff.is_secret_name(name)
+
+
+@pytest.mark.parametrize("value", ["AKIAIOSFODNN7EXAMPLE", "-----BEGIN RSA PRIVATE KEY-----\nMIIE",
+                                   "postgres://omero:s3cr3t@db.example.org/omero", "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY12"])
+def test_secret_looking_values(value):
+    assert synth_diff.looks_secret(value)
+
+
+@pytest.mark.parametrize("value", ["openmicroscopy/omero-server:5.6.16", "database_instance_D7FC2283",
+                                   "${aws_secretsmanager_secret.database_db_secret_C9F3CB1F.arn}",
+                                   "sha256:" + "a" * 64, "arn:aws:kms:eu-west-1:123456789012:key/abcd"])
+def test_ordinary_values(value):
+    assert not synth_diff.looks_secret(value)
+
+
+def test_a_changed_secret_shows_as_changed_but_redacted():
+    changes = synth_diff.diff_values({"password": "old-one", "port": 5432}, {"password": "new-one", "port": 5432})
+    assert [c.line() for c in changes] == ["password: (redacted) → (redacted)"]
+
+
+def test_local_backend_paths_compare_by_file_name():
+    """Where the synth ran moves the local state path, not the deployment."""
+    old = {"terraform": {"backend": {"local": {"path": "../../a/terraform.x-network.tfstate"}}}}
+    new = {"terraform": {"backend": {"local": {"path": "../../../b/terraform.x-network.tfstate"}}}}
+    assert not synth_diff.diff_trees({"x-network": old}, {"x-network": new}).changed
