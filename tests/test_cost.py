@@ -1,0 +1,143 @@
+"""tools/cost.py: the arithmetic of the estimate, the price table's shape, and refusals."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import load
+from tools.cost import HOURS, PRICES, Assumptions, Item, ToolError, estimate, load_prices, totals
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICK = load(ROOT / "examples/quickstart-http.hcl")  # eu-west-1, single NAT, HTTP
+PROD = load(ROOT / "examples/tls-rw-ro.hcl")  # us-east-1, 3 NATs, 2 read-only servers, Multi-AZ
+
+
+def items_named(items: list[Item], prefix: str) -> list[Item]:
+    found = [item for item in items if item.name.startswith(prefix)]
+    assert found, f"no item starting with {prefix!r}: {[i.name for i in items]}"
+    return found
+
+
+def cost(items: list[Item], prefix: str) -> float:
+    return sum(item.cost[0] for item in items_named(items, prefix))
+
+
+def test_single_nat_gateway_is_one_times_730_hours():
+    prices, _ = load_prices("eu-west-1")
+    items = estimate(QUICK, prices)
+    [nat] = items_named(items, "NAT gateway hours")
+    assert nat.cost == (1 * HOURS * prices["nat_gateway_hour"],) * 2
+    assert HOURS == 730
+
+
+def test_nat_per_zone_multiplies():
+    prices, _ = load_prices("us-east-1")
+    [nat] = items_named(estimate(PROD, prices), "NAT gateway hours")
+    assert nat.cost[0] == pytest.approx(3 * 730 * prices["nat_gateway_hour"])
+
+
+def test_multi_az_doubles_the_database():
+    prices, _ = load_prices("us-east-1")
+    multi = estimate(PROD, prices)
+    single = estimate(dataclasses.replace(PROD, database=dataclasses.replace(PROD.database, multi_az=False)), prices)
+    assert cost(multi, "RDS PostgreSQL") == pytest.approx(2 * cost(single, "RDS PostgreSQL"))
+    assert cost(single, "RDS PostgreSQL") == pytest.approx(730 * prices["rds_postgres_instance_hour"]["db.m7g.large"])
+    assert cost(multi, "RDS storage") == pytest.approx(2 * 50 * prices["rds_storage_gb_month"]["gp3"])
+
+
+def test_read_only_count_multiplies():
+    prices, _ = load_prices("us-east-1")
+    two = cost(estimate(PROD, prices), "read-only OMERO.servers")
+    four = estimate(dataclasses.replace(PROD, server=dataclasses.replace(PROD.server, read_only_count=4)), prices)
+    assert cost(four, "read-only OMERO.servers") == pytest.approx(2 * two)
+    # 2 vCPU and 8 GB each, all month
+    assert two == pytest.approx(2 * 730 * (2 * prices["fargate_vcpu_hour"] + 8 * prices["fargate_gb_hour"]))
+    assert not [i for i in estimate(QUICK, load_prices("eu-west-1")[0]) if i.name.startswith("read-only")]
+
+
+def test_web_is_a_range_from_min_to_max_tasks():
+    prices, _ = load_prices("us-east-1")
+    [vcpu] = items_named(estimate(PROD, prices), "OMERO.web: 3..9 x 2 vCPU")
+    assert vcpu.cost == pytest.approx((3 * 2 * 730 * prices["fargate_vcpu_hour"], 9 * 2 * 730 * prices["fargate_vcpu_hour"]))
+
+
+def test_totals_add_up():
+    prices, _ = load_prices("us-east-1")
+    items = estimate(PROD, prices)
+    low, high = totals(items)
+    assert low == pytest.approx(sum(i.cost[0] for i in items))
+    assert high == pytest.approx(sum(i.cost[1] for i in items))
+    assert high > low  # web autoscaling
+
+
+def test_efs_tiers_follow_the_assumption():
+    prices, _ = load_prices("us-east-1")
+    items = estimate(PROD, prices, Assumptions(data_gb=2000, ia_percent=75))
+    assert cost(items, "EFS Standard") == pytest.approx(500 * prices["efs_standard_gb_month"])
+    assert cost(items, "EFS Infrequent Access") == pytest.approx(1500 * prices["efs_ia_gb_month"])
+
+
+def test_unknown_instance_type_is_not_guessed():
+    prices, _ = load_prices("us-east-1")
+    cluster = dataclasses.replace(PROD.cluster, launch_type="ec2", ec2=dataclasses.replace(PROD.cluster.ec2, instance_type="x2idn.16xlarge"))
+    items = estimate(dataclasses.replace(PROD, cluster=cluster), prices)
+    [hosts] = items_named(items, "EC2 container instances x2idn.16xlarge")
+    assert hosts.price is None and hosts.cost is None
+    assert totals(items)[0] == pytest.approx(sum(i.cost[0] for i in items if i.cost))
+    # on EC2 the servers are not Fargate tasks any more; OMERO.web still is
+    assert not [i for i in items if "OMERO.server" in i.name]
+
+
+def test_every_price_has_a_source_and_every_region_the_same_items():
+    table = json.loads(PRICES.read_text())
+    assert table["hours_per_month"] == HOURS and "2025" in table["taken"]
+    keys = {frozenset(region) for region in table["regions"].values()}
+    assert len(keys) == 1, "regions price different items"
+    for key in next(iter(keys)):
+        source = table["sources"][key]
+        assert source["page"].startswith("https://aws.amazon.com/")
+        assert source["price_list"].startswith("https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/")
+
+
+def test_unknown_region_is_refused():
+    with pytest.raises(ToolError, match="no prices for region ap-southeast-2"):
+        load_prices("ap-southeast-2")
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "OMERO_CONFIG"}
+    return subprocess.run([sys.executable, "-m", "tools.cost", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_command_prints_items_and_total():
+    ran = run("--config", "examples/quickstart-http.hcl")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.startswith("Monthly estimate for omero-quick in eu-west-1 (730 h/month)")
+    assert "NAT gateway hours (1 x 730 h)" in ran.stdout and "$35.04" in ran.stdout  # 730 x 0.048
+    assert ran.stdout.rstrip().splitlines()[-1].startswith("total $")
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--config", "examples/ec2-launch-type.hcl"), "error: no prices for region ap-southeast-2"),
+    (("--config", "examples/quickstart-http.hcl", "--region", "mars-1"), "error: no prices for region mars-1"),
+    (("--config", "no-such.hcl"), "error: no-such.hcl: file not found"),
+    (("--config", "examples/quickstart-http.hcl", "--ia-percent", "120"), "error: --ia-percent 120: allowed: 0 to 100"),
+])
+def test_bad_input_is_one_line_and_status_2(args, message):
+    ran = run(*args)
+    assert ran.returncode == 2 and ran.stdout == ""
+    assert ran.stderr.startswith(message) and ran.stderr.count("\n") == 1, ran.stderr
+
+
+def test_addons_priced_when_enabled():
+    prices, _ = load_prices("us-east-1")
+    full = load(ROOT / "examples/full.hcl")
+    groups = {item.group for item in estimate(full, prices)}
+    assert {"add-on datasync", "add-on uploader", "add-on appstream", "add-on monitoring"} <= groups
+    assert not {g for g in {i.group for i in estimate(PROD, prices)} if g.startswith("add-on")}
