@@ -27,6 +27,7 @@ EMULATED_SERVICES = (
     "elbv2",
     "events",
     "iam",
+    "kms",
     "logs",
     "rds",
     "route53",

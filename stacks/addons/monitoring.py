@@ -2,8 +2,21 @@
 from __future__ import annotations
 
 from constructs import Construct
+from cdktf import TerraformOutput
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 
 from config import Deployment
+from modules.addons.monitoring import (
+    AlarmTopic,
+    AlarmTopicProps,
+    OmeroAlarms,
+    OmeroAlarmsProps,
+    OmeroDashboard,
+    OmeroDashboardProps,
+    Thresholds,
+    WatchedDeployment,
+)
 from stacks.addons.base import AddonStack, CoreOutputs
 from stacks.base import SynthSettings
 
@@ -11,3 +24,56 @@ from stacks.base import SynthSettings
 class MonitoringStack(AddonStack):
     def __init__(self, scope: Construct, *, deployment: Deployment, settings: SynthSettings, core: CoreOutputs):
         super().__init__(scope, "monitoring", deployment=deployment, settings=settings, core=core)
+        config, services = deployment.monitoring, core.services
+        topic = AlarmTopic(
+            self,
+            "alarm_topic",
+            props=AlarmTopicProps(
+                name=deployment.name,
+                region=deployment.region,
+                account_id=DataAwsCallerIdentity(self, "account").account_id,
+                partition=DataAwsPartition(self, "partition").partition,
+                kms_key_arn=config.kms_key_arn,
+                email=config.alarm_email,
+            ),
+        ).outputs
+        watched = WatchedDeployment(
+            name=deployment.name,
+            region=deployment.region,
+            load_balancer=services.web_load_balancer_arn_suffix,
+            target_group=services.web_target_group_arn_suffix,
+            cluster_name=services.cluster.cluster_name,
+            server_service_name=services.server_service_name,
+            web_service_name=services.web_service_name,
+            read_only_service_name=services.read_only_service_name,
+            database_instance_id=core.database.instance_id,
+            file_system_id=core.file_system.file_system_id,
+            performance_mode=deployment.storage.performance_mode,
+            throughput_mode=deployment.storage.throughput_mode,
+            container_instances_group=services.container_instances_group_name,
+        )
+        alarms = OmeroAlarms(
+            self,
+            "alarms",
+            props=OmeroAlarmsProps(
+                watched=watched,
+                thresholds=Thresholds(
+                    rds_cpu_percent=config.rds_cpu_percent,
+                    rds_free_storage_gib=config.rds_free_storage_gib,
+                    rds_freeable_memory_mib=config.rds_freeable_memory_mib,
+                    web_5xx_count=config.web_5xx_count,
+                    efs_io_limit_percent=config.efs_io_limit_percent,
+                    efs_burst_credits_gib=config.efs_burst_credits_gib,
+                    efs_throughput_percent=config.efs_throughput_percent,
+                ),
+                topic_arn=topic.topic_arn,
+                notify_on_recovery=config.notify_on_recovery,
+            ),
+        )
+        dashboard = OmeroDashboard(self, "dashboard", props=OmeroDashboardProps(watched=watched))
+
+        out = lambda key, value, description: TerraformOutput(self, key, value=value, description=description)  # noqa: E731
+        out("dashboard_url", dashboard.url, "The deployment's CloudWatch dashboard.")
+        out("dashboard_name", dashboard.dashboard.dashboard_name, "Name of the CloudWatch dashboard.")
+        out("alarm_topic_arn", topic.topic_arn, "SNS topic the alarms notify; subscribe on-call tools here.")
+        out("alarm_names", [alarm.alarm_name for alarm in alarms.alarms.values()], "The CloudWatch alarms of this deployment.")

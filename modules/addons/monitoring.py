@@ -1,0 +1,487 @@
+"""Watching a deployment: an alarm topic, alarms for what breaks OMERO, and one dashboard.
+
+Three constructs, one concern each:
+
+* :class:`AlarmTopic`: an encrypted SNS topic that only this account's CloudWatch alarms of this
+  deployment may publish to (over TLS), with an optional e-mail subscription. CloudWatch can
+  publish to an encrypted topic only if it may use the key, and the AWS-managed ``aws/sns`` key's
+  policy cannot grant that: without a customer key the topic gets a key of its own.
+* :class:`OmeroAlarms`: what an operator is woken for: OMERO.web targets unhealthy or gone, 5xx
+  answers, the read-write OMERO.server not running, the database short of CPU, storage or memory,
+  and EFS at its I/O or throughput limits (which ones depend on the file system's modes).
+* :class:`OmeroDashboard`: the load balancer, the ECS services, the database, the file system
+  and (on the EC2 launch type) the container instances on one CloudWatch dashboard.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from constructs import Construct
+from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
+    CloudwatchMetricAlarm,
+    CloudwatchMetricAlarmMetricQuery,
+    CloudwatchMetricAlarmMetricQueryMetric,
+)
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
+from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
+
+from modules.iam import deny_when
+
+GIB = 1024**3
+MIB = 1024**2
+
+
+def alarm_prefix(name: str) -> str:
+    """Every alarm of a deployment is called ``<name>-omero-<what>``; the topic trusts that prefix."""
+    return f"{name}-omero-"
+
+
+# ---------------------------------------------------------------------------------------------
+# The alarm topic
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmTopicProps:
+    name: str  # the deployment name
+    region: str
+    account_id: str
+    partition: str
+    kms_key_arn: str | None = None  # None: a key is made for the topic
+    email: str | None = None  # subscribed when set
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmTopicOutputs:
+    topic_arn: str
+    topic_name: str
+    kms_key_arn: str
+
+
+class AlarmTopic(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: AlarmTopicProps):
+        super().__init__(scope, id)
+        name = f"{props.name}-omero-alarms"
+        alarms_arn = (
+            f"arn:{props.partition}:cloudwatch:{props.region}:{props.account_id}:alarm:{alarm_prefix(props.name)}*"
+        )
+        key_arn = props.kms_key_arn
+        if key_arn is None:
+            key_arn = self._make_key(name, props).arn
+        self.topic = SnsTopic(self, "topic", name=name, display_name=f"OMERO {props.name} alarms", kms_master_key_id=key_arn)
+
+        account = DataAwsIamPolicyDocumentStatementCondition(
+            test="StringEquals", variable="aws:SourceAccount", values=[props.account_id]
+        )
+        policy = DataAwsIamPolicyDocument(
+            self,
+            "topic_policy_document",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="CloudWatchAlarmsOfThisDeployment",
+                    effect="Allow",
+                    actions=["sns:Publish"],
+                    resources=[self.topic.arn],
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["cloudwatch.amazonaws.com"])],
+                    condition=[
+                        account,
+                        DataAwsIamPolicyDocumentStatementCondition(test="ArnLike", variable="aws:SourceArn", values=[alarms_arn]),
+                    ],
+                ),
+                deny_when(
+                    "DenyWithoutTls", ["sns:Publish", "sns:Subscribe"], [self.topic.arn],
+                    test="Bool", variable="aws:SecureTransport", value="false",
+                ),
+            ],
+        )
+        SnsTopicPolicy(self, "topic_policy", arn=self.topic.arn, policy=policy.json)
+        if props.email is not None:
+            SnsTopicSubscription(self, "email", topic_arn=self.topic.arn, protocol="email", endpoint=props.email)
+        self.outputs = AlarmTopicOutputs(topic_arn=self.topic.arn, topic_name=self.topic.name, kms_key_arn=key_arn)
+
+    def _make_key(self, name: str, props: AlarmTopicProps) -> KmsKey:
+        root = DataAwsIamPolicyDocumentStatementPrincipals(
+            type="AWS", identifiers=[f"arn:{props.partition}:iam::{props.account_id}:root"]
+        )
+        # In a key policy "*" as the resource means this key and nothing else.
+        policy = DataAwsIamPolicyDocument(
+            self,
+            "key_policy_document",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="AccountAdministersAndUsesTheKeyThroughIam",
+                    effect="Allow",
+                    principals=[root],
+                    actions=[
+                        "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+                        "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
+                        "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+                        "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                    ],
+                    resources=["*"],
+                ),
+                # CloudWatch encrypts each notification for the topic; only publishing to a topic
+                # whose policy admits it (this account's alarms of this deployment) uses the key.
+                DataAwsIamPolicyDocumentStatement(
+                    sid="CloudWatchAlarmsPublishToTheTopic",
+                    effect="Allow",
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["cloudwatch.amazonaws.com"])],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                    resources=["*"],
+                ),
+            ],
+        )
+        key = KmsKey(
+            self,
+            "key",
+            description=f"Encrypts the {name} SNS topic; CloudWatch alarms may use it to publish.",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=policy.json,
+        )
+        KmsAlias(self, "key_alias", name=f"alias/{name}", target_key_id=key.key_id)
+        return key
+
+
+# ---------------------------------------------------------------------------------------------
+# What is watched
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class WatchedDeployment:
+    """Names and ids CloudWatch metrics are keyed by (most are cross-stack references)."""
+
+    name: str  # the deployment name
+    region: str
+    load_balancer: str  # the ALB's ARN suffix (dimension LoadBalancer)
+    target_group: str  # OMERO.web's target group ARN suffix (dimension TargetGroup)
+    cluster_name: str
+    server_service_name: str  # the read-write OMERO.server
+    web_service_name: str
+    read_only_service_name: str | None
+    database_instance_id: str
+    file_system_id: str
+    performance_mode: str  # the file system's: generalPurpose or maxIO
+    throughput_mode: str  # elastic, bursting or provisioned
+    container_instances_group: str | None  # the Auto Scaling group, on the EC2 launch type
+
+
+@dataclass(frozen=True, kw_only=True)
+class Thresholds:
+    rds_cpu_percent: int = 80
+    rds_free_storage_gib: int = 10
+    rds_freeable_memory_mib: int = 256
+    web_5xx_count: int = 20
+    efs_io_limit_percent: int = 90
+    efs_burst_credits_gib: int = 256
+    efs_throughput_percent: int = 80
+
+
+# ---------------------------------------------------------------------------------------------
+# Alarms
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class OmeroAlarmsProps:
+    watched: WatchedDeployment
+    thresholds: Thresholds
+    topic_arn: str
+    notify_on_recovery: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Alarm:
+    """One alarm on one metric (or, with ``queries``, on metric math)."""
+
+    key: str  # construct id and name suffix
+    description: str
+    comparison: str
+    threshold: float
+    periods: int
+    namespace: str = ""
+    metric: str = ""
+    dimensions: dict[str, str] | None = None
+    statistic: str = "Average"
+    period: int = 60
+    missing: str = "notBreaching"
+    queries: tuple[CloudwatchMetricAlarmMetricQuery, ...] = ()
+
+
+class OmeroAlarms(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: OmeroAlarmsProps):
+        super().__init__(scope, id)
+        self.alarms: dict[str, CloudwatchMetricAlarm] = {}
+        for alarm in self._alarms(props.watched, props.thresholds):
+            actions = [props.topic_arn]
+            single = {} if alarm.queries else dict(
+                namespace=alarm.namespace, metric_name=alarm.metric, dimensions=alarm.dimensions,
+                statistic=alarm.statistic, period=alarm.period,
+            )
+            self.alarms[alarm.key] = CloudwatchMetricAlarm(
+                self,
+                alarm.key.replace("-", "_"),
+                alarm_name=alarm_prefix(props.watched.name) + alarm.key,
+                alarm_description=alarm.description,
+                comparison_operator=alarm.comparison,
+                threshold=alarm.threshold,
+                evaluation_periods=alarm.periods,
+                datapoints_to_alarm=alarm.periods,
+                treat_missing_data=alarm.missing,
+                metric_query=list(alarm.queries) or None,
+                alarm_actions=actions,
+                ok_actions=actions if props.notify_on_recovery else None,
+                **single,
+            )
+
+    @staticmethod
+    def _alarms(w: WatchedDeployment, t: Thresholds) -> list[Alarm]:
+        target = {"LoadBalancer": w.load_balancer, "TargetGroup": w.target_group}
+        database = {"DBInstanceIdentifier": w.database_instance_id}
+        file_system = {"FileSystemId": w.file_system_id}
+        web_logs = f"the OMERO.web service {w.web_service_name} (cluster {w.cluster_name})"
+        alarms = [
+            Alarm(
+                key="web-unhealthy-targets",
+                description=(
+                    f"An OMERO.web task fails the load balancer's health check for 3 minutes. Users may see errors. "
+                    f"Check the events and logs of {web_logs}; a task that keeps failing is replaced by ECS."
+                ),
+                namespace="AWS/ApplicationELB", metric="UnHealthyHostCount", dimensions=target,
+                statistic="Maximum", comparison="GreaterThanThreshold", threshold=0, periods=3,
+            ),
+            Alarm(
+                key="web-no-healthy-targets",
+                description=(
+                    f"No healthy OMERO.web task behind the load balancer for 3 minutes: OMERO.web is down. "
+                    f"Check the events of {web_logs} (aws ecs describe-services) and whether OMERO.server is up."
+                ),
+                namespace="AWS/ApplicationELB", metric="HealthyHostCount", dimensions=target,
+                statistic="Minimum", comparison="LessThanThreshold", threshold=1, periods=3, missing="breaching",
+            ),
+            Alarm(
+                key="web-5xx",
+                description=(
+                    f"OMERO.web answered more than {t.web_5xx_count} server errors (5xx) in 5 minutes. "
+                    f"Read the log group of {web_logs} for tracebacks; errors on every page often mean OMERO.server is unreachable."
+                ),
+                namespace="AWS/ApplicationELB", metric="HTTPCode_Target_5XX_Count", dimensions=target,
+                statistic="Sum", period=300, comparison="GreaterThanThreshold", threshold=t.web_5xx_count, periods=1,
+            ),
+            Alarm(
+                key="load-balancer-5xx",
+                description=(
+                    f"The load balancer itself answered more than {t.web_5xx_count} errors (502/503/504) in 5 minutes: "
+                    f"OMERO.web tasks are missing, refusing connections or too slow. Check {web_logs} and its target health."
+                ),
+                namespace="AWS/ApplicationELB", metric="HTTPCode_ELB_5XX_Count", dimensions={"LoadBalancer": w.load_balancer},
+                statistic="Sum", period=300, comparison="GreaterThanThreshold", threshold=t.web_5xx_count, periods=1,
+            ),
+            Alarm(
+                key="server-not-running",
+                description=(
+                    f"The read-write OMERO.server ({w.server_service_name} in cluster {w.cluster_name}) has had no running "
+                    "task for 3 minutes: no logins, imports or image viewing. Check the service's events and stopped "
+                    "tasks (database or /OMERO mount failures show there) and the server log group."
+                ),
+                namespace="ECS/ContainerInsights", metric="RunningTaskCount",
+                dimensions={"ClusterName": w.cluster_name, "ServiceName": w.server_service_name},
+                statistic="Minimum", comparison="LessThanThreshold", threshold=1, periods=3, missing="breaching",
+            ),
+            Alarm(
+                key="database-cpu-high",
+                description=(
+                    f"The OMERO database ({w.database_instance_id}) has averaged over {t.rds_cpu_percent}% CPU for 15 minutes. "
+                    "Look for long queries in Performance Insights (large deletes, searches); consider a larger database.instance_class."
+                ),
+                namespace="AWS/RDS", metric="CPUUtilization", dimensions=database,
+                period=300, comparison="GreaterThanThreshold", threshold=t.rds_cpu_percent, periods=3,
+            ),
+            Alarm(
+                key="database-storage-low",
+                description=(
+                    f"The OMERO database ({w.database_instance_id}) has less than {t.rds_free_storage_gib} GiB free. "
+                    "Storage autoscaling grows it up to database.max_allocated_storage_gb; raise that ceiling (or "
+                    "allocated_storage_gb) before PostgreSQL stops accepting writes."
+                ),
+                namespace="AWS/RDS", metric="FreeStorageSpace", dimensions=database, statistic="Minimum",
+                period=300, comparison="LessThanThreshold", threshold=t.rds_free_storage_gib * GIB, periods=1,
+            ),
+            Alarm(
+                key="database-memory-low",
+                description=(
+                    f"The OMERO database ({w.database_instance_id}) has had less than {t.rds_freeable_memory_mib} MiB freeable "
+                    "memory for 15 minutes and may start swapping. Check connections (omero.db.poolsize per server) and "
+                    "consider a larger database.instance_class."
+                ),
+                namespace="AWS/RDS", metric="FreeableMemory", dimensions=database,
+                period=300, comparison="LessThanThreshold", threshold=t.rds_freeable_memory_mib * MIB, periods=3,
+            ),
+        ]
+        if w.performance_mode == "generalPurpose":
+            alarms.append(Alarm(
+                key="efs-io-limit",
+                description=(
+                    f"EFS {w.file_system_id} (/OMERO) has been above {t.efs_io_limit_percent}% of its I/O limit for 15 minutes: "
+                    "imports and image reads slow down. Look for bulk imports or exports running now; spread them out."
+                ),
+                namespace="AWS/EFS", metric="PercentIOLimit", dimensions=file_system, statistic="Maximum",
+                period=300, comparison="GreaterThanThreshold", threshold=t.efs_io_limit_percent, periods=3,
+            ))
+        if w.throughput_mode == "bursting":
+            alarms.append(Alarm(
+                key="efs-burst-credits-low",
+                description=(
+                    f"EFS {w.file_system_id} (/OMERO) has less than {t.efs_burst_credits_gib} GiB of burst credits; when "
+                    "they run out throughput drops to the baseline of the stored size. Consider storage.throughput_mode = \"elastic\"."
+                ),
+                namespace="AWS/EFS", metric="BurstCreditBalance", dimensions=file_system, statistic="Minimum",
+                period=300, comparison="LessThanThreshold", threshold=t.efs_burst_credits_gib * GIB, periods=1,
+            ))
+        if w.throughput_mode == "provisioned":
+            def efs_metric(query_id: str, metric: str, stat: str) -> CloudwatchMetricAlarmMetricQuery:
+                return CloudwatchMetricAlarmMetricQuery(
+                    id=query_id, return_data=False,
+                    metric=CloudwatchMetricAlarmMetricQueryMetric(
+                        namespace="AWS/EFS", metric_name=metric, dimensions=file_system, stat=stat, period=300,
+                    ),
+                )
+            alarms.append(Alarm(
+                key="efs-throughput-high",
+                description=(
+                    f"EFS {w.file_system_id} (/OMERO) has used over {t.efs_throughput_percent}% of its provisioned throughput "
+                    "for 15 minutes: imports and image reads queue. Raise storage.provisioned_throughput_mibps or spread bulk work."
+                ),
+                comparison="GreaterThanThreshold", threshold=t.efs_throughput_percent, periods=3,
+                queries=(
+                    efs_metric("used", "MeteredIOBytes", "Sum"),
+                    efs_metric("permitted", "PermittedThroughput", "Average"),
+                    CloudwatchMetricAlarmMetricQuery(
+                        id="utilization", expression="100 * (used / PERIOD(used)) / permitted",
+                        label="Throughput used (% of permitted)", return_data=True,
+                    ),
+                ),
+            ))
+        return alarms
+
+
+# ---------------------------------------------------------------------------------------------
+# Dashboard
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class OmeroDashboardProps:
+    watched: WatchedDeployment
+
+
+def dashboard_name(name: str) -> str:
+    return f"{name}-omero"
+
+
+def dashboard_url(region: str, name: str) -> str:
+    return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{dashboard_name(name)}"
+
+
+def dashboard_body(w: WatchedDeployment) -> dict[str, Any]:
+    """The dashboard as a Python structure; names and ids in it may be unresolved references."""
+    widgets: list[dict[str, Any]] = []
+
+    def row(title: str, *charts: tuple[str, list[list[Any]], dict[str, Any]]) -> None:
+        y = len(widgets) and max(wd["y"] + wd["height"] for wd in widgets)
+        widgets.append({"type": "text", "x": 0, "y": y, "width": 24, "height": 1, "properties": {"markdown": f"## {title}"}})
+        width = 24 // len(charts)
+        for index, (chart_title, metrics, extra) in enumerate(charts):
+            widgets.append({
+                "type": "metric", "x": index * width, "y": y + 1, "width": width, "height": 6,
+                "properties": {"title": chart_title, "region": w.region, "view": "timeSeries", "stacked": False,
+                               "period": 300, "metrics": metrics, **extra},
+            })
+
+    lb, tg = ["LoadBalancer", w.load_balancer], ["TargetGroup", w.target_group]
+    alb = "AWS/ApplicationELB"
+    row(
+        "OMERO.web load balancer",
+        ("Requests", [[alb, "RequestCount", *lb, {"stat": "Sum"}]], {}),
+        ("Errors (5xx)", [[alb, "HTTPCode_Target_5XX_Count", *lb, *tg, {"stat": "Sum", "label": "OMERO.web 5xx"}],
+                          [alb, "HTTPCode_ELB_5XX_Count", *lb, {"stat": "Sum", "label": "Load balancer 5xx"}]], {}),
+        ("Target response time (s)", [[alb, "TargetResponseTime", *lb, *tg, {"stat": "p90", "label": "p90"}],
+                                      [alb, "TargetResponseTime", *lb, *tg, {"stat": "Average", "label": "average"}]], {}),
+        ("OMERO.web tasks by health", [[alb, "HealthyHostCount", *lb, *tg, {"stat": "Minimum", "label": "healthy"}],
+                                       [alb, "UnHealthyHostCount", *lb, *tg, {"stat": "Maximum", "label": "unhealthy"}]],
+         {"period": 60}),
+    )
+    services = [("OMERO.server (read-write)", w.server_service_name), ("OMERO.web", w.web_service_name)]
+    if w.read_only_service_name is not None:
+        services.insert(1, ("OMERO.server (read-only)", w.read_only_service_name))
+    cluster = ["ClusterName", w.cluster_name]
+    row(
+        "ECS services",
+        ("CPU (%)", [["AWS/ECS", "CPUUtilization", *cluster, "ServiceName", service, {"label": label}] for label, service in services],
+         {"yAxis": {"left": {"min": 0, "max": 100}}}),
+        ("Memory (%)", [["AWS/ECS", "MemoryUtilization", *cluster, "ServiceName", service, {"label": label}] for label, service in services],
+         {"yAxis": {"left": {"min": 0, "max": 100}}}),
+        ("Running tasks", [["ECS/ContainerInsights", "RunningTaskCount", *cluster, "ServiceName", service,
+                            {"label": label, "stat": "Minimum"}] for label, service in services], {"period": 60}),
+    )
+    db = ["DBInstanceIdentifier", w.database_instance_id]
+    row(
+        "PostgreSQL (RDS)",
+        ("CPU (%)", [["AWS/RDS", "CPUUtilization", *db]], {"yAxis": {"left": {"min": 0, "max": 100}}}),
+        ("Free storage (bytes)", [["AWS/RDS", "FreeStorageSpace", *db, {"stat": "Minimum"}]], {}),
+        ("Freeable memory (bytes)", [["AWS/RDS", "FreeableMemory", *db, {"stat": "Minimum"}]], {}),
+        ("Connections", [["AWS/RDS", "DatabaseConnections", *db, {"stat": "Maximum"}]], {}),
+    )
+    fs = ["FileSystemId", w.file_system_id]
+    efs = "AWS/EFS"
+    io_chart = (
+        ("I/O limit (%)", [[efs, "PercentIOLimit", *fs, {"stat": "Maximum"}]], {"yAxis": {"left": {"min": 0, "max": 100}}})
+        if w.performance_mode == "generalPurpose"
+        else ("Burst credits (bytes)", [[efs, "BurstCreditBalance", *fs, {"stat": "Minimum"}]], {})
+    )
+    row(
+        "/OMERO on EFS",
+        ("Throughput (bytes per 5 min)", [[efs, "DataReadIOBytes", *fs, {"stat": "Sum", "label": "read"}],
+                                          [efs, "DataWriteIOBytes", *fs, {"stat": "Sum", "label": "write"}],
+                                          [efs, "MeteredIOBytes", *fs, {"stat": "Sum", "label": "metered"}]], {}),
+        ("Client connections", [[efs, "ClientConnections", *fs, {"stat": "Sum"}]], {}),
+        ("Storage (bytes)", [[efs, "StorageBytes", *fs, "StorageClass", "Total", {"stat": "Average", "label": "total"}],
+                             [efs, "StorageBytes", *fs, "StorageClass", "Standard", {"stat": "Average", "label": "standard"}],
+                             [efs, "StorageBytes", *fs, "StorageClass", "IA", {"stat": "Average", "label": "infrequent access"}]],
+         {"period": 3600}),
+        io_chart,
+    )
+    if w.container_instances_group is not None:
+        asg = ["AutoScalingGroupName", w.container_instances_group]
+        row(
+            "EC2 container instances",
+            ("CPU (%)", [["AWS/EC2", "CPUUtilization", *asg]], {"yAxis": {"left": {"min": 0, "max": 100}}}),
+            ("Network (bytes)", [["AWS/EC2", "NetworkIn", *asg, {"stat": "Sum"}], ["AWS/EC2", "NetworkOut", *asg, {"stat": "Sum"}]], {}),
+            ("Status check failures", [["AWS/EC2", "StatusCheckFailed", *asg, {"stat": "Maximum"}]], {}),
+        )
+    return {"widgets": widgets}
+
+
+class OmeroDashboard(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: OmeroDashboardProps):
+        super().__init__(scope, id)
+        w = props.watched
+        # The names and ids in the body are references to other stacks; they resolve to
+        # identifiers (letters, digits, "-", "/", "."), so interpolating them keeps the JSON valid.
+        self.dashboard = CloudwatchDashboard(
+            self, "dashboard", dashboard_name=dashboard_name(w.name), dashboard_body=json.dumps(dashboard_body(w)),
+        )
+        self.url = dashboard_url(w.region, w.name)
