@@ -106,7 +106,6 @@ BAD_INPUTS = [
     (gateway_block('activation_cidrs = ["10.0.0.1/16"]'), "file_gateway.activation_cidrs", "no host bits"),
     (gateway_block('activation_cidrs = ["10.0.0.0/16", "10.0.0.0/16"]'), "file_gateway.activation_cidrs", "each network once"),
     (gateway_block('activation_key = "abcde-12345"'), "file_gateway.activation_key", "five groups of five"),
-    (gateway_block(BY_IP, 'activation_key = "ABCDE-12345-FGHIJ-67890-KLMNO"'), "file_gateway.activation_cidrs", "not together with activation_key"),
     (gateway_block(BY_IP, 'timezone = "UTC"'), "file_gateway.timezone", 'GMT, or an offset such as "GMT-5:00"'),
     (gateway_block(BY_IP, 'timezone = "GMT+25:00"'), "file_gateway.timezone", "GMT, or an offset"),
 ]
@@ -123,6 +122,15 @@ def test_bad_input_names_the_key(text, key, fragment):
 def test_fargate_message_names_both_keys():
     [line] = problems(gateway_block(BY_IP, ec2=False))
     assert line.startswith("file_gateway.enabled:") and "cluster.launch_type" in line and '"fargate"' in line
+
+
+def test_activation_key_with_a_network_to_fetch_it_from(tmp_path):
+    synth = synthesize(loads('name = "key"\n' + gateway_block(BY_IP, 'activation_key = "ABCDE-12345-FGHIJ-67890-KLMNO"')), tmp_path / "out")
+    gateway = one(resources(synth, "aws_storagegateway_gateway"))
+    assert gateway["activation_key"] == "ABCDE-12345-FGHIJ-67890-KLMNO"
+    assert "gateway_ip_address" not in gateway and "depends_on" not in gateway
+    [rule] = resources(synth, "aws_vpc_security_group_ingress_rule").values()
+    assert (rule["cidr_ipv4"], rule["from_port"]) == ("10.0.0.0/16", 80)
 
 
 def test_import_role_allows_the_efs_writers():
@@ -162,9 +170,10 @@ def test_gateway_activation_and_cache(examples, example):
     assert gateway["gateway_type"] == "FILE_S3" and gateway["gateway_timezone"] == config.timezone
     assert gateway["cloudwatch_log_group_arn"].startswith("${aws_cloudwatch_log_group.")
     ingress = resources(synth, "aws_vpc_security_group_ingress_rule")
+    assert sorted(r["cidr_ipv4"] for r in ingress.values()) == sorted(config.activation_cidrs)
     if config.activation_key:
         assert gateway["activation_key"] == config.activation_key and "gateway_ip_address" not in gateway
-        assert not ingress  # nothing reaches port 80
+        assert not ingress  # the example fetched its key already: nothing reaches port 80
     else:
         assert gateway["gateway_ip_address"] == "${aws_instance.file_gateway_instance_C2823C57.private_ip}"
         assert sorted(r["cidr_ipv4"] for r in ingress.values()) == sorted(config.activation_cidrs)

@@ -148,7 +148,7 @@ class FileGateway(Addon):
         checks=[activation_key],
     )
     activation_cidrs: tuple[str, ...] = key(
-        (), "Without activation_key: networks Terraform runs from, allowed to the gateway's port 80 to activate it (required then).",
+        (), "Networks allowed to the gateway's port 80, where it hands out its activation key: required without activation_key (where Terraform runs).",
         checks=[activation_cidrs],
     )
     timezone: str = key("GMT", 'Time zone of the gateway\'s maintenance window, e.g. "GMT" or "GMT+1:00".', checks=[timezone])
@@ -176,8 +176,6 @@ class FileGateway(Addon):
             return
         if "mount_path" in given and self.role != "import":
             yield Problem("mount_path", self.mount_path, 'only with role = "import" (role = "repository" mounts the share at /OMERO)')
-        if self.activation_key is not None and self.activation_cidrs:
-            yield Problem("activation_cidrs", self.activation_cidrs, "not together with activation_key (they are for activation by IP)")
         if self.activation_key is None and not self.activation_cidrs:
             yield Problem(
                 "activation_cidrs", None, "",

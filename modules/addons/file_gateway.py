@@ -101,7 +101,7 @@ class FileGatewayProps:
     noncurrent_version_days: int = 30  # for a created bucket
     cache_refresh_seconds: int = 300  # 0: never re-read the bucket's listing by itself
     activation_key: str | None = None  # None: Terraform fetches one from the appliance's private IP
-    activation_cidrs: tuple[str, ...] = ()  # may reach port 80 to do that
+    activation_cidrs: tuple[str, ...] = ()  # may reach port 80 for the key (required without activation_key)
     timezone: str = "GMT"
     kms_key_arn: str | None = None  # None: AWS-managed keys
     log_retention_days: int = 365
@@ -186,14 +186,15 @@ class FileGateway(Construct):
             self, "https_out", security_group_id=group.id, ip_protocol="tcp", from_port=443, to_port=443,
             cidr_ipv4="0.0.0.0/0", description="HTTPS out: Storage Gateway, S3, CloudWatch",
         )
+        # The appliance hands out its activation key on port 80: to Terraform (activation by IP),
+        # or to a host from which an operator fetches the key before setting activation_key.
         activation_rules = []
-        if props.activation_key is None:
-            for index, cidr in enumerate(props.activation_cidrs):
-                activation_rules.append(VpcSecurityGroupIngressRule(
-                    self, f"activation_{index}_in", security_group_id=group.id, ip_protocol="tcp",
-                    from_port=ACTIVATION_PORT, to_port=ACTIVATION_PORT, cidr_ipv4=cidr,
-                    description=f"Gateway activation from {cidr} (where Terraform runs)",
-                ))
+        for index, cidr in enumerate(props.activation_cidrs):
+            activation_rules.append(VpcSecurityGroupIngressRule(
+                self, f"activation_{index}_in", security_group_id=group.id, ip_protocol="tcp",
+                from_port=ACTIVATION_PORT, to_port=ACTIVATION_PORT, cidr_ipv4=cidr,
+                description=f"Gateway activation key from {cidr}",
+            ))
 
         if props.ami_id:
             image, keep = props.ami_id, []
