@@ -1,7 +1,6 @@
 """Build the cdktf App for one deployment: which stacks exist and in what order."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cdktf import App
@@ -29,9 +28,7 @@ def build_app(
     ``synth_dir`` is where ``app.synth()`` writes (default ``settings.outdir``); paths inside the
     output are computed for ``settings.outdir``, where the result is meant to end up.
     """
-    # SYNTH_HCL_OUTPUT=true makes every stack write HCL; the App must agree, or the manifest and
-    # the cdktf CLI look for cdk.tf.json (App(hcl_output=True) alone writes JSON into cdk.tf).
-    app = App(outdir=str(synth_dir or settings.outdir), hcl_output=os.environ.get("SYNTH_HCL_OUTPUT") == "true")
+    app = App(outdir=str(synth_dir or settings.outdir))
     stacks: list[DeploymentStack] = []
     if deployment.state.remote and deployment.state.create_bucket:
         stacks.append(StateStack(app, deployment=deployment, settings=settings))

@@ -1,7 +1,10 @@
 """SYNTH_HCL_OUTPUT=true: the stacks as HCL (``cdk.tf``) instead of JSON, for reading.
 
 One example is synthesized the way a user does it (``python main.py`` in a subprocess with the
-variable set) and compared with its JSON synth. cdktf 0.21's HCL renderer has gaps that make some
+variable set) and compared with its JSON synth. cdktf's App and stacks read the variable
+themselves when the process starts; the App is not told again (``App(hcl_output=True)`` without
+the variable in the jsii runtime's environment writes JSON into ``cdk.tf``), and the manifest test
+below shows the two agree. cdktf 0.21's HCL renderer has gaps that make some
 stacks unusable as Terraform; the tests marked ``xfail(strict=True)`` pin each gap down, so they
 fail (and are to be turned into plain tests) on the day the gap closes.
 """
