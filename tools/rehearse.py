@@ -1,0 +1,277 @@
+"""Rehearse a deployment on a local AWS API emulator: apply every stack, re-plan, report.
+
+    pipenv run rehearse [--config FILE] [--outdir DIR] [--timeout 600]
+
+Starts the patched moto server (tests/harness/moto_server.py) on 127.0.0.1 at a free port,
+synthesizes the deployment for it (``AWS_ENDPOINT_URL`` set; into a temporary directory, or
+``--outdir``), creates the Route 53 hosted zone the config names when it has TLS (the emulator
+starts empty; the zone id in the deployment is replaced by the new one), then applies the stacks
+one by one in dependency order. After each apply a second ``terraform plan`` must be empty, except
+for the attributes moto does not store (``EMULATOR_DRIFT`` in tests/harness/apply.py), and the
+stack's ``state list`` and outputs are read. Add-ons the emulator has no backend for (S3 File
+Gateway, AppStream) are checked with ``terraform validate`` only, and the other stacks are applied
+with those add-ons switched off. The emulator is stopped at the end, on errors and on Ctrl-C.
+
+Only 127.0.0.1 is contacted: fake credentials, ``AWS_EC2_METADATA_DISABLED=true``,
+``CHECKPOINT_DISABLE=1``, and Terraform takes the AWS provider from the local filesystem mirror.
+Local-backend state files go to ``<outdir>/local-state``, never next to a real deployment's.
+Exit status: 0 when every stack applied with a clean second plan, 1 when one did not, 2 for bad
+input or a missing tool (terraform, the provider mirror, or moto: ``pipenv sync --dev``).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tools.inspect_deployment import Stack, ToolError, load_deployment, read_stacks  # noqa: E402
+
+NOT_EMULATED = {"file-gateway": "file_gateway", "appstream": "appstream"}  # stack role -> config block
+COMMAND_TIMEOUT = 600.0  # seconds per terraform command: the provider's waiters are slow on moto
+
+
+@dataclass
+class StackResult:
+    """What happened to one stack in the rehearsal."""
+
+    name: str
+    action: str  # "applied", "validated", "failed", "skipped"
+    seconds: float = 0.0
+    addresses: list[str] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    replan: str = ""  # "empty", "emulator gaps only: ...", "NOT empty: ..."
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.action in ("applied", "validated") and not self.replan.startswith("NOT")
+
+
+def check_tools() -> None:
+    """Terraform, the provider mirror and moto must all be here; else a ToolError saying what to do."""
+    from tests.harness import terraform
+
+    reason = terraform.why_unavailable()
+    if reason:
+        raise ToolError(reason)
+    if importlib.util.find_spec("moto") is None or importlib.util.find_spec("boto3") is None:
+        raise ToolError("moto (the AWS API emulator) is not installed here: run pipenv sync --dev")
+
+
+class Bounded:
+    """A terraform runner whose commands that overrun their time bound fail instead of raising."""
+
+    def __init__(self, tf):
+        self.tf = tf
+
+    def __call__(self, directory: Path, *args: str, timeout: float):
+        from tests.harness.terraform import Result
+
+        try:
+            return self.tf(directory, *args, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return Result(tuple(args), 124, "", f"Error: terraform {args[0]} did not finish within {timeout:.0f} s")
+
+
+def _error_line(result) -> str:
+    for line in (result.stderr or result.stdout).splitlines():
+        line = line.strip(" │╷╵")
+        if line.startswith("Error:"):
+            return line
+    return f"terraform {' '.join(result.args[:1])} exited {result.returncode}"
+
+
+def replan_verdict(tf, directory: Path, timeout: float) -> str:
+    """Plan again: "empty", "emulator gaps only: ..." or "NOT empty: ..."."""
+    from tests.harness.apply import EMULATOR_DRIFT, unexpected_changes
+
+    plan = tf(directory, "plan", "-detailed-exitcode", "-input=false", "-no-color", "-out=replan.tfplan", timeout=timeout)
+    if plan.returncode == 0:
+        return "empty"
+    if plan.returncode != 2:
+        return f"NOT empty: the plan failed: {_error_line(plan)}"
+    shown = tf(directory, "show", "-json", "replan.tfplan", timeout=timeout)
+    changes = json.loads(shown.stdout).get("resource_changes", [])
+    unexpected = unexpected_changes({"resource_changes": changes})
+    if unexpected:
+        return "NOT empty: " + "; ".join(unexpected)
+    gaps = sorted({f"{c['type']}.{attribute}" for c in changes if c["change"]["actions"] == ["update"]
+                   for attribute in EMULATOR_DRIFT.get(c["type"], ())
+                   if (c["change"]["before"] or {}).get(attribute) != (c["change"]["after"] or {}).get(attribute)})
+    return "emulator gaps only: " + ", ".join(gaps)
+
+
+def apply_stack(tf, stack: Stack, timeout: float) -> StackResult:
+    """init, apply, a second plan, then state list and outputs, each bounded by ``timeout``."""
+    started = time.monotonic()
+    result = StackResult(stack.name, "failed")
+    for args in (("init", "-input=false", "-no-color"), ("apply", "-auto-approve", "-input=false", "-no-color")):
+        ran = tf(stack.directory, *args, timeout=timeout)
+        if ran.returncode != 0:
+            result.error = f"terraform {args[0]}: {_error_line(ran)}"
+            result.seconds = time.monotonic() - started
+            return result
+    result.action = "applied"
+    result.seconds = time.monotonic() - started
+    result.replan = replan_verdict(tf, stack.directory, timeout)
+    listed = tf(stack.directory, "state", "list", timeout=timeout)
+    result.addresses = listed.stdout.split() if listed.returncode == 0 else []
+    outputs = tf(stack.directory, "output", "-json", timeout=timeout)
+    if outputs.returncode == 0:
+        result.outputs = {k: v.get("value") for k, v in json.loads(outputs.stdout or "{}").items()}
+    return result
+
+
+def validate_stack(tf, stack: Stack, timeout: float) -> StackResult:
+    """``terraform validate`` (no backend, nothing applied) for a stack the emulator cannot take."""
+    started = time.monotonic()
+    result = StackResult(stack.name, "failed")
+    init = tf(stack.directory, "init", "-backend=false", "-input=false", "-no-color", timeout=timeout)
+    if init.returncode != 0:
+        result.error = f"terraform init: {_error_line(init)}"
+        return result
+    ran = tf(stack.directory, "validate", "-json", "-no-color", timeout=timeout)
+    report = json.loads(ran.stdout or "{}")
+    result.seconds = time.monotonic() - started
+    if report.get("valid"):
+        result.action = "validated"
+    else:
+        result.error = "; ".join(d.get("summary", "") for d in report.get("diagnostics", [])) or _error_line(ran)
+    return result
+
+
+def _synth(deployment, outdir: Path, endpoint: str) -> list[Stack]:
+    import main
+
+    state_dir = outdir / "local-state"
+    main.synthesize(deployment, outdir=outdir, local_state_dir=state_dir, emulator_endpoint=endpoint)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    return read_stacks(outdir)
+
+
+def rehearse(deployment, outdir: Path, work: Path, timeout: float, log=print) -> list[StackResult]:
+    """Start the emulator, apply (or validate) every stack, stop the emulator; the results in order."""
+    from tests.harness import emulator as emulators
+    from tests.harness import terraform
+    from tests.harness.apply import with_hosted_zone
+
+    server = emulators.start(work)
+    try:
+        log(f"emulator: moto on {server.endpoint} (log {server.log})")
+        if deployment.load_balancer.tls:
+            deployment = with_hosted_zone(server, deployment)
+            log(f"hosted zone for {deployment.load_balancer.domain_name}: {deployment.load_balancer.hosted_zone_id} (created in the emulator)")
+        tf = Bounded(terraform.Terraform(terraform.write_cli_config(work), server.env(deployment.region)))
+        skipped = {role: block for role, block in NOT_EMULATED.items() if getattr(deployment, block).enabled}
+        results: list[StackResult] = []
+        if skipped:
+            # validate those stacks as configured; apply the rest with them switched off
+            for stack in _synth(deployment, outdir.with_name(outdir.name + "-as-configured"), server.endpoint):
+                if stack.role in skipped:
+                    results.append(validate_stack(tf, stack, timeout))
+                    log(_line(results[-1]))
+            deployment = dataclasses.replace(deployment, **{
+                block: dataclasses.replace(getattr(deployment, block), enabled=False) for block in skipped.values()
+            })
+        stacks = _synth(deployment, outdir, server.endpoint)
+        log(f"synthesized {len(stacks)} stacks into {outdir}")
+        failed = False
+        for stack in stacks:
+            if failed:
+                results.append(StackResult(stack.name, "skipped", error="an earlier stack failed"))
+                continue
+            results.append(apply_stack(tf, stack, timeout))
+            log(_line(results[-1]))
+            failed = results[-1].action == "failed"
+        return results
+    finally:
+        server.stop()
+        log("emulator stopped")
+
+
+def _line(result: StackResult) -> str:
+    if result.action == "applied":
+        return f"{result.name}: applied in {result.seconds:.0f} s, {len(result.addresses)} resources; second plan: {result.replan}"
+    if result.action == "validated":
+        return f"{result.name}: validated only (no emulator backend), valid"
+    return f"{result.name}: {result.action}: {result.error}"
+
+
+def report(results: Sequence[StackResult]) -> str:
+    """The summary: per stack, then outputs (cdktf's cross-stack plumbing left out), then a verdict."""
+    lines = ["", "stacks:"] + [f"  {_line(r)}" for r in results]
+    validated = [r.name for r in results if r.action == "validated"]
+    lines.append(f"validated only (no emulator backend): {', '.join(validated) or '-'}")
+    lines += ["", "outputs:"]
+    for result in results:
+        shown = {k: v for k, v in result.outputs.items() if not k.startswith("cross-stack-output-")}
+        if shown:
+            lines.append(f"  {result.name}:")
+            lines += [f"    {key} = {json.dumps(value)}" for key, value in sorted(shown.items())]
+    good = all(r.ok for r in results)
+    applied = sum(r.action == "applied" for r in results)
+    lines += ["", f"result: {'ok' if good else 'FAILED'}: {applied} stacks applied, {len(validated)} validated, "
+                  f"{sum(not r.ok for r in results)} not ok"]
+    return "\n".join(lines)
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="rehearse", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", type=Path, help="deployment file (default: $OMERO_CONFIG, else config/default.hcl)")
+    parser.add_argument("--outdir", type=Path, help="synthesize here (default: a temporary directory, removed afterwards)")
+    parser.add_argument("--timeout", type=float, default=COMMAND_TIMEOUT, help="seconds per terraform command (default %(default)s)")
+    return parser.parse_args(argv)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends the run like Ctrl-C does, so the emulator is stopped on the way out."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = _parse(argv)
+    from config import config_path
+
+    path = options.config or config_path(os.environ)
+    try:
+        deployment = load_deployment(path)
+        check_tools()
+        if options.outdir is not None and options.outdir.exists() and not (options.outdir / "manifest.json").exists():
+            raise ToolError(f"{options.outdir}: exists and is not a synthesized directory; pick a new or a cdktf.out directory")
+    except ToolError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    _stop_on_sigterm()
+    print(f"rehearsal of {deployment.name} ({path}) on a local AWS API emulator", flush=True)
+    with tempfile.TemporaryDirectory(prefix="omero-rehearse-") as tmp:
+        outdir = (options.outdir or Path(tmp) / "cdktf.out").resolve()
+        try:
+            results = rehearse(deployment, outdir, Path(tmp), options.timeout, log=lambda text: print(text, flush=True))
+        except KeyboardInterrupt:
+            print("interrupted; the emulator is stopped", file=sys.stderr)
+            return 130
+        except ToolError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    print(report(results))
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
