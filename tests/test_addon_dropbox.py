@@ -130,6 +130,7 @@ def test_full_example_task(examples):
     script, arg0, *arguments = container["command"]
     assert "/opt/omero/server/venv3/bin/omero" in script and "--exclude=clientpath" in script
     assert "--sudo root -u" in script and 'unset OMERO_ROOT_PASSWORD' in script
+    assert "${" not in script and "%{" not in script  # Terraform's template syntax
     assert arguments == ["--transfer=ln_s", "-T", "regex:^.*/(?<Container1>.*?)"]
     assert container["mountPoints"] == [
         {"sourceVolume": "omero-data", "containerPath": "/OMERO", "readOnly": False},
@@ -400,7 +401,11 @@ def test_import_args_managed(argument):
 
 def test_import_args_shape():
     [line] = dropbox('import_args = ["-T", "a;b"]')
-    assert "'a;b': non-empty arguments without newlines or \";\"" in line
+    assert "'a;b': non-empty arguments without newlines, \"%{\" or \";\"" in line
+    # HCL itself refuses template directives in a string; the check also guards values built in code.
+    assert dropbox('import_args = ["%{x}"]') == ["is not valid HCL at line 4, column 19"]
+    from config.addons.dropbox import import_arguments
+    assert import_arguments(("%{ if x }",)).startswith("'%{ if x }': non-empty arguments")
     [line] = dropbox('import_args = [""]')
     assert "'': non-empty arguments" in line
     [line] = dropbox("import_args = \"-T x\"")

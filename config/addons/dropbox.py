@@ -103,8 +103,8 @@ def timezone(value: str) -> str | None:
 
 def import_arguments(values: tuple[str, ...]) -> str | None:
     for value in values:
-        if not value or "\n" in value or ";" in value:
-            return f"{value!r}: non-empty arguments without newlines or \";\" (OMERO.dropbox separates users' arguments with it)"
+        if not value or "\n" in value or ";" in value or "%{" in value:
+            return f"{value!r}: non-empty arguments without newlines, \"%{{\" or \";\" (OMERO.dropbox separates users' arguments with it)"
         for managed in MANAGED_IMPORT_ARGS:
             long_form = managed.startswith("--")
             if value == managed or (long_form and value.startswith(managed + "=")) or (not long_form and value.startswith(managed) and not value.startswith("--")):

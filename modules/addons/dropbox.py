@@ -56,8 +56,10 @@ NFS_PORT = 2049
 ANYWHERE = "0.0.0.0/0"
 
 # The task's program (bash). Settings arrive as environment variables, the extra import arguments
-# as positional parameters ("$@"), the root password as the secret OMERO_ROOT_PASSWORD.
-IMPORT_SCRIPT = r"""set -uo pipefail
+# as positional parameters ("$@"), the root password as the secret OMERO_ROOT_PASSWORD. No "${" or
+# "%{" in it: Terraform would read them as its own template syntax. User and group names never hold
+# spaces or glob characters (the config checks them), so $login_as and $group expand unquoted.
+IMPORT_SCRIPT = r"""set -o pipefail
 omero=""" + OMERO_CLI + r"""
 lock="$LANDING_DIR/.omero-import.lock"
 mkdir -p "$LANDING_DIR" "$OMERO_SESSIONDIR" || exit 1
@@ -68,10 +70,11 @@ if ! mkdir "$lock" 2>/dev/null; then
   echo "taking over a stale lock"; touch "$lock"
 fi
 trap 'rmdir "$lock"' EXIT
-login=(login -s "$OMERO_HOST" -p "$OMERO_PORT" -w "$OMERO_ROOT_PASSWORD")
-if [ "$IMPORT_USER" = root ]; then login+=(-u root); else login+=(--sudo root -u "$IMPORT_USER"); fi
-if [ -n "${IMPORT_GROUP:-}" ]; then login+=(-g "$IMPORT_GROUP"); fi
-"$omero" "${login[@]}" || { echo "cannot log in to $OMERO_HOST:$OMERO_PORT"; exit 1; }
+login_as="-u root"
+if [ "$IMPORT_USER" != root ]; then login_as="--sudo root -u $IMPORT_USER"; fi
+group=""
+if [ -n "$IMPORT_GROUP" ]; then group="-g $IMPORT_GROUP"; fi
+"$omero" login -s "$OMERO_HOST" -p "$OMERO_PORT" -w "$OMERO_ROOT_PASSWORD" $login_as $group || { echo "cannot log in to $OMERO_HOST:$OMERO_PORT"; exit 1; }
 unset OMERO_ROOT_PASSWORD
 imported=0; failed=0; waiting=0
 while IFS= read -r -d '' entry; do
