@@ -3,14 +3,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 
 from config import checks
 from config.addons.base import Addon
 from config.fields import Problem, key
-
-if TYPE_CHECKING:
-    from config.schema import Deployment
 
 # Directories OMERO.server keeps under /OMERO for itself: DataSync must never write (or, with
 # preserve_deleted_files = "REMOVE", delete) there.
@@ -159,16 +156,4 @@ class DataSync(Addon):
             yield Problem(
                 "expire_after_days", self.expire_after_days,
                 'unset with preserve_deleted_files = "REMOVE" (expiring an object would delete its copy in /OMERO)',
-            )
-
-    def deployment_checks(self, deployment: "Deployment") -> Iterator[Problem]:
-        if not self.enabled:
-            return
-        share = deployment.file_gateway
-        # With the repository on an S3 File Gateway share, EFS no longer is what OMERO sees as /OMERO.
-        if share.enabled and getattr(share, "container_path", None) == "/OMERO":
-            yield Problem(
-                "datasync.enabled", True,
-                "", text="the S3 File Gateway holds /OMERO, so files DataSync writes to EFS would not appear there; "
-                "turn one of them off (or mount the gateway share beside /OMERO)",
             )
