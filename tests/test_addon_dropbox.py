@@ -42,11 +42,17 @@ def statements(synth, fragment: str) -> list[dict]:
     return [s for key, doc in documents.items() if fragment in key for s in doc["statement"]]
 
 
+KEY = "arn:aws:kms:us-east-1:111122223333:key/0b6c1e4e-1111-2222-3333-444455556666"
+
+
 @pytest.fixture(scope="module")
 def watching(tmp_path_factory):
     """A Fargate deployment with OMERO.dropbox watching and the scheduled import."""
     deployment = loads(textwrap.dedent("""
         name = "omero-dbx"
+        cluster {
+          logs_kms_key_arn = "%s"
+        }
         dropbox {
           enabled     = true
           watch       = true
@@ -55,7 +61,7 @@ def watching(tmp_path_factory):
           transfer    = "cp"
           schedule    = "rate(30 minutes)"
         }
-    """))
+    """ % KEY))
     return synthesize(deployment, tmp_path_factory.mktemp("dropbox") / "cdktf.out")
 
 
@@ -110,6 +116,7 @@ def test_full_example_schedule(examples):
     network = ecs["network_configuration"]
     assert network["assign_public_ip"] is False and len(network["subnets"]) == 2
     assert all("private" in s for s in network["subnets"])
+    assert "kms_key_arn" not in schedule  # no customer key in full.hcl: the key AWS owns
     assert target["retry_policy"] == {"maximum_event_age_in_seconds": 3600, "maximum_retry_attempts": 3}
 
 
@@ -244,6 +251,10 @@ def test_fargate_import_task(watching):
     container = import_container(watching)
     assert container["command"][2:] == ["--transfer=cp", "-T", "Dataset:name:Incoming"]
     assert "IMPORT_GROUP" not in environment(container) and environment(container)["IMPORT_USER"] == "root"
+    # A customer key of the cluster also encrypts the schedule; its role may decrypt with it.
+    assert schedule["kms_key_arn"] == KEY
+    assert {"actions": ["kms:Decrypt"], "effect": "Allow", "resources": [KEY]} in statements(watching, "scheduler_document")
+    assert one(watching.resources("dropbox", "aws_cloudwatch_log_group"))["kms_key_id"] == KEY
     command = watching.stack("dropbox")["output"]["run_import_command"]["value"]
     assert "--launch-type FARGATE" in command
 

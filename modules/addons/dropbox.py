@@ -279,6 +279,8 @@ class ScheduledImport(Construct):
                       condition=[DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="ecs:CreateAction", values=["RunTask"])]),
                 allow(["iam:PassRole"], [roles.execution_role_arn, roles.task_role_arn],
                       condition=[DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="iam:PassedToService", values=["ecs-tasks.amazonaws.com"])]),
+                # A schedule encrypted with a customer key is decrypted with the role's permissions.
+                *([allow(["kms:Decrypt"], [cluster.kms_key_arn])] if cluster.kms_key_arn else []),
             ]).json,
         )
         placement = dict(launch_type="FARGATE")
@@ -295,6 +297,9 @@ class ScheduledImport(Construct):
             schedule_expression_timezone=props.schedule_timezone,
             flexible_time_window=SchedulerScheduleFlexibleTimeWindow(mode="OFF"),
             state="ENABLED",
+            # The cluster's customer key, when one is configured (cluster.logs_kms_key_arn); else
+            # the key AWS owns for EventBridge Scheduler. The schedule holds no secret either way.
+            kms_key_arn=cluster.kms_key_arn,
             target=SchedulerScheduleTarget(
                 arn=cluster.cluster_arn,
                 role_arn=scheduler_role.arn,
