@@ -53,7 +53,7 @@ class AppStreamStack(AddonStack):
         out("fleet_name", fleet, "AppStream fleet streaming OMERO.insight.")
         out("stack_name", stack, "AppStream stack users sign in to.")
         out("security_group_id", streaming.security_group_id, "Security group of the streaming instances.")
-        out("start_fleet_command", start_fleet, "Start the fleet (a new fleet is stopped; a running fleet is billed).")
+        out("start_fleet_command", start_fleet, "Start the fleet again after stopping it (apply starts a new fleet; stopped fleets bill nothing).")
         out("streaming_url_command", streaming_url, "A 5-minute streaming URL for one session, for an administrator.")
         out(
             "omero_server_address",
