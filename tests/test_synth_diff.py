@@ -224,3 +224,22 @@ def test_local_backend_paths_compare_by_file_name():
     old = {"terraform": {"backend": {"local": {"path": "../../a/terraform.x-network.tfstate"}}}}
     new = {"terraform": {"backend": {"local": {"path": "../../../b/terraform.x-network.tfstate"}}}}
     assert not synth_diff.diff_trees({"x-network": old}, {"x-network": new}).changed
+
+
+def test_turning_protection_off_and_removing_a_stack_are_replacement_risks():
+    """Built from the quick start's own database and file system, edited the way a change would."""
+    db = {"identifier": "omero-quick-omero", "deletion_protection": True, "lifecycle": {"prevent_destroy": True}}
+    loose = {"identifier": "omero-quick-omero", "deletion_protection": False}
+    old = {"x-storage": {"resource": {"aws_db_instance": {"database": db}}}}
+    new = {"x-storage": {"resource": {"aws_db_instance": {"database": loose}}}}
+    alerts = [(a.level, a.message) for a in synth_diff.diff_trees(old, new).alerts]
+    assert ("REPLACEMENT RISK", "aws_db_instance.database: deletion_protection turned off: nothing stops a destroy any more") in alerts
+    assert ("REPLACEMENT RISK", "aws_db_instance.database: lifecycle.prevent_destroy turned off: nothing stops a destroy any more") in alerts
+
+    efs = {"creation_token": "x-omero-data", "lifecycle": {"prevent_destroy": True}}
+    gone = synth_diff.diff_trees({"x-storage": {"resource": {"aws_efs_file_system": {"efs": efs}}}}, {})
+    assert [s.status for s in gone.stacks] == ["removed"] and gone.changed
+    assert [(a.level, a.message) for a in gone.alerts] == [(
+        "REPLACEMENT RISK",
+        "aws_efs_file_system.efs removed: Terraform destroys it and what it holds (prevent_destroy makes the plan fail instead)",
+    )]

@@ -399,6 +399,10 @@ STATEFUL_TYPES: dict[str, frozenset[str]] = {
 }
 
 
+# Switches that keep a stateful resource from being destroyed; turning one off is flagged.
+_PROTECTIONS = ("lifecycle.prevent_destroy", "deletion_protection")
+
+
 def _is_stateful(stack: str, block: Block | None) -> bool:
     if block is None or block.kind != "resource" or block.type not in STATEFUL_TYPES:
         return False
@@ -435,6 +439,12 @@ def stateful_alerts(stack: str, blocks: list[BlockDiff], before: dict[str, Block
                     "REPLACEMENT RISK", stack,
                     f"{diff.address}: {change.line()} forces replacement (destroy and recreate)",
                 ))
+            for change in diff.changes:
+                if change.path in _PROTECTIONS and change.before is True and change.after is not True:
+                    alerts.append(Alert(
+                        "REPLACEMENT RISK", stack,
+                        f"{diff.address}: {change.path} turned off: nothing stops a destroy any more",
+                    ))
             others = [c for c in diff.changes if c.attribute not in forcing]
             if others:
                 listed = ", ".join(sorted({c.attribute for c in others}))
