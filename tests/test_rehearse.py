@@ -32,7 +32,7 @@ def test_rehearsal_of_the_quickstart(terraform_cli, tmp_path):
     text = ran.stdout
     for role in ("network", "storage", "services"):
         line = next(l for l in text.splitlines() if l.startswith(f"  omero-quick-{role}: "))
-        assert re.search(r"applied in \d+ s, \d+ resources; second plan: (empty|emulator gaps only: .*)$", line), line
+        assert re.search(r"applied in \d+ s, \d+ resources, \d+ data sources; second plan: (empty|emulator gaps only: .*)$", line), line
     assert "validated only (no emulator backend): -" in text
     assert re.search(r'^    vpc_id = "vpc-[0-9a-f]+"$', text, re.M)
     assert re.search(r'^    web_url = "http://', text, re.M)
@@ -53,7 +53,7 @@ def test_rehearsal_of_the_quickstart(terraform_cli, tmp_path):
     vpc_id = re.search(r'^    vpc_id = ("vpc-[0-9a-f]+")$', text, re.M).group(1)
     state = command("inspect_deployment", "--state", "--outdir", str(outdir), cwd=tmp_path, timeout=600)
     assert state.returncode == 0, state.stdout + state.stderr
-    assert re.search(r"^omero-quick-network: \d+ resources, \d+ outputs$", state.stdout, re.M), state.stdout
+    assert re.search(r"^omero-quick-network: \d+ resources, \d+ data sources, 7 outputs$", state.stdout, re.M), state.stdout
     assert f"  output vpc_id = {vpc_id}" in state.stdout
     assert "  aws_vpc.network_vpc_4E8F0223" in state.stdout.splitlines()
 

@@ -14,7 +14,7 @@ else the default) is synthesized into a temporary directory as ``python main.py`
 ``--state`` runs ``terraform init -reconfigure``, ``terraform output -json`` and ``terraform state
 list`` in every stack directory of ``--outdir`` (default ``cdktf.out``), in deploy order, with the
 AWS credentials, region and endpoint of this environment. Terraform takes providers from the local
-filesystem mirror when one is found (as the tests do) unless ``$TF_CLI_CONFIG_FILE`` says otherwise.
+filesystem mirror when one is found (as the tests do) unless ``$TF_CLI_CONFIG_FILE`` names a file.
 Bad input (an unknown config file, a missing directory) is one line on stderr and exit status 2.
 """
 from __future__ import annotations
@@ -236,7 +236,7 @@ def terraform_runner(workdir: Path, environ: dict[str, str] | None = None):
     if shutil.which("terraform") is None:
         raise ToolError("terraform is not on PATH (needed for --state)")
     environ = dict(os.environ if environ is None else environ)
-    if environ.get("TF_CLI_CONFIG_FILE"):
+    if environ.get("TF_CLI_CONFIG_FILE") and Path(environ["TF_CLI_CONFIG_FILE"]).is_file():
         cli_config = Path(environ["TF_CLI_CONFIG_FILE"])
     elif terraform.find_mirror() is not None:
         cli_config = terraform.write_cli_config(workdir)
@@ -286,6 +286,12 @@ def read_state(stack: Stack, runner, timeout: float = COMMAND_TIMEOUT) -> StackS
     return result
 
 
+def counted(addresses: Sequence[str]) -> str:
+    """"23 resources, 4 data sources": what a state list holds, data sources apart."""
+    data = sum(address.startswith("data.") or ".data." in address for address in addresses)
+    return f"{len(addresses) - data} resources, {data} data sources"
+
+
 def state_report(states: Sequence[StackState], *, show_plumbing: bool = False) -> str:
     """Outputs and resource addresses per stack; cdktf's cross-stack plumbing outputs are hidden."""
     lines: list[str] = []
@@ -297,7 +303,7 @@ def state_report(states: Sequence[StackState], *, show_plumbing: bool = False) -
             lines.append(f"{state.name}: no state yet (not applied)")
             continue
         outputs = {k: v for k, v in state.outputs.items() if show_plumbing or not k.startswith("cross-stack-output-")}
-        lines.append(f"{state.name}: {len(state.addresses)} resources, {len(outputs)} outputs")
+        lines.append(f"{state.name}: {counted(state.addresses)}, {len(outputs)} outputs")
         for key, value in sorted(outputs.items()):
             lines.append(f"  output {key} = {json.dumps(value)}")
         for address in state.addresses:

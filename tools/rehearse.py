@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tools.inspect_deployment import Stack, ToolError, load_deployment, read_stacks  # noqa: E402
+from tools.inspect_deployment import Stack, ToolError, counted, load_deployment, read_stacks  # noqa: E402
 
 NOT_EMULATED = {"file-gateway": "file_gateway", "appstream": "appstream"}  # stack role -> config block
 COMMAND_TIMEOUT = 600.0  # seconds per terraform command: the provider's waiters are slow on moto
@@ -205,7 +205,7 @@ def rehearse(deployment, outdir: Path, work: Path, timeout: float, log=print) ->
 
 def _line(result: StackResult) -> str:
     if result.action == "applied":
-        return f"{result.name}: applied in {result.seconds:.0f} s, {len(result.addresses)} resources; second plan: {result.replan}"
+        return f"{result.name}: applied in {result.seconds:.0f} s, {counted(result.addresses)}; second plan: {result.replan}"
     if result.action == "validated":
         return f"{result.name}: validated only (no emulator backend), valid"
     return f"{result.name}: {result.action}: {result.error}"
