@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+
 import pytest
 
 from tests.harness.synth import ROOT, Synthesis, synthesize
