@@ -169,7 +169,7 @@ def rehearse(deployment, outdir: Path, work: Path, timeout: float, log=print) ->
     from tests.harness import terraform
     from tests.harness.apply import with_hosted_zone
 
-    server = emulators.start(work)
+    server = _start_uninterrupted(emulators, work)
     try:
         log(f"emulator: moto on {server.endpoint} (log {server.log})")
         if deployment.load_balancer.tls:
@@ -201,6 +201,22 @@ def rehearse(deployment, outdir: Path, work: Path, timeout: float, log=print) ->
     finally:
         server.stop()
         log("emulator stopped")
+
+
+def _start_uninterrupted(emulators, work: Path):
+    """Start the emulator with Ctrl-C and SIGTERM held until it is running (at most its start
+    timeout), so that an interrupt never leaves a server behind that nothing will stop."""
+    held: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: held.append(signum)) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server = emulators.start(work)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if held:
+        server.stop()
+        raise KeyboardInterrupt
+    return server
 
 
 def _line(result: StackResult) -> str:
