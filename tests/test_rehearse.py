@@ -80,3 +80,19 @@ def test_report_counts_and_verdict():
     assert '    vpc_id = "vpc-1"' in text and "cross-stack-output-x" not in text
     assert text.endswith("result: FAILED: 2 stacks applied, 1 validated, 1 not ok")
     assert report(results[:2]).endswith("result: ok: 1 stacks applied, 1 validated, 0 not ok")
+
+
+@pytest.mark.terraform
+def test_addons_without_emulator_backend_are_validated(terraform_cli, tmp_path):
+    """The S3 File Gateway and AppStream stacks get terraform validate, offline, instead of apply."""
+    from tests.harness.synth import synthesize
+    from tools.inspect_deployment import read_stacks
+    from tools.rehearse import NOT_EMULATED, Bounded, validate_stack
+
+    synthesize(ROOT / "examples/full.hcl", tmp_path / "cdktf.out", emulator_endpoint="http://127.0.0.1:9")
+    stacks = [s for s in read_stacks(tmp_path / "cdktf.out") if s.role in NOT_EMULATED]
+    if not stacks:
+        pytest.skip("examples/full.hcl enables neither the file gateway nor AppStream")
+    for stack in stacks:
+        result = validate_stack(Bounded(terraform_cli), stack, timeout=300)
+        assert result.action == "validated", f"{stack.name}: {result.error}"
