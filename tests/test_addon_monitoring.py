@@ -246,27 +246,27 @@ def test_monitoring_applies_on_the_emulator(addons_on_emulator, tf, emulator):
     synth = addons_on_emulator.synth
     name = addons_on_emulator.stack_name(ROLE)
     applied = apply_all(tf, synth, only=[name])
-    outputs = applied.outputs[name]
+    outputs = applied.outputs[name]  # output name -> value
     region = synth.deployment.region
     prefix = f"{synth.deployment.name}-omero-"
 
     cloudwatch = aws(emulator, "cloudwatch", region)
     found = {a["AlarmName"]: a for a in cloudwatch.describe_alarms(AlarmNamePrefix=prefix)["MetricAlarms"]}
-    assert set(found) == set(outputs["alarm_names"]["value"]) and len(found) == 9
-    topic_arn = outputs["alarm_topic_arn"]["value"]
+    assert set(found) == set(outputs["alarm_names"]) and len(found) == 9
+    topic_arn = outputs["alarm_topic_arn"]
     for alarm in found.values():
         assert alarm["AlarmActions"] == [topic_arn] and alarm["OKActions"] == [topic_arn]
     server = found[prefix + "server-not-running"]
     dimensions = {d["Name"]: d["Value"] for d in server["Dimensions"]}
     core = addons_on_emulator.core.outputs[addons_on_emulator.stack_name("services")]
-    assert dimensions == {"ClusterName": core["cluster_name"]["value"], "ServiceName": core["server_service_name"]["value"]}
+    assert dimensions == {"ClusterName": core["cluster_name"], "ServiceName": core["server_service_name"]}
 
     body = json.loads(cloudwatch.get_dashboard(DashboardName=f"{synth.deployment.name}-omero")["DashboardBody"])
     assert any(
-        m[1] == "RunningTaskCount" and core["server_service_name"]["value"] in m
+        m[1] == "RunningTaskCount" and core["server_service_name"] in m
         for w in body["widgets"] if w["type"] == "metric" for m in w["properties"]["metrics"]
     )
-    assert outputs["dashboard_url"]["value"].endswith(f"#dashboards/dashboard/{synth.deployment.name}-omero")
+    assert outputs["dashboard_url"].endswith(f"#dashboards/dashboard/{synth.deployment.name}-omero")
 
     sns = aws(emulator, "sns", region)
     attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
@@ -276,4 +276,4 @@ def test_monitoring_applies_on_the_emulator(addons_on_emulator, tf, emulator):
     subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
     assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", synth.deployment.monitoring.alarm_email)]
     kms = aws(emulator, "kms", region)
-    assert kms.get_key_rotation_status(KeyId=attributes["KmsMasterKeyId"])["KeyRotationEnabled"] is True
+    assert kms.get_key_rotation_status(KeyId=attributes["KmsMasterKeyId"].split("/")[-1])["KeyRotationEnabled"] is True
