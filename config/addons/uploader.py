@@ -36,7 +36,7 @@ def instance_type(value: str) -> str | None:
     if not _INSTANCE_TYPE.match(value):
         return 'an EC2 instance type such as "m6i.large"'
     if _ARM_FAMILY.match(value):
-        return "an x86_64 instance type (OMERO's Ice 3.6 Python bindings have no arm64 build), e.g. m6i.large"
+        return "an x86_64 instance type (the host runs the x86_64 Amazon Linux 2023 image), e.g. m6i.large"
     return None
 
 
@@ -93,6 +93,7 @@ class Uploader(Addon):
     )
     mount_path: str = key("/OMERO", "Where the host mounts OMERO's binary repository (EFS, through the servers' access point).", checks=[mount_path])
     mount_read_only: bool = key(False, "Mount the repository read-only (IAM grants ClientMount only); in-place import then needs another writable place.")
+    detailed_monitoring: bool = key(True, "One-minute EC2 metrics (about $2 a month); false: five-minute basic monitoring.")
     read_bucket_names: tuple[str, ...] = key(
         (), "S3 buckets the host may list and read (s3:ListBucket, s3:GetObject) to fetch images for import.", checks=[bucket_names],
     )

@@ -77,6 +77,7 @@ class UploaderHostProps:
     ice_wheel_url: str | None = None  # None: Ice is built from its PyPI source
     mount_path: str = "/OMERO"
     mount_read_only: bool = False  # ClientMount only, and an "ro" mount
+    detailed_monitoring: bool = True  # one-minute EC2 metrics
     read_bucket_names: tuple[str, ...] = ()  # the host may list and read these buckets
     # An NFS share the OMERO servers mount beside /OMERO; the host mounts it at the same path.
     import_share: NfsShare | None = None
@@ -258,7 +259,7 @@ class UploaderHost(Construct):
                 tags={"Name": prefix},
             ),
             ebs_optimized=True,
-            monitoring=True,
+            monitoring=props.detailed_monitoring,
             maintenance_options=InstanceMaintenanceOptions(auto_recovery="default"),
             user_data=user_data(props),
             # A changed setup script is a new host, shown as a replacement in the plan.

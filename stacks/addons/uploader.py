@@ -43,6 +43,7 @@ class UploaderStack(AddonStack):
                 ice_wheel_url=config.ice_wheel_url,
                 mount_path=config.mount_path,
                 mount_read_only=config.mount_read_only,
+                detailed_monitoring=config.detailed_monitoring,
                 read_bucket_names=config.read_bucket_names,
                 import_share=core.data_share,
             ),
