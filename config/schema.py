@@ -174,7 +174,7 @@ class State(Block):
         checks=[checks.bucket_name],
     )
     prefix: str = key(
-        "omero", "Key prefix: state lives at <prefix>/<name>/<stack>.tfstate.", checks=[checks.state_prefix]
+        "omero", "Key prefix: state lives at <prefix>/<name>/<role>.tfstate (role: network, storage, services, ...).", checks=[checks.state_prefix]
     )
     create_bucket: bool = key(
         True, "Add the bootstrap stack that creates the bucket (false if it exists already)."

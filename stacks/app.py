@@ -1,18 +1,13 @@
 """Build the cdktf App for one deployment: which stacks exist and in what order."""
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from cdktf import App
 
 from config import Deployment
-from stacks.addons.appstream import AppStreamStack
 from stacks.addons.base import CoreOutputs
-from stacks.addons.datasync import DataSyncStack
-from stacks.addons.dropbox import DropBoxStack
-from stacks.addons.file_gateway import FileGatewayStack
-from stacks.addons.monitoring import MonitoringStack
-from stacks.addons.uploader import UploaderStack
 from stacks.base import DeploymentStack, SynthSettings
 from stacks.network import NetworkStack
 from stacks.services import ServicesStack
@@ -38,6 +33,8 @@ def build_app(
     stacks.append(storage)
     share = None
     if deployment.file_gateway.enabled:
+        from stacks.addons.file_gateway import FileGatewayStack
+
         gateway = FileGatewayStack(app, deployment=deployment, settings=settings, network=network.outputs)
         stacks.append(gateway)
         share = gateway.share
@@ -56,14 +53,16 @@ def build_app(
         data_share=share,
     )
     # Add-ons after the services, each in its own stack; monitoring last, to watch the rest.
-    for addon, stack_class in (
-        (deployment.datasync, DataSyncStack),
-        (deployment.uploader, UploaderStack),
-        (deployment.dropbox, DropBoxStack),
-        (deployment.appstream, AppStreamStack),
-        (deployment.monitoring, MonitoringStack),
+    # Each add-on's module (and the provider bindings it uses) loads only when it is enabled.
+    for addon, module, class_name in (
+        (deployment.datasync, "datasync", "DataSyncStack"),
+        (deployment.uploader, "uploader", "UploaderStack"),
+        (deployment.dropbox, "dropbox", "DropBoxStack"),
+        (deployment.appstream, "appstream", "AppStreamStack"),
+        (deployment.monitoring, "monitoring", "MonitoringStack"),
     ):
         if addon.enabled:
+            stack_class = getattr(importlib.import_module(f"stacks.addons.{module}"), class_name)
             stacks.append(stack_class(app, deployment=deployment, settings=settings, core=core))
     # Each stack after the bootstrap one needs the state bucket to exist first.
     for stack in stacks[1:]:

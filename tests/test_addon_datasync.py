@@ -179,7 +179,7 @@ def test_efs_location_uses_the_access_point_over_tls_from_a_private_subnet(full)
 
 def test_task_copies_the_bucket_prefix_into_omero(full):
     task = one(full.resources(ROLE, "aws_datasync_task"))
-    assert task["name"] == "omero-full-omero-import"
+    assert task["name"] == "omero-full-omero-datasync"
     assert task["source_location_arn"] == "${aws_datasync_location_s3.datasync_source_006B0597.arn}"
     assert task["destination_location_arn"] == "${aws_datasync_location_efs.datasync_destination_F47B5185.arn}"
     assert one(full.resources(ROLE, "aws_datasync_location_s3"))["subdirectory"] == "/microscopes/"
@@ -215,7 +215,7 @@ def test_task_settings_from_config(existing_bucket):
 
 def test_task_logs_to_a_group_with_retention_only_datasync_may_write(full):
     group = one(full.resources(ROLE, "aws_cloudwatch_log_group"))
-    assert group["name"] == "/aws/datasync/omero-full/omero-import"
+    assert group["name"] == "/aws/datasync/omero-full/omero-datasync"
     assert group["retention_in_days"] == 365
     task = one(full.resources(ROLE, "aws_datasync_task"))
     assert task["cloudwatch_log_group_arn"] == "${aws_cloudwatch_log_group.datasync_log_group_BDD00FFD.arn}"
@@ -357,10 +357,10 @@ def test_datasync_applies_on_the_emulator(addons_on_emulator, emulator, tf):
 
     datasync = aws(emulator, "datasync", region)
     task = datasync.describe_task(TaskArn=outputs["task_arn"])
-    assert task["Name"] == "omero-full-omero-import"
+    assert task["Name"] == "omero-full-omero-datasync"
     assert task["Schedule"] == {"ScheduleExpression": "cron(0 1 * * ? *)"}
     assert task["Options"]["OverwriteMode"] == "NEVER" and task["Options"]["Uid"] == "NONE"
-    assert task["CloudWatchLogGroupArn"].endswith(":log-group:/aws/datasync/omero-full/omero-import")
+    assert task["CloudWatchLogGroupArn"].endswith(":log-group:/aws/datasync/omero-full/omero-datasync")
 
     destination = datasync.describe_location_efs(LocationArn=task["DestinationLocationArn"])
     assert destination["LocationUri"] == f"efs://{region}.{storage['efs_id']}/incoming/"

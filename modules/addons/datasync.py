@@ -164,7 +164,7 @@ class OmeroDataSync(Construct):
         p = props
         self._account_id = p.account_id
         self._policies: dict[str, IamRolePolicy] = {}  # by role key: locations wait for them
-        task_name = f"{p.name}-omero-import"
+        task_name = f"{p.name}-omero-datasync"
         tasks_of_this_account = f"arn:{p.partition}:datasync:{p.region}:{p.account_id}:task/*"
 
         # --- network: NFS to the mount targets, nothing else --------------------------------
@@ -228,7 +228,7 @@ class OmeroDataSync(Construct):
             s3_bucket_arn=p.bucket_arn,
             subdirectory=f"/{prefix}/" if prefix else "/",
             s3_config=DatasyncLocationS3S3Config(bucket_access_role_arn=self.bucket_role.arn),
-            tags={"Name": f"{p.name}-omero-import-source"},
+            tags={"Name": f"{p.name}-omero-datasync-source"},
             # DataSync tests the role when the location is made: the policy must be in place.
             depends_on=[self._policies["bucket"]],
         )
@@ -245,7 +245,7 @@ class OmeroDataSync(Construct):
                 subnet_arn=f"arn:{p.partition}:ec2:{p.region}:{p.account_id}:subnet/{p.subnet_id}",
                 security_group_arns=[self.security_group.arn],
             ),
-            tags={"Name": f"{p.name}-omero-import-destination"},
+            tags={"Name": f"{p.name}-omero-datasync-destination"},
             depends_on=[self._policies["file_system"]],
         )
 
@@ -253,7 +253,7 @@ class OmeroDataSync(Construct):
         self.log_group = CloudwatchLogGroup(
             self,
             "log_group",
-            name=f"/aws/datasync/{p.name}/omero-import",
+            name=f"/aws/datasync/{p.name}/omero-datasync",
             retention_in_days=p.log_retention_days,
             kms_key_id=p.logs_kms_key_arn,
         )
