@@ -46,23 +46,11 @@ def why_unavailable() -> str | None:
 
 
 def write_cli_config(directory: Path) -> Path:
-    """A terraform CLI config that installs providers only from the mirror.
-
-    The provider is unpacked once into a plugin cache beside the config and linked into each
-    stack's ``.terraform`` from there: without the cache every ``init`` copies its ~700 MB.
-    The cache is not safe for concurrent first use: let one ``init`` finish before running
-    others in parallel.
-    """
+    """A terraform CLI config that installs providers only from the mirror."""
     mirror = find_mirror()
     assert mirror is not None, why_unavailable()
-    cache = directory / "plugin-cache"
-    cache.mkdir(parents=True, exist_ok=True)
     path = directory / "terraform.rc"
     path.write_text(
-        f'plugin_cache_dir = "{cache}"\n'
-        # No lock file exists before the first init of a synthesized stack; without this the
-        # cache would be bypassed for exactly those.
-        "plugin_cache_may_break_dependency_lock_file = true\n"
         "provider_installation {\n"
         f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["registry.terraform.io/*/*"]\n  }}\n'
         '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n'
