@@ -1,7 +1,6 @@
 """The OMERO CLI uploader host add-on: configuration, the synthesized stack, and the emulator."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import textwrap
 
@@ -338,22 +337,8 @@ def test_options_reach_the_host(tmp_path):
 @pytest.mark.emulator
 @pytest.mark.terraform
 @pytest.mark.xdist_group("addons")
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "moto 5.2.5 gap: for RunInstances with a NetworkInterfaces spec (what the provider sends with "
-        "associate_public_ip_address) it reports no SecurityGroups on the instance and an empty "
-        "Association on its interface, so the second plan replaces the host; needs a patch in "
-        "tests/harness/moto_server.py"
-    ),
-)
-def test_uploader_applies_on_the_emulator(emulator, tf, addons_on_emulator, tmp_path):
-    # moto 5.2.5 answers MonitorInstances with 500 (not implemented), which the provider calls for
-    # detailed monitoring and retries for many minutes: the host is applied here with basic
-    # monitoring; detailed monitoring (the default) is asserted on the synthesized JSON.
-    deployment = addons_on_emulator.synth.deployment
-    deployment = dataclasses.replace(deployment, uploader=dataclasses.replace(deployment.uploader, detailed_monitoring=False))
-    synth = synthesize(deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
+def test_uploader_applies_on_the_emulator(emulator, tf, addons_on_emulator):
+    synth = addons_on_emulator.synth
     name = addons_on_emulator.stack_name(ROLE)
     applied = apply_all(tf, synth, only=[name])
     outputs = applied.outputs[name]
@@ -373,6 +358,8 @@ def test_uploader_applies_on_the_emulator(emulator, tf, addons_on_emulator, tmp_
     network = addons_on_emulator.core.outputs[addons_on_emulator.stack_name("network")]
     assert instance["SubnetId"] == network["private_subnet_ids"][0]
     [group] = instance["NetworkInterfaces"][0]["Groups"]
+    assert instance["SecurityGroups"] == [group]
+    assert instance["Monitoring"]["State"] == "enabled"  # detailed monitoring, as examples/full.hcl has it
 
     root = [m for m in instance["BlockDeviceMappings"] if m["DeviceName"] == instance["RootDeviceName"]]
     volume_ids = [m["Ebs"]["VolumeId"] for m in root] or [m["Ebs"]["VolumeId"] for m in instance["BlockDeviceMappings"]]

@@ -52,7 +52,87 @@ EMULATOR_PATCHES = {
         "tags are kept per ARN, ARNs carry the caller's account, and tasks keep what they were "
         "given."
     ),
+    "ec2 detailed monitoring": (
+        "moto 5.2.5 answers MonitorInstances and UnmonitorInstances with 500 (not implemented); "
+        "the provider calls them for an instance's monitoring switch and retries for many "
+        "minutes. Here they set the monitoring state moto already keeps on the instance, so "
+        "DescribeInstances reports Monitoring.State enabled or disabled, as AWS does."
+    ),
+    "ec2 instances launched with a network interface spec": (
+        "moto 5.2.5 reports no SecurityGroups on an instance whose groups were given in its "
+        "NetworkInterfaces spec (what the provider sends with associate_public_ip_address), and "
+        "an empty Association on every instance interface without a public IP, which the "
+        "provider reads as a public IP: the second plan replaces the instance. Here such an "
+        "instance reports its primary interface's groups, and an empty Association is left out, "
+        "as in AWS."
+    ),
+    "ec2 instance maintenance options": (
+        "moto 5.2.5 ignores the MaintenanceOptions of RunInstances and reports none, so an "
+        "instance with maintenance_options re-plans them forever. Here DescribeInstances reports "
+        "the AutoRecovery given at launch (default: \"default\"), as AWS does."
+    ),
 }
+
+
+def _patch_ec2_monitoring() -> None:
+    from moto.core.responses import ActionResult
+    from moto.ec2.responses.monitoring import Monitoring
+
+    def set_monitoring(self, state: str, reported: str) -> ActionResult:
+        instance_ids = self._get_param("InstanceIds", [])
+        self.error_on_dryrun()
+        instances = [self.ec2_backend.get_instance(instance_id) for instance_id in instance_ids]
+        for instance in instances:
+            instance.monitoring_state = state
+        # AWS answers with the transition; DescribeInstances shows the settled state.
+        return ActionResult({"InstanceMonitorings": [
+            {"InstanceId": instance.id, "Monitoring": {"State": reported}} for instance in instances
+        ]})
+
+    Monitoring.monitor_instances = lambda self: set_monitoring(self, "enabled", "pending")
+    Monitoring.unmonitor_instances = lambda self: set_monitoring(self, "disabled", "disabling")
+
+
+def _patch_instance_network_interface_spec() -> None:
+    from moto.core.serialize import return_if_not_empty
+    from moto.ec2.models.instances import Instance
+    from moto.ec2.responses._base_response import EC2BaseResponse
+
+    def get_security_groups(self):
+        groups = self.__dict__.get("_own_security_groups")
+        nics = self.__dict__.get("nics") or {}
+        if not groups and 0 in nics:
+            # Launched with its groups on the interface only: the instance has its interface's groups.
+            return list(nics[0]._group_set)
+        return groups
+
+    def set_security_groups(self, groups) -> None:
+        self.__dict__["_own_security_groups"] = groups
+
+    Instance.security_groups = property(get_security_groups, set_security_groups)
+    interface = "Instances.Instance.NetworkInterfaces.InstanceNetworkInterface"
+    EC2BaseResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER.update({
+        f"{interface}.Association": return_if_not_empty,
+        f"{interface}.PrivateIpAddresses.InstancePrivateIpAddress.Association": return_if_not_empty,
+    })
+
+
+def _patch_instance_maintenance_options() -> None:
+    from moto.ec2.models.instances import Instance
+    from moto.ec2.responses.instances import InstanceResponse
+
+    Instance.maintenance_options = {"AutoRecovery": "default"}  # what AWS reports when none was given
+    run = InstanceResponse.run_instances
+
+    def run_instances(self):
+        result = run(self)
+        auto_recovery = (self._get_param("MaintenanceOptions") or {}).get("AutoRecovery")
+        if auto_recovery:
+            for instance in result.result.instances:
+                instance.maintenance_options = {"AutoRecovery": auto_recovery}
+        return result
+
+    InstanceResponse.run_instances = run_instances
 
 
 def _patch_launch_template_tags() -> None:
@@ -308,6 +388,9 @@ def main(argv: list[str]) -> None:
     _patch_ecs_capacity_provider_strategy()
     _patch_launch_template_tags()
     _patch_datasync()
+    _patch_ec2_monitoring()
+    _patch_instance_network_interface_spec()
+    _patch_instance_maintenance_options()
     from moto.server import main as moto_main
 
     moto_main(argv)
