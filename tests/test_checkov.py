@@ -10,6 +10,9 @@ import pytest
 
 from tests.harness import checkov
 
+# Both tests read one report: keep them on one worker so that checkov runs once.
+pytestmark = pytest.mark.xdist_group("checkov")
+
 CONFIG = checkov.ROOT / ".checkov.yaml"
 
 
