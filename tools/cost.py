@@ -221,8 +221,11 @@ def addon_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list
             items.append(Item("add-on appstream", f"per-user licence fee ({users} users)", users, "user-month", prices["appstream_user_month"]))
     monitoring = getattr(deployment, "monitoring", None)
     if monitoring is not None and getattr(monitoring, "enabled", False):
-        alarms = 7  # database CPU, storage, memory; web 5xx, load balancer 5xx, server running, one EFS
-        items.append(Item("add-on monitoring", f"CloudWatch alarms (~{alarms})", alarms, "alarm-month", prices["alarm_month"], note="rough count"))
+        # OMERO.web (unhealthy, none healthy, 5xx, load balancer 5xx), the server running, the
+        # database (CPU, storage, memory), and one EFS alarm per matching storage mode.
+        storage = deployment.storage
+        alarms = 8 + (storage.performance_mode == "generalPurpose") + (storage.throughput_mode in ("bursting", "provisioned"))
+        items.append(Item("add-on monitoring", f"CloudWatch alarms ({alarms})", alarms, "alarm-month", prices["alarm_month"]))
         items.append(Item("add-on monitoring", "CloudWatch dashboard", 1, "dashboard-month", prices["dashboard_month"], note="first 3 per account free"))
     return items
 
