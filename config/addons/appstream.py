@@ -70,11 +70,7 @@ class AppStream(Addon):
         checks=[checks.email_addresses],
     )
 
-    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
-        if not self.enabled:
-            for name in sorted(given - {"enabled"}):
-                yield Problem(name, getattr(self, name), "only with enabled = true")
-            return
+    def enabled_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         if self.image_name is None:
             yield Problem(
                 "image_name", None, "",

@@ -14,6 +14,18 @@ class Addon(Block):
 
     enabled: bool
 
+    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        """Keys other than ``enabled`` only in an enabled add-on; then its own rules."""
+        if not self.enabled:
+            for name in sorted(given - {"enabled"}):
+                yield Problem(name, getattr(self, name), "only with enabled = true")
+            return
+        yield from self.enabled_checks(given)
+
+    def enabled_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        """Rules between this add-on's own keys, run when it is enabled."""
+        return iter(())
+
     def deployment_checks(self, deployment: "Deployment") -> Iterator[Problem]:
         """Rules between this add-on and the rest of the deployment.
 

@@ -143,11 +143,7 @@ class DataSync(Addon):
     def creates_bucket(self) -> bool:
         return self.bucket_name is None
 
-    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
-        if not self.enabled:
-            for name in sorted(given - {"enabled"}):
-                yield Problem(name, getattr(self, name), "only with enabled = true")
-            return
+    def enabled_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         if not self.creates_bucket:
             for name in ("noncurrent_version_days", "expire_after_days"):
                 if name in given:

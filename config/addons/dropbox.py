@@ -152,11 +152,7 @@ class DropBox(Addon):
     watch_users: tuple[str, ...] = key((), "OMERO users whose <watch_dir>/<user> folder the server creates before it starts.", checks=[omero_names])
     watch_wait_seconds: int = key(60, "Seconds OMERO.dropbox waits after the last change in a folder before importing it.", checks=[checks.between(1, 3600)])
 
-    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
-        if not self.enabled:
-            for name in sorted(given - {"enabled"}):
-                yield Problem(name, getattr(self, name), "only with enabled = true")
-            return
+    def enabled_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         if not self.scheduled_import and not self.watch:
             yield Problem("scheduled_import", self.scheduled_import, "true, or watch = true (with both off the add-on does nothing)")
         schedule_keys = {"landing_dir", "schedule", "schedule_timezone", "import_user", "import_group", "settle_minutes", "cpu", "memory", "log_retention_days"}

@@ -169,11 +169,7 @@ class FileGateway(Addon):
         """Where OMERO.server sees the share."""
         return REPOSITORY_PATH if self.holds_repository else self.mount_path
 
-    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
-        if not self.enabled:
-            for name in sorted(given - {"enabled"}):
-                yield Problem(name, getattr(self, name), "only with enabled = true")
-            return
+    def enabled_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         if "mount_path" in given and self.role != "import":
             yield Problem("mount_path", self.mount_path, 'only with role = "import" (role = "repository" mounts the share at /OMERO)')
         if self.activation_key is None and not self.activation_cidrs:

@@ -49,11 +49,6 @@ class Monitoring(Addon):
         checks=[checks.between(1, 100)],
     )
 
-    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
-        if not self.enabled:
-            for name in sorted(given - {"enabled"}):
-                yield Problem(name, getattr(self, name), "only with enabled = true")
-
     def deployment_checks(self, deployment: "Deployment") -> Iterator[Problem]:
         if not self.enabled:
             return

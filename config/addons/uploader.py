@@ -98,11 +98,6 @@ class Uploader(Addon):
         (), "S3 buckets the host may list and read (s3:ListBucket, s3:GetObject) to fetch images for import.", checks=[bucket_names],
     )
 
-    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
-        if not self.enabled:
-            for name in sorted(given - {"enabled"}):
-                yield Problem(name, getattr(self, name), "only with enabled = true")
-
     def deployment_checks(self, deployment: "Deployment") -> Iterator[Problem]:
         if not self.enabled:
             return
