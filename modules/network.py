@@ -61,6 +61,14 @@ class Network(Construct):
     Public subnets hold only load balancers and NAT gateways and do not hand out public IPs;
     everything else goes in the private subnets, which reach the internet through NAT. The
     VPC's default security group is emptied so nothing can use it by accident.
+
+    The VPC and the subnets refuse to be destroyed (``prevent_destroy``): the storage stack's
+    mount targets and database live in the private subnets, and a destroy would take the NAT
+    gateways, routes and internet gateway before AWS refused the subnets, leaving live data in
+    a half-destroyed network. A plan that destroys any of them fails as a whole, so ``terraform
+    destroy`` of the stack stops before it touches anything, and so does a change that replaces
+    or drops a subnet (a new CIDR, fewer zones). Route tables, routes and NAT gateways stay
+    unprotected: switching ``nat_gateways`` replaces them in place.
     """
 
     def __init__(self, scope: Construct, id: str, *, props: NetworkProps):
@@ -97,6 +105,7 @@ class Network(Construct):
             enable_dns_support=True,
             enable_dns_hostnames=True,
             tags={"Name": props.name},
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
         # An empty default security group: no rules, so it allows nothing.
         DefaultSecurityGroup(self, "default_sg", vpc_id=self.vpc.id, tags={"Name": f"{props.name}-default"})
@@ -119,6 +128,7 @@ class Network(Construct):
                 availability_zone=az_names[i],
                 map_public_ip_on_launch=False,
                 tags={"Name": f"{props.name}-public-{i}", "tier": "public"},
+                lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
             )
             RouteTableAssociation(self, f"public_{i}_rt", subnet_id=public.id, route_table_id=public_rt.id)
             self.public_subnets.append(public)
@@ -144,6 +154,7 @@ class Network(Construct):
                 availability_zone=az_names[i],
                 map_public_ip_on_launch=False,
                 tags={"Name": f"{props.name}-private-{i}", "tier": "private"},
+                lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
             )
             private_rt = RouteTable(self, f"private_{i}_rt", vpc_id=self.vpc.id, tags={"Name": f"{props.name}-private-{i}"})
             Route(
