@@ -26,9 +26,19 @@ class ConfigError(Exception):
     """The configuration is unusable. ``lines`` holds one message per problem."""
 
     def __init__(self, source: str, lines: list[str]):
-        self.source = source
-        self.lines = lines
-        super().__init__("\n".join(f"{source}: {line}" for line in lines))
+        # One problem is one line: a file name or a value may carry a newline or another line
+        # separator, which is shown escaped instead.
+        self.source = _one_line(source)
+        self.lines = [_one_line(line) for line in lines]
+        super().__init__("\n".join(f"{self.source}: {line}" for line in self.lines))
+
+
+def _one_line(text: str) -> str:
+    """``text`` with every character that is not printable (newlines, other line separators,
+    control characters) written as its escape."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def config_path(environ: typing.Mapping[str, str] = os.environ) -> Path:
@@ -42,7 +52,7 @@ def load(path: str | os.PathLike[str]) -> Deployment:
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte order mark (some editors write one) is not content
     except FileNotFoundError:
         raise ConfigError(source, ["file not found (set OMERO_CONFIG to a deployment .hcl file)"]) from None
     except IsADirectoryError:
@@ -56,9 +66,12 @@ def load(path: str | os.PathLike[str]) -> Deployment:
 
 def loads(text: str, source: str = "<config>") -> Deployment:
     """Parse and validate HCL text; ``source`` names it in messages."""
-    raw = _parse_hcl(text, source)
     problems: list[Problem] = []
-    deployment = _build(Deployment, raw, "", problems)
+    try:
+        raw = _parse_hcl(text, source)
+        deployment = _build(Deployment, raw, "", problems)
+    except RecursionError:  # blocks or values nested hundreds deep: no deployment looks like that
+        raise ConfigError(source, ["is nested too deeply to be a deployment file"]) from None
     if problems or deployment is None:
         raise ConfigError(source, [_describe(p) for p in problems])
     return deployment
@@ -73,36 +86,69 @@ def _parse_hcl(text: str, source: str) -> dict[str, Any]:
     options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
     try:
         tree = hcl2.parses_to_tree(text)  # parsed once: for the values and for repeated keys
-        raw = hcl2.serialize(hcl2.transform(tree), serialization_options=options)
     except Exception as exc:  # lark raises a family of its own exceptions
         where = ""
         line, column = getattr(exc, "line", None), getattr(exc, "column", None)
         if line is not None:
             where = f" at line {line}, column {column}"
         raise ConfigError(source, [f"is not valid HCL{where}"]) from None
-    # python-hcl2 keeps the last of two equal keys; Terraform calls that an error, and so do we.
+    # python-hcl2 keeps the last of two equal keys (or fails on a name used for a key and a
+    # block); Terraform calls both an error, and so do we, naming the key.
     repeated = _repeated_keys(tree, "")
     if repeated:
-        raise ConfigError(source, [f"{name}: set more than once; allowed: once" for name in repeated])
-    return raw
+        raise ConfigError(source, repeated)
+    try:
+        return hcl2.serialize(hcl2.transform(tree), serialization_options=options)
+    except Exception:
+        raise ConfigError(source, ["is not valid HCL"]) from None
 
 
 def _repeated_keys(node: Any, prefix: str) -> list[str]:
-    """Dotted names of attributes written twice in the same body, in file order."""
+    """One message per name written twice in the same body or object, in file order.
+
+    A block may be written twice (the loader reports that with the block's rules); an attribute
+    may not, nor may an attribute and a block share a name, nor an object repeat a key.
+    """
     repeated: list[str] = []
     for body in (c for c in getattr(node, "children", []) if getattr(c, "data", None) == "body"):
-        seen: set[str] = set()
+        attributes: set[str] = set()
+        blocks: set[str] = set()
         for child in body.children:
             kind = getattr(child, "data", None)
             if kind not in ("attribute", "block"):
                 continue
             name = str(child.children[0].children[0])
+            clash = name in attributes or (kind == "attribute" and name in blocks)
+            message = f"{prefix}{name}: set more than once; allowed: once"
+            if clash and message not in repeated:
+                repeated.append(message)
             if kind == "attribute":
-                if name in seen and prefix + name not in repeated:
-                    repeated.append(prefix + name)
-                seen.add(name)
+                attributes.add(name)
+                repeated += _repeated_object_keys(child.children[-1], prefix + name)
             else:
+                blocks.add(name)
                 repeated += _repeated_keys(child, f"{prefix}{name}.")
+    return repeated
+
+
+def _repeated_object_keys(node: Any, where: str) -> list[str]:
+    """Keys written twice in an object (``{ a = 1, a = 2 }``) anywhere in an attribute's value."""
+    from lark import Token, Tree
+
+    if not isinstance(node, Tree):
+        return []
+    if node.data != "object":
+        return [m for child in node.children for m in _repeated_object_keys(child, where)]
+    repeated: list[str] = []
+    seen: set[str] = set()
+    for element in (c for c in node.children if isinstance(c, Tree) and c.data == "object_elem"):
+        tokens = element.children[0].scan_values(lambda v: isinstance(v, Token))
+        name = "".join(str(t) for t in tokens if t.type != "DBLQUOTE")  # a and "a" are one key
+        message = f"{where}: key {json.dumps(name)} set more than once; allowed: once"
+        if name in seen and message not in repeated:
+            repeated.append(message)
+        seen.add(name)
+        repeated += _repeated_object_keys(element.children[-1], f"{where}.{name}")
     return repeated
 
 
@@ -196,10 +242,23 @@ def _build(cls: type[Block], raw: Any, prefix: str, problems: list[Problem]) -> 
 _INVALID = object()
 
 
+def _has_expression(value: Any) -> bool:
+    """Whether ``value`` is or holds a string that Terraform would evaluate (``${...}``, ``%{...}``)."""
+    if isinstance(value, str):
+        return "${" in value or "%{" in value
+    if isinstance(value, list):
+        return any(_has_expression(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_expression(k) or _has_expression(v) for k, v in value.items())
+    return False
+
+
 def _convert(hint: Any, value: Any, where: str, problems: list[Problem]) -> Any:
     origin = typing.get_origin(hint)
-    if isinstance(value, str) and "${" in value:
-        problems.append(Problem(where, value, "a literal value (expressions and interpolation are not evaluated)"))
+    # A block's own keys are checked one by one; any other value must hold no expression at all
+    # (a list or map item would reach Terraform, which would evaluate it).
+    if _has_expression(value) and (isinstance(value, str) or not dataclasses.is_dataclass(hint)):
+        problems.append(Problem(where, value, "a literal value (expressions, interpolation and template directives are not evaluated)"))
         return _INVALID
     if origin in (typing.Union, types.UnionType):
         if value is None:
