@@ -2,9 +2,20 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
 
 from tests.harness.synth import one, synthesize
 from config import loads
+
+PROTECTED = ("aws_vpc", "aws_subnet")
+# What "Really deleting a deployment" in the README has an operator run in the network stack's
+# directory to lift the protection once the storage stack is gone; the file goes with the next synth.
+UNPROTECT = '{resource: (.resource | {aws_vpc, aws_subnet} | map_values(map_values({lifecycle: {prevent_destroy: false}})))}'
 
 
 def test_new_vpc_with_dns_and_planned_subnets(examples):
@@ -171,3 +182,88 @@ def test_output_is_deterministic(tmp_path, examples):
     first = examples["quickstart-http"]
     for name in first.order:
         assert json.dumps(first.stacks[name], sort_keys=True) == json.dumps(again.stacks[name], sort_keys=True)
+
+
+def test_vpc_and_subnets_refuse_to_be_destroyed(examples):
+    for example, zones in (("tls-rw-ro", 3), ("quickstart-http", 2)):
+        synth = examples[example]
+        resources = synth.stack("network")["resource"]
+        protected = [(kind, name) for kind, named in resources.items() for name, r in named.items() if r.get("lifecycle", {}).get("prevent_destroy")]
+        expected = [(kind, name) for kind in PROTECTED for name in resources[kind]]
+        # the VPC and every subnet, and nothing else: route tables, routes and NAT gateways change
+        # with network.nat_gateways, and the whole destroy already fails on the VPC
+        assert sorted(protected) == sorted(expected)
+        assert len(expected) == 1 + 2 * zones
+        assert all(resources[kind][name]["lifecycle"] == {"prevent_destroy": True} for kind, name in expected)
+
+
+def test_existing_vpc_is_not_protected_here(examples):
+    # nothing of an existing VPC is created in the stack, so nothing here could destroy it
+    resources = examples["existing-vpc"].stack("network")["resource"]
+    assert not [name for named in resources.values() for name, r in named.items() if "lifecycle" in r]
+
+
+def deployed_network(examples, terraform_cli, directory: Path):
+    """quickstart-http's network stack in ``directory``, initialized offline, with a state that
+    holds every one of its resources (as after an apply) and a provider that never calls AWS."""
+    synth = examples["quickstart-http"]
+    stack = synth.stack_dir("network")
+    work = directory / "cdktf.out" / "stacks" / stack.name
+    work.mkdir(parents=True)
+    shutil.copy(stack / "cdk.tf.json", work)
+    config = json.loads((work / "cdk.tf.json").read_text())
+    resources = [
+        {
+            "mode": "managed",
+            "type": kind,
+            "name": name,
+            "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+            "instances": [{"schema_version": 0, "attributes": {"id": f"{kind}-{name}"}}],
+        }
+        for kind, named in config["resource"].items()
+        for name in named
+    ]
+    state = {"version": 4, "terraform_version": "1.11.4", "serial": 1, "lineage": str(uuid.uuid4()), "outputs": {}, "resources": resources}
+    (work / config["terraform"]["backend"]["local"]["path"]).write_text(json.dumps(state))
+    # Test-only: plan without credentials, and any AWS call would fail at once on a closed local port.
+    offline = {
+        "skip_credentials_validation": True,
+        "skip_requesting_account_id": True,
+        "skip_metadata_api_check": "true",
+        "skip_region_validation": True,
+        "max_retries": 1,
+        "endpoints": [{service: "http://127.0.0.1:9" for service in ("ec2", "iam", "logs", "sts")}],
+    }
+    (work / "offline_override.tf.json").write_text(json.dumps({"provider": {"aws": [offline]}}))
+    tf = terraform_cli.with_env(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    init = tf(work, "init", "-input=false", "-no-color", timeout=300)
+    assert init.returncode == 0, str(init)
+    return tf, work, config, len(resources)
+
+
+@pytest.mark.terraform
+def test_destroying_the_network_fails_at_plan_time(examples, terraform_cli, tmp_path):
+    tf, work, config, count = deployed_network(examples, terraform_cli, tmp_path)
+    plan = tf(work, "plan", "-destroy", "-refresh=false", "-input=false", "-no-color", timeout=300)
+    assert plan.returncode == 1, str(plan)
+    message = " ".join(plan.stderr.split())
+    refused = {f"{kind}.{name}" for kind in PROTECTED for name in config["resource"][kind]}
+    for address in refused:
+        assert f"Resource {address} has lifecycle.prevent_destroy set" in message, str(plan)
+    assert message.count("Instance cannot be destroyed") == len(refused)
+    # the plan as a whole fails, so `terraform destroy` stops before touching anything
+    assert f"0 to add, 0 to change, {count} to destroy" in plan.stdout
+    assert "Terraform planned the following actions, but then encountered a problem" in plan.stdout
+
+
+@pytest.mark.terraform
+def test_the_documented_override_lets_a_deliberate_destroy_through(examples, terraform_cli, tmp_path):
+    if shutil.which("jq") is None:
+        pytest.skip("jq is not on PATH")
+    tf, work, config, count = deployed_network(examples, terraform_cli, tmp_path)
+    override = subprocess.run(["jq", UNPROTECT, "cdk.tf.json"], cwd=work, capture_output=True, text=True, check=True)
+    (work / "unprotect_override.tf.json").write_text(override.stdout)
+    assert set(json.loads(override.stdout)["resource"]) == set(PROTECTED)
+    plan = tf(work, "plan", "-destroy", "-refresh=false", "-input=false", "-no-color", timeout=300)
+    assert plan.returncode == 0, str(plan)
+    assert f"Plan: 0 to add, 0 to change, {count} to destroy." in plan.stdout
