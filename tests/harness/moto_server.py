@@ -71,6 +71,18 @@ EMULATOR_PATCHES = {
         "instance with maintenance_options re-plans them forever. Here DescribeInstances reports "
         "the AutoRecovery given at launch (default: \"default\"), as AWS does."
     ),
+    "backup selections, vault notifications and vault access policies": (
+        "moto 5.2.5 routes none of CreateBackupSelection, GetBackupSelection, "
+        "DeleteBackupSelection, ListBackupSelections, Put/Get/DeleteBackupVaultNotifications and "
+        "Put/Get/DeleteBackupVaultAccessPolicy (404 or 500), so aws_backup_selection, "
+        "aws_backup_vault_notifications and aws_backup_vault_policy cannot be created. Here they "
+        "are kept per plan and per vault and answered as AWS does (ResourceNotFoundException "
+        "when absent, so the provider sees a deleted resource as gone), and DeleteBackupPlan "
+        "refuses a plan that still has selections, as AWS does. moto's ListTags also takes the "
+        "path segment before the last one as the ARN (the model's /tags/{arn}/), but the Go SDK "
+        "sends /tags/{arn} without the slash, so every vault and plan lost its tags; here the "
+        "ARN is read after /tags/."
+    ),
 }
 
 
@@ -380,6 +392,141 @@ def _patch_datasync() -> None:
     DataSyncResponse.untag_resource = untag_resource
 
 
+def _backup_routes(*paths: str) -> None:
+    """Route these paths (regular expressions under the service's base) to moto's backup handler.
+
+    moto finds the operation from the method and the path with botocore's model; its url map only
+    has to let the request through. Must run before the server builds its backup app."""
+    from moto.backup import urls
+    from moto.backup.responses import BackupResponse
+
+    for path in paths:
+        urls.url_paths.setdefault("{0}" + path, BackupResponse.dispatch)
+
+
+def _patch_backup_selections_notifications_policies() -> None:
+    import json
+    from urllib.parse import unquote
+
+    from moto.backup.exceptions import InvalidRequestException, ResourceNotFoundException
+    from moto.backup.models import BackupBackend
+    from moto.backup.responses import BackupResponse
+    from moto.core.utils import unix_time
+    from moto.moto_api._internal import mock_random
+
+    _backup_routes(
+        r"/backup/plans/(?P<plan>[^/]+)/selections/?$",
+        r"/backup/plans/(?P<plan>[^/]+)/selections/(?P<selection>[^/]+)/?$",
+        r"/backup-vaults/(?P<vault>[^/]+)/notification-configuration/?$",
+        r"/backup-vaults/(?P<vault>[^/]+)/access-policy/?$",
+    )
+
+    def plan_of(self):
+        plan_id = self.uri_match["backupPlanId"]
+        plan = self.backup_backend.plans.get(plan_id)
+        if plan is None or plan.deletion_date is not None:
+            raise ResourceNotFoundException(msg=f"Failed reading Backup plan {plan_id}")
+        return plan
+
+    def selections(self) -> dict[str, dict]:
+        # plan id -> selection id -> selection, on the region's backend (reset with it)
+        return self.backup_backend.__dict__.setdefault("_selections", {}).setdefault(self.uri_match["backupPlanId"], {})
+
+    def vault_of(self):
+        return self.backup_backend.describe_backup_vault(self.uri_match["backupVaultName"])
+
+    def create_backup_selection(self):
+        plan_of(self)
+        selection = {
+            "SelectionId": str(mock_random.uuid4()),
+            "BackupPlanId": self.uri_match["backupPlanId"],
+            "BackupSelection": self._get_param("BackupSelection"),
+            "CreationDate": unix_time(),
+            "CreatorRequestId": self._get_param("CreatorRequestId"),
+        }
+        selections(self)[selection["SelectionId"]] = selection
+        return json.dumps({key: selection[key] for key in ("SelectionId", "BackupPlanId", "CreationDate")})
+
+    def get_backup_selection(self):
+        plan_of(self)
+        selection = selections(self).get(self.uri_match["selectionId"])
+        if selection is None:
+            raise ResourceNotFoundException(msg=f"Failed reading Backup selection {self.uri_match['selectionId']}")
+        return json.dumps({key: value for key, value in selection.items() if value is not None})
+
+    def delete_backup_selection(self):
+        plan_of(self)
+        if selections(self).pop(self.uri_match["selectionId"], None) is None:
+            raise ResourceNotFoundException(msg=f"Failed reading Backup selection {self.uri_match['selectionId']}")
+        return "{}"
+
+    def list_backup_selections(self):
+        plan_of(self)
+        listed = [
+            {
+                "SelectionId": s["SelectionId"], "SelectionName": s["BackupSelection"]["SelectionName"],
+                "BackupPlanId": s["BackupPlanId"], "CreationDate": s["CreationDate"],
+                "IamRoleArn": s["BackupSelection"]["IamRoleArn"],
+                **({"CreatorRequestId": s["CreatorRequestId"]} if s["CreatorRequestId"] else {}),
+            }
+            for s in selections(self).values()
+        ]
+        return json.dumps({"BackupSelectionsList": listed})
+
+    def put_backup_vault_notifications(self):
+        vault_of(self).__dict__["_notifications"] = {
+            "SNSTopicArn": self._get_param("SNSTopicArn"),
+            "BackupVaultEvents": self._get_param("BackupVaultEvents"),
+        }
+        return "{}"
+
+    def get_backup_vault_notifications(self):
+        vault = vault_of(self)
+        found = vault.__dict__.get("_notifications")
+        if found is None:
+            raise ResourceNotFoundException(msg=f"Backup vault {vault.backup_vault_name} has no notifications")
+        return json.dumps({"BackupVaultName": vault.backup_vault_name, "BackupVaultArn": vault.backup_vault_arn, **found})
+
+    def delete_backup_vault_notifications(self):
+        vault_of(self).__dict__.pop("_notifications", None)
+        return "{}"
+
+    def put_backup_vault_access_policy(self):
+        vault_of(self).__dict__["_policy"] = self._get_param("Policy")
+        return "{}"
+
+    def get_backup_vault_access_policy(self):
+        vault = vault_of(self)
+        policy = vault.__dict__.get("_policy")
+        if policy is None:
+            raise ResourceNotFoundException(msg=f"Backup vault {vault.backup_vault_name} has no access policy")
+        return json.dumps({"BackupVaultName": vault.backup_vault_name, "BackupVaultArn": vault.backup_vault_arn, "Policy": policy})
+
+    def delete_backup_vault_access_policy(self):
+        vault_of(self).__dict__.pop("_policy", None)
+        return "{}"
+
+    delete_plan = BackupBackend.delete_backup_plan
+
+    def delete_backup_plan(self, backup_plan_id: str):
+        if self.__dict__.get("_selections", {}).get(backup_plan_id):
+            raise InvalidRequestException(msg="Related backup plan selections must be deleted prior to backup plan deletion")
+        return delete_plan(self, backup_plan_id)
+
+    def list_tags(self):
+        arn = unquote(self.path.split("/tags/", 1)[1].split("?", 1)[0].rstrip("/"))
+        return json.dumps({"Tags": self.backup_backend.list_tags(resource_arn=arn)})
+
+    BackupBackend.delete_backup_plan = delete_backup_plan
+    BackupResponse.list_tags = list_tags
+    for handler in (
+        create_backup_selection, get_backup_selection, delete_backup_selection, list_backup_selections,
+        put_backup_vault_notifications, get_backup_vault_notifications, delete_backup_vault_notifications,
+        put_backup_vault_access_policy, get_backup_vault_access_policy, delete_backup_vault_access_policy,
+    ):
+        setattr(BackupResponse, handler.__name__, handler)
+
+
 def main(argv: list[str]) -> None:
     _patch_bucket_policy_conditions()
     _patch_efs_backup_policy()
@@ -391,6 +538,7 @@ def main(argv: list[str]) -> None:
     _patch_ec2_monitoring()
     _patch_instance_network_interface_spec()
     _patch_instance_maintenance_options()
+    _patch_backup_selections_notifications_policies()
     from moto.server import main as moto_main
 
     moto_main(argv)
