@@ -1,11 +1,11 @@
 """Nothing that OMERO keeps is lost to a destroy: examples/full.hcl on the emulator.
 
-After the add-on tests (same worker, same core stacks), the stacks are destroyed in reverse
-order. The add-ons and the services go; the storage stack and the state bootstrap stack refuse
-(``prevent_destroy``), and the file system, the database, its secrets and the state bucket with
-every stack's state are still there afterwards. The network is left alone: with the storage
-stack's mount targets and database in its subnets it cannot go, and a destroy would remove its
-NAT gateways and routes before AWS refused the subnets.
+After the add-on tests (same worker, same core stacks), every stack is destroyed in reverse
+order. The add-ons and the services go; every stack holding a ``prevent_destroy`` resource
+refuses at plan time: the storage stack, the network under it and the state bootstrap stack.
+The file system, the database, its secrets and the state bucket with every stack's state are
+still there afterwards, and so is the whole network (the VPC, its subnets, NAT gateways, routes
+and internet gateway): a refused plan touches nothing.
 """
 from __future__ import annotations
 
@@ -35,20 +35,58 @@ def test_destroying_the_deployment_keeps_what_omero_keeps(addons_on_emulator, em
     if missing:
         apply_all(tf, synth, only=missing)
 
+    # Stacks holding a prevent_destroy resource must refuse; these three at least, whatever else
+    # the deployment holds.
+    def protected(stack: str) -> bool:
+        resources = synth.stacks[stack].get("resource", {})
+        return any(r.get("lifecycle", {}).get("prevent_destroy") for named in resources.values() for r in named.values())
+
+    expected_refusals = [stack for stack in reversed(synth.order) if protected(stack)]
+    assert {name("storage"), name("network"), name("state")} <= set(expected_refusals)
+
     destroyed, refused = [], []
     for stack in reversed(synth.order):
-        if stack == name("network"):
-            continue
         result = tf(synth.outdir / "stacks" / stack, "destroy", "-auto-approve", "-input=false", "-no-color", timeout=APPLY_TIMEOUT)
         (destroyed if result.returncode == 0 else refused).append(stack)
         if result.returncode != 0:
             message = " ".join(result.stderr.split())
             assert "Instance cannot be destroyed" in message and "prevent_destroy" in message, f"{stack}: {result}"
-    assert refused == [name("storage"), name("state")], (destroyed, refused)
-    assert set(destroyed) == set(synth.order) - set(refused) - {name("network")}
+    assert refused == expected_refusals, (destroyed, refused)
+    assert set(destroyed) == set(synth.order) - set(refused)
+
+    # the network is all there, as applied: the refused plan touched none of it
+    network = addons_on_emulator.core.outputs[name("network")]
+    listed = tf(synth.stack_dir("network"), "state", "list")
+    assert listed.returncode == 0, str(listed)
+    assert listed.stdout.split() == addons_on_emulator.core.state[name("network")]
+    ec2 = aws(emulator, "ec2", region)
+    vpc_id = network["vpc_id"]
+    [vpc] = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
+    assert vpc["State"] == "available"
+    subnet_ids = network["public_subnet_ids"] + network["private_subnet_ids"]
+    subnets = ec2.describe_subnets(SubnetIds=subnet_ids)["Subnets"]
+    assert sorted(s["SubnetId"] for s in subnets) == sorted(subnet_ids)
+    assert all(s["VpcId"] == vpc_id and s["State"] == "available" for s in subnets)
+    in_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    nats = ec2.describe_nat_gateways(Filters=in_vpc)["NatGateways"]
+    assert sorted(a["PublicIp"] for n in nats if n["State"] == "available" for a in n["NatGatewayAddresses"]) == sorted(network["nat_public_ips"])
+    [gateway] = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])["InternetGateways"]
+    default_routes = {
+        association["SubnetId"]: route
+        for table in ec2.describe_route_tables(Filters=in_vpc)["RouteTables"]
+        for association in table["Associations"]
+        if "SubnetId" in association
+        for route in table["Routes"]
+        if route.get("DestinationCidrBlock") == "0.0.0.0/0"
+    }
+    assert {default_routes[s].get("GatewayId") for s in network["public_subnet_ids"]} == {gateway["InternetGatewayId"]}
+    assert {default_routes[s].get("NatGatewayId") for s in network["private_subnet_ids"]} == {n["NatGatewayId"] for n in nats}
+    # and the file system's mount targets are still in its private subnets
+    efs = aws(emulator, "efs", region)
+    targets = efs.describe_mount_targets(FileSystemId=storage["efs_id"])["MountTargets"]
+    assert sorted(t["SubnetId"] for t in targets) == sorted(network["private_subnet_ids"])
 
     # what OMERO keeps is all there
-    efs = aws(emulator, "efs", region)
     [file_system] = efs.describe_file_systems(FileSystemId=storage["efs_id"])["FileSystems"]
     assert file_system["LifeCycleState"] == "available"
     assert efs.describe_access_points(AccessPointId=storage["efs_access_point_id"])["AccessPoints"]
