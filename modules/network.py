@@ -68,7 +68,8 @@ class Network(Construct):
     a half-destroyed network. A plan that destroys any of them fails as a whole, so ``terraform
     destroy`` of the stack stops before it touches anything, and so does a change that replaces
     or drops a subnet (a new CIDR, fewer zones). Route tables, routes and NAT gateways stay
-    unprotected: switching ``nat_gateways`` replaces them in place.
+    unprotected: switching ``single_nat_gateway`` adds or removes NAT gateways and re-points
+    routes.
     """
 
     def __init__(self, scope: Construct, id: str, *, props: NetworkProps):
