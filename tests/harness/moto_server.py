@@ -83,6 +83,22 @@ EMULATOR_PATCHES = {
         "sends /tags/{arn} without the slash, so every vault and plan lost its tags; here the "
         "ARN is read after /tags/."
     ),
+    "backup jobs, recovery points, copies and restores": (
+        "moto 5.2.5 has no StartBackupJob, DescribeBackupJob, ListRecoveryPointsByBackupVault, "
+        "DescribeRecoveryPoint, StartCopyJob, DescribeCopyJob, StartRestoreJob or "
+        "DescribeRestoreJob, so the restore command (tools/restore.py) has nothing to read or "
+        "start. Here a backup job completes at once and records a COMPLETED recovery point: for "
+        "an EFS file system an AWS Backup recovery point ARN, for an RDS instance a real DB "
+        "snapshot in moto's RDS backend named as AWS Backup names it (awsbackup:job-<id>, type "
+        "awsbackup; its ARN is the recovery point ARN), so a DB instance can be created from it "
+        "with snapshot_identifier. A copy job copies the point into the destination vault "
+        "(its region's backend; an RDS copy is a snapshot awsbackup:copyjob-<id> there). An "
+        "EFS restore job with newFileSystem creates a file system in moto's EFS backend with "
+        "the requested CreationToken, Encrypted, KmsKeyId and PerformanceMode (FAILED, as in "
+        "AWS, when the creation token is taken) and reports RUNNING once, then COMPLETED with "
+        "CreatedResourceArn. DescribeDBSnapshots finds an awsbackup snapshot when it is asked "
+        "for by its identifier, as AWS does."
+    ),
 }
 
 
@@ -415,7 +431,7 @@ def _patch_backup_selections_notifications_policies() -> None:
     from moto.moto_api._internal import mock_random
 
     _backup_routes(
-        r"/backup/plans/(?P<plan>[^/]+)/selections/?$",
+        r"/backup/plans/(?P<plan>[^/]+)/selections/$",
         r"/backup/plans/(?P<plan>[^/]+)/selections/(?P<selection>[^/]+)/?$",
         r"/backup-vaults/(?P<vault>[^/]+)/notification-configuration/?$",
         r"/backup-vaults/(?P<vault>[^/]+)/access-policy/?$",
@@ -527,6 +543,216 @@ def _patch_backup_selections_notifications_policies() -> None:
         setattr(BackupResponse, handler.__name__, handler)
 
 
+def _patch_backup_jobs_and_restores() -> None:
+    import json
+    from datetime import datetime, timezone
+    from urllib.parse import unquote
+
+    from moto.backup.exceptions import InvalidParameterValueException, ResourceNotFoundException
+    from moto.backup.models import backup_backends
+    from moto.backup.responses import BackupResponse
+    from moto.core.utils import unix_time
+    from moto.efs.models import efs_backends
+    from moto.moto_api._internal import mock_random
+    from moto.rds.models import DBSnapshot, RDSBackend, rds_backends
+
+    _backup_routes(
+        r"/backup-jobs/$", r"/backup-jobs/(?P<job>[^/]+)/?$",
+        r"/copy-jobs/$", r"/copy-jobs/(?P<job>[^/]+)/?$",
+        r"/restore-jobs/$", r"/restore-jobs/(?P<job>[^/]+)/?$",
+        r"/backup-vaults/(?P<vault>[^/]+)/recovery-points/$",
+        r"/backup-vaults/(?P<vault>[^/]+)/recovery-points/(?P<point>.+)$",
+    )
+
+    def state(backend, kind: str) -> dict:
+        # recovery points (vault name -> ARN -> point), backup/copy/restore jobs (id -> job)
+        return backend.__dict__.setdefault(f"_{kind}", {})
+
+    def compact(record: dict) -> str:
+        return json.dumps({key: value for key, value in record.items() if value is not None})
+
+    def job_id() -> str:
+        return str(mock_random.uuid4()).upper()
+
+    def resource_of(arn: str) -> tuple[str, str, str]:
+        """(resource type, region, id) of an EFS file system or RDS instance ARN."""
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and parts[2] == "elasticfilesystem" and parts[5].startswith("file-system/"):
+            return "EFS", parts[3], parts[5].split("/", 1)[1]
+        if len(parts) == 6 and parts[2] == "rds" and parts[5].startswith("db:"):
+            return "RDS", parts[3], parts[5].split(":", 1)[1]
+        raise InvalidParameterValueException(msg=f"Unsupported resource ARN for a backup: {arn}")
+
+    def add_point(backend, vault, **point) -> dict:
+        now = unix_time()
+        point = {
+            "BackupVaultName": vault.backup_vault_name, "BackupVaultArn": vault.backup_vault_arn,
+            "Status": "COMPLETED", "CreationDate": now, "CompletionDate": now,
+            "EncryptionKeyArn": vault.encryption_key_arn, "IsEncrypted": True, "StorageClass": "WARM",
+            "BackupSizeInBytes": 0, **point,
+        }
+        state(backend, "recovery_points").setdefault(vault.backup_vault_name, {})[point["RecoveryPointArn"]] = point
+        vault.num_of_recovery_points += 1
+        return point
+
+    def snapshot_arn(backend: RDSBackend, name: str) -> str:
+        return f"arn:aws:rds:{backend.region_name}:{backend.account_id}:snapshot:{name}"
+
+    def start_backup_job(self):
+        backend = self.backup_backend
+        vault = backend.describe_backup_vault(self._get_param("BackupVaultName"))
+        resource_arn, identifier = self._get_param("ResourceArn"), job_id()
+        resource_type, region, resource_id = resource_of(resource_arn)
+        if resource_type == "EFS":
+            if resource_id not in efs_backends[self.current_account][region].file_systems_by_id:
+                raise ResourceNotFoundException(msg=f"Resource {resource_arn} not found")
+            point_arn = f"arn:aws:backup:{backend.region_name}:{self.current_account}:recovery-point:{mock_random.uuid4()}"
+        else:
+            rds = rds_backends[self.current_account][region]
+            name = f"awsbackup:job-{identifier.lower()}"
+            rds.create_db_snapshot(resource_id, name, snapshot_type="awsbackup", tags=[])
+            point_arn = snapshot_arn(rds, name)
+        point = add_point(
+            backend, vault, RecoveryPointArn=point_arn, ResourceArn=resource_arn, ResourceType=resource_type,
+            ResourceName=resource_id, IamRoleArn=self._get_param("IamRoleArn"),
+            Lifecycle=self._get_param("Lifecycle"), CreatedBy={"BackupPlanId": "on-demand"},
+        )
+        state(backend, "backup_jobs")[identifier] = {
+            "AccountId": self.current_account, "BackupJobId": identifier, "BackupVaultName": vault.backup_vault_name,
+            "BackupVaultArn": vault.backup_vault_arn, "RecoveryPointArn": point_arn, "ResourceArn": resource_arn,
+            "ResourceType": resource_type, "CreationDate": point["CreationDate"], "CompletionDate": point["CompletionDate"],
+            "State": "COMPLETED", "PercentDone": "100.0", "IamRoleArn": point["IamRoleArn"], "BackupSizeInBytes": 0,
+        }
+        return json.dumps({"BackupJobId": identifier, "RecoveryPointArn": point_arn, "CreationDate": point["CreationDate"]})
+
+    def describe_backup_job(self):
+        job = state(self.backup_backend, "backup_jobs").get(self.uri_match["backupJobId"])
+        if job is None:
+            raise ResourceNotFoundException(msg=f"Backup job {self.uri_match['backupJobId']} not found")
+        return compact(job)
+
+    def vault_points(self) -> dict:
+        vault = self.backup_backend.describe_backup_vault(self.uri_match["backupVaultName"])
+        return state(self.backup_backend, "recovery_points").get(vault.backup_vault_name, {})
+
+    def list_recovery_points_by_backup_vault(self):
+        def when(name: str) -> float | None:
+            value = self.querystring.get(name, [None])[0]
+            return datetime.fromisoformat(value).replace(tzinfo=timezone.utc).timestamp() if value else None
+
+        kind, resource = self.querystring.get("resourceType", [None])[0], self.querystring.get("resourceArn", [None])[0]
+        before, after = when("createdBefore"), when("createdAfter")
+        points = [
+            p for p in vault_points(self).values()
+            if (kind is None or p["ResourceType"] == kind) and (resource is None or p["ResourceArn"] == resource)
+            and (before is None or p["CreationDate"] < before) and (after is None or p["CreationDate"] > after)
+        ]
+        return json.dumps({"RecoveryPoints": points})
+
+    def describe_recovery_point(self):
+        arn = unquote(self.uri_match["recoveryPointArn"])
+        point = vault_points(self).get(arn)
+        if point is None:
+            raise ResourceNotFoundException(msg=f"Recovery point {arn} not found")
+        return compact(point)
+
+    def start_copy_job(self):
+        source = self.backup_backend.describe_backup_vault(self._get_param("SourceBackupVaultName"))
+        point = state(self.backup_backend, "recovery_points").get(source.backup_vault_name, {}).get(self._get_param("RecoveryPointArn"))
+        if point is None:
+            raise ResourceNotFoundException(msg=f"Recovery point {self._get_param('RecoveryPointArn')} not found")
+        destination_arn = self._get_param("DestinationBackupVaultArn")
+        region, name = destination_arn.split(":")[3], destination_arn.split(":")[-1]
+        destination = backup_backends[self.current_account][region]
+        vault, identifier = destination.describe_backup_vault(name), job_id()
+        if point["ResourceType"] == "RDS":
+            source_rds = rds_backends[self.current_account][point["RecoveryPointArn"].split(":")[3]]
+            snapshot = source_rds.get_db_snapshot(point["RecoveryPointArn"])
+            rds = rds_backends[self.current_account][region]
+            copy_name = f"awsbackup:copyjob-{identifier.lower()}"
+            rds.database_snapshots[copy_name] = DBSnapshot(
+                rds, snapshot.database, copy_name, "awsbackup", [], snapshot.original_snapshot_create_time,
+            )
+            copy_arn = snapshot_arn(rds, copy_name)
+        else:
+            copy_arn = f"arn:aws:backup:{region}:{self.current_account}:recovery-point:{mock_random.uuid4()}"
+        copied = add_point(
+            destination, vault, RecoveryPointArn=copy_arn, SourceBackupVaultArn=source.backup_vault_arn,
+            ResourceArn=point["ResourceArn"], ResourceType=point["ResourceType"], ResourceName=point.get("ResourceName"),
+            IamRoleArn=self._get_param("IamRoleArn"), Lifecycle=self._get_param("Lifecycle"),
+        )
+        state(self.backup_backend, "copy_jobs")[identifier] = {
+            "AccountId": self.current_account, "CopyJobId": identifier, "SourceBackupVaultArn": source.backup_vault_arn,
+            "SourceRecoveryPointArn": point["RecoveryPointArn"], "DestinationBackupVaultArn": vault.backup_vault_arn,
+            "DestinationRecoveryPointArn": copy_arn, "ResourceArn": point["ResourceArn"], "ResourceType": point["ResourceType"],
+            "CreationDate": copied["CreationDate"], "CompletionDate": copied["CompletionDate"], "State": "COMPLETED",
+            "IamRoleArn": copied["IamRoleArn"], "BackupSizeInBytes": 0,
+        }
+        return json.dumps({"CopyJobId": identifier, "CreationDate": copied["CreationDate"], "IsParent": False})
+
+    def describe_copy_job(self):
+        job = state(self.backup_backend, "copy_jobs").get(self.uri_match["copyJobId"])
+        if job is None:
+            raise ResourceNotFoundException(msg=f"Copy job {self.uri_match['copyJobId']} not found")
+        return json.dumps({"CopyJob": {key: value for key, value in job.items() if value is not None}})
+
+    def start_restore_job(self):
+        backend, arn = self.backup_backend, self._get_param("RecoveryPointArn")
+        point = next((p[arn] for p in state(backend, "recovery_points").values() if arn in p), None)
+        if point is None:
+            raise ResourceNotFoundException(msg=f"Recovery point {arn} not found")
+        metadata = self._get_param("Metadata") or {}
+        if point["ResourceType"] != "EFS" or str(metadata.get("newFileSystem")).lower() != "true":
+            raise InvalidParameterValueException(msg="This emulator restores EFS recovery points to a new file system only")
+        identifier = job_id()
+        job = {
+            "AccountId": self.current_account, "RestoreJobId": identifier, "RecoveryPointArn": arn,
+            "SourceResourceArn": point["ResourceArn"], "BackupVaultArn": point["BackupVaultArn"],
+            "CreationDate": unix_time(), "Status": "RUNNING", "PercentDone": "0.0", "IamRoleArn": self._get_param("IamRoleArn"),
+            "ResourceType": "EFS", "RecoveryPointCreationDate": point["CreationDate"], "BackupSizeInBytes": 0,
+        }
+        efs = efs_backends[self.current_account][backend.region_name]
+        token = metadata.get("CreationToken") or identifier
+        if token in efs.creation_tokens:
+            job.update(Status="FAILED", StatusMessage=f"File system with creation token {token} already exists")
+        else:
+            encrypted = str(metadata.get("Encrypted", "false")).lower() == "true"
+            file_system = efs.create_file_system(
+                creation_token=token, performance_mode=metadata.get("PerformanceMode") or "generalPurpose",
+                encrypted=encrypted, kms_key_id=metadata.get("KmsKeyId"), throughput_mode="bursting",
+                provisioned_throughput_in_mibps=None, availability_zone_name=None, backup=False, tags=[],
+            )
+            job["_created"] = f"arn:aws:elasticfilesystem:{backend.region_name}:{self.current_account}:file-system/{file_system.file_system_id}"
+        state(backend, "restore_jobs")[identifier] = job
+        return json.dumps({"RestoreJobId": identifier})
+
+    def describe_restore_job(self):
+        job = state(self.backup_backend, "restore_jobs").get(self.uri_match["restoreJobId"])
+        if job is None:
+            raise ResourceNotFoundException(msg=f"Restore job {self.uri_match['restoreJobId']} not found")
+        shown = {key: value for key, value in job.items() if not key.startswith("_")}
+        if job["Status"] == "RUNNING":
+            # Reported running once, as a real restore is for a while; complete from then on.
+            job.update(Status="COMPLETED", PercentDone="100.0", CompletionDate=unix_time(), CreatedResourceArn=job.pop("_created"))
+        return compact(shown)
+
+    describe_snapshots = RDSBackend.describe_db_snapshots
+
+    def describe_db_snapshots(self, db_instance_identifier, db_snapshot_identifier=None, snapshot_type=None, filters=None):
+        found = self.database_snapshots.get(db_snapshot_identifier or "")
+        if found is not None and found.snapshot_type == "awsbackup" and snapshot_type is None and not filters:
+            if db_instance_identifier in (None, found.db_instance_identifier):
+                return [found]
+        return describe_snapshots(self, db_instance_identifier, db_snapshot_identifier, snapshot_type, filters)
+
+    RDSBackend.describe_db_snapshots = describe_db_snapshots
+    for handler in (
+        start_backup_job, describe_backup_job, list_recovery_points_by_backup_vault, describe_recovery_point,
+        start_copy_job, describe_copy_job, start_restore_job, describe_restore_job,
+    ):
+        setattr(BackupResponse, handler.__name__, handler)
+
+
 def main(argv: list[str]) -> None:
     _patch_bucket_policy_conditions()
     _patch_efs_backup_policy()
@@ -539,6 +765,7 @@ def main(argv: list[str]) -> None:
     _patch_instance_network_interface_spec()
     _patch_instance_maintenance_options()
     _patch_backup_selections_notifications_policies()
+    _patch_backup_jobs_and_restores()
     from moto.server import main as moto_main
 
     moto_main(argv)
