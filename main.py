@@ -62,6 +62,10 @@ def synthesize(deployment, *, outdir: Path, local_state_dir: Path, emulator_endp
         )
         app, stacks = build_app(deployment, settings, synth_dir=staging)
         app.synth()
+        if app.hcl_output:  # SYNTH_HCL_OUTPUT=true: cdktf's own HCL renderer has gaps (stacks/hcl.py)
+            from stacks.hcl import rewrite_stacks
+
+            rewrite_stacks(stacks, staging)
         previous = outdir.with_name(f".{outdir.name}.prev-{os.getpid()}")
         if outdir.exists():
             outdir.rename(previous)
