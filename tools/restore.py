@@ -1,0 +1,601 @@
+"""Restore a deployment's latest recovery points into a new deployment, and write its config.
+
+    pipenv run restore --config examples/full.hcl --into omero-restored --write restored.hcl \\
+        [--before 2026-11-20T00:00Z] [--from-copy] [--allow-gap] [--wait-minutes 240] [--force]
+
+1. Reads the source deployment's config. The recovery points come from its AWS Backup vault
+   ``<name>-omero`` in its region or, with ``--from-copy``, from the copy vault
+   ``<name>-omero-copy`` in ``backup.copy_region`` (the new deployment then lives there).
+2. Picks the latest COMPLETED EFS recovery point (created before ``--before``, if given) and the
+   RDS recovery point closest to it in time; refuses when either is missing or they are more than
+   a day apart (``--allow-gap`` accepts the gap).
+3. Restores the EFS point to a NEW file system (creation token ``<into>-omero-data``, encrypted,
+   ``storage.kms_key_arn`` or ``--kms-key-arn``, ``storage.performance_mode``) with the backup role
+   ``<name>-omero-backup``, and waits for it (bounded by ``--wait-minutes``). The database is not
+   restored here: the new deployment's storage stack creates it from the RDS recovery point.
+4. Writes the source file's text with ``name`` set to ``--into``, a ``restore_from`` block naming
+   the new file system and the RDS recovery point (replacing any), ``state.create_bucket = false``
+   when the source creates its state bucket (the bucket is shared; state keys differ by name) and,
+   with ``--from-copy``, the region and the backup copy settings swapped to point back home. The
+   text is validated with the config loader before it is written; comments stay. An existing file
+   is only replaced with ``--force``.
+
+``--endpoint-url`` sends every AWS call to that endpoint (an emulator on 127.0.0.1 in the tests).
+Exit status: 0 restored and written; 1 the restore job failed or did not finish in time; 2 bad
+input or something missing (config, vault, recovery points, role, a taken name), one line on
+stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+MAX_GAP = timedelta(days=1)  # EFS and RDS share the plan's backup window; a day apart is suspect
+COMPLETED = "COMPLETED"
+
+
+class RestoreError(Exception):
+    """Bad input or something missing: one line on stderr, exit status 2."""
+
+
+class JobError(Exception):
+    """The restore job failed or did not finish in time: exit status 1."""
+
+
+# --- choosing the recovery points (pure) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecoveryPoint:
+    arn: str
+    resource_type: str  # "EFS" or "RDS"
+    resource_arn: str
+    created: datetime  # aware, UTC
+    status: str = COMPLETED
+
+    @classmethod
+    def from_api(cls, point: dict) -> "RecoveryPoint":
+        return cls(
+            arn=point["RecoveryPointArn"],
+            resource_type=point["ResourceType"],
+            resource_arn=point.get("ResourceArn", ""),
+            created=point["CreationDate"].astimezone(timezone.utc),
+            status=point.get("Status", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Choice:
+    efs: RecoveryPoint
+    rds: RecoveryPoint
+
+    @property
+    def gap(self) -> timedelta:
+        return abs(self.rds.created - self.efs.created)
+
+
+def parse_when(text: str) -> datetime:
+    """An ISO 8601 time (``2026-11-20T00:00Z``, ``2026-11-20``); without a zone it is UTC."""
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise RestoreError(f"{text!r} is not an ISO 8601 time such as 2026-11-20T00:00Z") from None
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
+def choose(
+    points: Iterable[RecoveryPoint], *, before: datetime | None = None, allow_gap: bool = False, max_gap: timedelta = MAX_GAP,
+) -> Choice:
+    """The latest completed EFS point (before ``before``) and the RDS point closest to it in time.
+
+    RDS points after ``before`` are not considered either: the database must not be newer than the
+    moment asked for. Raises RestoreError when one is missing or the gap exceeds ``max_gap``
+    (unless ``allow_gap``)."""
+    usable = [p for p in points if p.status == COMPLETED and (before is None or p.created < before)]
+    cutoff = f" created before {before:%Y-%m-%dT%H:%MZ}" if before else ""
+    efs = [p for p in usable if p.resource_type == "EFS"]
+    rds = [p for p in usable if p.resource_type == "RDS"]
+    if not efs:
+        raise RestoreError(f"no completed EFS recovery point{cutoff}")
+    if not rds:
+        raise RestoreError(f"no completed RDS recovery point{cutoff}")
+    latest = max(efs, key=lambda p: (p.created, p.arn))
+    # closest in time; of two equally close, the older (a database older than the files is safer)
+    closest = min(rds, key=lambda p: (abs(p.created - latest.created), p.created))
+    choice = Choice(latest, closest)
+    if choice.gap > max_gap and not allow_gap:
+        raise RestoreError(
+            f"the EFS point ({latest.created:%Y-%m-%d %H:%M}Z) and the closest RDS point "
+            f"({closest.created:%Y-%m-%d %H:%M}Z) are {describe_gap(choice.gap)} apart, more than "
+            f"{describe_gap(max_gap)}; pass --allow-gap to restore them anyway"
+        )
+    return choice
+
+
+def describe_gap(gap: timedelta) -> str:
+    seconds = int(gap.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{days} d"] * bool(days) + [f"{hours} h"] * bool(hours) + [f"{minutes} min"] * bool(minutes)
+    return " ".join(parts) or f"{seconds} s"
+
+
+# --- writing the restored config (text edits, comments kept) ------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """A top-level attribute or block of an HCL file: its name and its lines [start, end]."""
+
+    name: str
+    kind: str  # "attribute" or "block"
+    start: int
+    end: int
+
+
+_TOP = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*(=|\{)")
+
+
+def _line_depths(lines: list[str]) -> list[tuple[int, int]]:
+    """For each line, the brace/bracket depth at its start and at its end (strings, comments and
+    heredocs skipped)."""
+    depths, depth, block_comment, heredoc = [], 0, False, None
+    for line in lines:
+        start, i, in_string = depth, 0, False
+        if heredoc is not None:
+            if line.strip() == heredoc:
+                heredoc = None
+            depths.append((start, depth))
+            continue
+        while i < len(line):
+            c, pair = line[i], line[i:i + 2]
+            if block_comment:
+                if pair == "*/":
+                    block_comment, i = False, i + 2
+                    continue
+            elif in_string:
+                if c == "\\":
+                    i += 1
+                elif c == '"':
+                    in_string = False
+            elif c == '"':
+                in_string = True
+            elif c == "#" or pair == "//":
+                break
+            elif pair == "/*":
+                block_comment, i = True, i + 2
+                continue
+            elif pair == "<<":
+                match = re.match(r"<<-?([A-Za-z_]+)\s*$", line[i:])
+                if match:
+                    heredoc = match.group(1)
+                    break
+            elif c in "{[(":
+                depth += 1
+            elif c in "}])":
+                depth -= 1
+            i += 1
+        depths.append((start, depth))
+    return depths
+
+
+def top_level_items(text: str) -> list[Item]:
+    lines = text.splitlines()
+    depths = _line_depths(lines)
+    items: list[Item] = []
+    index = 0
+    while index < len(lines):
+        start_depth, _ = depths[index]
+        match = _TOP.match(lines[index]) if start_depth == 0 else None
+        if not match:
+            index += 1
+            continue
+        end = index
+        while depths[end][1] > 0 and end + 1 < len(lines):
+            end += 1
+        items.append(Item(match.group(1), "attribute" if match.group(2) == "=" else "block", index, end))
+        index = end + 1
+    return items
+
+
+def _hcl_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("${", "$${") + '"'
+
+
+def _set_attribute(lines: list[str], item: Item, value: str) -> None:
+    """Replace a one-line top-level attribute's value, keeping its alignment and any comment."""
+    match = re.match(r'^(\s*[A-Za-z_][A-Za-z0-9_-]*\s*=\s*)("(?:[^"\\]|\\.)*"|[^#/\s]+)(.*)$', lines[item.start])
+    if not match or item.end != item.start:
+        raise RestoreError(f"cannot rewrite {item.name} at line {item.start + 1}: expected {item.name} = \"...\" on one line")
+    lines[item.start] = match.group(1) + value + match.group(3)
+
+
+def _set_in_block(lines: list[str], block: Item, key: str, value: str, comment: str) -> None:
+    """Set ``key = value`` inside a top-level block (replace its line, or add one before ``}``)."""
+    pattern = re.compile(rf"^(\s*{re.escape(key)}\s*=\s*)(\S+)(.*)$")
+    for index in range(block.start + 1, block.end):
+        match = pattern.match(lines[index])
+        if match:
+            lines[index] = f"{match.group(1)}{value}  # {comment}"  # any old comment on the line described the old value
+            return
+    if block.start == block.end:
+        raise RestoreError(f"cannot add {key} to the one-line {block.name} block at line {block.start + 1}; write it over several lines")
+    indent = next((re.match(r"^(\s*)", lines[i]).group(1) for i in range(block.start + 1, block.end) if lines[i].strip()), "  ")
+    lines[block.end:block.end] = [f"{indent}# {comment}", f"{indent}{key} = {value}"]
+
+
+def restored_text(
+    text: str,
+    *,
+    name: str,
+    file_system_id: str,
+    db_snapshot: str,
+    source_name: str,
+    region: str | None = None,
+    keep_state_bucket: bool = False,
+    swap_copy: dict[str, str] | None = None,
+    storage_kms_key_arn: str | None = None,
+) -> str:
+    """The source config's text for the restored deployment (see the module doc)."""
+    lines = text.splitlines()
+
+    def item(wanted: str, kind: str | None = None) -> Item | None:
+        found = [i for i in top_level_items("\n".join(lines)) if i.name == wanted and (kind is None or i.kind == kind)]
+        return found[0] if found else None
+
+    # restore_from first: removing it shifts the lines of what follows.
+    old = item("restore_from")
+    while old is not None:
+        end = old.end + 1
+        # the comment lines right above an old restore_from block belong to it
+        start = old.start
+        while start > 0 and lines[start - 1].lstrip().startswith(("#", "//")):
+            start -= 1
+        del lines[start:end]
+        old = item("restore_from")
+
+    name_item = item("name", "attribute")
+    if name_item is None:
+        raise RestoreError("the source config has no top-level name = \"...\"")
+    _set_attribute(lines, name_item, _hcl_string(name))
+    if region is not None:
+        region_item = item("region", "attribute")
+        if region_item is None:
+            lines.insert(item("name", "attribute").start + 1, f"region = {_hcl_string(region)}")
+        else:
+            _set_attribute(lines, region_item, _hcl_string(region))
+    if keep_state_bucket:
+        state = item("state", "block")
+        _set_in_block(lines, state, "create_bucket", "false", f"the bucket is {source_name}'s; state keys differ by deployment name")
+    if swap_copy:
+        backup = item("backup", "block")
+        for key, value in swap_copy.items():
+            _set_in_block(lines, backup, key, _hcl_string(value), f"restored from the copy: {key} points back to {source_name}'s region")
+
+    if storage_kms_key_arn:
+        _set_in_block(lines, item("storage", "block"), "kms_key_arn", _hcl_string(storage_kms_key_arn), f"restored into {region}: a key there")
+
+    while lines and not lines[-1].strip():
+        lines.pop()
+    lines += [
+        "",
+        f"# Built from {source_name}'s recovery points by pipenv run restore: the storage stack adopts",
+        "# this file system and creates the database from this snapshot (read only at creation).",
+        "restore_from {",
+        f"  file_system_id = {_hcl_string(file_system_id)}",
+        f"  db_snapshot    = {_hcl_string(db_snapshot)}",
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def validated(text: str, source: str, *, name: str, file_system_id: str, db_snapshot: str):
+    """The deployment ``text`` describes, checked to be the restored one; RestoreError otherwise."""
+    from config import ConfigError, loads
+
+    try:
+        deployment = loads(text, source)
+    except ConfigError as error:
+        raise RestoreError(f"the restored config does not validate: {'; '.join(error.lines)}") from None
+    restore = getattr(deployment, "restore_from", None)
+    if restore is None:
+        raise RestoreError("this version of the config schema has no restore_from block")
+    if (deployment.name, restore.file_system_id, restore.db_snapshot) != (name, file_system_id, db_snapshot):
+        raise RestoreError("the restored config does not read back as written (name or restore_from differ)")
+    return deployment
+
+
+# --- AWS ----------------------------------------------------------------------------------------
+
+
+class Aws:
+    """The clients of one region (and, for IAM, the account), optionally at an endpoint."""
+
+    def __init__(self, region: str, endpoint_url: str | None):
+        import boto3
+
+        self.region = region
+        self._session = boto3.session.Session(region_name=region)
+        self._endpoint = endpoint_url
+        self._clients: dict[str, object] = {}
+
+    def __call__(self, service: str):
+        if service not in self._clients:
+            self._clients[service] = self._session.client(service, endpoint_url=self._endpoint)
+        return self._clients[service]
+
+
+def _code(error) -> str:
+    return getattr(error, "response", {}).get("Error", {}).get("Code", "")
+
+
+def recovery_points(aws: Aws, vault: str) -> list[RecoveryPoint]:
+    from botocore.exceptions import ClientError
+
+    backup = aws("backup")
+    try:
+        backup.describe_backup_vault(BackupVaultName=vault)
+    except ClientError as error:
+        if _code(error) in ("ResourceNotFoundException", "AccessDeniedException"):
+            raise RestoreError(f"backup vault {vault} not found in {aws.region} ({_code(error)})") from None
+        raise
+    found: list[RecoveryPoint] = []
+    for resource_type in ("EFS", "RDS"):
+        pages = backup.get_paginator("list_recovery_points_by_backup_vault").paginate(
+            BackupVaultName=vault, ByResourceType=resource_type,
+        )
+        found += [RecoveryPoint.from_api(p) for page in pages for p in page.get("RecoveryPoints", [])]
+    return found
+
+
+def backup_role_arn(aws: Aws, source_name: str) -> str:
+    iam, role = aws("iam"), f"{source_name}-omero-backup"
+    try:
+        return iam.get_role(RoleName=role)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        raise RestoreError(f"IAM role {role} not found (the {source_name}-backup stack creates it)") from None
+
+
+def check_names_free(aws: Aws, into: str) -> None:
+    """The restored deployment's file system and database names must not be taken."""
+    token = f"{into}-omero-data"
+    taken = aws("efs").describe_file_systems(CreationToken=token).get("FileSystems", [])
+    if taken:
+        raise RestoreError(f"a file system with creation token {token} already exists in {aws.region} ({taken[0]['FileSystemId']}); choose another --into")
+    rds = aws("rds")
+    try:
+        rds.describe_db_instances(DBInstanceIdentifier=f"{into}-omero")
+    except rds.exceptions.DBInstanceNotFoundFault:
+        return
+    raise RestoreError(f"a DB instance {into}-omero already exists in {aws.region}; choose another --into")
+
+
+def restore_file_system(
+    aws: Aws,
+    point: RecoveryPoint,
+    *,
+    role_arn: str,
+    creation_token: str,
+    performance_mode: str,
+    kms_key_arn: str | None,
+    wait: timedelta,
+    poll_seconds: float,
+    say: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
+    """Start the EFS restore to a new file system, wait (bounded) for it; the new file system id."""
+    backup = aws("backup")
+    metadata = {
+        "file-system-id": point.resource_arn.rsplit("/", 1)[-1],
+        "newFileSystem": "true",
+        "CreationToken": creation_token,
+        "Encrypted": "true",
+        "PerformanceMode": performance_mode,
+    }
+    if kms_key_arn:
+        metadata["KmsKeyId"] = kms_key_arn
+    job_id = backup.start_restore_job(
+        RecoveryPointArn=point.arn, IamRoleArn=role_arn, ResourceType="EFS", Metadata=metadata,
+    )["RestoreJobId"]
+    say(f"Restore job {job_id} started (EFS {point.arn} to a new file system {creation_token}).")
+    polls = max(1, int(wait.total_seconds() // max(poll_seconds, 0.001)) + 1)
+    deadline = time.monotonic() + wait.total_seconds()
+    job: dict = {}
+    for poll in range(polls):
+        job = backup.describe_restore_job(RestoreJobId=job_id)
+        status = job.get("Status", "")
+        if status == COMPLETED:
+            created = job.get("CreatedResourceArn", "")
+            if not created:
+                raise JobError(f"restore job {job_id} completed without naming the file system it created")
+            return created.rsplit("/", 1)[-1]
+        if status in ("ABORTED", "FAILED"):
+            raise JobError(f"restore job {job_id} {status}: {job.get('StatusMessage', 'no message')}")
+        if poll + 1 == polls or time.monotonic() >= deadline:
+            break
+        say(f"  {status or 'PENDING'} {job.get('PercentDone', '')}".rstrip())
+        sleep(poll_seconds)
+    raise JobError(
+        f"restore job {job_id} is still {job.get('Status', 'PENDING')} after {describe_gap(wait)}; "
+        f"follow it with aws backup describe-restore-job --restore-job-id {job_id} --region {aws.region}, "
+        "then run this again with --force once it completed (it will start a new job: delete the first one's file system if unused)"
+    )
+
+
+# --- the command --------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not the usage: the command is usually pasted from the README
+        self.exit(2, f"error: {message} (see pipenv run restore --help)\n")
+
+
+def _when(text: str) -> datetime:
+    try:
+        return parse_when(text)
+    except RestoreError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = _Parser(
+        prog="pipenv run restore",
+        description="Restore a deployment's latest AWS Backup recovery points into a new deployment and write its config.",
+    )
+    parser.add_argument("--config", required=True, type=Path, help="the source deployment's .hcl file")
+    parser.add_argument("--into", required=True, help="name of the new (restored) deployment")
+    parser.add_argument("--write", required=True, type=Path, help="where to write the restored deployment's .hcl file")
+    parser.add_argument("--before", type=_when, help="use recovery points created before this time (ISO 8601, UTC unless a zone is given)")
+    parser.add_argument("--from-copy", action="store_true", help="restore from the copy vault in backup.copy_region (the new deployment lives there)")
+    parser.add_argument("--allow-gap", action="store_true", help="accept EFS and RDS points more than a day apart")
+    parser.add_argument("--kms-key-arn", help="with --from-copy: KMS key in the copy region for the restored file system, written to storage.kms_key_arn (needed when the source sets one)")
+    parser.add_argument("--wait-minutes", type=float, default=240.0, help="how long to wait for the EFS restore (default 240)")
+    parser.add_argument("--poll-seconds", type=float, default=30.0, help="seconds between status checks (default 30)")
+    parser.add_argument("--endpoint-url", help="send every AWS call here (an emulator)")
+    parser.add_argument("--force", action="store_true", help="replace the --write file if it exists")
+    options = parser.parse_args(argv)
+    if options.wait_minutes <= 0 or options.poll_seconds <= 0:
+        parser.error("--wait-minutes and --poll-seconds must be positive")
+    if options.kms_key_arn and not options.from_copy:
+        parser.error("--kms-key-arn only with --from-copy (otherwise the file system takes storage.kms_key_arn, as the storage stack expects)")
+    return options
+
+
+def _copy_swap(source) -> dict[str, str]:
+    """With --from-copy: the restored deployment copies back to the source's region."""
+    backup = source.backup
+    swap = {"copy_region": source.region}
+    if backup.kms_key_arn:
+        swap["copy_kms_key_arn"] = backup.kms_key_arn
+    if backup.copy_kms_key_arn:
+        swap["kms_key_arn"] = backup.copy_kms_key_arn
+    return swap
+
+
+def run(options: argparse.Namespace, say: Callable[[str], None] = print) -> int:
+    from tools.inspect_deployment import ToolError, load_deployment
+
+    try:
+        source = load_deployment(options.config)
+    except ToolError as error:
+        raise RestoreError(str(error)) from None
+    text = options.config.read_text(encoding="utf-8-sig")
+    if options.into == source.name:
+        raise RestoreError(f"--into {options.into!r} is the source deployment's own name; restore into a new one")
+    if options.write.exists() and not options.force:
+        raise RestoreError(f"{options.write} exists; pass --force to replace it")
+    backup = source.backup
+    if not backup.enabled:
+        raise RestoreError(f"{options.config}: backup.enabled is false; {source.name} has no backup vault")
+    region, vault = source.region, f"{source.name}-omero"
+    kms_key_arn = source.storage.kms_key_arn
+    swap = None
+    if options.from_copy:
+        if not backup.copy_region:
+            raise RestoreError(f"--from-copy: {options.config} sets no backup.copy_region")
+        region, vault, swap = backup.copy_region, f"{source.name}-omero-copy", _copy_swap(source)
+        if source.storage.kms_key_arn and not options.kms_key_arn:
+            raise RestoreError(
+                f"--from-copy: storage.kms_key_arn is a key in {source.region}; give --kms-key-arn, a key in {region}, "
+                "for the restored file system"
+            )
+        kms_key_arn = options.kms_key_arn if source.storage.kms_key_arn else None
+    creates_bucket = bool(source.state.bucket and source.state.create_bucket)
+
+    def text_for(file_system_id: str, db_snapshot: str) -> str:
+        return restored_text(
+            text, name=options.into, file_system_id=file_system_id, db_snapshot=db_snapshot, source_name=source.name,
+            region=region if options.from_copy else None, keep_state_bucket=creates_bucket, swap_copy=swap,
+            storage_kms_key_arn=kms_key_arn if options.from_copy else None,
+        )
+
+    aws = Aws(region, options.endpoint_url)
+    choice = choose(recovery_points(aws, vault), before=options.before, allow_gap=options.allow_gap)
+    # The config must validate before hours of restoring: with the chosen snapshot and a stand-in id.
+    validated(text_for("fs-00000000", choice.rds.arn), str(options.write), name=options.into, file_system_id="fs-00000000", db_snapshot=choice.rds.arn)
+    role_arn = backup_role_arn(aws, source.name)
+    check_names_free(aws, options.into)
+
+    newer = "the database is newer" if choice.rds.created > choice.efs.created else "the files are newer"
+    say(f"Restoring {source.name} ({vault}, {region}) into {options.into}:")
+    say(f"  EFS recovery point {choice.efs.arn}, created {choice.efs.created:%Y-%m-%d %H:%M:%S}Z (of {choice.efs.resource_arn})")
+    say(f"  RDS recovery point {choice.rds.arn}, created {choice.rds.created:%Y-%m-%d %H:%M:%S}Z (of {choice.rds.resource_arn})")
+    say(f"  gap between them: {describe_gap(choice.gap)}" + (f" ({newer})" if choice.gap else ""))
+    file_system_id = restore_file_system(
+        aws, choice.efs, role_arn=role_arn, creation_token=f"{options.into}-omero-data",
+        performance_mode=source.storage.performance_mode, kms_key_arn=kms_key_arn,
+        wait=timedelta(minutes=options.wait_minutes), poll_seconds=options.poll_seconds, say=say,
+    )
+    written = text_for(file_system_id, choice.rds.arn)
+    validated(written, str(options.write), name=options.into, file_system_id=file_system_id, db_snapshot=choice.rds.arn)
+    if options.write.exists() and not options.force:
+        raise RestoreError(f"{options.write} appeared while restoring; the new file system is {file_system_id}; pass --force to replace the file")
+    options.write.write_text(written, encoding="utf-8")
+    say(f"Restored file system {file_system_id} (creation token {options.into}-omero-data).")
+    say(f"Wrote {options.write}: name = \"{options.into}\"" + (f", region = \"{region}\"" if options.from_copy else "") + ", restore_from { ... }"
+        + (", state.create_bucket = false" if creates_bucket else "") + (", backup copies back to " + source.region if swap else "") + ".")
+    say("")
+    say(next_steps(options, source, file_system_id))
+    return 0
+
+
+def next_steps(options: argparse.Namespace, source, file_system_id: str) -> str:
+    into, config = options.into, options.write
+    return "\n".join([
+        "Next:",
+        f"1. Synthesize and deploy {into} in order (network, storage, then the rest; pipenv run inspect --config {config} prints the order):",
+        f"     OMERO_CONFIG={config} pipenv run synth",
+        f"     terraform -chdir=cdktf.out/stacks/{into}-<stack> init && terraform -chdir=cdktf.out/stacks/{into}-<stack> apply",
+        f"   The storage stack adopts {file_system_id} and creates the database {into}-omero from the snapshot.",
+        "2. Before the services stack: move the files into place. A full EFS restore, also to a new file",
+        "   system, puts everything under a recovery directory aws-backup-restore_<timestamp> at the file",
+        "   system's root; OMERO's access point roots at /omero. From a host in the VPC allowed NFS (2049)",
+        "   on the file system's security group and elasticfilesystem:ClientMount, ClientWrite and",
+        "   ClientRootAccess, mount the root (amazon-efs-utils) and move it:",
+        f"     sudo mount -t efs -o tls,iam {file_system_id}:/ /mnt/efs",
+        "     ls -d /mnt/efs/aws-backup-restore_*   # exactly one",
+        "     sudo mv /mnt/efs/aws-backup-restore_*/omero /mnt/efs/omero && sudo rmdir /mnt/efs/aws-backup-restore_*",
+        "     sudo umount /mnt/efs",
+        "3. OMERO afterwards: the restored database holds the old users, groups and OMERO root password.",
+        f"   {into} gets new secrets: the database password is set anew on apply (password_wo) and the",
+        f"   services read it; the root password secret of {into} is new, but OMERO's root password is the",
+        f"   one in the restored database ({source.name}'s). Log in as root with that one, then change it or",
+        f"   put it into {into}'s root password secret (the DropBox add-on reads that secret).",
+        "   OMERO.web sessions do not survive (a new secret key): users log in again.",
+    ])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    options = _parse(argv)
+    try:
+        return run(options)
+    except RestoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except JobError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except ClientError as error:
+        operation = getattr(error, "operation_name", "AWS")
+        print(f"error: {operation}: {error.response.get('Error', {}).get('Message') or _code(error)}", file=sys.stderr)
+        return 2
+    except BotoCoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
