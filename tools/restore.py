@@ -322,11 +322,11 @@ def validated(text: str, source: str, *, name: str, file_system_id: str, db_snap
 class Aws:
     """The clients of one region (and, for IAM, the account), optionally at an endpoint."""
 
-    def __init__(self, region: str, endpoint_url: str | None):
+    def __init__(self, region: str, endpoint_url: str | None, session=None):
         import boto3
 
         self.region = region
-        self._session = boto3.session.Session(region_name=region)
+        self._session = session or boto3.session.Session(region_name=region)
         self._endpoint = endpoint_url
         self._clients: dict[str, object] = {}
 

@@ -1,0 +1,333 @@
+"""pipenv run restore (tools/restore.py): choosing recovery points, the written config, and the
+command itself against the emulator's AWS Backup (tests/harness/moto_server.py patches)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import boto3
+import pytest
+
+from config import loads
+from tests.harness.apply import aws
+from tools.restore import (
+    Aws,
+    JobError,
+    RecoveryPoint,
+    RestoreError,
+    choose,
+    parse_when,
+    restore_file_system,
+    restored_text,
+    top_level_items,
+    validated,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+T0 = datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)
+
+
+def point(kind: str, minutes: float, status: str = "COMPLETED", n: int = 0) -> RecoveryPoint:
+    return RecoveryPoint(f"arn:{kind}:{minutes}:{n}", kind, f"arn:resource:{kind}", T0 + timedelta(minutes=minutes), status)
+
+
+# --- choosing points ------------------------------------------------------------------------------
+
+
+def test_latest_efs_point_and_the_rds_point_closest_to_it():
+    points = [point("EFS", 0), point("EFS", 1440), point("RDS", 5), point("RDS", 1430), point("RDS", 1460)]
+    choice = choose(points)
+    assert choice.efs == point("EFS", 1440)
+    assert choice.rds == point("RDS", 1430)  # 10 minutes before beats 20 after
+    assert choice.gap == timedelta(minutes=10)
+
+
+def test_equally_close_rds_points_prefer_the_older():
+    choice = choose([point("EFS", 60), point("RDS", 50), point("RDS", 70)])
+    assert choice.rds == point("RDS", 50)
+
+
+def test_points_not_completed_are_ignored():
+    points = [point("EFS", 0), point("EFS", 100, "PARTIAL"), point("RDS", 0), point("RDS", 100, "CREATING")]
+    choice = choose(points)
+    assert (choice.efs, choice.rds) == (point("EFS", 0), point("RDS", 0))
+
+
+def test_before_excludes_later_points_of_both_kinds():
+    points = [point("EFS", 0), point("EFS", 1440), point("RDS", 2), point("RDS", 1441)]
+    choice = choose(points, before=T0 + timedelta(hours=12))
+    assert (choice.efs, choice.rds) == (point("EFS", 0), point("RDS", 2))
+    # the RDS point right after the cutoff is closer to nothing that may be used
+    choice = choose([point("EFS", 0), point("RDS", 1), point("RDS", -600)], before=T0 + timedelta(seconds=30))
+    assert choice.rds == point("RDS", -600)
+
+
+@pytest.mark.parametrize("points, message", [
+    ([point("RDS", 0)], "no completed EFS recovery point"),
+    ([point("EFS", 0), point("RDS", 0, "FAILED")], "no completed RDS recovery point"),
+    ([], "no completed EFS recovery point created before 2026-11-19T00:00Z"),
+])
+def test_missing_points_are_refused(points, message):
+    before = T0 - timedelta(hours=27) if not points else None
+    with pytest.raises(RestoreError, match=message):
+        choose(points, before=before)
+
+
+def test_a_gap_over_a_day_is_refused_unless_allowed():
+    points = [point("EFS", 0), point("RDS", -(24 * 60 + 1))]
+    with pytest.raises(RestoreError, match=r"are 1 d 1 min apart, more than 1 d; pass --allow-gap"):
+        choose(points)
+    assert choose(points, allow_gap=True).gap == timedelta(days=1, minutes=1)
+    assert choose([point("EFS", 0), point("RDS", -24 * 60)]).gap == timedelta(days=1)  # a day exactly is fine
+
+
+def test_parse_when():
+    assert parse_when("2026-11-20T00:00Z") == datetime(2026, 11, 20, tzinfo=timezone.utc)
+    assert parse_when("2026-11-20") == datetime(2026, 11, 20, tzinfo=timezone.utc)
+    assert parse_when("2026-11-20T02:00+02:00") == datetime(2026, 11, 20, tzinfo=timezone.utc)
+    with pytest.raises(RestoreError, match="not an ISO 8601 time"):
+        parse_when("yesterday")
+
+
+# --- the written config ---------------------------------------------------------------------------
+
+SNAPSHOT = "arn:aws:rds:eu-central-1:123456789012:snapshot:awsbackup:job-0123abcd-0000-4000-8000-000000000000"
+
+
+def test_restored_text_of_full_example_keeps_comments_and_validates():
+    source = (ROOT / "examples/full.hcl").read_text()
+    text = restored_text(source, name="omero-restored", file_system_id="fs-0123abcd", db_snapshot=SNAPSHOT, source_name="omero-full", keep_state_bucket=True)
+    deployment = validated(text, "restored.hcl", name="omero-restored", file_system_id="fs-0123abcd", db_snapshot=SNAPSHOT)
+    assert deployment.region == "eu-central-1"
+    assert deployment.state.bucket == "omero-full-terraform-state-example" and deployment.state.create_bucket is False
+    assert deployment.backup.copy_region == "eu-west-1"
+    # every comment line of the source is still there, and nothing else of it changed but name
+    comments = [line for line in source.splitlines() if line.lstrip().startswith("#")]
+    assert all(line in text.splitlines() for line in comments)
+    changed = [line for line in source.splitlines() if line not in text.splitlines()]
+    assert changed == ['name   = "omero-full"']
+    assert 'name   = "omero-restored"' in text.splitlines()
+
+
+def test_restored_text_replaces_an_existing_restore_from_and_sets_create_bucket():
+    source = (
+        'name = "omero-a"  # the first\n'
+        'region = "eu-central-1"\n'
+        "state {\n  bucket        = \"shared-state-bucket\"\n  create_bucket = true # made here\n}\n"
+        "# an old restore\n"
+        'restore_from { file_system_id = "fs-11111111" }\n'
+        "network {\n  nat_gateways = \"single\" # {braces} in a comment\n}\n"
+    )
+    text = restored_text(source, name="omero-b", file_system_id="fs-22222222", db_snapshot=SNAPSHOT, source_name="omero-a", keep_state_bucket=True)
+    deployment = loads(text)
+    assert deployment.name == "omero-b" and deployment.state.create_bucket is False
+    assert (deployment.restore_from.file_system_id, deployment.restore_from.db_snapshot) == ("fs-22222222", SNAPSHOT)
+    assert "fs-11111111" not in text and "an old restore" not in text
+    assert 'name = "omero-b"  # the first' in text and "{braces} in a comment" in text
+    assert [i.name for i in top_level_items(text)] == ["name", "region", "state", "network", "restore_from"]
+
+
+def test_restored_text_from_copy_moves_region_and_copies_home():
+    source = (ROOT / "examples/full.hcl").read_text()
+    snapshot = SNAPSHOT.replace("eu-central-1", "eu-west-1")
+    text = restored_text(
+        source, name="omero-dr", file_system_id="fs-0123abcd", db_snapshot=snapshot, source_name="omero-full",
+        region="eu-west-1", keep_state_bucket=True, swap_copy={"copy_region": "eu-central-1"},
+    )
+    deployment = validated(text, "dr.hcl", name="omero-dr", file_system_id="fs-0123abcd", db_snapshot=snapshot)
+    assert (deployment.region, deployment.backup.copy_region) == ("eu-west-1", "eu-central-1")
+
+
+def test_a_snapshot_of_another_region_does_not_validate():
+    source = (ROOT / "examples/full.hcl").read_text()
+    snapshot = SNAPSHOT.replace("eu-central-1", "eu-west-1")
+    text = restored_text(source, name="omero-x", file_system_id="fs-0123abcd", db_snapshot=snapshot, source_name="omero-full")
+    with pytest.raises(RestoreError, match="does not validate: restore_from.db_snapshot"):
+        validated(text, "x.hcl", name="omero-x", file_system_id="fs-0123abcd", db_snapshot=snapshot)
+
+
+# --- against the emulator -------------------------------------------------------------------------
+
+REGION, COPY_REGION = "eu-central-1", "eu-west-1"
+
+
+def source_config(tmp_path: Path, name: str, *, copy: bool = True) -> Path:
+    path = tmp_path / f"{name}.hcl"
+    path.write_text(
+        f'# the source deployment\nname   = "{name}"\nregion = "{REGION}"\n\n'
+        'state {\n  bucket = "omero-shared-state-example"\n}\n\n'
+        "backup {\n  daily_retention_days = 35\n" + (f'  copy_region          = "{COPY_REGION}"\n' if copy else "") + "}\n\n"
+        'storage {\n  performance_mode = "maxIO"\n  throughput_mode  = "bursting"\n}\n'
+    )
+    return path
+
+
+class Source:
+    """A deployment's EFS file system, database, backup role and vaults, made in the emulator."""
+
+    def __init__(self, emulator, name: str, *, copy_vault: bool = True):
+        self.emulator, self.name = emulator, name
+        self.backup = aws(emulator, "backup", REGION)
+        self.backup.create_backup_vault(BackupVaultName=f"{name}-omero")
+        if copy_vault:
+            aws(emulator, "backup", COPY_REGION).create_backup_vault(BackupVaultName=f"{name}-omero-copy")
+        self.role = aws(emulator, "iam", REGION).create_role(
+            RoleName=f"{name}-omero-backup", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}',
+        )["Role"]["Arn"]
+        self.file_system = aws(emulator, "efs", REGION).create_file_system(CreationToken=f"{name}-omero-data", Encrypted=True)
+        self.database = aws(emulator, "rds", REGION).create_db_instance(
+            DBInstanceIdentifier=f"{name}-omero", Engine="postgres", DBInstanceClass="db.t4g.micro",
+            MasterUsername="omero", MasterUserPassword="not-a-real-password", AllocatedStorage=20,
+        )["DBInstance"]
+
+    def back_up(self, kind: str) -> dict:
+        arn = self.file_system["FileSystemArn"] if kind == "EFS" else self.database["DBInstanceArn"]
+        job = self.backup.start_backup_job(BackupVaultName=f"{self.name}-omero", ResourceArn=arn, IamRoleArn=self.role)
+        assert self.backup.describe_backup_job(BackupJobId=job["BackupJobId"])["State"] == "COMPLETED"
+        return self.backup.describe_recovery_point(BackupVaultName=f"{self.name}-omero", RecoveryPointArn=job["RecoveryPointArn"])
+
+    def copy(self, recovery_point: dict) -> dict:
+        destination = f"arn:aws:backup:{COPY_REGION}:123456789012:backup-vault:{self.name}-omero-copy"
+        job = self.backup.start_copy_job(
+            RecoveryPointArn=recovery_point["RecoveryPointArn"], SourceBackupVaultName=f"{self.name}-omero",
+            DestinationBackupVaultArn=destination, IamRoleArn=self.role,
+        )
+        return self.backup.describe_copy_job(CopyJobId=job["CopyJobId"])["CopyJob"]
+
+
+def restore(emulator, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(emulator.env(REGION))
+    return subprocess.run(
+        [sys.executable, "-m", "tools.restore", *args, "--endpoint-url", emulator.endpoint, "--poll-seconds", "0.2", "--wait-minutes", "1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def file_system(emulator, region: str, file_system_id: str) -> dict:
+    [found] = aws(emulator, "efs", region).describe_file_systems(FileSystemId=file_system_id)["FileSystems"]
+    return found
+
+
+@pytest.mark.emulator
+def test_restore_latest_points_into_a_new_deployment(emulator, tmp_path):
+    source = Source(emulator, "omero-rs1")
+    first_efs = source.back_up("EFS")
+    time.sleep(1.1)
+    rds = source.back_up("RDS")
+    time.sleep(1.1)
+    latest_efs = source.back_up("EFS")
+    config, written = source_config(tmp_path, "omero-rs1"), tmp_path / "restored.hcl"
+
+    done = restore(emulator, "--config", str(config), "--into", "omero-rs1-restored", "--write", str(written))
+    assert done.returncode == 0, done.stderr
+    assert latest_efs["RecoveryPointArn"] in done.stdout and first_efs["RecoveryPointArn"] not in done.stdout
+    assert rds["RecoveryPointArn"] in done.stdout and "gap between them: 1 s (the files are newer)" in done.stdout
+    assert "aws-backup-restore_" in done.stdout and "OMERO_CONFIG=" in done.stdout and done.stderr == ""
+
+    deployment = loads(written.read_text(), str(written))
+    assert deployment.name == "omero-rs1-restored" and deployment.region == REGION
+    assert deployment.restore_from.db_snapshot == rds["RecoveryPointArn"]
+    assert deployment.state.create_bucket is False and deployment.state.bucket == "omero-shared-state-example"
+    assert written.read_text().startswith("# the source deployment\n")
+    # The file system is what the provider will import: the creation token the storage stack
+    # gives it, encrypted, the configured performance mode.
+    restored = file_system(emulator, REGION, deployment.restore_from.file_system_id)
+    assert restored["CreationToken"] == "omero-rs1-restored-omero-data"
+    assert restored["Encrypted"] is True and restored["PerformanceMode"] == "maxIO"
+    assert restored["FileSystemId"] != source.file_system["FileSystemId"]
+    # The snapshot is a real one of the source database, found by its name as the provider's
+    # snapshot_identifier (the ARN) names it.
+    name = rds["RecoveryPointArn"].split(":snapshot:")[1]
+    [snapshot] = aws(emulator, "rds", REGION).describe_db_snapshots(DBSnapshotIdentifier=name)["DBSnapshots"]
+    assert snapshot["SnapshotType"] == "awsbackup" and snapshot["DBInstanceIdentifier"] == "omero-rs1-omero"
+    assert name.startswith("awsbackup:job-")
+
+    # The same again: the file exists, then (with --force) the new deployment's names are taken.
+    again = restore(emulator, "--config", str(config), "--into", "omero-rs1-restored", "--write", str(written))
+    assert again.returncode == 2 and again.stderr.strip() == f"error: {written} exists; pass --force to replace it"
+    again = restore(emulator, "--config", str(config), "--into", "omero-rs1-restored", "--write", str(written), "--force")
+    assert again.returncode == 2, again.stderr
+    assert "a file system with creation token omero-rs1-restored-omero-data already exists" in again.stderr
+
+    # --before the latest EFS point: the first one.
+    cutoff = latest_efs["CreationDate"].astimezone(timezone.utc).isoformat()
+    earlier = tmp_path / "earlier.hcl"
+    done = restore(emulator, "--config", str(config), "--into", "omero-rs1-earlier", "--write", str(earlier), "--before", cutoff)
+    assert done.returncode == 0, done.stderr
+    assert first_efs["RecoveryPointArn"] in done.stdout and latest_efs["RecoveryPointArn"] not in done.stdout
+    assert "(the database is newer)" in done.stdout
+    assert loads(earlier.read_text()).restore_from.db_snapshot == rds["RecoveryPointArn"]
+
+
+@pytest.mark.emulator
+def test_restore_from_the_copy_vault_into_the_copy_region(emulator, tmp_path):
+    source = Source(emulator, "omero-rs2")
+    efs_copy, rds_copy = source.copy(source.back_up("EFS")), source.copy(source.back_up("RDS"))
+    config, written = source_config(tmp_path, "omero-rs2"), tmp_path / "dr.hcl"
+
+    done = restore(emulator, "--config", str(config), "--into", "omero-rs2-dr", "--write", str(written), "--from-copy")
+    assert done.returncode == 0, done.stderr
+    assert f"omero-rs2-omero-copy, {COPY_REGION}" in done.stdout
+    deployment = loads(written.read_text())
+    assert (deployment.name, deployment.region, deployment.backup.copy_region) == ("omero-rs2-dr", COPY_REGION, REGION)
+    assert deployment.restore_from.db_snapshot == rds_copy["DestinationRecoveryPointArn"]
+    assert ":snapshot:awsbackup:copyjob-" in deployment.restore_from.db_snapshot
+    restored = file_system(emulator, COPY_REGION, deployment.restore_from.file_system_id)
+    assert restored["CreationToken"] == "omero-rs2-dr-omero-data"
+    assert efs_copy["DestinationRecoveryPointArn"] in done.stdout
+
+
+@pytest.mark.emulator
+def test_refusals_exit_2_with_one_line(emulator, tmp_path):
+    source = Source(emulator, "omero-rs3", copy_vault=False)
+    source.back_up("EFS")
+    config = source_config(tmp_path, "omero-rs3")
+    out = tmp_path / "out.hcl"
+    cases = {
+        # no RDS point at all
+        (): "error: no completed RDS recovery point",
+        ("--before", "2020-01-01T00:00Z"): "error: no completed EFS recovery point created before 2020-01-01T00:00Z",
+        ("--from-copy",): f"error: backup vault omero-rs3-omero-copy not found in {COPY_REGION}",
+        ("--before", "soon"): "error: argument --before: 'soon' is not an ISO 8601 time",
+        ("--kms-key-arn", "arn:aws:kms:eu-west-1:123456789012:key/x"): "error: --kms-key-arn only with --from-copy",
+    }
+    for extra, message in cases.items():
+        done = restore(emulator, "--config", str(config), "--into", "omero-rs3-new", "--write", str(out), *extra)
+        assert done.returncode == 2, (extra, done.stdout, done.stderr)
+        assert done.stderr.startswith(message) and done.stderr.count("\n") == 1, (extra, done.stderr)
+        assert "Traceback" not in done.stderr and not out.exists()
+
+    missing = source_config(tmp_path, "omero-none")
+    done = restore(emulator, "--config", str(missing), "--into", "omero-none-new", "--write", str(out))
+    assert done.returncode == 2 and done.stderr.startswith(f"error: backup vault omero-none-omero not found in {REGION}")
+    done = restore(emulator, "--config", str(source_config(tmp_path, "omero-rs3", copy=False)), "--into", "x-new", "--write", str(out), "--from-copy")
+    assert done.returncode == 2 and "sets no backup.copy_region" in done.stderr
+    done = restore(emulator, "--config", str(config), "--into", "omero-rs3", "--write", str(out))
+    assert done.returncode == 2 and "the source deployment's own name" in done.stderr
+    done = restore(emulator, "--config", str(tmp_path / "nope.hcl"), "--into", "x-new", "--write", str(out))
+    assert done.returncode == 2 and "file not found" in done.stderr and done.stderr.count("\n") == 1
+
+
+@pytest.mark.emulator
+def test_restore_job_failure_and_timeout(emulator):
+    source = Source(emulator, "omero-rs4", copy_vault=False)
+    efs_point = RecoveryPoint.from_api(source.back_up("EFS"))
+    session = boto3.session.Session(region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+    client = Aws(REGION, emulator.endpoint, session)
+    said: list[str] = []
+    common = dict(role_arn=source.role, performance_mode="generalPurpose", kms_key_arn=None, say=said.append, sleep=lambda s: None)
+
+    # the emulator reports a job RUNNING once: no time to wait means the bound is hit
+    with pytest.raises(JobError, match=r"is still RUNNING after 0 s; follow it with aws backup describe-restore-job"):
+        restore_file_system(client, efs_point, creation_token="omero-rs4-a-omero-data", wait=timedelta(0), poll_seconds=1, **common)
+    fs_id = restore_file_system(client, efs_point, creation_token="omero-rs4-b-omero-data", wait=timedelta(minutes=1), poll_seconds=1, **common)
+    assert file_system(emulator, REGION, fs_id)["CreationToken"] == "omero-rs4-b-omero-data"
+    assert any("RUNNING" in line for line in said)
+    # a taken creation token fails the job, as in AWS
+    with pytest.raises(JobError, match="FAILED: File system with creation token omero-rs4-b-omero-data already exists"):
+        restore_file_system(client, efs_point, creation_token="omero-rs4-b-omero-data", wait=timedelta(minutes=1), poll_seconds=1, **common)
