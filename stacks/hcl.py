@@ -211,10 +211,8 @@ def _aligned(attributes: list[tuple[str, str]], indent: str) -> Iterable[str]:
 
     for key, value in attributes:
         first_line = value.split("\n", 1)[0]
-        if "\n" not in value or first_line.startswith("<<"):
+        if "\n" not in value or first_line.startswith("<<"):  # a heredoc's lines do not end the run
             run.append((key, value))
-            if "\n" in value:  # a heredoc ends the run
-                yield from flush()
         else:
             yield from flush()
             yield f"{indent}{key} = {value}\n"

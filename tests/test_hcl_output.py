@@ -1,36 +1,119 @@
 """SYNTH_HCL_OUTPUT=true: the stacks as HCL (``cdk.tf``) instead of JSON, for reading.
 
 One example is synthesized the way a user does it (``python main.py`` in a subprocess with the
-variable set) and compared with its JSON synth. cdktf's App and stacks read the variable
-themselves when the process starts; the App is not told again (``App(hcl_output=True)`` without
-the variable in the jsii runtime's environment writes JSON into ``cdk.tf``), and the manifest test
-below shows the two agree. cdktf 0.21's HCL renderer has gaps that make some
-stacks unusable as Terraform; the tests marked ``xfail(strict=True)`` pin each gap down, so they
-fail (and are to be turned into plain tests) on the day the gap closes.
+variable set) and compared with its JSON synth, value by value. cdktf's App and stacks read the
+variable themselves when the process starts; the App is not told again (``App(hcl_output=True)``
+without the variable in the jsii runtime's environment writes JSON into ``cdk.tf``), and the
+manifest test below shows the two agree. cdktf 0.21's own HCL renderer gets these stacks wrong, so
+``stacks/hcl.py`` writes each ``cdk.tf`` again from the stack's JSON configuration; its string and
+block rendering is tested on its own further down, including by Terraform itself: the same values
+written in both syntaxes must give the same outputs.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from stacks.hcl import HclRenderError, render_config, render_expression, render_string, shape_of
 from tests.harness.synth import ROOT, Synthesis
 
 EXAMPLE = "tls-rw-ro"  # every core stack, the state bucket's too, and read-only servers
 
 
-def _parse(path: Path) -> dict:
-    """A ``cdk.tf`` read with python-hcl2, strings without their quotes."""
+def _parse(text: str) -> dict:
+    """HCL read with python-hcl2: strings decoded, without their quotes; expressions as ``${...}``."""
     import hcl2
     from hcl2 import SerializationOptions
 
     options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
-    return hcl2.loads(path.read_text(), serialization_options=options)
+    return hcl2.loads(text, serialization_options=options)
 
+
+def _as_json_config(tree: dict) -> dict:
+    """A parsed ``cdk.tf`` arranged as Terraform JSON: ``{kind: {type: {name: body}}}`` and so on."""
+    config: dict = {}
+    for kind, entries in tree.items():
+        for entry in entries:
+            if kind in ("resource", "data", "ephemeral"):
+                for type_, named in entry.items():
+                    for name, body in named.items():
+                        assert name not in config.setdefault(kind, {}).setdefault(type_, {}), f"{kind}.{type_}.{name} twice"
+                        config[kind][type_][name] = body
+            elif kind == "provider":
+                for name, body in entry.items():
+                    config.setdefault(kind, {}).setdefault(name, []).append(body)
+            elif kind in ("terraform", "locals", "output"):
+                config.setdefault(kind, {}).update(entry)
+            else:
+                raise AssertionError(f"unexpected top-level {kind}")
+    return config
+
+
+_SPACE = re.compile(r"\s+")
+_HEREDOC = re.compile(r"<<-?(\w+)\n(.*\n)\1", re.S)
+# Arguments whose JSON strings are references, written bare in HCL.
+_REFERENCES = {"depends_on", "ignore_changes", "replace_triggered_by", "provider"}
+
+
+def _string(text: str) -> str:
+    heredoc = _HEREDOC.fullmatch(text)  # python-hcl2 keeps heredocs as written
+    if heredoc:
+        text = heredoc.group(2)
+    # python-hcl2 writes expressions in its own spacing: compare templates without white space
+    return _SPACE.sub("", text) if "${" in text or "%{" in text else text
+
+
+def _bare(reference):
+    if isinstance(reference, list):
+        return [_bare(item) for item in reference]
+    if isinstance(reference, str) and reference.startswith("${") and reference.endswith("}"):
+        return reference[2:-1]
+    return reference
+
+
+def _difference(hcl, json_value, path: str = "", key: str | None = None) -> str | None:
+    """Where a value parsed from HCL differs from the JSON one, or None when they agree."""
+    if key in _REFERENCES and isinstance(json_value, (str, list)):
+        # "aws_x.y" in JSON, a bare reference in HCL (python-hcl2: "${aws_x.y}", or "name" alone)
+        json_value, hcl = _bare(json_value), _bare(hcl)
+    if isinstance(json_value, dict):
+        if isinstance(hcl, list) and len(hcl) == 1 and isinstance(hcl[0], dict):
+            hcl = hcl[0]  # one nested block
+        if not isinstance(hcl, dict):
+            return f"{path}: {hcl!r} is not an object"
+        keys = set(json_value) - {"//"}
+        if set(hcl) != keys:
+            return f"{path}: only in HCL {sorted(set(hcl) - keys)}, only in JSON {sorted(keys - set(hcl))}"
+        for name in sorted(keys):
+            difference = _difference(hcl[name], json_value[name], f"{path}.{name}", name)
+            if difference:
+                return difference
+        return None
+    if isinstance(json_value, list):
+        if not isinstance(hcl, list) or len(hcl) != len(json_value):
+            return f"{path}: {str(hcl)[:200]} != {str(json_value)[:200]}"
+        for i, (left, right) in enumerate(zip(hcl, json_value)):
+            difference = _difference(left, right, f"{path}[{i}]", key)
+            if difference:
+                return difference
+        return None
+    if isinstance(json_value, str):
+        if isinstance(hcl, str) and _string(hcl) == _string(json_value):
+            return None
+    elif hcl == json_value and isinstance(hcl, bool) == isinstance(json_value, bool):
+        return None
+    return f"{path}: {str(hcl)[:300]!r} != {str(json_value)[:300]!r}"
+
+
+# ---------------------------------------------------------------------------------------------
+# One example, synthesized as a user does
+# ---------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def hcl_out(tmp_path_factory) -> Path:
@@ -55,13 +138,14 @@ def json_synth(examples) -> Synthesis:
     return examples[EXAMPLE]
 
 
-def _names(tree: dict, kind: str) -> set[tuple[str, str]]:
-    """(type, name) of every resource or data source in a parsed HCL file."""
-    return {(type_, name) for entry in tree.get(kind, []) for type_, named in entry.items() for name in named}
+@pytest.fixture(scope="module")
+def parsed(hcl_out, json_synth) -> dict[str, dict]:
+    """Each stack's ``cdk.tf``, parsed and arranged as JSON, by stack name."""
+    return {name: _as_json_config(_parse((hcl_out / "stacks" / name / "cdk.tf").read_text())) for name in json_synth.order}
 
 
-def _json_names(stack: dict, kind: str) -> set[tuple[str, str]]:
-    return {(type_, name) for type_, named in stack.get(kind, {}).items() for name in named}
+def _names(config: dict, kind: str) -> set[tuple[str, str]]:
+    return {(type_, name) for type_, named in config.get(kind, {}).items() for name in named}
 
 
 def test_writes_hcl_and_the_manifest_agrees(hcl_out, json_synth):
@@ -74,51 +158,250 @@ def test_writes_hcl_and_the_manifest_agrees(hcl_out, json_synth):
         assert not (directory / "cdk.tf").read_text().lstrip().startswith("{"), "JSON in cdk.tf"
 
 
-@pytest.mark.parametrize("role", [
-    "state",
-    "network",
-    "storage",
-    pytest.param("services", marks=pytest.mark.xfail(
-        strict=True,
-        reason="cdktf 0.21 writes JSON held in strings (container_definitions) into HCL without escaping its quotes",
-    )),
-])
-def test_same_resources_data_and_outputs_as_json(hcl_out, json_synth, role):
+@pytest.mark.parametrize("role", ["state", "network", "storage", "services"])
+def test_same_resources_data_and_outputs_as_json(parsed, json_synth, role):
     name = f"{json_synth.deployment.name}-{role}"
-    tree = _parse(hcl_out / "stacks" / name / "cdk.tf")
-    stack = json_synth.stacks[name]
-    assert _names(tree, "resource") == _json_names(stack, "resource")
-    assert _names(tree, "data") == _json_names(stack, "data")
-    outputs = {output for entry in tree.get("output", []) for output in entry}
-    assert outputs == set(stack.get("output", {}))
+    config, stack = parsed[name], json_synth.stacks[name]
+    for kind in ("resource", "data", "ephemeral"):
+        assert _names(config, kind) == _names(stack, kind), kind
+    assert set(config.get("output", {})) == set(stack.get("output", {}))
+    assert config.get("locals", {}) == stack.get("locals", {})
 
 
-def test_the_backend_carries_over(hcl_out, json_synth):
+def test_every_stack_holds_the_json_configuration(parsed, json_synth):
+    """Value by value: every argument, nested block, meta-argument, output and backend setting."""
+    for name in json_synth.order:
+        stack = {key: value for key, value in json_synth.stacks[name].items() if key != "//"}
+        assert _difference(parsed[name], stack) is None, name
+
+
+def test_the_backend_carries_over(parsed, json_synth):
     """S3 state with Terraform's lock file, from the backend plus an override of the terraform block."""
     name = f"{json_synth.deployment.name}-network"
-    tree = _parse(hcl_out / "stacks" / name / "cdk.tf")
-    backend = tree["terraform"][0]["backend"][0]["s3"]
+    backend = parsed[name]["terraform"]["backend"][0]["s3"]
     assert backend == json_synth.stacks[name]["terraform"]["backend"]["s3"]
+    assert backend["use_lockfile"] is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cdktf 0.21 renders only the terraform block from stack overrides: ephemeral blocks are dropped",
-)
-def test_storage_declares_its_ephemeral_passwords(hcl_out, json_synth):
+def test_storage_declares_its_ephemeral_passwords(parsed, json_synth):
+    """Blocks that the stack adds by override (cdktf's own renderer drops them)."""
     name = f"{json_synth.deployment.name}-storage"
-    assert json_synth.stacks[name].get("ephemeral"), "the JSON synth has ephemeral passwords"
-    tree = _parse(hcl_out / "stacks" / name / "cdk.tf")
-    assert tree.get("ephemeral")
+    ephemeral = json_synth.stacks[name].get("ephemeral")
+    assert ephemeral, "the JSON synth has ephemeral passwords"
+    assert parsed[name]["ephemeral"] == ephemeral
+
+
+def test_container_definitions_are_the_json_documents(parsed, json_synth):
+    """JSON held in a string, with quotes and interpolations, comes back as the same document."""
+    name = f"{json_synth.deployment.name}-services"
+    definitions = json_synth.resources("services", "aws_ecs_task_definition")
+    assert definitions
+    for task, values in definitions.items():
+        written = parsed[name]["resource"]["aws_ecs_task_definition"][task]["container_definitions"]
+        assert json.loads(written) == json.loads(values["container_definitions"])
+
+
+def test_lifecycle_conditions_are_blocks(hcl_out, parsed, json_synth):
+    """A postcondition is a block with its condition as an expression, not a list attribute."""
+    name = f"{json_synth.deployment.name}-network"
+    zones = json_synth.data("network", "aws_availability_zones")
+    assert zones, "the network stack checks its availability zones"
+    for zone_name, values in zones.items():
+        wanted = values["lifecycle"]["postcondition"]
+        lifecycle = parsed[name]["data"]["aws_availability_zones"][zone_name]["lifecycle"]
+        assert lifecycle == [{"postcondition": wanted}]
+    text = (hcl_out / "stacks" / name / "cdk.tf").read_text()
+    assert re.search(r"^    postcondition \{\n      condition += length\(self\.names\) >= \d+\n", text, re.M)
+    assert not re.search(r"depends_on += \[\s*\"", text), "depends_on holds references, not strings"
 
 
 @pytest.mark.terraform
-@pytest.mark.parametrize("role", ["state", "network"])
-def test_terraform_validates_hcl_stacks(hcl_out, json_synth, terraform_cli, role):
-    """The stacks the renderer gets right are valid Terraform as HCL too."""
-    directory = hcl_out / "stacks" / f"{json_synth.deployment.name}-{role}"
-    init = terraform_cli(directory, "init", "-backend=false", "-input=false", "-no-color", timeout=300)
-    assert init.returncode == 0, str(init)
-    result = terraform_cli(directory, "validate", "-json", "-no-color", timeout=300)
-    report = json.loads(result.stdout)
-    assert report["valid"], json.dumps(report, indent=2)
+def test_terraform_fmt_leaves_the_files_alone(hcl_out, terraform_cli):
+    result = terraform_cli(hcl_out / "stacks", "fmt", "-check", "-recursive", "-list=true", "-no-color")
+    assert result.returncode == 0, f"not formatted as terraform fmt does: {result.stdout}"
+
+
+@pytest.mark.terraform
+def test_terraform_validates_hcl_stacks(hcl_out, json_synth, terraform_cli):
+    """Every stack is valid Terraform as HCL, with no warning (such as quoted references)."""
+    for name in json_synth.order:
+        directory = hcl_out / "stacks" / name
+        init = terraform_cli(directory, "init", "-backend=false", "-input=false", "-no-color", timeout=300)
+        assert init.returncode == 0, str(init)
+        report = json.loads(terraform_cli(directory, "validate", "-json", "-no-color", timeout=300).stdout)
+        assert report["valid"] and not report["diagnostics"], f"{name}: {json.dumps(report, indent=2)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The renderer on its own
+# ---------------------------------------------------------------------------------------------
+
+TRICKY = [
+    "",
+    "plain",
+    'say "hi"',
+    "back\\slash and a trailing one \\",
+    'a JSON string: "\\"quoted\\"" and "C:\\\\dir"',
+    "one line\nand another",
+    "windows\r\nline ends",
+    "tab\there, bell \x07, escape \x1b, delete \x7f",
+    "unicode: é ü ß 日本 😀, separators \u2028 \u2029",
+    "literal $${not_a_template} and %%{not_a_directive}",
+    "dollar $ and percent % alone, $5 and 50%, at the end $",
+    "a brace { and } alone, and a percent at the end %",
+    '${upper("interpolated")} with "quotes" around',
+    '${jsonencode({"key" = "va\\"lue", "n" = [1, 2]})}',
+    "%{ if true }yes%{ else }no%{ endif }, %{ for x in [\"a\", \"b\"] }${x};%{ endfor }",
+    '{"name": "web", "environment": [{"name": "ORIGINS", "value": "[\\"https://x.org\\"]"}]}',
+    "a script\n  indented \"line\" with \\n and ${upper(\"x\")}\nEOT\n",
+    "#!/bin/bash\necho \"$HOME\" '$${x}'\n",
+    "${\"}\"} and ${ \"{\" }",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_strings_parse_back_to_the_same_template(text):
+    rendered = render_string(text, bare_expressions=False)
+    value = _parse(f"x = {rendered}\n")["x"]
+    heredoc = _HEREDOC.fullmatch(value)
+    # python-hcl2 respaces what is inside ${...}: templates compare without white space
+    assert _string(heredoc.group(2) if heredoc else value) == _string(text), rendered
+
+
+def test_a_lone_interpolation_is_written_as_its_expression():
+    assert render_string("${aws_vpc.main.id}") == "aws_vpc.main.id"
+    assert render_string("${length(self.names) >= 2}") == "length(self.names) >= 2"
+    assert render_string("${a}${b}") == '"${a}${b}"'
+    assert render_string("x${a}") == '"x${a}"'
+    assert render_string("${~ a ~}") == '"${~ a ~}"'
+
+
+def test_multi_line_text_is_a_heredoc_whose_marker_is_not_in_the_text():
+    assert render_string("a\nb\n") == "<<EOT\na\nb\nEOT"
+    assert render_string("EOT\nEOT_\n") == "<<EOT__\nEOT\nEOT_\nEOT__"
+    assert render_string("no final newline\nhere") == '"no final newline\\nhere"'
+    assert render_string("carriage\r\nreturn\n").startswith('"')
+
+
+def test_templates_that_do_not_close_are_refused():
+    for text in ("${unclosed", 'a ${"}', "%{ if x"):
+        with pytest.raises(HclRenderError):
+            render_string(text)
+
+
+@pytest.mark.terraform
+def test_terraform_reads_the_same_values_from_both_syntaxes(tmp_path, terraform_cli):
+    """Every tricky string, and nested values, as outputs in JSON and in HCL: Terraform gives the same."""
+    values = {f"s{i}": text for i, text in enumerate(TRICKY)}
+    values["nested"] = {
+        "list": [1, 2.5, -3, True, False, None, "x", ["deep", {"k": "v"}]],
+        "keys": {"with space": 1, "for": 2, "null": 3, "a-b": 4, "é": 5, "${upper(\"k\")}": 6, "q\"uote": 7},
+        "empty": [[], {}],
+    }
+    outputs = {}
+    for syntax, config in (
+        ("json", {"output": {name: {"value": value} for name, value in values.items()}}),
+        ("hcl", None),
+    ):
+        directory = tmp_path / syntax
+        directory.mkdir()
+        if syntax == "json":
+            (directory / "main.tf.json").write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
+        else:
+            text = render_config({"output": {name: {"value": value} for name, value in values.items()}})
+            (directory / "main.tf").write_text(text, encoding="utf-8")
+        for args in (("init", "-input=false"), ("apply", "-auto-approve", "-input=false")):
+            result = terraform_cli(directory, *args, "-no-color", timeout=120)
+            assert result.returncode == 0, str(result)
+        outputs[syntax] = json.loads(terraform_cli(directory, "output", "-json").stdout)
+    assert outputs["hcl"] == outputs["json"]
+    assert outputs["hcl"]["s3"]["value"] == TRICKY[3]  # literal text stays literal
+
+
+def test_blocks_come_from_the_shape_and_the_meta_arguments():
+    config = {
+        "resource": {
+            "aws_thing": {
+                "main": {
+                    "//": {"metadata": {"path": "x"}},
+                    "provider": "aws.west",
+                    "name": "thing",
+                    "tags": {"Name": "x", "a:b": "y"},
+                    "rule": [{"id": "one", "filter": [{"prefix": "p/"}]}, {"id": "two"}],
+                    "depends_on": ["aws_other.a", "${aws_other.b}"],
+                    "lifecycle": {
+                        "prevent_destroy": True,
+                        "ignore_changes": ["tags"],
+                        "postcondition": [{"condition": "${self.name != \"\"}", "error_message": "no \"name\""}],
+                    },
+                }
+            }
+        },
+        "output": {"id": {"value": "${aws_thing.main.id}", "sensitive": True, "depends_on": ["aws_thing.main"]}},
+    }
+    shapes = {("resource", "aws_thing", "main"): {"rule": {"filter": {}}}}
+    text = render_config(config, shapes)
+    assert text == (
+        'resource "aws_thing" "main" {\n'
+        "  provider = aws.west\n"
+        '  name     = "thing"\n'
+        "  tags = {\n"
+        '    Name  = "x"\n'
+        '    "a:b" = "y"\n'
+        "  }\n"
+        "  rule {\n"
+        '    id = "one"\n'
+        "    filter {\n"
+        '      prefix = "p/"\n'
+        "    }\n"
+        "  }\n"
+        "  rule {\n"
+        '    id = "two"\n'
+        "  }\n"
+        "  depends_on = [aws_other.a, aws_other.b]\n"
+        "  lifecycle {\n"
+        "    prevent_destroy = true\n"
+        "    ignore_changes  = [tags]\n"
+        "    postcondition {\n"
+        '      condition     = self.name != ""\n'
+        '      error_message = "no \\"name\\""\n'
+        "    }\n"
+        "  }\n"
+        "}\n"
+        "\n"
+        'output "id" {\n'
+        "  value      = aws_thing.main.id\n"
+        "  sensitive  = true\n"
+        "  depends_on = [aws_thing.main]\n"
+        "}\n"
+    )
+    # without a shape, the same JSON object is an argument
+    assert "  rule = [\n" in render_config(config)
+
+
+def test_shapes_are_read_from_the_bindings_fragments():
+    fragment = {
+        "bucket": {"value": "b", "isBlock": False, "type": "simple", "storageClassType": "string"},
+        "rule": {
+            "value": [
+                {"id": {"value": "x", "isBlock": False}},
+                {"filter": {"value": [{"prefix": {"value": ""}}], "isBlock": True, "type": "list"}},
+            ],
+            "isBlock": True,
+            "type": "list",
+        },
+        "default_tags": {"value": [{"tags": {"value": {}, "isBlock": False}}], "is_block": True},
+        "lifecycle": {"prevent_destroy": True},
+    }
+    assert shape_of(fragment) == {"rule": {"filter": {}}, "default_tags": {}}
+
+
+def test_what_the_renderer_does_not_know_fails_the_synth():
+    with pytest.raises(HclRenderError, match="module"):
+        render_config({"module": {"m": {"source": "./m"}}})
+    with pytest.raises(HclRenderError, match="dynamic"):
+        render_config({"resource": {"t": {"n": {"dynamic": {"rule": {"for_each": "${[]}"}}}}}})
+    with pytest.raises(HclRenderError, match="not a reference"):
+        render_config({"resource": {"t": {"n": {"depends_on": ["${a.b} and more"]}}}})
+    with pytest.raises(HclRenderError):
+        render_expression({1, 2})
