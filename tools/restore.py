@@ -424,7 +424,8 @@ def restore_file_system(
             raise JobError(f"restore job {job_id} {status}: {job.get('StatusMessage', 'no message')}")
         if poll + 1 == polls or time.monotonic() >= deadline:
             break
-        say(f"  {status or 'PENDING'} {job.get('PercentDone', '')}".rstrip())
+        done = job.get("PercentDone")
+        say(f"  {status or 'PENDING'}" + (f", {float(done):.0f} % done" if done not in (None, "") else ""))
         sleep(poll_seconds)
     raise JobError(
         f"restore job {job_id} is still {job.get('Status', 'PENDING')} after {describe_gap(wait)}; "
