@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from config import checks
+from config.backup import Backup, RestoreFrom
 from config.addons import Addon, AppStream, DataSync, DropBox, FileGateway, Monitoring, Uploader
 from config.fields import Block, Problem, key
 from config.services import Cluster, LoadBalancer, Server, ServerLoadBalancer, Web, fargate_problems
@@ -223,7 +224,10 @@ class Storage(Block):
         None, "Customer KMS key for the file system; unset uses the AWS-managed aws/elasticfilesystem key.",
         checks=[checks.kms_key_arn],
     )
-    automatic_backups: bool = key(True, "Turn on EFS automatic daily backups (AWS Backup, 35-day retention).")
+    automatic_backups: bool | None = key(
+        None,
+        "EFS automatic daily backups (AWS Backup's default plan, 35 days); unset: on only when backup.enabled is false.",
+    )
 
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         if self.transition_to_archive is not None:
@@ -295,6 +299,8 @@ class Deployment(Block):
     web: Web = key(doc="OMERO.web behind the application load balancer.", factory=Web)
     load_balancer: LoadBalancer = key(doc="The application load balancer (HTTP, or HTTPS with a domain).", factory=LoadBalancer)
     server_load_balancer: ServerLoadBalancer = key(doc="Optional NLB for OMERO.insight and the CLI.", factory=ServerLoadBalancer)
+    backup: Backup = key(doc="AWS Backup of EFS and the database.", factory=Backup)
+    restore_from: RestoreFrom = key(doc="Recovery points this deployment's storage is built from.", factory=RestoreFrom)
     # Add-ons, each off until enabled.
     file_gateway: FileGateway = key(doc="S3 File Gateway as OMERO's data store (add-on).", factory=FileGateway)
     datasync: DataSync = key(doc="DataSync from an S3 bucket into /OMERO (add-on).", factory=DataSync)
@@ -307,6 +313,13 @@ class Deployment(Block):
         """Every add-on block, enabled or not, in deployment order."""
         return (self.file_gateway, self.datasync, self.uploader, self.dropbox, self.appstream, self.monitoring)
 
+    @property
+    def efs_automatic_backups(self) -> bool:
+        """Whether EFS's own daily backups are on: as configured, else only without a backup plan."""
+        if self.storage.automatic_backups is None:
+            return not self.backup.enabled
+        return self.storage.automatic_backups
+
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         # Fargate takes fixed CPU/memory pairs; OMERO.web always runs there.
         yield from fargate_problems("web.", self.web.cpu, self.web.memory)
@@ -318,5 +331,7 @@ class Deployment(Block):
             if checks.az_region(zone) and checks.az_region(zone) != self.region:
                 yield Problem("network.availability_zones", self.network.availability_zones, f"zones of region {self.region} ({zone} is not)")
                 break
+        yield from self.backup.deployment_problems(self)
+        yield from self.restore_from.deployment_problems(self)
         for addon in self.addons():
             yield from addon.deployment_checks(self)

@@ -73,6 +73,9 @@ class Server(Block):
     """OMERO.server: the read-write server (always exactly one task) and optional read-only ones."""
 
     image: str = key(SERVER_IMAGE, "OMERO.server image, pinned by tag or digest (not latest).", checks=[checks.container_image])
+    snapshot_before_upgrade: bool = key(
+        True, "Take a manual RDS snapshot named after the image tag before a new server image starts (and upgrades the database schema).",
+    )
     cpu: int = key(2048, "CPU units of the read-write server task (1024 = 1 vCPU).", checks=[checks.task_cpu])
     memory: int = key(8192, "Memory of the read-write server task in MiB (the JVMs are sized from it).", checks=[checks.between(2048, 122880)])
     read_only_count: int = key(0, "Read-only OMERO.servers beside the read-write one (0-10); OMERO.web spreads sessions over all.", checks=[checks.between(0, 10)])

@@ -16,6 +16,15 @@ state {
   bucket = "omero-full-terraform-state-example"
 }
 
+# Daily and monthly recovery points of EFS and the database, each copied to Ireland; the vault is
+# locked in governance mode (removable only by principals allowed backup:DeleteBackupVaultLockConfiguration).
+backup {
+  daily_retention_days   = 35
+  monthly_retention_days = 365
+  copy_region            = "eu-west-1"
+  vault_lock             = "governance"
+}
+
 cluster {
   launch_type = "ec2"
 

@@ -46,6 +46,9 @@ class OmeroDatabaseProps:
     log_exports: tuple[str, ...] = ("postgresql", "upgrade")
     kms_key_arn: str | None = None
     password_version: int = 1
+    # Create the instance from this snapshot (identifier or ARN, e.g. an AWS Backup recovery
+    # point); read only when the instance is created.
+    restore_snapshot: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +58,7 @@ class OmeroDatabaseOutputs:
     db_name: str
     username: str
     instance_id: str  # the DB instance identifier
+    instance_arn: str
     password_secret_arn: str  # the secret's value is the bare password
     root_password_secret_arn: str  # OMERO's initial root password (a bare string)
     kms_key_arn: str | None  # the key encrypting both secrets (None: aws/secretsmanager)
@@ -173,9 +177,12 @@ class OmeroDatabase(Construct):
             monitoring_interval=props.monitoring_interval_seconds,
             monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
             apply_immediately=False,
+            snapshot_identifier=props.restore_snapshot,
             tags={"Name": identifier},
             # OMERO's metadata: never destroyed by a plan (deletion_protection guards the API too).
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+            # The snapshot it was made from matters only at creation: changing or dropping
+            # restore_from later must not replace the instance.
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True, ignore_changes=["snapshot_identifier"]),
         )
         self.outputs = OmeroDatabaseOutputs(
             address=self.instance.address,
@@ -183,6 +190,7 @@ class OmeroDatabase(Construct):
             db_name=DB_NAME,
             username=DB_USER,
             instance_id=self.instance.identifier,
+            instance_arn=self.instance.arn,
             password_secret_arn=self.password.arn,
             root_password_secret_arn=self.root_password.arn,
             kms_key_arn=props.kms_key_arn,

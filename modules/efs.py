@@ -43,6 +43,9 @@ class OmeroFileSystemProps:
     throughput_mode: str = "elastic"
     provisioned_throughput_mibps: int | None = None
     kms_key_arn: str | None = None  # AWS-managed key when None
+    # A file system restored from a recovery point (creation token <name>-omero-data): adopted
+    # by an import instead of creating an empty one.
+    restored_file_system_id: str | None = None
     automatic_backups: bool = True
 
 
@@ -79,6 +82,11 @@ class OmeroFileSystem(Construct):
             # The images themselves: never destroyed by a plan.
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
+        if props.restored_file_system_id:
+            # Terraform adopts the restored file system and brings its settings in line; a
+            # setting that cannot change in place (creation token, encryption, key, performance
+            # mode) makes the plan fail on prevent_destroy instead of replacing it.
+            self.file_system.import_from(props.restored_file_system_id)
         EfsBackupPolicy(
             self,
             "backup",

@@ -31,6 +31,12 @@ def build_app(
     stacks.append(network)
     storage = StorageStack(app, deployment=deployment, settings=settings, network=network.outputs)
     stacks.append(storage)
+    if deployment.backup.enabled:
+        from stacks.backup import BackupStack
+
+        stacks.append(
+            BackupStack(app, deployment=deployment, settings=settings, file_system=storage.file_system, database=storage.database)
+        )
     share = None
     if deployment.file_gateway.enabled:
         from stacks.addons.file_gateway import FileGatewayStack

@@ -19,6 +19,7 @@ EMULATED_SERVICES = (
     "appstream",
     "applicationautoscaling",
     "autoscaling",
+    "backup",
     "cloudwatch",
     "datasync",
     "ec2",
@@ -86,7 +87,15 @@ class DeploymentStack(TerraformStack):
                 skip_region_validation=True,
             )
         AwsProvider(self, "aws", **provider)
+        self._provider_settings = provider
 
+        self._configure_backend(deployment, settings, role, endpoint, local_state)
+
+    def regional_provider(self, region: str, *, alias: str) -> AwsProvider:
+        """Another AWS provider, like the stack's own but for ``region``; resources pick it by ``provider``."""
+        return AwsProvider(self, f"aws_{alias}", **{**self._provider_settings, "region": region}, alias=alias)
+
+    def _configure_backend(self, deployment: Deployment, settings: SynthSettings, role: str, endpoint: str | None, local_state: bool) -> None:
         state = deployment.state
         if state.remote and not local_state:
             backend = dict(

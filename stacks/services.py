@@ -23,6 +23,7 @@ from modules.omero_server import SERVER_PORT, Database, DataVolume, NfsShare, Om
 from modules.omero_web import OmeroWebProps, OmeroWebService
 from modules.secrets import GeneratedSecret, GeneratedSecretProps
 from modules.security_groups import OmeroSecurityGroups, OmeroSecurityGroupsProps
+from modules.upgrade import UpgradeSnapshot, UpgradeSnapshotProps
 from modules.server_load_balancer import ServerLoadBalancer, ServerLoadBalancerProps
 from modules.web_load_balancer import WebLoadBalancer, WebLoadBalancerProps
 from stacks.base import DeploymentStack, SynthSettings
@@ -184,6 +185,13 @@ class ServicesStack(DeploymentStack):
         )
         # Tasks on EC2 need the capacity provider attached to the cluster first.
         placed_after = (instances.association,) if on_ec2 else ()
+        if server.snapshot_before_upgrade:
+            # A new server image starts only once the database it may upgrade is snapshotted.
+            upgrade = UpgradeSnapshot(
+                self, "upgrade_snapshot",
+                props=UpgradeSnapshotProps(name=name, image=server.image, db_instance_id=database.instance_id),
+            )
+            placed_after += (upgrade.snapshot,)
         read_write = OmeroServerService(
             self,
             "server",

@@ -33,7 +33,8 @@ class StorageStack(DeploymentStack):
                 throughput_mode=efs.throughput_mode,
                 provisioned_throughput_mibps=efs.provisioned_throughput_mibps,
                 kms_key_arn=efs.kms_key_arn,
-                automatic_backups=efs.automatic_backups,
+                automatic_backups=deployment.efs_automatic_backups,
+                restored_file_system_id=deployment.restore_from.file_system_id,
             ),
         )
         database = OmeroDatabase(
@@ -56,6 +57,7 @@ class StorageStack(DeploymentStack):
                 log_exports=db.log_exports,
                 kms_key_arn=db.kms_key_arn,
                 password_version=db.password_version,
+                restore_snapshot=deployment.restore_from.db_snapshot,
             ),
         )
         self.file_system: OmeroFileSystemOutputs = file_system.outputs

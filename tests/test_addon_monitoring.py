@@ -50,7 +50,8 @@ def test_topic_is_encrypted_with_a_key_cloudwatch_may_use(full):
         assert statement["Resource"] == "*"  # in a key policy: this key
     account, cloudwatch = key_policy["Statement"]
     assert account["Principal"] == {"AWS": "arn:REF:iam::REF:root"}
-    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    # The failed-backup rule (the example has backups) publishes through EventBridge.
+    assert cloudwatch["Principal"] == {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]}
     assert sorted(cloudwatch["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
     assert "${data.aws_caller_identity.account.account_id}" in key["policy"]
 
@@ -86,7 +87,10 @@ def test_topic_policy_admits_only_this_deployments_alarms_over_tls(full):
     policy = one(full.resources(ROLE, "aws_sns_topic_policy"))
     assert policy["policy"].startswith("${data.aws_iam_policy_document.alarm_topic_topic_policy_document")
     [document] = [d for name, d in full.data(ROLE, "aws_iam_policy_document").items() if "topic_policy" in name]
-    allow, deny = document["statement"]
+    allow, events, deny = document["statement"]
+    assert events["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
+    [rule_arn] = [c["values"][0] for c in events["condition"] if c["variable"] == "aws:SourceArn"]
+    assert rule_arn.endswith(":events:eu-central-1:${data.aws_caller_identity.account.account_id}:rule/omero-full-omero-*")
     assert allow["effect"] == "Allow" and allow["actions"] == ["sns:Publish"]
     assert allow["principals"] == [{"type": "Service", "identifiers": ["cloudwatch.amazonaws.com"]}]
     conditions = {c["variable"]: c for c in allow["condition"]}

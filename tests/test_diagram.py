@@ -39,7 +39,11 @@ def test_production_has_read_only_servers_and_a_certificate(examples):
     # arrows across stacks come from terraform_remote_state and the producing stack's outputs
     for server in ("read_write", "read_only"):
         assert arrow(graph, ("services", server), ("storage", "efs"))
-        assert arrow(graph, ("services", server), ("storage", "rds"))
+        # to the database directly, or through the snapshot it starts after
+        assert arrow(graph, ("services", server), ("storage", "rds")) or (
+            arrow(graph, ("services", server), ("services", "upgrade_snapshot"))
+            and arrow(graph, ("services", "upgrade_snapshot"), ("storage", "rds"))
+        )
         assert arrow(graph, ("services", server), ("storage", "secrets"))
     assert arrow(graph, ("storage", "efs"), ("network", "private_subnets"))
     assert arrow(graph, ("services", "alb"), ("services", "certificate"))
@@ -54,7 +58,7 @@ def test_quickstart_has_neither_read_only_servers_nor_a_certificate(examples):
     assert "read_only" not in services and "certificate" not in services and "dns" not in services
     assert graph.part("omero-quick-services", "alb").label == "ALB HTTP"
     assert graph.part("omero-quick-network", "nat").label == "NAT gateway"
-    assert graph.stacks == ["omero-quick-network", "omero-quick-storage", "omero-quick-services"]
+    assert graph.stacks == ["omero-quick-network", "omero-quick-storage", "omero-quick-backup", "omero-quick-services"]
 
 
 def test_helpers_are_counted_without_arrows(examples):
@@ -71,9 +75,9 @@ def test_mermaid_has_one_subgraph_per_stack(examples):
     lines = text.splitlines()
     assert lines[0] == "flowchart LR"
     assert [line for line in lines if line.startswith("  subgraph")] == [
-        f'  subgraph {role}["omero-prod-{role}"]' for role in ("state", "network", "storage", "services")
+        f'  subgraph {role}["omero-prod-{role}"]' for role in ("state", "network", "storage", "backup", "services")
     ]
-    assert lines.count("  end") == 4
+    assert lines.count("  end") == 5
     assert '    services_read_only["read-only OMERO.server ×2"]' in lines
     assert "  services_read_write --> storage_efs" in lines
 

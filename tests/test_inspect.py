@@ -29,7 +29,7 @@ def test_remote_state_listing(tmp_path):
     ran = inspect("--config", str(ROOT / "examples/tls-rw-ro.hcl"), "--json", cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
     report = json.loads(ran.stdout)
-    names = ["omero-prod-state", "omero-prod-network", "omero-prod-storage", "omero-prod-services"]
+    names = ["omero-prod-state", "omero-prod-network", "omero-prod-storage", "omero-prod-backup", "omero-prod-services"]
     assert report["deploy_order"] == names
     assert report["destroy_order"] == names[::-1]
     stacks = report["stacks"]
@@ -37,7 +37,7 @@ def test_remote_state_listing(tmp_path):
     assert stacks["omero-prod-state"]["backend"] == {
         "kind": "local", "path": str(tmp_path.resolve() / "terraform.omero-prod-state.tfstate"),
     }
-    for role in ("network", "storage", "services"):
+    for role in ("network", "storage", "backup", "services"):
         assert stacks[f"omero-prod-{role}"]["backend"] == {
             "kind": "s3", "bucket": "omero-prod-terraform-state-example",
             "key": f"omero/omero-prod/{role}.tfstate", "region": "us-east-1", "lock_file": True,
@@ -50,11 +50,11 @@ def test_local_state_listing_text(tmp_path):
     ran = inspect("--config", str(ROOT / "examples/quickstart-http.hcl"), cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
     lines = ran.stdout.splitlines()
-    assert lines[0] == "deployment omero-quick (" + str(ROOT / "examples/quickstart-http.hcl") + "), region eu-west-1: 3 stacks"
+    assert lines[0] == "deployment omero-quick (" + str(ROOT / "examples/quickstart-http.hcl") + "), region eu-west-1: 4 stacks"
     assert "  1. omero-quick-network   local file terraform.omero-quick-network.tfstate" in lines
-    assert "  3. omero-quick-services  local file terraform.omero-quick-services.tfstate" in lines
+    assert "  4. omero-quick-services  local file terraform.omero-quick-services.tfstate" in lines
     assert "needs: omero-quick-network, omero-quick-storage" in ran.stdout
-    assert lines[-1] == "destroy order: omero-quick-services, omero-quick-storage, omero-quick-network"
+    assert lines[-1] == "destroy order: omero-quick-services, omero-quick-backup, omero-quick-storage, omero-quick-network"
     assert "s3://" not in ran.stdout
 
 
@@ -106,6 +106,6 @@ def test_state_of_stacks_never_applied(tmp_path, terraform_cli):
     ran = inspect("--state", "--outdir", str(tmp_path / "cdktf.out"), cwd=tmp_path,
                   env={"TF_CLI_CONFIG_FILE": terraform_cli.env["TF_CLI_CONFIG_FILE"]})
     assert ran.returncode == 0, ran.stdout + ran.stderr
-    for role in ("network", "storage", "services"):
+    for role in ("network", "storage", "backup", "services"):
         assert f"omero-quick-{role}: no state yet (not applied)" in ran.stdout
     assert (tmp_path / "cdktf.out/stacks/omero-quick-network/.terraform").is_dir()  # init ran there

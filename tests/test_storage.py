@@ -17,8 +17,9 @@ def test_efs_is_encrypted_tiered_and_protected(examples):
         {"transition_to_primary_storage_class": "AFTER_1_ACCESS"},
     ]
     assert fs["lifecycle"] == {"prevent_destroy": True}
+    # The backup plan (on by default) covers EFS, so EFS's own daily backups are off.
     backup = one(synth.resources("storage", "aws_efs_backup_policy"))
-    assert backup["backup_policy"] == {"status": "ENABLED"}
+    assert backup["backup_policy"] == {"status": "DISABLED"}
 
 
 def test_efs_archive_tier(tmp_path):
@@ -71,7 +72,7 @@ def test_database_defaults(examples):
     assert db["storage_encrypted"] is True and db["publicly_accessible"] is False
     assert db["deletion_protection"] is True and db["skip_final_snapshot"] is False
     assert db["final_snapshot_identifier"] == "omero-quick-omero-final"
-    assert db["lifecycle"] == {"prevent_destroy": True}
+    assert db["lifecycle"] == {"prevent_destroy": True, "ignore_changes": ["snapshot_identifier"]}
     assert db["multi_az"] is False and db["backup_retention_period"] == 7
     assert db["copy_tags_to_snapshot"] is True and db["auto_minor_version_upgrade"] is True
     assert db["performance_insights_enabled"] is True

@@ -67,6 +67,7 @@ def test_finds_exactly_the_changes(base, head):
     diff = synth_diff.diff_trees(synth_diff.load_tree(base.outdir), synth_diff.load_tree(head.outdir))
     stacks = {stack.name: stack for stack in diff.stacks}
     assert {name: stack.status for name, stack in stacks.items()} == {
+        "omero-quick-backup": "unchanged",
         "omero-quick-network": "unchanged",
         "omero-quick-services": "changed",
         "omero-quick-storage": "changed",
@@ -78,7 +79,13 @@ def test_finds_exactly_the_changes(base, head):
         "aws_appautoscaling_target.web_scaling_target_1C0074BC",
         "aws_ecs_task_definition.server_task_93E23BD0",
         "aws_ecs_task_definition.web_task_ACDD21F9",
+        # named after the image: the new one is taken before the upgraded server starts
+        "aws_db_snapshot.upgrade_snapshot_C7155DFA",
     }
+    assert [c.line() for c in changed["aws_db_snapshot.upgrade_snapshot_C7155DFA"].changes] == [
+        'db_snapshot_identifier: "omero-quick-omero-before-5-6-16" → "omero-quick-omero-before-5-6-17"',
+        'tags.omero-server-image: "openmicroscopy/omero-server:5.6.16" → "openmicroscopy/omero-server:5.6.17"',
+    ]
     assert [c.line() for c in changed["aws_appautoscaling_target.web_scaling_target_1C0074BC"].changes] == [
         "max_capacity: 4 → 6"
     ]
@@ -108,7 +115,7 @@ def test_flags_the_stateful_change_and_the_omero_upgrade(base, head):
     assert any(a.startswith("STATEFUL") and a.endswith("changes in place: throughput_mode") for a in alerts)
     upgrade = [a for a in alerts if a.startswith("OMERO UPGRADE")]
     assert len(upgrade) == 1 and "openmicroscopy/omero-server: 5.6.16 → 5.6.17" in upgrade[0]
-    assert "Snapshot the database first" in upgrade[0]
+    assert "The plan snapshots the database first (omero-quick-omero-before-5-6-17)" in upgrade[0]
     assert "max_capacity: 4 → 6" in result.stdout
     assert "== omero-quick-network: no changes" in result.stdout
 
@@ -130,7 +137,7 @@ def test_markdown_renders_a_pull_request_comment(base, head):
     assert "> [!CAUTION]\n> **REPLACEMENT RISK**" in text
     assert "> [!IMPORTANT]\n> **OMERO UPGRADE**" in text
     assert "| stack | status | resources | data sources | outputs |" in text
-    assert "| `omero-quick-services` | changed | +8 ~3 -0 | +3 ~0 -0 | +2 ~0 -0 |" in text
+    assert "| `omero-quick-services` | changed | +8 ~4 -0 | +3 ~0 -0 | +2 ~0 -0 |" in text
     assert "| `omero-quick-network` | unchanged |" in text
     # One collapsible section per changed stack, each with a closed diff block.
     assert text.count("<details>") == text.count("</details>") == 2
@@ -140,7 +147,7 @@ def test_markdown_renders_a_pull_request_comment(base, head):
 
 
 def test_identical_trees_have_no_changes(base):
-    for output_format, expected in (("text", "no changes (3 stacks compared)"), ("markdown", "No changes (3 stacks compared).")):
+    for output_format, expected in (("text", "no changes (4 stacks compared)"), ("markdown", "No changes (4 stacks compared).")):
         result = run(str(base.outdir), str(base.outdir), "--format", output_format)
         assert (result.returncode, result.stderr) == (0, "")
         assert expected in result.stdout
@@ -169,7 +176,7 @@ def test_git_revisions_head_against_head(tmp_path):
     env = {**_environ(), "TMPDIR": str(tmp_path)}
     result = run("--git", "HEAD", "HEAD", "--config", "examples/quickstart-http.hcl", env=env, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout == "no changes (3 stacks compared)\n"
+    assert result.stdout == "no changes (4 stacks compared)\n"
     assert list(tmp_path.iterdir()) == []
 
 

@@ -156,7 +156,7 @@ def core_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[
     if storage.throughput_mode == "elastic":
         items.append(Item("storage", "EFS elastic throughput, reads", assume.efs_read_gb, "GB", prices["efs_elastic_read_gb"], note="assumed, --efs-read-gb"))
         items.append(Item("storage", "EFS elastic throughput, writes", assume.efs_write_gb, "GB", prices["efs_elastic_write_gb"], note="assumed, --efs-write-gb"))
-    if storage.automatic_backups:
+    if deployment.efs_automatic_backups or deployment.backup.enabled:
         items.append(Item("storage", "EFS backups (warm, one full copy)", assume.data_gb, "GB-month", prices["backup_efs_warm_gb_month"], note="assumed: incremental backups ~ the data size"))
 
     items.append(Item("operations", "CloudWatch Logs ingested", assume.logs_gb, "GB", prices["logs_ingest_gb"], note="assumed, --logs-gb"))

@@ -117,6 +117,13 @@ RULES: tuple[Rule, ...] = (
           "aws_efs_backup_policy"), "efs", _fixed("EFS /OMERO")),
     Rule(("aws_db_instance", "aws_db_parameter_group", "aws_db_subnet_group"), "rds", _database),
     Rule(("aws_secretsmanager_secret",), "secrets", _count("secrets")),
+    Rule(("aws_backup_vault", "aws_kms_key", "aws_kms_alias"), "copy_vault", _fixed("copy vault"), prefix="backup_copy"),
+    Rule(("aws_backup_vault", "aws_backup_vault_lock_configuration", "aws_kms_key", "aws_kms_alias"), "vault",
+         _fixed("backup vault"), prefix="backup_"),
+    Rule(("aws_backup_plan", "aws_backup_selection"), "backup_plan", _fixed("backup plan, daily + monthly")),
+    Rule(("aws_db_snapshot",), "upgrade_snapshot", _fixed("DB snapshot before upgrade")),
+    Rule(("aws_cloudwatch_event_rule", "aws_cloudwatch_event_target"), "backup_alerts", _fixed("failed-backup alerts"),
+         prefix="backup_alerts"),
     # add-ons first: their names would otherwise match the core prefixes below
     Rule(("aws_storagegateway_gateway", "aws_storagegateway_cache", "aws_storagegateway_nfs_file_share", "aws_instance",
           "aws_ebs_volume", "aws_volume_attachment"), "file_gateway", _fixed("S3 File Gateway"), prefix="file_gateway"),

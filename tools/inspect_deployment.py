@@ -37,7 +37,7 @@ if str(ROOT) not in sys.path:  # run from elsewhere (``python -m`` with PYTHONPA
 # The roles stacks/app.py builds, in the order it builds them: ties in the dependency order are
 # broken by this, so the listing reads like the app.
 ROLE_ORDER = (
-    "state", "network", "storage", "file-gateway", "services",
+    "state", "network", "storage", "backup", "file-gateway", "services",
     "datasync", "uploader", "dropbox", "appstream", "monitoring",
 )
 COMMAND_TIMEOUT = 300.0  # seconds per terraform command

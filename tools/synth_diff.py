@@ -396,6 +396,8 @@ STATEFUL_TYPES: dict[str, frozenset[str]] = {
     }),
     "aws_s3_bucket": frozenset({"bucket", "bucket_prefix", "object_lock_enabled"}),
     "aws_secretsmanager_secret": frozenset({"name", "name_prefix"}),
+    # The recovery points of EFS and the database.
+    "aws_backup_vault": frozenset({"name", "kms_key_arn"}),
 }
 
 
@@ -432,7 +434,12 @@ def stateful_alerts(stack: str, blocks: list[BlockDiff], before: dict[str, Block
                 f"{diff.address} removed: Terraform destroys it and what it holds{guard}{hint}",
             ))
         elif diff.status == "changed":
-            forcing = STATEFUL_TYPES[diff.type]
+            # An attribute Terraform is told to ignore never replaces anything (a database's
+            # snapshot_identifier after a restore, say).
+            after_block = after.get(diff.address)
+            lifecycle = after_block.body.get("lifecycle") if after_block and isinstance(after_block.body, dict) else None
+            ignored = set(lifecycle.get("ignore_changes") or ()) if isinstance(lifecycle, dict) else set()
+            forcing = STATEFUL_TYPES[diff.type] - ignored
             risky = [c for c in diff.changes if c.attribute in forcing]
             for change in risky:
                 alerts.append(Alert(
@@ -493,11 +500,19 @@ def upgrade_alerts(stack: str, old: dict, new: dict) -> list[Alert]:
     repository, new_tag = split_image(after)
     old_repository, old_tag = split_image(before)
     shown_old = old_tag if old_repository == repository else before
+    snapshots = [
+        body.get("db_snapshot_identifier")
+        for body in ((new.get("resource") or {}).get("aws_db_snapshot") or {}).values()
+        if isinstance(body, dict)
+    ]
+    if snapshots:
+        first = f"The plan snapshots the database first ({', '.join(map(str, snapshots))}) and starts the new image after it"
+    else:
+        first = "No snapshot is planned (server.snapshot_before_upgrade = false): snapshot the database first (aws rds create-db-snapshot)"
     return [Alert(
         "OMERO UPGRADE", stack,
-        f"{repository}: {shown_old or before} → {new_tag or after}. Snapshot the database first "
-        "(aws rds create-db-snapshot); the read-write server is a singleton, so ECS stops the old "
-        "server before the new one starts and upgrades the schema.",
+        f"{repository}: {shown_old or before} → {new_tag or after}. {first}; the read-write server is a "
+        "singleton, so ECS stops the old server before the new one starts and upgrades the schema.",
     )]
 
 

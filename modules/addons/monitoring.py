@@ -20,6 +20,8 @@ from typing import Any
 
 from constructs import Construct
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
+from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
     CloudwatchMetricAlarm,
     CloudwatchMetricAlarmMetricQuery,
@@ -38,13 +40,9 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 
 from modules.iam import deny_when
+from modules.kms import KEY_ACCOUNT_ACTIONS
 
 # What the account (its IAM policies) may do with the topic key: administer it and use it.
-KEY_ACCOUNT_ACTIONS = (
-    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
-    "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion",
-    "kms:CancelKeyDeletion", "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-)
 GIB = 1024**3
 MIB = 1024**2
 
@@ -67,6 +65,9 @@ class AlarmTopicProps:
     partition: str
     kms_key_arn: str | None = None  # None: a key is made for the topic
     email: str | None = None  # subscribed when set
+    # EventBridge rules of this deployment (named <name>-omero-*) may publish too: the alerts
+    # of failed backup and copy jobs.
+    event_rules: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,6 +107,7 @@ class AlarmTopic(Construct):
                         DataAwsIamPolicyDocumentStatementCondition(test="ArnLike", variable="aws:SourceArn", values=[alarms_arn]),
                     ],
                 ),
+                *self._event_rule_statements(props, account),
                 deny_when(
                     "DenyWithoutTls", ["sns:Publish", "sns:Subscribe"], [self.topic.arn],
                     test="Bool", variable="aws:SecureTransport", value="false",
@@ -117,11 +119,31 @@ class AlarmTopic(Construct):
             SnsTopicSubscription(self, "email", topic_arn=self.topic.arn, protocol="email", endpoint=props.email)
         self.outputs = AlarmTopicOutputs(topic_arn=self.topic.arn, topic_name=self.topic.name, kms_key_arn=key_arn)
 
+    def _event_rule_statements(self, props: AlarmTopicProps, account) -> list[DataAwsIamPolicyDocumentStatement]:
+        if not props.event_rules:
+            return []
+        rules_arn = f"arn:{props.partition}:events:{props.region}:{props.account_id}:rule/{alarm_prefix(props.name)}*"
+        return [
+            DataAwsIamPolicyDocumentStatement(
+                sid="EventRulesOfThisDeployment",
+                effect="Allow",
+                actions=["sns:Publish"],
+                resources=[self.topic.arn],
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["events.amazonaws.com"])],
+                condition=[
+                    account,
+                    DataAwsIamPolicyDocumentStatementCondition(test="ArnLike", variable="aws:SourceArn", values=[rules_arn]),
+                ],
+            )
+        ]
+
     def _make_key(self, name: str, props: AlarmTopicProps) -> KmsKey:
         # A key policy's "*" resource means this key and nothing else. The policy is written as JSON
         # here rather than through aws_iam_policy_document, whose identity-policy linters read "*"
         # as every resource in the account.
         service = {"Service": "cloudwatch.amazonaws.com"}
+        if props.event_rules:
+            service = {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]}
         policy = {
             "Version": "2012-10-17",
             "Statement": [
@@ -135,7 +157,7 @@ class AlarmTopic(Construct):
                 # CloudWatch encrypts each notification for the topic; only publishing to a topic
                 # whose policy admits it (this account's alarms of this deployment) uses the key.
                 {
-                    "Sid": "CloudWatchAlarmsPublishToTheTopic",
+                    "Sid": "AlarmsAndEventRulesPublishToTheTopic" if props.event_rules else "CloudWatchAlarmsPublishToTheTopic",
                     "Effect": "Allow",
                     "Principal": service,
                     "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
@@ -153,6 +175,46 @@ class AlarmTopic(Construct):
         )
         KmsAlias(self, "key_alias", name=f"alias/{name}", target_key_id=key.key_id)
         return key
+
+
+# ---------------------------------------------------------------------------------------------
+# Failed backup and copy jobs
+# ---------------------------------------------------------------------------------------------
+
+# Job states that mean a recovery point was not made (or not copied).
+FAILED_JOB_STATES = ("FAILED", "ABORTED", "EXPIRED", "PARTIAL")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackupAlertsProps:
+    name: str  # the deployment name
+    resource_arns: tuple[str, ...]  # what the backup plan protects: EFS and the database
+    topic_arn: str
+
+
+class BackupAlerts(Construct):
+    """An EventBridge rule sending every failed backup or copy job of the deployment to the topic.
+
+    AWS Backup has no CloudWatch metric per plan that an alarm could watch; it sends job state
+    changes to EventBridge, with the protected resource in ``resources``.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, props: BackupAlertsProps):
+        super().__init__(scope, id)
+        pattern = {
+            "source": ["aws.backup"],
+            "detail-type": ["Backup Job State Change", "Copy Job State Change"],
+            "resources": list(props.resource_arns),
+            "detail": {"state": list(FAILED_JOB_STATES)},
+        }
+        self.rule = CloudwatchEventRule(
+            self,
+            "rule",
+            name=f"{alarm_prefix(props.name)}backup-failed",
+            description=f"Backup or copy jobs of {props.name}'s file system or database that did not complete.",
+            event_pattern=json.dumps(pattern),
+        )
+        CloudwatchEventTarget(self, "target", rule=self.rule.name, arn=props.topic_arn, target_id="alarm-topic")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from config import Deployment
 from modules.addons.monitoring import (
     AlarmTopic,
     AlarmTopicProps,
+    BackupAlerts,
+    BackupAlertsProps,
     OmeroAlarms,
     OmeroAlarmsProps,
     OmeroDashboard,
@@ -35,8 +37,19 @@ class MonitoringStack(AddonStack):
                 partition=DataAwsPartition(self, "partition").partition,
                 kms_key_arn=config.kms_key_arn,
                 email=config.alarm_email,
+                event_rules=deployment.backup.enabled,
             ),
         ).outputs
+        if deployment.backup.enabled:
+            BackupAlerts(
+                self,
+                "backup_alerts",
+                props=BackupAlertsProps(
+                    name=deployment.name,
+                    resource_arns=(core.file_system.file_system_arn, core.database.instance_arn),
+                    topic_arn=topic.topic_arn,
+                ),
+            )
         watched = WatchedDeployment(
             name=deployment.name,
             region=deployment.region,

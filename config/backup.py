@@ -1,0 +1,192 @@
+"""Configuration of data protection: the AWS Backup plan, and restoring a deployment from it."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+from config import checks
+from config.fields import Block, Problem, key
+
+if TYPE_CHECKING:
+    from config.schema import Deployment
+
+# AWS Backup keeps a recovery point in cold storage for 90 days at least.
+COLD_STORAGE_MINIMUM_DAYS = 90
+# Words in a deployment's name or environment tag that mark it as production.
+PRODUCTION_WORDS = frozenset({"prod", "production", "prd", "live"})
+
+_FILE_SYSTEM_ID = re.compile(r"^fs-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+_SNAPSHOT_ID = re.compile(r"^[A-Za-z][A-Za-z0-9:-]{0,254}$")
+_SNAPSHOT_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:rds:([a-z0-9-]+):\d{12}:snapshot:([A-Za-z][A-Za-z0-9:-]{0,254})$")
+
+
+def looks_like_production(deployment: "Deployment") -> bool:
+    """True when the name or the ``environment`` tag says production (omero-prod, live, ...)."""
+    words = set(deployment.name.split("-"))
+    words |= set(re.split(r"[^a-z0-9]+", deployment.tags.get("environment", "").lower()))
+    return bool(words & PRODUCTION_WORDS)
+
+
+def file_system_id(value: str) -> str | None:
+    return None if _FILE_SYSTEM_ID.match(value) else "an EFS file system id (fs- and 8 or 17 hex digits)"
+
+
+def db_snapshot(value: str) -> str | None:
+    if value.startswith("arn:"):
+        return None if _SNAPSHOT_ARN.match(value) else "an RDS DB snapshot ARN (arn:aws:rds:<region>:<account>:snapshot:<id>)"
+    if "--" in value or value.endswith("-") or not _SNAPSHOT_ID.match(value):
+        return "an RDS DB snapshot identifier (a letter, then letters, digits, hyphens or colons) or its ARN"
+    return None
+
+
+def region_of_arn(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[3] if arn.startswith("arn:") and len(parts) > 3 else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Backup(Block):
+    """AWS Backup of the binary repository (EFS) and the database (RDS), in one plan."""
+
+    enabled: bool = key(True, "Back up EFS and the database with AWS Backup: a vault, a daily and a monthly rule, one selection.")
+    waiver: str | None = key(
+        None,
+        "Why this production deployment (prod, production, prd or live in its name or environment tag) runs without backups; needed there to set enabled = false.",
+    )
+    start_hour_utc: int = key(
+        3, "Hour (UTC) the daily and monthly backups start: EFS and the database share this window (0-23).",
+        checks=[checks.between(0, 23)],
+    )
+    start_window_minutes: int = key(
+        60, "Minutes a job may wait to start before AWS Backup gives up on it (60-720).", checks=[checks.between(60, 720)],
+    )
+    completion_window_minutes: int = key(
+        1440, "Minutes a started job has to finish (at least start_window_minutes + 60, at most 10080).",
+        checks=[checks.between(120, 10080)],
+    )
+    daily_retention_days: int = key(35, "Days daily recovery points are kept (1-36500).", checks=[checks.between(1, 36500)])
+    monthly_retention_days: int = key(
+        365, "Days monthly recovery points (taken on the 1st) are kept; 0: no monthly rule.", checks=[checks.between(0, 36500)],
+    )
+    monthly_cold_storage_after_days: int = key(
+        30,
+        "Move monthly EFS recovery points to cold storage after this many days (they stay there 90 days at least; "
+        "RDS snapshots have no cold tier); 0: never.",
+        checks=[checks.between(0, 36500)],
+    )
+    kms_key_arn: str | None = key(
+        None, "Customer KMS key for the vault, in the deployment's region; unset: a key made for the vault.",
+        checks=[checks.kms_key_arn],
+    )
+    vault_lock: str = key(
+        "none",
+        "Vault Lock: governance (removable by privileged users) or compliance (after vault_lock_changeable_days nobody, AWS included, can remove it or shorten retention).",
+        choices=("none", "governance", "compliance"),
+    )
+    vault_lock_changeable_days: int = key(
+        3, 'With vault_lock = "compliance": days the lock can still be removed before it becomes permanent (3-36500).',
+        checks=[checks.between(3, 36500)],
+    )
+    copy_region: str | None = key(
+        None, "Also copy every recovery point to a vault in this region (not the deployment's own); unset: no copy.",
+        checks=[checks.region],
+    )
+    copy_kms_key_arn: str | None = key(
+        None, "With copy_region: customer KMS key in that region for the copy vault; unset: a key made there.",
+        checks=[checks.kms_key_arn],
+    )
+    copy_retention_days: int | None = key(
+        None, "With copy_region: days copies are kept; unset: as long as the recovery point they copy.",
+        checks=[checks.between(1, 36500)],
+    )
+
+    @property
+    def retentions(self) -> tuple[int, ...]:
+        """Retention, in days, of every rule (daily, then monthly if there is one)."""
+        return (self.daily_retention_days,) + ((self.monthly_retention_days,) if self.monthly_retention_days else ())
+
+    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        if not self.enabled:
+            for name in sorted(given - {"enabled", "waiver"}):
+                yield Problem(name, getattr(self, name), "only with enabled = true")
+            return
+        if self.waiver is not None:
+            yield Problem("waiver", self.waiver, "only with enabled = false")
+        if self.completion_window_minutes < self.start_window_minutes + 60:
+            yield Problem(
+                "completion_window_minutes", self.completion_window_minutes,
+                f"at least start_window_minutes + 60 ({self.start_window_minutes + 60})",
+            )
+        if self.monthly_retention_days and self.monthly_retention_days <= self.daily_retention_days:
+            yield Problem(
+                "monthly_retention_days", self.monthly_retention_days,
+                f"0, or longer than daily_retention_days ({self.daily_retention_days})",
+            )
+        cold, monthly = self.monthly_cold_storage_after_days, self.monthly_retention_days
+        if cold and "monthly_cold_storage_after_days" in given and not monthly:
+            yield Problem("monthly_cold_storage_after_days", cold, "only with a monthly rule (monthly_retention_days > 0)")
+        elif cold and monthly > self.daily_retention_days and monthly < cold + COLD_STORAGE_MINIMUM_DAYS:
+            if "monthly_cold_storage_after_days" not in given:
+                yield Problem(
+                    "monthly_retention_days", monthly,
+                    f"at least monthly_cold_storage_after_days + {COLD_STORAGE_MINIMUM_DAYS} ({cold + COLD_STORAGE_MINIMUM_DAYS}), "
+                    "or monthly_cold_storage_after_days = 0 (no cold storage)",
+                )
+            else:
+                yield Problem(
+                    "monthly_cold_storage_after_days", cold,
+                    f"0, or at most monthly_retention_days - {COLD_STORAGE_MINIMUM_DAYS} ({monthly - COLD_STORAGE_MINIMUM_DAYS}): "
+                    f"AWS Backup keeps cold recovery points {COLD_STORAGE_MINIMUM_DAYS} days",
+                )
+        if "vault_lock_changeable_days" in given and self.vault_lock != "compliance":
+            yield Problem("vault_lock_changeable_days", self.vault_lock_changeable_days, 'only with vault_lock = "compliance"')
+        if self.copy_region is None:
+            for name in ("copy_kms_key_arn", "copy_retention_days"):
+                if name in given:
+                    yield Problem(name, getattr(self, name), "only together with copy_region")
+        elif self.copy_kms_key_arn and region_of_arn(self.copy_kms_key_arn) != self.copy_region:
+            yield Problem("copy_kms_key_arn", self.copy_kms_key_arn, f"a key in copy_region ({self.copy_region})")
+
+    def deployment_problems(self, deployment: "Deployment") -> Iterator[Problem]:
+        if not self.enabled:
+            if looks_like_production(deployment) and not (self.waiver or "").strip():
+                yield Problem(
+                    "backup.enabled", False,
+                    f"true for a production deployment ({deployment.name}), or a backup.waiver saying why not",
+                )
+            return
+        if self.copy_region == deployment.region:
+            yield Problem("backup.copy_region", self.copy_region, f"a region other than the deployment's ({deployment.region})")
+        if self.kms_key_arn and region_of_arn(self.kms_key_arn) != deployment.region:
+            yield Problem("backup.kms_key_arn", self.kms_key_arn, f"a key in the deployment's region ({deployment.region})")
+        if deployment.storage.automatic_backups:
+            yield Problem(
+                "storage.automatic_backups", True,
+                "false or unset with backup.enabled (the backup plan covers EFS; both would pay for the same copies twice)",
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestoreFrom(Block):
+    """Build this deployment's storage from recovery points: see the README's "Restoring from a backup"."""
+
+    file_system_id: str | None = key(
+        None,
+        "EFS file system restored from a recovery point (a new file system, creation token <name>-omero-data): the storage stack adopts it instead of making an empty one.",
+        checks=[file_system_id],
+    )
+    db_snapshot: str | None = key(
+        None,
+        "RDS snapshot (identifier, or ARN of an AWS Backup recovery point) the database is created from; read only when the instance is created.",
+        checks=[db_snapshot],
+    )
+
+    def deployment_problems(self, deployment: "Deployment") -> Iterator[Problem]:
+        if self.db_snapshot and self.db_snapshot.startswith("arn:"):
+            region = region_of_arn(self.db_snapshot)
+            if region != deployment.region:
+                yield Problem(
+                    "restore_from.db_snapshot", self.db_snapshot,
+                    f"a snapshot in the deployment's region ({deployment.region}); restore a copy in {region} into a deployment there",
+                )

@@ -1,0 +1,209 @@
+"""AWS Backup of OMERO's binary repository (EFS) and database (RDS): vault, plan, selection, copy.
+
+One plan holds both resources, so each rule backs up the file system and the database in the
+same window: the nearest thing to a consistent point AWS Backup offers without stopping OMERO
+(see the README's "Backups"). The vault is encrypted with a key made for it (or a customer key),
+can be locked, and is never destroyed by a plan; recovery points outlive the stack anyway, since
+AWS refuses to delete a vault that holds any.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from constructs import Construct
+from cdktf import TerraformProvider, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.backup_plan import (
+    BackupPlan,
+    BackupPlanRule,
+    BackupPlanRuleCopyAction,
+    BackupPlanRuleCopyActionLifecycle,
+    BackupPlanRuleLifecycle,
+)
+from cdktf_cdktf_provider_aws.backup_selection import BackupSelection
+from cdktf_cdktf_provider_aws.backup_vault import BackupVault
+from cdktf_cdktf_provider_aws.backup_vault_lock_configuration import BackupVaultLockConfiguration
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+
+from modules.iam import service_trust
+from modules.kms import KEY_ACCOUNT_ACTIONS
+
+# AWS's managed policies for the AWS Backup service role: what it needs to snapshot EFS and RDS
+# (and to copy, tag and delete recovery points) and to restore them.
+BACKUP_POLICIES = ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackupRule:
+    name: str  # daily, monthly
+    schedule: str  # cron(...) in UTC
+    retention_days: int
+    cold_storage_after_days: int = 0  # 0: never
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackupCopy:
+    """A second vault, in another region, that receives a copy of every recovery point."""
+
+    provider: TerraformProvider  # the AWS provider of that region
+    region: str
+    kms_key_arn: str | None = None  # None: a key made there
+    retention_days: int | None = None  # None: as the recovery point copied
+
+
+@dataclass(frozen=True, kw_only=True)
+class OmeroBackupProps:
+    name: str  # the deployment name; prefixes every name
+    partition: str
+    account_id: str
+    resources: tuple[str, ...]  # ARNs: the EFS file system and the RDS instance
+    rules: tuple[BackupRule, ...]
+    start_window_minutes: int = 60
+    completion_window_minutes: int = 1440
+    kms_key_arn: str | None = None  # None: a key made for the vault
+    vault_lock: str = "none"  # none, governance, compliance
+    vault_lock_changeable_days: int = 3
+    copy: BackupCopy | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OmeroBackupOutputs:
+    vault_name: str
+    vault_arn: str
+    plan_id: str
+    role_arn: str  # also the role restore jobs run with
+    copy_vault_arn: str | None
+
+
+class OmeroBackup(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: OmeroBackupProps):
+        super().__init__(scope, id)
+        prefix = f"{props.name}-omero"
+        key_arn = props.kms_key_arn or self._make_key("key", prefix, props).arn
+        self.vault = BackupVault(
+            self,
+            "vault",
+            name=prefix,
+            kms_key_arn=key_arn,
+            force_destroy=False,
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+        )
+        retentions = [rule.retention_days for rule in props.rules]
+        if props.vault_lock != "none":
+            BackupVaultLockConfiguration(
+                self,
+                "vault_lock",
+                backup_vault_name=self.vault.name,
+                min_retention_days=min(retentions),
+                max_retention_days=max(retentions),
+                # Compliance mode: after this many days the lock, and every retention under it,
+                # can no longer be changed by anyone. Without it, governance mode.
+                changeable_for_days=props.vault_lock_changeable_days if props.vault_lock == "compliance" else None,
+            )
+        copy_vault = None
+        if props.copy is not None:
+            copy = props.copy
+            copy_key_arn = copy.kms_key_arn or self._make_key("copy_key", f"{prefix}-copy", props, provider=copy.provider).arn
+            copy_vault = BackupVault(
+                self,
+                "copy_vault",
+                provider=copy.provider,
+                name=f"{prefix}-copy",
+                kms_key_arn=copy_key_arn,
+                force_destroy=False,
+                lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+            )
+        self.role = IamRole(
+            self,
+            "role",
+            name=f"{prefix}-backup",
+            description=f"AWS Backup backs up and restores the EFS file system and database of {props.name}.",
+            assume_role_policy=service_trust(self, "trust", "backup.amazonaws.com", source_account=props.account_id),
+        )
+        for policy in BACKUP_POLICIES:
+            IamRolePolicyAttachment(
+                self,
+                f"role_{policy}",
+                role=self.role.name,
+                policy_arn=f"arn:{props.partition}:iam::aws:policy/service-role/{policy}",
+            )
+        self.plan = BackupPlan(
+            self,
+            "plan",
+            name=prefix,
+            rule=[self._rule(rule, props, copy_vault) for rule in props.rules],
+        )
+        BackupSelection(
+            self,
+            "selection",
+            name=prefix,
+            plan_id=self.plan.id,
+            iam_role_arn=self.role.arn,
+            resources=list(props.resources),
+        )
+        self.outputs = OmeroBackupOutputs(
+            vault_name=self.vault.name,
+            vault_arn=self.vault.arn,
+            plan_id=self.plan.id,
+            role_arn=self.role.arn,
+            copy_vault_arn=copy_vault.arn if copy_vault else None,
+        )
+
+    def _rule(self, rule: BackupRule, props: OmeroBackupProps, copy_vault: BackupVault | None) -> BackupPlanRule:
+        cold = rule.cold_storage_after_days or None
+        copy_action = None
+        if copy_vault is not None:
+            copy_days = props.copy.retention_days or rule.retention_days
+            copy_action = [
+                BackupPlanRuleCopyAction(
+                    destination_vault_arn=copy_vault.arn,
+                    lifecycle=BackupPlanRuleCopyActionLifecycle(
+                        delete_after=copy_days,
+                        # Copies move to cold storage as their source does, when they stay long enough.
+                        cold_storage_after=cold if cold and copy_days >= cold + 90 else None,
+                    ),
+                )
+            ]
+        return BackupPlanRule(
+            rule_name=rule.name,
+            target_vault_name=self.vault.name,
+            schedule=rule.schedule,
+            schedule_expression_timezone="Etc/UTC",
+            start_window=props.start_window_minutes,
+            completion_window=props.completion_window_minutes,
+            lifecycle=BackupPlanRuleLifecycle(delete_after=rule.retention_days, cold_storage_after=cold),
+            copy_action=copy_action,
+            recovery_point_tags={"deployment": props.name, "rule": rule.name},
+        )
+
+    def _make_key(self, id: str, name: str, props: OmeroBackupProps, *, provider: TerraformProvider | None = None) -> KmsKey:
+        # AWS Backup uses the key through the backup role's grants, which IAM allows: the key policy
+        # only delegates to the account. "*" in a key policy means this key.
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministersAndUsesTheKeyThroughIam",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{props.partition}:iam::{props.account_id}:root"},
+                    "Action": list(KEY_ACCOUNT_ACTIONS),
+                    "Resource": "*",
+                },
+            ],
+        }
+        key = KmsKey(
+            self,
+            id,
+            provider=provider,
+            description=f"Encrypts the recovery points in the AWS Backup vault {name}.",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=json.dumps(policy),
+            # Every recovery point in the vault is encrypted with it: a plan never deletes it.
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+        )
+        KmsAlias(self, f"{id}_alias", provider=provider, name=f"alias/{name}-backup", target_key_id=key.key_id)
+        return key

@@ -1,0 +1,81 @@
+"""The backup stack: AWS Backup of what the storage stack keeps, in its own stack after it.
+
+Its vault (and the copy vault, with ``backup.copy_region``) refuse destruction like the storage
+they protect; the plan and the selection can change freely.
+"""
+from __future__ import annotations
+
+from constructs import Construct
+from cdktf import TerraformOutput
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+
+from config import Deployment
+from modules.backup import BackupCopy, BackupRule, OmeroBackup, OmeroBackupOutputs, OmeroBackupProps
+from modules.database import OmeroDatabaseOutputs
+from modules.efs import OmeroFileSystemOutputs
+from stacks.base import DeploymentStack, SynthSettings
+
+
+def backup_rules(deployment: Deployment) -> tuple[BackupRule, ...]:
+    """The plan's rules: daily, and monthly on the 1st, both starting at ``start_hour_utc``."""
+    backup = deployment.backup
+    hour = backup.start_hour_utc
+    rules = [BackupRule(name="daily", schedule=f"cron(0 {hour} ? * * *)", retention_days=backup.daily_retention_days)]
+    if backup.monthly_retention_days:
+        rules.append(
+            BackupRule(
+                name="monthly",
+                schedule=f"cron(0 {hour} 1 * ? *)",
+                retention_days=backup.monthly_retention_days,
+                cold_storage_after_days=backup.monthly_cold_storage_after_days,
+            )
+        )
+    return tuple(rules)
+
+
+class BackupStack(DeploymentStack):
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        deployment: Deployment,
+        settings: SynthSettings,
+        file_system: OmeroFileSystemOutputs,
+        database: OmeroDatabaseOutputs,
+    ):
+        super().__init__(scope, "backup", deployment=deployment, settings=settings)
+        backup = deployment.backup
+        copy = None
+        if backup.copy_region:
+            copy = BackupCopy(
+                provider=self.regional_provider(backup.copy_region, alias="copy"),
+                region=backup.copy_region,
+                kms_key_arn=backup.copy_kms_key_arn,
+                retention_days=backup.copy_retention_days,
+            )
+        protection = OmeroBackup(
+            self,
+            "backup",
+            props=OmeroBackupProps(
+                name=deployment.name,
+                partition=DataAwsPartition(self, "partition").partition,
+                account_id=DataAwsCallerIdentity(self, "account").account_id,
+                resources=(file_system.file_system_arn, database.instance_arn),
+                rules=backup_rules(deployment),
+                start_window_minutes=backup.start_window_minutes,
+                completion_window_minutes=backup.completion_window_minutes,
+                kms_key_arn=backup.kms_key_arn,
+                vault_lock=backup.vault_lock,
+                vault_lock_changeable_days=backup.vault_lock_changeable_days,
+                copy=copy,
+            ),
+        )
+        self.outputs: OmeroBackupOutputs = protection.outputs
+        out = self.outputs
+        TerraformOutput(self, "vault_name", value=out.vault_name, description="AWS Backup vault holding the recovery points of EFS and the database.")
+        TerraformOutput(self, "vault_arn", value=out.vault_arn, description="ARN of the backup vault.")
+        TerraformOutput(self, "plan_id", value=out.plan_id, description="AWS Backup plan (daily and monthly rules).")
+        TerraformOutput(self, "backup_role_arn", value=out.role_arn, description="Role AWS Backup runs backup and restore jobs with.")
+        if out.copy_vault_arn:
+            TerraformOutput(self, "copy_vault_arn", value=out.copy_vault_arn, description=f"Vault in {backup.copy_region} receiving a copy of every recovery point.")

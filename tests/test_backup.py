@@ -1,0 +1,266 @@
+"""Data protection: the backup stack, restoring into a new deployment, and the snapshot before an
+OMERO upgrade, as synthesized (and, marked emulator, as applied)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from config import loads
+from modules.upgrade import image_label, snapshot_identifier
+from tests.harness.synth import one, synthesize
+from tests.test_config import problems
+
+
+@pytest.fixture(scope="module")
+def minimal(tmp_path_factory):
+    """The smallest valid deployment: backups on by default."""
+    return synthesize(loads('name = "omero-min"'), tmp_path_factory.mktemp("min") / "cdktf.out")
+
+
+@pytest.fixture(scope="module")
+def without_backup(tmp_path_factory):
+    deployment = loads('name = "omero-lab"\nbackup {\n enabled = false\n}')
+    return synthesize(deployment, tmp_path_factory.mktemp("nobackup") / "cdktf.out")
+
+
+def rules(synth) -> dict[str, dict]:
+    return {rule["rule_name"]: rule for rule in one(synth.resources("backup", "aws_backup_plan"))["rule"]}
+
+
+def test_backups_are_on_by_default_in_a_stack_after_storage(minimal):
+    assert minimal.order == ["omero-min-network", "omero-min-storage", "omero-min-backup", "omero-min-services"]
+    # EFS's own daily backups would copy the same data again: the plan covers the file system.
+    policy = one(minimal.resources("storage", "aws_efs_backup_policy"))
+    assert policy["backup_policy"] == {"status": "DISABLED"}
+
+
+def test_without_backup_there_is_no_stack_and_efs_backs_itself_up(without_backup):
+    assert "omero-lab-backup" not in without_backup.order
+    policy = one(without_backup.resources("storage", "aws_efs_backup_policy"))
+    assert policy["backup_policy"] == {"status": "ENABLED"}
+
+
+def test_vault_is_encrypted_with_its_own_key_and_never_destroyed(minimal):
+    vault = one(minimal.resources("backup", "aws_backup_vault"))
+    assert vault["name"] == "omero-min-omero"
+    assert vault["force_destroy"] is False and vault["lifecycle"] == {"prevent_destroy": True}
+    [(key_id, key)] = minimal.resources("backup", "aws_kms_key").items()
+    assert vault["kms_key_arn"] == f"${{aws_kms_key.{key_id}.arn}}"
+    assert key["enable_key_rotation"] is True and key["lifecycle"] == {"prevent_destroy": True}
+    policy = json.loads(key["policy"])
+    assert [s["Principal"] for s in policy["Statement"]] == [{"AWS": "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account.account_id}:root"}]
+    alias = one(minimal.resources("backup", "aws_kms_alias"))
+    assert alias["name"] == "alias/omero-min-omero-backup"
+
+
+def test_daily_and_monthly_rules_share_one_window(minimal):
+    daily, monthly = rules(minimal)["daily"], rules(minimal)["monthly"]
+    assert daily["schedule"] == "cron(0 3 ? * * *)" and monthly["schedule"] == "cron(0 3 1 * ? *)"
+    assert daily["schedule_expression_timezone"] == monthly["schedule_expression_timezone"] == "Etc/UTC"
+    assert daily["lifecycle"] == {"delete_after": 35}
+    assert monthly["lifecycle"] == {"delete_after": 365, "cold_storage_after": 30}
+    assert daily["start_window"] == 60 and daily["completion_window"] == 1440
+    assert daily["recovery_point_tags"] == {"deployment": "omero-min", "rule": "daily"}
+    assert "copy_action" not in daily
+
+
+def test_one_selection_holds_the_file_system_and_the_database(minimal):
+    selection = one(minimal.resources("backup", "aws_backup_selection"))
+    assert selection["name"] == "omero-min-omero"
+    efs, db = selection["resources"]
+    # Cross-stack references to the storage stack's outputs.
+    assert "terraform_remote_state" in efs and "aws_efs_file_system" in efs and efs.endswith("arn}")
+    assert "terraform_remote_state" in db and "aws_db_instance" in db and db.endswith("arn}")
+    [(role_id, role)] = minimal.resources("backup", "aws_iam_role").items()
+    assert selection["iam_role_arn"] == f"${{aws_iam_role.{role_id}.arn}}"
+    assert role["name"] == "omero-min-omero-backup"
+    trust = minimal.data("backup", "aws_iam_policy_document")
+    [statement] = one(trust)["statement"]
+    assert statement["principals"] == [{"type": "Service", "identifiers": ["backup.amazonaws.com"]}]
+    assert statement["condition"][0]["variable"] == "aws:SourceAccount"
+    attached = sorted(a["policy_arn"].rsplit("/", 1)[1] for a in minimal.resources("backup", "aws_iam_role_policy_attachment").values())
+    assert attached == ["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"]
+    assert "aws_backup_vault_lock_configuration" not in minimal.stack("backup")["resource"]
+
+
+def test_full_example_copies_every_recovery_point_to_a_second_region(examples):
+    synth = examples["full"]
+    providers = synth.stack("backup")["provider"]["aws"]
+    assert [p.get("alias") for p in providers] == [None, "copy"]
+    assert [p["region"] for p in providers] == ["eu-central-1", "eu-west-1"]
+    assert providers[0]["default_tags"] == providers[1]["default_tags"]
+    vaults = synth.resources("backup", "aws_backup_vault")
+    [(copy_id, copy)] = [(k, v) for k, v in vaults.items() if v["name"] == "omero-full-omero-copy"]
+    assert copy["provider"] == "aws.copy" and copy["lifecycle"] == {"prevent_destroy": True}
+    keys = synth.resources("backup", "aws_kms_key")
+    assert sorted(k.get("provider", "aws") for k in keys.values()) == ["aws", "aws.copy"]
+    for name, rule in rules(synth).items():
+        [action] = rule["copy_action"]
+        assert action["destination_vault_arn"] == f"${{aws_backup_vault.{copy_id}.arn}}"
+        assert action["lifecycle"] == rule["lifecycle"], name
+    lock = one(synth.resources("backup", "aws_backup_vault_lock_configuration"))
+    assert lock["min_retention_days"] == 35 and lock["max_retention_days"] == 365
+    assert "changeable_for_days" not in lock  # governance mode
+
+
+def test_compliance_lock_customer_keys_and_copy_retention(tmp_path):
+    deployment = loads('''
+        name = "omero-vault"
+        region = "eu-central-1"
+        backup {
+          kms_key_arn                = "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+          vault_lock                 = "compliance"
+          vault_lock_changeable_days = 7
+          daily_retention_days       = 14
+          monthly_retention_days     = 400
+          monthly_cold_storage_after_days = 0
+          copy_region                = "eu-north-1"
+          copy_kms_key_arn           = "arn:aws:kms:eu-north-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+          copy_retention_days        = 90
+          start_hour_utc             = 22
+        }
+    ''')
+    synth = synthesize(deployment, tmp_path / "out")
+    assert "aws_kms_key" not in synth.stack("backup")["resource"]
+    vaults = {v["name"]: v for v in synth.resources("backup", "aws_backup_vault").values()}
+    assert vaults["omero-vault-omero"]["kms_key_arn"].endswith(":eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555")
+    assert ":eu-north-1:" in vaults["omero-vault-omero-copy"]["kms_key_arn"]
+    lock = one(synth.resources("backup", "aws_backup_vault_lock_configuration"))
+    assert (lock["min_retention_days"], lock["max_retention_days"], lock["changeable_for_days"]) == (14, 400, 7)
+    daily, monthly = rules(synth)["daily"], rules(synth)["monthly"]
+    assert daily["schedule"] == "cron(0 22 ? * * *)" and monthly["schedule"] == "cron(0 22 1 * ? *)"
+    assert monthly["lifecycle"] == {"delete_after": 400}
+    assert daily["copy_action"][0]["lifecycle"] == {"delete_after": 90}
+
+
+def test_no_monthly_rule(tmp_path):
+    deployment = loads('name = "omero-dly"\nbackup {\n monthly_retention_days = 0\n monthly_cold_storage_after_days = 0\n}')
+    assert list(rules(synthesize(deployment, tmp_path / "out"))) == ["daily"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "allowed"),
+    [
+        ("backup { enabled = \"yes\" }", "backup.enabled", "true or false"),
+        ("backup { start_hour_utc = 24 }", "backup.start_hour_utc", "0 to 23"),
+        ("backup { start_window_minutes = 30 }", "backup.start_window_minutes", "60 to 720"),
+        ("backup { completion_window_minutes = 100 }", "backup.completion_window_minutes", "120 to 10080"),
+        ("backup {\n start_window_minutes = 600\n completion_window_minutes = 620\n}", "backup.completion_window_minutes", "start_window_minutes + 60 (660)"),
+        ("backup { daily_retention_days = 0 }", "backup.daily_retention_days", "1 to 36500"),
+        ("backup { monthly_retention_days = -1 }", "backup.monthly_retention_days", "0 to 36500"),
+        ("backup { monthly_retention_days = 30 }", "backup.monthly_retention_days", "longer than daily_retention_days (35)"),
+        ("backup { monthly_retention_days = 100 }", "backup.monthly_retention_days", "at least monthly_cold_storage_after_days + 90 (120)"),
+        ("backup {\n monthly_retention_days = 100\n monthly_cold_storage_after_days = 20\n}", "backup.monthly_cold_storage_after_days", "at most monthly_retention_days - 90 (10)"),
+        ("backup {\n monthly_retention_days = 0\n monthly_cold_storage_after_days = 10\n}", "backup.monthly_cold_storage_after_days", "only with a monthly rule"),
+        ("backup { kms_key_arn = \"alias/backup\" }", "backup.kms_key_arn", "key ARN"),
+        ("backup { kms_key_arn = \"arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555\" }", "backup.kms_key_arn", "the deployment's region (us-east-1)"),
+        ("backup { vault_lock = \"strict\" }", "backup.vault_lock", 'one of "none", "governance", "compliance"'),
+        ("backup { vault_lock_changeable_days = 5 }", "backup.vault_lock_changeable_days", 'only with vault_lock = "compliance"'),
+        ("backup {\n vault_lock = \"compliance\"\n vault_lock_changeable_days = 1\n}", "backup.vault_lock_changeable_days", "3 to 36500"),
+        ("backup { copy_region = \"mars-north-1\" }", "backup.copy_region", "AWS region"),
+        ("backup { copy_region = \"us-east-1\" }", "backup.copy_region", "other than the deployment's (us-east-1)"),
+        ("backup { copy_retention_days = 30 }", "backup.copy_retention_days", "only together with copy_region"),
+        ("backup { copy_kms_key_arn = \"arn:aws:kms:us-west-2:123456789012:key/11111111-2222-3333-4444-555555555555\" }", "backup.copy_kms_key_arn", "only together with copy_region"),
+        ("backup {\n copy_region = \"us-west-2\"\n copy_kms_key_arn = \"arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555\"\n}", "backup.copy_kms_key_arn", "a key in copy_region (us-west-2)"),
+        ("backup {\n copy_region = \"us-west-2\"\n copy_retention_days = 0\n}", "backup.copy_retention_days", "1 to 36500"),
+        ("backup { waiver = \"dev only\" }", "backup.waiver", "only with enabled = false"),
+        ("backup {\n enabled = false\n daily_retention_days = 7\n}", "backup.daily_retention_days", "only with enabled = true"),
+        ("backup { tier = 1 }", "backup.tier", "unknown key"),
+        ("storage { automatic_backups = true }", "storage.automatic_backups", "false or unset with backup.enabled"),
+        ("restore_from { file_system_id = \"fs-12\" }", "restore_from.file_system_id", "EFS file system id"),
+        ("restore_from { db_snapshot = \"1snap\" }", "restore_from.db_snapshot", "snapshot identifier"),
+        ("restore_from { db_snapshot = \"snap--1\" }", "restore_from.db_snapshot", "snapshot identifier"),
+        ("restore_from { db_snapshot = \"arn:aws:rds:us-east-1:123:snapshot:x\" }", "restore_from.db_snapshot", "snapshot ARN"),
+        ("restore_from { db_snapshot = \"arn:aws:rds:eu-west-1:123456789012:snapshot:awsbackup:job-1\" }", "restore_from.db_snapshot", "the deployment's region (us-east-1)"),
+        ("server { snapshot_before_upgrade = 1 }", "server.snapshot_before_upgrade", "true or false"),
+    ],
+)
+def test_bad_data_protection_input(text, key, allowed):
+    lines = problems(text)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"{key} ") or lines[0].startswith(f"{key}:"), lines
+    assert allowed in lines[0], lines
+
+
+@pytest.mark.parametrize(
+    ("name", "tags"),
+    [("omero-prod", ""), ("prod", ""), ("omero-production-eu", ""), ("lab-live", ""), ("omero-a", 'tags = { environment = "Production" }'), ("omero-b", 'tags = { environment = "prd" }')],
+)
+def test_production_needs_backups_or_a_waiver(name, tags):
+    text = f'name = "{name}"\n{tags}\nbackup {{\n enabled = false\n}}'
+    [line] = problems(text)
+    assert line.startswith("backup.enabled = false") and "backup.waiver" in line
+    waived = loads(f'name = "{name}"\n{tags}\nbackup {{\n enabled = false\n waiver = "restored nightly from the archive"\n}}')
+    assert not waived.backup.enabled
+
+
+@pytest.mark.parametrize("name", ["omero-dev", "omero-products", "reprod", "omero-staging"])
+def test_non_production_may_turn_backups_off(name):
+    assert not loads(f'name = "{name}"\nbackup {{\n enabled = false\n}}').backup.enabled
+
+
+def test_restoring_adopts_the_file_system_and_creates_the_database_from_the_snapshot(tmp_path):
+    snapshot = "arn:aws:rds:us-east-1:123456789012:snapshot:awsbackup:job-0123abcd"
+    deployment = loads(f'name = "omero-restored"\nrestore_from {{\n file_system_id = "fs-0123456789abcdef0"\n db_snapshot = "{snapshot}"\n}}')
+    synth = synthesize(deployment, tmp_path / "out")
+    [(fs_id, fs)] = synth.resources("storage", "aws_efs_file_system").items()
+    assert synth.stack("storage")["import"] == [{"to": f"aws_efs_file_system.{fs_id}", "id": "fs-0123456789abcdef0"}]
+    # The import only matches when the restored file system has this token (the restore command sets it).
+    assert fs["creation_token"] == "omero-restored-omero-data" and fs["lifecycle"] == {"prevent_destroy": True}
+    db = one(synth.resources("storage", "aws_db_instance"))
+    assert db["snapshot_identifier"] == snapshot
+    assert db["lifecycle"] == {"prevent_destroy": True, "ignore_changes": ["snapshot_identifier"]}
+
+
+def test_a_new_deployment_has_no_import_and_no_snapshot(minimal):
+    assert "import" not in minimal.stack("storage")
+    db = one(minimal.resources("storage", "aws_db_instance"))
+    assert "snapshot_identifier" not in db
+    # Dropping restore_from after a restore must not replace the database.
+    assert db["lifecycle"]["ignore_changes"] == ["snapshot_identifier"]
+
+
+@pytest.mark.parametrize(
+    ("image", "label"),
+    [
+        ("openmicroscopy/omero-server:5.6.16", "5-6-16"),
+        ("registry.example.org:5000/omero/server:5.6.16-lab.2", "5-6-16-lab-2"),
+        ("openmicroscopy/omero-server@sha256:" + "ab" * 32, "abababababab"),
+        ("openmicroscopy/omero-server:5.6.16@sha256:" + "cd" * 32, "cdcdcdcdcdcd"),
+        ("omero-server:RC_1", "rc-1"),
+    ],
+)
+def test_upgrade_snapshot_is_named_after_the_image(image, label):
+    assert image_label(image) == label
+    identifier = snapshot_identifier("omero-prod", image)
+    assert identifier == f"omero-prod-omero-before-{label}"
+    assert "--" not in identifier and not identifier.endswith("-") and len(identifier) <= 255
+
+
+def test_server_services_start_after_the_upgrade_snapshot(examples):
+    synth = examples["tls-rw-ro"]
+    [(snapshot_id, snapshot)] = synth.resources("services", "aws_db_snapshot").items()
+    assert snapshot["db_snapshot_identifier"] == "omero-prod-omero-before-5-6-16"
+    assert snapshot["lifecycle"] == {"create_before_destroy": True}
+    assert "aws_db_instance" in snapshot["db_instance_identifier"]
+    services = synth.resources("services", "aws_ecs_service")
+    [rw] = [s for key, s in services.items() if key.startswith("server_service")]
+    [ro] = [s for key, s in services.items() if key.startswith("read_only_server_service")]
+    for service in (rw, ro):
+        assert f"aws_db_snapshot.{snapshot_id}" in service["depends_on"], service["name"]
+    # The singleton rule: the read-write server never runs beside its successor.
+    assert (rw["deployment_maximum_percent"], rw["deployment_minimum_healthy_percent"]) == (100, 0)
+
+
+def test_changing_the_server_image_replaces_the_snapshot(tmp_path):
+    before = synthesize(loads('name = "omero-up"'), tmp_path / "a")
+    after = synthesize(loads('name = "omero-up"\nserver { image = "openmicroscopy/omero-server:5.6.17" }'), tmp_path / "b")
+    old = one(before.resources("services", "aws_db_snapshot"))["db_snapshot_identifier"]
+    new = one(after.resources("services", "aws_db_snapshot"))["db_snapshot_identifier"]
+    assert (old, new) == ("omero-up-omero-before-5-6-16", "omero-up-omero-before-5-6-17")
+
+
+def test_upgrade_snapshot_can_be_turned_off(tmp_path):
+    synth = synthesize(loads('name = "omero-nos"\nserver { snapshot_before_upgrade = false }'), tmp_path / "out")
+    assert "aws_db_snapshot" not in synth.stack("services")["resource"]
