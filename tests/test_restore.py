@@ -203,7 +203,7 @@ def restore(emulator, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(emulator.env(REGION))
     return subprocess.run(
-        [sys.executable, "-m", "tools.restore", *args, "--endpoint-url", emulator.endpoint, "--poll-seconds", "0.2", "--wait-minutes", "1"],
+        [sys.executable, "-m", "tools.restore", "--endpoint-url", emulator.endpoint, "--poll-seconds", "0.2", "--wait-minutes", "1", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
 
@@ -314,6 +314,32 @@ def test_refusals_exit_2_with_one_line(emulator, tmp_path):
 
 
 @pytest.mark.emulator
+def test_a_restore_that_outlasts_the_wait_is_resumed(emulator, tmp_path):
+    source = Source(emulator, "omero-rs5", copy_vault=False)
+    efs, rds = source.back_up("EFS"), source.back_up("RDS")
+    config, written = source_config(tmp_path, "omero-rs5"), tmp_path / "restored.hcl"
+    args = ("--config", str(config), "--into", "omero-rs5-new", "--write", str(written))
+
+    # the emulator reports a restore RUNNING once: a wait shorter than one poll gives up
+    gave_up = restore(emulator, *args, "--wait-minutes", "0.0001")
+    assert gave_up.returncode == 1 and not written.exists(), gave_up.stderr
+    job_id = gave_up.stderr.split("--resume-job ")[1].split()[0]
+    assert gave_up.stderr.startswith(f"error: restore job {job_id} is still RUNNING after 0 s; follow it with aws backup describe-restore-job")
+
+    wrong = restore(emulator, "--config", str(config), "--into", "omero-rs5-other", "--write", str(written), "--resume-job", job_id)
+    assert wrong.returncode == 2 and "has creation token omero-rs5-new-omero-data, not omero-rs5-other-omero-data" in wrong.stderr
+    assert restore(emulator, *args, "--resume-job", "NO-SUCH-JOB").stderr.startswith("error: --resume-job: restore job NO-SUCH-JOB not found")
+
+    source.back_up("EFS")  # a newer point since: the resumed job's point still decides
+    resumed = restore(emulator, *args, "--resume-job", job_id)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"Waiting for restore job {job_id}." in resumed.stdout and efs["RecoveryPointArn"] in resumed.stdout
+    deployment = loads(written.read_text())
+    assert deployment.restore_from.db_snapshot == rds["RecoveryPointArn"]
+    assert file_system(emulator, REGION, deployment.restore_from.file_system_id)["CreationToken"] == "omero-rs5-new-omero-data"
+
+
+@pytest.mark.emulator
 def test_restore_job_failure_and_timeout(emulator):
     source = Source(emulator, "omero-rs4", copy_vault=False)
     efs_point = RecoveryPoint.from_api(source.back_up("EFS"))
@@ -323,7 +349,7 @@ def test_restore_job_failure_and_timeout(emulator):
     common = dict(role_arn=source.role, performance_mode="generalPurpose", kms_key_arn=None, say=said.append, sleep=lambda s: None)
 
     # the emulator reports a job RUNNING once: no time to wait means the bound is hit
-    with pytest.raises(JobError, match=r"is still RUNNING after 0 s; follow it with aws backup describe-restore-job"):
+    with pytest.raises(JobError, match=r"is still RUNNING after 0 s; .* run the same command again with --resume-job"):
         restore_file_system(client, efs_point, creation_token="omero-rs4-a-omero-data", wait=timedelta(0), poll_seconds=1, **common)
     fs_id = restore_file_system(client, efs_point, creation_token="omero-rs4-b-omero-data", wait=timedelta(minutes=1), poll_seconds=1, **common)
     assert file_system(emulator, REGION, fs_id)["CreationToken"] == "omero-rs4-b-omero-data"

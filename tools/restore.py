@@ -20,7 +20,8 @@
    text is validated with the config loader before it is written; comments stay. An existing file
    is only replaced with ``--force``.
 
-``--endpoint-url`` sends every AWS call to that endpoint (an emulator on 127.0.0.1 in the tests).
+A restore that outlasts ``--wait-minutes`` goes on in AWS; ``--resume-job <id>`` (the id is in the
+message) waits for it and writes the config. ``--endpoint-url`` sends every AWS call to that endpoint (an emulator on 127.0.0.1 in the tests).
 Exit status: 0 restored and written; 1 the restore job failed or did not finish in time; 2 bad
 input or something missing (config, vault, recovery points, role, a taken name), one line on
 stderr.
@@ -367,10 +368,28 @@ def backup_role_arn(aws: Aws, source_name: str) -> str:
         raise RestoreError(f"IAM role {role} not found (the {source_name}-backup stack creates it)") from None
 
 
-def check_names_free(aws: Aws, into: str) -> None:
+def describe_restore_job(aws: Aws, job_id: str) -> dict:
+    from botocore.exceptions import ClientError
+
+    try:
+        return aws("backup").describe_restore_job(RestoreJobId=job_id)
+    except ClientError as error:
+        if _code(error) == "ResourceNotFoundException":
+            raise RestoreError(f"--resume-job: restore job {job_id} not found in {aws.region}") from None
+        raise
+
+
+def check_restored(aws: Aws, file_system_id: str, creation_token: str) -> None:
+    """The file system a resumed job made must be the one this deployment's name expects."""
+    [found] = aws("efs").describe_file_systems(FileSystemId=file_system_id)["FileSystems"]
+    if found.get("CreationToken") != creation_token:
+        raise RestoreError(f"--resume-job: the job's file system {file_system_id} has creation token {found.get('CreationToken')}, not {creation_token}; check --into")
+
+
+def check_names_free(aws: Aws, into: str, *, file_system: bool = True) -> None:
     """The restored deployment's file system and database names must not be taken."""
     token = f"{into}-omero-data"
-    taken = aws("efs").describe_file_systems(CreationToken=token).get("FileSystems", [])
+    taken = aws("efs").describe_file_systems(CreationToken=token).get("FileSystems", []) if file_system else []
     if taken:
         raise RestoreError(f"a file system with creation token {token} already exists in {aws.region} ({taken[0]['FileSystemId']}); choose another --into")
     rds = aws("rds")
@@ -409,6 +428,15 @@ def restore_file_system(
         RecoveryPointArn=point.arn, IamRoleArn=role_arn, ResourceType="EFS", Metadata=metadata,
     )["RestoreJobId"]
     say(f"Restore job {job_id} started (EFS {point.arn} to a new file system {creation_token}).")
+    return wait_for_restore(aws, job_id, wait=wait, poll_seconds=poll_seconds, say=say, sleep=sleep)
+
+
+def wait_for_restore(
+    aws: Aws, job_id: str, *, wait: timedelta, poll_seconds: float, say: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
+    """Poll a restore job until it ends, at most ``wait`` and as many polls; the file system id."""
+    backup = aws("backup")
     polls = max(1, int(wait.total_seconds() // max(poll_seconds, 0.001)) + 1)
     deadline = time.monotonic() + wait.total_seconds()
     job: dict = {}
@@ -430,7 +458,7 @@ def restore_file_system(
     raise JobError(
         f"restore job {job_id} is still {job.get('Status', 'PENDING')} after {describe_gap(wait)}; "
         f"follow it with aws backup describe-restore-job --restore-job-id {job_id} --region {aws.region}, "
-        "then run this again with --force once it completed (it will start a new job: delete the first one's file system if unused)"
+        f"run the same command again with --resume-job {job_id} to go on waiting and write the config"
     )
 
 
@@ -465,6 +493,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--poll-seconds", type=float, default=30.0, help="seconds between status checks (default 30)")
     parser.add_argument("--endpoint-url", help="send every AWS call here (an emulator)")
     parser.add_argument("--force", action="store_true", help="replace the --write file if it exists")
+    parser.add_argument("--resume-job", metavar="RESTORE_JOB_ID", help="wait for this restore job (started by an earlier run that gave up waiting) instead of starting one")
     options = parser.parse_args(argv)
     if options.wait_minutes <= 0 or options.poll_seconds <= 0:
         parser.error("--wait-minutes and --poll-seconds must be positive")
@@ -522,22 +551,35 @@ def run(options: argparse.Namespace, say: Callable[[str], None] = print) -> int:
         )
 
     aws = Aws(region, options.endpoint_url)
-    choice = choose(recovery_points(aws, vault), before=options.before, allow_gap=options.allow_gap)
+    points = recovery_points(aws, vault)
+    if options.resume_job:
+        # The job's EFS point, whatever points came since; the RDS point chosen for it as before.
+        job = describe_restore_job(aws, options.resume_job)
+        points = [p for p in points if p.resource_type != "EFS" or p.arn == job["RecoveryPointArn"]]
+        if not any(p.resource_type == "EFS" for p in points):
+            raise RestoreError(f"restore job {options.resume_job} restores {job['RecoveryPointArn']}, not a point of {vault}")
+    choice = choose(points, before=options.before, allow_gap=options.allow_gap)
     # The config must validate before hours of restoring: with the chosen snapshot and a stand-in id.
     validated(text_for("fs-00000000", choice.rds.arn), str(options.write), name=options.into, file_system_id="fs-00000000", db_snapshot=choice.rds.arn)
     role_arn = backup_role_arn(aws, source.name)
-    check_names_free(aws, options.into)
+    check_names_free(aws, options.into, file_system=not options.resume_job)
 
     newer = "the database is newer" if choice.rds.created > choice.efs.created else "the files are newer"
     say(f"Restoring {source.name} ({vault}, {region}) into {options.into}:")
     say(f"  EFS recovery point {choice.efs.arn}, created {choice.efs.created:%Y-%m-%d %H:%M:%S}Z (of {choice.efs.resource_arn})")
     say(f"  RDS recovery point {choice.rds.arn}, created {choice.rds.created:%Y-%m-%d %H:%M:%S}Z (of {choice.rds.resource_arn})")
     say(f"  gap between them: {describe_gap(choice.gap)}" + (f" ({newer})" if choice.gap else ""))
-    file_system_id = restore_file_system(
-        aws, choice.efs, role_arn=role_arn, creation_token=f"{options.into}-omero-data",
-        performance_mode=source.storage.performance_mode, kms_key_arn=kms_key_arn,
-        wait=timedelta(minutes=options.wait_minutes), poll_seconds=options.poll_seconds, say=say,
-    )
+    wait = timedelta(minutes=options.wait_minutes)
+    if options.resume_job:
+        say(f"Waiting for restore job {options.resume_job}.")
+        file_system_id = wait_for_restore(aws, options.resume_job, wait=wait, poll_seconds=options.poll_seconds, say=say)
+        check_restored(aws, file_system_id, f"{options.into}-omero-data")
+    else:
+        file_system_id = restore_file_system(
+            aws, choice.efs, role_arn=role_arn, creation_token=f"{options.into}-omero-data",
+            performance_mode=source.storage.performance_mode, kms_key_arn=kms_key_arn,
+            wait=wait, poll_seconds=options.poll_seconds, say=say,
+        )
     written = text_for(file_system_id, choice.rds.arn)
     validated(written, str(options.write), name=options.into, file_system_id=file_system_id, db_snapshot=choice.rds.arn)
     if options.write.exists() and not options.force:
