@@ -1,7 +1,7 @@
 """SYNTH_HCL_OUTPUT=true: the stacks as HCL (``cdk.tf``) instead of JSON, for reading.
 
-One example is synthesized the way a user does it (``python main.py`` in a subprocess with the
-variable set) and compared with its JSON synth, value by value. cdktf's App and stacks read the
+Two examples are synthesized the way a user does it (``python main.py`` in a subprocess with the
+variable set) and compared with their JSON synths, value by value. cdktf's App and stacks read the
 variable themselves when the process starts; the App is not told again (``App(hcl_output=True)``
 without the variable in the jsii runtime's environment writes JSON into ``cdk.tf``), and the
 manifest test below shows the two agree. cdktf 0.21's own HCL renderer gets these stacks wrong, so
@@ -16,14 +16,13 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from stacks.hcl import HclRenderError, render_config, render_expression, render_string, shape_of
-from tests.harness.synth import ROOT, Synthesis
-
-EXAMPLE = "tls-rw-ro"  # every core stack, the state bucket's too, and read-only servers
+from tests.harness.synth import ROOT
 
 
 def _parse(text: str) -> dict:
@@ -112,124 +111,179 @@ def _difference(hcl, json_value, path: str = "", key: str | None = None) -> str 
 
 
 # ---------------------------------------------------------------------------------------------
-# One example, synthesized as a user does
+# Examples synthesized as a user does
 # ---------------------------------------------------------------------------------------------
 
+# tls-rw-ro: every core stack, the state bucket's too, read-only servers; existing-vpc: data
+# sources with lifecycle postconditions that compare with quoted strings.
+HCL_EXAMPLES = ("tls-rw-ro", "existing-vpc")
+
+
 @pytest.fixture(scope="module")
-def hcl_out(tmp_path_factory) -> Path:
-    """The example synthesized with SYNTH_HCL_OUTPUT=true, as `pipenv run python main.py` does."""
-    outdir = tmp_path_factory.mktemp("hcl") / "cdktf.out"
-    env = {
-        **os.environ,
-        "OMERO_CONFIG": str(ROOT / "examples" / f"{EXAMPLE}.hcl"),
-        "CDKTF_OUTDIR": str(outdir),
-        "SYNTH_HCL_OUTPUT": "true",
+def hcl_runs(tmp_path_factory):
+    """Each example being synthesized with SYNTH_HCL_OUTPUT=true, as `pipenv run python main.py` does."""
+    root = tmp_path_factory.mktemp("hcl")
+    runs = {}
+    for example in HCL_EXAMPLES:
+        outdir = root / example / "cdktf.out"
+        outdir.parent.mkdir()
+        env = {
+            **os.environ,
+            "OMERO_CONFIG": str(ROOT / "examples" / f"{example}.hcl"),
+            "CDKTF_OUTDIR": str(outdir),
+            "SYNTH_HCL_OUTPUT": "true",
+        }
+        env.pop("AWS_ENDPOINT_URL", None)
+        # run beside the output, as the JSON synths do, so that local state paths agree
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "main.py")],
+            cwd=outdir.parent,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        runs[example] = (outdir, process)
+    yield runs
+    for _, process in runs.values():
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def hcl_out(hcl_runs, examples) -> dict[str, Path]:
+    """Each example's HCL output directory; the JSON synths run here while the subprocesses do."""
+    for example in HCL_EXAMPLES:
+        examples[example]
+    for example, (outdir, process) in hcl_runs.items():
+        _, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, f"{example}: {stderr}"
+    return {example: outdir for example, (outdir, _) in hcl_runs.items()}
+
+
+@pytest.fixture(scope="module")
+def parsed(hcl_out, examples) -> dict[str, dict[str, dict]]:
+    """Each stack's ``cdk.tf``, parsed and arranged as JSON, by example and stack name."""
+    return {
+        example: {
+            name: _as_json_config(_parse((outdir / "stacks" / name / "cdk.tf").read_text()))
+            for name in examples[example].order
+        }
+        for example, outdir in hcl_out.items()
     }
-    env.pop("AWS_ENDPOINT_URL", None)
-    result = subprocess.run(
-        [sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
-    )
-    assert result.returncode == 0, result.stderr
-    return outdir
-
-
-@pytest.fixture(scope="module")
-def json_synth(examples) -> Synthesis:
-    return examples[EXAMPLE]
-
-
-@pytest.fixture(scope="module")
-def parsed(hcl_out, json_synth) -> dict[str, dict]:
-    """Each stack's ``cdk.tf``, parsed and arranged as JSON, by stack name."""
-    return {name: _as_json_config(_parse((hcl_out / "stacks" / name / "cdk.tf").read_text())) for name in json_synth.order}
 
 
 def _names(config: dict, kind: str) -> set[tuple[str, str]]:
     return {(type_, name) for type_, named in config.get(kind, {}).items() for name in named}
 
 
-def test_writes_hcl_and_the_manifest_agrees(hcl_out, json_synth):
-    manifest = json.loads((hcl_out / "manifest.json").read_text())
-    assert sorted(manifest["stacks"]) == sorted(json_synth.order)
+@pytest.mark.parametrize("example", HCL_EXAMPLES)
+def test_writes_hcl_and_the_manifest_agrees(hcl_out, examples, example):
+    outdir = hcl_out[example]
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    assert sorted(manifest["stacks"]) == sorted(examples[example].order)
     for name, stack in manifest["stacks"].items():
         assert stack["synthesizedStackPath"] == f"stacks/{name}/cdk.tf"
-        directory = hcl_out / "stacks" / name
+        directory = outdir / "stacks" / name
         assert (directory / "cdk.tf").is_file() and not (directory / "cdk.tf.json").exists()
         assert not (directory / "cdk.tf").read_text().lstrip().startswith("{"), "JSON in cdk.tf"
 
 
 @pytest.mark.parametrize("role", ["state", "network", "storage", "services"])
-def test_same_resources_data_and_outputs_as_json(parsed, json_synth, role):
-    name = f"{json_synth.deployment.name}-{role}"
-    config, stack = parsed[name], json_synth.stacks[name]
+def test_same_resources_data_and_outputs_as_json(parsed, examples, role):
+    synth = examples["tls-rw-ro"]
+    name = f"{synth.deployment.name}-{role}"
+    config, stack = parsed["tls-rw-ro"][name], synth.stacks[name]
     for kind in ("resource", "data", "ephemeral"):
         assert _names(config, kind) == _names(stack, kind), kind
     assert set(config.get("output", {})) == set(stack.get("output", {}))
     assert config.get("locals", {}) == stack.get("locals", {})
 
 
-def test_every_stack_holds_the_json_configuration(parsed, json_synth):
+@pytest.mark.parametrize("example", HCL_EXAMPLES)
+def test_every_stack_holds_the_json_configuration(parsed, examples, example):
     """Value by value: every argument, nested block, meta-argument, output and backend setting."""
-    for name in json_synth.order:
-        stack = {key: value for key, value in json_synth.stacks[name].items() if key != "//"}
-        assert _difference(parsed[name], stack) is None, name
+    synth = examples[example]
+    for name in synth.order:
+        stack = {key: value for key, value in synth.stacks[name].items() if key != "//"}
+        assert _difference(parsed[example][name], stack) is None, name
 
 
-def test_the_backend_carries_over(parsed, json_synth):
+def test_the_backend_carries_over(parsed, examples):
     """S3 state with Terraform's lock file, from the backend plus an override of the terraform block."""
-    name = f"{json_synth.deployment.name}-network"
-    backend = parsed[name]["terraform"]["backend"][0]["s3"]
-    assert backend == json_synth.stacks[name]["terraform"]["backend"]["s3"]
+    synth = examples["tls-rw-ro"]
+    name = f"{synth.deployment.name}-network"
+    backend = parsed["tls-rw-ro"][name]["terraform"]["backend"][0]["s3"]
+    assert backend == synth.stacks[name]["terraform"]["backend"]["s3"]
     assert backend["use_lockfile"] is True
 
 
-def test_storage_declares_its_ephemeral_passwords(parsed, json_synth):
+def test_storage_declares_its_ephemeral_passwords(parsed, examples):
     """Blocks that the stack adds by override (cdktf's own renderer drops them)."""
-    name = f"{json_synth.deployment.name}-storage"
-    ephemeral = json_synth.stacks[name].get("ephemeral")
+    synth = examples["tls-rw-ro"]
+    ephemeral = synth.stack("storage").get("ephemeral")
     assert ephemeral, "the JSON synth has ephemeral passwords"
-    assert parsed[name]["ephemeral"] == ephemeral
+    assert parsed["tls-rw-ro"][f"{synth.deployment.name}-storage"]["ephemeral"] == ephemeral
 
 
-def test_container_definitions_are_the_json_documents(parsed, json_synth):
+def test_container_definitions_are_the_json_documents(parsed, examples):
     """JSON held in a string, with quotes and interpolations, comes back as the same document."""
-    name = f"{json_synth.deployment.name}-services"
-    definitions = json_synth.resources("services", "aws_ecs_task_definition")
-    assert definitions
+    synth = examples["tls-rw-ro"]
+    definitions = synth.resources("services", "aws_ecs_task_definition")
+    assert len(definitions) == 3, "server, read-only servers and web"
+    written = parsed["tls-rw-ro"][f"{synth.deployment.name}-services"]["resource"]["aws_ecs_task_definition"]
     for task, values in definitions.items():
-        written = parsed[name]["resource"]["aws_ecs_task_definition"][task]["container_definitions"]
-        assert json.loads(written) == json.loads(values["container_definitions"])
+        assert json.loads(written[task]["container_definitions"]) == json.loads(values["container_definitions"])
 
 
-def test_lifecycle_conditions_are_blocks(hcl_out, parsed, json_synth):
-    """A postcondition is a block with its condition as an expression, not a list attribute."""
-    name = f"{json_synth.deployment.name}-network"
-    zones = json_synth.data("network", "aws_availability_zones")
-    assert zones, "the network stack checks its availability zones"
-    for zone_name, values in zones.items():
-        wanted = values["lifecycle"]["postcondition"]
-        lifecycle = parsed[name]["data"]["aws_availability_zones"][zone_name]["lifecycle"]
-        assert lifecycle == [{"postcondition": wanted}]
-    text = (hcl_out / "stacks" / name / "cdk.tf").read_text()
-    assert re.search(r"^    postcondition \{\n      condition += length\(self\.names\) >= \d+\n", text, re.M)
-    assert not re.search(r"depends_on += \[\s*\"", text), "depends_on holds references, not strings"
+def test_lifecycle_conditions_are_blocks(hcl_out, parsed, examples):
+    """Postconditions are blocks, their conditions expressions (with quoted strings in them)."""
+    synth = examples["existing-vpc"]
+    name = f"{synth.deployment.name}-network"
+    checked = 0
+    for data_type in ("aws_vpc", "aws_subnet"):
+        for data_name, values in synth.data("network", data_type).items():
+            lifecycle = parsed["existing-vpc"][name]["data"][data_type][data_name]["lifecycle"]
+            assert _difference(lifecycle, values["lifecycle"]) is None
+            checked += len(values["lifecycle"]["postcondition"])
+    assert checked == 7, "the VPC's three checks and one per subnet"
+    text = (hcl_out["existing-vpc"] / "stacks" / name / "cdk.tf").read_text()
+    vpc_id = synth.deployment.network.vpc_id
+    assert text.count("    postcondition {\n") == checked
+    assert f'      condition     = self.vpc_id == "{vpc_id}"\n' in text
+    assert "postcondition = [" not in text
+
+
+def test_depends_on_holds_references(hcl_out):
+    text = "".join(path.read_text() for path in hcl_out["tls-rw-ro"].glob("stacks/*/cdk.tf"))
+    assert re.search(r"^  depends_on = \[[a-z]", text, re.M)
+    assert not re.search(r"depends_on += \[\s*\"", text), "quoted references are deprecated"
 
 
 @pytest.mark.terraform
 def test_terraform_fmt_leaves_the_files_alone(hcl_out, terraform_cli):
-    result = terraform_cli(hcl_out / "stacks", "fmt", "-check", "-recursive", "-list=true", "-no-color")
-    assert result.returncode == 0, f"not formatted as terraform fmt does: {result.stdout}"
+    for outdir in hcl_out.values():
+        result = terraform_cli(outdir / "stacks", "fmt", "-check", "-recursive", "-list=true", "-no-color")
+        assert result.returncode == 0, f"not formatted as terraform fmt does: {result.stdout}"
 
 
 @pytest.mark.terraform
-def test_terraform_validates_hcl_stacks(hcl_out, json_synth, terraform_cli):
-    """Every stack is valid Terraform as HCL, with no warning (such as quoted references)."""
-    for name in json_synth.order:
-        directory = hcl_out / "stacks" / name
+def test_terraform_validates_hcl_stacks(hcl_out, examples, terraform_cli):
+    """Every stack of tls-rw-ro and the existing-VPC network: valid, with no warning (such as quoted references)."""
+    directories = [hcl_out["tls-rw-ro"] / "stacks" / name for name in examples["tls-rw-ro"].order]
+    directories.append(hcl_out["existing-vpc"] / "stacks" / f"{examples['existing-vpc'].deployment.name}-network")
+
+    def validate(directory: Path) -> dict:
         init = terraform_cli(directory, "init", "-backend=false", "-input=false", "-no-color", timeout=300)
-        assert init.returncode == 0, str(init)
-        report = json.loads(terraform_cli(directory, "validate", "-json", "-no-color", timeout=300).stdout)
-        assert report["valid"] and not report["diagnostics"], f"{name}: {json.dumps(report, indent=2)}"
+        if init.returncode != 0:
+            return {"valid": False, "init": str(init)}
+        return json.loads(terraform_cli(directory, "validate", "-json", "-no-color", timeout=300).stdout)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = dict(zip(directories, pool.map(validate, directories)))
+    for directory, report in reports.items():
+        assert report["valid"] and not report.get("diagnostics"), f"{directory.name}: {json.dumps(report, indent=2)}"
 
 
 # ---------------------------------------------------------------------------------------------
