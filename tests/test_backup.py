@@ -2,13 +2,19 @@
 OMERO upgrade, as synthesized (and, marked emulator, as applied)."""
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
-from config import loads
+from config import load, loads
 from modules.upgrade import image_label, snapshot_identifier
-from tests.harness.synth import one, synthesize
+from tests.conftest import NOT_EMULATED_ADDONS
+from tests.harness.apply import apply_all, aws, disposable, with_hosted_zone
+from tests.harness.synth import ROOT, one, synthesize
 from tests.test_config import problems
 
 
@@ -264,3 +270,102 @@ def test_changing_the_server_image_replaces_the_snapshot(tmp_path):
 def test_upgrade_snapshot_can_be_turned_off(tmp_path):
     synth = synthesize(loads('name = "omero-nos"\nserver { snapshot_before_upgrade = false }'), tmp_path / "out")
     assert "aws_db_snapshot" not in synth.stack("services")["resource"]
+
+
+# ---------------------------------------------------------------------------------------------
+# On the emulator: examples/full.hcl's core (backup stack included) is applied once per session
+# by the addons_on_emulator fixture; these tests share it.
+# ---------------------------------------------------------------------------------------------
+
+def storage_arns(emulator, region: str, outputs: dict) -> tuple[str, str]:
+    [fs] = aws(emulator, "efs", region).describe_file_systems(FileSystemId=outputs["efs_id"])["FileSystems"]
+    [db] = aws(emulator, "rds", region).describe_db_instances(DBInstanceIdentifier=outputs["db_instance_id"])["DBInstances"]
+    return fs["FileSystemArn"], db["DBInstanceArn"]
+
+
+@pytest.mark.emulator
+@pytest.mark.terraform
+@pytest.mark.xdist_group("addons")
+def test_backup_plan_protects_the_applied_storage(addons_on_emulator, emulator):
+    name, region = addons_on_emulator.synth.deployment.name, addons_on_emulator.synth.deployment.region
+    outputs = addons_on_emulator.core.outputs[f"{name}-backup"]
+    assert outputs["vault_name"] == f"{name}-omero"
+    backup = aws(emulator, "backup", region)
+    vault = backup.describe_backup_vault(BackupVaultName=outputs["vault_name"])
+    assert vault["EncryptionKeyArn"].startswith(f"arn:aws:kms:{region}:")
+    copy_vault = aws(emulator, "backup", "eu-west-1").describe_backup_vault(BackupVaultName=f"{name}-omero-copy")
+    assert copy_vault["BackupVaultArn"] == outputs["copy_vault_arn"] and ":eu-west-1:" in copy_vault["EncryptionKeyArn"]
+    plan = backup.get_backup_plan(BackupPlanId=outputs["plan_id"])["BackupPlan"]
+    assert sorted(rule["RuleName"] for rule in plan["Rules"]) == ["daily", "monthly"]
+    [selection] = backup.list_backup_selections(BackupPlanId=outputs["plan_id"])["BackupSelectionsList"]
+    chosen = backup.get_backup_selection(BackupPlanId=outputs["plan_id"], SelectionId=selection["SelectionId"])["BackupSelection"]
+    assert chosen["Resources"] == list(storage_arns(emulator, region, addons_on_emulator.core.outputs[f"{name}-storage"]))
+    assert chosen["IamRoleArn"] == outputs["backup_role_arn"]
+
+
+@pytest.mark.emulator
+@pytest.mark.terraform
+@pytest.mark.xdist_group("addons")
+def test_restore_rehearsal_into_a_new_deployment(addons_on_emulator, emulator, tf, tmp_path):
+    """Back up the applied storage, run ``pipenv run restore`` and deploy the restored storage."""
+    source = addons_on_emulator.synth.deployment
+    name, region = source.name, source.region
+    outputs = addons_on_emulator.core.outputs
+    backup = aws(emulator, "backup", region)
+    for arn in storage_arns(emulator, region, outputs[f"{name}-storage"]):
+        job = backup.start_backup_job(
+            BackupVaultName=f"{name}-omero", ResourceArn=arn, IamRoleArn=outputs[f"{name}-backup"]["backup_role_arn"],
+        )
+        assert backup.describe_backup_job(BackupJobId=job["BackupJobId"])["State"] == "COMPLETED"
+
+    written = tmp_path / "restored.hcl"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(emulator.env(region))
+    ran = subprocess.run(
+        [sys.executable, "-m", "tools.restore", "--config", "examples/full.hcl", "--into", "omero-restored",
+         "--write", str(written), "--endpoint-url", emulator.endpoint, "--poll-seconds", "0.5", "--wait-minutes", "2"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    restored = load(written)
+    assert restored.name == "omero-restored" and restored.region == region
+    assert not restored.state.create_bucket  # the source's bucket, shared
+    file_system_id, snapshot = restored.restore_from.file_system_id, restored.restore_from.db_snapshot
+    assert file_system_id and ":snapshot:awsbackup:" in snapshot
+
+    # Deploy the restored deployment's network and storage: the storage stack adopts the
+    # restored file system and creates the database from the recovery point; a second plan is empty.
+    deployment = disposable(with_hosted_zone(emulator, restored))
+    deployment = dataclasses.replace(deployment, **{
+        addon: dataclasses.replace(getattr(deployment, addon), enabled=False) for addon in NOT_EMULATED_ADDONS
+    })
+    synth = synthesize(deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
+    applied = apply_all(tf, synth, only=["omero-restored-network", "omero-restored-storage"])
+    storage = applied.outputs["omero-restored-storage"]
+    assert storage["efs_id"] == file_system_id  # adopted, not a new empty one
+    [db] = aws(emulator, "rds", region).describe_db_instances(DBInstanceIdentifier=storage["db_instance_id"])["DBInstances"]
+    assert db["DBInstanceIdentifier"] == "omero-restored-omero"
+    # The source deployment is untouched.
+    [source_fs] = aws(emulator, "efs", region).describe_file_systems(FileSystemId=outputs[f"{name}-storage"]["efs_id"])["FileSystems"]
+    assert source_fs["FileSystemId"] != file_system_id
+
+
+@pytest.mark.emulator
+@pytest.mark.terraform
+@pytest.mark.xdist_group("addons")
+def test_an_omero_upgrade_snapshots_the_database_first(addons_on_emulator, emulator, tf, tmp_path):
+    """Changing server.image on the applied services stack: a new snapshot, the old one gone."""
+    source = addons_on_emulator.synth.deployment
+    name, region = source.name, source.region
+    rds = aws(emulator, "rds", region)
+    db_id = addons_on_emulator.core.outputs[f"{name}-storage"]["db_instance_id"]
+
+    def snapshots() -> list[str]:
+        found = rds.describe_db_snapshots(DBInstanceIdentifier=db_id, SnapshotType="manual")["DBSnapshots"]
+        return sorted(s["DBSnapshotIdentifier"] for s in found if "-before-" in s["DBSnapshotIdentifier"])
+
+    assert snapshots() == [snapshot_identifier(name, source.server.image)]
+    upgraded = dataclasses.replace(source, server=dataclasses.replace(source.server, image="openmicroscopy/omero-server:5.6.17"))
+    synth = synthesize(upgraded, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
+    apply_all(tf, synth, only=[f"{name}-services"])
+    assert snapshots() == [f"{name}-omero-before-5-6-17"]

@@ -141,3 +141,25 @@ def test_addons_priced_when_enabled():
     groups = {item.group for item in estimate(full, prices)}
     assert {"add-on datasync", "add-on uploader", "add-on appstream", "add-on monitoring"} <= groups
     assert not {g for g in {i.group for i in estimate(PROD, prices)} if g.startswith("add-on")}
+
+
+def test_backups_count_recovery_points_keys_and_copies():
+    prices, _ = load_prices("us-east-1")
+    assume = Assumptions(data_gb=2000)
+    items = estimate(PROD, prices, assume)
+    assert cost(items, "AWS Backup: EFS recovery points") == pytest.approx(2000 * prices["backup_efs_warm_gb_month"])
+    assert cost(items, "AWS Backup: database snapshots") == pytest.approx(PROD.database.allocated_storage_gb * prices["backup_rds_snapshot_gb_month"])
+    assert cost(items, "KMS keys of the vaults") == pytest.approx(prices["kms_key_month"])
+    assert not [i for i in items if i.name.startswith(("Copies in", "EFS automatic backups"))]
+    # A copy region doubles the recovery points and adds a key there.
+    copied = dataclasses.replace(PROD, backup=dataclasses.replace(PROD.backup, copy_region="us-west-2"))
+    items = estimate(copied, prices, assume)
+    assert cost(items, "KMS keys of the vaults") == pytest.approx(2 * prices["kms_key_month"])
+    assert cost(items, "Copies in us-west-2") == pytest.approx(
+        2000 * prices["backup_efs_warm_gb_month"] + PROD.database.allocated_storage_gb * prices["backup_rds_snapshot_gb_month"]
+    )
+    # Without a plan, EFS backs itself up: one warm copy, nothing else.
+    plain = dataclasses.replace(PROD, backup=dataclasses.replace(PROD.backup, enabled=False))
+    items = estimate(plain, prices, assume)
+    assert not [i for i in items if i.group == "backup"]
+    assert cost(items, "EFS automatic backups") == pytest.approx(2000 * prices["backup_efs_warm_gb_month"])

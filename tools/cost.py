@@ -156,8 +156,7 @@ def core_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[
     if storage.throughput_mode == "elastic":
         items.append(Item("storage", "EFS elastic throughput, reads", assume.efs_read_gb, "GB", prices["efs_elastic_read_gb"], note="assumed, --efs-read-gb"))
         items.append(Item("storage", "EFS elastic throughput, writes", assume.efs_write_gb, "GB", prices["efs_elastic_write_gb"], note="assumed, --efs-write-gb"))
-    if deployment.efs_automatic_backups or deployment.backup.enabled:
-        items.append(Item("storage", "EFS backups (warm, one full copy)", assume.data_gb, "GB-month", prices["backup_efs_warm_gb_month"], note="assumed: incremental backups ~ the data size"))
+    items += backup_items(deployment, prices, assume)
 
     items.append(Item("operations", "CloudWatch Logs ingested", assume.logs_gb, "GB", prices["logs_ingest_gb"], note="assumed, --logs-gb"))
     items.append(Item("operations", "CloudWatch Logs stored (one month's worth)", assume.logs_gb, "GB-month", prices["logs_storage_gb_month"], note="grows with retention"))
@@ -169,6 +168,31 @@ def core_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[
     instances = 1 + server.read_only_count
     items.append(Item("operations", "Cloud Map namespace (private hosted zone)", 1, "zone-month", prices["hosted_zone_month"]))
     items.append(Item("operations", f"Cloud Map registered server tasks ({instances})", instances, "instance-month", prices["cloud_map_instance_month"]))
+    return items
+
+
+def backup_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[Item]:
+    """Recovery points of EFS and the database: the backup plan (and its copies), or EFS's own backups."""
+    backup, database = deployment.backup, deployment.database
+    efs_note = "assumed: the incremental points add up to about one full copy of the data"
+    if not backup.enabled:
+        if not deployment.efs_automatic_backups:
+            return []
+        return [Item("storage", "EFS automatic backups (warm, one full copy)", assume.data_gb, "GB-month", prices["backup_efs_warm_gb_month"], note=efs_note)]
+    snapshot_note = "allocated size; the points after the first are incremental"
+    items = [
+        Item("backup", "AWS Backup: EFS recovery points (warm)", assume.data_gb, "GB-month", prices["backup_efs_warm_gb_month"], note=efs_note),
+        Item("backup", f"AWS Backup: database snapshots ({database.allocated_storage_gb} GB)", database.allocated_storage_gb, "GB-month",
+             prices["backup_rds_snapshot_gb_month"], note=snapshot_note),
+    ]
+    keys = (backup.kms_key_arn is None) + (backup.copy_region is not None and backup.copy_kms_key_arn is None)
+    if keys:
+        items.append(Item("backup", f"KMS keys of the vaults ({keys})", keys, "key-month", prices["kms_key_month"]))
+    if backup.copy_region:
+        home = "priced at the home region's rates"
+        items.append(Item("backup", f"Copies in {backup.copy_region}: EFS recovery points", assume.data_gb, "GB-month", prices["backup_efs_warm_gb_month"], note=home))
+        items.append(Item("backup", f"Copies in {backup.copy_region}: database snapshots", database.allocated_storage_gb, "GB-month",
+                          prices["backup_rds_snapshot_gb_month"], note=home + "; inter-region transfer of new data not included"))
     return items
 
 
