@@ -29,7 +29,7 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 
 from modules.iam import service_trust
-from modules.kms import KEY_ACCOUNT_ACTIONS
+from modules.kms import account_statement
 
 # AWS's managed policies for the AWS Backup service role: what it needs to snapshot EFS and RDS
 # (and to copy, tag and delete recovery points) and to restore them.
@@ -185,13 +185,7 @@ class OmeroBackup(Construct):
         policy = {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": "AccountAdministersAndUsesTheKeyThroughIam",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{props.partition}:iam::{props.account_id}:root"},
-                    "Action": list(KEY_ACCOUNT_ACTIONS),
-                    "Resource": "*",
-                },
+                account_statement(props.partition, props.account_id),
             ],
         }
         key = KmsKey(

@@ -40,7 +40,7 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 
 from modules.iam import deny_when
-from modules.kms import KEY_ACCOUNT_ACTIONS
+from modules.kms import account_statement
 
 # What the account (its IAM policies) may do with the topic key: administer it and use it.
 GIB = 1024**3
@@ -147,13 +147,7 @@ class AlarmTopic(Construct):
         policy = {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": "AccountAdministersAndUsesTheKeyThroughIam",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{props.partition}:iam::{props.account_id}:root"},
-                    "Action": list(KEY_ACCOUNT_ACTIONS),
-                    "Resource": "*",
-                },
+                account_statement(props.partition, props.account_id),
                 # CloudWatch encrypts each notification for the topic; only publishing to a topic
                 # whose policy admits it (this account's alarms of this deployment) uses the key.
                 {
