@@ -110,6 +110,16 @@ def _difference(hcl, json_value, path: str = "", key: str | None = None) -> str 
     return f"{path}: {str(hcl)[:300]!r} != {str(json_value)[:300]!r}"
 
 
+def test_the_comparison_sees_differences():
+    assert _difference({"a": [{"b": "x"}]}, {"a": {"b": "x"}}) is None  # one block, as JSON writes it
+    assert _difference({"a": [{"b": "x"}]}, {"a": {"b": "y"}}) == ".a.b: 'x' != 'y'"
+    assert _difference({"n": 1}, {"n": True}) is not None
+    assert _difference({"s": 'say "hi"'}, {"s": "say hi"}) is not None
+    assert _difference({"s": "${a.b}", "t": 1}, {"s": "${a.b}"}) is not None
+    assert _difference({"depends_on": ["${a.b}"]}, {"depends_on": ["a.b"]}) is None
+    assert _difference({"depends_on": ["${a.c}"]}, {"depends_on": ["a.b"]}) is not None
+
+
 # ---------------------------------------------------------------------------------------------
 # Examples synthesized as a user does
 # ---------------------------------------------------------------------------------------------
