@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.hcl import HclRenderError, render_config, render_expression, render_string, shape_of
+from stacks.hcl import HclRenderError, render_config, render_expression, render_string, shape_of, stack_shapes
 from tests.harness.synth import ROOT
 
 
@@ -458,6 +458,36 @@ def test_shapes_are_read_from_the_bindings_fragments():
         "lifecycle": {"prevent_destroy": True},
     }
     assert shape_of(fragment) == {"rule": {"filter": {}}, "default_tags": {}}
+
+
+def test_shapes_of_a_stack_with_an_aliased_provider(tmp_path):
+    """Blocks and provider aliases read from real bindings, as in a region-copy stack."""
+    from cdktf import App, TerraformStack
+    from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+    from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+    from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
+
+    stack = TerraformStack(App(outdir=str(tmp_path)), "copy")
+    AwsProvider(stack, "aws", region="eu-central-1")
+    west = AwsProvider(
+        stack, "aws_west", region="us-west-2", alias="west", default_tags=[AwsProviderDefaultTags(tags={"a": "b"})]
+    )
+    bucket = S3Bucket(stack, "bucket", bucket="copy", provider=west, tags={"Name": "copy"})
+    S3BucketVersioningA(
+        stack, "versioning", bucket=bucket.id, provider=west,
+        versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+    )
+    shapes = stack_shapes(stack)
+    assert shapes[("provider", "aws", "west")] == {"default_tags": {}}
+    assert shapes[("provider", "aws", "")] == {}
+    assert shapes[("resource", "aws_s3_bucket_versioning", "versioning")] == {"versioning_configuration": {}}
+    config = stack.to_terraform()
+    text = render_config(config, shapes)
+    assert '  alias  = "west"\n' in text and "  default_tags {\n    tags = {\n" in text
+    assert "  provider = aws.west\n" in text and "  versioning_configuration {\n" in text
+    assert "  tags = {\n" in text  # a map argument stays one
+    config.pop("//")
+    assert _difference(_as_json_config(_parse(text)), config) is None
 
 
 def test_what_the_renderer_does_not_know_fails_the_synth():
