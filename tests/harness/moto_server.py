@@ -99,6 +99,39 @@ EMULATOR_PATCHES = {
         "CreatedResourceArn. DescribeDBSnapshots finds an awsbackup snapshot when it is asked "
         "for by its identifier, as AWS does."
     ),
+    "storage gateway appliance image": (
+        "moto 5.2.5 has AWS's public SSM parameters for the Amazon Linux and ECS-optimized AMIs but "
+        "not /aws/service/storagegateway/ami/<type>/latest, so the S3 File Gateway appliance has no "
+        "image to launch. Here those parameters name the region's Amazon Linux 2 AMI in moto (an "
+        "image moto launches; the appliance's software is what the next patch stands in for)."
+    ),
+    "storage gateway": (
+        "moto 5.2.5 has no Storage Gateway, so an S3 File Gateway cannot be activated, given its "
+        "cache or its NFS share. Here the calls the provider makes are answered as AWS does: "
+        "ActivateGateway, DescribeGatewayInformation, UpdateGatewayInformation, DeleteGateway, the "
+        "SMB, bandwidth and maintenance settings it reads, ListLocalDisks, AddCache, DescribeCache, "
+        "Create/Describe/UpdateNFSFileShare, DeleteFileShare, ListFileShares, ListGateways and the "
+        "tag calls, with AWS's defaults for settings not given and its errors "
+        "(InvalidGatewayRequestException with GatewayNotFound or FileShareNotFound, so a deleted "
+        "one reads as gone). A gateway is the EC2 instance it was activated from: it reports that "
+        "instance's id and private IP, and its local disks are the EBS volumes attached to it (the "
+        "device name as the disk path). The appliance hands out the activation key on port 80 of "
+        "its private IP (GET /?activationRegion=...), which no test can reach: the tests send "
+        "Terraform's plain-HTTP requests through the emulator (HTTP_PROXY; loopback is never "
+        "proxied, so the AWS calls go direct), which answers for the address of a running instance "
+        "with the appliance's redirect carrying a one-time key (the bare key with no_redirect), and "
+        "404 for any other address."
+    ),
+    "appstream": (
+        "moto 5.2.5 has no AppStream 2.0, so OMERO.insight's fleet, stack and users cannot be "
+        "created. Here fleets (created STOPPED, RUNNING after StartFleet, capacity reported from the "
+        "desired instances; deletion refused while running or still associated, as AWS does), "
+        "stacks (user settings and storage connectors as given, application settings with the "
+        "bucket AWS creates for them), fleet-stack associations, user-pool users (enabled or not) "
+        "and their stack associations, and the tags of fleets and stacks are kept per account and "
+        "region and answered as AWS does (ResourceNotFoundException when absent). Images are not "
+        "emulated: any image name is taken as it is given."
+    ),
 }
 
 
@@ -753,6 +786,614 @@ def _patch_backup_jobs_and_restores() -> None:
         setattr(BackupResponse, handler.__name__, handler)
 
 
+
+def _answer_before_moto(matches, application) -> None:
+    """Serve requests that ``matches(environ)`` with the WSGI ``application``, ahead of moto's
+    dispatch by host and signature (which knows only moto's own services)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    dispatch = DomainDispatcherApplication.__call__
+
+    def __call__(self, environ, start_response):
+        if matches(environ):
+            return application(environ, start_response)
+        return dispatch(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = __call__
+
+
+class _ApiError(Exception):
+    def __init__(self, code: str, message: str, status: int = 400, **extra):
+        super().__init__(message)
+        self.code, self.message, self.status, self.extra = code, message, status, extra
+
+
+def _json_service(target_prefix: str, message_key: str, actions: dict) -> None:
+    """A JSON-protocol service answered by ``actions`` (operation name -> handler taking the
+    request's (account, region, body) and returning the response body), for requests whose
+    X-Amz-Target starts with ``target_prefix``. Errors carry their type and ``message_key``."""
+    import json
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.iam.models import get_account_id_from
+    from werkzeug.wrappers import Response
+
+    def reply(status: int, body: dict, error: str | None = None):
+        headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "emulator"}
+        if error:
+            headers["X-Amzn-ErrorType"] = error
+        return Response(json.dumps(body, default=str), status=status, headers=headers)
+
+    def application(environ, start_response):
+        action = environ["HTTP_X_AMZ_TARGET"].split(".", 1)[1]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+        # Credential=<access key>/<date>/<region>/<service>/aws4_request
+        credential = environ.get("HTTP_AUTHORIZATION", "").split("Credential=", 1)[-1].split(",", 1)[0].split("/")
+        region = credential[2] if len(credential) > 2 else "us-east-1"
+        account = get_account_id_from(credential[0]) if credential[0] else DEFAULT_ACCOUNT_ID
+        handler = actions.get(action)
+        if handler is None:
+            response = reply(400, {"__type": "InvalidAction", message_key: f"{action} is not emulated"}, "InvalidAction")
+        else:
+            try:
+                response = reply(200, handler(account, region, body))
+            except _ApiError as error:
+                response = reply(error.status, {"__type": error.code, message_key: error.message, **error.extra}, error.code)
+        return response(environ, start_response)
+
+    _answer_before_moto(lambda environ: environ.get("HTTP_X_AMZ_TARGET", "").startswith(target_prefix + "."), application)
+
+
+def _patch_storage_gateway_ami_parameter() -> None:
+    from collections import defaultdict
+
+    from moto.ssm.models import Parameter, ParameterDict
+    from moto.utilities.utils import load_resource
+
+    prefix = "/aws/service/storagegateway/ami/"
+    check = ParameterDict._check_loading_status
+
+    def _check_loading_status(self, key) -> None:
+        check(self, key)
+        if str(key or "").startswith(prefix) and not self.__dict__.get("_storage_gateway_amis"):
+            self.__dict__["_storage_gateway_amis"] = True
+            linux = {p["Name"].rsplit("/", 1)[-1]: p for p in load_resource(f"ssm/resources/ami-amazon-linux-latest/{self.region_name}.json")}
+            base = linux.get("amzn2-ami-hvm-x86_64-gp2")
+            if base is None:
+                return
+            for gateway_type in ("FILE_S3", "FILE_FSX_SMB", "CACHED", "STORED", "VTL"):
+                name = f"{prefix}{gateway_type}/latest"
+                defaultdict.__getitem__(self, name).append(Parameter(
+                    account_id=self.account_id, name=name, value=base["Value"], parameter_type="String",
+                    description=None, allowed_pattern=None, keyid=None, last_modified_date=base["LastModifiedDate"],
+                    version=1, data_type="text",
+                ))
+
+    ParameterDict._check_loading_status = _check_loading_status
+
+
+def _patch_storage_gateway() -> None:
+    import re
+    from urllib.parse import parse_qs
+
+    from moto.ec2.models import ec2_backends
+    from moto.moto_api._internal import mock_random
+    from werkzeug.wrappers import Response
+
+    # (account, region) -> gateways and file shares by ARN, tags by ARN; activation key -> appliance
+    regions: dict[tuple[str, str], dict[str, dict]] = {}
+    keys: dict[str, tuple[str, str, str]] = {}  # key -> (account, region, instance id)
+
+    def state(account: str, region: str) -> dict[str, dict]:
+        return regions.setdefault((account, region), {"gateways": {}, "shares": {}, "tags": {}})
+
+    def suffix() -> str:
+        return "".join(mock_random.choice("0123456789ABCDEF") for _ in range(8))
+
+    def appliance(environ) -> bool:
+        host = environ.get("HTTP_HOST", "").split(":")[0]
+        return bool(re.fullmatch(r"\d+\.\d+\.\d+\.\d+", host)) and not host.startswith("127.") \
+            and "activationRegion" in environ.get("QUERY_STRING", "")
+
+    def activation(environ, start_response):
+        # What the appliance answers on port 80 of its address (reached here as an HTTP proxy).
+        host = environ["HTTP_HOST"].split(":")[0]
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        region = query["activationRegion"][0]
+        found = [
+            (account, instance) for account, backends in list(ec2_backends.items())
+            for instance in backends[region].all_instances()
+            if instance.private_ip == host and instance.state == "running"
+        ]
+        if not found:
+            return Response(f"no running instance has the address {host}\n", status=404)(environ, start_response)
+        account, instance = found[0]
+        key = "-".join("".join(mock_random.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(5)) for _ in range(5))
+        keys[key] = (account, region, instance.id)
+        if "no_redirect" in query:
+            return Response(key, status=200, mimetype="text/plain")(environ, start_response)
+        location = f"https://console.aws.amazon.com/storagegateway/home?activationRegion={region}&activationKey={key}"
+        return Response("", status=302, headers={"Location": location})(environ, start_response)
+
+    def not_found(what: str, code: str) -> _ApiError:
+        return _ApiError("InvalidGatewayRequestException", f"The specified {what} was not found.", error={"errorCode": code})
+
+    def gateway_of(account, region, arn: str) -> dict:
+        gateway = state(account, region)["gateways"].get(arn)
+        if gateway is None:
+            raise not_found("gateway", "GatewayNotFound")
+        return gateway
+
+    def tag_list(account, region, arn: str) -> list[dict]:
+        return [{"Key": k, "Value": v} for k, v in state(account, region)["tags"].get(arn, {}).items()]
+
+    def keep_tags(account, region, arn: str, tags) -> None:
+        state(account, region)["tags"].setdefault(arn, {}).update({t["Key"]: t.get("Value", "") for t in tags or []})
+
+    def instance_of(account, gateway: dict):
+        return ec2_backends[account][gateway["Ec2InstanceRegion"]].get_instance(gateway["Ec2InstanceId"])
+
+    def activate_gateway(account, region, body):
+        found = keys.pop(body["ActivationKey"], None)
+        if found is None or found[:2] != (account, body["GatewayRegion"]) or body["GatewayRegion"] != region:
+            raise _ApiError("InvalidGatewayRequestException", "The activation key is not valid.", error={"errorCode": "InvalidParameters"})
+        gateway_id = f"sgw-{suffix()}"
+        arn = f"arn:aws:storagegateway:{region}:{account}:gateway/{gateway_id}"
+        state(account, region)["gateways"][arn] = {
+            "GatewayARN": arn, "GatewayId": gateway_id, "GatewayName": body["GatewayName"],
+            "GatewayTimezone": body["GatewayTimezone"], "GatewayType": body.get("GatewayType", "STORED"),
+            "GatewayState": "RUNNING", "Ec2InstanceId": found[2], "Ec2InstanceRegion": region,
+            "EndpointType": "STANDARD", "HostEnvironment": "EC2", "_cache": [],
+        }
+        keep_tags(account, region, arn, body.get("Tags"))
+        return {"GatewayARN": arn}
+
+    def describe_gateway_information(account, region, body):
+        gateway = gateway_of(account, region, body["GatewayARN"])
+        shown = {k: v for k, v in gateway.items() if not k.startswith("_")}
+        address = instance_of(account, gateway).private_ip
+        return {**shown, "GatewayNetworkInterfaces": [{"Ipv4Address": address}], "Tags": tag_list(account, region, gateway["GatewayARN"])}
+
+    def update_gateway_information(account, region, body):
+        gateway = gateway_of(account, region, body["GatewayARN"])
+        for key in ("GatewayName", "GatewayTimezone", "CloudWatchLogGroupARN"):
+            if body.get(key) is not None:
+                gateway[key] = body[key]
+        return {"GatewayARN": gateway["GatewayARN"], "GatewayName": gateway["GatewayName"]}
+
+    def delete_gateway(account, region, body):
+        gateway = gateway_of(account, region, body["GatewayARN"])
+        found = state(account, region)
+        del found["gateways"][gateway["GatewayARN"]]
+        found["tags"].pop(gateway["GatewayARN"], None)
+        for arn in [a for a, s in found["shares"].items() if s["GatewayARN"] == gateway["GatewayARN"]]:
+            del found["shares"][arn]
+        return {"GatewayARN": gateway["GatewayARN"]}
+
+    def describe_smb_settings(account, region, body):
+        gateway = gateway_of(account, region, body["GatewayARN"])
+        return {
+            "GatewayARN": gateway["GatewayARN"], "ActiveDirectoryStatus": "DETACHED", "SMBGuestPasswordSet": False,
+            "SMBSecurityStrategy": "MandatorySigning", "FileSharesVisible": False,
+        }
+
+    def describe_bandwidth_rate_limit(account, region, body):
+        return {"GatewayARN": gateway_of(account, region, body["GatewayARN"])["GatewayARN"]}
+
+    def describe_bandwidth_rate_limit_schedule(account, region, body):
+        return {"GatewayARN": gateway_of(account, region, body["GatewayARN"])["GatewayARN"], "BandwidthRateLimitIntervals": []}
+
+    def describe_maintenance_start_time(account, region, body):
+        gateway = gateway_of(account, region, body["GatewayARN"])
+        # AWS picks a weekly window at activation; this one is fixed.
+        window = gateway.setdefault("_maintenance", {"HourOfDay": 2, "MinuteOfHour": 0, "DayOfWeek": 0})
+        return {
+            "GatewayARN": gateway["GatewayARN"], "Timezone": gateway["GatewayTimezone"], **window,
+            "SoftwareUpdatePreferences": {"AutomaticUpdatePolicy": "ALL_VERSIONS"},
+        }
+
+    def update_maintenance_start_time(account, region, body):
+        gateway = gateway_of(account, region, body["GatewayARN"])
+        gateway["_maintenance"] = {k: body[k] for k in ("HourOfDay", "MinuteOfHour", "DayOfWeek", "DayOfMonth") if body.get(k) is not None}
+        return {"GatewayARN": gateway["GatewayARN"]}
+
+    def list_local_disks(account, region, body):
+        gateway = gateway_of(account, region, body["GatewayARN"])
+        instance = instance_of(account, gateway)
+        disks = []
+        for device, mapping in sorted(instance.block_device_mapping.items()):
+            if device == instance.root_device_name or not mapping.volume_id:
+                continue
+            disks.append({
+                "DiskId": mapping.volume_id, "DiskPath": device, "DiskNode": device, "DiskStatus": "present",
+                "DiskSizeInBytes": int(mapping.size or 0) * 1024**3,
+                "DiskAllocationType": "CACHE STORAGE" if mapping.volume_id in gateway["_cache"] else "AVAILABLE",
+                "DiskAttributeList": [],
+            })
+        return {"GatewayARN": gateway["GatewayARN"], "Disks": disks}
+
+    def add_cache(account, region, body):
+        gateway = gateway_of(account, region, body["GatewayARN"])
+        available = {d["DiskId"] for d in list_local_disks(account, region, body)["Disks"]}
+        for disk in body["DiskIds"]:
+            if disk not in available:
+                raise _ApiError("InvalidGatewayRequestException", f"The disk {disk} is not available.", error={"errorCode": "DiskDoesNotExist"})
+            if disk not in gateway["_cache"]:
+                gateway["_cache"].append(disk)
+        return {"GatewayARN": gateway["GatewayARN"]}
+
+    def describe_cache(account, region, body):
+        gateway = gateway_of(account, region, body["GatewayARN"])
+        disks = {d["DiskId"]: d for d in list_local_disks(account, region, body)["Disks"]}
+        return {
+            "GatewayARN": gateway["GatewayARN"], "DiskIds": list(gateway["_cache"]),
+            "CacheAllocatedInBytes": sum(disks[d]["DiskSizeInBytes"] for d in gateway["_cache"] if d in disks),
+            "CacheUsedPercentage": 0.0, "CacheDirtyPercentage": 0.0, "CacheHitPercentage": 0.0, "CacheMissPercentage": 0.0,
+        }
+
+    share_keys = (
+        "NFSFileShareDefaults", "KMSEncrypted", "KMSKey", "Role", "LocationARN", "DefaultStorageClass", "ObjectACL",
+        "ClientList", "Squash", "ReadOnly", "GuessMIMETypeEnabled", "RequesterPays", "FileShareName", "CacheAttributes",
+        "NotificationPolicy", "VPCEndpointDNSName", "BucketRegion", "AuditDestinationARN",
+    )
+
+    def share_of(account, region, arn: str) -> dict:
+        share = state(account, region)["shares"].get(arn)
+        if share is None:
+            raise not_found("file share", "FileShareNotFound")
+        return share
+
+    def create_nfs_file_share(account, region, body):
+        gateway = gateway_of(account, region, body["GatewayARN"])
+        share_id = f"share-{suffix()}"
+        arn = f"arn:aws:storagegateway:{region}:{account}:share/{share_id}"
+        bucket = body["LocationARN"].split(":::", 1)[-1].split("/", 1)[0]
+        # What AWS fills in when a setting is not given.
+        share = {
+            "DefaultStorageClass": "S3_STANDARD", "ObjectACL": "private", "ClientList": ["0.0.0.0/0"],
+            "Squash": "RootSquash", "ReadOnly": False, "GuessMIMETypeEnabled": True, "RequesterPays": False,
+            "KMSEncrypted": False, "FileShareName": bucket, "NotificationPolicy": "{}",
+            "NFSFileShareDefaults": {"FileMode": "0666", "DirectoryMode": "0777", "GroupId": 65534, "OwnerId": 65534},
+        }
+        share.update({k: body[k] for k in share_keys if body.get(k) is not None})
+        share.update({
+            "FileShareARN": arn, "FileShareId": share_id, "FileShareStatus": "AVAILABLE", "GatewayARN": gateway["GatewayARN"],
+            "Path": f"/{share['FileShareName']}", "FileShareType": "NFS",
+        })
+        state(account, region)["shares"][arn] = share
+        keep_tags(account, region, arn, body.get("Tags"))
+        return {"FileShareARN": arn}
+
+    def describe_nfs_file_shares(account, region, body):
+        shares = [share_of(account, region, arn) for arn in body["FileShareARNList"]]
+        return {"NFSFileShareInfoList": [
+            {**{k: v for k, v in share.items() if k != "FileShareType"}, "Tags": tag_list(account, region, share["FileShareARN"])}
+            for share in shares
+        ]}
+
+    def update_nfs_file_share(account, region, body):
+        share = share_of(account, region, body["FileShareARN"])
+        share.update({k: body[k] for k in share_keys if body.get(k) is not None})
+        return {"FileShareARN": share["FileShareARN"]}
+
+    def delete_file_share(account, region, body):
+        share = share_of(account, region, body["FileShareARN"])
+        del state(account, region)["shares"][share["FileShareARN"]]
+        state(account, region)["tags"].pop(share["FileShareARN"], None)
+        return {"FileShareARN": share["FileShareARN"]}
+
+    def list_file_shares(account, region, body):
+        shares = [s for s in state(account, region)["shares"].values() if body.get("GatewayARN") in (None, s["GatewayARN"])]
+        return {"FileShareInfoList": [
+            {k: s[k] for k in ("FileShareType", "FileShareARN", "FileShareId", "FileShareStatus", "GatewayARN")} for s in shares
+        ]}
+
+    def list_gateways(account, region, body):
+        return {"Gateways": [
+            {"GatewayARN": g["GatewayARN"], "GatewayId": g["GatewayId"], "GatewayName": g["GatewayName"], "GatewayType": g["GatewayType"],
+             "GatewayOperationalState": "ACTIVE", "Ec2InstanceId": g["Ec2InstanceId"], "Ec2InstanceRegion": g["Ec2InstanceRegion"],
+             "HostEnvironment": "EC2"}
+            for g in state(account, region)["gateways"].values()
+        ]}
+
+    def known(account, region, arn: str) -> str:
+        found = state(account, region)
+        if arn not in found["gateways"] and arn not in found["shares"]:
+            raise _ApiError("InvalidGatewayRequestException", f"The resource {arn} was not found.", error={"errorCode": "NotFound"})
+        return arn
+
+    def list_tags_for_resource(account, region, body):
+        arn = known(account, region, body["ResourceARN"])
+        return {"ResourceARN": arn, "Tags": tag_list(account, region, arn)}
+
+    def add_tags_to_resource(account, region, body):
+        keep_tags(account, region, known(account, region, body["ResourceARN"]), body.get("Tags"))
+        return {"ResourceARN": body["ResourceARN"]}
+
+    def remove_tags_from_resource(account, region, body):
+        current = state(account, region)["tags"].get(known(account, region, body["ResourceARN"]), {})
+        for key in body.get("TagKeys") or []:
+            current.pop(key, None)
+        return {"ResourceARN": body["ResourceARN"]}
+
+    handlers = (
+        activate_gateway, describe_gateway_information, update_gateway_information, delete_gateway, describe_smb_settings,
+        describe_bandwidth_rate_limit, describe_bandwidth_rate_limit_schedule, describe_maintenance_start_time,
+        update_maintenance_start_time, list_local_disks, add_cache, describe_cache, create_nfs_file_share,
+        describe_nfs_file_shares, update_nfs_file_share, delete_file_share, list_file_shares, list_gateways,
+        list_tags_for_resource, add_tags_to_resource, remove_tags_from_resource,
+    )
+    operation = {"smb": "SMB", "nfs": "NFS"}
+    _json_service("StorageGateway_20130630", "message", {
+        "".join(operation.get(part, part.capitalize()) for part in handler.__name__.split("_")): handler for handler in handlers
+    })
+    _answer_before_moto(appliance, activation)
+
+
+def _patch_appstream() -> None:
+    from moto.core.utils import unix_time
+
+    # (account, region) -> fleets and stacks by name, users by (authentication type, name),
+    # fleet-stack and user-stack associations, tags by ARN
+    regions: dict[tuple[str, str], dict] = {}
+
+    def state(account: str, region: str) -> dict:
+        return regions.setdefault((account, region), {
+            "fleets": {}, "stacks": {}, "users": {}, "fleet_stacks": set(), "user_stacks": set(), "tags": {},
+        })
+
+    def arn(account, region, kind: str, name: str) -> str:
+        return f"arn:aws:appstream:{region}:{account}:{kind}/{name}"
+
+    def not_found(kind: str, name: str) -> _ApiError:
+        return _ApiError("ResourceNotFoundException", f"The {kind} {name} does not exist.")
+
+    def keep_tags(account, region, resource: str, tags) -> None:
+        state(account, region)["tags"].setdefault(resource, {}).update(tags or {})
+
+    def fleet_of(account, region, name: str) -> dict:
+        fleet = state(account, region)["fleets"].get(name)
+        if fleet is None:
+            raise not_found("fleet", name)
+        return fleet
+
+    def stack_of(account, region, name: str) -> dict:
+        stack = state(account, region)["stacks"].get(name)
+        if stack is None:
+            raise not_found("stack", name)
+        return stack
+
+    fleet_keys = (
+        "ImageName", "ImageArn", "InstanceType", "FleetType", "VpcConfig", "MaxUserDurationInSeconds",
+        "DisconnectTimeoutInSeconds", "Description", "DisplayName", "EnableDefaultInternetAccess", "DomainJoinInfo",
+        "IdleDisconnectTimeoutInSeconds", "IamRoleArn", "StreamView", "Platform", "MaxConcurrentSessions",
+        "UsbDeviceFilterStrings", "SessionScriptS3Location", "MaxSessionsPerInstance",
+    )
+
+    def shown_fleet(account, region, fleet: dict) -> dict:
+        desired = fleet["_capacity"].get("DesiredInstances", 0)
+        running = desired if fleet["State"] == "RUNNING" else 0
+        return {
+            **{k: v for k, v in fleet.items() if not k.startswith("_")},
+            "ComputeCapacityStatus": {"Desired": desired, "Running": running, "InUse": 0, "Available": running},
+        }
+
+    def create_fleet(account, region, body):
+        found = state(account, region)
+        if body["Name"] in found["fleets"]:
+            raise _ApiError("ResourceAlreadyExistsException", f"The fleet {body['Name']} already exists.")
+        fleet = {
+            # What AWS fills in when a setting is not given.
+            "FleetType": "ON_DEMAND", "StreamView": "APP", "EnableDefaultInternetAccess": False,
+            "MaxUserDurationInSeconds": 57600, "DisconnectTimeoutInSeconds": 900, "IdleDisconnectTimeoutInSeconds": 0,
+            "Platform": "WINDOWS_SERVER_2019",
+            **{k: body[k] for k in fleet_keys if body.get(k) is not None},
+            "Name": body["Name"], "Arn": arn(account, region, "fleet", body["Name"]), "State": "STOPPED",
+            "CreatedTime": unix_time(), "FleetErrors": [], "_capacity": body.get("ComputeCapacity") or {},
+        }
+        if "ImageArn" not in fleet:
+            fleet["ImageArn"] = arn(account, region, "image", fleet["ImageName"])
+        found["fleets"][fleet["Name"]] = fleet
+        keep_tags(account, region, fleet["Arn"], body.get("Tags"))
+        return {"Fleet": shown_fleet(account, region, fleet)}
+
+    def describe_fleets(account, region, body):
+        names = body.get("Names") or list(state(account, region)["fleets"])
+        return {"Fleets": [shown_fleet(account, region, fleet_of(account, region, name)) for name in names]}
+
+    def update_fleet(account, region, body):
+        fleet = fleet_of(account, region, body["Name"])
+        changes = {k: body[k] for k in fleet_keys if body.get(k) is not None}
+        if fleet["State"] != "STOPPED" and {"VpcConfig", "InstanceType", "IamRoleArn", "DomainJoinInfo"} & set(changes):
+            raise _ApiError("InvalidParameterCombinationException", "The fleet must be stopped to change these settings.")
+        fleet.update(changes)
+        if body.get("ComputeCapacity"):
+            fleet["_capacity"] = body["ComputeCapacity"]
+        return {"Fleet": shown_fleet(account, region, fleet)}
+
+    def start_fleet(account, region, body):
+        fleet_of(account, region, body["Name"])["State"] = "RUNNING"
+        return {}
+
+    def stop_fleet(account, region, body):
+        fleet_of(account, region, body["Name"])["State"] = "STOPPED"
+        return {}
+
+    def delete_fleet(account, region, body):
+        found, fleet = state(account, region), fleet_of(account, region, body["Name"])
+        if fleet["State"] != "STOPPED":
+            raise _ApiError("ResourceInUseException", f"The fleet {fleet['Name']} must be stopped before it is deleted.")
+        if any(f == fleet["Name"] for f, _ in found["fleet_stacks"]):
+            raise _ApiError("ResourceInUseException", f"The fleet {fleet['Name']} is associated with a stack.")
+        del found["fleets"][fleet["Name"]]
+        found["tags"].pop(fleet["Arn"], None)
+        return {}
+
+    stack_keys = (
+        "Description", "DisplayName", "StorageConnectors", "RedirectURL", "FeedbackURL", "UserSettings",
+        "AccessEndpoints", "EmbedHostDomains", "StreamingExperienceSettings",
+    )
+
+    def application_settings(account, region, stack: dict, given) -> None:
+        if given is None:
+            return
+        settings = {"Enabled": bool(given.get("Enabled"))}
+        if settings["Enabled"]:
+            # AWS keeps the settings in a bucket it creates for the account and region.
+            settings.update(SettingsGroup=given.get("SettingsGroup", ""), S3BucketName=f"appstream-app-settings-{region}-{account}-emulated")
+        stack["ApplicationSettings"] = settings
+
+    def create_stack(account, region, body):
+        found = state(account, region)
+        if body["Name"] in found["stacks"]:
+            raise _ApiError("ResourceAlreadyExistsException", f"The stack {body['Name']} already exists.")
+        stack = {
+            **{k: body[k] for k in stack_keys if body.get(k) is not None},
+            "Name": body["Name"], "Arn": arn(account, region, "stack", body["Name"]), "CreatedTime": unix_time(),
+            "StackErrors": [], "ApplicationSettings": {"Enabled": False},
+        }
+        application_settings(account, region, stack, body.get("ApplicationSettings"))
+        found["stacks"][stack["Name"]] = stack
+        keep_tags(account, region, stack["Arn"], body.get("Tags"))
+        return {"Stack": stack}
+
+    def describe_stacks(account, region, body):
+        names = body.get("Names") or list(state(account, region)["stacks"])
+        return {"Stacks": [stack_of(account, region, name) for name in names]}
+
+    attribute_keys = {
+        "STORAGE_CONNECTORS": "StorageConnectors", "REDIRECT_URL": "RedirectURL", "FEEDBACK_URL": "FeedbackURL",
+        "USER_SETTINGS": "UserSettings", "EMBED_HOST_DOMAINS": "EmbedHostDomains", "ACCESS_ENDPOINTS": "AccessEndpoints",
+        "STREAMING_EXPERIENCE_SETTINGS": "StreamingExperienceSettings", "THEME_NAME": "ThemeName",
+    }
+
+    def update_stack(account, region, body):
+        stack = stack_of(account, region, body["Name"])
+        for attribute in body.get("AttributesToDelete") or []:
+            if attribute.startswith("STORAGE_CONNECTOR_"):
+                kind = attribute.removeprefix("STORAGE_CONNECTOR_")
+                stack["StorageConnectors"] = [c for c in stack.get("StorageConnectors", []) if c["ConnectorType"] != kind]
+            else:
+                stack.pop(attribute_keys.get(attribute, ""), None)
+        stack.update({k: body[k] for k in stack_keys if body.get(k) is not None})
+        application_settings(account, region, stack, body.get("ApplicationSettings"))
+        return {"Stack": stack}
+
+    def delete_stack(account, region, body):
+        found, stack = state(account, region), stack_of(account, region, body["Name"])
+        if any(s == stack["Name"] for _, s in found["fleet_stacks"]):
+            raise _ApiError("ResourceInUseException", f"The stack {stack['Name']} is associated with a fleet.")
+        found["user_stacks"] = {a for a in found["user_stacks"] if a[0] != stack["Name"]}
+        del found["stacks"][stack["Name"]]
+        found["tags"].pop(stack["Arn"], None)
+        return {}
+
+    def associate_fleet(account, region, body):
+        fleet, stack = fleet_of(account, region, body["FleetName"]), stack_of(account, region, body["StackName"])
+        state(account, region)["fleet_stacks"].add((fleet["Name"], stack["Name"]))
+        return {}
+
+    def disassociate_fleet(account, region, body):
+        state(account, region)["fleet_stacks"].discard((body["FleetName"], body["StackName"]))
+        return {}
+
+    def list_associated_stacks(account, region, body):
+        return {"Names": sorted(s for f, s in state(account, region)["fleet_stacks"] if f == body["FleetName"])}
+
+    def list_associated_fleets(account, region, body):
+        return {"Names": sorted(f for f, s in state(account, region)["fleet_stacks"] if s == body["StackName"])}
+
+    def user_of(account, region, body) -> dict:
+        user = state(account, region)["users"].get((body["AuthenticationType"], body["UserName"]))
+        if user is None:
+            raise not_found("user", body["UserName"])
+        return user
+
+    def create_user(account, region, body):
+        found, key = state(account, region), (body["AuthenticationType"], body["UserName"])
+        if key in found["users"]:
+            raise _ApiError("ResourceAlreadyExistsException", f"The user {body['UserName']} already exists.")
+        found["users"][key] = {
+            "Arn": arn(account, region, "user", f"{key[0]}/{key[1]}"), "UserName": key[1], "AuthenticationType": key[0],
+            "Enabled": True, "Status": "FORCE_CHANGE_PASSWORD", "CreatedTime": unix_time(),
+            **{k: body[k] for k in ("FirstName", "LastName") if body.get(k)},
+        }
+        return {}
+
+    def describe_users(account, region, body):
+        return {"Users": [u for (kind, _), u in state(account, region)["users"].items() if kind == body["AuthenticationType"]]}
+
+    def enable_user(account, region, body):
+        user_of(account, region, body)["Enabled"] = True
+        return {}
+
+    def disable_user(account, region, body):
+        user_of(account, region, body)["Enabled"] = False
+        return {}
+
+    def delete_user(account, region, body):
+        found, user = state(account, region), user_of(account, region, body)
+        del found["users"][(user["AuthenticationType"], user["UserName"])]
+        found["user_stacks"] = {a for a in found["user_stacks"] if a[1:] != (user["UserName"], user["AuthenticationType"])}
+        return {}
+
+    def batch_associate_user_stack(account, region, body):
+        errors = []
+        for association in body["UserStackAssociations"]:
+            try:
+                stack_of(account, region, association["StackName"])
+                user_of(account, region, association)
+            except _ApiError as error:
+                errors.append({"UserStackAssociation": association, "ErrorCode": "STACK_NOT_FOUND" if "stack" in error.message else "USER_NAME_NOT_FOUND", "ErrorMessage": error.message})
+                continue
+            state(account, region)["user_stacks"].add((association["StackName"], association["UserName"], association["AuthenticationType"]))
+        return {"errors": errors}
+
+    def batch_disassociate_user_stack(account, region, body):
+        for association in body["UserStackAssociations"]:
+            state(account, region)["user_stacks"].discard((association["StackName"], association["UserName"], association["AuthenticationType"]))
+        return {"errors": []}
+
+    def describe_user_stack_associations(account, region, body):
+        return {"UserStackAssociations": [
+            {"StackName": stack, "UserName": user, "AuthenticationType": kind}
+            for stack, user, kind in sorted(state(account, region)["user_stacks"])
+            if body.get("StackName") in (None, stack) and body.get("UserName") in (None, user)
+            and body.get("AuthenticationType") in (None, kind)
+        ]}
+
+    def resource_tags(account, region, resource: str) -> dict:
+        found = state(account, region)
+        kind, _, name = resource.split(":", 5)[-1].partition("/")
+        if name not in found.get({"fleet": "fleets", "stack": "stacks"}.get(kind, ""), {}):
+            raise not_found(kind, name)
+        return found["tags"].setdefault(resource, {})
+
+    def list_tags_for_resource(account, region, body):
+        return {"Tags": resource_tags(account, region, body["ResourceArn"])}
+
+    def tag_resource(account, region, body):
+        resource_tags(account, region, body["ResourceArn"]).update(body.get("Tags") or {})
+        return {}
+
+    def untag_resource(account, region, body):
+        current = resource_tags(account, region, body["ResourceArn"])
+        for key in body.get("TagKeys") or []:
+            current.pop(key, None)
+        return {}
+
+    handlers = (
+        create_fleet, describe_fleets, update_fleet, start_fleet, stop_fleet, delete_fleet, create_stack, describe_stacks,
+        update_stack, delete_stack, associate_fleet, disassociate_fleet, list_associated_stacks, list_associated_fleets,
+        create_user, describe_users, enable_user, disable_user, delete_user, batch_associate_user_stack,
+        batch_disassociate_user_stack, describe_user_stack_associations, list_tags_for_resource, tag_resource, untag_resource,
+    )
+    _json_service("PhotonAdminProxyService", "Message", {
+        "".join(part.capitalize() for part in handler.__name__.split("_")): handler for handler in handlers
+    })
+
+
 def main(argv: list[str]) -> None:
     _patch_bucket_policy_conditions()
     _patch_efs_backup_policy()
@@ -766,6 +1407,9 @@ def main(argv: list[str]) -> None:
     _patch_instance_maintenance_options()
     _patch_backup_selections_notifications_policies()
     _patch_backup_jobs_and_restores()
+    _patch_storage_gateway_ami_parameter()
+    _patch_storage_gateway()
+    _patch_appstream()
     from moto.server import main as moto_main
 
     moto_main(argv)
