@@ -2,6 +2,7 @@
 command itself against the emulator's AWS Backup (tests/harness/moto_server.py patches)."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -357,3 +358,48 @@ def test_restore_job_failure_and_timeout(emulator):
     # a taken creation token fails the job, as in AWS
     with pytest.raises(JobError, match="FAILED: File system with creation token omero-rs4-b-omero-data already exists"):
         restore_file_system(client, efs_point, creation_token="omero-rs4-b-omero-data", wait=timedelta(minutes=1), poll_seconds=1, **common)
+
+
+@pytest.mark.emulator
+@pytest.mark.terraform
+def test_terraform_adopts_the_restored_file_system_and_creates_the_database_from_the_point(emulator, tf, tmp_path):
+    """What the storage stack will do with restore_from, in a hand-written configuration: import
+    the restored file system (no change to it) and create the instance from the RDS point's ARN."""
+    source = Source(emulator, "omero-rs6", copy_vault=False)
+    source.back_up("EFS"), source.back_up("RDS")
+    written = tmp_path / "restored.hcl"
+    done = restore(emulator, "--config", str(source_config(tmp_path, "omero-rs6")), "--into", "omero-rs6-new", "--write", str(written))
+    assert done.returncode == 0, done.stderr
+    restored = loads(written.read_text()).restore_from
+
+    endpoint = emulator.endpoint
+    configuration = {
+        "provider": {"aws": {
+            "region": REGION, "endpoints": [{s: endpoint for s in ("efs", "rds", "sts")}],
+            "skip_credentials_validation": True, "skip_metadata_api_check": "true", "skip_region_validation": True,
+        }},
+        "import": [{"to": "aws_efs_file_system.data", "id": restored.file_system_id}],
+        "resource": {
+            "aws_efs_file_system": {"data": {
+                "creation_token": "omero-rs6-new-omero-data", "encrypted": True,
+                "performance_mode": "maxIO", "throughput_mode": "bursting",
+            }},
+            "aws_db_instance": {"omero": {
+                "identifier": "omero-rs6-new-omero", "instance_class": "db.t4g.micro",
+                "snapshot_identifier": restored.db_snapshot, "skip_final_snapshot": True,
+            }},
+        },
+    }
+    (tmp_path / "main.tf.json").write_text(json.dumps(configuration))
+    run = tf.with_env(AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION)
+    assert (result := run(tmp_path, "init", "-input=false", "-no-color")).returncode == 0, str(result)
+    plan = run(tmp_path, "plan", "-input=false", "-no-color", "-out=plan.tfplan")
+    assert plan.returncode == 0, str(plan)
+    changes = {c["address"]: c for c in json.loads(run(tmp_path, "show", "-json", "plan.tfplan").stdout)["resource_changes"]}
+    # the restored file system is adopted as it is: imported, nothing to change or replace
+    assert changes["aws_efs_file_system.data"]["change"]["actions"] == ["no-op"]
+    assert changes["aws_efs_file_system.data"]["change"]["importing"]["id"] == restored.file_system_id
+    assert (result := run(tmp_path, "apply", "-auto-approve", "-input=false", "-no-color")).returncode == 0, str(result)
+    assert "1 imported, 1 added, 0 changed, 0 destroyed" in result.stdout, result.stdout[-2000:]
+    [instance] = aws(emulator, "rds", REGION).describe_db_instances(DBInstanceIdentifier="omero-rs6-new-omero")["DBInstances"]
+    assert instance["Engine"] == "postgres" and instance["MasterUsername"] == "omero"  # the source database's

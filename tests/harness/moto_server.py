@@ -99,6 +99,12 @@ EMULATOR_PATCHES = {
         "CreatedResourceArn. DescribeDBSnapshots finds an awsbackup snapshot when it is asked "
         "for by its identifier, as AWS does."
     ),
+    "rds instance resource ids": (
+        "moto 5.2.5 gives every DB instance the same DbiResourceId (db-M5ENSHXFPU6XHZ4G4ZEI5QIO2U). "
+        "The provider finds an instance by that id (its resource id), so with two instances in "
+        "a region, such as a database and the one restored from its snapshot, it finds two and "
+        "waits for ever. Here each instance gets its own, as in AWS."
+    ),
     "storage gateway appliance image": (
         "moto 5.2.5 has AWS's public SSM parameters for the Amazon Linux and ECS-optimized AMIs but "
         "not /aws/service/storagegateway/ami/<type>/latest, so the S3 File Gateway appliance has no "
@@ -1394,6 +1400,22 @@ def _patch_appstream() -> None:
     })
 
 
+def _patch_rds_resource_ids() -> None:
+    import string
+
+    from moto.moto_api._internal import mock_random
+    from moto.rds.models import DBInstance
+
+    init = DBInstance.__init__
+
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        alphabet = string.ascii_uppercase + string.digits
+        self.dbi_resource_id = "db-" + "".join(mock_random.choice(alphabet) for _ in range(26))
+
+    DBInstance.__init__ = __init__
+
+
 def main(argv: list[str]) -> None:
     _patch_bucket_policy_conditions()
     _patch_efs_backup_policy()
@@ -1407,6 +1429,7 @@ def main(argv: list[str]) -> None:
     _patch_instance_maintenance_options()
     _patch_backup_selections_notifications_policies()
     _patch_backup_jobs_and_restores()
+    _patch_rds_resource_ids()
     _patch_storage_gateway_ami_parameter()
     _patch_storage_gateway()
     _patch_appstream()
