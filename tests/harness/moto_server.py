@@ -14,6 +14,13 @@ EMULATOR_PATCHES = {
         "s3:TlsVersion) forbids every request. Here statements with conditions are left out of "
         "S3's evaluation; the policy itself is asserted in tests/test_state.py."
     ),
+    "efs throughput updates": (
+        "moto 5.2.5 answers UpdateFileSystem with 500 (not implemented), and the provider calls it "
+        "whenever a file system's throughput mode differs from the configuration: a file system "
+        "restored from a recovery point (adopted by restore_from.file_system_id) starts in bursting "
+        "mode. Here the throughput mode and provisioned throughput are set on the file system and "
+        "it is described back, as AWS does."
+    ),
     "efs backup policy": (
         "moto 5.2.5 answers PutBackupPolicy with 500 (not implemented) and the provider retries "
         "for many minutes. Here it records the status on the file system, which moto already "
@@ -301,6 +308,26 @@ def _patch_efs_backup_policy() -> None:
 
     EFSResponse.put_backup_policy = put_backup_policy
     EFSResponse.describe_backup_policy = describe_backup_policy
+
+
+def _patch_efs_update_file_system() -> None:
+    import json
+
+    from moto.efs.responses import EFSResponse
+
+    def update_file_system(self):
+        file_system = self.efs_backend.file_systems_by_id.get(self._get_param("FileSystemId"))
+        if file_system is None:
+            body = {"ErrorCode": "FileSystemNotFound", "Message": "File system does not exist."}
+            return 404, {"Content-Type": "application/json", "x-amzn-ErrorType": "FileSystemNotFound"}, json.dumps(body)
+        mode = self._get_param("ThroughputMode")
+        if mode:
+            file_system.throughput_mode = mode
+        mibps = self._get_param("ProvisionedThroughputInMibps")
+        file_system.provisioned_throughput_in_mibps = mibps if mode == "provisioned" or (mode is None and mibps) else None
+        return 202, {"Content-Type": "application/json"}, json.dumps(file_system.info_json())
+
+    EFSResponse.update_file_system = update_file_system
 
 
 def _patch_bucket_policy_conditions() -> None:
@@ -1419,6 +1446,7 @@ def _patch_rds_resource_ids() -> None:
 def main(argv: list[str]) -> None:
     _patch_bucket_policy_conditions()
     _patch_efs_backup_policy()
+    _patch_efs_update_file_system()
     _patch_application_autoscaling_tags()
     _patch_security_group_rule_description()
     _patch_ecs_capacity_provider_strategy()
