@@ -173,7 +173,7 @@ def test_two_deployments_do_not_collide(tmp_path):
         named += [r["family"] for r in resources_by_type["aws_ecs_task_definition"].values()]
         named += [r[key] for resources in resources_by_type.values() for r in resources.values() for key in ("identifier", "creation_token", "final_snapshot_identifier") if key in r]
         names[name] = set(named)
-        assert synth.order == [f"omero-{name}-{role}" for role in ("network", "storage", "services")]
+        assert synth.order == [f"omero-{name}-{role}" for role in ("network", "storage", "backup", "services")]
     assert names["dev"] and not names["dev"] & names["prod"], names["dev"] & names["prod"]
 
 
