@@ -16,7 +16,7 @@ text is escaped for a quoted HCL string (or written as a heredoc when it is seve
 its ``${...}``/``%{...}`` sequences are kept as they are, and a string that is one interpolation
 and nothing else is written as the bare expression. The layout is the one ``terraform fmt`` gives.
 
-What JSON holds that this renderer does not know (``module``, ``variable``, ``moved``, ``import``,
+What JSON holds that this renderer does not know (``module``, ``variable``, ``moved``,
 ``check``, ``dynamic`` blocks, provisioners) fails the synth with :class:`HclRenderError` rather
 than being written wrongly.
 """
@@ -324,7 +324,7 @@ def _label(text: str) -> str:
 # Whole configurations
 # ---------------------------------------------------------------------------------------------
 
-_KNOWN = ("//", "terraform", "locals", "provider", "data", "ephemeral", "resource", "output")
+_KNOWN = ("//", "terraform", "locals", "provider", "data", "ephemeral", "resource", "import", "output")
 
 
 def render_config(config: dict, shapes: dict[tuple[str, ...], Shape] | None = None) -> str:
@@ -359,6 +359,18 @@ def render_config(config: dict, shapes: dict[tuple[str, ...], Shape] | None = No
             for name, values in named.items():
                 body = _resource_body(values, shapes.get((kind, type_, name), {}), f"{kind}.{type_}.{name}")
                 add(f"{kind} {_label(type_)} {_label(name)}", body)
+    for index, values in enumerate(config.get("import", [])):
+        # import blocks (restore_from adopts a restored file system): a target address, an id.
+        where = f"import[{index}]"
+        unknown_keys = sorted(set(values) - {"to", "id", "provider"})
+        if unknown_keys:
+            raise HclRenderError(f"{where}: {', '.join(unknown_keys)} not supported in HCL output")
+        body = _Body(INDENT)
+        body.attribute("to", _reference(values["to"], f"{where}.to"))
+        body.attribute("id", render_expression(values["id"], INDENT))
+        if "provider" in values:
+            body.attribute("provider", _reference(values["provider"], f"{where}.provider"))
+        add("import", body)
     for name, values in config.get("output", {}).items():
         where = f"output.{name}"
         body = _body({k: v for k, v in values.items() if k not in ("depends_on", "precondition")}, {}, INDENT, where)

@@ -510,3 +510,16 @@ def test_what_the_renderer_does_not_know_fails_the_synth():
         render_config({"resource": {"t": {"n": {"depends_on": ["${a.b} and more"]}}}})
     with pytest.raises(HclRenderError):
         render_expression({1, 2})
+    with pytest.raises(HclRenderError, match="for_each"):
+        render_config({"import": [{"to": "aws_x.y", "id": "i", "for_each": "${[]}"}]})
+
+
+def test_import_blocks_of_a_restored_deployment(tmp_path):
+    """restore_from adopts a file system through an import block; HCL writes it as Terraform does."""
+    import hcl2
+
+    config = {"import": [{"to": "aws_efs_file_system.efs_file_system_D9A5D3EE", "id": "fs-0123456789abcdef0"}]}
+    text = render_config(config)
+    assert text == 'import {\n  to = aws_efs_file_system.efs_file_system_D9A5D3EE\n  id = "fs-0123456789abcdef0"\n}\n'
+    [block] = hcl2.loads(text)["import"]
+    assert block["to"] == "${aws_efs_file_system.efs_file_system_D9A5D3EE}" and block["id"] == '"fs-0123456789abcdef0"'
