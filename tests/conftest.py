@@ -82,7 +82,14 @@ class AddonsOnEmulator:
 
 
 # Add-ons with no emulator backend: their stacks are validated and asserted, not applied.
-NOT_EMULATED_ADDONS = ("file_gateway", "appstream")
+NOT_EMULATED_ADDONS: tuple[str, ...] = ()
+
+
+def through_emulator(tf, emulator):
+    """Terraform whose plain-HTTP requests to addresses other than loopback go to the emulator as
+    a proxy: the S3 File Gateway's activation key, fetched from the appliance's private IP, is
+    answered there (see "storage gateway" in tests/harness/moto_server.py)."""
+    return tf.with_env(HTTP_PROXY=emulator.endpoint)
 
 
 @pytest.fixture(scope="session")
@@ -98,6 +105,7 @@ def addons_on_emulator(emulator, tf, examples, tmp_path_factory) -> AddonsOnEmul
     })
     directory = tmp_path_factory.mktemp("addons")
     synth = synthesize(deployment, directory / "cdktf.out", emulator_endpoint=emulator.endpoint)
-    addon_roles = {"datasync", "uploader", "dropbox", "appstream", "monitoring", "file-gateway"}
+    # The file gateway stack comes before the services stack, which mounts its share: it is core here.
+    addon_roles = {"datasync", "uploader", "dropbox", "appstream", "monitoring"}
     core = [name for name in synth.order if name.removeprefix(f"{deployment.name}-") not in addon_roles]
-    return AddonsOnEmulator(synth, apply_all(tf, synth, only=core))
+    return AddonsOnEmulator(synth, apply_all(through_emulator(tf, emulator), synth, only=core))

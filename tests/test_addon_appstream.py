@@ -1,13 +1,12 @@
-"""The appstream add-on: OMERO.insight on an AppStream 2.0 fleet, read from the synthesized JSON.
-
-AppStream has no emulator backend, so the stack is checked here and by terraform validate
-(tests/test_terraform_validate.py), not applied.
+"""The appstream add-on: OMERO.insight on an AppStream 2.0 fleet, read from the synthesized JSON,
+and applied, re-planned and destroyed on the emulator on top of examples/full.hcl's core stacks.
 """
 from __future__ import annotations
 
 import pytest
 
 from modules.addons.appstream import user_id
+from tests.harness.apply import APPLY_TIMEOUT, apply_all, aws
 from tests.harness.synth import one
 from tests.test_config import problems
 
@@ -164,3 +163,63 @@ def test_bad_input_names_the_key(text, key, fragment):
     matching = [line for line in lines if line.startswith(f"{key}:") or line.startswith(f"{key} =")]
     assert matching, f"no message names {key}: {lines}"
     assert any(fragment in line for line in matching), f"{fragment!r} not in {matching}"
+
+
+@pytest.mark.emulator
+@pytest.mark.terraform
+@pytest.mark.xdist_group("addons")
+def test_appstream_applies_on_the_emulator(addons_on_emulator, emulator, tf):
+    synth = addons_on_emulator.synth
+    name = addons_on_emulator.stack_name(ROLE)
+    applied = apply_all(tf, synth, only=[name])  # with an empty second plan
+    outputs = applied.outputs[name]
+    deployment, region = synth.deployment, synth.deployment.region
+    insight = f"{deployment.name}-omero-insight"
+    appstream, ec2 = aws(emulator, "appstream", region), aws(emulator, "ec2", region)
+    network = addons_on_emulator.core.outputs[addons_on_emulator.stack_name("network")]
+    services = addons_on_emulator.core.outputs[addons_on_emulator.stack_name("services")]
+    assert (outputs["fleet_name"], outputs["stack_name"]) == (insight, insight)
+    assert outputs["omero_server_address"] == services["server_dns_name"]
+
+    # The fleet: running the image in the private subnets, in its own group, without internet.
+    [fleet] = appstream.describe_fleets(Names=[insight])["Fleets"]
+    assert fleet["State"] == "RUNNING" and fleet["ImageName"] == deployment.appstream.image_name
+    assert (fleet["InstanceType"], fleet["FleetType"], fleet["StreamView"]) == ("stream.standard.medium", "ON_DEMAND", "APP")
+    assert fleet["ComputeCapacityStatus"]["Desired"] == deployment.appstream.desired_instances
+    assert fleet["EnableDefaultInternetAccess"] is False
+    assert fleet["VpcConfig"] == {"SubnetIds": network["private_subnet_ids"], "SecurityGroupIds": [outputs["security_group_id"]]}
+    assert fleet["MaxUserDurationInSeconds"] == 480 * 60 and fleet["IdleDisconnectTimeoutInSeconds"] == 30 * 60
+    assert appstream.list_tags_for_resource(ResourceArn=fleet["Arn"])["Tags"]["Name"] == insight
+
+    # Its group reaches OMERO.server on 4064 and HTTPS out; the servers' group lets it in on 4064.
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [outputs["security_group_id"]]}])["SecurityGroupRules"]
+    assert sorted((r["IsEgress"], r["FromPort"]) for r in rules) == [(True, 443), (True, 4064)]
+    everyone = ec2.describe_security_group_rules()["SecurityGroupRules"]
+    from_fleet = [r for r in everyone if not r["IsEgress"] and r.get("ReferencedGroupInfo", {}).get("GroupId") == outputs["security_group_id"]]
+    assert [(r["FromPort"], r["ToPort"]) for r in from_fleet] == [(4064, 4064)]
+
+    # The stack: home folders, kept settings, the session permissions; tied to the fleet.
+    [stack] = appstream.describe_stacks(Names=[insight])["Stacks"]
+    assert stack["StorageConnectors"] == [{"ConnectorType": "HOMEFOLDERS"}]
+    assert stack["ApplicationSettings"]["Enabled"] is True and stack["ApplicationSettings"]["SettingsGroup"] == insight
+    permissions = {s["Action"]: s["Permission"] for s in stack["UserSettings"]}
+    assert permissions["FILE_UPLOAD"] == "ENABLED" and permissions["FILE_DOWNLOAD"] == "DISABLED"
+    assert permissions["CLIPBOARD_COPY_TO_LOCAL_DEVICE"] == "DISABLED" and permissions["PRINTING_TO_LOCAL_DEVICE"] == "DISABLED"
+    assert appstream.list_associated_stacks(FleetName=insight)["Names"] == [insight]
+    assert appstream.list_tags_for_resource(ResourceArn=stack["Arn"])["Tags"]["Name"] == insight
+
+    # The users: in the user pool, enabled, assigned to the stack.
+    users = {u["UserName"]: u for u in appstream.describe_users(AuthenticationType="USERPOOL")["Users"]}
+    assert set(users) == set(deployment.appstream.users)
+    assert all(u["Enabled"] for u in users.values())
+    associations = appstream.describe_user_stack_associations(StackName=insight)["UserStackAssociations"]
+    assert sorted(a["UserName"] for a in associations) == sorted(deployment.appstream.users)
+
+    # Destroyed: the fleet, stack and users go, and so does the rule on the servers' group.
+    tf = tf.with_env(AWS_REGION=region, AWS_DEFAULT_REGION=region)
+    destroyed = tf(synth.stack_dir(ROLE), "destroy", "-auto-approve", "-input=false", "-no-color", timeout=APPLY_TIMEOUT)
+    assert destroyed.returncode == 0, str(destroyed)
+    assert appstream.describe_fleets()["Fleets"] == [] and appstream.describe_stacks()["Stacks"] == []
+    assert appstream.describe_users(AuthenticationType="USERPOOL")["Users"] == []
+    everyone = ec2.describe_security_group_rules()["SecurityGroupRules"]
+    assert not [r for r in everyone if r.get("ReferencedGroupInfo", {}).get("GroupId") == outputs["security_group_id"]]

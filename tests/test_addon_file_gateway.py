@@ -1,5 +1,6 @@
 """The S3 File Gateway add-on: configuration rules, the gateway stack and the share's wiring into
-OMERO.server, read from the synthesized JSON (the emulator has no Storage Gateway backend)."""
+OMERO.server, read from the synthesized JSON; and examples/full.hcl's gateway on the emulator
+(activated from its instance's address, with its cache disk and NFS share, mounted by OMERO.server)."""
 from __future__ import annotations
 
 import json
@@ -8,6 +9,8 @@ import textwrap
 import pytest
 
 from config import ConfigError, loads
+from tests.conftest import through_emulator
+from tests.harness.apply import APPLY_TIMEOUT, aws
 from tests.harness.synth import one, synthesize
 
 EXAMPLES = ["s3-file-gateway-http", "s3-file-gateway-tls", "full"]
@@ -368,3 +371,94 @@ def test_share_needs_the_ec2_launch_type():
     )
     with pytest.raises(ValueError, match="EC2 launch type"):
         OmeroServerService(stack, "server", props=props)
+
+
+# --- on the emulator ---
+
+@pytest.mark.emulator
+@pytest.mark.terraform
+@pytest.mark.xdist_group("addons")
+def test_file_gateway_applies_on_the_emulator(addons_on_emulator, emulator, tf):
+    """examples/full.hcl's gateway, applied with the core (before the services stack, which
+    mounts its share); its second plan was empty there. A gateway, its cache and its share are
+    destroyed and made again; the bucket behind the share is kept."""
+    synth = addons_on_emulator.synth
+    name = addons_on_emulator.stack_name("file-gateway")
+    outputs = addons_on_emulator.core.outputs[name]
+    network = addons_on_emulator.core.outputs[addons_on_emulator.stack_name("network")]
+    deployment, region = synth.deployment, synth.deployment.region
+    prefix = f"{deployment.name}-omero-file-gateway"
+    ec2, gateways = aws(emulator, "ec2", region), aws(emulator, "storagegateway", region)
+
+    # The appliance: a private, encrypted instance from the Storage Gateway AMI parameter.
+    [reservation] = ec2.describe_instances(Filters=[
+        {"Name": "tag:Name", "Values": [prefix]}, {"Name": "instance-state-name", "Values": ["running"]},
+    ])["Reservations"]
+    [instance] = reservation["Instances"]
+    ami = aws(emulator, "ssm", region).get_parameter(Name="/aws/service/storagegateway/ami/FILE_S3/latest")["Parameter"]["Value"]
+    assert instance["ImageId"] == ami
+    assert instance["PrivateIpAddress"] == outputs["share_host"] and "PublicIpAddress" not in instance
+    assert instance["SubnetId"] == network["private_subnet_ids"][0]
+    assert instance["MetadataOptions"]["HttpTokens"] == "required"
+    [group] = instance["SecurityGroups"]
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group["GroupId"]]}])["SecurityGroupRules"]
+    assert sorted((r["IsEgress"], r["FromPort"], r.get("CidrIpv4")) for r in rules if "CidrIpv4" in r) == [
+        (False, 80, cidr) for cidr in deployment.file_gateway.activation_cidrs
+    ] + [(True, 443, "0.0.0.0/0")]
+
+    # The gateway: activated from that instance, logging to the stack's log group.
+    [listed] = gateways.list_gateways()["Gateways"]
+    assert listed["GatewayARN"] == outputs["gateway_arn"]
+    gateway = gateways.describe_gateway_information(GatewayARN=outputs["gateway_arn"])
+    assert (gateway["GatewayName"], gateway["GatewayType"], gateway["GatewayTimezone"]) == (prefix, "FILE_S3", "GMT")
+    assert gateway["Ec2InstanceId"] == instance["InstanceId"]
+    assert gateway["GatewayNetworkInterfaces"] == [{"Ipv4Address": outputs["share_host"]}]
+    [log_group] = aws(emulator, "logs", region).describe_log_groups(logGroupNamePrefix=outputs["log_group"])["logGroups"]
+    assert gateway["CloudWatchLogGroupARN"] == log_group["arn"].removesuffix(":*")
+    assert {"Key": "Name", "Value": prefix} in gateway["Tags"]
+
+    # Its cache: the encrypted volume attached to the appliance at the cache device.
+    [cache_disk] = gateways.describe_cache(GatewayARN=outputs["gateway_arn"])["DiskIds"]
+    [disk] = [d for d in gateways.list_local_disks(GatewayARN=outputs["gateway_arn"])["Disks"] if d["DiskId"] == cache_disk]
+    assert disk["DiskPath"] == "/dev/xvdb" and disk["DiskAllocationType"] == "CACHE STORAGE"
+    attached = ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [instance["InstanceId"]]}])["Volumes"]
+    [volume] = [v for v in attached if v["Attachments"][0]["Device"] == "/dev/xvdb"]
+    assert volume["Size"] == deployment.file_gateway.cache_volume_gb and volume["Encrypted"] is True
+
+    # The share: the bucket through the stack's role, to the VPC only, as uid/gid 1000.
+    [share] = gateways.describe_nfs_file_shares(FileShareARNList=[outputs["share_arn"]])["NFSFileShareInfoList"]
+    assert share["GatewayARN"] == outputs["gateway_arn"] and share["Path"] == outputs["share_path"]
+    assert share["LocationARN"] == f"arn:aws:s3:::{outputs['bucket']}"
+    assert share["ClientList"] == [network["vpc_cidr"]] and share["Squash"] == "RootSquash" and share["ReadOnly"] is False
+    assert share["NFSFileShareDefaults"] == {"FileMode": "0644", "DirectoryMode": "0755", "GroupId": 1000, "OwnerId": 1000}
+    assert share["CacheAttributes"] == {"CacheStaleTimeoutInSeconds": deployment.file_gateway.cache_refresh_seconds}
+    assert share["AuditDestinationARN"] == gateway["CloudWatchLogGroupARN"]
+    assert share["Role"] == aws(emulator, "iam", region).get_role(RoleName=prefix)["Role"]["Arn"]
+    assert aws(emulator, "s3", region).head_bucket(Bucket=outputs["bucket"])
+
+    # OMERO.server mounts it, by the appliance's address.
+    services = addons_on_emulator.core.outputs[addons_on_emulator.stack_name("services")]
+    ecs = aws(emulator, "ecs", region)
+    [service] = ecs.describe_services(cluster=services["cluster_name"], services=[services["server_service_name"]])["services"]
+    definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    options = [v["dockerVolumeConfiguration"]["driverOpts"] for v in definition["volumes"] if "dockerVolumeConfiguration" in v]
+    assert [(o["type"], o["device"]) for o in options] == [("nfs", f":{outputs['share_path']}")]
+    assert options[0]["o"].startswith(f"addr={outputs['share_host']},")
+
+    # Destroyed (the bucket stays: prevent_destroy), then made again from the same appliance.
+    tf = through_emulator(tf, emulator).with_env(AWS_REGION=region, AWS_DEFAULT_REGION=region)
+    directory = synth.stack_dir("file-gateway")
+    state = addons_on_emulator.core.state[name]
+    targets = [f"-target={a}" for a in state if a.startswith(("aws_storagegateway_gateway.", "aws_storagegateway_nfs_file_share."))]
+    destroyed = tf(directory, "destroy", "-auto-approve", "-input=false", "-no-color", *targets, timeout=APPLY_TIMEOUT)
+    assert destroyed.returncode == 0, str(destroyed)
+    assert gateways.list_gateways()["Gateways"] == [] and gateways.list_file_shares()["FileShareInfoList"] == []
+    assert aws(emulator, "s3", region).head_bucket(Bucket=outputs["bucket"])
+    applied = tf(directory, "apply", "-auto-approve", "-input=false", "-no-color", timeout=APPLY_TIMEOUT)
+    assert applied.returncode == 0, str(applied)
+    replan = tf(directory, "plan", "-detailed-exitcode", "-input=false", "-no-color", timeout=APPLY_TIMEOUT)
+    assert replan.returncode == 0, str(replan)
+    [again] = gateways.list_gateways()["Gateways"]
+    assert again["GatewayARN"] != outputs["gateway_arn"] and again["Ec2InstanceId"] == instance["InstanceId"]
+    [share] = gateways.list_file_shares()["FileShareInfoList"]
+    assert gateways.describe_nfs_file_shares(FileShareARNList=[share["FileShareARN"]])["NFSFileShareInfoList"][0]["Path"] == outputs["share_path"]
