@@ -110,7 +110,10 @@ def test_local_state_deployment(emulator, tf, examples, tmp_path):
     efs = aws(emulator, "efs", "eu-west-1")
     [fs] = efs.describe_file_systems(FileSystemId=storage["efs_id"])["FileSystems"]
     assert fs["Encrypted"] and fs["ThroughputMode"] == "elastic"
-    assert efs.describe_backup_policy(FileSystemId=storage["efs_id"])["BackupPolicy"]["Status"] == "ENABLED"
+    # The backup plan (on by default) covers EFS, so its own automatic backups are off.
+    assert efs.describe_backup_policy(FileSystemId=storage["efs_id"])["BackupPolicy"]["Status"] == "DISABLED"
+    vault = aws(emulator, "backup", "eu-west-1").describe_backup_vault(BackupVaultName=applied.outputs["omero-quick-backup"]["vault_name"])
+    assert vault["BackupVaultName"] == "omero-quick-omero" and vault["EncryptionKeyArn"]
     targets = efs.describe_mount_targets(FileSystemId=storage["efs_id"])["MountTargets"]
     assert {t["SubnetId"] for t in targets} == set(network["private_subnet_ids"])
     [point] = efs.describe_access_points(AccessPointId=storage["efs_access_point_id"])["AccessPoints"]
