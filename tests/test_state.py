@@ -12,7 +12,7 @@ from tests.harness.synth import synthesize
 
 def test_local_backend_by_default(examples):
     synth = examples["quickstart-http"]
-    assert synth.order == ["omero-quick-network", "omero-quick-storage", "omero-quick-services"]
+    assert synth.order == ["omero-quick-network", "omero-quick-storage", "omero-quick-backup", "omero-quick-services"]
     backend = synth.stack("network")["terraform"]["backend"]
     # relative to the stack's working directory: the project root for the default cdktf.out
     assert backend == {"local": {"path": "../../../terraform.omero-quick-network.tfstate"}}
@@ -20,7 +20,7 @@ def test_local_backend_by_default(examples):
 
 def test_remote_state_in_s3_with_native_locking(examples):
     synth = examples["tls-rw-ro"]
-    assert synth.order == ["omero-prod-state", "omero-prod-network", "omero-prod-storage", "omero-prod-services"]
+    assert synth.order == ["omero-prod-state", "omero-prod-network", "omero-prod-storage", "omero-prod-backup", "omero-prod-services"]
     backend = synth.stack("network")["terraform"]["backend"]
     assert backend == {
         "s3": {
@@ -93,7 +93,7 @@ def test_customer_kms_key_for_state(tmp_path):
 
 def test_existing_bucket_skips_the_bootstrap_stack(tmp_path):
     synth = synthesize(loads('name = "shared"\nstate {\n bucket = "team-state"\n create_bucket = false\n}'), tmp_path / "out")
-    assert synth.order == ["shared-network", "shared-storage", "shared-services"]
+    assert synth.order == ["shared-network", "shared-storage", "shared-backup", "shared-services"]
     assert synth.stack("network")["terraform"]["backend"]["s3"]["bucket"] == "team-state"
 
 
