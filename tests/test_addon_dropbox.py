@@ -506,6 +506,7 @@ def test_dropbox_on_emulator(emulator, tf, addons_on_emulator):
     [container] = definition["containerDefinitions"]
     assert container["entryPoint"] == ["/bin/bash", "-c"]
     assert [s["name"] for s in container["secrets"]] == ["OMERO_ROOT_PASSWORD"]
-    assert definition["volumes"][0]["efsVolumeConfiguration"]["transitEncryption"] == "ENABLED"
+    [efs_volume] = [v for v in definition["volumes"] if "efsVolumeConfiguration" in v]
+    assert efs_volume["efsVolumeConfiguration"]["transitEncryption"] == "ENABLED"
     logs = aws(emulator, "logs", region).describe_log_groups(logGroupNamePrefix="/omero/omero-full/omero-import")["logGroups"]
     assert logs and logs[0]["retentionInDays"] == 365

@@ -369,14 +369,16 @@ def test_uploader_applies_on_the_emulator(emulator, tf, addons_on_emulator):
     # The host's group lets nothing in; the file system's and the servers' groups let it in.
     own = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group["GroupId"]]}])["SecurityGroupRules"]
     assert not [r for r in own if not r["IsEgress"]]
-    assert sorted(r["FromPort"] for r in own if r["IsEgress"]) == [443, 2049, 4064]
+    # NFS to EFS, and to the file gateway's share where the deployment has one (full.hcl does)
+    nfs_targets = 2 if synth.deployment.file_gateway.enabled else 1
+    assert sorted(r["FromPort"] for r in own if r["IsEgress"]) == [443] + [2049] * nfs_targets + [4064]
     everyone = ec2.describe_security_group_rules()["SecurityGroupRules"]
     from_host = [
         r for r in everyone
         if not r["IsEgress"] and r.get("ReferencedGroupInfo", {}).get("GroupId") == group["GroupId"]
     ]
-    assert sorted((r["FromPort"], r["ToPort"]) for r in from_host) == [(2049, 2049), (4064, 4064)]
-    efs_group = next(r["GroupId"] for r in from_host if r["FromPort"] == 2049)
-    [efs_sg] = ec2.describe_security_groups(GroupIds=[efs_group])["SecurityGroups"]
-    assert efs_sg["GroupName"] == f"{synth.deployment.name}-omero-efs"
+    assert sorted((r["FromPort"], r["ToPort"]) for r in from_host) == [(2049, 2049)] * nfs_targets + [(4064, 4064)]
+    nfs_groups = [r["GroupId"] for r in from_host if r["FromPort"] == 2049]
+    names = {g["GroupName"] for g in ec2.describe_security_groups(GroupIds=nfs_groups)["SecurityGroups"]}
+    assert f"{synth.deployment.name}-omero-efs" in names
     assert any(a.startswith("aws_instance.") for a in applied.state[name])

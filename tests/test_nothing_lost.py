@@ -15,7 +15,7 @@ from tests.harness.apply import APPLY_TIMEOUT, apply_all, aws
 
 pytestmark = [pytest.mark.emulator, pytest.mark.terraform, pytest.mark.xdist_group("addons")]
 
-ADDON_ROLES = ("datasync", "uploader", "dropbox", "monitoring")
+ADDON_ROLES = ("datasync", "uploader", "dropbox", "appstream", "monitoring")
 
 
 def test_destroying_the_deployment_keeps_what_omero_keeps(addons_on_emulator, emulator, tf):
