@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness.apply import APPLY_TIMEOUT, apply_all, aws, disposable, unexpected_changes, with_hosted_zone
+from tests.conftest import through_emulator
 from tests.harness.synth import Synthesis, synthesize
 
 pytestmark = [pytest.mark.emulator, pytest.mark.terraform]
@@ -260,3 +261,28 @@ def test_existing_vpc_rejects_a_foreign_subnet(emulator, tf, examples, tmp_path)
     assert plan.returncode == 1
     message = " ".join(plan.stderr.split())
     assert f"network.private_subnet_ids: {other['private_subnet_ids'][1]} is not in {ids['vpc_id']}" in message
+
+
+@pytest.mark.parametrize("example", ["s3-file-gateway-http", "s3-file-gateway-tls"])
+def test_s3_file_gateway_deployment(emulator, tf, examples, tmp_path, example):
+    """The file gateway topologies whole: /OMERO on the gateway's share (http), or the share beside
+    EFS for in-place import (tls, activated by key); every stack with an empty second plan."""
+    deployment = examples[example].deployment
+    if deployment.load_balancer.domain_name:
+        deployment = with_hosted_zone(emulator, deployment)
+    synth = synthesize(deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
+    applied = apply_all(through_emulator(tf, emulator), synth)  # activation by IP asks the appliance over HTTP
+    name, region = deployment.name, deployment.region
+    assert synth.order.index(f"{name}-file-gateway") < synth.order.index(f"{name}-services")
+    [gateway] = aws(emulator, "storagegateway", region).list_gateways()["Gateways"]
+    assert gateway["GatewayType"] == "FILE_S3"
+    shares = aws(emulator, "storagegateway", region).list_file_shares(GatewayARN=gateway["GatewayARN"])["FileShareInfoList"]
+    assert len(shares) == 1 and shares[0]["FileShareType"] == "NFS"
+    services = applied.outputs[f"{name}-services"]
+    server = ecs_services(emulator, region, services["cluster_name"])["omero-server"]
+    [volume] = [v for v in task_definition(emulator, region, server["taskDefinition"])["volumes"] if "dockerVolumeConfiguration" in v]
+    options = volume["dockerVolumeConfiguration"]["driverOpts"]
+    assert options["type"] == "nfs" and options["o"].startswith("addr=")
+    [container] = [c for c in task_definition(emulator, region, server["taskDefinition"])["containerDefinitions"] if c["name"] == "omero-server"]
+    share_volume = {m["containerPath"] for m in container["mountPoints"] if m["sourceVolume"] == volume["name"]}
+    assert share_volume == {deployment.file_gateway.container_path}  # /OMERO for "repository", beside it for "import"

@@ -30,14 +30,14 @@ def test_rehearsal_of_the_quickstart(terraform_cli, tmp_path):
                   cwd=tmp_path, timeout=2400)
     assert ran.returncode == 0, ran.stdout[-6000:] + ran.stderr[-3000:]
     text = ran.stdout
-    for role in ("network", "storage", "services"):
+    for role in ("network", "storage", "backup", "services"):
         line = next(l for l in text.splitlines() if l.startswith(f"  omero-quick-{role}: "))
         assert re.search(r"applied in \d+ s, \d+ resources, \d+ data sources; second plan: (empty|emulator gaps only: .*)$", line), line
     assert "validated only (no emulator backend): -" in text
     assert re.search(r'^    vpc_id = "vpc-[0-9a-f]+"$', text, re.M)
     assert re.search(r'^    web_url = "http://', text, re.M)
     assert "cross-stack-output-" not in text
-    assert text.rstrip().endswith("result: ok: 3 stacks applied, 0 validated, 0 not ok")
+    assert text.rstrip().endswith("result: ok: 4 stacks applied, 0 validated, 0 not ok")
     assert "emulator stopped" in text
     port = int(re.search(r"moto on http://127\.0\.0\.1:(\d+)", text).group(1))
     with socket.socket() as probe:  # nothing listens there any more
