@@ -6,11 +6,14 @@ import re
 import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from tools.rehearse import StackResult, report
+from tools.rehearse import StackResult, report, terraform_runner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,11 +36,10 @@ def test_rehearsal_of_the_quickstart(terraform_cli, tmp_path):
     for role in ("network", "storage", "backup", "services"):
         line = next(l for l in text.splitlines() if l.startswith(f"  omero-quick-{role}: "))
         assert re.search(r"applied in \d+ s, \d+ resources, \d+ data sources; second plan: (empty|emulator gaps only: .*)$", line), line
-    assert "validated only (no emulator backend): -" in text
     assert re.search(r'^    vpc_id = "vpc-[0-9a-f]+"$', text, re.M)
     assert re.search(r'^    web_url = "http://', text, re.M)
     assert "cross-stack-output-" not in text
-    assert text.rstrip().endswith("result: ok: 4 stacks applied, 0 validated, 0 not ok")
+    assert text.rstrip().endswith("result: ok: 4 stacks applied, 0 not ok")
     assert "emulator stopped" in text
     port = int(re.search(r"moto on http://127\.0\.0\.1:(\d+)", text).group(1))
     with socket.socket() as probe:  # nothing listens there any more
@@ -45,7 +47,7 @@ def test_rehearsal_of_the_quickstart(terraform_cli, tmp_path):
         assert probe.connect_ex(("127.0.0.1", port)) != 0
     # local state stays inside the output directory, never beside the caller's own
     assert sorted(p.name for p in (outdir / "local-state").glob("*.tfstate")) == [
-        f"terraform.omero-quick-{role}.tfstate" for role in ("network", "services", "storage")
+        f"terraform.omero-quick-{role}.tfstate" for role in ("backup", "network", "services", "storage")
     ]
     assert not list(tmp_path.glob("terraform.*.tfstate"))
 
@@ -72,27 +74,34 @@ def test_bad_input_is_one_line_and_status_2(tmp_path):
 def test_report_counts_and_verdict():
     results = [
         StackResult("d-network", "applied", 12, ["aws_vpc.v"], {"vpc_id": "vpc-1", "cross-stack-output-x": "y"}, "empty"),
-        StackResult("d-file-gateway", "validated"),
+        StackResult("d-file-gateway", "applied", 30, ["aws_storagegateway_gateway.g"], {}, "emulator gaps only: x.y"),
         StackResult("d-services", "applied", 50, ["aws_lb.l"], {}, "NOT empty: aws_lb.l ['update'] ['name']"),
+        StackResult("d-appstream", "skipped", error="an earlier stack failed"),
     ]
     text = report(results)
-    assert "validated only (no emulator backend): d-file-gateway" in text
+    assert "  d-file-gateway: applied in 30 s, 1 resources, 0 data sources; second plan: emulator gaps only: x.y" in text
+    assert "  d-appstream: skipped: an earlier stack failed" in text
     assert '    vpc_id = "vpc-1"' in text and "cross-stack-output-x" not in text
-    assert text.endswith("result: FAILED: 2 stacks applied, 1 validated, 1 not ok")
-    assert report(results[:2]).endswith("result: ok: 1 stacks applied, 1 validated, 0 not ok")
+    assert text.endswith("result: FAILED: 3 stacks applied, 2 not ok")
+    assert report(results[:2]).endswith("result: ok: 2 stacks applied, 0 not ok")
 
 
 @pytest.mark.terraform
-def test_addons_without_emulator_backend_are_validated(terraform_cli, tmp_path):
-    """The S3 File Gateway and AppStream stacks get terraform validate, offline, instead of apply."""
-    from tests.harness.synth import synthesize
-    from tools.inspect_deployment import read_stacks
-    from tools.rehearse import NOT_EMULATED, Bounded, validate_stack
-
-    synthesize(ROOT / "examples/full.hcl", tmp_path / "cdktf.out", emulator_endpoint="http://127.0.0.1:9")
-    stacks = [s for s in read_stacks(tmp_path / "cdktf.out") if s.role in NOT_EMULATED]
-    if not stacks:
-        pytest.skip("examples/full.hcl enables neither the file gateway nor AppStream")
-    for stack in stacks:
-        result = validate_stack(Bounded(terraform_cli), stack, timeout=300)
-        assert result.action == "validated", f"{stack.name}: {result.error}"
+def test_terraform_reaches_nothing_but_the_emulator(emulator, monkeypatch, tmp_path):
+    """HTTP_PROXY on the emulator (it answers for the S3 File Gateway appliance), every address
+    loopback, and none of the caller's proxies, profile or endpoint."""
+    for name, value in {"HTTPS_PROXY": "http://proxy.example:3128", "http_proxy": "http://proxy.example:3128",
+                        "NO_PROXY": "*", "AWS_PROFILE": "production", "AWS_ENDPOINT_URL": "https://aws.example"}.items():
+        monkeypatch.setenv(name, value)
+    env = terraform_runner(emulator, "eu-west-1", tmp_path).tf.env
+    monkeypatch.undo()
+    assert env["HTTP_PROXY"] == env["AWS_ENDPOINT_URL"] == emulator.endpoint
+    assert {name for name in env if "proxy" in name.lower()} == {"HTTP_PROXY"}
+    assert "AWS_PROFILE" not in env and env["AWS_ACCESS_KEY_ID"] == "testing"
+    assert env["AWS_EC2_METADATA_DISABLED"] == "true" and env["CHECKPOINT_DISABLE"] == "1"
+    assert {urlsplit(url).hostname for value in env.values() for url in re.findall(r"[a-z]+://[^\s,;]+", value)} == {"127.0.0.1"}
+    # through that proxy an appliance's address is answered by the emulator: 404 when no instance has it
+    proxied = urllib.request.build_opener(urllib.request.ProxyHandler({"http": env["HTTP_PROXY"]}))
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        proxied.open("http://10.99.0.1/?activationRegion=eu-west-1", timeout=30)
+    assert answer.value.code == 404 and b"no running instance has the address 10.99.0.1" in answer.value.read()

@@ -8,12 +8,15 @@ synthesizes the deployment for it (``AWS_ENDPOINT_URL`` set; into a temporary di
 starts empty; the zone id in the deployment is replaced by the new one), then applies the stacks
 one by one in dependency order. After each apply a second ``terraform plan`` must be empty, except
 for the attributes moto does not store (``EMULATOR_DRIFT`` in tests/harness/apply.py), and the
-stack's ``state list`` and outputs are read. Add-ons the emulator has no backend for (S3 File
-Gateway, AppStream) are checked with ``terraform validate`` only, and the other stacks are applied
-with those add-ons switched off. The emulator is stopped at the end, on errors and on Ctrl-C.
+stack's ``state list`` and outputs are read. Every stack the deployment has is applied, add-ons
+included: Terraform runs with ``HTTP_PROXY`` set to the emulator, which answers an S3 File Gateway's
+activation-key request to the appliance's private IP as the appliance does (loopback is never
+proxied, so the AWS calls go straight to the emulator). The emulator is stopped at the end, on
+errors and on Ctrl-C.
 
-Only 127.0.0.1 is contacted: fake credentials, ``AWS_EC2_METADATA_DISABLED=true``,
-``CHECKPOINT_DISABLE=1``, and Terraform takes the AWS provider from the local filesystem mirror.
+Only 127.0.0.1 is contacted: fake credentials, every endpoint and the HTTP proxy on the emulator,
+``AWS_EC2_METADATA_DISABLED=true``, ``CHECKPOINT_DISABLE=1``, and Terraform takes the AWS provider
+from the local filesystem mirror and nothing else from the caller's environment but PATH and HOME.
 Local-backend state files go to ``<outdir>/local-state``, never next to a real deployment's.
 Exit status: 0 when every stack applied with a clean second plan, 1 when one did not, 2 for bad
 input or a missing tool (terraform, the provider mirror, or moto: ``pipenv sync --dev``).
@@ -21,7 +24,6 @@ input or a missing tool (terraform, the provider mirror, or moto: ``pipenv sync 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib.util
 import json
 import os
@@ -40,7 +42,6 @@ if str(ROOT) not in sys.path:
 
 from tools.inspect_deployment import Stack, ToolError, counted, load_deployment, read_stacks  # noqa: E402
 
-NOT_EMULATED = {"file-gateway": "file_gateway", "appstream": "appstream"}  # stack role -> config block
 COMMAND_TIMEOUT = 600.0  # seconds per terraform command: the provider's waiters are slow on moto
 
 
@@ -49,7 +50,7 @@ class StackResult:
     """What happened to one stack in the rehearsal."""
 
     name: str
-    action: str  # "applied", "validated", "failed", "skipped"
+    action: str  # "applied", "failed", "skipped"
     seconds: float = 0.0
     addresses: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -58,7 +59,7 @@ class StackResult:
 
     @property
     def ok(self) -> bool:
-        return self.action in ("applied", "validated") and not self.replan.startswith("NOT")
+        return self.action == "applied" and not self.replan.startswith("NOT")
 
 
 def check_tools() -> None:
@@ -136,24 +137,6 @@ def apply_stack(tf, stack: Stack, timeout: float) -> StackResult:
     return result
 
 
-def validate_stack(tf, stack: Stack, timeout: float) -> StackResult:
-    """``terraform validate`` (no backend, nothing applied) for a stack the emulator cannot take."""
-    started = time.monotonic()
-    result = StackResult(stack.name, "failed")
-    init = tf(stack.directory, "init", "-backend=false", "-input=false", "-no-color", timeout=timeout)
-    if init.returncode != 0:
-        result.error = f"terraform init: {_error_line(init)}"
-        return result
-    ran = tf(stack.directory, "validate", "-json", "-no-color", timeout=timeout)
-    report = json.loads(ran.stdout or "{}")
-    result.seconds = time.monotonic() - started
-    if report.get("valid"):
-        result.action = "validated"
-    else:
-        result.error = "; ".join(d.get("summary", "") for d in report.get("diagnostics", [])) or _error_line(ran)
-    return result
-
-
 def _synth(deployment, outdir: Path, endpoint: str) -> list[Stack]:
     import main
 
@@ -163,10 +146,19 @@ def _synth(deployment, outdir: Path, endpoint: str) -> list[Stack]:
     return read_stacks(outdir)
 
 
-def rehearse(deployment, outdir: Path, work: Path, timeout: float, log=print) -> list[StackResult]:
-    """Start the emulator, apply (or validate) every stack, stop the emulator; the results in order."""
-    from tests.harness import emulator as emulators
+def terraform_runner(server, region: str, work: Path) -> Bounded:
+    """Terraform for the emulator ``server``: offline provider installation (CLI config in ``work``),
+    the emulator's fake credentials and endpoint, and ``HTTP_PROXY`` on the emulator, which answers
+    for the S3 File Gateway appliance; nothing else from the caller's environment but PATH and HOME."""
     from tests.harness import terraform
+
+    env = {**server.env(region), "HTTP_PROXY": server.endpoint}
+    return Bounded(terraform.Terraform(terraform.write_cli_config(work), env))
+
+
+def rehearse(deployment, outdir: Path, work: Path, timeout: float, log=print) -> list[StackResult]:
+    """Start the emulator, apply every stack, stop the emulator; the results in order."""
+    from tests.harness import emulator as emulators
     from tests.harness.apply import with_hosted_zone
 
     server = _start_uninterrupted(emulators, work)
@@ -175,20 +167,10 @@ def rehearse(deployment, outdir: Path, work: Path, timeout: float, log=print) ->
         if deployment.load_balancer.tls:
             deployment = with_hosted_zone(server, deployment)
             log(f"hosted zone for {deployment.load_balancer.domain_name}: {deployment.load_balancer.hosted_zone_id} (created in the emulator)")
-        tf = Bounded(terraform.Terraform(terraform.write_cli_config(work), server.env(deployment.region)))
-        skipped = {role: block for role, block in NOT_EMULATED.items() if getattr(deployment, block).enabled}
-        results: list[StackResult] = []
-        if skipped:
-            # validate those stacks as configured; apply the rest with them switched off
-            for stack in _synth(deployment, outdir.with_name(outdir.name + "-as-configured"), server.endpoint):
-                if stack.role in skipped:
-                    results.append(validate_stack(tf, stack, timeout))
-                    log(_line(results[-1]))
-            deployment = dataclasses.replace(deployment, **{
-                block: dataclasses.replace(getattr(deployment, block), enabled=False) for block in skipped.values()
-            })
+        tf = terraform_runner(server, deployment.region, work)
         stacks = _synth(deployment, outdir, server.endpoint)
         log(f"synthesized {len(stacks)} stacks into {outdir}")
+        results: list[StackResult] = []
         failed = False
         for stack in stacks:
             if failed:
@@ -222,16 +204,12 @@ def _start_uninterrupted(emulators, work: Path):
 def _line(result: StackResult) -> str:
     if result.action == "applied":
         return f"{result.name}: applied in {result.seconds:.0f} s, {counted(result.addresses)}; second plan: {result.replan}"
-    if result.action == "validated":
-        return f"{result.name}: validated only (no emulator backend), valid"
     return f"{result.name}: {result.action}: {result.error}"
 
 
 def report(results: Sequence[StackResult]) -> str:
     """The summary: per stack, then outputs (cdktf's cross-stack plumbing left out), then a verdict."""
     lines = ["", "stacks:"] + [f"  {_line(r)}" for r in results]
-    validated = [r.name for r in results if r.action == "validated"]
-    lines.append(f"validated only (no emulator backend): {', '.join(validated) or '-'}")
     lines += ["", "outputs:"]
     for result in results:
         shown = {k: v for k, v in result.outputs.items() if not k.startswith("cross-stack-output-")}
@@ -240,8 +218,7 @@ def report(results: Sequence[StackResult]) -> str:
             lines += [f"    {key} = {json.dumps(value)}" for key, value in sorted(shown.items())]
     good = all(r.ok for r in results)
     applied = sum(r.action == "applied" for r in results)
-    lines += ["", f"result: {'ok' if good else 'FAILED'}: {applied} stacks applied, {len(validated)} validated, "
-                  f"{sum(not r.ok for r in results)} not ok"]
+    lines += ["", f"result: {'ok' if good else 'FAILED'}: {applied} stacks applied, {sum(not r.ok for r in results)} not ok"]
     return "\n".join(lines)
 
 
