@@ -81,10 +81,6 @@ class AddonsOnEmulator:
         return f"{self.synth.deployment.name}-{role}"
 
 
-# Add-ons with no emulator backend: their stacks are validated and asserted, not applied.
-NOT_EMULATED_ADDONS: tuple[str, ...] = ()
-
-
 def through_emulator(tf, emulator):
     """Terraform whose plain-HTTP requests to addresses other than loopback go to the emulator as
     a proxy: the S3 File Gateway's activation key, fetched from the appliance's private IP, is
@@ -100,9 +96,6 @@ def addons_on_emulator(emulator, tf, examples, tmp_path_factory) -> AddonsOnEmul
     carry ``pytest.mark.xdist_group("addons")`` so that they share one emulator and one core.
     """
     deployment = disposable(with_hosted_zone(emulator, examples["full"].deployment))
-    deployment = dataclasses.replace(deployment, **{
-        name: dataclasses.replace(getattr(deployment, name), enabled=False) for name in NOT_EMULATED_ADDONS
-    })
     directory = tmp_path_factory.mktemp("addons")
     synth = synthesize(deployment, directory / "cdktf.out", emulator_endpoint=emulator.endpoint)
     # The file gateway stack comes before the services stack, which mounts its share: it is core here.

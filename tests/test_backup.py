@@ -12,7 +12,6 @@ import pytest
 
 from config import load, loads
 from modules.upgrade import image_label, snapshot_identifier
-from tests.conftest import NOT_EMULATED_ADDONS
 from tests.harness.apply import apply_all, aws, disposable, with_hosted_zone
 from tests.harness.synth import ROOT, one, synthesize
 from tests.test_config import problems
@@ -337,9 +336,6 @@ def test_restore_rehearsal_into_a_new_deployment(addons_on_emulator, emulator, t
     # Deploy the restored deployment's network and storage: the storage stack adopts the
     # restored file system and creates the database from the recovery point; a second plan is empty.
     deployment = disposable(with_hosted_zone(emulator, restored))
-    deployment = dataclasses.replace(deployment, **{
-        addon: dataclasses.replace(getattr(deployment, addon), enabled=False) for addon in NOT_EMULATED_ADDONS
-    })
     synth = synthesize(deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
     applied = apply_all(tf, synth, only=["omero-restored-network", "omero-restored-storage"])
     storage = applied.outputs["omero-restored-storage"]
