@@ -59,7 +59,7 @@ def test_remote_state_deployment(emulator, tf, examples, tmp_path):
     s3 = aws(emulator, "s3", "us-east-1")
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert keys == [f"omero/omero-prod/{stack}.tfstate" for stack in ("backup", "network", "services", "storage")]
-    state = json.loads(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read())
+    state = json.loads(s3.get_object(Bucket=bucket, Key="omero/omero-prod/network.tfstate")["Body"].read())
     assert state["outputs"]["vpc_id"]["value"] == network["vpc_id"]
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     [rule] = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
