@@ -20,6 +20,9 @@ from config.schema import Deployment
 
 DEFAULT_CONFIG = Path(__file__).with_name("default.hcl")
 CONFIG_ENV = "OMERO_CONFIG"
+# A deployment file is a few kilobytes; anything far larger (or a stream such as /dev/zero) is a
+# wrong path, refused before it is read whole.
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -52,7 +55,11 @@ def load(path: str | os.PathLike[str]) -> Deployment:
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")  # a byte order mark (some editors write one) is not content
+        with path.open("rb") as stream:
+            data = stream.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(source, [f"is larger than {MAX_CONFIG_BYTES // 1024} KiB; expected an HCL deployment file"])
+        text = data.decode("utf-8-sig")  # a byte order mark (some editors write one) is not content
     except FileNotFoundError:
         raise ConfigError(source, ["file not found (set OMERO_CONFIG to a deployment .hcl file)"]) from None
     except IsADirectoryError:

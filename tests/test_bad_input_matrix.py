@@ -229,6 +229,9 @@ CASES = [
     situation("path-under-a-file", "missing-file", "cannot be read: Not a directory", _under_a_file),
     situation("directory", "directory", "is a directory", _examples_directory),
     situation("latin-1-file", "not-utf8", "is not UTF-8", _writer(b'name = "omero-matrix"\ntags = { site = "M\xfcnster" }\n')),
+    situation("too-large", "file-size", "is larger than 1024 KiB",
+              _writer(NAME + "# padding\n" * 120_000)),
+    situation("endless-stream", "file-size", "is larger than 1024 KiB", lambda directory: Path("/dev/zero")),
     situation("deeply-nested", "nesting", "nested too deeply", _writer(NAME + "a {\n" * 1500 + "}\n" * 1500)),
     situation("newline-in-file-name", "file-name", "name = ", _writer('name = "Omero"\n', "prod\nlab.hcl"), key="name"),
     # Files written on Windows: a byte order mark and CRLF line ends are not the problem.
