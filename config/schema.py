@@ -43,6 +43,7 @@ NEW_VPC_KEYS = (
     "public_subnet_cidrs",
     "private_subnet_cidrs",
     "nat_gateways",
+    "s3_gateway_endpoint",
 )
 # Keys that only apply to an existing VPC.
 EXISTING_VPC_KEYS = ("vpc_id", "public_subnet_ids", "private_subnet_ids")
@@ -75,6 +76,10 @@ class Network(Block):
         "one_per_az",
         "NAT gateways for the private subnets: one per AZ (resilient) or a single one (cheaper).",
         choices=("one_per_az", "single"),
+    )
+    s3_gateway_endpoint: bool = key(
+        True,
+        "Route S3 traffic from the private subnets through a gateway endpoint (free) instead of the NAT gateways.",
     )
     vpc_id: str | None = key(
         None, "Use this existing VPC instead of creating one.", checks=[checks.vpc_id]

@@ -24,6 +24,7 @@ from cdktf_cdktf_provider_aws.route_table import RouteTable
 from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
+from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,6 +54,8 @@ class NetworkProps:
     # Explicit AZ names; when empty, the region's first len(public_subnet_cidrs) zones.
     availability_zones: tuple[str, ...] = ()
     single_nat_gateway: bool = False  # one NAT per AZ unless True
+    # The region, for the S3 gateway endpoint's service name; None: no endpoint.
+    s3_gateway_endpoint_region: str | None = None
 
 
 class Network(Construct):
@@ -70,6 +73,12 @@ class Network(Construct):
     or drops a subnet (a new CIDR, fewer zones). Route tables, routes and NAT gateways stay
     unprotected: switching ``single_nat_gateway`` adds or removes NAT gateways and re-points
     routes.
+
+    With ``s3_gateway_endpoint_region`` set, an S3 gateway endpoint sits in the private route
+    tables: S3 traffic from the private subnets (the file gateway's share bucket, the uploader's
+    reads, the hosts' package repositories) goes straight to S3 instead of through the NAT
+    gateways, which charge for every gigabyte they process. Its policy is AWS's default: the
+    endpoint adds a path, not a permission; IAM and bucket policies decide as before.
     """
 
     def __init__(self, scope: Construct, id: str, *, props: NetworkProps):
@@ -120,6 +129,7 @@ class Network(Construct):
         self.private_subnets: list[Subnet] = []
         self.nat_gateways: list[NatGateway] = []
         self.nat_ips: list[Eip] = []
+        private_route_tables: list[RouteTable] = []
         for i in range(zones):
             public = Subnet(
                 self,
@@ -167,6 +177,19 @@ class Network(Construct):
             )
             RouteTableAssociation(self, f"private_{i}_rta", subnet_id=private.id, route_table_id=private_rt.id)
             self.private_subnets.append(private)
+            private_route_tables.append(private_rt)
+
+        self.s3_endpoint: VpcEndpoint | None = None
+        if props.s3_gateway_endpoint_region:
+            self.s3_endpoint = VpcEndpoint(
+                self,
+                "s3_endpoint",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{props.s3_gateway_endpoint_region}.s3",
+                vpc_endpoint_type="Gateway",
+                route_table_ids=[rt.id for rt in private_route_tables],
+                tags={"Name": f"{props.name}-s3"},
+            )
 
         self.outputs = NetworkOutputs(
             vpc_id=self.vpc.id,

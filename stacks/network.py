@@ -26,6 +26,7 @@ class NetworkStack(DeploymentStack):
                     private_subnet_cidrs=private,
                     availability_zones=config.availability_zones,
                     single_nat_gateway=config.nat_gateways == "single",
+                    s3_gateway_endpoint_region=deployment.region if config.s3_gateway_endpoint else None,
                 ),
             )
         else:
@@ -39,6 +40,8 @@ class NetworkStack(DeploymentStack):
                 ),
             )
         self.outputs: NetworkOutputs = network.outputs
+        if config.creates_vpc and network.s3_endpoint is not None:
+            TerraformOutput(self, "s3_gateway_endpoint_id", value=network.s3_endpoint.id, description="The S3 gateway endpoint in the private route tables.")
 
         flow_logs = config.flow_logs
         if flow_logs.enabled:

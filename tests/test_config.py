@@ -165,6 +165,8 @@ BAD_INPUTS = [
     ('network { public_subnet_cidrs = ["10.192.0.0/24"] }', "network.public_subnet_cidrs", "one CIDR per availability zone"),
     # NAT and flow logs
     ('network { nat_gateways = "none" }', "network.nat_gateways", 'one of "one_per_az", "single"'),
+    ('network { s3_gateway_endpoint = "yes" }', "network.s3_gateway_endpoint", "true or false"),
+    ('network {\n vpc_id = "vpc-0123456789abcdef0"\n s3_gateway_endpoint = true\n public_subnet_ids = ["subnet-01234567", "subnet-01234568"]\n private_subnet_ids = ["subnet-01234569", "subnet-0123456a"] }', "network.s3_gateway_endpoint", "not set together with vpc_id"),
     ('network { flow_logs { traffic_type = "SOME" } }', "network.flow_logs.traffic_type", '"ACCEPT"'),
     ("network { flow_logs { retention_days = 13 } }", "network.flow_logs.retention_days", "one of 1, 3, 5"),
     ('network { flow_logs { kms_key_arn = "my-key" } }', "network.flow_logs.kms_key_arn", "KMS key"),

@@ -131,6 +131,7 @@ def test_operator_outputs(examples):
         "availability_zones",
         "nat_public_ips",
         "flow_log_group",
+        "s3_gateway_endpoint_id",
     }
     assert all(output.get("description") for output in outputs.values())
 
@@ -142,6 +143,30 @@ def test_tags_on_everything(examples):
         tags = provider["default_tags"][0]["tags"]
         assert tags == {"project": "omero", "deployment": "omero-prod", "environment": "production", "cost-center": "4711"}
         assert provider["region"] == "us-east-1"
+
+
+def test_s3_traffic_from_private_subnets_skips_the_nat_gateways(examples):
+    synth = examples["tls-rw-ro"]
+    endpoint = one(synth.resources("network", "aws_vpc_endpoint"))
+    assert endpoint["vpc_endpoint_type"] == "Gateway"
+    assert endpoint["service_name"] == "com.amazonaws.us-east-1.s3"
+    # every private route table (one per zone), and none of the public one
+    private_tables = {
+        f"${{aws_route_table.{address}.id}}"
+        for address, table in synth.resources("network", "aws_route_table").items()
+        if "-private-" in table["tags"]["Name"]
+    }
+    assert len(private_tables) == 3 and set(endpoint["route_table_ids"]) == private_tables
+    # AWS's default policy: a path to S3, not a permission
+    assert "policy" not in endpoint
+    # an existing VPC's routing is its owner's
+    assert "aws_vpc_endpoint" not in examples["existing-vpc"].stack("network").get("resource", {})
+
+
+def test_s3_gateway_endpoint_can_be_switched_off(tmp_path):
+    synth = synthesize(loads('name = "noendpoint"\nnetwork { s3_gateway_endpoint = false }'), tmp_path / "out")
+    assert "aws_vpc_endpoint" not in synth.stack("network")["resource"]
+    assert "s3_gateway_endpoint_id" not in synth.stack("network")["output"]
 
 
 def test_flow_logs_can_be_switched_off(tmp_path):

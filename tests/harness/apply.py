@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import time
+from pathlib import Path
 
 import boto3
 
@@ -35,6 +38,8 @@ EMULATOR_DRIFT = {
     },
 }
 APPLY_TIMEOUT = 600  # seconds per terraform command; the provider's own waiters are slow on moto
+# A directory to keep every apply's output in, with its duration, when looking for what is slow.
+APPLY_LOG_ENV = "OMERO_TEST_APPLY_LOG"
 
 
 def aws(emulator, service: str, region: str):
@@ -72,7 +77,9 @@ def apply_all(tf: terraform.Terraform, synth: Synthesis, *, only: list[str] | No
     for name in synth.order if only is None else only:
         directory = synth.outdir / "stacks" / name
         for args in (("init", "-input=false", "-no-color"), ("apply", "-auto-approve", "-input=false", "-no-color")):
+            started = time.monotonic()
             result = tf(directory, *args, timeout=APPLY_TIMEOUT)
+            _log(name, args[0], time.monotonic() - started, result.stdout)
             assert result.returncode == 0, f"{name}: {result}"
         replan = tf(directory, "plan", "-detailed-exitcode", "-input=false", "-no-color", "-out=replan.tfplan", timeout=APPLY_TIMEOUT)
         assert replan.returncode in (0, 2), f"{name}: {replan}"
@@ -88,6 +95,13 @@ def apply_all(tf: terraform.Terraform, synth: Synthesis, *, only: list[str] | No
         assert state.returncode == 0, str(state)
         applied.state[name] = state.stdout.split()
     return applied
+
+
+def _log(stack: str, command: str, seconds: float, output: str) -> None:
+    directory = os.environ.get(APPLY_LOG_ENV)
+    if directory:
+        with (Path(directory) / f"{stack}.log").open("a", encoding="utf-8") as log:
+            log.write(f"== terraform {command}: {seconds:.1f} s\n{output}\n")
 
 
 def unexpected_changes(plan: dict) -> list[str]:
