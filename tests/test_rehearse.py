@@ -55,7 +55,7 @@ def test_rehearsal_of_the_quickstart(terraform_cli, tmp_path):
     vpc_id = re.search(r'^    vpc_id = ("vpc-[0-9a-f]+")$', text, re.M).group(1)
     state = command("inspect_deployment", "--state", "--outdir", str(outdir), cwd=tmp_path, timeout=600)
     assert state.returncode == 0, state.stdout + state.stderr
-    assert re.search(r"^omero-quick-network: \d+ resources, \d+ data sources, 7 outputs$", state.stdout, re.M), state.stdout
+    assert re.search(r"^omero-quick-network: \d+ resources, \d+ data sources, 8 outputs$", state.stdout, re.M), state.stdout
     assert f"  output vpc_id = {vpc_id}" in state.stdout
     assert "  aws_vpc.network_vpc_4E8F0223" in state.stdout.splitlines()
 
