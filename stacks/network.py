@@ -14,6 +14,7 @@ class NetworkStack(DeploymentStack):
     def __init__(self, scope: Construct, *, deployment: Deployment, settings: SynthSettings):
         super().__init__(scope, "network", deployment=deployment, settings=settings)
         config = deployment.network
+        s3_endpoint = None
         if config.creates_vpc:
             public, private = config.subnet_plan()
             network = Network(
@@ -29,6 +30,7 @@ class NetworkStack(DeploymentStack):
                     s3_gateway_endpoint_region=deployment.region if config.s3_gateway_endpoint else None,
                 ),
             )
+            s3_endpoint = network.s3_endpoint
         else:
             network = ExistingNetwork(
                 self,
@@ -40,8 +42,8 @@ class NetworkStack(DeploymentStack):
                 ),
             )
         self.outputs: NetworkOutputs = network.outputs
-        if config.creates_vpc and network.s3_endpoint is not None:
-            TerraformOutput(self, "s3_gateway_endpoint_id", value=network.s3_endpoint.id, description="The S3 gateway endpoint in the private route tables.")
+        if s3_endpoint is not None:
+            TerraformOutput(self, "s3_gateway_endpoint_id", value=s3_endpoint.id, description="The S3 gateway endpoint in the private route tables.")
 
         flow_logs = config.flow_logs
         if flow_logs.enabled:

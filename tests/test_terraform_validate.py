@@ -68,7 +68,7 @@ def test_every_stack_is_valid_terraform(examples, terraform_cli, example, tmp_pa
     synth = examples[example]
     assert synth.order, "the example synthesized no stack"
     reports = validate_stacks(terraform_cli, {stack: synth.outdir / "stacks" / stack for stack in synth.order}, tmp_path / "root")
-    assert list(reports) and set(reports) == set(synth.order)
+    assert set(reports) == set(synth.order)
     for stack, report in reports.items():
         assert report["valid"], f"{stack}: {json.dumps(report, indent=2)}"
         warnings = [d for d in report.get("diagnostics", []) if d["severity"] == "warning"]
@@ -85,7 +85,7 @@ def test_an_invalid_stack_is_reported_against_itself(examples, terraform_cli, tm
         stacks[stack].mkdir(parents=True)
         config = json.loads((synth.outdir / "stacks" / stack / "cdk.tf.json").read_text())
         if stack.endswith("-storage"):
-            [(name, db)] = config["resource"]["aws_db_instance"].items()
+            [db] = config["resource"]["aws_db_instance"].values()
             db["no_such_argument"] = True
         (stacks[stack] / "cdk.tf.json").write_text(json.dumps(config))
     reports = validate_stacks(terraform_cli, stacks, tmp_path / "root")

@@ -100,6 +100,7 @@ def apply_all(tf: terraform.Terraform, synth: Synthesis, *, only: list[str] | No
 def _log(stack: str, command: str, seconds: float, output: str) -> None:
     directory = os.environ.get(APPLY_LOG_ENV)
     if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
         with (Path(directory) / f"{stack}.log").open("a", encoding="utf-8") as log:
             log.write(f"== terraform {command}: {seconds:.1f} s\n{output}\n")
 
