@@ -129,7 +129,15 @@ class ContainerInstances(Construct):
             max_size=props.max_instances,
             launch_template=AutoscalingGroupLaunchTemplate(id=template.id, version=Token.as_string(template.latest_version)),
             health_check_type="EC2",
-            protect_from_scale_in=False,
+            # New instances start protected from scale-in; ECS's managed termination protection
+            # then lifts the protection only from instances that run no task, so a scale-in
+            # never picks the host of the read-write server (ECS API Reference,
+            # AutoScalingGroupProvider: managed termination protection needs scale-in
+            # protection on the group, and managed scaling).
+            protect_from_scale_in=True,
+            # Protected instances would hold a delete of the group for ever: when the stack goes,
+            # the services on them are gone first, so the group may terminate what is left.
+            force_delete=True,
             # ECS manages the group's tag and size from here on.
             tag=[AutoscalingGroupTag(key="AmazonECSManaged", value="true", propagate_at_launch=True)],
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_capacity"]),
@@ -140,7 +148,7 @@ class ContainerInstances(Construct):
             name=prefix,
             auto_scaling_group_provider=EcsCapacityProviderAutoScalingGroupProvider(
                 auto_scaling_group_arn=group.arn,
-                managed_termination_protection="DISABLED",
+                managed_termination_protection="ENABLED",
                 managed_scaling=EcsCapacityProviderAutoScalingGroupProviderManagedScaling(
                     status="ENABLED", target_capacity=100, minimum_scaling_step_size=1, maximum_scaling_step_size=1
                 ),

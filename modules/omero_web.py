@@ -57,6 +57,8 @@ class OmeroWebProps:
     account_id: str
     partition: str
     log_retention_days: int
+    # The load balancer's idle timeout: a request may run as long before gunicorn kills its worker.
+    request_timeout_seconds: int = 60
     properties: Mapping[str, str] = field(default_factory=dict)
     depends_on: tuple[object, ...] = ()  # the listener that forwards to target_group_arn
 
@@ -67,8 +69,20 @@ class OmeroWebOutputs:
     log_group_name: str
 
 
+def wsgi_workers(cpu: int) -> int:
+    """Gunicorn workers for a task of ``cpu`` units: "(2 x NUM_CORES) + 1", as OMERO.web's
+    install guide advises (omero-documentation, sysadmins/unix/install-web/web-deployment)."""
+    return 2 * cpu // 1024 + 1
+
+
 def web_properties(props: OmeroWebProps) -> dict[str, str]:
-    properties = {"omero.web.server_list": server_list(props.servers)}
+    properties = {
+        "omero.web.server_list": server_list(props.servers),
+        "omero.web.wsgi_workers": str(wsgi_workers(props.cpu)),
+        # Gunicorn kills a worker silent for omero.web.wsgi_timeout seconds (default 60,
+        # omero-web settings.py); a large export may take as long as the load balancer allows.
+        "omero.web.wsgi_timeout": str(props.request_timeout_seconds),
+    }
     if props.public_origin:
         # Behind the TLS-terminating load balancer: trust its X-Forwarded-Proto, send cookies
         # over HTTPS only, and accept form posts from the public origin.

@@ -257,6 +257,7 @@ class ServicesStack(DeploymentStack):
                 account_id=account_id,
                 partition=partition,
                 log_retention_days=cluster_config.log_retention_days,
+                request_timeout_seconds=alb.idle_timeout_seconds,
                 properties=web.properties,
                 depends_on=(web_lb.listener,),
             ),

@@ -183,7 +183,9 @@ def test_gateway_activation_and_cache(examples, example):
         assert all(r["from_port"] == r["to_port"] == 80 for r in ingress.values())
         assert len(gateway["depends_on"]) == len(ingress)  # the port is open before activation
     disk = one(synth.data("file-gateway", "aws_storagegateway_local_disk"))
-    assert disk["disk_path"].startswith("${aws_volume_attachment.") and disk["gateway_arn"].endswith(".arn}")
+    # By node: on Nitro the gateway's disk path is /dev/nvme1n1, not the attachment's device name.
+    assert disk["disk_node"].startswith("${aws_volume_attachment.") and disk["gateway_arn"].endswith(".arn}")
+    assert "disk_path" not in disk
     cache = one(resources(synth, "aws_storagegateway_cache"))
     assert cache["disk_id"].startswith("${data.aws_storagegateway_local_disk.")
 
@@ -420,7 +422,9 @@ def test_file_gateway_applies_on_the_emulator(addons_on_emulator, emulator, tf):
     # Its cache: the encrypted volume attached to the appliance at the cache device.
     [cache_disk] = gateways.describe_cache(GatewayARN=outputs["gateway_arn"])["DiskIds"]
     [disk] = [d for d in gateways.list_local_disks(GatewayARN=outputs["gateway_arn"])["Disks"] if d["DiskId"] == cache_disk]
-    assert disk["DiskPath"] == "/dev/xvdb" and disk["DiskAllocationType"] == "CACHE STORAGE"
+    # As a gateway on a Nitro instance reports it: the device name as node, the NVMe name as path.
+    assert (disk["DiskNode"], disk["DiskPath"]) == ("/dev/xvdb", "/dev/nvme1n1")
+    assert disk["DiskAllocationType"] == "CACHE STORAGE"
     attached = ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [instance["InstanceId"]]}])["Volumes"]
     [volume] = [v for v in attached if v["Attachments"][0]["Device"] == "/dev/xvdb"]
     assert volume["Size"] == deployment.file_gateway.cache_volume_gb and volume["Encrypted"] is True

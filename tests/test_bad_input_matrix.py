@@ -48,6 +48,7 @@ REQUIRED_CATEGORIES = (
     "name-too-long",
     "tls-without-zone",
     "file-gateway-fargate",
+    "aws-limit",
     "empty-file",
     "non-hcl",
     "missing-file",
@@ -215,6 +216,9 @@ CASES = [
     # --- the S3 File Gateway needs the EC2 launch type ---------------------------------------------
     bad("file-gateway-default-fargate", "file-gateway-fargate", "file_gateway.enabled", 'cluster.launch_type = "ec2"',
         'file_gateway {\n  enabled          = true\n  activation_cidrs = ["192.0.2.0/24"]\n}'),
+    # --- values AWS bounds, refused here rather than at apply ----------------------------------------
+    bad("appstream-idle-over-an-hour", "aws-limit", "appstream.idle_disconnect_timeout_minutes", "from 0 to 60",
+        'appstream {\n  enabled    = true\n  image_name = "omero-insight"\n  idle_disconnect_timeout_minutes = 120\n}'),
     # --- several problems: one line each, in file order -----------------------------------------
     bad("three-problems", "multiple-problems", ("name", "regoin", "network.vpc_cidr"), "2-20 characters",
         'name = "Omero"\nregoin = "eu-west-1"\nnetwork { vpc_cidr = "10.0.0.0/33" }'),

@@ -206,6 +206,11 @@ def test_ec2_launch_type_deployment(emulator, tf, examples, tmp_path):
     data = template["LaunchTemplateVersions"][0]["LaunchTemplateData"]
     assert data["MetadataOptions"]["HttpTokens"] == "required"
     assert data["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
+    [group] = aws(emulator, "autoscaling", "ap-southeast-2").describe_auto_scaling_groups(
+        AutoScalingGroupNames=["omero-ec2-omero-ecs-host"])["AutoScalingGroups"]
+    assert group["NewInstancesProtectedFromScaleIn"] is True
+    [provider] = ecs.describe_capacity_providers(capacityProviders=["omero-ec2-omero-ecs-host"])["capacityProviders"]
+    assert provider["autoScalingGroupProvider"]["managedTerminationProtection"] == "ENABLED"
 
 
 def existing_network(emulator, region: str) -> dict[str, list[str] | str]:

@@ -278,8 +278,11 @@ def test_ec2_launch_type(examples):
     assert parameter["name"] == "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
     group = one(synth.resources("services", "aws_autoscaling_group"))
     assert (group["min_size"], group["max_size"]) == (1, 2)
+    # A scale-in never terminates an instance that runs a task (the read-write server's host).
+    assert group["protect_from_scale_in"] is True and group["force_delete"] is True
     provider = one(synth.resources("services", "aws_ecs_capacity_provider"))
     assert provider["auto_scaling_group_provider"]["managed_scaling"]["status"] == "ENABLED"
+    assert provider["auto_scaling_group_provider"]["managed_termination_protection"] == "ENABLED"
     server = services(synth)["omero-server"]
     assert "launch_type" not in server
     assert "aws_ecs_capacity_provider" in server["capacity_provider_strategy"][0]["capacity_provider"]
@@ -310,3 +313,14 @@ def test_services_outputs(examples):
     assert command.startswith("aws ecs execute-command --region us-east-1 --cluster ${aws_ecs_cluster.")
     assert "--container omero-server --interactive" in command
     assert "ephemeral." not in json.dumps(outputs)
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_web_workers_outlive_no_request_the_load_balancer_allows(examples, example):
+    synth = examples[example]
+    env = environment(container(synth, "-omero-web"))
+    # gunicorn's timeout is the load balancer's idle timeout, not OMERO.web's 60 s default
+    assert env["CONFIG_omero_web_wsgi__timeout"] == str(synth.deployment.load_balancer.idle_timeout_seconds)
+    # (2 x vCPUs) + 1 workers, as OMERO.web's deployment guide advises
+    vcpus = synth.deployment.web.cpu / 1024
+    assert int(env["CONFIG_omero_web_wsgi__workers"]) == int(2 * vcpus) + 1

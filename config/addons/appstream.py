@@ -52,9 +52,11 @@ class AppStream(Addon):
         30, "Minutes a disconnected session (and an import running in it) is kept for the user to reconnect (1-600).",
         checks=[checks.between(1, 600)],
     )
+    # CreateFleet's IdleDisconnectTimeoutInSeconds: "specify a value of 0. Otherwise, specify a
+    # value between 60 and 3600" (AppStream 2.0 API Reference, CreateFleet), so 0 or 1-60 minutes.
     idle_disconnect_timeout_minutes: int = key(
-        30, "Minutes without keyboard or mouse input before the user is disconnected (0 never, 1-600).",
-        checks=[checks.between(0, 600)],
+        30, "Minutes without keyboard or mouse input before the user is disconnected (0 never, 1-60).",
+        checks=[checks.between(0, 60)],
     )
     clipboard_to_session: bool = key(True, "Let users paste from their computer into the session (server address, text).")
     clipboard_to_local: bool = key(False, "Let users copy from the session to their computer (loosens data egress).")

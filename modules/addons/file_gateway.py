@@ -55,7 +55,11 @@ from modules.logs import log_group
 from modules.omero_server import NFS_OPTIONS
 
 AMI_PARAMETER = "/aws/service/storagegateway/ami/FILE_S3/latest"
-CACHE_DEVICE = "/dev/xvdb"  # the cache volume's device; the gateway lists it as this disk path
+# The cache volume's device name. The gateway reports it as the disk's node; its disk path is the
+# kernel's name, /dev/nvme1n1 on Nitro instances (every type the config accepts), so the cache
+# disk is looked up by node (hashicorp/terraform-provider-aws#5589, fixed by disk_node in #5595;
+# the provider's own acceptance test rewrites xvdb to nvme1n1 for disk_path on non-m4 types).
+CACHE_DEVICE = "/dev/xvdb"
 ROOT_VOLUME_GB = 80  # AWS's size for the appliance's root disk
 ACTIVATION_PORT = 80
 OMERO_UID = "1000"  # the omero-server user and group in the OMERO.server image
@@ -261,7 +265,7 @@ class FileGateway(Construct):
             **activation,
         )
         disk = DataAwsStoragegatewayLocalDisk(
-            self, "cache_disk", gateway_arn=gateway.arn, disk_path=attachment.device_name,
+            self, "cache_disk", gateway_arn=gateway.arn, disk_node=attachment.device_name,
         )
         cache = StoragegatewayCache(self, "cache", gateway_arn=gateway.arn, disk_id=disk.disk_id)
 

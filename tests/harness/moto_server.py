@@ -127,8 +127,11 @@ EMULATOR_PATCHES = {
         "tag calls, with AWS's defaults for settings not given and its errors "
         "(InvalidGatewayRequestException with GatewayNotFound or FileShareNotFound, so a deleted "
         "one reads as gone). A gateway is the EC2 instance it was activated from: it reports that "
-        "instance's id and private IP, and its local disks are the EBS volumes attached to it (the "
-        "device name as the disk path). The appliance hands out the activation key on port 80 of "
+        "instance's id and private IP, and its local disks are the EBS volumes attached to it, "
+        "listed as a gateway on that instance lists them: the attachment's device name is the "
+        "disk node, and the disk path is the kernel's name, /dev/nvme<N>n1 on a Nitro instance "
+        "(every current type) and the device name only on a Xen one (hashicorp/"
+        "terraform-provider-aws#5589; the provider's acceptance test rewrites xvdb to nvme1n1). The appliance hands out the activation key on port 80 of "
         "its private IP (GET /?activationRegion=...), which no test can reach: the tests send "
         "Terraform's plain-HTTP requests through the emulator (HTTP_PROXY; loopback is never "
         "proxied, so the AWS calls go direct), which answers for the address of a running instance "
@@ -906,6 +909,17 @@ def _patch_storage_gateway_ami_parameter() -> None:
     ParameterDict._check_loading_status = _check_loading_status
 
 
+# Instance families on the Xen hypervisor; every other current family is built on the Nitro
+# System, which presents EBS volumes as NVMe block devices (EC2 User Guide, "Instances built on
+# the AWS Nitro System" and "Amazon EBS and NVMe").
+XEN_FAMILIES = frozenset({"c3", "c4", "d2", "f1", "g3", "g3s", "h1", "i2", "i3", "m3", "m4", "p2", "p3", "r3", "r4", "t2", "x1", "x1e"})
+
+
+def _xen_instance(instance_type: str) -> bool:
+    family, _, size = instance_type.partition(".")
+    return family in XEN_FAMILIES and size != "metal"
+
+
 def _patch_storage_gateway() -> None:
     import re
     from urllib.parse import parse_qs
@@ -1035,11 +1049,12 @@ def _patch_storage_gateway() -> None:
         gateway = gateway_of(account, region, body["GatewayARN"])
         instance = instance_of(account, gateway)
         disks = []
-        for device, mapping in sorted(instance.block_device_mapping.items()):
-            if device == instance.root_device_name or not mapping.volume_id:
-                continue
+        attached = [(d, m) for d, m in sorted(instance.block_device_mapping.items()) if d != instance.root_device_name and m.volume_id]
+        for number, (device, mapping) in enumerate(attached, start=1):
+            # Nitro instances expose EBS volumes as NVMe devices: nvme0n1 is the root volume.
+            path = device if _xen_instance(instance.instance_type) else f"/dev/nvme{number}n1"
             disks.append({
-                "DiskId": mapping.volume_id, "DiskPath": device, "DiskNode": device, "DiskStatus": "present",
+                "DiskId": mapping.volume_id, "DiskPath": path, "DiskNode": device, "DiskStatus": "present",
                 "DiskSizeInBytes": int(mapping.size or 0) * 1024**3,
                 "DiskAllocationType": "CACHE STORAGE" if mapping.volume_id in gateway["_cache"] else "AVAILABLE",
                 "DiskAttributeList": [],
