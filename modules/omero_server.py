@@ -3,8 +3,11 @@
 The read-write server owns ``/OMERO``: exactly one task may ever run (desired count 1, and a
 deployment stops the old task before it starts the new one), because two writers on one binary
 repository corrupt it. Read-only servers (``omero.cluster.read_only.db`` and ``.repo``) mount
-``/OMERO`` read-only, with EFS client permissions that cannot write, keep their Bio-Formats memo
-files on local disk, and may run as many tasks as wanted.
+``/OMERO`` read-only, with EFS client permissions that cannot write, and keep their Bio-Formats
+memo files on local disk. Each read-only server is a service of its own with one task and its
+own Cloud Map name: an OMERO session lives in the memory of the server that created it
+("OmeroSessions are sticky to a cluster node", OMERO developer docs, Server/Clustering), and
+OMERO.web joins it by host name on every request, so one name must always reach one server.
 
 The database password and the initial root password reach the container only through ECS
 ``secrets``; every other setting is a ``CONFIG_omero_*`` variable (see ``omero_config``).
@@ -57,16 +60,25 @@ SHARE_VOLUME = "omero-share"  # an NFS share beside /OMERO
 NFS_OPTIONS = "nfsvers=4.1,hard,timeo=600,retrans=2,noresvport"
 
 ENTRYPOINT = "/usr/local/bin/entrypoint.sh"  # the image's own start script
+# The image's entry point activates OMERO's virtualenv and runs each file of /startup in order:
+# 50-config.py (the CONFIG_* settings), 60-database.sh ("omego db upgrade", or "omego db init"
+# when that fails) and 99-run.sh ("omero admin start --foreground") (ome/omero-server-docker,
+# entrypoint.sh and Dockerfile). A read-only server runs the first and the last only: it must
+# never create or upgrade the schema, whatever state the database is in.
+READ_ONLY_START = (
+    "source /opt/omero/server/venv3/bin/activate && /startup/50-config.py && exec /startup/99-run.sh"
+)
 
-# A read-only server must not start before the read-write one has created the schema: on an
-# empty database the image's start script would run "omego db init" itself. It waits for a
-# finished database patch, then runs the image's own entry point.
+# A read-only server must not start before the read-write one has created the schema. It waits
+# for a finished database patch, then starts without the image's database step: after an image
+# upgrade it fails OMERO's own schema check (and ECS starts it again) until the read-write
+# server has upgraded the database.
 WAIT_FOR_SCHEMA = (
     'export PGPASSWORD="$CONFIG_omero_db_pass"; '
     'until [ "$(psql -h "$CONFIG_omero_db_host" -p "$CONFIG_omero_db_port" -U "$CONFIG_omero_db_user" '
     '"$CONFIG_omero_db_name" -tAc "SELECT 1 FROM dbpatch WHERE finished IS NOT NULL LIMIT 1" 2>/dev/null)" = 1 ]; '
     'do echo "waiting for the read-write OMERO.server to initialise the database"; sleep 15; done; '
-    f"unset PGPASSWORD; exec {ENTRYPOINT}"
+    f"unset PGPASSWORD; {READ_ONLY_START}"
 )
 
 
@@ -127,7 +139,7 @@ class OmeroServerProps:
     image: str
     cpu: int
     memory: int  # MiB; the JVMs are sized from it
-    count: int  # tasks; always 1 for the read-write server
+    index: int = 0  # read-only servers: 1, 2, ... (each its own service); 0 for the read-write one
     cluster: OmeroClusterOutputs
     subnet_ids: list[str]
     security_group_id: str  # shared by every OMERO.server task
@@ -160,14 +172,14 @@ class OmeroServerOutputs:
 class OmeroServerService(Construct):
     def __init__(self, scope: Construct, id: str, *, props: OmeroServerProps):
         super().__init__(scope, id)
-        if not props.read_only and props.count != 1:
-            raise ValueError("the read-write OMERO.server runs exactly one task")
+        if props.read_only != (props.index > 0):
+            raise ValueError("read-only OMERO.servers are numbered from 1; the read-write one has no number")
         share = props.data_share
         if share is not None and not props.capacity_provider:
             raise ValueError("an NFS data share needs the EC2 launch type (Fargate tasks cannot mount NFS exports)")
         efs_repository = share is None or not share.holds_repository
         kind = "read-only" if props.read_only else "read-write"
-        service_name = "omero-server-ro" if props.read_only else "omero-server"
+        service_name = f"omero-server-ro-{props.index}" if props.read_only else "omero-server"
         prefix = f"{props.name}-{service_name}"
         cluster = props.cluster
         logs = log_group(
@@ -296,7 +308,7 @@ class OmeroServerService(Construct):
             self,
             "discovery",
             name=service_name,
-            description=f"The {kind} OMERO.server tasks.",
+            description=f"The {kind} OMERO.server{f' {props.index}' if props.read_only else ''}.",
             dns_config=ServiceDiscoveryServiceDnsConfig(
                 namespace_id=cluster.namespace_id,
                 routing_policy="MULTIVALUE",
@@ -311,12 +323,9 @@ class OmeroServerService(Construct):
             placement = dict(capacity_provider_strategy=[
                 EcsServiceCapacityProviderStrategy(capacity_provider=props.capacity_provider, weight=1, base=0)
             ])
-        if props.read_only:
-            # Read-only tasks may overlap during a deployment.
-            deployment = dict(deployment_maximum_percent=200, deployment_minimum_healthy_percent=100)
-        else:
-            # Never two writers on /OMERO: stop the old task before starting the new one.
-            deployment = dict(deployment_maximum_percent=100, deployment_minimum_healthy_percent=0)
+        # Stop the old task before starting the new one: never two writers on /OMERO, and never
+        # two read-only tasks behind one name (a session found on one is unknown to the other).
+        deployment = dict(deployment_maximum_percent=100, deployment_minimum_healthy_percent=0)
         balanced = dict(
             load_balancer=[
                 EcsServiceLoadBalancer(target_group_arn=arn, container_name=CONTAINER, container_port=port)
@@ -332,7 +341,7 @@ class OmeroServerService(Construct):
             name=service_name,
             cluster=cluster.cluster_arn,
             task_definition=task.arn,
-            desired_count=props.count,
+            desired_count=1,  # one task a service: the read-write one alone on /OMERO, a read-only one per name
             **placement,
             **deployment,
             **balanced,

@@ -40,7 +40,7 @@ class ServicesOutputs:
     server_dns_name: str  # Cloud Map name of the read-write server
     server_log_group_name: str
     server_image: str
-    read_only_service_name: str | None
+    read_only_service_names: tuple[str, ...]  # one service per read-only server
     web_service_name: str
     web_log_group_name: str
     web_load_balancer_arn_suffix: str  # CloudWatch dimension LoadBalancer
@@ -201,27 +201,27 @@ class ServicesStack(DeploymentStack):
                 read_only=False,
                 cpu=server.cpu,
                 memory=server.memory,
-                count=1,
                 target_groups=server_lb.outputs.target_groups if server_lb else (),
                 depends_on=placed_after + tuple(server_lb.listeners if server_lb else ()),
             ),
         )
         servers = [(read_write.outputs.dns_name, SERVER_PORT, "omero")]
-        read_only = None
-        if server.read_only_count:
-            read_only = OmeroServerService(
+        read_only = []
+        for index in range(1, server.read_only_count + 1):
+            read_only.append(OmeroServerService(
                 self,
-                "read_only_server",
+                f"read_only_server_{index}",
                 props=OmeroServerProps(
                     **common,
                     read_only=True,
+                    index=index,
                     cpu=server.read_only_cpu,
                     memory=server.read_only_memory,
-                    count=server.read_only_count,
                     depends_on=placed_after,
                 ),
-            )
-            servers.append((read_only.outputs.dns_name, SERVER_PORT, "omero-read-only"))
+            ))
+            # Each read-only server by its own name: a session stays on the server that made it.
+            servers.append((read_only[-1].outputs.dns_name, SERVER_PORT, f"omero-read-only-{index}"))
 
         secret_key = GeneratedSecret(
             self,
@@ -279,8 +279,8 @@ class ServicesStack(DeploymentStack):
         out("server_service_name", read_write.outputs.service_name, "ECS service of the read-write OMERO.server.")
         out("server_dns_name", read_write.outputs.dns_name, "Cloud Map name of the read-write OMERO.server inside the VPC.")
         if read_only:
-            out("read_only_service_name", read_only.outputs.service_name, "ECS service of the read-only OMERO.servers.")
-            out("read_only_dns_name", read_only.outputs.dns_name, "Cloud Map name of the read-only OMERO.servers.")
+            out("read_only_service_names", [r.outputs.service_name for r in read_only], "ECS services of the read-only OMERO.servers, one each.")
+            out("read_only_dns_names", [r.outputs.dns_name for r in read_only], "Cloud Map names of the read-only OMERO.servers, one each.")
         out("web_service_name", web_service.outputs.service_name, "ECS service of OMERO.web.")
         out("server_log_group", read_write.outputs.log_group_name, "Log group of the read-write OMERO.server.")
         out("efs_id", file_system.file_system_id, "EFS file system holding /OMERO.")
@@ -298,7 +298,7 @@ class ServicesStack(DeploymentStack):
             server_dns_name=read_write.outputs.dns_name,
             server_log_group_name=read_write.outputs.log_group_name,
             server_image=server.image,
-            read_only_service_name=read_only.outputs.service_name if read_only else None,
+            read_only_service_names=tuple(r.outputs.service_name for r in read_only),
             web_service_name=web_service.outputs.service_name,
             web_log_group_name=web_service.outputs.log_group_name,
             web_load_balancer_arn_suffix=web_lb.outputs.arn_suffix,

@@ -141,7 +141,7 @@ BAD_INPUTS = [
     (ON + " max_session_minutes = 5 }", "appstream.max_session_minutes", "from 10 to 7200"),
     (ON + " max_session_minutes = 7201 }", "appstream.max_session_minutes", "from 10 to 7200"),
     (ON + " disconnect_timeout_minutes = 0 }", "appstream.disconnect_timeout_minutes", "from 1 to 600"),
-    (ON + " idle_disconnect_timeout_minutes = 601 }", "appstream.idle_disconnect_timeout_minutes", "from 0 to 600"),
+    (ON + " idle_disconnect_timeout_minutes = 61 }", "appstream.idle_disconnect_timeout_minutes", "from 0 to 60"),
     (ON + " max_session_minutes = 60\n idle_disconnect_timeout_minutes = 60 }", "appstream.idle_disconnect_timeout_minutes", "less than max_session_minutes (60)"),
     (ON + ' clipboard_to_session = "no" }', "appstream.clipboard_to_session", "true or false"),
     (ON + " clipboard_to_local = 1 }", "appstream.clipboard_to_local", "true or false"),

@@ -323,7 +323,7 @@ def test_import_role_mounts_beside_efs(examples):
 
 def test_read_only_servers_mount_the_share_read_only(tmp_path):
     synth = synthesize(loads('name = "ro"\nserver { read_only_count = 1 }\n' + gateway_block(BY_IP)), tmp_path / "out")
-    [read_only] = [t for t in server_tasks(synth) if t["family"].endswith("-omero-server-ro")]
+    [read_only] = [t for t in server_tasks(synth) if t["family"].endswith("-omero-server-ro-1")]
     [volume] = read_only["volume"]
     assert nfs_options(volume)["o"].endswith(",ro")
     assert mount_points(read_only) == [{"sourceVolume": "omero-data", "containerPath": "/OMERO", "readOnly": True}]
@@ -363,7 +363,7 @@ def test_share_needs_the_ec2_launch_type():
 
     stack = TerraformStack(Testing.app(), "t")
     props = OmeroServerProps(
-        name="t", read_only=False, image="openmicroscopy/omero-server:5.6.16", cpu=2048, memory=8192, count=1,
+        name="t", read_only=False, image="openmicroscopy/omero-server:5.6.16", cpu=2048, memory=8192,
         cluster=OmeroClusterOutputs(**{f: "x" for f in OmeroClusterOutputs.__dataclass_fields__}),
         subnet_ids=["s"], security_group_id="sg",
         database=Database(host="h", port=5432, name="omero", user="omero", password_secret_arn="a", root_password_secret_arn="b", kms_key_arn=None),

@@ -178,7 +178,7 @@ def test_read_only_servers_are_on_the_dashboard(tmp_path):
     synth = synthesize(path, tmp_path / "cdktf.out")
     labels = [m[-1].get("label") for w in dashboard(synth)["widgets"] if w["type"] == "metric"
               for m in w["properties"]["metrics"] if m[0] == "AWS/ECS"]
-    assert "OMERO.server (read-only)" in labels
+    assert {"OMERO.server (read-only 1)", "OMERO.server (read-only 2)"} <= set(labels)
     assert "ro-omero-efs-io-limit" in alarms(synth)
 
 
@@ -198,7 +198,7 @@ def test_bursting_file_systems_get_a_credit_alarm():
 
     watched = WatchedDeployment(
         name="tt", region="us-east-1", load_balancer="lb", target_group="tg", cluster_name="c", server_service_name="s",
-        web_service_name="w", read_only_service_name=None, database_instance_id="db", file_system_id="fs-1",
+        web_service_name="w", database_instance_id="db", file_system_id="fs-1",
         performance_mode="maxIO", throughput_mode="bursting", container_instances_group=None,
     )
     keys = [a.key for a in OmeroAlarms._alarms(watched, Thresholds(efs_burst_credits_gib=100))]

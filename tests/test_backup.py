@@ -251,8 +251,9 @@ def test_server_services_start_after_the_upgrade_snapshot(examples):
     assert "aws_db_instance" in snapshot["db_instance_identifier"]
     services = synth.resources("services", "aws_ecs_service")
     [rw] = [s for key, s in services.items() if key.startswith("server_service")]
-    [ro] = [s for key, s in services.items() if key.startswith("read_only_server_service")]
-    for service in (rw, ro):
+    read_only = [s for key, s in services.items() if key.startswith("read_only_server_")]
+    assert len(read_only) == 2
+    for service in (rw, *read_only):
         assert f"aws_db_snapshot.{snapshot_id}" in service["depends_on"], service["name"]
     # The singleton rule: the read-write server never runs beside its successor.
     assert (rw["deployment_maximum_percent"], rw["deployment_minimum_healthy_percent"]) == (100, 0)

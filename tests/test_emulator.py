@@ -80,12 +80,20 @@ def test_remote_state_deployment(emulator, tf, examples, tmp_path):
     services = applied.outputs["omero-prod-services"]
     assert services["web_url"] == "https://omero.example.org"
     running = ecs_services(emulator, "us-east-1", services["cluster_name"])
-    assert {name: s["desiredCount"] for name, s in running.items()} == {"omero-server": 1, "omero-server-ro": 2, "omero-web": 3}
-    # (moto reports no deployment configuration; the singleton's 100/0 is asserted on the JSON)
-    read_only = task_definition(emulator, "us-east-1", running["omero-server-ro"]["taskDefinition"])
-    [definition] = read_only["containerDefinitions"]
-    assert {"name": "CONFIG_omero_cluster_read__only_db", "value": "true"} in definition["environment"]
-    assert definition["mountPoints"][0]["readOnly"] is True
+    assert {name: s["desiredCount"] for name, s in running.items()} == {
+        "omero-server": 1, "omero-server-ro-1": 1, "omero-server-ro-2": 1, "omero-web": 3,
+    }
+    assert services["read_only_service_names"] == ["omero-server-ro-1", "omero-server-ro-2"]
+    # (moto reports no deployment configuration; the singletons' 100/0 is asserted on the JSON)
+    for name in services["read_only_service_names"]:
+        read_only = task_definition(emulator, "us-east-1", running[name]["taskDefinition"])
+        [definition] = read_only["containerDefinitions"]
+        assert {"name": "CONFIG_omero_cluster_read__only_db", "value": "true"} in definition["environment"]
+        assert definition["mountPoints"][0]["readOnly"] is True
+    # each read-only server registered under a name of its own
+    discovery = aws(emulator, "servicediscovery", "us-east-1")
+    names = {s["Name"] for s in discovery.list_services()["Services"]}
+    assert {"omero-server", "omero-server-ro-1", "omero-server-ro-2"} <= names
     acm = aws(emulator, "acm", "us-east-1")
     [certificate] = acm.list_certificates()["CertificateSummaryList"]
     assert certificate["DomainName"] == "omero.example.org" and certificate["Status"] == "ISSUED"

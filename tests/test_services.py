@@ -119,9 +119,13 @@ def test_execution_role_reads_only_its_own_secrets(examples):
 
 def test_read_only_servers(examples):
     synth = examples["tls-rw-ro"]
-    read_only = services(synth)["omero-server-ro"]
-    assert read_only["desired_count"] == 2
-    server = container(synth, "-omero-server-ro")
+    # one service, one task and one Cloud Map name per read-only server
+    for index in (1, 2):
+        read_only = services(synth)[f"omero-server-ro-{index}"]
+        assert read_only["desired_count"] == 1
+        assert (read_only["deployment_maximum_percent"], read_only["deployment_minimum_healthy_percent"]) == (100, 0)
+    assert "omero-server-ro-3" not in services(synth)
+    server = container(synth, "-omero-server-ro-1")
     env = environment(server)
     assert env["CONFIG_omero_cluster_read__only_db"] == "true"
     assert env["CONFIG_omero_cluster_read__only_repo"] == "true"
@@ -130,8 +134,11 @@ def test_read_only_servers(examples):
     assert server["mountPoints"][0]["readOnly"] is True
     assert [s["name"] for s in server["secrets"]] == ["CONFIG_omero_db_pass"]  # no root password
     # waits for the read-write server's schema, then runs the image's own entry point
-    assert "dbpatch" in server["command"][0] and server["command"][0].endswith("exec /usr/local/bin/entrypoint.sh")
-    statements = policy_statements(synth, "read_only_server_roles_task_document")
+    assert "dbpatch" in server["command"][0]
+    # ... then the image's config and run steps, never its database step (omego db upgrade / init)
+    assert server["command"][0].endswith("/startup/50-config.py && exec /startup/99-run.sh")
+    assert "60-database" not in server["command"][0] and "entrypoint.sh" not in server["command"][0]
+    statements = policy_statements(synth, "read_only_server_1_roles_task_document")
     efs = [a for s in statements for a in s["actions"] if a.startswith("elasticfilesystem:")]
     assert efs == ["elasticfilesystem:ClientMount"]  # the file system refuses its writes
 
@@ -140,10 +147,11 @@ def test_web_server_list_names_servers_by_cloud_map(examples):
     web = environment(container(examples["tls-rw-ro"], "-omero-web"))
     assert json.loads(web["CONFIG_omero_web_server__list"]) == [
         ["omero-server.omero-prod.internal", 4064, "omero"],
-        ["omero-server-ro.omero-prod.internal", 4064, "omero-read-only"],
+        ["omero-server-ro-1.omero-prod.internal", 4064, "omero-read-only-1"],
+        ["omero-server-ro-2.omero-prod.internal", 4064, "omero-read-only-2"],
     ]
     names = {s["name"] for s in examples["tls-rw-ro"].resources("services", "aws_service_discovery_service").values()}
-    assert names == {"omero-server", "omero-server-ro"}
+    assert names == {"omero-server", "omero-server-ro-1", "omero-server-ro-2"}
     [namespace] = examples["tls-rw-ro"].resources("services", "aws_service_discovery_private_dns_namespace").values()
     assert namespace["name"] == "omero-prod.internal"
 
@@ -299,14 +307,14 @@ def test_cluster_insights_and_audited_exec(examples):
     assert exec_config["logging"] == "OVERRIDE"
     assert "aws_cloudwatch_log_group" in exec_config["log_configuration"]["cloud_watch_log_group_name"]
     groups = {g["name"]: g for g in synth.resources("services", "aws_cloudwatch_log_group").values()}
-    assert set(groups) == {f"/omero/omero-prod/{n}" for n in ("ecs-exec", "omero-server", "omero-server-ro", "omero-web")}
+    assert set(groups) == {f"/omero/omero-prod/{n}" for n in ("ecs-exec", "omero-server", "omero-server-ro-1", "omero-server-ro-2", "omero-web")}
     assert all(g["retention_in_days"] == 731 for g in groups.values())
 
 
 def test_services_outputs(examples):
     outputs = examples["tls-rw-ro"].stack("services")["output"]
     for key in ("web_url", "web_load_balancer_dns_name", "cluster_name", "server_service_name", "server_dns_name",
-                "read_only_service_name", "web_service_name", "efs_id", "efs_access_point_id", "db_address",
+                "read_only_service_names", "read_only_dns_names", "web_service_name", "efs_id", "efs_access_point_id", "db_address",
                 "db_password_secret_arn", "root_password_secret_arn", "exec_command"):
         assert key in outputs and outputs[key]["description"], key
     command = outputs["exec_command"]["value"]

@@ -142,7 +142,7 @@ def test_markdown_renders_a_pull_request_comment(base, head):
     # One collapsible section per changed stack, each with a closed diff block.
     assert text.count("<details>") == text.count("</details>") == 2
     assert text.count("~~~diff") == 2 and text.count("~~~") == 4
-    assert "\n+ aws_ecs_service.read_only_server_service_" in text
+    assert "\n+ aws_ecs_service.read_only_server_1_service_" in text
     assert "\n! aws_efs_file_system.efs_file_system_D9A5D3EE\n" in text
 
 

@@ -71,7 +71,8 @@ def _database(bodies: list[dict[str, Any]]) -> str:
 
 def _servers(noun: str) -> Callable[[list[dict[str, Any]]], str]:
     def label(bodies: list[dict[str, Any]]) -> str:
-        count = _first([b for b in bodies if "task_definition" in b], "desired_count", 1)
+        # one part for all the services of a kind (each read-only server is its own service)
+        count = sum(b.get("desired_count", 1) for b in bodies if "task_definition" in b) or 1
         return f"{noun} ×{count}" if count != 1 else noun
     return label
 

@@ -227,7 +227,7 @@ class WatchedDeployment:
     cluster_name: str
     server_service_name: str  # the read-write OMERO.server
     web_service_name: str
-    read_only_service_name: str | None
+    read_only_service_names: tuple[str, ...] = ()  # one service per read-only server
     database_instance_id: str
     file_system_id: str
     performance_mode: str  # the file system's: generalPurpose or maxIO
@@ -481,8 +481,8 @@ def dashboard_body(w: WatchedDeployment) -> dict[str, Any]:
          {"period": 60}),
     )
     services = [("OMERO.server (read-write)", w.server_service_name), ("OMERO.web", w.web_service_name)]
-    if w.read_only_service_name is not None:
-        services.insert(1, ("OMERO.server (read-only)", w.read_only_service_name))
+    for index, name in enumerate(w.read_only_service_names, start=1):
+        services.insert(index, (f"OMERO.server (read-only {index})", name))
     cluster = ["ClusterName", w.cluster_name]
     row(
         "ECS services",

@@ -58,7 +58,7 @@ class MonitoringStack(AddonStack):
             cluster_name=services.cluster.cluster_name,
             server_service_name=services.server_service_name,
             web_service_name=services.web_service_name,
-            read_only_service_name=services.read_only_service_name,
+            read_only_service_names=services.read_only_service_names,
             database_instance_id=core.database.instance_id,
             file_system_id=core.file_system.file_system_id,
             performance_mode=deployment.storage.performance_mode,
