@@ -215,6 +215,15 @@ def instance_type(value: str) -> str | None:
     return None
 
 
+def container_instance_type(value: str) -> str | None:
+    from config.instances import CONTAINER_INSTANCE_TYPES
+
+    if value in CONTAINER_INSTANCE_TYPES:
+        return None
+    return ("a container instance type whose capacity is known, so the tasks are checked to fit: "
+            "m5, m6i, m7i, c5, c6i, r5 or r6i in size large, xlarge, 2xlarge or 4xlarge (x86_64)")
+
+
 _IMAGE = re.compile(
     r"^(?P<repo>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"

@@ -14,6 +14,7 @@ from config import checks
 from config.backup import Backup, RestoreFrom
 from config.addons import Addon, AppStream, DataSync, DropBox, FileGateway, Monitoring, Uploader
 from config.fields import Block, Problem, key
+from config.instances import CONTAINER_INSTANCE_TYPES, Task, placement_problem
 from config.services import Cluster, LoadBalancer, Server, ServerLoadBalancer, Web, fargate_problems
 
 
@@ -325,6 +326,22 @@ class Deployment(Block):
             return not self.backup.enabled
         return self.storage.automatic_backups
 
+    def _placement_problems(self) -> Iterator[Problem]:
+        """The server tasks (and the scheduled import) must fit the container instances."""
+        ec2 = self.cluster.ec2
+        if ec2.instance_type not in CONTAINER_INSTANCE_TYPES:
+            return  # refused by the key's own check
+        server = self.server
+        tasks = [Task("server.", server.cpu, server.memory)]
+        tasks += [Task("server.read_only_", server.read_only_cpu, server.read_only_memory)] * server.read_only_count
+        if self.dropbox.enabled and self.dropbox.scheduled_import:
+            tasks.append(Task("dropbox.", self.dropbox.cpu, self.dropbox.memory))
+        found = placement_problem(ec2.instance_type, ec2.max_instances, tasks)
+        if found:
+            where, allowed = found
+            value = ec2.max_instances if where == "cluster.ec2.max_instances" else _dotted(self, where)
+            yield Problem(where, value, allowed)
+
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         # Fargate takes fixed CPU/memory pairs; OMERO.web always runs there.
         yield from fargate_problems("web.", self.web.cpu, self.web.memory)
@@ -332,6 +349,8 @@ class Deployment(Block):
             yield from fargate_problems("server.", self.server.cpu, self.server.memory)
             if self.server.read_only_count:
                 yield from fargate_problems("server.read_only_", self.server.read_only_cpu, self.server.read_only_memory)
+        if self.cluster.launch_type == "ec2":
+            yield from self._placement_problems()
         for zone in self.network.availability_zones:
             if checks.az_region(zone) and checks.az_region(zone) != self.region:
                 yield Problem("network.availability_zones", self.network.availability_zones, f"zones of region {self.region} ({zone} is not)")
@@ -340,3 +359,10 @@ class Deployment(Block):
         yield from self.restore_from.deployment_problems(self)
         for addon in self.addons():
             yield from addon.deployment_checks(self)
+
+
+def _dotted(block: object, dotted: str) -> object:
+    """The value of a dotted key such as "server.read_only_memory"."""
+    for name in dotted.split("."):
+        block = getattr(block, name)
+    return block

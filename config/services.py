@@ -27,7 +27,10 @@ MANAGED_WEB_PROPERTIES = (
 class Ec2Capacity(Block):
     """Container instances for OMERO.server when ``cluster.launch_type = "ec2"``."""
 
-    instance_type: str = key("m6i.xlarge", "EC2 instance type of the container instances (x86_64).", checks=[checks.instance_type])
+    instance_type: str = key(
+        "m6i.xlarge", "EC2 instance type of the container instances: m5, m6i, m7i, c5, c6i, r5 or r6i, large to 4xlarge (x86_64).",
+        checks=[checks.instance_type, checks.container_instance_type],
+    )
     min_instances: int = key(1, "Fewest container instances (ECS scales between min and max).", checks=[checks.between(1, 20)])
     max_instances: int = key(2, "Most container instances.", checks=[checks.between(1, 20)])
     root_volume_gb: int = key(50, "Encrypted gp3 root volume per instance, in GiB (30-16384).", checks=[checks.between(30, 16384)])

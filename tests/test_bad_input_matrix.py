@@ -219,6 +219,16 @@ CASES = [
     # --- values AWS bounds, refused here rather than at apply ----------------------------------------
     bad("appstream-idle-over-an-hour", "aws-limit", "appstream.idle_disconnect_timeout_minutes", "from 0 to 60",
         'appstream {\n  enabled    = true\n  image_name = "omero-insight"\n  idle_disconnect_timeout_minutes = 120\n}'),
+    bad("ec2-server-larger-than-instance", "aws-limit", "server.memory", "at most 15564 MiB on m6i.xlarge",
+        'cluster {\n  launch_type = "ec2"\n  ec2 { instance_type = "m6i.xlarge" }\n}\nserver { memory = 16384 }'),
+    bad("ec2-read-only-cpu-over-instance", "aws-limit", "server.read_only_cpu", "at most 2048 on c6i.large",
+        'cluster {\n  launch_type = "ec2"\n  ec2 { instance_type = "c6i.large" }\n}\n'
+        'server {\n  cpu = 1024\n  memory = 2048\n  read_only_count = 1\n  read_only_cpu = 4096\n  read_only_memory = 2048\n}'),
+    bad("ec2-servers-need-more-instances", "aws-limit", "cluster.ec2.max_instances", "at least 4 to place the 4 server tasks",
+        'cluster {\n  launch_type = "ec2"\n  ec2 {\n    instance_type = "m6i.xlarge"\n    max_instances = 2\n  }\n}\n'
+        'server { read_only_count = 3 }'),
+    bad("ec2-unknown-instance-type", "aws-limit", "cluster.ec2.instance_type", "whose capacity is known",
+        'cluster {\n  launch_type = "ec2"\n  ec2 { instance_type = "t3.xlarge" }\n}'),
     # --- several problems: one line each, in file order -----------------------------------------
     bad("three-problems", "multiple-problems", ("name", "regoin", "network.vpc_cidr"), "2-20 characters",
         'name = "Omero"\nregoin = "eu-west-1"\nnetwork { vpc_cidr = "10.0.0.0/33" }'),

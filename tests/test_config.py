@@ -353,3 +353,25 @@ def test_unusable_files_exit_2(tmp_path, kind):
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_container_instance_table_matches_the_ec2_sizes():
+    """The capacities the placement check relies on, against the EC2 instance type tables."""
+    from config.instances import CONTAINER_INSTANCE_TYPES
+
+    m6i = CONTAINER_INSTANCE_TYPES["m6i.xlarge"]
+    assert (m6i.vcpus, m6i.memory_gib, m6i.network_interfaces, m6i.cpu_units) == (4, 16, 4, 4096)
+    assert (CONTAINER_INSTANCE_TYPES["c5.large"].memory_gib, CONTAINER_INSTANCE_TYPES["c5.large"].awsvpc_tasks) == (4, 2)
+    assert CONTAINER_INSTANCE_TYPES["r6i.4xlarge"].memory_gib == 128 and CONTAINER_INSTANCE_TYPES["r6i.4xlarge"].awsvpc_tasks == 7
+    assert CONTAINER_INSTANCE_TYPES["m6i.2xlarge"].task_memory_mib == int(32 * 1024 * 0.95)
+
+
+@pytest.mark.parametrize("text", [
+    # the ec2-launch-type example's sizes: one server per m6i.2xlarge
+    'cluster {\n launch_type = "ec2"\n ec2 { instance_type = "m6i.2xlarge" } }\nserver { memory = 16384 }',
+    # two small servers share an instance (two awsvpc interfaces of three)
+    'cluster {\n launch_type = "ec2"\n ec2 {\n instance_type = "m6i.large"\n max_instances = 1 } }\n'
+    'server {\n cpu = 1024\n memory = 3072\n read_only_count = 1\n read_only_cpu = 1024\n read_only_memory = 3072 }',
+])
+def test_tasks_that_fit_the_container_instances(text):
+    assert loads(f'name = "fits"\n{text}\n').cluster.launch_type == "ec2"
