@@ -15,7 +15,6 @@ The database password and the initial root password reach the container only thr
 from __future__ import annotations
 
 import json
-import shlex
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -47,6 +46,7 @@ from cdktf_cdktf_provider_aws.service_discovery_service import (
 from modules.cluster import OmeroClusterOutputs
 from modules.logs import log_group
 from modules.omero_config import config_environment
+from modules.server_start import health_check, start_command
 from modules.task_roles import TaskRoles, TaskRolesProps, allow
 
 SERVER_PORT = 4064  # Ice over TLS: OMERO.web, OMERO.insight and the CLI
@@ -58,29 +58,6 @@ SHARE_VOLUME = "omero-share"  # an NFS share beside /OMERO
 # NFS 4.1 (one port, no lock daemon), hard mounts that wait out a restart of the NFS server
 # instead of handing OMERO I/O errors, and the timeouts AWS recommends for its NFS services.
 NFS_OPTIONS = "nfsvers=4.1,hard,timeo=600,retrans=2,noresvport"
-
-ENTRYPOINT = "/usr/local/bin/entrypoint.sh"  # the image's own start script
-# The image's entry point activates OMERO's virtualenv and runs each file of /startup in order:
-# 50-config.py (the CONFIG_* settings), 60-database.sh ("omego db upgrade", or "omego db init"
-# when that fails) and 99-run.sh ("omero admin start --foreground") (ome/omero-server-docker,
-# entrypoint.sh and Dockerfile). A read-only server runs the first and the last only: it must
-# never create or upgrade the schema, whatever state the database is in.
-READ_ONLY_START = (
-    "source /opt/omero/server/venv3/bin/activate && /startup/50-config.py && exec /startup/99-run.sh"
-)
-
-# A read-only server must not start before the read-write one has created the schema. It waits
-# for a finished database patch, then starts without the image's database step: after an image
-# upgrade it fails OMERO's own schema check (and ECS starts it again) until the read-write
-# server has upgraded the database.
-WAIT_FOR_SCHEMA = (
-    'export PGPASSWORD="$CONFIG_omero_db_pass"; '
-    'until [ "$(psql -h "$CONFIG_omero_db_host" -p "$CONFIG_omero_db_port" -U "$CONFIG_omero_db_user" '
-    '"$CONFIG_omero_db_name" -tAc "SELECT 1 FROM dbpatch WHERE finished IS NOT NULL LIMIT 1" 2>/dev/null)" = 1 ]; '
-    'do echo "waiting for the read-write OMERO.server to initialise the database"; sleep 15; done; '
-    f"unset PGPASSWORD; {READ_ONLY_START}"
-)
-
 
 @dataclass(frozen=True, kw_only=True)
 class Database:
@@ -254,6 +231,8 @@ class OmeroServerService(Construct):
             "ulimits": [{"name": "nofile", "softLimit": 65536, "hardLimit": 65536}],
             "linuxParameters": {"initProcessEnabled": True},
             "stopTimeout": 120,
+            # A hung Blitz or a wedged grid is replaced; a schema upgrade is waited out.
+            "healthCheck": health_check(SERVER_PORT),
             "logConfiguration": {
                 "logDriver": "awslogs",
                 "options": {
@@ -263,12 +242,9 @@ class OmeroServerService(Construct):
                 },
             },
         }
-        if props.read_only:
-            container["entryPoint"] = ["/bin/bash", "-c"]
-            container["command"] = [WAIT_FOR_SCHEMA]
-        elif props.make_dirs:
-            container["entryPoint"] = ["/bin/bash", "-c"]
-            container["command"] = [f"mkdir -p {' '.join(shlex.quote(d) for d in props.make_dirs)} && exec {ENTRYPOINT}"]
+        # The server's own log files onto stdout, then the image's start steps (see server_start).
+        container["entryPoint"] = ["/bin/bash", "-c"]
+        container["command"] = [start_command(read_only=props.read_only, make_dirs=props.make_dirs)]
         if efs_repository:
             volumes = [
                 EcsTaskDefinitionVolume(

@@ -224,7 +224,8 @@ def test_server_watch_settings_off_in_full_example(examples):
     server = [t for t in examples["full"].resources("services", "aws_ecs_task_definition").values() if t["family"].endswith("-omero-server")]
     [definition] = json.loads(server[0]["container_definitions"])
     assert not [e for e in definition["environment"] if e["name"].startswith("CONFIG_omero_fs_")]
-    assert "command" not in definition  # no folders to create: the image's own start
+    [command] = definition["command"]
+    assert "mkdir -p /OMERO" not in command and command.endswith("& exec /usr/local/bin/entrypoint.sh")  # no folders to create
 
 
 # --- a deployment of our own: Fargate, OMERO.dropbox watching -------------------------------
@@ -237,7 +238,9 @@ def test_server_gets_watch_properties_and_creates_folders(watching):
     assert env[config_variable("omero.fs.importArgs")] == "--transfer=cp -T Dataset:name:Incoming"
     assert env[config_variable("omero.fs.dirImportWait")] == "60"
     assert definition["entryPoint"] == ["/bin/bash", "-c"]
-    assert definition["command"] == ["mkdir -p /OMERO/DropBox /OMERO/DropBox/alice /OMERO/DropBox/bob && exec /usr/local/bin/entrypoint.sh"]
+    [command] = definition["command"]
+    assert command.endswith("mkdir -p /OMERO/DropBox /OMERO/DropBox/alice /OMERO/DropBox/bob && exec /usr/local/bin/entrypoint.sh")
+    assert "tail -n 0 -F " in command and " /opt/omero/server/OMERO.server/var/log/DropBox.log " in command  # its log to CloudWatch
 
 
 def test_fargate_import_task(watching):

@@ -84,6 +84,15 @@ def test_server_container(examples):
     assert server["mountPoints"] == [{"sourceVolume": "omero-data", "containerPath": "/OMERO", "readOnly": False}]
     assert {p["containerPort"] for p in server["portMappings"]} == {4063, 4064}
     assert server["logConfiguration"]["options"]["awslogs-region"] == "us-west-2"
+    # judged healthy by Blitz's port, with a grace for a schema upgrade (see test_server_start)
+    assert server["healthCheck"]["command"][:3] == ["CMD", "/bin/bash", "-c"]
+    assert "/dev/tcp/localhost/4064" in server["healthCheck"]["command"][3]
+    assert server["healthCheck"]["startPeriod"] == 300
+    # the server's own log files follow the image's output to CloudWatch, then its entry point runs
+    assert server["entryPoint"] == ["/bin/bash", "-c"]
+    [command] = server["command"]
+    assert "tail -n 0 -F /opt/omero/server/OMERO.server/var/log/Blitz-0.log" in command
+    assert command.endswith("& exec /usr/local/bin/entrypoint.sh")
     definition = task(synth, "-omero-server")
     assert definition["requires_compatibilities"] == ["FARGATE"] and definition["network_mode"] == "awsvpc"
     assert (definition["cpu"], definition["memory"]) == ("4096", "16384")

@@ -1,0 +1,90 @@
+"""How an OMERO.server container starts, and how ECS judges its health.
+
+The image's entry point activates OMERO's virtualenv and runs each file of ``/startup`` in order:
+``50-config.py`` (the ``CONFIG_*`` settings), ``60-database.sh`` ("omego db upgrade", or
+"omego db init" when that fails) and ``99-run.sh`` ("omero admin start --foreground")
+(ome/omero-server-docker, entrypoint.sh and Dockerfile).
+
+Logs: OMERO's Java services log to files under ``var/log`` only (etc/logback.xml has no console
+appender; ome/omero-server-docker#9), and the container's ``awslogs`` driver takes stdout and
+stderr alone, so the start script follows those files onto stdout beside the image's own output.
+
+Health: Blitz listening on 4064 is healthy. A server that is still starting is given time: while
+``omego`` creates or upgrades the schema (which can take far longer than the 300 s ECS allows as a
+start period) and for ``GRACE_SECONDS`` after, counted from a mark the check itself keeps.
+"""
+from __future__ import annotations
+
+import shlex
+
+ENTRYPOINT = "/usr/local/bin/entrypoint.sh"  # the image's own start script
+SERVER_DIR = "/opt/omero/server/OMERO.server"
+LOG_DIR = f"{SERVER_DIR}/var/log"
+# The files OMERO.server's services write there (OMERO sysadmin docs, "Server log files").
+LOG_FILES = (
+    "Blitz-0.log", "Indexer-0.log", "PixelData-0.log", "Processor-0.log", "Tables-0.log",
+    "FileServer.log", "MonitorServer.log", "DropBox.log", "master.err",
+)
+GRACE_SECONDS = 600  # after the schema step, for Blitz to open its port
+MARK = "/tmp/omero-health-grace"  # its age is the grace used so far
+
+# A read-only server runs the config and run steps only: it must never create or upgrade the
+# schema, whatever state the database is in.
+READ_ONLY_START = (
+    "source /opt/omero/server/venv3/bin/activate && /startup/50-config.py && exec /startup/99-run.sh"
+)
+
+# A read-only server must not start before the read-write one has created the schema. It waits
+# for a finished database patch (keeping its health grace fresh meanwhile), then starts without
+# the image's database step: after an image upgrade it fails OMERO's own schema check (and ECS
+# starts it again) until the read-write server has upgraded the database.
+WAIT_FOR_SCHEMA = (
+    'export PGPASSWORD="$CONFIG_omero_db_pass"; '
+    'until [ "$(psql -h "$CONFIG_omero_db_host" -p "$CONFIG_omero_db_port" -U "$CONFIG_omero_db_user" '
+    '"$CONFIG_omero_db_name" -tAc "SELECT 1 FROM dbpatch WHERE finished IS NOT NULL LIMIT 1" 2>/dev/null)" = 1 ]; '
+    f'do echo "waiting for the read-write OMERO.server to initialise the database"; touch {MARK}; sleep 15; done; '
+    f"unset PGPASSWORD; {READ_ONLY_START}"
+)
+
+
+def follow_logs(log_dir: str = LOG_DIR) -> str:
+    """Shell that copies new lines of the server's log files to stdout, in the background.
+
+    ``tail -F`` follows each file by name, so files not yet created and files rolled over by
+    logback are picked up; its "==> file <==" headers say which file a line comes from."""
+    files = " ".join(shlex.quote(f"{log_dir}/{name}") for name in LOG_FILES)
+    return f"mkdir -p {shlex.quote(log_dir)}; tail -n 0 -F {files} 2>/dev/null & "
+
+
+def start_command(*, read_only: bool, make_dirs: tuple[str, ...] = ()) -> str:
+    """The container's command (run by ``/bin/bash -c``)."""
+    if read_only:
+        return follow_logs() + WAIT_FOR_SCHEMA
+    mkdir = f"mkdir -p {' '.join(shlex.quote(d) for d in make_dirs)} && " if make_dirs else ""
+    return f"{follow_logs()}{mkdir}exec {ENTRYPOINT}"
+
+
+def health_script(port: int, *, mark: str = MARK, grace_seconds: int = GRACE_SECONDS) -> str:
+    """Exit 0 when Blitz accepts connections on ``port``, or while the server is still starting.
+
+    Only bash and coreutils, which the image has. The schema step is found by the command line
+    ``omego db ...`` in /proc; the pattern is split so the check never finds its own."""
+    return (
+        f"(exec 3<>/dev/tcp/localhost/{port}) 2>/dev/null && exit 0; "
+        "o=ome; for c in /proc/[0-9]*/cmdline; do "
+        f'case "$(tr "\\0" " " < "$c" 2>/dev/null)" in *"$o"go\\ db*) touch {mark}; exit 0;; esac; done; '
+        f"[ -f {mark} ] || {{ touch {mark}; exit 0; }}; "
+        f'[ $(( $(date +%s) - $(stat -c %Y {mark}) )) -lt {grace_seconds} ]'
+    )
+
+
+def health_check(port: int) -> dict[str, object]:
+    """The container's ``healthCheck`` (ECS API Reference, HealthCheck: interval 5-300 s,
+    timeout 2-60 s, retries 1-10, startPeriod 0-300 s)."""
+    return {
+        "command": ["CMD", "/bin/bash", "-c", health_script(port)],
+        "interval": 30,
+        "timeout": 10,
+        "retries": 3,
+        "startPeriod": 300,
+    }
