@@ -276,6 +276,12 @@ class Database(Block):
     password_version: int = key(
         1, "Bump to give the database and its secret a new random password on the next apply.", checks=[checks.at_least(1)]
     )
+    apply_immediately: bool = key(
+        False, "Apply instance changes now, not in the maintenance window; needed for the apply that changes engine_version.",
+    )
+    log_retention_days: int = key(
+        365, "Days CloudWatch Logs keeps the exported PostgreSQL and upgrade logs.", choices=checks.LOG_RETENTION_DAYS,
+    )
 
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         least = -(-self.allocated_storage_gb * 11 // 10)  # RDS wants 10% headroom at least

@@ -21,6 +21,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 
 from modules.iam import service_trust
+from modules.logs import log_group
 from modules.secrets import GeneratedSecret, GeneratedSecretProps
 
 DB_NAME = "omero"
@@ -44,6 +45,11 @@ class OmeroDatabaseProps:
     performance_insights: bool = True
     monitoring_interval_seconds: int = 60  # Enhanced Monitoring; 0 turns it off
     log_exports: tuple[str, ...] = ("postgresql", "upgrade")
+    log_retention_days: int = 365
+    # A major upgrade (engine_version 15 -> 16) must be applied at once: RDS refuses a parameter
+    # group of the new family while the upgrade waits for the maintenance window
+    # (ModifyDBInstance: DBParameterGroupName must be of the instance's current family).
+    apply_immediately: bool = False
     kms_key_arn: str | None = None
     password_version: int = 1
     # Create the instance from this snapshot (identifier or ARN, e.g. an AWS Backup recovery
@@ -137,6 +143,14 @@ class OmeroDatabase(Construct):
                 role=monitoring_role.name,
                 policy_arn=f"arn:{DataAwsPartition(self, 'partition').partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
             )
+        # RDS writes exported logs to /aws/rds/instance/<id>/<log> (RDS User Guide, "Publishing
+        # PostgreSQL logs to Amazon CloudWatch Logs") and, creating the group itself, keeps them
+        # for ever: made here first, with a retention (as terraform-aws-modules/rds does).
+        exported_logs = [
+            log_group(self, f"log_{export}", name=f"/aws/rds/instance/{identifier}/{export}",
+                      retention_days=props.log_retention_days, kms_key_arn=None)
+            for export in props.log_exports
+        ]
         self.instance = DbInstance(
             self,
             "instance",
@@ -176,13 +190,14 @@ class OmeroDatabase(Construct):
             enabled_cloudwatch_logs_exports=list(props.log_exports),
             monitoring_interval=props.monitoring_interval_seconds,
             monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
-            apply_immediately=False,
+            apply_immediately=props.apply_immediately,
             snapshot_identifier=props.restore_snapshot,
             tags={"Name": identifier},
             # OMERO's metadata: never destroyed by a plan (deletion_protection guards the API too).
             # The snapshot it was made from matters only at creation: changing or dropping
             # restore_from later must not replace the instance.
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True, ignore_changes=["snapshot_identifier"]),
+            depends_on=exported_logs or None,
         )
         self.outputs = OmeroDatabaseOutputs(
             address=self.instance.address,

@@ -55,6 +55,8 @@ class StorageStack(DeploymentStack):
                 performance_insights=db.performance_insights,
                 monitoring_interval_seconds=db.monitoring_interval_seconds,
                 log_exports=db.log_exports,
+                log_retention_days=db.log_retention_days,
+                apply_immediately=db.apply_immediately,
                 kms_key_arn=db.kms_key_arn,
                 password_version=db.password_version,
                 restore_snapshot=deployment.restore_from.db_snapshot,

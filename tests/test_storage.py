@@ -79,6 +79,25 @@ def test_database_defaults(examples):
     assert db["enabled_cloudwatch_logs_exports"] == ["postgresql", "upgrade"]
     assert db["monitoring_interval"] == 60 and "aws_iam_role" in db["monitoring_role_arn"]
     assert db["max_allocated_storage"] == 200 and db["storage_type"] == "gp3"
+    assert db["apply_immediately"] is False  # changes wait for the maintenance window
+    # the exported logs' groups exist, with a retention, before RDS would make them without one
+    groups = examples["quickstart-http"].resources("storage", "aws_cloudwatch_log_group")
+    exported = {g["name"]: g for g in groups.values() if g["name"].startswith("/aws/rds/")}
+    assert set(exported) == {f"/aws/rds/instance/omero-quick-omero/{log}" for log in ("postgresql", "upgrade")}
+    assert all(g["retention_in_days"] == 365 for g in exported.values())
+    assert all(f"aws_cloudwatch_log_group.{key}" in db["depends_on"] for key, g in groups.items() if g["name"] in exported)
+
+
+def test_major_upgrade_applies_immediately(tmp_path):
+    """A major upgrade's new parameter-group family is accepted only when applied at once."""
+    from config import loads
+    from tests.harness.synth import synthesize
+
+    synth = synthesize(loads('name = "up"\ndatabase {\n  engine_version = "15"\n  apply_immediately = true\n}\n'), tmp_path / "out")
+    db = one(synth.resources("storage", "aws_db_instance"))
+    assert db["apply_immediately"] is True and db["engine_version"] == "15"
+    [group] = synth.resources("storage", "aws_db_parameter_group").values()
+    assert group["family"] == "postgres15" and group["lifecycle"] == {"create_before_destroy": True}
 
 
 def test_production_example_database(examples):
