@@ -12,6 +12,7 @@ from typing import Iterator
 
 from config import checks
 from config.backup import Backup, RestoreFrom
+from config.images import Images
 from config.addons import Addon, AppStream, DataSync, DropBox, FileGateway, Monitoring, Uploader
 from config.fields import Block, Problem, key
 from config.instances import CONTAINER_INSTANCE_TYPES, Task, placement_problem
@@ -311,6 +312,7 @@ class Deployment(Block):
     web: Web = key(doc="OMERO.web behind the application load balancer.", factory=Web)
     load_balancer: LoadBalancer = key(doc="The application load balancer (HTTP, or HTTPS with a domain).", factory=LoadBalancer)
     server_load_balancer: ServerLoadBalancer = key(doc="Optional NLB for OMERO.insight and the CLI.", factory=ServerLoadBalancer)
+    images: Images = key(doc="Where the tasks pull the OMERO images from (ECR pull-through cache of Docker Hub).", factory=Images)
     backup: Backup = key(doc="AWS Backup of EFS and the database.", factory=Backup)
     restore_from: RestoreFrom = key(doc="Recovery points this deployment's storage is built from.", factory=RestoreFrom)
     # Add-ons, each off until enabled.
@@ -362,6 +364,7 @@ class Deployment(Block):
                 yield Problem("network.availability_zones", self.network.availability_zones, f"zones of region {self.region} ({zone} is not)")
                 break
         yield from self.backup.deployment_problems(self)
+        yield from self.images.deployment_problems(self)
         yield from self.restore_from.deployment_problems(self)
         for addon in self.addons():
             yield from addon.deployment_checks(self)

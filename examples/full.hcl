@@ -33,6 +33,10 @@ cluster {
   }
 }
 
+images {
+  docker_hub_secret_arn = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:ecr-pullthroughcache/omero-full-Xy12Ab"
+}
+
 server {
   cpu    = 4096
   memory = 16384

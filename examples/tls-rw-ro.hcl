@@ -32,6 +32,12 @@ cluster {
   log_retention_days = 731
 }
 
+# Images through an ECR pull-through cache of Docker Hub: no anonymous pulls (10 an hour per IP).
+# The secret is made once per account and region (docs: "Images without anonymous pulls").
+images {
+  docker_hub_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/omero-prod-Xy12Ab"
+}
+
 server {
   cpu              = 4096
   memory           = 16384

@@ -128,6 +128,7 @@ class OmeroServerProps:
     log_retention_days: int
     properties: Mapping[str, str] = field(default_factory=dict)  # extra OMERO properties
     capacity_provider: str | None = None  # EC2 capacity provider; None: Fargate
+    cache_repositories_arn: str | None = None  # the ECR pull-through cache ``image`` comes through
     data_share: NfsShare | None = None  # an NFS share to mount as well as, or instead of, EFS (EC2 only)
     # Directories the server creates (as its own user) before it starts, e.g. DropBox watch folders.
     make_dirs: tuple[str, ...] = ()
@@ -184,6 +185,7 @@ class OmeroServerService(Construct):
                 partition=props.partition,
                 log_group_arn=logs.arn,
                 image=props.image,
+                cache_repositories_arn=props.cache_repositories_arn,
                 secret_arns=tuple(secrets.values()),
                 secrets_kms_key_arn=database.kms_key_arn,
                 exec_log_group_arn=cluster.exec_log_group_arn,

@@ -59,6 +59,7 @@ class OmeroWebProps:
     log_retention_days: int
     # The load balancer's idle timeout: a request may run as long before gunicorn kills its worker.
     request_timeout_seconds: int = 60
+    cache_repositories_arn: str | None = None  # the ECR pull-through cache ``image`` comes through
     properties: Mapping[str, str] = field(default_factory=dict)
     depends_on: tuple[object, ...] = ()  # the listener that forwards to target_group_arn
 
@@ -117,6 +118,7 @@ class OmeroWebService(Construct):
                 partition=props.partition,
                 log_group_arn=logs.arn,
                 image=props.image,
+                cache_repositories_arn=props.cache_repositories_arn,
                 secret_arns=(props.secret_key_arn,),
                 secrets_kms_key_arn=props.secret_key_kms_key_arn,
                 exec_log_group_arn=props.cluster.exec_log_group_arn,

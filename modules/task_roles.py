@@ -42,6 +42,8 @@ class TaskRolesProps:
     exec_log_group_arn: str | None = None  # ECS Exec audit log; None: no ECS Exec
     exec_kms_key_arn: str | None = None
     task_statements: tuple[DataAwsIamPolicyDocumentStatement, ...] = field(default=())
+    # The repositories of an ECR pull-through cache the image comes through, if it does.
+    cache_repositories_arn: str | None = None
 
 
 class TaskRoles(Construct):
@@ -55,7 +57,15 @@ class TaskRoles(Construct):
             if props.secrets_kms_key_arn:
                 execution.append(allow(["kms:Decrypt"], [props.secrets_kms_key_arn]))
         ecr = _ECR_IMAGE.match(props.image)
-        if ecr:
+        if props.cache_repositories_arn:
+            # The first pull of a tag creates its repository and imports it from upstream
+            # (Amazon ECR User Guide, "IAM permissions required to sync an upstream registry").
+            execution.append(allow(
+                ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
+                [props.cache_repositories_arn],
+            ))
+            execution.append(allow(["ecr:GetAuthorizationToken"], ["*"]))
+        elif ecr:
             repository = f"arn:{props.partition}:ecr:{ecr['region']}:{ecr['account']}:repository/{ecr['repository']}"
             execution.append(allow(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [repository]))
             # GetAuthorizationToken has no resource-level permissions: AWS requires "*".

@@ -17,6 +17,7 @@ from config import Deployment
 from modules.cluster import OmeroCluster, OmeroClusterOutputs, OmeroClusterProps
 from modules.container_instances import ContainerInstances, ContainerInstancesProps
 from modules.database import OmeroDatabaseOutputs
+from modules.image_cache import DockerHubCache, ImageCacheProps
 from modules.efs import OmeroFileSystemOutputs
 from modules.network import NetworkOutputs
 from modules.omero_server import SERVER_PORT, Database, DataVolume, NfsShare, OmeroServerProps, OmeroServerService
@@ -39,7 +40,8 @@ class ServicesOutputs:
     server_service_name: str
     server_dns_name: str  # Cloud Map name of the read-write server
     server_log_group_name: str
-    server_image: str
+    server_image: str  # as the tasks pull it (through the image cache, if there is one)
+    image_cache_repositories_arn: str | None  # the ECR pull-through cache's repositories
     read_only_service_names: tuple[str, ...]  # one service per read-only server
     web_service_name: str
     web_log_group_name: str
@@ -68,7 +70,17 @@ class ServicesStack(DeploymentStack):
         cluster_config, server, web = deployment.cluster, deployment.server, deployment.web
         alb, nlb = deployment.load_balancer, deployment.server_load_balancer
         account_id = DataAwsCallerIdentity(self, "account").account_id
-        partition = DataAwsPartition(self, "partition").partition
+        aws_partition = DataAwsPartition(self, "partition")
+        partition = aws_partition.partition
+        cache = None
+        if deployment.images.pull_through:
+            cache = DockerHubCache(self, "image_cache", props=ImageCacheProps(
+                name=name, credential_arn=deployment.images.docker_hub_secret_arn, account_id=account_id,
+                region=region, partition=partition, dns_suffix=aws_partition.dns_suffix,
+            )).outputs
+        # The images as the tasks pull them: through the deployment's cache, or from Docker Hub.
+        pulled = cache.image if cache else (lambda upstream: upstream)
+        cached = dict(cache_repositories_arn=cache.repositories_arn) if cache else {}
         on_ec2 = cluster_config.launch_type == "ec2"
 
         groups = OmeroSecurityGroups(
@@ -156,7 +168,7 @@ class ServicesStack(DeploymentStack):
 
         common = dict(
             name=name,
-            image=server.image,
+            image=pulled(server.image),
             cluster=cluster,
             subnet_ids=network.private_subnet_ids,
             security_group_id=groups.server.id,
@@ -182,6 +194,7 @@ class ServicesStack(DeploymentStack):
             properties=server.properties,
             data_share=data_share,
             capacity_provider=capacity_provider,
+            **cached,
         )
         # Tasks on EC2 need the capacity provider attached to the cluster first.
         placed_after = (instances.association,) if on_ec2 else ()
@@ -239,7 +252,7 @@ class ServicesStack(DeploymentStack):
             "web",
             props=OmeroWebProps(
                 name=name,
-                image=web.image,
+                image=pulled(web.image),
                 cpu=web.cpu,
                 memory=web.memory,
                 min_tasks=web.min_tasks,
@@ -258,6 +271,7 @@ class ServicesStack(DeploymentStack):
                 partition=partition,
                 log_retention_days=cluster_config.log_retention_days,
                 request_timeout_seconds=alb.idle_timeout_seconds,
+                **cached,
                 properties=web.properties,
                 depends_on=(web_lb.listener,),
             ),
@@ -297,7 +311,8 @@ class ServicesStack(DeploymentStack):
             server_service_name=read_write.outputs.service_name,
             server_dns_name=read_write.outputs.dns_name,
             server_log_group_name=read_write.outputs.log_group_name,
-            server_image=server.image,
+            server_image=pulled(server.image),
+            image_cache_repositories_arn=cache.repositories_arn if cache else None,
             read_only_service_names=tuple(r.outputs.service_name for r in read_only),
             web_service_name=web_service.outputs.service_name,
             web_log_group_name=web_service.outputs.log_group_name,

@@ -193,10 +193,11 @@ def test_bad_data_protection_input(text, key, allowed):
     [("omero-prod", ""), ("prod", ""), ("omero-production-eu", ""), ("lab-live", ""), ("omero-a", 'tags = { environment = "Production" }'), ("omero-b", 'tags = { environment = "prd" }')],
 )
 def test_production_needs_backups_or_a_waiver(name, tags):
-    text = f'name = "{name}"\n{tags}\nbackup {{\n enabled = false\n}}'
+    images = 'images { anonymous_pulls_waiver = "a mirror outside AWS" }'
+    text = f'name = "{name}"\n{tags}\n{images}\nbackup {{\n enabled = false\n}}'
     [line] = problems(text)
     assert line.startswith("backup.enabled = false") and "backup.waiver" in line
-    waived = loads(f'name = "{name}"\n{tags}\nbackup {{\n enabled = false\n waiver = "restored nightly from the archive"\n}}')
+    waived = loads(f'name = "{name}"\n{tags}\n{images}\nbackup {{\n enabled = false\n waiver = "restored nightly from the archive"\n}}')
     assert not waived.backup.enabled
 
 

@@ -229,6 +229,16 @@ CASES = [
         'server { read_only_count = 3 }'),
     bad("ec2-unknown-instance-type", "aws-limit", "cluster.ec2.instance_type", "whose capacity is known",
         'cluster {\n  launch_type = "ec2"\n  ec2 { instance_type = "t3.xlarge" }\n}'),
+    # --- the ECR pull-through cache's credential: name prefix and region as ECR requires -------------
+    bad("image-secret-without-ecr-prefix", "aws-limit", "images.docker_hub_secret_arn", '"ecr-pullthroughcache/<anything>"',
+        'images { docker_hub_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dockerhub-Xy12Ab" }'),
+    bad("image-secret-other-region", "aws-limit", "images.docker_hub_secret_arn", "the deployment's region (us-east-1)",
+        'images { docker_hub_secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/hub-Xy12Ab" }'),
+    bad("production-anonymous-pulls", "aws-limit", "images.docker_hub_secret_arn", "anonymous Docker Hub pulls",
+        'name = "omero-prod"'),
+    bad("waiver-beside-secret", "aws-limit", "images.anonymous_pulls_waiver", "only without docker_hub_secret_arn",
+        'images {\n  docker_hub_secret_arn  = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-Xy12Ab"\n'
+        '  anonymous_pulls_waiver = "lab"\n}'),
     # --- several problems: one line each, in file order -----------------------------------------
     bad("three-problems", "multiple-problems", ("name", "regoin", "network.vpc_cidr"), "2-20 characters",
         'name = "Omero"\nregoin = "eu-west-1"\nnetwork { vpc_cidr = "10.0.0.0/33" }'),

@@ -178,7 +178,9 @@ def test_flow_logs_can_be_switched_off(tmp_path):
 def test_two_deployments_do_not_collide(tmp_path):
     names = {}
     for name in ("dev", "prod"):
-        synth = synthesize(loads(f'name = "omero-{name}"'), tmp_path / name / "out")
+        # both through an image cache: one Docker Hub secret, a cache rule each
+        secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf"
+        synth = synthesize(loads(f'name = "omero-{name}"\nimages {{ docker_hub_secret_arn = "{secret}" }}'), tmp_path / name / "out")
         # names that must be unique in an account and region (an inline role policy's name
         # is scoped to its role, an ECS service's to its cluster, a Cloud Map service's to its
         # namespace; the cluster and the namespace carry the deployment's name)
@@ -196,7 +198,7 @@ def test_two_deployments_do_not_collide(tmp_path):
         named += [r["tags"]["Name"] for resources in resources_by_type.values() for r in resources.values() if "Name" in r.get("tags", {})]
         named += [r[key] for resources in resources_by_type.values() for r in resources.values() for key in ("name_prefix", "bucket_prefix") if key in r]
         named += [r["family"] for r in resources_by_type["aws_ecs_task_definition"].values()]
-        named += [r[key] for resources in resources_by_type.values() for r in resources.values() for key in ("identifier", "creation_token", "final_snapshot_identifier") if key in r]
+        named += [r[key] for resources in resources_by_type.values() for r in resources.values() for key in ("identifier", "creation_token", "final_snapshot_identifier", "ecr_repository_prefix") if key in r]
         names[name] = set(named)
         assert synth.order == [f"omero-{name}-{role}" for role in ("network", "storage", "backup", "services")]
     assert names["dev"] and not names["dev"] & names["prod"], names["dev"] & names["prod"]

@@ -141,6 +141,8 @@ def test_restored_text_from_copy_moves_region_and_copies_home():
     )
     deployment = validated(text, "dr.hcl", name="omero-dr", file_system_id="fs-0123abcd", db_snapshot=snapshot)
     assert (deployment.region, deployment.backup.copy_region) == ("eu-west-1", "eu-central-1")
+    # the Docker Hub secret of the image cache, read in the new region
+    assert deployment.images.docker_hub_secret_arn.startswith("arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/")
 
 
 def test_a_snapshot_of_another_region_does_not_validate():

@@ -27,6 +27,7 @@ STAR_RESOURCE_ACTIONS = {
     "ssmmessages:OpenControlChannel": "ECS Exec session channels; AWS allows no resource here",
     "ssmmessages:OpenDataChannel": "ECS Exec session channels; AWS allows no resource here",
     "logs:DescribeLogGroups": "ECS Exec checks its log group; the API takes no resource",
+    "ecr:GetAuthorizationToken": "the registry login before an ECR pull (the image cache); AWS requires \"*\"",
 }
 # In a key policy "*" names the key itself: a KMS key policy's resource is always "*".
 KEY_POLICY_RESOURCES = {"aws_kms_key"}

@@ -341,3 +341,49 @@ def test_web_workers_outlive_no_request_the_load_balancer_allows(examples, examp
     # (2 x vCPUs) + 1 workers, as OMERO.web's deployment guide advises
     vcpus = synth.deployment.web.cpu / 1024
     assert int(env["CONFIG_omero_web_wsgi__workers"]) == int(2 * vcpus) + 1
+
+
+def test_images_come_through_the_deployment_cache(examples):
+    synth = examples["tls-rw-ro"]  # images.docker_hub_secret_arn is set
+    [rule] = synth.resources("services", "aws_ecr_pull_through_cache_rule").values()
+    assert rule["ecr_repository_prefix"] == "omero-prod-dockerhub"
+    assert rule["upstream_registry_url"] == "registry-1.docker.io"
+    assert rule["credential_arn"] == synth.deployment.images.docker_hub_secret_arn
+    registry = "${data.aws_caller_identity.account.account_id}.dkr.ecr.us-east-1.${data.aws_partition.partition.dns_suffix}"
+    prefix = "${aws_ecr_pull_through_cache_rule.image_cache_rule_"  # the rule's attribute: its tasks wait for it
+    for family, image in (("-omero-server", "openmicroscopy/omero-server:5.6.16"),
+                          ("-omero-server-ro-1", "openmicroscopy/omero-server:5.6.16"),
+                          ("-omero-web", "openmicroscopy/omero-web-standalone:5.31.1")):
+        pulled = container(synth, family)["image"]
+        assert pulled.startswith(f"{registry}/{prefix}") and pulled.endswith(f".ecr_repository_prefix}}/{image}"), pulled
+    for role in ("server_roles", "read_only_server_1_roles", "web_roles"):
+        statements = policy_statements(synth, f"{role}_execution_document")
+        [pull] = [s for s in statements if "ecr:BatchGetImage" in s["actions"]]
+        # a first pull of a tag creates its repository and imports the image, with the task's role
+        assert sorted(pull["actions"]) == ["ecr:BatchGetImage", "ecr:BatchImportUpstreamImage",
+                                           "ecr:CreateRepository", "ecr:GetDownloadUrlForLayer"]
+        [repositories] = pull["resources"]
+        assert repositories.startswith("arn:${data.aws_partition.partition.partition}:ecr:us-east-1:")
+        assert repositories.endswith(".ecr_repository_prefix}/*")
+        [login] = [s for s in statements if s["actions"] == ["ecr:GetAuthorizationToken"]]
+        assert login["resources"] == ["*"]  # no resource-level permissions for the registry login
+
+
+def test_without_a_cache_images_come_from_docker_hub(examples):
+    synth = examples["tls-rw"]
+    assert not synth.resources("services", "aws_ecr_pull_through_cache_rule")
+    assert container(synth, "-omero-web")["image"] == "openmicroscopy/omero-web-standalone:5.31.1"
+
+
+def test_cached_image_names():
+    from config.images import cached_image, from_docker_hub
+
+    registry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+    assert cached_image("openmicroscopy/omero-server:5.6.16", registry, "p") == f"{registry}/p/openmicroscopy/omero-server:5.6.16"
+    assert cached_image("postgres:17", registry, "p") == f"{registry}/p/library/postgres:17"  # official images
+    assert cached_image("redis@sha256:" + "a" * 64, registry, "p") == f"{registry}/p/library/redis@sha256:" + "a" * 64
+    assert cached_image("localhost:5000/omero", registry, "p") == "localhost:5000/omero"
+    assert cached_image(f"{registry}/mine/omero-server:1", registry, "p") == f"{registry}/mine/omero-server:1"
+    assert cached_image("ghcr.io/ome/omero-server:5.6.16", registry, "p") == "ghcr.io/ome/omero-server:5.6.16"
+    assert cached_image("docker.io/library/postgres:17", registry, "p") == f"{registry}/p/library/postgres:17"
+    assert from_docker_hub("docker.io/openmicroscopy/omero-web") and not from_docker_hub("quay.io/x/y")

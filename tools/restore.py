@@ -284,6 +284,15 @@ def restored_text(
         for key, value in swap_copy.items():
             _set_in_block(lines, backup, key, _hcl_string(value), f"restored from the copy: {key} points back to {source_name}'s region")
 
+    images = item("images", "block")
+    if region is not None and images is not None:
+        # The pull-through cache reads its Docker Hub secret in its own region: one there too.
+        secret = re.compile(r'^(\s*docker_hub_secret_arn\s*=\s*)"(arn:[^:]+:secretsmanager:)[a-z0-9-]+(:[^"]+)"')
+        for index in range(images.start, images.end + 1):
+            match = secret.match(lines[index])
+            if match:
+                arn = f"{match.group(2)}{region}{match.group(3)}"
+                lines[index] = f'{match.group(1)}"{arn}"  # restored into {region}: make this secret there (same name)'
     if storage_kms_key_arn:
         _set_in_block(lines, item("storage", "block"), "kms_key_arn", _hcl_string(storage_kms_key_arn), f"restored into {region}: a key there")
 

@@ -119,6 +119,7 @@ class ScheduledImportProps:
     # The S3 File Gateway share, mounted where the servers mount it (EC2 launch type only).
     data_share: NfsShare | None = None
     capacity_provider: str | None = None  # run on the EC2 capacity provider; None: Fargate
+    cache_repositories_arn: str | None = None  # the ECR pull-through cache ``image`` comes through
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -185,6 +186,7 @@ class ScheduledImport(Construct):
                 partition=props.partition,
                 log_group_arn=logs.arn,
                 image=props.image,
+                cache_repositories_arn=props.cache_repositories_arn,
                 secret_arns=(props.root_password_secret_arn,),
                 secrets_kms_key_arn=props.secrets_kms_key_arn,
                 task_statements=task_statements,

@@ -47,6 +47,7 @@ class DropBoxStack(AddonStack):
             props=ScheduledImportProps(
                 name=deployment.name,
                 image=core.services.server_image,
+                cache_repositories_arn=core.services.image_cache_repositories_arn,
                 cluster=core.services.cluster,
                 vpc_id=core.network.vpc_id,
                 subnet_ids=core.network.private_subnet_ids,

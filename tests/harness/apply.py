@@ -73,6 +73,7 @@ def apply_all(tf: terraform.Terraform, synth: Synthesis, *, only: list[str] | No
     plan that must be empty but for EMULATOR_DRIFT; then read each stack's outputs and state."""
     region = synth.deployment.region
     tf = tf.with_env(AWS_REGION=region, AWS_DEFAULT_REGION=region)
+    operator_setup(synth)
     applied = Applied({}, {})
     for name in synth.order if only is None else only:
         directory = synth.outdir / "stacks" / name
@@ -95,6 +96,29 @@ def apply_all(tf: terraform.Terraform, synth: Synthesis, *, only: list[str] | No
         assert state.returncode == 0, str(state)
         applied.state[name] = state.stdout.split()
     return applied
+
+
+def operator_setup(synth: Synthesis) -> None:
+    """What an operator makes once per account and region before a first apply, made here in
+    the emulator: the Docker Hub secret of ``images.docker_hub_secret_arn`` (its name is the
+    ARN's, without the six characters AWS appends)."""
+    arn = synth.deployment.images.docker_hub_secret_arn
+    if not arn:
+        return
+    import re
+
+    import boto3
+
+    provider = next(iter(synth.stacks.values()))["provider"]["aws"][0]
+    endpoint = provider["endpoints"][0]["secretsmanager"]
+    region = arn.split(":")[3]
+    client = boto3.client("secretsmanager", region_name=region, endpoint_url=endpoint,
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    name = re.sub(r"-[A-Za-z0-9]{6}$", "", arn.split(":secret:", 1)[1])
+    try:
+        client.create_secret(Name=name, SecretString=json.dumps({"username": "omero-ci", "accessToken": "dckr_pat_emulator"}))
+    except client.exceptions.ResourceExistsException:
+        pass
 
 
 def _log(stack: str, command: str, seconds: float, output: str) -> None:

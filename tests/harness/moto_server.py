@@ -148,6 +148,16 @@ EMULATOR_PATCHES = {
         "region and answered as AWS does (ResourceNotFoundException when absent). Images are not "
         "emulated: any image name is taken as it is given."
     ),
+    "ecr pull-through cache rules": (
+        "moto 5.2.5 has no ECR pull-through cache rules (CreatePullThroughCacheRule answers "
+        "'not yet implemented'). Here Create/Describe/DeletePullThroughCacheRule are answered per "
+        "account and region as the ECR API Reference documents them: ecrRepositoryPrefix of 2-30 "
+        "characters in ECR's pattern, PullThroughCacheRuleAlreadyExistsException, "
+        "PullThroughCacheRuleNotFoundException; for Docker Hub (registry-1.docker.io) a "
+        "credentialArn is required, must name a secret 'ecr-pullthroughcache/...' in the rule's "
+        "region and that secret must exist (SecretNotFoundException otherwise; a full ARN's "
+        "six-character suffix is AWS's own and is not compared). Images are not pulled through."
+    ),
 }
 
 
@@ -844,10 +854,11 @@ class _ApiError(Exception):
         self.code, self.message, self.status, self.extra = code, message, status, extra
 
 
-def _json_service(target_prefix: str, message_key: str, actions: dict) -> None:
+def _json_service(target_prefix: str, message_key: str, actions: dict, only: frozenset[str] | None = None) -> None:
     """A JSON-protocol service answered by ``actions`` (operation name -> handler taking the
     request's (account, region, body) and returning the response body), for requests whose
-    X-Amz-Target starts with ``target_prefix``. Errors carry their type and ``message_key``."""
+    X-Amz-Target starts with ``target_prefix`` (and names one of ``only``, if given: moto answers
+    the service's other operations). Errors carry their type and ``message_key``."""
     import json
 
     from moto.core import DEFAULT_ACCOUNT_ID
@@ -878,7 +889,11 @@ def _json_service(target_prefix: str, message_key: str, actions: dict) -> None:
                 response = reply(error.status, {"__type": error.code, message_key: error.message, **error.extra}, error.code)
         return response(environ, start_response)
 
-    _answer_before_moto(lambda environ: environ.get("HTTP_X_AMZ_TARGET", "").startswith(target_prefix + "."), application)
+    def matches(environ) -> bool:
+        service, _, action = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")
+        return service == target_prefix and (only is None or action in only)
+
+    _answer_before_moto(matches, application)
 
 
 def _patch_storage_gateway_ami_parameter() -> None:
@@ -1458,6 +1473,70 @@ def _patch_rds_resource_ids() -> None:
     DBInstance.__init__ = __init__
 
 
+def _patch_ecr_pull_through_cache() -> None:
+    import re
+    from datetime import datetime, timezone
+
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    prefix_pattern = re.compile(r"^((?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*/?|ROOT)$")
+    registries = {"registry-1.docker.io": "docker-hub", "public.ecr.aws": "ecr-public", "quay.io": "quay",
+                  "ghcr.io": "github-container-registry", "registry.k8s.io": "k8s"}
+    rules: dict[tuple[str, str], dict[str, dict]] = {}
+
+    def secret_exists(account: str, region: str, arn: str) -> bool:
+        secrets = secretsmanager_backends[account][region].secrets
+        name = arn.split(":secret:", 1)[-1]
+        return arn in secrets or name in secrets or re.sub(r"-[A-Za-z0-9]{6}$", "", name) in secrets
+
+    def create(account, region, body):
+        prefix, url = body.get("ecrRepositoryPrefix", ""), body.get("upstreamRegistryUrl", "")
+        if not (2 <= len(prefix) <= 30 and prefix_pattern.match(prefix)):
+            raise _ApiError("InvalidParameterException", f"Invalid parameter at 'ecrRepositoryPrefix': {prefix!r}")
+        if url not in registries:
+            raise _ApiError("UnsupportedUpstreamRegistryException", f"The upstream registry {url} is not supported.")
+        credential = body.get("credentialArn")
+        if url == "registry-1.docker.io" and not credential:
+            raise _ApiError("InvalidParameterException", "A credentialArn is required for upstream registry registry-1.docker.io.")
+        if credential:
+            if f":secretsmanager:{region}:" not in credential or ":secret:ecr-pullthroughcache/" not in credential:
+                raise _ApiError("InvalidParameterException", f"Invalid parameter at 'credentialArn': {credential}")
+            if not secret_exists(account, region, credential):
+                raise _ApiError("SecretNotFoundException", f"The secret {credential} could not be found.")
+        store = rules.setdefault((account, region), {})
+        if prefix in store:
+            raise _ApiError("PullThroughCacheRuleAlreadyExistsException", f"A pull through cache rule with prefix {prefix} already exists.")
+        rule = {
+            "ecrRepositoryPrefix": prefix, "upstreamRegistryUrl": url, "registryId": account,
+            "createdAt": datetime.now(timezone.utc).timestamp(), "upstreamRegistry": registries[url],
+            # Only ECR-to-ECR rules carry an upstream prefix: a Docker Hub rule is described without
+            # one (the provider's basic acceptance test re-plans such a rule empty).
+            **({"upstreamRepositoryPrefix": body["upstreamRepositoryPrefix"]} if body.get("upstreamRepositoryPrefix") else {}),
+            **({"credentialArn": credential} if credential else {}),
+            **({"customRoleArn": body["customRoleArn"]} if body.get("customRoleArn") else {}),
+        }
+        store[prefix] = rule
+        return rule
+
+    def describe(account, region, body):
+        store = rules.get((account, region), {})
+        wanted = body.get("ecrRepositoryPrefixes")
+        for prefix in wanted or ():
+            if prefix not in store:
+                raise _ApiError("PullThroughCacheRuleNotFoundException", f"The pull through cache rule with prefix {prefix} was not found.")
+        return {"pullThroughCacheRules": [store[p] for p in (wanted or sorted(store))]}
+
+    def delete(account, region, body):
+        store = rules.get((account, region), {})
+        prefix = body.get("ecrRepositoryPrefix", "")
+        if prefix not in store:
+            raise _ApiError("PullThroughCacheRuleNotFoundException", f"The pull through cache rule with prefix {prefix} was not found.")
+        return store.pop(prefix)
+
+    actions = {"CreatePullThroughCacheRule": create, "DescribePullThroughCacheRules": describe, "DeletePullThroughCacheRule": delete}
+    _json_service("AmazonEC2ContainerRegistry_V20150921", "message", actions, only=frozenset(actions))
+
+
 def main(argv: list[str]) -> None:
     _patch_bucket_policy_conditions()
     _patch_efs_backup_policy()
@@ -1476,6 +1555,7 @@ def main(argv: list[str]) -> None:
     _patch_storage_gateway_ami_parameter()
     _patch_storage_gateway()
     _patch_appstream()
+    _patch_ecr_pull_through_cache()
     from moto.server import main as moto_main
 
     moto_main(argv)
