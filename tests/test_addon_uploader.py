@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import textwrap
 
 import pytest
@@ -55,7 +56,8 @@ def test_defaults_are_pinned_and_small():
     assert uploader.omero_py_version == "5.23.0"
     assert uploader.mount_path == "/OMERO" and uploader.mount_read_only is False
     assert uploader.read_bucket_names == () and uploader.root_volume_gb == 30
-    assert uploader.ice_wheel_url is None and uploader.kms_key_arn is None and uploader.subnet_index == 0
+    assert uploader.ice_wheel_url.startswith("https://github.com/glencoesoftware/zeroc-ice-py-linux-x86_64/releases/")
+    assert uploader.ice_wheel_sha256 is None and uploader.kms_key_arn is None and uploader.subnet_index == 0
     assert uploader.detailed_monitoring is True
 
 
@@ -119,6 +121,7 @@ BAD_INPUTS = [
     ('uploader {\n enabled = true\n omero_py_version = "5.19.8"\n}', "uploader.omero_py_version", "from 5.20.0 on"),
     ('uploader {\n enabled = true\n ice_wheel_url = "http://example.org/zeroc_ice-3.6.5-cp311-cp311-linux_x86_64.whl"\n}', "uploader.ice_wheel_url", "https URL"),
     ('uploader {\n enabled = true\n ice_wheel_url = "https://example.org/zeroc_ice-3.7.10-cp311-cp311-linux_x86_64.whl"\n}', "uploader.ice_wheel_url", "Ice 3.6.5 for Python 3.11"),
+    ('uploader {\n enabled = true\n ice_wheel_sha256 = "sha256:abc"\n}', "uploader.ice_wheel_sha256", "64 lowercase hex digits"),
     ('uploader {\n enabled = true\n mount_path = "OMERO"\n}', "uploader.mount_path", "absolute directory path"),
     ('uploader {\n enabled = true\n mount_path = "/OMERO/"\n}', "uploader.mount_path", "no trailing slash"),
     ('uploader {\n enabled = true\n mount_path = "/data/../etc"\n}', "uploader.mount_path", "no dot segments"),
@@ -248,7 +251,10 @@ def test_iam_is_least_privilege(examples):
     [attachment] = synth.resources(ROLE, "aws_iam_role_policy_attachment").values()
     assert attachment["policy_arn"].endswith(":iam::aws:policy/AmazonSSMManagedInstanceCore")
     found = {s["sid"]: s for s in statements(synth)}
-    assert set(found) == {"RepositoryThroughAccessPoint", "ListImportBuckets", "ReadImportBuckets"}
+    assert set(found) == {"RepositoryThroughAccessPoint", "ListImportBuckets", "ReadImportBuckets", "ReportFirstBoot"}
+    assert found["ReportFirstBoot"]["actions"] == ["ssm:PutParameter"]
+    [parameter] = found["ReportFirstBoot"]["resources"]  # its own status parameter, nothing else
+    assert parameter.startswith("${aws_ssm_parameter.uploader_status_") and parameter.endswith(".arn}")
     efs = found["RepositoryThroughAccessPoint"]
     assert efs["actions"] == ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
     assert "cross-stack-output-aws_efs_file_systemefs_file_system" in efs["resources"][0]
@@ -275,10 +281,34 @@ def test_user_data_mounts_the_repository_and_installs_pinned_tools(examples):
     options = f"_netdev,noresvport,tls,iam,accesspoint={point}"
     assert f"mount -t efs -o {options} {fs}:/ /OMERO\n" in script
     assert f"echo '{fs}:/ /OMERO efs {options} 0 0' >> /etc/fstab" in script
-    assert "dnf install -y amazon-efs-utils java-17-amazon-corretto-headless python3.11 python3.11-pip " in script
+    assert "dnf install -y amazon-efs-utils java-17-amazon-corretto-headless python3.11 python3.11-pip\n" in script
     assert "/opt/omero/venv/bin/pip install --no-cache-dir 'omero-py==5.23.0'\n" in script
-    assert "--no-build-isolation zeroc-ice==3.6.5\n" in script
-    assert "'setuptools==80.9.0' 'wheel==0.45.1'" in script
+    # a prebuilt Ice wheel, never a source build (it fails on Python 3.11), and nothing to build with
+    wheel = "zeroc-ice-py-linux-x86_64/releases/download/20240202/zeroc_ice-3.6.5-cp311-cp311-manylinux_2_28_x86_64.whl"
+    assert f"pip install --no-cache-dir --only-binary=:all: https://github.com/glencoesoftware/{wheel}\n" in script
+    assert "gcc" not in script and "zeroc-ice==" not in script
+    # the CLI must answer before the host reports ready; any failed step reports failed
+    status = "--name /omero/omero-full/uploader/first-boot"
+    assert 'version=$(/opt/omero/venv/bin/omero version)\n' in script
+    assert f'{status} --value "ready: omero-py $version"' in script
+    assert "trap '" in script and f'{status} --value "failed: line $LINENO' in script
+
+
+def test_a_failed_first_boot_says_so(examples, tmp_path):
+    """The script's own ERR trap, run in bash with a stand-in aws CLI that records its arguments."""
+    script = host(examples["full"])["user_data"]
+    [trap] = [line for line in script.splitlines() if line.startswith("trap ")]
+    fake = tmp_path / "aws"
+    fake.write_text('#!/bin/bash\nprintf "%s\\n" "$@" > "$RECORD"\n')
+    fake.chmod(0o755)
+    record = tmp_path / "record"
+    boot = f"set -euo pipefail\n{trap}\ntrue\nfalse\necho never\n"
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "RECORD": str(record)}
+    result = subprocess.run(["bash", "-c", boot], env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1 and "never" not in result.stdout  # the boot still stops
+    arguments = record.read_text().splitlines()
+    assert arguments[:2] == ["ssm", "put-parameter"] and "/omero/omero-full/uploader/first-boot" in arguments
+    assert arguments[-1] == "failed: line 4, exit 1 (see /var/log/cloud-init-output.log)"
     assert "export OMERO_SERVER=omero-server.omero-full.internal\n" in script
     assert "latest" not in script and "169.254.169.254" not in script
     assert "curl" not in script and "wget" not in script
@@ -292,6 +322,12 @@ def test_outputs_name_the_host_and_the_server(examples):
     assert outputs["omero_server_host"]["value"] == "omero-server.omero-full.internal"
     assert outputs["omero_login_command"]["value"] == "omero login -s omero-server.omero-full.internal -p 4064"
     assert outputs["uploader_mount_path"]["value"] == "/OMERO"
+    status = outputs["uploader_first_boot_status"]["value"]
+    assert status.startswith("aws ssm get-parameter --region eu-central-1 --name ${aws_ssm_parameter.uploader_status_")
+    assert status.endswith(".name} --query Parameter.Value --output text")
+    [parameter] = examples["full"].resources(ROLE, "aws_ssm_parameter").values()
+    assert parameter["name"] == "/omero/omero-full/uploader/first-boot" and parameter["value"] == "pending"
+    assert parameter["lifecycle"]["ignore_changes"] == ["value"]  # the host's to write after creation
     assert all(o["description"] for o in outputs.values())
 
 
@@ -304,6 +340,7 @@ OPTIONS = textwrap.dedent('''\
       kms_key_arn     = "arn:aws:kms:us-east-1:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"
       java_package    = "java-11-amazon-corretto-headless"
       ice_wheel_url   = "https://example.org/ice/zeroc_ice-3.6.5-cp311-cp311-manylinux_2_28_x86_64.whl"
+      ice_wheel_sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
       mount_path      = "/data/omero"
       mount_read_only = true
       detailed_monitoring = false
@@ -320,10 +357,11 @@ def test_options_reach_the_host(tmp_path):
     assert "tls,iam,accesspoint=" in script and ",ro 0 0' >> /etc/fstab" in script
     assert " /data/omero\n" in script and "mkdir -p /data/omero\n" in script
     assert "java-11-amazon-corretto-headless" in script
-    assert "--no-build-isolation https://example.org/ice/zeroc_ice-3.6.5-cp311-cp311-manylinux_2_28_x86_64.whl\n" in script
-    assert "gcc-c++" not in script  # nothing to build with a wheel
+    digest = "0123456789abcdef" * 4
+    assert f"--only-binary=:all: 'https://example.org/ice/zeroc_ice-3.6.5-cp311-cp311-manylinux_2_28_x86_64.whl#sha256={digest}'\n" in script
     assert instance["monitoring"] is False
-    [efs] = statements(synth)  # read-only: mount only, and no buckets
+    [efs, report] = statements(synth)  # read-only: mount only, and no buckets
+    assert report["sid"] == "ReportFirstBoot"
     assert efs["actions"] == ["elasticfilesystem:ClientMount"]
     assert synth.stack(ROLE)["output"]["uploader_mount_path"]["value"] == "/data/omero"
     # The same configuration gives the same stack: nothing is generated at synth time.

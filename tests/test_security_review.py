@@ -99,6 +99,15 @@ def test_no_secret_in_a_container_environment(synths):
             assert ":secretsmanager:" in secret["valueFrom"] or "aws_secretsmanager_secret" in secret["valueFrom"], where
 
 
+def test_ssm_parameters_hold_no_secret(synths):
+    """.checkov.yaml skips CKV2_AWS_34 (SecureString) because the only parameter is a status word."""
+    found = list(each_resource(synths, "aws_ssm_parameter"))
+    assert found, "the full example has the uploader's status parameter"
+    for where, parameter in found:
+        assert re.fullmatch(r"/omero/[a-z0-9-]+/uploader/first-boot", parameter["name"]), where
+        assert parameter["type"] == "String" and parameter["value"] == "pending", where
+
+
 def test_every_image_is_pinned(synths):
     for where, container in container_definitions(synths):
         image = container["image"]

@@ -19,6 +19,14 @@ JAVA_PACKAGES = (
     "java-21-amazon-corretto-headless",
 )
 OMERO_PY_VERSION = "5.23.0"
+# Glencoe Software's prebuilt Ice 3.6.5 for CPython 3.11 on manylinux_2_28 x86_64 (Amazon Linux 2023
+# has glibc 2.34): the wheel OME's own ansible-role-omero-server installs (defaults/main.yml), since
+# Ice 3.6 no longer builds from source on Python 3.11 (ome/omero-py#360, #412).
+ICE_WHEEL_URL = (
+    "https://github.com/glencoesoftware/zeroc-ice-py-linux-x86_64/releases/download/20240202/"
+    "zeroc_ice-3.6.5-cp311-cp311-manylinux_2_28_x86_64.whl"
+)
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 # Graviton families (m7g, c6gn, t4g, ...) and a1: arm64.
@@ -71,6 +79,10 @@ def ice_wheel_url(value: str) -> str | None:
     return "an https URL of a zeroc_ice-3.6.5-cp311-cp311-<platform>.whl file (Ice 3.6.5 for Python 3.11)"
 
 
+def sha256(value: str) -> str | None:
+    return None if _SHA256.match(value) else "a SHA-256 digest: 64 lowercase hex digits"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Uploader(Addon):
     """An EC2 host with the OMERO CLI and /OMERO mounted, reached through Session Manager."""
@@ -87,9 +99,13 @@ class Uploader(Addon):
         choices=JAVA_PACKAGES,
     )
     omero_py_version: str = key(OMERO_PY_VERSION, "Exact omero-py release installed in the CLI's virtualenv (/opt/omero/venv).", checks=[omero_py_version])
-    ice_wheel_url: str | None = key(
-        None, "Prebuilt zeroc-ice 3.6.5 wheel for Python 3.11 to install; unset: built from the pinned PyPI source at first boot (~10 min).",
+    ice_wheel_url: str = key(
+        ICE_WHEEL_URL, "Prebuilt zeroc-ice 3.6.5 wheel for Python 3.11 (Ice 3.6 no longer builds from source there); default: Glencoe Software's, as OME installs it.",
         checks=[ice_wheel_url],
+    )
+    ice_wheel_sha256: str | None = key(
+        None, "SHA-256 of the wheel (sha256sum of the file, 64 hex digits): pip refuses any other file; unset: the URL alone pins it.",
+        checks=[sha256],
     )
     mount_path: str = key("/OMERO", "Where the host mounts OMERO's binary repository (EFS, through the servers' access point).", checks=[mount_path])
     mount_read_only: bool = key(False, "Mount the repository read-only (IAM grants ClientMount only); in-place import then needs another writable place.")

@@ -40,6 +40,7 @@ from cdktf_cdktf_provider_aws.instance import (
     InstanceRootBlockDevice,
 )
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
@@ -51,9 +52,7 @@ from modules.omero_server import NFS_OPTIONS, SERVER_PORT, NfsShare
 AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 # omero-py needs Python 3.10 or later; Amazon Linux 2023 packages 3.11 beside its system 3.9.
 PYTHON = "python3.11"
-ICE_VERSION = "3.6.5"  # the Ice line OMERO 5.6 speaks
 VENV = "/opt/omero/venv"
-BUILD_TOOLS = "'setuptools==80.9.0' 'wheel==0.45.1'"  # pinned: Ice's setup.py still imports distutils
 NFS_PORT = 2049
 HTTPS_PORT = 443
 ANYWHERE = "0.0.0.0/0"
@@ -74,7 +73,9 @@ class UploaderHostProps:
     kms_key_arn: str | None = None  # the account's default EBS key when None
     java_package: str = "java-17-amazon-corretto-headless"
     omero_py_version: str = "5.23.0"
-    ice_wheel_url: str | None = None  # None: Ice is built from its PyPI source
+    ice_wheel_url: str  # a prebuilt zeroc-ice 3.6.5 wheel for Python 3.11
+    ice_wheel_sha256: str | None = None  # pip refuses a wheel of another digest
+    status_parameter: str = ""  # SSM parameter first boot reports to: pending, ready or failed
     mount_path: str = "/OMERO"
     mount_read_only: bool = False  # ClientMount only, and an "ro" mount
     detailed_monitoring: bool = True  # one-minute EC2 metrics
@@ -89,6 +90,7 @@ class UploaderHostOutputs:
     private_ip: str
     security_group_id: str
     role_name: str
+    status_parameter: str  # pending until first boot says ready or failed
 
 
 def mount_options(access_point_id: str, read_only: bool) -> str:
@@ -120,16 +122,17 @@ def user_data(props: UploaderHostProps) -> str:
             f"grep -q ' {share.container_path} nfs ' /etc/fstab || echo '{share.host}:{share.path} {share.container_path} nfs _netdev,{share_options} 0 0' >> /etc/fstab",
             f"mountpoint -q {share_path} || mount -t nfs -o {share_options} {share.host}:{share.path} {share_path}",
         ]
-    if props.ice_wheel_url:
-        ice = shlex.quote(props.ice_wheel_url)
-    else:
-        # No Linux wheel of Ice 3.6 on PyPI: build it from the pinned source distribution.
-        packages += ["gcc-c++", f"{PYTHON}-devel", "openssl-devel", "bzip2-devel", "expat-devel"]
-        ice = f"zeroc-ice=={ICE_VERSION}"
+    # Ice 3.6.5 no longer builds from source on Python 3.11 (ome/omero-py#360, #412): a prebuilt
+    # wheel, verified by pip against its digest when one is given.
+    ice = shlex.quote(props.ice_wheel_url + (f"#sha256={props.ice_wheel_sha256}" if props.ice_wheel_sha256 else ""))
+    status = shlex.quote(props.status_parameter)
+    report = f"aws ssm put-parameter --region {props.region} --overwrite --type String --name {status} --value"
     lines = [
         "#!/bin/bash",
         f"# OMERO CLI uploader host of {props.name}: runs once, at first boot (log: /var/log/cloud-init-output.log).",
         "set -euxo pipefail",
+        "# A failed step is visible beside the log: the status parameter says failed, and at which line.",
+        f"trap 'code=$?; {report} \"failed: line $LINENO, exit $code (see /var/log/cloud-init-output.log)\" || true' ERR",
         f"dnf install -y {' '.join(packages)}",
         "",
         "# OMERO's binary repository through the OMERO servers' access point (TLS, IAM, uid/gid 1000).",
@@ -140,10 +143,11 @@ def user_data(props: UploaderHostProps) -> str:
         "",
         "# The OMERO CLI (omero-py) in its own virtualenv; omero import fetches its Java libraries on first use.",
         f"{PYTHON} -m venv {VENV}",
-        f"{VENV}/bin/pip install --no-cache-dir {BUILD_TOOLS}",
-        # Built with the pinned tools above, not whatever a build sandbox would fetch.
-        f"{VENV}/bin/pip install --no-cache-dir --no-build-isolation {ice}",
+        f"{VENV}/bin/pip install --no-cache-dir --only-binary=:all: {ice}",
         f"{VENV}/bin/pip install --no-cache-dir 'omero-py=={props.omero_py_version}'",
+        "# The CLI must answer before the host calls itself ready.",
+        f"version=$({VENV}/bin/omero version)",
+        f'{report} "ready: omero-py $version"',
         "",
         "# Every login shell finds the CLI and the server.",
         "cat > /etc/profile.d/omero.sh <<'EOF'",
@@ -204,6 +208,13 @@ class UploaderHost(Construct):
         IamRolePolicyAttachment(
             self, "ssm", role=role.name, policy_arn=f"arn:{props.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
         )
+        # First boot reports here (the standard Amazon Linux 2023 image has the AWS CLI); Terraform
+        # makes it "pending" and leaves the value to the host afterwards.
+        status = SsmParameter(
+            self, "status", name=props.status_parameter, type="String", value="pending",
+            description=f"First boot of {prefix}: pending, ready: omero-py <version>, or failed: line <n>",
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["value"]),
+        )
         efs_actions = ["elasticfilesystem:ClientMount"] + ([] if props.mount_read_only else ["elasticfilesystem:ClientWrite"])
         statements = [
             DataAwsIamPolicyDocumentStatement(
@@ -214,7 +225,10 @@ class UploaderHost(Construct):
                 condition=[DataAwsIamPolicyDocumentStatementCondition(
                     test="StringEquals", variable="elasticfilesystem:AccessPointArn", values=[fs.access_point_arn],
                 )],
-            )
+            ),
+            DataAwsIamPolicyDocumentStatement(
+                sid="ReportFirstBoot", effect="Allow", actions=["ssm:PutParameter"], resources=[status.arn],
+            ),
         ]
         if props.read_bucket_names:
             buckets = [f"arn:{props.partition}:s3:::{bucket}" for bucket in props.read_bucket_names]
@@ -273,4 +287,5 @@ class UploaderHost(Construct):
             private_ip=self.instance.private_ip,
             security_group_id=group,
             role_name=role.name,
+            status_parameter=status.name,
         )

@@ -41,6 +41,8 @@ class UploaderStack(AddonStack):
                 java_package=config.java_package,
                 omero_py_version=config.omero_py_version,
                 ice_wheel_url=config.ice_wheel_url,
+                ice_wheel_sha256=config.ice_wheel_sha256,
+                status_parameter=f"/omero/{deployment.name}/uploader/first-boot",
                 mount_path=config.mount_path,
                 mount_read_only=config.mount_read_only,
                 detailed_monitoring=config.detailed_monitoring,
@@ -55,6 +57,11 @@ class UploaderStack(AddonStack):
             "uploader_session_command",
             f"aws ssm start-session --region {region} --target {host.instance_id}",
             "A shell on the uploader host (Session Manager; needs the session-manager-plugin).",
+        )
+        out(
+            "uploader_first_boot_status",
+            f"aws ssm get-parameter --region {region} --name {host.status_parameter} --query Parameter.Value --output text",
+            "How the host's first boot went: pending, ready: omero-py <version>, or failed: line <n>.",
         )
         out("omero_server_host", server_host, "Host name of the read-write OMERO.server for omero login, from inside the VPC.")
         out("omero_login_command", f"omero login -s {server_host} -p {SERVER_PORT}", "Log in to OMERO from the uploader host.")
