@@ -32,7 +32,7 @@ class FlowLogs(Block):
     )
     kms_key_arn: str | None = key(
         None,
-        "Customer KMS key for the log group; unset uses CloudWatch Logs' own encryption.",
+        "Customer KMS key for the log group (its policy must let logs.<region>.amazonaws.com use it); unset uses CloudWatch Logs' own encryption.",
         checks=[checks.kms_key_arn],
     )
 

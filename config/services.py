@@ -50,7 +50,7 @@ class Cluster(Block):
     )
     log_retention_days: int = key(365, "Days CloudWatch Logs keeps container and ECS Exec logs.", choices=checks.LOG_RETENTION_DAYS)
     logs_kms_key_arn: str | None = key(
-        None, "Customer KMS key for the service log groups, ECS Exec sessions and OMERO.web's secret key; unset: AWS-managed encryption.",
+        None, "Customer KMS key for the service log groups, ECS Exec sessions and OMERO.web's secret key (its policy must let logs.<region>.amazonaws.com use it); unset: AWS-managed encryption.",
         checks=[checks.kms_key_arn],
     )
     container_insights: str = key(

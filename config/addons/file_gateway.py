@@ -153,7 +153,7 @@ class FileGateway(Addon):
     )
     timezone: str = key("GMT", 'Time zone of the gateway\'s maintenance window, e.g. "GMT" or "GMT+1:00".', checks=[timezone])
     kms_key_arn: str | None = key(
-        None, "Customer KMS key for the bucket, the share's objects, the EBS volumes and the log group; unset: AWS-managed keys.",
+        None, "Customer KMS key for the bucket, the share's objects, the EBS volumes and the log group (its policy must let logs.<region>.amazonaws.com use it); unset: AWS-managed keys.",
         checks=[checks.kms_key_arn],
     )
     log_retention_days: int = key(
