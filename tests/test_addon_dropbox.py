@@ -7,6 +7,8 @@ cover every key and rule; the emulator test applies the add-on stack on top of f
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import textwrap
 
 import pytest
@@ -139,7 +141,7 @@ def test_full_example_task(examples):
     assert container["entryPoint"] == ["/bin/bash", "-c"]  # not the image's server start script
     script, arg0, *arguments = container["command"]
     assert "/opt/omero/server/venv3/bin/omero" in script and "--exclude=clientpath" in script
-    assert "--sudo root -u" in script and 'unset OMERO_ROOT_PASSWORD' in script
+    assert "--sudo root -u" in script and 'unset OMERO_PASSWORD' in script
     assert "${" not in script and "%{" not in script  # Terraform's template syntax
     assert arguments == ["--transfer=ln_s", "-T", "regex:^.*/(?<Container1>.*?)"]
     assert container["mountPoints"] == [
@@ -161,10 +163,37 @@ def test_root_password_only_through_ecs_secrets(examples):
     names = [e["name"] for e in container["environment"]]
     assert not [n for n in names if any(word in n.upper() for word in ("PASS", "SECRET", "TOKEN"))], names
     [secret] = container["secrets"]
-    assert secret["name"] == "OMERO_ROOT_PASSWORD"
+    assert secret["name"] == "OMERO_PASSWORD"  # omero login reads it there, not from the command line
     assert "storage.outputs" in secret["valueFrom"] and "root_secret" in secret["valueFrom"]
     for value in environment(container).values():
         assert "secretsmanager" not in value
+
+
+def test_password_never_on_a_command_line(examples, tmp_path):
+    """Run the import script in bash with a stand-in omero CLI that records its arguments and the
+    OMERO_PASSWORD it saw: the password reaches login through the environment only, and is gone
+    from the environment of every later command."""
+    from modules.addons.dropbox import IMPORT_SCRIPT, OMERO_CLI
+
+    record = tmp_path / "calls"
+    cli = tmp_path / "omero"
+    cli.write_text(f'#!/bin/bash\necho "$* | password=${{OMERO_PASSWORD:-}}" >> {record}\n')
+    cli.chmod(0o755)
+    landing = tmp_path / "landing"
+    (landing / "plate-1").mkdir(parents=True)
+    env = {
+        "PATH": os.environ["PATH"], "LANDING_DIR": str(landing), "OMERO_SESSIONDIR": str(tmp_path / "sessions"),
+        "IMPORT_USER": "importer", "IMPORT_GROUP": "lab", "OMERO_HOST": "omero-server.internal", "OMERO_PORT": "4064",
+        "SETTLE_MINUTES": "0", "OMERO_PASSWORD": "s3cret-root-password",
+    }
+    script = IMPORT_SCRIPT.replace(OMERO_CLI, str(cli))
+    run = subprocess.run(["bash", "-c", script, "import", "--transfer=ln_s"], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    login, imported, logout = record.read_text().splitlines()
+    assert login == "login -s omero-server.internal -p 4064 --sudo root -u importer -g lab | password=s3cret-root-password"
+    assert imported.startswith("import --exclude=clientpath --transfer=ln_s ") and imported.endswith("| password=")
+    assert logout == "logout | password="
+    assert "s3cret" not in run.stdout + run.stderr
 
 
 def test_security_groups_reference_each_other(examples):
@@ -512,7 +541,7 @@ def test_dropbox_on_emulator(emulator, tf, addons_on_emulator):
     definition = aws(emulator, "ecs", region).describe_task_definition(taskDefinition=outputs["import_task_family"])["taskDefinition"]
     [container] = definition["containerDefinitions"]
     assert container["entryPoint"] == ["/bin/bash", "-c"]
-    assert [s["name"] for s in container["secrets"]] == ["OMERO_ROOT_PASSWORD"]
+    assert [s["name"] for s in container["secrets"]] == ["OMERO_PASSWORD"]
     [efs_volume] = [v for v in definition["volumes"] if "efsVolumeConfiguration" in v]
     assert efs_volume["efsVolumeConfiguration"]["transitEncryption"] == "ENABLED"
     logs = aws(emulator, "logs", region).describe_log_groups(logGroupNamePrefix="/omero/omero-full/omero-import")["logGroups"]

@@ -56,7 +56,9 @@ NFS_PORT = 2049
 ANYWHERE = "0.0.0.0/0"
 
 # The task's program (bash). Settings arrive as environment variables, the extra import arguments
-# as positional parameters ("$@"), the root password as the secret OMERO_ROOT_PASSWORD. No "${" or
+# as positional parameters ("$@"), the root password as the secret OMERO_PASSWORD, where `omero login`
+# reads it when no -w is given (omero-py, src/omero/plugins/sessions.py, since 5.5): a password on
+# the command line would be in every process listing of the host. No "${" or
 # "%{" in it: Terraform would read them as its own template syntax. User and group names never hold
 # spaces or glob characters (the config checks them), so $login_as and $group expand unquoted.
 IMPORT_SCRIPT = r"""set -o pipefail
@@ -74,8 +76,8 @@ login_as="-u root"
 if [ "$IMPORT_USER" != root ]; then login_as="--sudo root -u $IMPORT_USER"; fi
 group=""
 if [ -n "$IMPORT_GROUP" ]; then group="-g $IMPORT_GROUP"; fi
-"$omero" login -s "$OMERO_HOST" -p "$OMERO_PORT" -w "$OMERO_ROOT_PASSWORD" $login_as $group || { echo "cannot log in to $OMERO_HOST:$OMERO_PORT"; exit 1; }
-unset OMERO_ROOT_PASSWORD
+"$omero" login -s "$OMERO_HOST" -p "$OMERO_PORT" $login_as $group </dev/null || { echo "cannot log in to $OMERO_HOST:$OMERO_PORT"; exit 1; }
+unset OMERO_PASSWORD
 imported=0; failed=0; waiting=0
 while IFS= read -r -d '' entry; do
   if [ "$SETTLE_MINUTES" -gt 0 ] && [ -n "$(find "$entry" -mmin "-$SETTLE_MINUTES" -print -quit)" ]; then
@@ -232,7 +234,7 @@ class ScheduledImport(Construct):
             "entryPoint": ["/bin/bash", "-c"],
             "command": [IMPORT_SCRIPT, CONTAINER, *props.import_args],
             "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
-            "secrets": [{"name": "OMERO_ROOT_PASSWORD", "valueFrom": props.root_password_secret_arn}],
+            "secrets": [{"name": "OMERO_PASSWORD", "valueFrom": props.root_password_secret_arn}],
             "mountPoints": mounts,
             "linuxParameters": {"initProcessEnabled": True},
             "stopTimeout": 120,
