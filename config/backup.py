@@ -58,6 +58,10 @@ class Backup(Block):
         3, "Hour (UTC) the daily and monthly backups start: EFS and the database share this window (0-23).",
         checks=[checks.between(0, 23)],
     )
+    # AWS Backup API Reference, BackupRuleInput: StartWindowMinutes at least 60,
+    # CompletionWindowMinutes at least StartWindowMinutes + 60, Lifecycle DeleteAfterDays at most
+    # 36500 and at least MoveToColdStorageAfterDays + 90; PutBackupVaultLockConfiguration
+    # ChangeableForDays at least 3.
     start_window_minutes: int = key(
         60, "Minutes a job may wait to start before AWS Backup gives up on it (60-720).", checks=[checks.between(60, 720)],
     )

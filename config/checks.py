@@ -18,7 +18,8 @@ AWS_REGIONS = frozenset(
     """.split()
 )
 
-# Values CloudWatch Logs accepts for retention_in_days.
+# Values CloudWatch Logs accepts for retention_in_days (CloudWatch Logs API Reference,
+# PutRetentionPolicy retentionInDays).
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
@@ -37,7 +38,10 @@ _AZ = re.compile(r"^([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)([a-z])$")
 _TAG_CHARS = re.compile(r"^[\w .:/=+\-@]*$", re.UNICODE)
 
 # The longest deployment name: "<name>-" prefixes resource names whose AWS limit is 32
-# characters (load balancers, target groups), which leaves room for a 10-character suffix.
+# characters (load balancers and target groups: "a maximum of 32 characters", Elastic Load
+# Balancing API Reference, CreateLoadBalancer and CreateTargetGroup Name), which leaves room for a
+# 10-character suffix; the longest other name built from it is the session store's
+# "<name>-omero-sessions" (35 of ElastiCache's 40, CreateReplicationGroup ReplicationGroupId).
 NAME_MAX = 20
 
 
@@ -72,6 +76,7 @@ def vpc_cidr(value: str) -> str | None:
         return problem
     prefix = ipaddress.IPv4Network(value).prefixlen
     if not 16 <= prefix <= 24:
+        # Amazon VPC User Guide, "VPC CIDR blocks": a block from /16 to /28.
         return "a prefix length from /16 to /24 (AWS allows /16-/28; subnets need room)"
     return None
 
@@ -124,7 +129,10 @@ def bucket_name(value: str) -> str | None:
         return allowed + ", not an IP address"
     except ValueError:
         pass
-    if value.startswith(("xn--", "sthree-")) or value.endswith(("-s3alias", "--ol-s3", "--x-s3")):
+    # Reserved prefixes and suffixes (Amazon S3 User Guide, "General purpose bucket naming rules").
+    if value.startswith(("xn--", "sthree-", "amzn-s3-demo-")) or value.endswith(
+        ("-s3alias", "--ol-s3", "--x-s3", ".mrap", "--table-s3")
+    ):
         return allowed + " (no reserved prefix or suffix)"
     return None
 
@@ -151,6 +159,8 @@ def az_region(value: str) -> str:
 
 
 def tags(values: dict[str, str]) -> str | None:
+    """Tag keys of 1-128 and values of 0-256 characters, no "aws:" prefix (Tagging AWS Resources
+    User Guide, "Tag naming limits and requirements")."""
     for name, value in values.items():
         if not name or len(name) > 128 or not _TAG_CHARS.match(name):
             return f"tag key {name!r}: 1-128 letters, digits, spaces and _.:/=+-@"
@@ -183,8 +193,11 @@ EFS_TRANSITIONS = (
 
 _PG_VERSION = re.compile(r"^(1[0-9])$")
 _DB_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
-# OMERO 5.6 supports PostgreSQL 12-16; RDS has ended standard support below 15 or soon will.
-POSTGRES_MAJORS = ("15", "16")
+# OMERO 5.6's support table lists PostgreSQL up to 17 (and 18), and 12 and 13 as unsupported
+# (ome/omero-documentation PR #2513, January 2026; sysadmins/version-requirements); RDS has ended
+# standard support below 15 or soon will. The default stays 16: the OMERO.server image ships the
+# PostgreSQL 16 client tools (ome/omero-server-docker), whose pg_dump cannot dump a newer server.
+POSTGRES_MAJORS = ("15", "16", "17")
 
 
 def efs_days(value: str) -> int:
@@ -194,7 +207,7 @@ def efs_days(value: str) -> int:
 def postgres_version(value: str) -> str | None:
     match = _PG_VERSION.match(value)
     if not match or match.group(1) not in POSTGRES_MAJORS:
-        return 'PostgreSQL major version "15" or "16" (OMERO 5.6 supports up to 16; older majors are out of RDS standard support; minor versions are upgraded automatically)'
+        return 'PostgreSQL major version "15", "16" or "17" (as OMERO 5.6 supports them; older majors are out of RDS standard support; minor versions are upgraded automatically)'
     return None
 
 
@@ -241,7 +254,8 @@ def container_image(value: str) -> str | None:
     return None
 
 
-# CPU units a Fargate task may have, and the memory (MiB) each allows: (low, high, step).
+# CPU units a Fargate task may have, and the memory (MiB) each allows: (low, high, step)
+# (Amazon ECS Developer Guide, "Amazon ECS task definition parameters for Fargate", Task size).
 FARGATE_MEMORY = {
     256: (512, 2048, None),
     512: (1024, 4096, 1024),
@@ -296,10 +310,16 @@ def cidr_list(values: tuple[str, ...]) -> str | None:
 _DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
+# The domain becomes the ACM certificate's domain name, which "cannot exceed 64 octets" (ACM API
+# Reference, RequestCertificate DomainName).
+DOMAIN_MAX = 64
+
+
 def domain_name(value: str) -> str | None:
-    if _DOMAIN.match(value):
+    if _DOMAIN.match(value) and len(value) <= DOMAIN_MAX:
         return None
-    return 'a lowercase fully qualified domain name such as "omero.example.org" (no scheme, no trailing dot)'
+    return (f'a lowercase fully qualified domain name of at most {DOMAIN_MAX} characters such as "omero.example.org" '
+            "(no scheme, no trailing dot; ACM certificates allow 64)")
 
 
 _HOSTED_ZONE = re.compile(r"^Z[A-Z0-9]{1,31}$")
@@ -311,7 +331,8 @@ def hosted_zone_id(value: str) -> str | None:
     return 'a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ"'
 
 
-# ALB TLS policies that allow TLS 1.2 and 1.3 only (newest first).
+# ALB TLS policies that allow TLS 1.2 and 1.3 only, newest first (Elastic Load Balancing User
+# Guide for Application Load Balancers, "Security policies for your Application Load Balancer").
 TLS_POLICIES = (
     "ELBSecurityPolicy-TLS13-1-2-2021-06",
     "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
@@ -331,10 +352,15 @@ def email_address(value: str) -> str | None:
     return 'an e-mail address such as "imaging-oncall@example.org"'
 
 
+# AppStream user names are e-mail addresses of at most 128 characters (AppStream 2.0 API
+# Reference, CreateUser UserName).
+APPSTREAM_USER_MAX = 128
+
+
 def email_addresses(values: tuple[str, ...]) -> str | None:
     for value in values:
-        if email_address(value):
-            return f'{value!r}: e-mail addresses such as "alice@example.org"'
+        if email_address(value) or len(value) > APPSTREAM_USER_MAX:
+            return f'{value!r}: e-mail addresses of at most {APPSTREAM_USER_MAX} characters such as "alice@example.org"'
     if len({v.lower() for v in values}) != len(values):
         return "each e-mail address once"
     return None

@@ -224,6 +224,8 @@ class Storage(Block):
     throughput_mode: str = key(
         "elastic", "EFS throughput mode.", choices=("elastic", "bursting", "provisioned")
     )
+    # EFS API Reference, CreateFileSystem ProvisionedThroughputInMibps: 1-3414 MiB/s in most
+    # Regions (a lower ceiling in some, which AWS then refuses at apply).
     provisioned_throughput_mibps: int | None = key(
         None, "With throughput_mode = \"provisioned\": MiB/s to provision (1-3414).", checks=[checks.between(1, 3414)]
     )
@@ -252,8 +254,10 @@ class Storage(Block):
 class Database(Block):
     """The RDS PostgreSQL instance holding OMERO's metadata."""
 
-    engine_version: str = key("16", "PostgreSQL major version: \"15\" or \"16\" (minor versions are upgraded automatically).", checks=[checks.postgres_version])
+    engine_version: str = key("16", "PostgreSQL major version: \"15\", \"16\" or \"17\" (minor versions are upgraded automatically).", checks=[checks.postgres_version])
     instance_class: str = key("db.t4g.medium", "RDS instance class.", checks=[checks.db_instance_class])
+    # RDS API Reference, CreateDBInstance AllocatedStorage for PostgreSQL on gp2/gp3: 20-65536 GiB;
+    # BackupRetentionPeriod 0-35 days (1 at least here: point-in-time recovery stays on).
     allocated_storage_gb: int = key(50, "Initial storage in GiB (20-65536).", checks=[checks.between(20, 65536)])
     max_allocated_storage_gb: int = key(
         200, "Storage autoscaling ceiling in GiB; 0 turns autoscaling off.", checks=[checks.between(0, 65536)]

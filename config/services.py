@@ -8,8 +8,17 @@ from typing import Iterator
 from config import checks
 from config.fields import Block, Problem, key
 
-SERVER_IMAGE = "openmicroscopy/omero-server:5.6.16"
-WEB_IMAGE = "openmicroscopy/omero-web-standalone:5.31.1"
+# Default images, pinned by tags shown to exist on Docker Hub (a tag once shipped the wrong build,
+# ome/omero-server-docker#50; pin a digest too where that matters):
+# - OMERO.server 5.6.18 (May 2026, Bio-Formats 8.5.0, announced as the last of 5.6.x in
+#   ome/openmicroscopy PR #6453): manics/kubernetes-omero commit 06197e8 "OMERO.server 5.6.18"
+#   (omero-server/Chart.yaml appVersion), and ZMB-UZH/omero-docker-extended pins
+#   openmicroscopy/omero-server:5.6.18@sha256:895317a8dba185da6a08fe412d337e62fb6bbb9f6579d33e485439020a43217f.
+# - OMERO.web 5.33.0-1: manics/kubernetes-omero PR #66 "OMERO.web 5.33.0-1", and
+#   ZMB-UZH/omero-docker-extended pins
+#   openmicroscopy/omero-web-standalone:5.33.0-1@sha256:fac13ff1f14ee29c610091b1e0a8c717583a43c4256efadedae5685c4f4eedb4.
+SERVER_IMAGE = "openmicroscopy/omero-server:5.6.18"
+WEB_IMAGE = "openmicroscopy/omero-web-standalone:5.33.0-1"
 
 # OMERO properties the stacks set themselves; a user value would fight them.
 MANAGED_SERVER_PROPERTIES = (
@@ -21,6 +30,8 @@ MANAGED_WEB_PROPERTIES = (
     "omero.web.server_list", "omero.web.secret_key", "omero.web.application_server.host",
     "omero.web.application_server.port",
 )
+# Set by the stacks while web.session_store is on.
+SESSION_STORE_PROPERTIES = ("omero.web.session_engine", "omero.web.caches")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,6 +101,41 @@ class Server(Block):
     )
 
 
+# ElastiCache node types for the session store (ElastiCache User Guide, "Supported node types":
+# current-generation T4g/T3 burstable and M7g/M6g/R7g/R6g general-purpose and memory-optimised
+# nodes). OMERO.web's sessions are a few KiB each: a micro node (0.5 GiB) holds tens of thousands.
+SESSION_NODE_TYPES = tuple(
+    [f"cache.{family}.{size}" for family in ("t4g", "t3") for size in ("micro", "small", "medium")]
+    + [f"cache.{family}.{size}" for family in ("m7g", "m6g", "r7g", "r6g") for size in ("large", "xlarge", "2xlarge")]
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionStore(Block):
+    """Where OMERO.web keeps its sessions: a Valkey replication group every web task shares."""
+
+    enabled: bool = key(
+        True, "Keep OMERO.web sessions in ElastiCache (Valkey), so a scale-in, deploy or task replacement logs nobody out; "
+        "off: each task's local disk (sticky sessions only).",
+    )
+    node_type: str = key("cache.t4g.micro", "ElastiCache node type of each Valkey node.", choices=SESSION_NODE_TYPES)
+    # CreateReplicationGroup: NumCacheClusters 1-6 (a primary and up to 5 replicas); automatic
+    # failover and Multi-AZ need at least one replica.
+    replicas: int = key(
+        1, "Read replicas beside the primary (0-5); 1 or more turns on Multi-AZ automatic failover.",
+        checks=[checks.between(0, 5)],
+    )
+    kms_key_arn: str | None = key(
+        None, "Customer KMS key for the store at rest; unset: AWS-managed (its secrets use cluster.logs_kms_key_arn, like OMERO.web's secret key).",
+        checks=[checks.kms_key_arn],
+    )
+
+    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        if not self.enabled:
+            for name in sorted(given - {"enabled"}):
+                yield Problem(name, getattr(self, name), "only with enabled = true")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Web(Block):
     """OMERO.web behind the application load balancer."""
@@ -104,10 +150,14 @@ class Web(Block):
         None, 'Extra OMERO.web properties, e.g. { "omero.web.session_cookie_age" = "28800" }.',
         checks=[_web_properties], factory=dict,
     )
+    session_store: SessionStore = key(doc="The shared session store of the OMERO.web tasks.", factory=SessionStore)
 
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         if self.max_tasks < self.min_tasks:
             yield Problem("max_tasks", self.max_tasks, f"at least min_tasks ({self.min_tasks})")
+        if self.session_store.enabled:
+            for name in sorted(set(SESSION_STORE_PROPERTIES) & set(self.properties)):
+                yield Problem("properties", name, "", text=f'sets "{name}", which session_store manages (turn it off to set your own)')
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,6 +180,7 @@ class LoadBalancer(Block):
         choices=checks.TLS_POLICIES,
     )
     deletion_protection: bool = key(True, "Refuse to delete the load balancer until this is turned off.")
+    # ELBv2 API Reference, LoadBalancerAttribute idle_timeout.timeout_seconds: 1-4000.
     idle_timeout_seconds: int = key(300, "Idle connection timeout (large image exports need minutes).", checks=[checks.between(1, 4000)])
     access_log_days: int = key(90, "Days the access-log bucket keeps load balancer logs.", checks=[checks.between(1, 3650)])
 

@@ -11,7 +11,7 @@ load_balancer {
 }
 
 server {
-  image  = "openmicroscopy/omero-server:5.6.16"
+  image  = "openmicroscopy/omero-server:5.6.18"
   cpu    = 4096
   memory = 16384
   properties = {
@@ -20,7 +20,7 @@ server {
 }
 
 web {
-  image     = "openmicroscopy/omero-web-standalone:5.31.1"
+  image     = "openmicroscopy/omero-web-standalone:5.33.0-1"
   min_tasks = 2
   max_tasks = 6
 }

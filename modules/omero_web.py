@@ -1,8 +1,9 @@
 """OMERO.web on ECS Fargate behind the application load balancer, scaled on CPU.
 
 Every task gets the same Django secret key (from Secrets Manager), so a session or CSRF token
-made by one task is good on another; the load balancer keeps a browser on one task anyway
-(sticky sessions), because OMERO.web keeps its session files on local disk.
+made by one task is good on another. With a session store (:mod:`modules.session_store`) the
+sessions themselves are shared too; without one they are files on each task's disk, and only the
+load balancer's sticky sessions keep a browser on the task that has its session.
 """
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition, EcsT
 
 from modules.cluster import OmeroClusterOutputs
 from modules.logs import log_group
-from modules.omero_config import config_environment, server_list
+from modules.omero_config import config_environment, config_variable, server_list
+from modules.session_store import SESSION_ENGINE
 from modules.task_roles import TaskRoles, TaskRolesProps
 
 WEB_PORT = 4080
@@ -60,6 +62,8 @@ class OmeroWebProps:
     # The load balancer's idle timeout: a request may run as long before gunicorn kills its worker.
     request_timeout_seconds: int = 60
     cache_repositories_arn: str | None = None  # the ECR pull-through cache ``image`` comes through
+    # The secret holding omero.web.caches (the shared session store); None: sessions on local disk.
+    session_caches_secret_arn: str | None = None
     properties: Mapping[str, str] = field(default_factory=dict)
     depends_on: tuple[object, ...] = ()  # the listener that forwards to target_group_arn
 
@@ -84,6 +88,9 @@ def web_properties(props: OmeroWebProps) -> dict[str, str]:
         # omero-web settings.py); a large export may take as long as the load balancer allows.
         "omero.web.wsgi_timeout": str(props.request_timeout_seconds),
     }
+    if props.session_caches_secret_arn:
+        # Sessions in Django's cache, which omero.web.caches (a secret) points at the store.
+        properties["omero.web.session_engine"] = SESSION_ENGINE
     if props.public_origin:
         # Behind the TLS-terminating load balancer: trust its X-Forwarded-Proto, send cookies
         # over HTTPS only, and accept form posts from the public origin.
@@ -101,6 +108,9 @@ class OmeroWebService(Construct):
     def __init__(self, scope: Construct, id: str, *, props: OmeroWebProps):
         super().__init__(scope, id)
         prefix = f"{props.name}-omero-web"
+        secrets = {"omero.web.secret_key": props.secret_key_arn}
+        if props.session_caches_secret_arn:
+            secrets["omero.web.caches"] = props.session_caches_secret_arn
         logs = log_group(
             self,
             "logs",
@@ -119,7 +129,7 @@ class OmeroWebService(Construct):
                 log_group_arn=logs.arn,
                 image=props.image,
                 cache_repositories_arn=props.cache_repositories_arn,
-                secret_arns=(props.secret_key_arn,),
+                secret_arns=tuple(secrets.values()),
                 secrets_kms_key_arn=props.secret_key_kms_key_arn,
                 exec_log_group_arn=props.cluster.exec_log_group_arn,
                 exec_kms_key_arn=props.cluster.kms_key_arn,
@@ -131,7 +141,7 @@ class OmeroWebService(Construct):
             "essential": True,
             "portMappings": [{"containerPort": WEB_PORT, "hostPort": WEB_PORT, "protocol": "tcp"}],
             "environment": config_environment(web_properties(props)),
-            "secrets": [{"name": "CONFIG_omero_web_secret__key", "valueFrom": props.secret_key_arn}],
+            "secrets": [{"name": config_variable(p), "valueFrom": arn} for p, arn in secrets.items()],
             "linuxParameters": {"initProcessEnabled": True},
             "stopTimeout": 30,
             "logConfiguration": {

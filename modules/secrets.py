@@ -51,7 +51,7 @@ class GeneratedSecret(Construct):
             kms_key_id=props.kms_key_arn,
             recovery_window_in_days=7,
         )
-        SecretsmanagerSecretVersion(
+        self.written = SecretsmanagerSecretVersion(
             self,
             "value",
             secret_id=self.secret.id,

@@ -5,6 +5,7 @@ from networks, and only from the ones the configuration names:
 
     clients --80/443--> ALB --4080--> OMERO.web --4064--> OMERO.server --5432--> PostgreSQL
     clients --4064(/4063)--> NLB --------------------------^          \\--2049--> EFS
+    OMERO.web --6379--> the session store (Valkey, with web.session_store)
     ECS container instances --NFS (111, 2049, 20048)--> S3 File Gateway (with a data share)
 
 Tasks may also open HTTPS connections out (image registry, Secrets Manager, CloudWatch Logs).
@@ -20,6 +21,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 
 from modules.omero_server import PLAIN_PORT, SERVER_PORT
 from modules.omero_web import WEB_PORT
+from modules.session_store import PORT as SESSION_PORT
 
 ANYWHERE = "0.0.0.0/0"
 # NFS as the S3 File Gateway serves it: portmapper, nfsd and mountd, over TCP and UDP.
@@ -42,6 +44,7 @@ class OmeroSecurityGroupsProps:
     # container instances mount the share for their tasks (Docker's NFS volume driver runs in
     # the host's network namespace, not the task's), so they are the NFS clients let in.
     data_share_security_group_id: str | None = None
+    session_store: bool = False  # a group for OMERO.web's session store
 
 
 class OmeroSecurityGroups(Construct):
@@ -65,6 +68,11 @@ class OmeroSecurityGroups(Construct):
         self._pair("server_to_efs", self.server.id, props.file_system_security_group_id, 2049, "EFS (NFS over TLS)")
         for key, group_id in (("web", self.web.id), ("server", self.server.id)):
             self._egress(f"{key}_https", group_id, 443, cidr=ANYWHERE, description="HTTPS out: image registry, Secrets Manager, CloudWatch Logs")
+
+        self.session_store = None
+        if props.session_store:
+            self.session_store = group("omero-sessions", f"OMERO.web session store: {SESSION_PORT} from OMERO.web only.")
+            self._pair("web_to_sessions", self.web.id, self.session_store.id, SESSION_PORT, "the session store (Valkey over TLS)")
 
         self.server_load_balancer = None
         if props.server_cidrs is not None:

@@ -25,6 +25,7 @@ EMULATED_SERVICES = (
     "ec2",
     "ecs",
     "efs",
+    "elasticache",
     "elbv2",
     "events",
     "iam",

@@ -23,6 +23,7 @@ from modules.network import NetworkOutputs
 from modules.omero_server import SERVER_PORT, Database, DataVolume, NfsShare, OmeroServerProps, OmeroServerService
 from modules.omero_web import OmeroWebProps, OmeroWebService
 from modules.secrets import GeneratedSecret, GeneratedSecretProps
+from modules.session_store import SessionStore, SessionStoreOutputs, SessionStoreProps
 from modules.security_groups import OmeroSecurityGroups, OmeroSecurityGroupsProps
 from modules.upgrade import UpgradeSnapshot, UpgradeSnapshotProps
 from modules.server_load_balancer import ServerLoadBalancer, ServerLoadBalancerProps
@@ -98,6 +99,7 @@ class ServicesStack(DeploymentStack):
                 plain_port=nlb.plain_port,
                 container_instances=on_ec2,
                 data_share_security_group_id=data_share.security_group_id if data_share else None,
+                session_store=web.session_store.enabled,
             ),
         )
         cluster = OmeroCluster(
@@ -247,6 +249,7 @@ class ServicesStack(DeploymentStack):
                 kms_key_arn=cluster_config.logs_kms_key_arn,
             ),
         )
+        sessions = self._session_store(deployment, network, groups)
         web_service = OmeroWebService(
             self,
             "web",
@@ -271,6 +274,7 @@ class ServicesStack(DeploymentStack):
                 partition=partition,
                 log_retention_days=cluster_config.log_retention_days,
                 request_timeout_seconds=alb.idle_timeout_seconds,
+                session_caches_secret_arn=sessions.caches_secret_arn if sessions else None,
                 **cached,
                 properties=web.properties,
                 depends_on=(web_lb.listener,),
@@ -296,6 +300,8 @@ class ServicesStack(DeploymentStack):
             out("read_only_service_names", [r.outputs.service_name for r in read_only], "ECS services of the read-only OMERO.servers, one each.")
             out("read_only_dns_names", [r.outputs.dns_name for r in read_only], "Cloud Map names of the read-only OMERO.servers, one each.")
         out("web_service_name", web_service.outputs.service_name, "ECS service of OMERO.web.")
+        if sessions:
+            out("session_store_endpoint", sessions.endpoint, "Primary endpoint of OMERO.web's session store (Valkey, TLS, port 6379).")
         out("server_log_group", read_write.outputs.log_group_name, "Log group of the read-write OMERO.server.")
         out("efs_id", file_system.file_system_id, "EFS file system holding /OMERO.")
         out("efs_access_point_id", file_system.access_point_id, "Access point the OMERO servers mount.")
@@ -321,3 +327,18 @@ class ServicesStack(DeploymentStack):
             container_instances_group_name=instances.group_name if on_ec2 else None,
             capacity_provider_name=capacity_provider,
         )
+
+    def _session_store(self, deployment: Deployment, network: NetworkOutputs, groups: OmeroSecurityGroups) -> SessionStoreOutputs | None:
+        """OMERO.web's shared sessions (web.session_store), or None: sessions on each task's disk."""
+        store = deployment.web.session_store
+        if not store.enabled:
+            return None
+        return SessionStore(self, "session_store", props=SessionStoreProps(
+            name=deployment.name,
+            subnet_ids=network.private_subnet_ids,
+            security_group_id=groups.session_store.id,
+            node_type=store.node_type,
+            replicas=store.replicas,
+            kms_key_arn=store.kms_key_arn,
+            secrets_kms_key_arn=deployment.cluster.logs_kms_key_arn,
+        )).outputs

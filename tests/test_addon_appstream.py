@@ -152,6 +152,7 @@ BAD_INPUTS = [
     (ON + ' persist_application_settings = "yes" }', "appstream.persist_application_settings", "true or false"),
     (ON + ' users = "a@example.org" }', "appstream.users", "a list of strings"),
     (ON + ' users = ["alice"] }', "appstream.users", "e-mail addresses"),
+    (ON + ' users = ["' + "a" * 117 + '@example.org"] }', "appstream.users", "at most 128 characters"),  # CreateUser
     (ON + ' users = ["a@example.org", "A@example.org"] }', "appstream.users", "each e-mail address once"),
     (ON + ' imagename = "x" }', "appstream.imagename", "did you mean 'image_name'"),
 ]

@@ -301,6 +301,11 @@ BAD_INPUTS = [
     (ON + 'source_prefix = "/a//b"', "source_prefix", 'no "//"'),
     (ON + 'source_prefix = "/a/../b"', "source_prefix", '".."'),
     (ON + 'source_prefix = "/a b"', "source_prefix", "other characters"),
+    # DataSync's Subdirectory pattern has no "@", "=" or "," (CreateLocationS3, CreateLocationEfs)
+    (ON + 'source_prefix = "/lab@site"', "source_prefix", "as DataSync allows"),
+    (ON + 'destination_path = "/incoming/a=b,c"', "destination_path", "as DataSync allows"),
+    # the patterns joined with "|" are one FilterRule value of at most 102,400 characters
+    (ON + "excludes = [" + ", ".join(f'"/{i:04d}{"x" * 1000}"' for i in range(103)) + "]", "excludes", "at most 102400 characters"),
     (ON + 'destination_path = "incoming"', "destination_path", 'starting with "/"'),
     (ON + 'destination_path = "/incoming/../ManagedRepository"', "destination_path", '".."'),
     (ON + 'destination_path = "/"', "destination_path", "not /OMERO itself"),

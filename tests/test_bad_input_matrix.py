@@ -182,7 +182,7 @@ CASES = [
     bad("read-only-pair", "fargate-pair", "server.read_only_memory", "with cpu = 1024 on Fargate",
         "server {\n  read_only_count  = 1\n  read_only_cpu    = 1024\n  read_only_memory = 16384\n}"),
     # --- PostgreSQL versions -------------------------------------------------------------------
-    bad("postgres-11", "postgres-version", "database.engine_version", 'major version "15" or "16"',
+    bad("postgres-11", "postgres-version", "database.engine_version", 'major version "15", "16" or "17"',
         'database { engine_version = "11" }'),
     bad("postgres-minor", "postgres-version", "database.engine_version", "minor versions are upgraded",
         'database { engine_version = "16.4" }'),
@@ -227,6 +227,10 @@ CASES = [
     bad("ec2-servers-need-more-instances", "aws-limit", "cluster.ec2.max_instances", "at least 4 to place the 4 server tasks",
         'cluster {\n  launch_type = "ec2"\n  ec2 {\n    instance_type = "m6i.xlarge"\n    max_instances = 2\n  }\n}\n'
         'server { read_only_count = 3 }'),
+    bad("session-store-six-replicas", "aws-limit", "web.session_store.replicas", "from 0 to 5",
+        "web {\n  session_store { replicas = 6 }\n}"),
+    bad("session-store-unknown-node", "aws-limit", "web.session_store.node_type", '"cache.t4g.micro"',
+        'web {\n  session_store { node_type = "cache.x1.huge" }\n}'),
     bad("ec2-unknown-instance-type", "aws-limit", "cluster.ec2.instance_type", "whose capacity is known",
         'cluster {\n  launch_type = "ec2"\n  ec2 { instance_type = "t3.xlarge" }\n}'),
     # --- the ECR pull-through cache's credential: name prefix and region as ECR requires -------------

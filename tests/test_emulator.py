@@ -149,6 +149,28 @@ def test_local_state_deployment(emulator, tf, examples, tmp_path):
     rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [db_group]}])["SecurityGroupRules"]
     assert [(r["FromPort"], r["IsEgress"]) for r in rules if "ReferencedGroupInfo" in r] == [(5432, False)]
 
+    # OMERO.web's session store: a Valkey primary and a replica with failover, TLS, AUTH and
+    # encryption at rest; OMERO.web's cache settings (a secret) name its primary and the token.
+    cache = aws(emulator, "elasticache", "eu-west-1")
+    [group] = cache.describe_replication_groups(ReplicationGroupId="omero-quick-omero-sessions")["ReplicationGroups"]
+    assert group["TransitEncryptionEnabled"] and group["AtRestEncryptionEnabled"] and group["AuthTokenEnabled"]
+    assert group["MemberClusters"] == ["omero-quick-omero-sessions-001", "omero-quick-omero-sessions-002"]
+    assert group["AutomaticFailover"] == "enabled" and group["MultiAZ"] == "enabled"
+    zones = set()
+    for member_id in group["MemberClusters"]:
+        [member] = cache.describe_cache_clusters(CacheClusterId=member_id)["CacheClusters"]
+        assert member["Engine"] == "valkey" and member["CacheSubnetGroupName"] == "omero-quick-omero-sessions"
+        zones.add(member["PreferredAvailabilityZone"])
+    assert zones == set(network["availability_zones"])
+    [web] = task_definition(emulator, "eu-west-1", running["omero-web"]["taskDefinition"])["containerDefinitions"]
+    caches_arn = {s["name"]: s["valueFrom"] for s in web["secrets"]}["CONFIG_omero_web_caches"]
+    caches = json.loads(secrets.get_secret_value(SecretId=caches_arn)["SecretString"])
+    [token_secret] = [s for s in secrets.list_secrets()["SecretList"] if s["Name"].startswith("omero-quick/omero/web-sessions-token-")]
+    token = secrets.get_secret_value(SecretId=token_secret["ARN"])["SecretString"]
+    assert len(token) == 32 and token.isalnum()
+    assert caches["default"]["LOCATION"] == f"rediss://:{token}@{services['session_store_endpoint']}:6379/0"
+    assert token not in json.dumps(web)
+
     # destroying the services leaves what OMERO keeps
     tf_region = tf.with_env(AWS_REGION="eu-west-1", AWS_DEFAULT_REGION="eu-west-1")
     destroyed = tf_region(synth.stack_dir("services"), "destroy", "-auto-approve", "-input=false", "-no-color", timeout=APPLY_TIMEOUT)
@@ -160,11 +182,25 @@ def test_local_state_deployment(emulator, tf, examples, tmp_path):
     assert not [r for r in rules if not r["IsEgress"]]  # the server's access went with the services
     clusters = aws(emulator, "ecs", "eu-west-1").describe_clusters(clusters=[services["cluster_name"]])["clusters"]
     assert all(c["status"] == "INACTIVE" for c in clusters)
+    assert not cache.describe_replication_groups()["ReplicationGroups"]  # sessions go with the services
     storage_replan = tf_region(synth.stack_dir("storage"), "plan", "-detailed-exitcode", "-input=false", "-no-color", "-out=after.tfplan", timeout=APPLY_TIMEOUT)
     assert storage_replan.returncode in (0, 2), str(storage_replan)
     if storage_replan.returncode == 2:
         shown = tf_region(synth.stack_dir("storage"), "show", "-json", "after.tfplan")
         assert not unexpected_changes(json.loads(shown.stdout))
+
+    # A PostgreSQL major upgrade as the README's runbook makes it (the servers are gone already):
+    # 16 to 17 applied at once, the postgres17 parameter group replacing the old one.
+    [old_group] = [g["DBParameterGroupName"] for g in db["DBParameterGroups"]]
+    database = dataclasses.replace(deployment.database, engine_version="17", apply_immediately=True)
+    upgraded = synthesize(dataclasses.replace(deployment, database=database), tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
+    apply_all(tf, upgraded, only=[f"{deployment.name}-storage"])
+    [db] = rds.describe_db_instances(DBInstanceIdentifier=storage["db_instance_id"])["DBInstances"]
+    assert db["EngineVersion"].split(".")[0] == "17"
+    [new_group] = [g["DBParameterGroupName"] for g in db["DBParameterGroups"]]
+    [group] = rds.describe_db_parameter_groups(DBParameterGroupName=new_group)["DBParameterGroups"]
+    assert group["DBParameterGroupFamily"] == "postgres17" and new_group != old_group
+    assert old_group not in {g["DBParameterGroupName"] for g in rds.describe_db_parameter_groups()["DBParameterGroups"]}
 
 
 def test_tls_deployment(emulator, tf, examples, tmp_path):

@@ -68,13 +68,14 @@ def test_secrets_reach_containers_only_through_ecs_secrets(examples, example):
     assert {s["name"] for s in server["secrets"]} == {"CONFIG_omero_db_pass", "ROOTPASS"}
     assert "storage.outputs" in server["secrets"][0]["valueFrom"]  # from the storage stack's secret
     web = container(synth, "-omero-web")
-    assert [s["name"] for s in web["secrets"]] == ["CONFIG_omero_web_secret__key"]
+    # the Django secret key, and omero.web.caches (the session store's address and AUTH token)
+    assert [s["name"] for s in web["secrets"]] == ["CONFIG_omero_web_secret__key", "CONFIG_omero_web_caches"]
 
 
 def test_server_container(examples):
     synth = examples["tls-rw"]
     server = container(synth, "-omero-server")
-    assert server["image"] == "openmicroscopy/omero-server:5.6.16"
+    assert server["image"] == "openmicroscopy/omero-server:5.6.18"
     env = environment(server)
     assert env["CONFIG_omero_db_name"] == "omero" and env["CONFIG_omero_db_user"] == "omero"
     assert env["CONFIG_omero_db_host"].startswith("${data.terraform_remote_state.")
@@ -121,8 +122,9 @@ def test_execution_role_reads_only_its_own_secrets(examples):
     assert len(secrets["resources"]) == 2  # database password and root password
     web = policy_statements(synth, "web_roles_execution_document")
     [secret] = [s for s in web if s["actions"] == ["secretsmanager:GetSecretValue"]]
-    [resource] = secret["resources"]
-    assert resource.startswith("${aws_secretsmanager_secret.web_secret_key_secret_")
+    key, caches = secret["resources"]  # the Django secret key and omero.web.caches, not the store's token
+    assert key.startswith("${aws_secretsmanager_secret.web_secret_key_secret_")
+    assert caches.startswith("${aws_secretsmanager_secret.session_store_caches_")
     assert not any("ecr:" in a for s in server + web for a in s["actions"])  # Docker Hub images
 
 
@@ -351,9 +353,9 @@ def test_images_come_through_the_deployment_cache(examples):
     assert rule["credential_arn"] == synth.deployment.images.docker_hub_secret_arn
     registry = "${data.aws_caller_identity.account.account_id}.dkr.ecr.us-east-1.${data.aws_partition.partition.dns_suffix}"
     prefix = "${aws_ecr_pull_through_cache_rule.image_cache_rule_"  # the rule's attribute: its tasks wait for it
-    for family, image in (("-omero-server", "openmicroscopy/omero-server:5.6.16"),
-                          ("-omero-server-ro-1", "openmicroscopy/omero-server:5.6.16"),
-                          ("-omero-web", "openmicroscopy/omero-web-standalone:5.31.1")):
+    for family, image in (("-omero-server", "openmicroscopy/omero-server:5.6.18"),
+                          ("-omero-server-ro-1", "openmicroscopy/omero-server:5.6.18"),
+                          ("-omero-web", "openmicroscopy/omero-web-standalone:5.33.0-1")):
         pulled = container(synth, family)["image"]
         assert pulled.startswith(f"{registry}/{prefix}") and pulled.endswith(f".ecr_repository_prefix}}/{image}"), pulled
     for role in ("server_roles", "read_only_server_1_roles", "web_roles"):
@@ -372,18 +374,18 @@ def test_images_come_through_the_deployment_cache(examples):
 def test_without_a_cache_images_come_from_docker_hub(examples):
     synth = examples["tls-rw"]
     assert not synth.resources("services", "aws_ecr_pull_through_cache_rule")
-    assert container(synth, "-omero-web")["image"] == "openmicroscopy/omero-web-standalone:5.31.1"
+    assert container(synth, "-omero-web")["image"] == "openmicroscopy/omero-web-standalone:5.33.0-1"
 
 
 def test_cached_image_names():
     from config.images import cached_image, from_docker_hub
 
     registry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
-    assert cached_image("openmicroscopy/omero-server:5.6.16", registry, "p") == f"{registry}/p/openmicroscopy/omero-server:5.6.16"
+    assert cached_image("openmicroscopy/omero-server:5.6.18", registry, "p") == f"{registry}/p/openmicroscopy/omero-server:5.6.18"
     assert cached_image("postgres:17", registry, "p") == f"{registry}/p/library/postgres:17"  # official images
     assert cached_image("redis@sha256:" + "a" * 64, registry, "p") == f"{registry}/p/library/redis@sha256:" + "a" * 64
     assert cached_image("localhost:5000/omero", registry, "p") == "localhost:5000/omero"
     assert cached_image(f"{registry}/mine/omero-server:1", registry, "p") == f"{registry}/mine/omero-server:1"
-    assert cached_image("ghcr.io/ome/omero-server:5.6.16", registry, "p") == "ghcr.io/ome/omero-server:5.6.16"
+    assert cached_image("ghcr.io/ome/omero-server:5.6.18", registry, "p") == "ghcr.io/ome/omero-server:5.6.18"
     assert cached_image("docker.io/library/postgres:17", registry, "p") == f"{registry}/p/library/postgres:17"
     assert from_docker_hub("docker.io/openmicroscopy/omero-web") and not from_docker_hub("quay.io/x/y")

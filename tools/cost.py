@@ -29,6 +29,7 @@ if str(ROOT) not in sys.path:
 PRICES = Path(__file__).with_name("prices.json")
 HOURS = 730  # hours in a month, as AWS's pricing pages count them
 SECRETS = 3  # database password, OMERO root password, OMERO.web secret key
+SESSION_STORE_SECRETS = 2  # the session store's token, and OMERO.web's cache settings holding it
 
 
 class ToolError(Exception):
@@ -130,6 +131,14 @@ def core_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[
             ec2.min_instances * ec2.root_volume_gb, "GB-month", prices["ebs_gp3_gb_month"], ec2.max_instances * ec2.root_volume_gb,
         ))
     fargate("OMERO.web", web.cpu, web.memory, web.min_tasks, web.max_tasks if web.max_tasks != web.min_tasks else None)
+    store = web.session_store
+    if store.enabled:
+        nodes = 1 + store.replicas
+        node_price = _lookup(prices["elasticache_valkey_node_hour"], store.node_type)
+        items.append(Item(
+            "services", f"OMERO.web session store: Valkey {store.node_type} x {nodes}", nodes * HOURS, "h", node_price,
+            note="" if node_price is not None else "price not in table",
+        ))
 
     database = deployment.database
     copies = 2 if database.multi_az else 1
@@ -164,7 +173,8 @@ def core_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[
         services = 2 + (1 if server.read_only_count else 0)
         metrics = 10 * services * (2 if cluster.container_insights == "enhanced" else 1)
         items.append(Item("operations", f"Container Insights ({cluster.container_insights}), ~{metrics} metrics", metrics, "metric-month", prices["metric_month"], note="rough: ~10 per service, x 2 enhanced"))
-    items.append(Item("operations", f"Secrets Manager secrets ({SECRETS})", SECRETS, "secret-month", prices["secret_month"]))
+    secrets = SECRETS + (SESSION_STORE_SECRETS if web.session_store.enabled else 0)
+    items.append(Item("operations", f"Secrets Manager secrets ({secrets})", secrets, "secret-month", prices["secret_month"]))
     instances = 1 + server.read_only_count
     items.append(Item("operations", "Cloud Map namespace (private hosted zone)", 1, "zone-month", prices["hosted_zone_month"]))
     items.append(Item("operations", f"Cloud Map registered server tasks ({instances})", instances, "instance-month", prices["cloud_map_instance_month"]))

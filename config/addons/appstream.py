@@ -45,6 +45,8 @@ class AppStream(Addon):
         choices=("ON_DEMAND", "ALWAYS_ON"),
     )
     desired_instances: int = key(1, "Instances in the fleet: how many users can stream at once (1-50).", checks=[checks.between(1, 50)])
+    # AppStream 2.0 API Reference, CreateFleet: MaxUserDurationInSeconds 600-432000 and
+    # DisconnectTimeoutInSeconds 60-36000, i.e. 10-7200 and 1-600 minutes.
     max_session_minutes: int = key(
         480, "Longest streaming session in minutes (10-7200); the session then ends.", checks=[checks.between(10, 7200)],
     )

@@ -18,7 +18,14 @@ OMERO_INTERNALS = (
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\(([^()]+)\)$")
 _MINUTE = re.compile(r"^(?:[0-9]|[1-5][0-9])$")
-_PATH_SEGMENT = re.compile(r"^[A-Za-z0-9._+@=,-]+$")
+# DataSync's Subdirectory pattern for S3 and EFS locations is ^[a-zA-Z0-9_\-\+\./\(\)\p{Zs}]*$,
+# at most 4096 characters (DataSync API Reference, CreateLocationS3 and CreateLocationEfs): no
+# "@", "=" or ",". Spaces and parentheses are allowed there, but kept out of the paths here so a
+# path never needs quoting in the tasks and scripts that use it.
+_PATH_SEGMENT = re.compile(r"^[A-Za-z0-9._+-]+$")
+# The include and exclude patterns are joined with "|" into one FilterRule value of at most
+# 102,400 characters (DataSync API Reference, FilterRule).
+FILTER_MAX = 102_400
 _UNIT_MINUTES = {"minute": 1, "hour": 60, "day": 1440}
 
 
@@ -54,7 +61,7 @@ def _directory(value: str, what: str) -> str | None:
         return f'a plain path within {what}: no "//", "." or ".." segments'
     bad = next((s for s in segments if not _PATH_SEGMENT.match(s)), None)
     if bad is not None:
-        return f"path segments of letters, digits and ._+@=,- ({bad!r} has other characters)"
+        return f"path segments of letters, digits and ._+- as DataSync allows ({bad!r} has other characters)"
     if len(value) > 1024:
         return "at most 1024 characters"
     return None
@@ -82,6 +89,8 @@ def filter_patterns(values: tuple[str, ...]) -> str | None:
             return f'{value!r}: DataSync filter patterns such as "*.tmp" or "/scratch" (no "|", at most 1024 characters)'
     if len(set(values)) != len(values):
         return "each pattern once"
+    if len("|".join(values)) > FILTER_MAX:
+        return f"patterns that joined with \"|\" make at most {FILTER_MAX} characters (one DataSync filter rule)"
     return None
 
 

@@ -39,7 +39,8 @@ _SYSTEM_DIRS = frozenset(
     "/bin /boot /dev /etc /home /lib /lib64 /opt /proc /root /run /sbin /srv /sys /tmp /usr /var".split()
 )
 STORAGE_CLASSES = ("S3_INTELLIGENT_TIERING", "S3_STANDARD", "S3_STANDARD_IA", "S3_ONEZONE_IA")
-CACHE_REFRESH_MAX = 2592000  # 30 days, AWS's longest automated cache refresh
+# 0 or 300-2592000 s (30 days): Storage Gateway API Reference, CacheAttributes CacheStaleTimeoutInSeconds.
+CACHE_REFRESH_MAX = 2592000
 
 
 def gateway_instance_type(value: str) -> str | None:
@@ -122,6 +123,8 @@ class FileGateway(Addon):
         checks=[gateway_instance_type],
     )
     cache_volume_gb: int = key(
+        # AWS Storage Gateway User Guide, "Storage Gateway quotas": a file gateway's cache disk is
+        # 150 GiB at least; gp3 volumes go to 16 TiB (EC2 API Reference, CreateVolume).
         150, "Encrypted gp3 cache volume of the gateway in GiB (150-16384; AWS's minimum is 150).",
         checks=[checks.between(150, 16384)],
     )

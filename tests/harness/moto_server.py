@@ -148,6 +148,24 @@ EMULATOR_PATCHES = {
         "region and answered as AWS does (ResourceNotFoundException when absent). Images are not "
         "emulated: any image name is taken as it is given."
     ),
+    "elasticache replication group members": (
+        "moto 5.2.5 makes one member of a replication group with cluster mode disabled whatever "
+        "its NumCacheClusters (it counts ReplicasPerNodeGroup only), and lists the members "
+        "(<group>-001, -002, ...) without making cache clusters for them, so DescribeCacheClusters answers CacheClusterNotFound; the "
+        "provider reads the group's settings (engine, node type, subnet group, security groups, "
+        "parameter group, encryption, AUTH) from its first member and fails. moto also leaves a "
+        "deleted group in 'deleting' for ever, and the provider waits until it is gone. Here each "
+        "member of a group with cluster mode disabled is a cache cluster carrying the group's "
+        "settings, NumCacheClusters of them, as AWS describes them: "
+        "AtRestEncryptionEnabled, TransitEncryptionEnabled with TransitEncryptionMode 'required' "
+        "when encryption in transit is on at creation, AuthTokenEnabled, the security groups as "
+        "active memberships and the engine's default parameter group (default.<engine><major>) "
+        "when none is given (ElastiCache API Reference, CreateReplicationGroup and CacheCluster). "
+        "A deleted group and its members are gone, and a later describe answers "
+        "ReplicationGroupNotFoundFault, as in AWS. DeleteCacheSubnetGroup, which moto lacks, "
+        "deletes a subnet group no cache cluster uses (CacheSubnetGroupInUse otherwise, "
+        "CacheSubnetGroupNotFoundFault when absent)."
+    ),
     "ecr pull-through cache rules": (
         "moto 5.2.5 has no ECR pull-through cache rules (CreatePullThroughCacheRule answers "
         "'not yet implemented'). Here Create/Describe/DeletePullThroughCacheRule are answered per "
@@ -1537,6 +1555,88 @@ def _patch_ecr_pull_through_cache() -> None:
     _json_service("AmazonEC2ContainerRegistry_V20150921", "message", actions, only=frozenset(actions))
 
 
+def _patch_elasticache_replication_group_members() -> None:
+    from moto.core.responses import ActionResult
+    from moto.elasticache.exceptions import CacheSubnetGroupNotFound, ElastiCacheException
+    from moto.elasticache.models import CacheCluster, ElastiCacheBackend
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    create_group, delete_group = ElastiCacheBackend.create_replication_group, ElastiCacheBackend.delete_replication_group
+
+    def default_parameter_group(engine: str, version: str | None) -> str:
+        return f"default.{engine}{(version or '7').split('.')[0]}"
+
+    def create_replication_group(self, **kwargs):
+        if (kwargs["num_cache_clusters"] or 0) > 1 and not kwargs["replicas_per_node_group"]:
+            # moto counts the members of a cluster-mode-disabled group from ReplicasPerNodeGroup
+            # only; NumCacheClusters is the primary and its replicas (CreateReplicationGroup).
+            kwargs["replicas_per_node_group"] = kwargs["num_cache_clusters"] - 1
+        group = create_group(self, **kwargs)
+        if group.cluster_mode == "enabled":
+            return group
+        parameter_group = kwargs["cache_parameter_group_name"] or default_parameter_group(group.engine, kwargs["engine_version"])
+        members = group.node_groups[0]["node_group_members"]
+        subnet_group = self.cache_subnet_groups.get(kwargs["cache_subnet_group_name"] or "")
+        subnets = subnet_group.subnets if subnet_group else []
+        subnet_zones = [n["subnet_availability_zone"] for n in subnets if isinstance(n.get("subnet_availability_zone"), str)]
+        if subnet_zones and not kwargs["preferred_cache_cluster_azs"]:
+            # Without preferred zones AWS spreads the members over the subnet group's zones.
+            for index, node in enumerate(members):
+                node["preferred_availability_zone"] = subnet_zones[index % len(subnet_zones)]
+        zones = [m["preferred_availability_zone"] for m in members]
+        for index, member in enumerate(group.member_clusters):
+            cluster = CacheCluster(
+                account_id=self.account_id, region_name=self.region_name, cache_cluster_id=member,
+                cache_node_type=group.cache_node_type, replication_group_id=group.replication_group_id, az_mode=None,
+                preferred_availability_zone=zones[index] if index < len(zones) else None, num_cache_nodes=1,
+                engine=group.engine, engine_version=kwargs["engine_version"], cache_parameter_group_name=parameter_group,
+                cache_subnet_group_name=kwargs["cache_subnet_group_name"],
+                transit_encryption_enabled=group.transit_encryption_enabled, network_type=group.network_type,
+                ip_discovery=group.ip_discovery, snapshot_name=None,
+                preferred_maintenance_window=kwargs["preferred_maintenance_window"] or "sun:05:00-sun:06:00",
+                port=group.port, notification_topic_arn=kwargs["notification_topic_arn"],
+                auto_minor_version_upgrade=kwargs["auto_minor_version_upgrade"],
+                snapshot_retention_limit=group.snapshot_retention_limit, snapshot_window=group.snapshot_window,
+                auth_token=kwargs["auth_token"], outpost_mode=None, preferred_outpost_arn=None,
+                preferred_availability_zones=None, cache_security_group_names=None,
+                security_group_ids=kwargs["security_group_ids"], tags=None, snapshot_arns=None, preferred_outpost_arns=None,
+                log_delivery_configurations=[], cache_node_ids_to_remove=None, cache_node_ids_to_reboot=None,
+            )
+            cluster.replication_group_id = group.replication_group_id
+            cluster.at_rest_encryption_enabled = group.at_rest_encryption_enabled
+            cluster.transit_encryption_mode = group.transit_encryption_mode or ("required" if group.transit_encryption_enabled else None)
+            cluster.security_groups = [{"SecurityGroupId": g, "Status": "active"} for g in kwargs["security_group_ids"] or []]
+            cluster.cache_parameter_group = {"CacheParameterGroupName": parameter_group, "ParameterApplyStatus": "in-sync"}
+            self.cache_clusters[member] = cluster
+        if group.transit_encryption_enabled and not group.transit_encryption_mode:
+            group.transit_encryption_mode = "required"
+        return group
+
+    def delete_replication_group(self, replication_group_id, retain_primary_cluster):
+        group = delete_group(self, replication_group_id, retain_primary_cluster)
+        for member in list(group.member_clusters):
+            self.cache_clusters.pop(member, None)
+        self.replication_groups.pop(replication_group_id, None)
+        return group
+
+    class CacheSubnetGroupInUse(ElastiCacheException):
+        code = "CacheSubnetGroupInUse"
+
+    def delete_cache_subnet_group(self) -> ActionResult:
+        backend, name = self.elasticache_backend, self._get_param("CacheSubnetGroupName")
+        if name not in backend.cache_subnet_groups:
+            raise CacheSubnetGroupNotFound(name)
+        users = [c for c in backend.cache_clusters.values() if c.cache_subnet_group_name == name]
+        if users:
+            raise CacheSubnetGroupInUse(f"Cache subnet group {name} is currently in use by a cache cluster.")
+        backend.cache_subnet_groups.pop(name)
+        return ActionResult({})
+
+    ElastiCacheBackend.create_replication_group = create_replication_group
+    ElastiCacheBackend.delete_replication_group = delete_replication_group
+    ElastiCacheResponse.delete_cache_subnet_group = delete_cache_subnet_group
+
+
 def main(argv: list[str]) -> None:
     _patch_bucket_policy_conditions()
     _patch_efs_backup_policy()
@@ -1556,6 +1656,7 @@ def main(argv: list[str]) -> None:
     _patch_storage_gateway()
     _patch_appstream()
     _patch_ecr_pull_through_cache()
+    _patch_elasticache_replication_group_members()
     from moto.server import main as moto_main
 
     moto_main(argv)
