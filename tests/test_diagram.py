@@ -64,7 +64,7 @@ def test_quickstart_has_neither_read_only_servers_nor_a_certificate(examples):
 def test_helpers_are_counted_without_arrows(examples):
     graph = graph_of(examples, "tls-rw-ro")
     groups = graph.part("omero-prod-services", "security_groups")
-    assert groups.label == "security groups ×3" and not groups.linked
+    assert groups.label == "security groups ×4" and not groups.linked
     ends = {end for edge in graph.edges for end in edge}
     assert groups.id not in ends
     assert graph.part("omero-prod-services", "iam_roles").id not in ends

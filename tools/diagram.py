@@ -82,6 +82,12 @@ def _web(bodies: list[dict[str, Any]]) -> str:
     return f"OMERO.web ×{low}..{high}" if low is not None else "OMERO.web"
 
 
+def _session_store(bodies: list[dict[str, Any]]) -> str:
+    group = next((b for b in bodies if "num_cache_clusters" in b), {})
+    nodes = group.get("num_cache_clusters", 1)
+    return "session store, Valkey" + (f" ×{nodes}" if nodes != 1 else "")
+
+
 def _alb(bodies: list[dict[str, Any]]) -> str:
     protocols = {b.get("protocol") for b in bodies if "default_action" in b}
     return "ALB HTTPS" if "HTTPS" in protocols else "ALB HTTP"
@@ -155,6 +161,7 @@ RULES: tuple[Rule, ...] = (
          prefix="server_"),
     Rule(("aws_ecs_service", "aws_ecs_task_definition", "aws_appautoscaling_target", "aws_appautoscaling_policy"), "web", _web,
          prefix="web_"),
+    Rule(("aws_elasticache_replication_group", "aws_elasticache_subnet_group"), "session_store", _session_store),
     Rule(("aws_s3_bucket",), "bucket", _fixed("state bucket"), role="state"),
     Rule(("aws_s3_bucket",), "source_bucket", _fixed("source bucket"), role="datasync"),
     Rule(("aws_s3_bucket",), "buckets", _count("S3 buckets")),
