@@ -15,6 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
 PULL_REQUEST = ROOT / ".github" / "workflows" / "pull-request.yml"
+DEPLOY = ROOT / ".github" / "workflows" / "deploy.yml"
+DRIFT = ROOT / ".github" / "workflows" / "drift.yml"
 
 # owner/repo[/path]@<commit> # <release>, or owner/repo[/path]@v1.2.3
 _PINNED_SHA = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
@@ -71,11 +73,12 @@ def test_pull_request_workflow_triggers_and_top_level_permissions():
 
 def test_job_permissions_are_least():
     jobs = _load(PULL_REQUEST)["jobs"]
-    assert set(jobs) == {"test", "synth-diff", "plan"}
+    assert set(jobs) == {"test", "synth-diff", "rehearsed-plan", "plan", "comment"}
     granted = {name: job.get("permissions") for name, job in jobs.items()}
     assert granted["test"] is None  # inherits contents: read
-    assert granted["synth-diff"] == {"contents": "read", "pull-requests": "write"}
+    assert granted["synth-diff"] == granted["rehearsed-plan"] == {"contents": "read"}
     assert granted["plan"] == {"contents": "read", "id-token": "write"}
+    assert granted["comment"] == {"contents": "read", "pull-requests": "write"}  # the only writer
     for name, job in jobs.items():
         assert isinstance(job.get("timeout-minutes"), int), f"{name}: bound the job in time"
 
@@ -89,8 +92,18 @@ def test_plan_only_with_a_role_and_never_for_forks():
     assert len(credentials) == 1 and credentials[0]["with"]["role-to-assume"] == "${{ vars.AWS_PLAN_ROLE_ARN }}"
     assert "aws-access-key-id" not in credentials[0]["with"]
     script = "\n".join(s.get("run", "") for s in steps)
-    assert "plan -lock=false" in script and "deployments/*.hcl" in script
+    assert "tools.plan_review --config" in script and "deployments/*.hcl" in script and "--out" in script
     assert any(s.get("uses", "").startswith("actions/upload-artifact@") for s in steps)
+
+
+def test_rehearsed_plan_needs_no_aws_and_runs_for_forks():
+    job = _load(PULL_REQUEST)["jobs"]["rehearsed-plan"]
+    assert "if" not in job  # forks too: nothing in it needs a secret or a role
+    steps = [s for _, s in _steps({"jobs": {"j": job}})]
+    assert not any(s.get("uses", "").startswith("aws-actions/") for s in steps)
+    script = "\n".join(s.get("run", "") for s in steps)
+    assert "tools.plan_review --rehearse --base" in script and "GITHUB_STEP_SUMMARY" in script
+    assert "pipenv sync --dev" in script and "OMERO_TF_PROVIDER_MIRROR" in script
 
 
 def test_checkouts_keep_no_credentials():
@@ -112,11 +125,46 @@ def test_tools_match_the_ci_script():
     assert "pipenv run pytest" in script
 
 
-def test_synth_diff_job_posts_one_comment():
-    steps = [s for job, s in _steps(_load(PULL_REQUEST)) if job == "synth-diff"]
+def test_one_comment_holds_the_diff_and_the_plans():
+    workflow = _load(PULL_REQUEST)
+    synth = "\n".join(s.get("run", "") for job, s in _steps(workflow) if job == "synth-diff")
+    assert "tools.synth_diff --git" in synth and "--format markdown" in synth
+    comment = workflow["jobs"]["comment"]
+    assert set(comment["needs"]) == {"synth-diff", "rehearsed-plan", "plan"}
+    assert "always()" in comment["if"] and "head.repo.full_name == github.repository" in comment["if"]
+    script = "\n".join(s.get("run", "") for job, s in _steps(workflow) if job == "comment")
+    assert "<!-- omero-review -->" in script and "--method PATCH" in script and "60000" in script
+
+
+def test_deploy_applies_only_reviewed_plans_behind_environments():
+    workflow = _load(DEPLOY)
+    assert set(workflow[True]) == {"push", "workflow_dispatch"} and workflow[True]["push"]["branches"] == ["main"]
+    assert workflow["permissions"] == {"contents": "read"}
+    assert workflow["concurrency"]["cancel-in-progress"] is False
+    apply = workflow["jobs"]["apply"]
+    assert apply["environment"] == "omero-${{ matrix.deployment }}"
+    assert apply["strategy"]["max-parallel"] == 1 and apply["strategy"]["fail-fast"] is True
+    assert apply["permissions"] == {"contents": "read", "id-token": "write", "actions": "read", "pull-requests": "read"}
+    steps = [s for _, s in _steps({"jobs": {"apply": apply}})]
+    [credentials] = [s for s in steps if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
+    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
     script = "\n".join(s.get("run", "") for s in steps)
-    assert "tools.synth_diff --git" in script and "--format markdown" in script
-    assert "<!-- synth-diff -->" in script and "--method PATCH" in script
+    compare, apply_at = script.index("tools.plan_compare"), script.index("apply -input=false -no-color fresh.tfplan")
+    assert compare < apply_at  # the comparison gates the apply of exactly the compared plan
+    assert "gh run download" in script and "--name plans" in script
+
+
+def test_drift_keeps_one_issue_per_deployment():
+    workflow = _load(DRIFT)
+    assert set(workflow[True]) == {"schedule", "workflow_dispatch"}
+    job = workflow["jobs"]["drift"]
+    assert job["permissions"] == {"contents": "read", "id-token": "write", "issues": "write"}
+    assert "vars.AWS_PLAN_ROLE_ARN != ''" in job["if"]
+    script = "\n".join(s.get("run", "") for _, s in _steps(workflow))
+    assert "tools.plan_review --config" in script
+    for command in ("gh issue create", "gh issue edit", "gh issue close"):
+        assert command in script
+    assert 'title="Drift: $name"' in script
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)

@@ -649,9 +649,13 @@ def export_revision(commit: str, directory: Path) -> Path:
     return directory
 
 
-def synthesize_checkout(source: Path, outdir: Path, config: Path | None, label: str) -> dict[str, dict]:
-    """Run ``main.py`` of ``source`` with this checkout's Python; return the stacks (none if no config)."""
+def synthesize_checkout(source: Path, outdir: Path, config: Path | None, label: str,
+                        extra_env: dict[str, str] | None = None) -> dict[str, dict]:
+    """Run ``main.py`` of ``source`` with this checkout's Python; return the stacks (none if no config).
+
+    ``extra_env`` is added to the environment (``AWS_ENDPOINT_URL`` for an emulator)."""
     env = {k: v for k, v in os.environ.items() if k not in ("OMERO_CONFIG", "CDKTF_OUTDIR", "SYNTH_HCL_OUTPUT")}
+    env.update(extra_env or {})
     env["CDKTF_OUTDIR"] = str(outdir)
     if config is not None:
         if not config.is_file():

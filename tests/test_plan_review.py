@@ -1,0 +1,158 @@
+"""Plan review (tools/plan_review.py): the real terraform plan of each stack, read for a reviewer.
+
+The emulator tests apply the quick start once (as deployment "omero-review"), then review three
+versions of it against that state: unchanged (exit 0), an in-place change (exit 1, no stateful
+alert, no secret in any report), and a change that would replace the file system and the database
+(exit 3, Terraform refuses it because of prevent_destroy, and the report names both and why).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+
+import pytest
+
+from config import load
+from tests.harness.apply import apply_all, aws, disposable
+from tests.harness.synth import EXAMPLES, ROOT, synthesize
+from tools.plan_report import MARKDOWN_LIMIT, ResourceChange, StackPlan, attribute_changes, render_markdown
+from tools.plan_review import exit_code, review, write_reports
+
+REGION = "eu-west-1"
+
+
+def test_bad_config_exits_2_with_the_loaders_message(tmp_path):
+    bad = tmp_path / "bad.hcl"
+    bad.write_text('name = "x"\nweb { min_tasks = 1 }\n')
+    run = subprocess.run([sys.executable, "-m", "tools.plan_review", "--config", str(bad)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2, run.stderr
+    assert "web.min_tasks" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_sensitive_and_write_only_values_never_show():
+    change = {
+        "before": {"auth_token": "tok-before-123456", "node_type": "cache.t4g.micro", "secret_string_wo": None},
+        "after": {"auth_token": "tok-after-6543210", "node_type": "cache.t4g.small", "secret_string_wo": None},
+        "before_sensitive": {"auth_token": True}, "after_sensitive": {"auth_token": True}, "after_unknown": {},
+    }
+    lines = attribute_changes(change)
+    assert lines == ["auth_token: (redacted) → (redacted)", 'node_type: "cache.t4g.micro" → "cache.t4g.small"']
+
+
+def test_markdown_stays_under_the_comment_limit():
+    many = [ResourceChange(f"aws_s3_object.o{i}", "change", [f"body: {'x' * 90!r} → {'y' * 90!r}"] * 20) for i in range(200)]
+    stacks = [StackPlan(f"omero-big-s{n}", resources=list(many)) for n in range(5)]
+    text = render_markdown(stacks, "big")
+    assert len(text) <= MARKDOWN_LIMIT
+    assert "left out to fit a comment" in text and "report.md" in text
+
+
+@pytest.fixture(scope="module")
+def applied(emulator, tf, tmp_path_factory):
+    """The quick start applied once on the emulator, under a name of its own."""
+    root = tmp_path_factory.mktemp("plan-review")
+    deployment = dataclasses.replace(disposable(load(EXAMPLES / "quickstart-http.hcl")), name="omero-review")
+    apply_all(tf, synthesize(deployment, root / "applied" / "cdktf.out", emulator_endpoint=emulator.endpoint))
+    return deployment, root / "applied"
+
+
+def reviewed(applied, emulator, tmp_path, deployment=None):
+    base, state_dir = applied
+    deployment = deployment or base
+    environ = {**emulator.env(REGION), "PATH": __import__("os").environ["PATH"], "HOME": str(tmp_path)}
+    plans = review(deployment, workdir=tmp_path, environ=environ, local_state_dir=state_dir, out=tmp_path / "out")
+    code = exit_code(plans)
+    write_reports(plans, f"Plan of {deployment.name}", code, tmp_path / "out")
+    reports = {kind: (tmp_path / "out" / f"report.{kind}").read_text() for kind in ("txt", "md", "json")}
+    return plans, code, reports
+
+
+@pytest.mark.emulator
+@pytest.mark.terraform
+def test_no_change_exits_0(applied, emulator, tmp_path):
+    plans, code, reports = reviewed(applied, emulator, tmp_path)
+    assert [p.name for p in plans] == [f"omero-review-{s}" for s in ("network", "storage", "backup", "services")]
+    # the emulator does not store a few settings (EMULATOR_DRIFT): only those may show as changes
+    from tests.harness.apply import EMULATOR_DRIFT
+
+    for plan in plans:
+        for resource in plan.resources:
+            kind = resource.address.split(".")[0]
+            assert resource.action == "change" and kind in EMULATOR_DRIFT, (plan.name, resource)
+    assert not [a for p in plans for a in p.alerts]
+    assert code in (0, 1) and (code == 0) == (not any(p.resources for p in plans))
+    assert "no changes" in reports["txt"]
+
+
+@pytest.mark.emulator
+@pytest.mark.terraform
+def test_in_place_change_exits_1_without_alerts_or_secrets(applied, emulator, tmp_path):
+    base, _ = applied
+    changed = dataclasses.replace(base, web=dataclasses.replace(base.web, max_tasks=5, memory=4096),
+                                  database=dataclasses.replace(base.database, backup_retention_days=14))
+    plans, code, reports = reviewed(applied, emulator, tmp_path, changed)
+    assert code == 1
+    by_stack = {p.name: p for p in plans}
+    storage = by_stack["omero-review-storage"]
+    [db] = [r for r in storage.resources if r.address.startswith("aws_db_instance.")]
+    assert db.action == "change" and "backup_retention_period: 7 → 14" in db.changes
+    services = by_stack["omero-review-services"]
+    assert any("max_capacity: 4 → 5" in line for r in services.resources for line in r.changes)
+    assert services.provisional == ["omero-review-storage"]  # planned while storage has pending changes
+    assert not [a for p in plans for a in p.alerts if a.level == "STATEFUL"]
+    # no secret of the deployment in any report: the generated passwords, keys and the session token
+    secrets = aws(emulator, "secretsmanager", REGION)
+    values = [secrets.get_secret_value(SecretId=s["ARN"])["SecretString"] for s in secrets.list_secrets()["SecretList"]
+              if s["Name"].startswith("omero-review/")]
+    assert len(values) >= 5
+    for text in reports.values():
+        for value in values:
+            assert value not in text
+    assert json.loads(reports["json"])["exit_code"] == 1
+
+
+@pytest.mark.emulator
+@pytest.mark.terraform
+def test_replacing_what_omero_keeps_exits_3_and_names_it(applied, emulator, tmp_path):
+    base, _ = applied
+    key = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    changed = dataclasses.replace(base, storage=dataclasses.replace(base.storage, kms_key_arn=key))
+    plans, code, reports = reviewed(applied, emulator, tmp_path, changed)
+    assert code == 3
+    storage = {p.name: p for p in plans}["omero-review-storage"]
+    assert storage.refused
+    [efs] = [a for a in storage.alerts if "aws_efs_file_system." in a.message]
+    assert a_level(efs) == "STATEFUL" and "kms_key_id" in efs.message and key in efs.message and "prevent_destroy" in efs.message
+    assert "STATEFUL" in reports["md"] and "[!CAUTION]" in reports["md"]
+
+
+def a_level(alert) -> str:
+    return alert.level
+
+
+def _plan(after: dict, unknown: dict | None = None, actions=("update",)) -> dict:
+    return {"resource_changes": [{"address": "aws_ecs_service.web", "mode": "managed", "type": "aws_ecs_service",
+            "change": {"actions": list(actions), "after": after, "after_unknown": unknown or {}}}]}
+
+
+def test_a_fresh_plan_that_makes_the_reviewed_changes_may_be_applied():
+    from tools.plan_compare import differences
+
+    assert differences(_plan({"desired_count": 2}), _plan({"desired_count": 2})) == []
+    # what the reviewer saw as known after apply may be known now (an upstream stack was applied)
+    assert differences(_plan({"tags_all": None}, {"tags_all": True}), _plan({"tags_all": {"Name": "web"}})) == []
+
+
+def test_a_fresh_plan_that_does_anything_else_is_refused():
+    from tools.plan_compare import differences, main
+
+    assert differences(_plan({"desired_count": 2}), _plan({"desired_count": 3})) == [
+        "aws_ecs_service.web: other values than reviewed for desired_count"]
+    assert differences(_plan({"desired_count": 2}), _plan({"desired_count": 2}, actions=("delete", "create"))) == [
+        "aws_ecs_service.web: reviewed update, now delete/create"]
+    assert differences({"resource_changes": []}, _plan({})) == [
+        "aws_ecs_service.web: planned now (update), not in the reviewed plan"]
+    assert main(["/nonexistent/reviewed.json", "/nonexistent/fresh.json"]) == 2

@@ -1,0 +1,122 @@
+"""A rehearsed plan: the base revision applied on a local AWS API emulator, the working tree
+planned against it. No AWS account is needed, so a pull request from a fork gets a real plan too.
+
+    pipenv run plan --rehearse --base origin/main [--config examples/tls-rw.hcl] [--format markdown]
+
+1. The emulator (moto with this project's patches) starts on 127.0.0.1 at a free port.
+2. The deployment file as it is at ``--base`` is synthesized with that revision's code (a ``git
+   archive`` export) for the emulator, and every stack is applied there as ``pipenv run rehearse``
+   does, independent stacks side by side. A file that does not exist at the base is a new
+   deployment: nothing is applied and every stack of the working tree is an add.
+3. The working tree's synthesis of the file is planned against that state (local state files are
+   the base's; remote state is in the emulator's S3), and read as :mod:`tools.plan_review` reads
+   any plan. A file deleted in the working tree is planned for destruction (``plan -destroy`` of
+   the base's stacks, last stack first), with the same stateful alerts.
+
+With TLS, the Route 53 zone the file names is made in the emulator (it starts empty) and both
+syntheses are pointed at it. Only 127.0.0.1 is contacted.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+from tools.inspect_deployment import ToolError, read_stacks
+from tools.plan_report import StackPlan
+from tools.synth_diff import ROOT, BadInput, export_revision, resolve_revision, synthesize_checkout
+
+Log = Callable[[str], None]
+
+
+def _relative(config: Path) -> Path:
+    try:
+        return config.resolve().relative_to(ROOT)
+    except ValueError:
+        raise ToolError(f"{config}: not inside {ROOT}; a rehearsed plan reads the file as it is at the base revision") from None
+
+
+def _point_at_zone(outdir: Path, old_zone: str | None, new_zone: str) -> None:
+    """Replace the configured hosted zone id by the emulator's in every synthesized stack."""
+    if not old_zone:
+        return
+    for path in outdir.glob("stacks/*/cdk.tf.json"):
+        path.write_text(path.read_text().replace(old_zone, new_zone))
+
+
+def _base_synthesis(commit: str, relative: Path, work: Path, endpoint: str, zone: tuple[str | None, str] | None) -> Path | None:
+    """The base revision's synthesis for the emulator, or None when the file is not there."""
+    source = export_revision(commit, work / "base")
+    if not (source / relative).is_file():
+        return None
+    outdir = source / "cdktf.out"
+    try:
+        synthesize_checkout(source, outdir, source / relative, f"revision {commit[:12]}", {"AWS_ENDPOINT_URL": endpoint})
+    except BadInput as error:
+        raise ToolError(str(error)) from None
+    if zone:
+        _point_at_zone(outdir, *zone)
+    return outdir
+
+
+def rehearsed_review(config: Path, base: str, work: Path, *, timeout: float, out: Path | None, log: Log) -> list[StackPlan]:
+    """Apply ``config`` as of ``base`` on a fresh emulator, then plan the working tree's against it."""
+    from config import ConfigError, load
+    from tests.harness import emulator as emulators
+    from tests.harness.apply import with_hosted_zone
+    from tools import rehearse
+    from tools.plan_review import plan_stack, review
+
+    commit = resolve_revision_or_fail(base)
+    relative = _relative(config)
+    head = None
+    if config.is_file():
+        try:
+            head = load(config)
+        except ConfigError as error:
+            raise ToolError("; ".join(f"{error.source}: {line}" for line in error.lines)) from None
+    rehearse.check_tools()
+    server = rehearse._start_uninterrupted(emulators, work)
+    try:
+        log(f"emulator: moto on {server.endpoint}")
+        zone = None
+        if head is not None and head.load_balancer.tls:
+            pointed = with_hosted_zone(server, head)
+            zone = (head.load_balancer.hosted_zone_id, pointed.load_balancer.hosted_zone_id)
+            head = pointed
+        environ = {**server.env(head.region if head else "us-east-1"), "HTTP_PROXY": server.endpoint,
+                   "PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", str(work))}
+        base_out = _base_synthesis(commit, relative, work, server.endpoint, zone)
+        if base_out is None:
+            log(f"{relative} does not exist at {base}: a new deployment, nothing to apply first")
+            if head is None:
+                raise ToolError(f"{relative}: in neither {base} nor the working tree")
+        else:
+            _apply_base(rehearse, server, base_out, work, timeout, log)
+        if head is None:
+            log(f"{relative} is deleted in the working tree: planning the destruction of every stack")
+            runner = rehearse.terraform_runner(server, environ["AWS_REGION"], work)
+            return [plan_stack(stack, runner, timeout, destroy=True)[0] for stack in reversed(read_stacks(base_out))]
+        state_dir = base_out.parent if base_out is not None else work / "new-state"
+        return review(head, workdir=work / "head", environ=environ, local_state_dir=state_dir, out=out, timeout=timeout)
+    finally:
+        server.stop()
+        log("emulator stopped")
+
+
+def resolve_revision_or_fail(revision: str) -> str:
+    try:
+        return resolve_revision(revision)
+    except BadInput as error:
+        raise ToolError(str(error)) from None
+
+
+def _apply_base(rehearse, server, base_out: Path, work: Path, timeout: float, log: Log) -> None:
+    stacks = read_stacks(base_out)
+    region_of = next(iter(stacks)).json["provider"]["aws"][0].get("region", "us-east-1")
+    tf = rehearse.terraform_runner(server, region_of, work)
+    results = rehearse.apply_stacks(tf, stacks, timeout, log=lambda line: log(f"base: {line}"))
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise ToolError(f"the base revision did not apply on the emulator: {failed[0].name}: {failed[0].error or failed[0].replan}")
+

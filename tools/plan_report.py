@@ -1,0 +1,340 @@
+"""Read ``terraform show -json`` of a stack's plan into what a reviewer needs, and render it.
+
+Per stack: how many resources are added, changed in place, destroyed and replaced; each changed
+resource with its changed attribute paths and before/after values; and the alerts a review must
+not miss, taken from the plan itself:
+
+- STATEFUL: a delete or replace of something OMERO keeps (EFS file systems and access points, the
+  database and its snapshots, Secrets Manager secrets, backup vaults, the state bucket and every
+  bucket its stack protects with ``prevent_destroy``), naming the attributes that force the
+  replacement (the plan's ``replace_paths``). A plan Terraform refuses because of
+  ``prevent_destroy`` is the same alert (see :func:`refused_alert`).
+- WORLD INGRESS: a security group rule that lets in 0.0.0.0/0 or ::/0, new or changed.
+- IAM: Allow actions a policy gains.
+- OMERO IMAGE: a container image of OMERO.server, OMERO.web or the import task changes.
+
+Values Terraform marks sensitive, write-only arguments, attributes named like secrets and values
+that look like keys are never shown: they read "(redacted)".
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable
+
+from tools.synth_diff import REDACTED, STATEFUL_TYPES, flatten, show
+
+# What OMERO keeps, by resource type (the synthesized diff's list, plus the upgrade snapshots).
+KEPT_TYPES = frozenset(STATEFUL_TYPES) | {"aws_db_snapshot"}
+OMERO_CONTAINERS = ("omero-server", "omero-web", "omero-import")
+WORLD = ("0.0.0.0/0", "::/0")
+UNKNOWN = "(known after apply)"
+_ACTIONS = {
+    ("create",): "add", ("update",): "change", ("delete",): "destroy",
+    ("delete", "create"): "replace", ("create", "delete"): "replace",
+}
+
+
+@dataclass(frozen=True)
+class Alert:
+    level: str  # "STATEFUL", "WORLD INGRESS", "IAM", "OMERO IMAGE"
+    stack: str
+    message: str
+
+
+@dataclass
+class ResourceChange:
+    address: str
+    action: str  # add, change, destroy, replace
+    changes: list[str] = field(default_factory=list)  # "path: before → after"
+    replace_paths: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StackPlan:
+    name: str
+    resources: list[ResourceChange] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    error: str = ""  # the plan failed (and was not a refusal, which is an alert)
+    refused: bool = False  # Terraform refused the plan (prevent_destroy)
+    provisional: list[str] = field(default_factory=list)  # upstream stacks with pending changes
+    seconds: float = 0.0
+
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.resources if r.action == action)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.resources) or self.refused
+
+    def counts(self) -> str:
+        return ", ".join(f"{self.count(a)} to {a}" for a in ("add", "change", "destroy", "replace"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a plan
+# ---------------------------------------------------------------------------------------------
+
+
+def marked_paths(structure: Any) -> set[str]:
+    """Paths that a ``*_sensitive`` or ``after_unknown`` structure marks true (a whole attribute or a leaf)."""
+    if structure is True:
+        return {""}
+    return {path for path, (value, _) in flatten(structure).items() if value is True}
+
+
+def covered(path: str, marked: set[str]) -> bool:
+    return any(m == "" or path == m or path.startswith(m + ".") or path.startswith(m + "[") for m in marked)
+
+
+def attribute_changes(change: dict) -> list[str]:
+    """Changed leaves of one resource change, as "path: before → after", secrets redacted."""
+    before, after = flatten(change.get("before") or {}), flatten(change.get("after") or {})
+    sensitive = marked_paths(change.get("before_sensitive")) | marked_paths(change.get("after_sensitive"))
+    unknown = marked_paths(change.get("after_unknown"))
+    lines = []
+    for path in sorted(set(before) | set(after) | {p for p in unknown if p}):
+        old, new = before.get(path), after.get(path)
+        later = covered(path, unknown)
+        if not later and old == new:
+            continue
+        secret = covered(path, sensitive) or bool(old and old[1]) or bool(new and new[1])
+
+        def shown(leaf: tuple[Any, bool] | None) -> str:
+            return "(none)" if leaf is None else REDACTED if secret else show(leaf[0])
+
+        lines.append(f"{path}: {shown(old)} → {UNKNOWN if later else shown(new)}")
+    return lines
+
+
+def resource_changes(plan: dict) -> list[tuple[dict, ResourceChange]]:
+    """The managed resources the plan changes, with what changes."""
+    found = []
+    for entry in plan.get("resource_changes") or []:
+        if entry.get("mode") != "managed":
+            continue
+        action = _ACTIONS.get(tuple(entry["change"].get("actions") or ()))
+        if action is None:  # no-op, read, forget
+            continue
+        change = entry["change"]
+        found.append((entry, ResourceChange(
+            entry["address"], action,
+            attribute_changes(change) if action in ("change", "replace") else [],
+            [".".join(str(p) for p in path) for path in change.get("replace_paths") or []],
+        )))
+    return found
+
+
+def is_kept(entry: dict, stack: str, stack_json: dict) -> bool:
+    """Whether a resource holds what OMERO keeps: its type, and for buckets its protection."""
+    if entry["type"] not in KEPT_TYPES:
+        return False
+    if entry["type"] != "aws_s3_bucket":
+        return True
+    body = ((stack_json.get("resource") or {}).get(entry["type"]) or {}).get(entry.get("name", ""), {})
+    lifecycle = body.get("lifecycle") if isinstance(body, dict) else None
+    return stack.endswith("-state") or (isinstance(lifecycle, dict) and lifecycle.get("prevent_destroy") is True)
+
+
+def analyze(stack: str, plan: dict, stack_json: dict) -> StackPlan:
+    """A stack's plan (``terraform show -json``) read for review; ``stack_json`` is its synthesized JSON."""
+    result = StackPlan(stack)
+    for entry, change in resource_changes(plan):
+        result.resources.append(change)
+        result.alerts += _alerts(stack, entry, change, stack_json)
+    return result
+
+
+def _alerts(stack: str, entry: dict, change: ResourceChange, stack_json: dict) -> list[Alert]:
+    alerts = []
+    if change.action in ("destroy", "replace") and is_kept(entry, stack, stack_json):
+        forced = f", forced by {', '.join(change.replace_paths)}" if change.replace_paths else ""
+        verb = "replaced (destroyed and created anew)" if change.action == "replace" else "destroyed"
+        alerts.append(Alert("STATEFUL", stack, f"{change.address} would be {verb}{forced}: what it holds is lost"))
+    before, after = entry["change"].get("before") or {}, entry["change"].get("after") or {}
+    if change.action in ("add", "change", "replace"):
+        alerts += _ingress_alerts(stack, entry["type"], change.address, before, after)
+        alerts += _iam_alerts(stack, entry["type"], change.address, before, after, entry["change"].get("after_unknown") or {})
+        alerts += _image_alerts(stack, entry["type"], change.address, before, after)
+    return alerts
+
+
+def _ingress_alerts(stack: str, type_: str, address: str, before: dict, after: dict) -> list[Alert]:
+    def world(values: dict) -> set[str]:
+        if type_ == "aws_vpc_security_group_ingress_rule":
+            return {values.get(k) for k in ("cidr_ipv4", "cidr_ipv6")} & set(WORLD)
+        if type_ == "aws_security_group_rule" and values.get("type") == "ingress":
+            return set(values.get("cidr_blocks") or []) & set(WORLD) | set(values.get("ipv6_cidr_blocks") or []) & set(WORLD)
+        if type_ == "aws_security_group":
+            return {c for rule in values.get("ingress") or [] for c in (rule.get("cidr_blocks") or []) + (rule.get("ipv6_cidr_blocks") or []) if c in WORLD}
+        return set()
+
+    opened = world(after) - world(before)
+    if not opened:
+        return []
+    ports = f"{after.get('from_port')}-{after.get('to_port')}" if "from_port" in after else "its ports"
+    return [Alert("WORLD INGRESS", stack, f"{address} lets {', '.join(sorted(opened))} in on {ports}")]
+
+
+_POLICY_TYPES = {"aws_iam_role_policy": "policy", "aws_iam_policy": "policy"}
+
+
+def allowed_actions(document: Any) -> set[str]:
+    """The actions a policy document's Allow statements grant."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return set()
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    actions: set[str] = set()
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if isinstance(statement, dict) and statement.get("Effect") == "Allow":
+            listed = statement.get("Action") or []
+            actions |= {listed} if isinstance(listed, str) else set(listed)
+    return actions
+
+
+def _iam_alerts(stack: str, type_: str, address: str, before: dict, after: dict, unknown: dict) -> list[Alert]:
+    if type_ == "aws_iam_role_policy_attachment" and after.get("policy_arn") != before.get("policy_arn"):
+        return [Alert("IAM", stack, f"{address} attaches {after.get('policy_arn') or UNKNOWN}")]
+    attribute = _POLICY_TYPES.get(type_)
+    if attribute is None:
+        return []
+    if unknown.get(attribute) is True:
+        return [Alert("IAM", stack, f"{address}: the policy is {UNKNOWN} (it names resources this plan creates)")]
+    gained = sorted(allowed_actions(after.get(attribute)) - allowed_actions(before.get(attribute)))
+    if not gained:
+        return []
+    return [Alert("IAM", stack, f"{address} allows {len(gained)} more action(s): {', '.join(gained)}")]
+
+
+def container_images(definitions: Any) -> dict[str, str]:
+    if isinstance(definitions, str):
+        try:
+            definitions = json.loads(definitions)
+        except ValueError:
+            return {}
+    return {c.get("name"): c.get("image") for c in definitions or [] if isinstance(c, dict) and c.get("name") in OMERO_CONTAINERS}
+
+
+def _image_alerts(stack: str, type_: str, address: str, before: dict, after: dict) -> list[Alert]:
+    if type_ != "aws_ecs_task_definition":
+        return []
+    old, new = container_images(before.get("container_definitions")), container_images(after.get("container_definitions"))
+    return [
+        Alert("OMERO IMAGE", stack, f"{address}: {name} {old[name]} → {image}"
+              + (" (the read-write server upgrades the database schema as it starts)" if name == "omero-server" else ""))
+        for name, image in sorted(new.items()) if name in old and old[name] != image
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# A plan Terraform refused: prevent_destroy
+# ---------------------------------------------------------------------------------------------
+
+_REFUSED = re.compile(r"Resource (\S+) has lifecycle\.prevent_destroy set")
+
+
+def refused_addresses(error_text: str) -> list[str]:
+    """The resources whose ``prevent_destroy`` made Terraform refuse the plan."""
+    return sorted(set(_REFUSED.findall(re.sub(r"[│╷╵]\s*", " ", error_text).replace("\n", " "))))
+
+
+def refused_alert(stack: str, address: str, state: dict, stack_json: dict) -> Alert:
+    """The STATEFUL alert for a refused plan, naming the forcing arguments whose values change.
+
+    ``state`` is ``terraform show -json`` of the stack's state; the new values are the literal
+    ones in the synthesized configuration (a reference is known only at apply).
+    """
+    type_, _, name = address.partition(".")
+    current = next((r.get("values") or {} for r in (state.get("values") or {}).get("root_module", {}).get("resources", [])
+                    if r.get("address") == address), {})
+    config = ((stack_json.get("resource") or {}).get(type_) or {}).get(name, {})
+    changed = []
+    for argument in sorted(STATEFUL_TYPES.get(type_, ())):
+        new = config.get(argument) if isinstance(config, dict) else None
+        if new is None or (isinstance(new, str) and "${" in new):
+            continue
+        if new != current.get(argument):
+            changed.append(f"{argument}: {show(current.get(argument))} → {show(new)}")
+    why = "; ".join(changed) if changed else "an argument that forces replacement changes (its new value is known only at apply)"
+    return Alert("STATEFUL", stack, f"{address} would be replaced ({why}); prevent_destroy makes Terraform refuse the plan")
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+# ---------------------------------------------------------------------------------------------
+
+LEVELS = ("STATEFUL", "WORLD INGRESS", "IAM", "OMERO IMAGE")
+_CALLOUT = {"STATEFUL": "CAUTION", "WORLD INGRESS": "WARNING", "IAM": "NOTE", "OMERO IMAGE": "IMPORTANT"}
+# GitHub refuses a comment over 65,536 characters; stay under it with room for a heading.
+MARKDOWN_LIMIT = 60_000
+
+
+def all_alerts(stacks: Iterable[StackPlan]) -> list[Alert]:
+    alerts = [a for s in stacks for a in s.alerts]
+    return sorted(alerts, key=lambda a: LEVELS.index(a.level))
+
+
+def _status(stack: StackPlan) -> str:
+    if stack.error:
+        return f"ERROR: {stack.error}"
+    if stack.refused:
+        return "refused by Terraform (prevent_destroy)"
+    note = f" (provisional: planned against the current outputs of {', '.join(stack.provisional)}, which have pending changes)" if stack.provisional else ""
+    return (stack.counts() if stack.resources else "no changes") + note
+
+
+def render_text(stacks: list[StackPlan], title: str) -> str:
+    lines = [title, ""]
+    lines += [f"{a.level:<14} {a.stack}: {a.message}" for a in all_alerts(stacks)]
+    if any(s.alerts for s in stacks):
+        lines.append("")
+    for stack in stacks:
+        lines.append(f"== {stack.name}: {_status(stack)} [{stack.seconds:.0f} s]")
+        for resource in stack.resources:
+            lines.append(f"  {resource.action:<8} {resource.address}")
+            lines += [f"        {line}" for line in resource.changes]
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(stacks: list[StackPlan], title: str, *, limit: int = MARKDOWN_LIMIT) -> str:
+    """A pull-request comment: alerts, a table of stacks, a collapsible section per changed stack.
+
+    Sections that do not fit under ``limit`` characters are left out with a note: the whole
+    report is in the artifact.
+    """
+    head = [f"### {title}", ""]
+    alerts = all_alerts(stacks)
+    for level in LEVELS:
+        found = [a for a in alerts if a.level == level]
+        if found:
+            head += [f"> [!{_CALLOUT[level]}]", f"> **{level}**"] + [f"> - `{a.stack}`: {_md(a.message)}" for a in found] + [""]
+    head += ["| stack | plan |", "|---|---|"] + [f"| `{s.name}` | {_md(_status(s))} |" for s in stacks]
+    sections, left_out = [], []
+    used = sum(len(line) + 1 for line in head)
+    for stack in (s for s in stacks if s.resources):
+        body = ["", "<details>", f"<summary><code>{stack.name}</code>: {_md(stack.counts())}</summary>", "", "~~~"]
+        for resource in stack.resources:
+            body.append(f"{resource.action} {resource.address}")
+            body += [f"    {line}".replace("~~~", "~ ~ ~") for line in resource.changes]
+        body += ["~~~", "", "</details>"]
+        size = sum(len(line) + 1 for line in body)
+        if used + size > limit - 200:
+            left_out.append(stack.name)
+            continue
+        sections += body
+        used += size
+    if left_out:
+        sections += ["", f"Details of {', '.join(left_out)} are left out to fit a comment: see report.md in the artifact."]
+    return "\n".join(head + sections) + "\n"
+
+
+def render_json(stacks: list[StackPlan], title: str, exit_code: int) -> str:
+    return json.dumps({"title": title, "exit_code": exit_code, "stacks": [asdict(s) for s in stacks]}, indent=2) + "\n"
