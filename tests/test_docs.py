@@ -26,3 +26,22 @@ def test_checkov_skip_count_matches():
 def test_ci_runs_the_readme_test_command():
     command = re.search(r"# install and run the tests\n(.+)\n", README).group(1)
     assert command in (ROOT / ".ci" / "run").read_text()
+
+
+def headings(text: str) -> list[str]:
+    """Markdown headings outside code blocks."""
+    found, fenced = [], False
+    for line in text.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced and re.match(r"^#{1,6} ", line):
+            found.append(line)
+    return found
+
+
+def test_headings_are_whole():
+    """No heading is a stray fragment: balanced quotes, backticks and brackets, no comment end."""
+    for heading in headings(README):
+        text = heading.lstrip("#").strip()
+        assert "-->" not in text and text.count('"') % 2 == 0 and text.count("`") % 2 == 0, heading
+        assert text.count("(") == text.count(")") and not text.endswith((",", "(", "before")), heading
