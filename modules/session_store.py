@@ -21,10 +21,10 @@ logs out everyone on that task. With this store every task uses Django's cache e
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from constructs import Construct
-from cdktf import Fn
 from cdktf_cdktf_provider_aws.data_aws_secretsmanager_secret_version import DataAwsSecretsmanagerSecretVersion
 from cdktf_cdktf_provider_aws.elasticache_replication_group import ElasticacheReplicationGroup
 from cdktf_cdktf_provider_aws.elasticache_subnet_group import ElasticacheSubnetGroup
@@ -107,10 +107,11 @@ class SessionStore(Construct):
             description=f"omero.web.caches of {props.name}: the session store's address and token.",
             kms_key_id=props.secrets_kms_key_arn, recovery_window_in_days=7,
         )
+        # The token is letters and digits and the host a DNS name: the JSON needs no escaping.
         location = f"rediss://:{written.secret_string}@{self.group.primary_endpoint_address}:{PORT}/0"
         SecretsmanagerSecretVersion(
             self, "caches_value", secret_id=caches.id,
-            secret_string=Fn.jsonencode({"default": {"BACKEND": CACHE_BACKEND, "LOCATION": location}}),
+            secret_string=json.dumps({"default": {"BACKEND": CACHE_BACKEND, "LOCATION": location}}),
         )
         self.outputs = SessionStoreOutputs(
             endpoint=self.group.primary_endpoint_address,

@@ -247,7 +247,7 @@ def test_upgrade_snapshot_is_named_after_the_image(image, label):
 def test_server_services_start_after_the_upgrade_snapshot(examples):
     synth = examples["tls-rw-ro"]
     [(snapshot_id, snapshot)] = synth.resources("services", "aws_db_snapshot").items()
-    assert snapshot["db_snapshot_identifier"] == "omero-prod-omero-before-5-6-16"
+    assert snapshot["db_snapshot_identifier"] == "omero-prod-omero-before-5-6-18"
     assert snapshot["lifecycle"] == {"create_before_destroy": True}
     assert "aws_db_instance" in snapshot["db_instance_identifier"]
     services = synth.resources("services", "aws_ecs_service")
@@ -262,10 +262,10 @@ def test_server_services_start_after_the_upgrade_snapshot(examples):
 
 def test_changing_the_server_image_replaces_the_snapshot(tmp_path):
     before = synthesize(loads('name = "omero-up"'), tmp_path / "a")
-    after = synthesize(loads('name = "omero-up"\nserver { image = "openmicroscopy/omero-server:5.6.17" }'), tmp_path / "b")
+    after = synthesize(loads('name = "omero-up"\nserver { image = "openmicroscopy/omero-server:5.6.19" }'), tmp_path / "b")
     old = one(before.resources("services", "aws_db_snapshot"))["db_snapshot_identifier"]
     new = one(after.resources("services", "aws_db_snapshot"))["db_snapshot_identifier"]
-    assert (old, new) == ("omero-up-omero-before-5-6-16", "omero-up-omero-before-5-6-17")
+    assert (old, new) == ("omero-up-omero-before-5-6-18", "omero-up-omero-before-5-6-19")
 
 
 def test_upgrade_snapshot_can_be_turned_off(tmp_path):
@@ -364,7 +364,7 @@ def test_an_omero_upgrade_snapshots_the_database_first(addons_on_emulator, emula
         return sorted(s["DBSnapshotIdentifier"] for s in found if "-before-" in s["DBSnapshotIdentifier"])
 
     assert snapshots() == [snapshot_identifier(name, source.server.image)]
-    upgraded = dataclasses.replace(source, server=dataclasses.replace(source.server, image="openmicroscopy/omero-server:5.6.17"))
+    upgraded = dataclasses.replace(source, server=dataclasses.replace(source.server, image="openmicroscopy/omero-server:5.6.19"))
     synth = synthesize(upgraded, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
     apply_all(tf, synth, only=[f"{name}-services"])
-    assert snapshots() == [f"{name}-omero-before-5-6-17"]
+    assert snapshots() == [f"{name}-omero-before-5-6-19"]

@@ -30,7 +30,7 @@ storage {
 }
 
 server {
-  image           = "openmicroscopy/omero-server:5.6.17"
+  image           = "openmicroscopy/omero-server:5.6.19"
   read_only_count = 1
   properties      = { "omero.ldap.password" = "hunter2-ldap-bind" }
 }
@@ -83,8 +83,8 @@ def test_finds_exactly_the_changes(base, head):
         "aws_db_snapshot.upgrade_snapshot_C7155DFA",
     }
     assert [c.line() for c in changed["aws_db_snapshot.upgrade_snapshot_C7155DFA"].changes] == [
-        'db_snapshot_identifier: "omero-quick-omero-before-5-6-16" → "omero-quick-omero-before-5-6-17"',
-        'tags.omero-server-image: "openmicroscopy/omero-server:5.6.16" → "openmicroscopy/omero-server:5.6.17"',
+        'db_snapshot_identifier: "omero-quick-omero-before-5-6-18" → "omero-quick-omero-before-5-6-19"',
+        'tags.omero-server-image: "openmicroscopy/omero-server:5.6.18" → "openmicroscopy/omero-server:5.6.19"',
     ]
     assert [c.line() for c in changed["aws_appautoscaling_target.web_scaling_target_1C0074BC"].changes] == [
         "max_capacity: 4 → 6"
@@ -114,8 +114,8 @@ def test_flags_the_stateful_change_and_the_omero_upgrade(base, head):
     assert 'performance_mode: "generalPurpose" → "maxIO" forces replacement' in alerts[0]
     assert any(a.startswith("STATEFUL") and a.endswith("changes in place: throughput_mode") for a in alerts)
     upgrade = [a for a in alerts if a.startswith("OMERO UPGRADE")]
-    assert len(upgrade) == 1 and "openmicroscopy/omero-server: 5.6.16 → 5.6.17" in upgrade[0]
-    assert "The plan snapshots the database first (omero-quick-omero-before-5-6-17)" in upgrade[0]
+    assert len(upgrade) == 1 and "openmicroscopy/omero-server: 5.6.18 → 5.6.19" in upgrade[0]
+    assert "The plan snapshots the database first (omero-quick-omero-before-5-6-19)" in upgrade[0]
     assert "max_capacity: 4 → 6" in result.stdout
     assert "== omero-quick-network: no changes" in result.stdout
 
