@@ -367,6 +367,9 @@ class Deployment(Block):
             if checks.az_region(zone) and checks.az_region(zone) != self.region:
                 yield Problem("network.availability_zones", self.network.availability_zones, f"zones of region {self.region} ({zone} is not)")
                 break
+        if self.load_balancer.wss and "omero.client.icetransports" in self.server.properties:
+            yield Problem("server.properties", "omero.client.icetransports", "", text=(
+                'sets "omero.client.icetransports", which load_balancer.websockets manages (turn it off to set your own)'))
         yield from self.backup.deployment_problems(self)
         yield from self.images.deployment_problems(self)
         yield from self.restore_from.deployment_problems(self)

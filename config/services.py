@@ -183,10 +183,19 @@ class LoadBalancer(Block):
     # ELBv2 API Reference, LoadBalancerAttribute idle_timeout.timeout_seconds: 1-4000.
     idle_timeout_seconds: int = key(300, "Idle connection timeout (large image exports need minutes).", checks=[checks.between(1, 4000)])
     access_log_days: int = key(90, "Days the access-log bucket keeps load balancer logs.", checks=[checks.between(1, 3650)])
+    websockets: bool = key(
+        True, "With domain_name: OMERO clients (omero-py, the CLI) connect as wss://<domain_name>/omero-ws on 443 through this "
+        "load balancer, which forwards /omero-ws to the read-write server's wss port 4066.",
+    )
 
     @property
     def tls(self) -> bool:
         return self.domain_name is not None
+
+    @property
+    def wss(self) -> bool:
+        """Whether clients reach the read-write server over wss through this load balancer."""
+        return self.tls and self.websockets
 
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         if (self.domain_name is None) != (self.hosted_zone_id is None):
@@ -194,6 +203,8 @@ class LoadBalancer(Block):
             yield Problem(missing, None, "", text=f"missing; set together with {other} (TLS needs a domain and its Route 53 zone)")
         if "tls_policy" in given and self.domain_name is None:
             yield Problem("tls_policy", self.tls_policy, "only with domain_name (HTTPS)")
+        if "websockets" in given and self.websockets and self.domain_name is None:
+            yield Problem("websockets", self.websockets, "only with domain_name (wss goes through the HTTPS listener)")
 
 
 @dataclass(frozen=True, kw_only=True)

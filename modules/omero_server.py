@@ -47,6 +47,7 @@ from modules.cluster import OmeroClusterOutputs
 from modules.logs import log_group
 from modules.omero_config import config_environment
 from modules.server_start import health_check, start_command
+from modules.server_websockets import HEALTH_PORT as WSS_HEALTH_PORT, WSS_PORT
 from modules.task_roles import TaskRoles, TaskRolesProps, allow
 
 SERVER_PORT = 4064  # Ice over TLS: OMERO.web, OMERO.insight and the CLI
@@ -132,8 +133,10 @@ class OmeroServerProps:
     data_share: NfsShare | None = None  # an NFS share to mount as well as, or instead of, EFS (EC2 only)
     # Directories the server creates (as its own user) before it starts, e.g. DropBox watch folders.
     make_dirs: tuple[str, ...] = ()
-    # (target group ARN, container port) pairs of a network load balancer
+    # (target group ARN, container port) pairs of the load balancers in front of this server
     target_groups: tuple[tuple[str, int], ...] = ()
+    # Also listen for secure websockets (the read-write server behind the HTTPS load balancer).
+    websockets: bool = False
     # Resources the service needs before it can start (listeners, the capacity provider).
     depends_on: tuple[object, ...] = ()
 
@@ -219,6 +222,11 @@ class OmeroServerService(Construct):
                 "omero.pixeldata.memoizer.dir.local": MEMO_DIR,
             })
         ports = [SERVER_PORT, PLAIN_PORT]
+        if props.websockets:
+            # Glacier2 listens for wss too (OMERO sysadmin docs, "Websockets": omero.client.icetransports,
+            # omero.ports.wss = 4066), and a health responder for it answers the load balancer.
+            properties["omero.client.icetransports"] = "ssl,wss"
+            ports += [WSS_PORT, WSS_HEALTH_PORT]
         container = {
             "name": CONTAINER,
             "image": props.image,
@@ -246,7 +254,10 @@ class OmeroServerService(Construct):
         }
         # The server's own log files onto stdout, then the image's start steps (see server_start).
         container["entryPoint"] = ["/bin/bash", "-c"]
-        container["command"] = [start_command(read_only=props.read_only, make_dirs=props.make_dirs)]
+        container["command"] = [start_command(
+            read_only=props.read_only, make_dirs=props.make_dirs,
+            websocket=(WSS_PORT, WSS_HEALTH_PORT) if props.websockets else None,
+        )]
         if efs_repository:
             volumes = [
                 EcsTaskDefinitionVolume(

@@ -4,6 +4,7 @@ Groups reference each other rather than address ranges; only the load balancers 
 from networks, and only from the ones the configuration names:
 
     clients --80/443--> ALB --4080--> OMERO.web --4064--> OMERO.server --5432--> PostgreSQL
+    clients --443 /omero-ws--> ALB --4066 (wss), 4067 (its health)--> OMERO.server (with TLS)
     clients --4064(/4063)--> NLB --------------------------^          \\--2049--> EFS
     OMERO.web --6379--> the session store (Valkey, with web.session_store)
     ECS container instances --NFS (111, 2049, 20048)--> S3 File Gateway (with a data share)
@@ -21,6 +22,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 
 from modules.omero_server import PLAIN_PORT, SERVER_PORT
 from modules.omero_web import WEB_PORT
+from modules.server_websockets import HEALTH_PORT as WSS_HEALTH_PORT, WSS_PORT
 from modules.session_store import PORT as SESSION_PORT
 
 ANYWHERE = "0.0.0.0/0"
@@ -45,6 +47,7 @@ class OmeroSecurityGroupsProps:
     # the host's network namespace, not the task's), so they are the NFS clients let in.
     data_share_security_group_id: str | None = None
     session_store: bool = False  # a group for OMERO.web's session store
+    websockets: bool = False  # the ALB forwards wss (and its health checks) to the servers
 
 
 class OmeroSecurityGroups(Construct):
@@ -64,6 +67,10 @@ class OmeroSecurityGroups(Construct):
                 self._ingress(f"alb_{port}_{cidr_index}", self.load_balancer.id, port, cidr=cidr, description=f"HTTP{'S' if port == 443 else ''} from {cidr}")
         self._pair("alb_to_web", self.load_balancer.id, self.web.id, WEB_PORT, "OMERO.web")
         self._pair("web_to_server", self.web.id, self.server.id, SERVER_PORT, "OMERO.server (Ice over TLS)")
+        if props.websockets:
+            self._pair("alb_to_server_wss", self.load_balancer.id, self.server.id, WSS_PORT, "OMERO.server (Ice over wss)")
+            self._pair("alb_to_server_wss_health", self.load_balancer.id, self.server.id, WSS_HEALTH_PORT,
+                       "OMERO.server's wss health responder")
         self._pair("server_to_database", self.server.id, props.database_security_group_id, props.database_port, "PostgreSQL")
         self._pair("server_to_efs", self.server.id, props.file_system_security_group_id, 2049, "EFS (NFS over TLS)")
         for key, group_id in (("web", self.web.id), ("server", self.server.id)):

@@ -56,12 +56,41 @@ def follow_logs(log_dir: str = LOG_DIR) -> str:
     return f"mkdir -p {shlex.quote(log_dir)}; tail -n 0 -F {files} 2>/dev/null & "
 
 
-def start_command(*, read_only: bool, make_dirs: tuple[str, ...] = ()) -> str:
-    """The container's command (run by ``/bin/bash -c``)."""
+PYTHON = "/opt/omero/server/venv3/bin/python"  # the image's OMERO virtualenv
+
+# An HTTP answer for the load balancer about a port that cannot give one: Ice closes a plain HTTP
+# request on its websocket port without answering (zeroc-ice/ice 3.6, WSTransceiver), so this
+# answers 200 while that port accepts connections and 503 otherwise. No "${" or "%{" (Terraform).
+_RESPONDER = """import http.server, socket, sys
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        try:
+            socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2).close()
+            code = 200
+        except OSError:
+            code = 503
+        self.send_response(code)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("", int(sys.argv[2])), Health).serve_forever()
+"""
+
+
+def websocket_health(port: int, health_port: int, python: str = PYTHON) -> str:
+    """Shell that starts the health responder for ``port`` on ``health_port``, in the background."""
+    return f"{python} -c {shlex.quote(_RESPONDER)} {port} {health_port} & "
+
+
+def start_command(*, read_only: bool, make_dirs: tuple[str, ...] = (), websocket: tuple[int, int] | None = None) -> str:
+    """The container's command (run by ``/bin/bash -c``); ``websocket``: (wss port, its health
+    port) when the load balancer forwards websockets to this server."""
     if read_only:
         return follow_logs() + WAIT_FOR_SCHEMA
     mkdir = f"mkdir -p {' '.join(shlex.quote(d) for d in make_dirs)} && " if make_dirs else ""
-    return f"{follow_logs()}{mkdir}exec {ENTRYPOINT}"
+    health = websocket_health(*websocket) if websocket else ""
+    return f"{follow_logs()}{health}{mkdir}exec {ENTRYPOINT}"
 
 
 def health_script(port: int, *, mark: str = MARK, grace_seconds: int = GRACE_SECONDS) -> str:

@@ -27,6 +27,7 @@ from modules.session_store import SessionStore, SessionStoreOutputs, SessionStor
 from modules.security_groups import OmeroSecurityGroups, OmeroSecurityGroupsProps
 from modules.upgrade import UpgradeSnapshot, UpgradeSnapshotProps
 from modules.server_load_balancer import ServerLoadBalancer, ServerLoadBalancerProps
+from modules.server_websockets import WSS_PORT, ServerWebSockets, ServerWebSocketsProps
 from modules.web_load_balancer import WebLoadBalancer, WebLoadBalancerProps
 from stacks.base import DeploymentStack, SynthSettings
 
@@ -100,6 +101,7 @@ class ServicesStack(DeploymentStack):
                 container_instances=on_ec2,
                 data_share_security_group_id=data_share.security_group_id if data_share else None,
                 session_store=web.session_store.enabled,
+                websockets=alb.wss,
             ),
         )
         cluster = OmeroCluster(
@@ -153,6 +155,11 @@ class ServicesStack(DeploymentStack):
                 tls_policy=alb.tls_policy,
             ),
         )
+        websockets = None
+        if alb.wss:
+            websockets = ServerWebSockets(self, "server_websockets", props=ServerWebSocketsProps(
+                name=name, vpc_id=network.vpc_id, listener_arn=web_lb.listener.arn, domain_name=alb.domain_name,
+            ))
         server_lb = None
         if nlb.enabled:
             server_lb = ServerLoadBalancer(
@@ -216,8 +223,11 @@ class ServicesStack(DeploymentStack):
                 read_only=False,
                 cpu=server.cpu,
                 memory=server.memory,
-                target_groups=server_lb.outputs.target_groups if server_lb else (),
-                depends_on=placed_after + tuple(server_lb.listeners if server_lb else ()),
+                target_groups=(server_lb.outputs.target_groups if server_lb else ())
+                + (((websockets.outputs.target_group_arn, WSS_PORT),) if websockets else ()),
+                websockets=websockets is not None,
+                depends_on=placed_after + tuple(server_lb.listeners if server_lb else ())
+                + ((websockets.rule,) if websockets else ()),
             ),
         )
         servers = [(read_write.outputs.dns_name, SERVER_PORT, "omero")]
@@ -291,6 +301,8 @@ class ServicesStack(DeploymentStack):
         out("web_url", web_lb.outputs.url, "Where users open OMERO.web.")
         out("web_load_balancer_dns_name", web_lb.outputs.dns_name, "DNS name of the OMERO.web load balancer.")
         out("access_log_bucket", web_lb.outputs.access_log_bucket, "S3 bucket receiving the load balancer's access logs.")
+        if websockets:
+            out("server_websocket_url", websockets.outputs.url, "Where omero-py and the CLI connect over wss (omero login -s <url>).")
         if server_lb:
             out("server_load_balancer_dns_name", server_lb.outputs.dns_name, "Host name for OMERO.insight and the CLI (port 4064).")
         out("cluster_name", cluster.cluster_name, "The ECS cluster.")

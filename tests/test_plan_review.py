@@ -156,3 +156,26 @@ def test_a_fresh_plan_that_does_anything_else_is_refused():
     assert differences({"resource_changes": []}, _plan({})) == [
         "aws_ecs_service.web: planned now (update), not in the reviewed plan"]
     assert main(["/nonexistent/reviewed.json", "/nonexistent/fresh.json"]) == 2
+
+
+@pytest.mark.emulator
+@pytest.mark.terraform
+def test_rehearsed_plan_of_a_file_new_since_the_base_is_all_adds(tmp_path):
+    """--rehearse --base HEAD for a deployment file HEAD does not have: nothing is applied first,
+    and every stack of the working tree's file is planned as new, on an emulator of its own."""
+    import os
+
+    from tools.plan_rehearsal import rehearsed_review
+
+    config = ROOT / f".plan-review-new-{os.getpid()}.hcl"  # inside the repository, never committed
+    config.write_text('name = "omero-new"\nregion = "eu-west-1"\n')
+    lines: list[str] = []
+    try:
+        plans = rehearsed_review(config, "HEAD", tmp_path, timeout=600, out=None, log=lines.append)
+    finally:
+        config.unlink()
+    assert any("does not exist at HEAD" in line for line in lines)
+    assert [p.name for p in plans] == [f"omero-new-{s}" for s in ("network", "storage", "backup", "services")]
+    assert all(r.action == "add" for p in plans for r in p.resources) and all(p.resources for p in plans)
+    assert exit_code(plans) == 1
+    assert plans[-1].provisional  # the services were planned while what they need is still to come

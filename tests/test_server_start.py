@@ -82,3 +82,37 @@ def test_log_files_reach_stdout(tmp_path):
     output, _ = run.communicate(timeout=30)
     assert "Blitz ready" in output and "indexing failed" in output
     assert "==> " in output  # tail says which file each line comes from
+
+
+def test_websocket_health_answers_for_the_port_behind_it(tmp_path):
+    """The load balancer's health responder, started as the container starts it (with this
+    machine's python): 503 while nothing listens on the websocket port, 200 once something does."""
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from modules.server_start import websocket_health
+
+    wss, health = free_port(), free_port()
+    responder = subprocess.Popen(["bash", "-c", websocket_health(wss, health, python=sys.executable) + "wait"],
+                                 start_new_session=True)
+
+    def status() -> int:
+        for _ in range(50):  # bounded: the responder needs a moment to listen
+            try:
+                return urllib.request.urlopen(f"http://127.0.0.1:{health}/", timeout=5).status
+            except urllib.error.HTTPError as answer:
+                return answer.code
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("the health responder never answered")
+
+    try:
+        assert status() == 503
+        with socket.socket() as server:
+            server.bind(("127.0.0.1", wss))
+            server.listen()
+            assert status() == 200
+    finally:
+        os.killpg(responder.pid, signal.SIGTERM)
+        responder.wait(timeout=10)

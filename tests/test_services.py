@@ -83,7 +83,8 @@ def test_server_container(examples):
     assert env["CONFIG_omero_db_poolsize"] == "25"  # from server.properties
     assert server["ulimits"] == [{"name": "nofile", "softLimit": 65536, "hardLimit": 65536}]
     assert server["mountPoints"] == [{"sourceVolume": "omero-data", "containerPath": "/OMERO", "readOnly": False}]
-    assert {p["containerPort"] for p in server["portMappings"]} == {4063, 4064}
+    # Ice over TLS and plain, and (behind HTTPS) wss with its health responder
+    assert {p["containerPort"] for p in server["portMappings"]} == {4063, 4064, 4066, 4067}
     assert server["logConfiguration"]["options"]["awslogs-region"] == "us-west-2"
     # judged healthy by Blitz's port, with a grace for a schema upgrade (see test_server_start)
     assert server["healthCheck"]["command"][:3] == ["CMD", "/bin/bash", "-c"]
@@ -274,7 +275,8 @@ def test_server_load_balancer(examples):
     [listener] = [l for l in synth.resources("services", "aws_lb_listener").values() if l["protocol"] == "TCP"]
     assert listener["port"] == 4064  # 4063 only when asked for
     server = services(synth)["omero-server"]
-    assert [(b["container_port"], b["container_name"]) for b in server["load_balancer"]] == [(4064, "omero-server")]
+    # the NLB on 4064, and the HTTPS load balancer's /omero-ws on 4066
+    assert [(b["container_port"], b["container_name"]) for b in server["load_balancer"]] == [(4064, "omero-server"), (4066, "omero-server")]
     assert server["health_check_grace_period_seconds"] >= 1800  # schema upgrades on start
     assert any("aws_lb_listener" in d for d in server["depends_on"])
     nlb_rules = [r for r in ingress(synth) if "omero_nlb" in r["security_group_id"]]
