@@ -26,6 +26,7 @@ from modules.secrets import GeneratedSecret, GeneratedSecretProps
 
 DB_NAME = "omero"
 DB_USER = "omero"
+READ_ONLY_USER = "omero_ro"
 DB_PORT = 5432
 
 
@@ -55,6 +56,9 @@ class OmeroDatabaseProps:
     # Create the instance from this snapshot (identifier or ARN, e.g. an AWS Backup recovery
     # point); read only when the instance is created.
     restore_snapshot: str | None = None
+    # A password for READ_ONLY_USER, the role the read-only OMERO.servers log in as (the
+    # read-write server creates the role and keeps its grants; modules.server_start).
+    read_only_role: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +74,8 @@ class OmeroDatabaseOutputs:
     kms_key_arn: str | None  # the key encrypting both secrets (None: aws/secretsmanager)
     # Clients get access by adding an ingress rule from their own security group to this one.
     security_group_id: str
+    read_only_username: str | None = None  # a SELECT-only role for the read-only servers
+    read_only_password_secret_arn: str | None = None
 
 
 class OmeroDatabase(Construct):
@@ -100,6 +106,16 @@ class OmeroDatabase(Construct):
                 kms_key_arn=props.kms_key_arn,
             ),
         )
+        self.read_only_password = GeneratedSecret(
+            self,
+            "readonly",
+            props=GeneratedSecretProps(
+                name=f"{props.name}/omero/db-readonly-password",
+                description=f"Password of {READ_ONLY_USER}, the SELECT-only role of the read-only OMERO.servers, in {identifier}.",
+                version=props.password_version,
+                kms_key_arn=props.kms_key_arn,
+            ),
+        ) if props.read_only_role else None
         self.security_group = SecurityGroup(
             self,
             "security_group",
@@ -210,4 +226,6 @@ class OmeroDatabase(Construct):
             root_password_secret_arn=self.root_password.arn,
             kms_key_arn=props.kms_key_arn,
             security_group_id=self.security_group.id,
+            read_only_username=READ_ONLY_USER if self.read_only_password else None,
+            read_only_password_secret_arn=self.read_only_password.arn if self.read_only_password else None,
         )

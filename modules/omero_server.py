@@ -46,7 +46,7 @@ from cdktf_cdktf_provider_aws.service_discovery_service import (
 from modules.cluster import OmeroClusterOutputs
 from modules.logs import log_group
 from modules.omero_config import config_environment
-from modules.server_start import health_check, start_command
+from modules.server_start import READ_ONLY_PASSWORD_VARIABLE, health_check, start_command
 from modules.server_websockets import HEALTH_PORT as WSS_HEALTH_PORT, WSS_PORT
 from modules.task_roles import TaskRoles, TaskRolesProps, allow
 
@@ -68,7 +68,10 @@ class Database:
     user: str
     password_secret_arn: str
     root_password_secret_arn: str
-    kms_key_arn: str | None  # encrypts both secrets, if a customer key
+    kms_key_arn: str | None  # encrypts the secrets, if a customer key
+    # The SELECT-only role of the read-only servers (None: they log in as ``user``).
+    read_only_user: str | None = None
+    read_only_password_secret_arn: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,9 +175,12 @@ class OmeroServerService(Construct):
         )
 
         database = props.database
-        secrets = {"CONFIG_omero_db_pass": database.password_secret_arn}
+        own_role = props.read_only and database.read_only_user is not None
+        secrets = {"CONFIG_omero_db_pass": database.read_only_password_secret_arn if own_role else database.password_secret_arn}
         if not props.read_only:
             secrets["ROOTPASS"] = database.root_password_secret_arn
+            if database.read_only_user:  # the read-write server keeps the read-only role in step
+                secrets[READ_ONLY_PASSWORD_VARIABLE] = database.read_only_password_secret_arn
         # Read-write: mount and write through the access point. Read-only: mount only, so the
         # file system itself refuses writes whatever the container does.
         efs_actions = ["elasticfilesystem:ClientMount"] + ([] if props.read_only else ["elasticfilesystem:ClientWrite"])
@@ -210,7 +216,7 @@ class OmeroServerService(Construct):
             "omero.db.host": database.host,
             "omero.db.port": str(database.port),
             "omero.db.name": database.name,
-            "omero.db.user": database.user,
+            "omero.db.user": database.read_only_user if own_role else database.user,
             # The JVMs are sized as percentages of this, not of the host's memory.
             "omero.jvmcfg.system_memory": str(props.memory),
             **props.properties,
@@ -257,6 +263,7 @@ class OmeroServerService(Construct):
         container["command"] = [start_command(
             read_only=props.read_only, make_dirs=props.make_dirs,
             websocket=(WSS_PORT, WSS_HEALTH_PORT) if props.websockets else None,
+            read_only_user=None if props.read_only else database.read_only_user,
         )]
         if efs_repository:
             volumes = [

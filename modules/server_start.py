@@ -83,14 +83,76 @@ def websocket_health(port: int, health_port: int, python: str = PYTHON) -> str:
     return f"{python} -c {shlex.quote(_RESPONDER)} {port} {health_port} & "
 
 
-def start_command(*, read_only: bool, make_dirs: tuple[str, ...] = (), websocket: tuple[int, int] | None = None) -> str:
+READ_ONLY_PASSWORD_VARIABLE = "OMERO_RO_PASSWORD"  # the read-only role's password (an ECS secret)
+
+# A SCRAM-SHA-256 verifier of the password in READ_ONLY_PASSWORD_VARIABLE, as PostgreSQL stores
+# one (RFC 5802, RFC 7677; PostgreSQL "Password Authentication"): the role's password is set from
+# it, so the plain password never reaches the server, whose log_statement = ddl logs ALTER ROLE
+# ("the password ... might also be logged", PostgreSQL docs, CREATE ROLE). The password is letters
+# and digits, which SASLprep leaves as they are.
+_SCRAM = """import base64, hashlib, hmac, os
+password = os.environ["OMERO_RO_PASSWORD"].encode()
+salt, iterations = os.urandom(16), 4096
+salted = hashlib.pbkdf2_hmac("sha256", password, salt, iterations)
+client = hmac.new(salted, b"Client Key", "sha256").digest()
+server = hmac.new(salted, b"Server Key", "sha256").digest()
+b64 = lambda data: base64.b64encode(data).decode()
+print("SCRAM-SHA-256$%d:%s$%s:%s" % (iterations, b64(salt), b64(hashlib.sha256(client).digest()), b64(server)))
+"""
+
+
+def read_only_role(user: str, python: str = PYTHON) -> str:
+    """Shell, run as the database owner after the schema step, that makes ``user`` a role that may
+    read every table and sequence of OMERO's schema and nothing else, now and after later schema
+    upgrades (default privileges of the owner), with the password of the read-only servers.
+
+    Needs only psql and python, which the image has; the SQL is idempotent, so every start of the
+    read-write server brings the role back in step with its secret and the schema."""
+    sql = (
+        f"DO $body$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{user}') "
+        f"THEN CREATE ROLE {user}; END IF; END $body$;\n"
+        # Only LOGIN and the password: CREATE ROLE's defaults (NOSUPERUSER NOCREATEDB NOCREATEROLE)
+        # stay, and naming them would need a superuser, which RDS's master user is not.
+        f"ALTER ROLE {user} WITH LOGIN PASSWORD :'verifier';\n"
+        f'GRANT CONNECT ON DATABASE :"dbname" TO {user};\n'
+        f"GRANT USAGE ON SCHEMA public TO {user};\n"
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {user};\n"
+        f"GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO {user};\n"
+        f'ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA public GRANT SELECT ON TABLES TO {user};\n'
+        f'ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA public GRANT SELECT ON SEQUENCES TO {user};\n'
+    )
+    return (
+        f"verifier=$({python} -c {shlex.quote(_SCRAM)}) && unset {READ_ONLY_PASSWORD_VARIABLE} && "
+        'PGPASSWORD="$CONFIG_omero_db_pass" psql -q -v ON_ERROR_STOP=1 -h "$CONFIG_omero_db_host" '
+        '-p "$CONFIG_omero_db_port" -U "$CONFIG_omero_db_user" -d "$CONFIG_omero_db_name" '
+        '-v verifier="$verifier" -v dbname="$CONFIG_omero_db_name" -v owner="$CONFIG_omero_db_user" '
+        f"<<< {shlex.quote(sql)} && echo 'read-only database role {user} in step'"
+    )
+
+
+def start_command(*, read_only: bool, make_dirs: tuple[str, ...] = (), websocket: tuple[int, int] | None = None,
+                  read_only_user: str | None = None) -> str:
     """The container's command (run by ``/bin/bash -c``); ``websocket``: (wss port, its health
-    port) when the load balancer forwards websockets to this server."""
+    port) when the load balancer forwards websockets to this server; ``read_only_user``: the
+    role the read-only servers log in as, kept in step before the server runs."""
     if read_only:
         return follow_logs() + WAIT_FOR_SCHEMA
     mkdir = f"mkdir -p {' '.join(shlex.quote(d) for d in make_dirs)} && " if make_dirs else ""
     health = websocket_health(*websocket) if websocket else ""
-    return f"{follow_logs()}{health}{mkdir}exec {ENTRYPOINT}"
+    if read_only_user is None:
+        return f"{follow_logs()}{health}{mkdir}exec {ENTRYPOINT}"
+    return f"{follow_logs()}{health}{mkdir}{run_startup(before_run=read_only_role(read_only_user))}"
+
+
+def run_startup(*, before_run: str) -> str:
+    """The image's start steps as its entry point runs them (every executable file of /startup in
+    order, in OMERO's virtualenv; ome/omero-server-docker entrypoint.sh), with ``before_run``
+    between the schema step and the last one, 99-run.sh, which runs the server."""
+    return (
+        "set -e; source /opt/omero/server/venv3/bin/activate; "
+        'for f in /startup/*; do [ -f "$f" ] && [ -x "$f" ] || continue; '
+        f'case "$f" in */99-run.sh) {before_run}; exec "$f";; esac; echo "Running $f"; "$f"; done'
+    )
 
 
 def health_script(port: int, *, mark: str = MARK, grace_seconds: int = GRACE_SECONDS) -> str:

@@ -189,6 +189,8 @@ class ServicesStack(DeploymentStack):
                 password_secret_arn=database.password_secret_arn,
                 root_password_secret_arn=database.root_password_secret_arn,
                 kms_key_arn=database.kms_key_arn,
+                read_only_user=database.read_only_username,
+                read_only_password_secret_arn=database.read_only_password_secret_arn,
             ),
             data=DataVolume(
                 file_system_id=file_system.file_system_id,

@@ -60,6 +60,7 @@ class StorageStack(DeploymentStack):
                 kms_key_arn=db.kms_key_arn,
                 password_version=db.password_version,
                 restore_snapshot=deployment.restore_from.db_snapshot,
+                read_only_role=deployment.server.read_only_count > 0,
             ),
         )
         self.file_system: OmeroFileSystemOutputs = file_system.outputs
