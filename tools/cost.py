@@ -30,6 +30,7 @@ PRICES = Path(__file__).with_name("prices.json")
 HOURS = 730  # hours in a month, as AWS's pricing pages count them
 SECRETS = 3  # database password, OMERO root password, OMERO.web secret key
 SESSION_STORE_SECRETS = 2  # the session store's token, and OMERO.web's cache settings holding it
+# (and with read-only servers, the password of their read-only database role)
 
 
 class ToolError(Exception):
@@ -173,7 +174,7 @@ def core_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[
         services = 2 + (1 if server.read_only_count else 0)
         metrics = 10 * services * (2 if cluster.container_insights == "enhanced" else 1)
         items.append(Item("operations", f"Container Insights ({cluster.container_insights}), ~{metrics} metrics", metrics, "metric-month", prices["metric_month"], note="rough: ~10 per service, x 2 enhanced"))
-    secrets = SECRETS + (SESSION_STORE_SECRETS if web.session_store.enabled else 0)
+    secrets = SECRETS + (SESSION_STORE_SECRETS if web.session_store.enabled else 0) + (1 if server.read_only_count else 0)
     items.append(Item("operations", f"Secrets Manager secrets ({secrets})", secrets, "secret-month", prices["secret_month"]))
     instances = 1 + server.read_only_count
     items.append(Item("operations", "Cloud Map namespace (private hosted zone)", 1, "zone-month", prices["hosted_zone_month"]))
