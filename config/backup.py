@@ -173,7 +173,7 @@ class Backup(Block):
 
 @dataclass(frozen=True, kw_only=True)
 class RestoreFrom(Block):
-    """Build this deployment's storage from recovery points: see the README's "Restoring from a backup"."""
+    """Build this deployment's storage from recovery points: see "Restoring from a backup" in docs/backups-restores-upgrades.md."""
 
     file_system_id: str | None = key(
         None,

@@ -1,9 +1,9 @@
-"""The README's table of configuration keys, generated from the schema.
+"""The table of configuration keys in docs/configuration.md, generated from the schema.
 
     pipenv run python -m config.docs          # print the table
-    pipenv run python -m config.docs --write  # refresh it in README.md (between the markers)
+    pipenv run python -m config.docs --write  # refresh it in docs/configuration.md (between the markers)
 
-tests/test_docs.py fails when README.md's table differs from what this prints.
+tests/test_docs.py fails when that page's table differs from what this prints.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from config.fields import choices_of, doc_of
 from config.schema import Deployment
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"  # the page holding the table
 START, END = "<!-- config-keys:start -->", "<!-- config-keys:end -->"
 
 
@@ -83,7 +83,7 @@ def refreshed(readme: str) -> str:
 
 def main(argv: list[str]) -> int:
     if argv == ["--write"]:
-        README.write_text(refreshed(README.read_text()))
+        PAGE.write_text(refreshed(PAGE.read_text()))
         return 0
     print(table())
     return 0

@@ -1,8 +1,8 @@
 """Declaring configuration keys: one place holds each key's type, default, doc and checks.
 
 A config block is a frozen dataclass whose fields are declared with :func:`key`. The loader
-(:mod:`config.loader`) walks these classes to parse and validate raw HCL data, and the README's
-table of keys is generated from the same declarations (:mod:`config.docs`).
+(:mod:`config.loader`) walks these classes to parse and validate raw HCL data, and the table of
+keys in docs/configuration.md is generated from the same declarations (:mod:`config.docs`).
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def key(
 ) -> Any:
     """Declare a configuration key.
 
-    ``doc`` is one line for the README. ``choices`` restricts the value to a fixed set; ``checks``
+    ``doc`` is one line for the key table (docs/configuration.md). ``choices`` restricts the value to a fixed set; ``checks``
     are further per-value rules. A nested block is declared with ``factory`` (its class).
     """
     metadata = {

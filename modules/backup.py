@@ -2,7 +2,7 @@
 
 One plan holds both resources, so each rule backs up the file system and the database in the
 same window: the nearest thing to a consistent point AWS Backup offers without stopping OMERO
-(see the README's "Backups"). The vault is encrypted with a key made for it (or a customer key),
+(see "Backups" in docs/backups-restores-upgrades.md). The vault is encrypted with a key made for it (or a customer key),
 can be locked, and is never destroyed by a plan; recovery points outlive the stack anyway, since
 AWS refuses to delete a vault that holds any.
 """

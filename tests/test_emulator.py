@@ -189,7 +189,7 @@ def test_local_state_deployment(emulator, tf, examples, tmp_path):
         shown = tf_region(synth.stack_dir("storage"), "show", "-json", "after.tfplan")
         assert not unexpected_changes(json.loads(shown.stdout))
 
-    # A PostgreSQL major upgrade as the README's runbook makes it (the servers are gone already):
+    # A PostgreSQL major upgrade as the runbook (docs/backups-restores-upgrades.md) makes it (the servers are gone already):
     # 16 to 17 applied at once, the postgres17 parameter group replacing the old one.
     [old_group] = [g["DBParameterGroupName"] for g in db["DBParameterGroups"]]
     database = dataclasses.replace(deployment.database, engine_version="17", apply_immediately=True)

@@ -13,7 +13,7 @@ from tests.harness.synth import one, synthesize
 from config import loads
 
 PROTECTED = ("aws_vpc", "aws_subnet")
-# What "Really deleting a deployment" in the README has an operator run in the network stack's
+# What "Really deleting a deployment" (docs/deploying.md) has an operator run in the network stack's
 # directory to lift the protection once the storage stack is gone; the file goes with the next synth.
 UNPROTECT = '{resource: (.resource | {aws_vpc, aws_subnet} | map_values(map_values({lifecycle: {prevent_destroy: false}})))}'
 

@@ -1,7 +1,7 @@
 """Architecture diagram of a deployment as a Mermaid flowchart, from its synthesized Terraform JSON.
 
     pipenv run diagram [--config FILE | --outdir cdktf.out]      # print the Mermaid text
-    pipenv run diagram --config examples/tls-rw-ro.hcl --write-readme
+    pipenv run diagram --config examples/tls-rw-ro.hcl --write-docs
 
 One subgraph per stack, one node per OMERO-level part (VPC and subnets, EFS, RDS, secrets, the ECS
 cluster, the read-write and read-only OMERO.servers, OMERO.web, the load balancers, the
@@ -13,8 +13,8 @@ without arrows. An arrow ``A --> B`` says that A refers to B: within a stack thr
 and the producing stack's output. References through folded or unnamed resources are followed
 to the next part, and an arrow implied by a longer path is left out, so the picture stays small.
 
-``--write-readme`` replaces the block between ``<!-- architecture:start -->`` and
-``<!-- architecture:end -->`` in README.md (``--readme`` for another file) with the diagram.
+``--write-docs`` replaces the block between ``<!-- architecture:start -->`` and
+``<!-- architecture:end -->`` in docs/architecture-and-cost.md (``--page`` for another file) with the diagram.
 Without ``--outdir`` the deployment is synthesized (~3 s) into a temporary directory.
 """
 from __future__ import annotations
@@ -351,12 +351,12 @@ def readme_block(text: str, diagram: str) -> str:
     """``text`` with the marked block replaced by ``diagram`` in a mermaid code fence."""
     start, end = text.find(START), text.find(END)
     if start < 0 or end < start:
-        raise ToolError(f"no {START} ... {END} markers in the README: add them where the diagram belongs")
+        raise ToolError(f"no {START} ... {END} markers in the page: add them where the diagram belongs")
     return text[: start + len(START)] + "\n```mermaid\n" + diagram + "\n```\n" + text[end:]
 
 
 def current_block(text: str) -> str | None:
-    """The diagram now between the README markers, or None without markers."""
+    """The diagram now between the page's markers, or None without markers."""
     start, end = text.find(START), text.find(END)
     if start < 0 or end < start:
         return None
@@ -368,8 +368,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="diagram", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, help="deployment file (default: $OMERO_CONFIG, else config/default.hcl)")
     parser.add_argument("--outdir", type=Path, help="read this synthesized directory instead of synthesizing")
-    parser.add_argument("--write-readme", action="store_true", help="replace the marked block in the README with the diagram")
-    parser.add_argument("--readme", type=Path, default=ROOT / "README.md", help="README to write (default %(default)s)")
+    parser.add_argument("--write-docs", action="store_true", help="replace the marked block of the docs page with the diagram")
+    parser.add_argument("--page", type=Path, default=ROOT / "docs" / "architecture-and-cost.md", help="page to write (default %(default)s)")
     return parser.parse_args(argv)
 
 
@@ -392,13 +392,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if options.config is not None and options.outdir is not None:
             raise ToolError("--config and --outdir: give one of them")
         diagram = diagram_for(options.config, options.outdir)
-        if options.write_readme:
+        if options.write_docs:
             try:
-                text = options.readme.read_text(encoding="utf-8")
+                text = options.page.read_text(encoding="utf-8")
             except OSError as error:
-                raise ToolError(f"{options.readme}: cannot be read ({error.strerror})") from None
-            options.readme.write_text(readme_block(text, diagram), encoding="utf-8")
-            print(f"wrote the diagram into {options.readme}")
+                raise ToolError(f"{options.page}: cannot be read ({error.strerror})") from None
+            options.page.write_text(readme_block(text, diagram), encoding="utf-8")
+            print(f"wrote the diagram into {options.page}")
             return 0
     except ToolError as error:
         print(f"error: {error}", file=sys.stderr)

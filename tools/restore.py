@@ -475,7 +475,7 @@ def wait_for_restore(
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, not the usage: the command is usually pasted from the README
+    def error(self, message: str):  # one line, not the usage: the command is usually pasted from the docs
         self.exit(2, f"error: {message} (see pipenv run restore --help)\n")
 
 
