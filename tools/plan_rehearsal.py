@@ -63,7 +63,7 @@ def rehearsed_review(config: Path, base: str, work: Path, *, timeout: float, out
     """Apply ``config`` as of ``base`` on a fresh emulator, then plan the working tree's against it."""
     from config import ConfigError, load
     from tests.harness import emulator as emulators
-    from tests.harness.apply import with_hosted_zone
+    from tests.harness.apply import EMULATOR_DRIFT, with_hosted_zone
     from tools import rehearse
     from tools.plan_review import plan_stack, review
 
@@ -98,7 +98,9 @@ def rehearsed_review(config: Path, base: str, work: Path, *, timeout: float, out
             runner = rehearse.terraform_runner(server, environ["AWS_REGION"], work)
             return [plan_stack(stack, runner, timeout, destroy=True)[0] for stack in reversed(read_stacks(base_out))]
         state_dir = base_out.parent if base_out is not None else work / "new-state"
-        return review(head, workdir=work / "head", environ=environ, local_state_dir=state_dir, out=out, timeout=timeout)
+        # What the emulator does not store re-plans forever there; it is no change of the deployment.
+        return review(head, workdir=work / "head", environ=environ, local_state_dir=state_dir, out=out, timeout=timeout,
+                      emulator_gaps=EMULATOR_DRIFT)
     finally:
         server.stop()
         log("emulator stopped")

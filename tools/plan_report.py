@@ -151,7 +151,9 @@ def _alerts(stack: str, entry: dict, change: ResourceChange, stack_json: dict) -
     if change.action in ("destroy", "replace") and is_kept(entry, stack, stack_json):
         forced = f", forced by {', '.join(change.replace_paths)}" if change.replace_paths else ""
         verb = "replaced (destroyed and created anew)" if change.action == "replace" else "destroyed"
-        alerts.append(Alert("STATEFUL", stack, f"{change.address} would be {verb}{forced}: what it holds is lost"))
+        lost = ("the snapshot of the previous upgrade goes once the new one is taken: copy it first to keep it"
+                if entry["type"] == "aws_db_snapshot" else "what it holds is lost")
+        alerts.append(Alert("STATEFUL", stack, f"{change.address} would be {verb}{forced}: {lost}"))
     before, after = entry["change"].get("before") or {}, entry["change"].get("after") or {}
     if change.action in ("add", "change", "replace"):
         alerts += _ingress_alerts(stack, entry["type"], change.address, before, after)

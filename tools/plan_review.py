@@ -44,7 +44,22 @@ PLAN_FILE = "review.tfplan"
 FORMATS = ("text", "markdown", "json")
 
 
-def plan_stack(stack: Stack, runner, timeout: float = COMMAND_TIMEOUT, *, destroy: bool = False) -> tuple[StackPlan, dict | None]:
+def without_emulator_gaps(plan: dict, gaps: dict[str, set[str]]) -> dict:
+    """The plan without the in-place updates that only re-apply attributes an emulator does not
+    store (a rehearsal's second plan shows them forever; they are no change of the deployment)."""
+    def gap_only(entry: dict) -> bool:
+        change = entry["change"]
+        if change.get("actions") != ["update"]:
+            return False
+        before, after = change.get("before") or {}, change.get("after") or {}
+        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        return bool(changed) and changed <= gaps.get(entry["type"], set())
+
+    return {**plan, "resource_changes": [e for e in plan.get("resource_changes") or [] if not gap_only(e)]}
+
+
+def plan_stack(stack: Stack, runner, timeout: float = COMMAND_TIMEOUT, *, destroy: bool = False,
+               emulator_gaps: dict[str, set[str]] | None = None) -> tuple[StackPlan, dict | None]:
     """Init and plan one stack (``destroy``: plan its destruction); its review and the plan's JSON
     (None when there is no plan)."""
     started = time.monotonic()
@@ -65,7 +80,7 @@ def plan_stack(stack: Stack, runner, timeout: float = COMMAND_TIMEOUT, *, destro
             result.error = f"terraform show: {_last_error(shown.stderr)}"
             return result, None
         plan_json = json.loads(shown.stdout)
-        result = analyze(stack.name, plan_json, stack.json)
+        result = analyze(stack.name, without_emulator_gaps(plan_json, emulator_gaps) if emulator_gaps else plan_json, stack.json)
     except subprocess.TimeoutExpired as expired:
         result.error = f"terraform {expired.cmd[1] if len(expired.cmd) > 1 else ''} took longer than {timeout:.0f} s"
     finally:
@@ -94,7 +109,8 @@ def exit_code(stacks: Sequence[StackPlan]) -> int:
 
 
 def review(deployment, *, workdir: Path, environ: dict[str, str], local_state_dir: Path | None = None,
-           out: Path | None = None, timeout: float = COMMAND_TIMEOUT) -> list[StackPlan]:
+           out: Path | None = None, timeout: float = COMMAND_TIMEOUT,
+           emulator_gaps: dict[str, set[str]] | None = None) -> list[StackPlan]:
     """Synthesize ``deployment`` into ``workdir`` and plan every stack in deploy order.
 
     ``local_state_dir`` is where stacks without a state bucket keep their state (as ``main.py``
@@ -109,7 +125,7 @@ def review(deployment, *, workdir: Path, environ: dict[str, str], local_state_di
     plans: list[StackPlan] = []
     pending: set[str] = set()
     for stack in read_stacks(outdir):
-        plan, plan_json = plan_stack(stack, runner, timeout)
+        plan, plan_json = plan_stack(stack, runner, timeout, emulator_gaps=emulator_gaps)
         plan.provisional = [d for d in stack.dependencies if d in pending]
         if plan.changed or plan.error:
             pending.add(stack.name)
