@@ -65,7 +65,7 @@ _RESPONDER = """import http.server, socket, sys
 class Health(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         try:
-            socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2).close()
+            socket.create_connection(("localhost", int(sys.argv[1])), timeout=2).close()
             code = 200
         except OSError:
             code = 503

@@ -81,6 +81,8 @@ def test_finds_exactly_the_changes(base, head):
         "aws_ecs_task_definition.web_task_ACDD21F9",
         # named after the image: the new one is taken before the upgraded server starts
         "aws_db_snapshot.upgrade_snapshot_C7155DFA",
+        # the read-write server now reads the read-only role's password too
+        "data.aws_iam_policy_document.server_roles_execution_document_B5A86FD5",
     }
     assert [c.line() for c in changed["aws_db_snapshot.upgrade_snapshot_C7155DFA"].changes] == [
         'db_snapshot_identifier: "omero-quick-omero-before-5-6-18" → "omero-quick-omero-before-5-6-19"',
@@ -91,15 +93,24 @@ def test_finds_exactly_the_changes(base, head):
     ]
     server_paths = {c.path for c in changed["aws_ecs_task_definition.server_task_93E23BD0"].changes}
     assert "container_definitions[0].image" in server_paths
-    assert all(".environment[" in p or p.endswith(".image") for p in server_paths), server_paths
+    # the image, and (with a read-only server now) the role's password and the start step making it
+    assert all(".environment[" in p or ".secrets[" in p or ".command[" in p or p.endswith(".image") for p in server_paths), server_paths
     assert not any(b.status == "removed" for b in services)
     added = [b for b in services if b.status == "added"]
     assert added and all("read_only_server" in b.address or b.address.startswith("output.read_only") for b in added)
     assert {b.kind for b in added} == {"resource", "data", "output"}
 
     storage = stacks["omero-quick-storage"].blocks
-    assert [(b.address, b.status) for b in storage] == [("aws_efs_file_system.efs_file_system_D9A5D3EE", "changed")]
-    assert [c.line() for c in storage[0].changes] == [
+    changed_storage = [b for b in storage if b.status == "changed"]
+    assert [b.address for b in changed_storage] == ["aws_efs_file_system.efs_file_system_D9A5D3EE"]
+    # the read-only server's database role gets its password secret
+    assert [(b.address, b.kind) for b in storage if b.status == "added"] == [
+        ("aws_secretsmanager_secret.database_readonly_secret_BC27CCAA", "resource"),
+        ("aws_secretsmanager_secret_version.database_readonly_value_2D5530DC", "resource"),
+        ("ephemeral.aws_secretsmanager_random_password.readonly_password", "ephemeral"),
+        ("output.cross-stack-output-aws_secretsmanager_secretdatabase_readonly_secret_BC27CCAAarn", "output"),
+    ]
+    assert [c.line() for c in changed_storage[0].changes] == [
         'performance_mode: "generalPurpose" → "maxIO"',
         'throughput_mode: "elastic" → "bursting"',
     ]
@@ -137,7 +148,7 @@ def test_markdown_renders_a_pull_request_comment(base, head):
     assert "> [!CAUTION]\n> **REPLACEMENT RISK**" in text
     assert "> [!IMPORTANT]\n> **OMERO UPGRADE**" in text
     assert "| stack | status | resources | data sources | outputs |" in text
-    assert "| `omero-quick-services` | changed | +8 ~4 -0 | +3 ~0 -0 | +2 ~0 -0 |" in text
+    assert "| `omero-quick-services` | changed | +8 ~4 -0 | +3 ~1 -0 | +2 ~0 -0 |" in text
     assert "| `omero-quick-network` | unchanged |" in text
     # One collapsible section per changed stack, each with a closed diff block.
     assert text.count("<details>") == text.count("</details>") == 2
