@@ -84,37 +84,20 @@ class OmeroDatabase(Construct):
         major = props.engine_version.split(".")[0]
         identifier = f"{props.name}-omero"
 
-        self.password = GeneratedSecret(
-            self,
-            "db",
-            props=GeneratedSecretProps(
-                name=f"{props.name}/omero/db-password",
-                description=f"Password of the {DB_USER} user of the OMERO database {identifier}.",
-                version=props.password_version,
-                kms_key_arn=props.kms_key_arn,
-            ),
-        )
+        def secret(id: str, name: str, description: str, version: int) -> GeneratedSecret:
+            return GeneratedSecret(self, id, props=GeneratedSecretProps(
+                name=f"{props.name}/omero/{name}", description=description, version=version, kms_key_arn=props.kms_key_arn,
+            ))
+
+        self.password = secret("db", "db-password", f"Password of the {DB_USER} user of the OMERO database {identifier}.",
+                               props.password_version)
         # Read once, by the read-write OMERO.server when it initialises an empty database; later
         # changes of the OMERO root password are made in OMERO (omero user password).
-        self.root_password = GeneratedSecret(
-            self,
-            "root",
-            props=GeneratedSecretProps(
-                name=f"{props.name}/omero/root-password",
-                description=f"Initial password of OMERO's root user in {identifier}.",
-                version=1,
-                kms_key_arn=props.kms_key_arn,
-            ),
-        )
-        self.read_only_password = GeneratedSecret(
-            self,
-            "readonly",
-            props=GeneratedSecretProps(
-                name=f"{props.name}/omero/db-readonly-password",
-                description=f"Password of {READ_ONLY_USER}, the SELECT-only role of the read-only OMERO.servers, in {identifier}.",
-                version=props.password_version,
-                kms_key_arn=props.kms_key_arn,
-            ),
+        self.root_password = secret("root", "root-password", f"Initial password of OMERO's root user in {identifier}.", 1)
+        self.read_only_password = secret(
+            "readonly", "db-readonly-password",
+            f"Password of {READ_ONLY_USER}, the SELECT-only role of the read-only OMERO.servers, in {identifier}.",
+            props.password_version,
         ) if props.read_only_role else None
         self.security_group = SecurityGroup(
             self,

@@ -90,10 +90,20 @@ def test_remote_state_deployment(emulator, tf, examples, tmp_path):
         [definition] = read_only["containerDefinitions"]
         assert {"name": "CONFIG_omero_cluster_read__only_db", "value": "true"} in definition["environment"]
         assert definition["mountPoints"][0]["readOnly"] is True
+        # they log in as the SELECT-only role, with its own password
+        assert {"name": "CONFIG_omero_db_user", "value": "omero_ro"} in definition["environment"]
+        [password] = definition["secrets"]
+        assert password["valueFrom"].endswith(tuple(s["ARN"] for s in aws(emulator, "secretsmanager", "us-east-1").list_secrets()["SecretList"]
+                                                    if s["Name"] == "omero-prod/omero/db-readonly-password"))
     # each read-only server registered under a name of its own
     discovery = aws(emulator, "servicediscovery", "us-east-1")
     names = {s["Name"] for s in discovery.list_services()["Services"]}
     assert {"omero-server", "omero-server-ro-1", "omero-server-ro-2"} <= names
+    # OMERO clients over wss: /omero-ws on the HTTPS listener, to the read-write server's 4066
+    elbv2 = aws(emulator, "elbv2", "us-east-1")
+    [wss] = [g for g in elbv2.describe_target_groups()["TargetGroups"] if g["TargetGroupName"] == "omero-prod-omero-wss"]
+    assert (wss["Protocol"], wss["Port"], wss["HealthCheckPort"]) == ("HTTPS", 4066, "4067")
+    assert services["server_websocket_url"] == "wss://omero.example.org/omero-ws"
     acm = aws(emulator, "acm", "us-east-1")
     [certificate] = acm.list_certificates()["CertificateSummaryList"]
     assert certificate["DomainName"] == "omero.example.org" and certificate["Status"] == "ISSUED"
