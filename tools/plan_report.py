@@ -89,22 +89,27 @@ def covered(path: str, marked: set[str]) -> bool:
 
 
 def attribute_changes(change: dict) -> list[str]:
-    """Changed leaves of one resource change, as "path: before → after", secrets redacted."""
+    """Changed leaves of one resource change, as "path: before → after", secrets redacted.
+
+    An attribute known only after apply is one line, however many leaves it had before."""
     before, after = flatten(change.get("before") or {}), flatten(change.get("after") or {})
     sensitive = marked_paths(change.get("before_sensitive")) | marked_paths(change.get("after_sensitive"))
-    unknown = marked_paths(change.get("after_unknown"))
+    unknown = {p for p in marked_paths(change.get("after_unknown")) if p}
     lines = []
-    for path in sorted(set(before) | set(after) | {p for p in unknown if p}):
+
+    def shown(leaf: tuple[Any, bool] | None, secret: bool) -> str:
+        return "(none)" if leaf is None else REDACTED if secret else show(leaf[0])
+
+    for path in sorted(set(before) | set(after) | unknown):
+        if covered(path, unknown) and path not in unknown:
+            continue  # under an attribute that is reported whole, as known after apply
         old, new = before.get(path), after.get(path)
-        later = covered(path, unknown)
-        if not later and old == new:
-            continue
         secret = covered(path, sensitive) or bool(old and old[1]) or bool(new and new[1])
-
-        def shown(leaf: tuple[Any, bool] | None) -> str:
-            return "(none)" if leaf is None else REDACTED if secret else show(leaf[0])
-
-        lines.append(f"{path}: {shown(old)} → {UNKNOWN if later else shown(new)}")
+        if path in unknown:
+            had = old is not None or any(covered(p, {path}) for p in before)
+            lines.append(f"{path}: {shown(old, secret) if old else '(set)' if had else '(none)'} → {UNKNOWN}")
+        elif old != new:
+            lines.append(f"{path}: {shown(old, secret)} → {shown(new, secret)}")
     return lines
 
 
