@@ -44,14 +44,23 @@ def _point_at_zone(outdir: Path, old_zone: str | None, new_zone: str) -> None:
         path.write_text(path.read_text().replace(old_zone, new_zone))
 
 
-def _base_synthesis(commit: str, relative: Path, work: Path, endpoint: str, zone: tuple[str | None, str] | None) -> Path | None:
-    """The base revision's synthesis for the emulator, or None when the file is not there."""
-    source = export_revision(commit, work / "base")
-    if not (source / relative).is_file():
+def _load_or_none(path: Path):
+    """The deployment at ``path`` (None when the file is not there); bad input is a ToolError."""
+    from config import ConfigError, load
+
+    if not path.is_file():
         return None
+    try:
+        return load(path)
+    except ConfigError as error:
+        raise ToolError("; ".join(f"{error.source}: {line}" for line in error.lines)) from None
+
+
+def _synthesize_base(source: Path, relative: Path, label: str, endpoint: str, zone: tuple[str | None, str] | None) -> Path:
+    """The base revision's synthesis (its own code, in ``source``) for the emulator."""
     outdir = source / "cdktf.out"
     try:
-        synthesize_checkout(source, outdir, source / relative, f"revision {commit[:12]}", {"AWS_ENDPOINT_URL": endpoint})
+        synthesize_checkout(source, outdir, source / relative, label, {"AWS_ENDPOINT_URL": endpoint})
     except BadInput as error:
         raise ToolError(str(error)) from None
     if zone:
@@ -61,7 +70,6 @@ def _base_synthesis(commit: str, relative: Path, work: Path, endpoint: str, zone
 
 def rehearsed_review(config: Path, base: str, work: Path, *, timeout: float, out: Path | None, log: Log) -> list[StackPlan]:
     """Apply ``config`` as of ``base`` on a fresh emulator, then plan the working tree's against it."""
-    from config import ConfigError, load
     from tests.harness import emulator as emulators
     from tests.harness.apply import EMULATOR_DRIFT, with_hosted_zone
     from tools import rehearse
@@ -69,35 +77,39 @@ def rehearsed_review(config: Path, base: str, work: Path, *, timeout: float, out
 
     commit = resolve_revision_or_fail(base)
     relative = _relative(config)
-    head = None
-    if config.is_file():
-        try:
-            head = load(config)
-        except ConfigError as error:
-            raise ToolError("; ".join(f"{error.source}: {line}" for line in error.lines)) from None
+    head = _load_or_none(config)
+    try:
+        source = export_revision(commit, work / "base")
+    except BadInput as error:
+        raise ToolError(str(error)) from None
+    # The base's file read with this tree's code: for its region and zone only (its stacks come
+    # from its own code).
+    base_deployment = _load_or_none(source / relative)
+    if head is None and base_deployment is None:
+        raise ToolError(f"{relative}: in neither {base} nor the working tree")
+    shown = head or base_deployment
     rehearse.check_tools()
     server = rehearse._start_uninterrupted(emulators, work)
     try:
         log(f"emulator: moto on {server.endpoint}")
         zone = None
-        if head is not None and head.load_balancer.tls:
-            pointed = with_hosted_zone(server, head)
-            zone = (head.load_balancer.hosted_zone_id, pointed.load_balancer.hosted_zone_id)
-            head = pointed
-        environ = {**server.env(head.region if head else "us-east-1"), "HTTP_PROXY": server.endpoint,
+        if shown.load_balancer.tls:  # the emulator starts empty: make the zone the file names
+            pointed = with_hosted_zone(server, shown)
+            zone = (shown.load_balancer.hosted_zone_id, pointed.load_balancer.hosted_zone_id)
+            head = pointed if head is not None else None
+        environ = {**server.env(shown.region), "HTTP_PROXY": server.endpoint,
                    "PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", str(work))}
-        base_out = _base_synthesis(commit, relative, work, server.endpoint, zone)
-        if base_out is None:
+        base_out = None
+        if base_deployment is None:
             log(f"{relative} does not exist at {base}: a new deployment, nothing to apply first")
-            if head is None:
-                raise ToolError(f"{relative}: in neither {base} nor the working tree")
         else:
+            base_out = _synthesize_base(source, relative, f"revision {commit[:12]}", server.endpoint, zone)
             _apply_base(rehearse, server, base_out, work, timeout, log)
         if head is None:
             log(f"{relative} is deleted in the working tree: planning the destruction of every stack")
-            runner = rehearse.terraform_runner(server, environ["AWS_REGION"], work)
+            runner = rehearse.terraform_runner(server, shown.region, work)
             return [plan_stack(stack, runner, timeout, destroy=True)[0] for stack in reversed(read_stacks(base_out))]
-        state_dir = base_out.parent if base_out is not None else work / "new-state"
+        state_dir = source if base_out is not None else work / "new-state"
         # What the emulator does not store re-plans forever there; it is no change of the deployment.
         return review(head, workdir=work / "head", environ=environ, local_state_dir=state_dir, out=out, timeout=timeout,
                       emulator_gaps=EMULATOR_DRIFT)
