@@ -99,6 +99,7 @@ def rehearsed_review(config: Path, base: str, work: Path, *, timeout: float, out
             head = pointed if head is not None else None
         environ = {**server.env(shown.region), "HTTP_PROXY": server.endpoint,
                    "PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", str(work))}
+        rehearse.operator_setup(server.endpoint, shown)
         base_out = None
         if base_deployment is None:
             log(f"{relative} does not exist at {base}: a new deployment, nothing to apply first")

@@ -165,6 +165,27 @@ def apply_stacks(tf, stacks: Sequence[Stack], timeout: float, *, workers: int | 
     return [results[stack.name] for stack in stacks if stack.name in results]
 
 
+def operator_setup(endpoint: str, deployment) -> None:
+    """What an operator makes once per account and region before a first apply, made in the
+    emulator at ``endpoint``: the Docker Hub secret that ``images.docker_hub_secret_arn`` names (its
+    name is the ARN's without the six characters AWS appends), which ECR's pull-through cache rule
+    must find (CreatePullThroughCacheRule: SecretNotFoundException otherwise)."""
+    import re
+
+    import boto3
+
+    arn = deployment.images.docker_hub_secret_arn
+    if not arn:
+        return
+    client = boto3.client("secretsmanager", region_name=arn.split(":")[3], endpoint_url=endpoint,
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    name = re.sub(r"-[A-Za-z0-9]{6}$", "", arn.split(":secret:", 1)[1])
+    try:
+        client.create_secret(Name=name, SecretString=json.dumps({"username": "omero-ci", "accessToken": "dckr_pat_emulator"}))
+    except client.exceptions.ResourceExistsException:
+        pass
+
+
 def _synth(deployment, outdir: Path, endpoint: str) -> list[Stack]:
     import main
 
@@ -196,6 +217,7 @@ def rehearse(deployment, outdir: Path, work: Path, timeout: float, log=print) ->
             deployment = with_hosted_zone(server, deployment)
             log(f"hosted zone for {deployment.load_balancer.domain_name}: {deployment.load_balancer.hosted_zone_id} (created in the emulator)")
         tf = terraform_runner(server, deployment.region, work)
+        operator_setup(server.endpoint, deployment)
         stacks = _synth(deployment, outdir, server.endpoint)
         log(f"synthesized {len(stacks)} stacks into {outdir}")
         return apply_stacks(tf, stacks, timeout, log=log)

@@ -99,26 +99,14 @@ def apply_all(tf: terraform.Terraform, synth: Synthesis, *, only: list[str] | No
 
 
 def operator_setup(synth: Synthesis) -> None:
-    """What an operator makes once per account and region before a first apply, made here in
-    the emulator: the Docker Hub secret of ``images.docker_hub_secret_arn`` (its name is the
-    ARN's, without the six characters AWS appends)."""
-    arn = synth.deployment.images.docker_hub_secret_arn
-    if not arn:
+    """The Docker Hub secret an operator makes before a first apply, made in the emulator the
+    synthesized stacks point at (tools.rehearse.operator_setup)."""
+    from tools.rehearse import operator_setup as make
+
+    if not synth.deployment.images.docker_hub_secret_arn:
         return
-    import re
-
-    import boto3
-
     provider = next(iter(synth.stacks.values()))["provider"]["aws"][0]
-    endpoint = provider["endpoints"][0]["secretsmanager"]
-    region = arn.split(":")[3]
-    client = boto3.client("secretsmanager", region_name=region, endpoint_url=endpoint,
-                          aws_access_key_id="testing", aws_secret_access_key="testing")
-    name = re.sub(r"-[A-Za-z0-9]{6}$", "", arn.split(":secret:", 1)[1])
-    try:
-        client.create_secret(Name=name, SecretString=json.dumps({"username": "omero-ci", "accessToken": "dckr_pat_emulator"}))
-    except client.exceptions.ResourceExistsException:
-        pass
+    make(provider["endpoints"][0]["secretsmanager"], synth.deployment)
 
 
 def _log(stack: str, command: str, seconds: float, output: str) -> None:
