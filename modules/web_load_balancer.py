@@ -109,7 +109,8 @@ class WebLoadBalancer(Construct):
                 healthy_threshold=2,
                 unhealthy_threshold=3,
             ),
-            # OMERO.web keeps sessions on each task's disk: keep a browser on one task.
+            # Keep a browser on one task: needed when sessions are on each task's disk
+            # (web.session_store off), and keeps that task's caches warm when they are not.
             stickiness=LbTargetGroupStickiness(type="lb_cookie", enabled=True, cookie_duration=86400),
             tags={"Name": f"{props.name}-omero-web"},
         )
