@@ -70,6 +70,8 @@ def reviewed(applied, emulator, tmp_path, deployment=None):
     return plans, code, reports
 
 
+# One worker applies the quick start once for all three (with pytest-xdist's loadgroup).
+@pytest.mark.xdist_group("plan-review")
 @pytest.mark.emulator
 @pytest.mark.terraform
 def test_no_change_exits_0(applied, emulator, tmp_path):
@@ -87,6 +89,7 @@ def test_no_change_exits_0(applied, emulator, tmp_path):
     assert "no changes" in reports["txt"]
 
 
+@pytest.mark.xdist_group("plan-review")
 @pytest.mark.emulator
 @pytest.mark.terraform
 def test_in_place_change_exits_1_without_alerts_or_secrets(applied, emulator, tmp_path):
@@ -114,6 +117,7 @@ def test_in_place_change_exits_1_without_alerts_or_secrets(applied, emulator, tm
     assert json.loads(reports["json"])["exit_code"] == 1
 
 
+@pytest.mark.xdist_group("plan-review")
 @pytest.mark.emulator
 @pytest.mark.terraform
 def test_replacing_what_omero_keeps_exits_3_and_names_it(applied, emulator, tmp_path):
