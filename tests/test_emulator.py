@@ -243,7 +243,8 @@ def test_server_load_balancer_deployment(emulator, tf, examples, tmp_path):
     [listener] = elbv2.describe_listeners(LoadBalancerArn=nlb["LoadBalancerArn"])["Listeners"]
     assert (listener["Port"], listener["Protocol"]) == (4064, "TCP")
     running = ecs_services(emulator, "eu-west-2", services["cluster_name"])
-    assert [b["containerPort"] for b in running["omero-server"]["loadBalancers"]] == [4064]
+    # the NLB's 4064, and (with TLS) the HTTPS load balancer's wss on 4066
+    assert sorted(b["containerPort"] for b in running["omero-server"]["loadBalancers"]) == [4064, 4066]
 
 
 def test_ec2_launch_type_deployment(emulator, tf, examples, tmp_path):

@@ -39,7 +39,8 @@ def test_rehearsal_of_the_quickstart(terraform_cli, tmp_path):
     assert re.search(r'^    vpc_id = "vpc-[0-9a-f]+"$', text, re.M)
     assert re.search(r'^    web_url = "http://', text, re.M)
     assert "cross-stack-output-" not in text
-    assert text.rstrip().endswith("result: ok: 4 stacks applied, 0 not ok")
+    assert "\nresult: ok: 4 stacks applied, 0 not ok\n" in text
+    assert text.rstrip().splitlines()[-1].startswith("wall time: ")
     assert "emulator stopped" in text
     port = int(re.search(r"moto on http://127\.0\.0\.1:(\d+)", text).group(1))
     with socket.socket() as probe:  # nothing listens there any more

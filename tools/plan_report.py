@@ -59,6 +59,9 @@ class StackPlan:
     error: str = ""  # the plan failed (and was not a refusal, which is an alert)
     refused: bool = False  # Terraform refused the plan (prevent_destroy)
     provisional: list[str] = field(default_factory=list)  # upstream stacks with pending changes
+    # Not plannable yet: it reads outputs of upstream stacks that are still to be applied (a new
+    # deployment's stacks after the first); ``error`` says what Terraform said.
+    waiting: bool = False
     seconds: float = 0.0
 
     def count(self, action: str) -> int:
@@ -286,6 +289,8 @@ def all_alerts(stacks: Iterable[StackPlan]) -> list[Alert]:
 
 
 def _status(stack: StackPlan) -> str:
+    if stack.waiting:
+        return f"planned once {', '.join(stack.provisional)} are applied: it reads their outputs ({stack.error})"
     if stack.error:
         return f"ERROR: {stack.error}"
     if stack.refused:

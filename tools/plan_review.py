@@ -101,11 +101,11 @@ def _failed_plan(result: StackPlan, stack: Stack, runner, output: str, timeout: 
 
 
 def exit_code(stacks: Sequence[StackPlan]) -> int:
-    if any(s.error for s in stacks):
+    if any(s.error and not s.waiting for s in stacks):
         return 2
     if any(a.level == "STATEFUL" and ("replaced" in a.message or "destroyed" in a.message) for s in stacks for a in s.alerts):
         return 3
-    return 1 if any(s.changed for s in stacks) else 0
+    return 1 if any(s.changed or s.waiting for s in stacks) else 0
 
 
 def review(deployment, *, workdir: Path, environ: dict[str, str], local_state_dir: Path | None = None,
@@ -127,6 +127,8 @@ def review(deployment, *, workdir: Path, environ: dict[str, str], local_state_di
     for stack in read_stacks(outdir):
         plan, plan_json = plan_stack(stack, runner, timeout, emulator_gaps=emulator_gaps)
         plan.provisional = [d for d in stack.dependencies if d in pending]
+        # A stack whose upstream is still to be created cannot read its outputs: it waits.
+        plan.waiting = bool(plan.error and plan.provisional and not plan.refused)
         if plan.changed or plan.error:
             pending.add(stack.name)
         plans.append(plan)
