@@ -57,7 +57,6 @@ class SessionStoreProps:
 class SessionStoreOutputs:
     endpoint: str  # the primary's host name
     caches_secret_arn: str  # OMERO.web's omero.web.caches, for ECS ``secrets``
-    replication_group_id: str
 
 
 class SessionStore(Construct):
@@ -116,6 +115,5 @@ class SessionStore(Construct):
         self.outputs = SessionStoreOutputs(
             endpoint=self.group.primary_endpoint_address,
             caches_secret_arn=caches.arn,
-            replication_group_id=self.group.id,
         )
 

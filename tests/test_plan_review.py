@@ -129,12 +129,9 @@ def test_replacing_what_omero_keeps_exits_3_and_names_it(applied, emulator, tmp_
     storage = {p.name: p for p in plans}["omero-review-storage"]
     assert storage.refused
     [efs] = [a for a in storage.alerts if "aws_efs_file_system." in a.message]
-    assert a_level(efs) == "STATEFUL" and "kms_key_id" in efs.message and key in efs.message and "prevent_destroy" in efs.message
+    assert efs.level == "STATEFUL" and "kms_key_id" in efs.message and key in efs.message and "prevent_destroy" in efs.message
     assert "STATEFUL" in reports["md"] and "[!CAUTION]" in reports["md"]
 
-
-def a_level(alert) -> str:
-    return alert.level
 
 
 def _plan(after: dict, unknown: dict | None = None, actions=("update",)) -> dict:
