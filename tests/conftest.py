@@ -12,9 +12,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import main  # noqa: E402,F401  (sets the jsii warning switches before cdktf loads)
-from tests.harness import emulator as emulator_harness  # noqa: E402
-from tests.harness import terraform  # noqa: E402
-from tests.harness.apply import Applied, apply_all, disposable, with_hosted_zone  # noqa: E402
+import emulator as emulator_harness  # noqa: E402
+from tools import terraform  # noqa: E402
+from emulator import with_hosted_zone  # noqa: E402
+from tests.harness.apply import Applied, apply_all, disposable  # noqa: E402
 from tests.harness.synth import Synthesis, example_paths, synthesize  # noqa: E402
 
 EXAMPLES = {path.stem: path for path in example_paths()}
@@ -84,7 +85,7 @@ class AddonsOnEmulator:
 def through_emulator(tf, emulator):
     """Terraform whose plain-HTTP requests to addresses other than loopback go to the emulator as
     a proxy: the S3 File Gateway's activation key, fetched from the appliance's private IP, is
-    answered there (see "storage gateway" in tests/harness/moto_server.py)."""
+    answered there (see "storage gateway" in emulator/server.py)."""
     return tf.with_env(HTTP_PROXY=emulator.endpoint)
 
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from config import loads
-from tests.harness.apply import aws, apply_all
+from tests.harness.apply import apply_all, aws
 from tests.harness.synth import one
 from tests.test_config import problems
 

@@ -12,7 +12,8 @@ import pytest
 
 from config import load, loads
 from modules.upgrade import image_label, snapshot_identifier
-from tests.harness.apply import apply_all, aws, disposable, with_hosted_zone
+from emulator import with_hosted_zone
+from tests.harness.apply import apply_all, aws, disposable
 from tests.harness.synth import ROOT, one, synthesize
 from tests.test_config import problems
 

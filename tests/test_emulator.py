@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.apply import APPLY_TIMEOUT, apply_all, aws, disposable, unexpected_changes, with_hosted_zone
+from emulator import with_hosted_zone
+from emulator.drift import unexpected_changes
+from tests.harness.apply import APPLY_TIMEOUT, apply_all, aws, disposable
 from tests.conftest import through_emulator
 from tests.harness.synth import Synthesis, synthesize
 

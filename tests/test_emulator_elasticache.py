@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.harness import moto_server
+from emulator import server as moto_server
 
 REGION = "eu-west-1"
 

@@ -78,7 +78,7 @@ def test_no_change_exits_0(applied, emulator, tmp_path):
     plans, code, reports = reviewed(applied, emulator, tmp_path)
     assert [p.name for p in plans] == [f"omero-review-{s}" for s in ("network", "storage", "backup", "services")]
     # the emulator does not store a few settings (EMULATOR_DRIFT): only those may show as changes
-    from tests.harness.apply import EMULATOR_DRIFT
+    from emulator.drift import EMULATOR_DRIFT
 
     for plan in plans:
         for resource in plan.resources:

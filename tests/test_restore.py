@@ -1,5 +1,5 @@
 """pipenv run restore (tools/restore.py): choosing recovery points, the written config, and the
-command itself against the emulator's AWS Backup (tests/harness/moto_server.py patches)."""
+command itself against the emulator's AWS Backup (emulator/server.py patches)."""
 from __future__ import annotations
 
 import json

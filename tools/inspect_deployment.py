@@ -231,7 +231,7 @@ class StackState:
 
 def terraform_runner(workdir: Path, environ: dict[str, str] | None = None):
     """A terraform runner with this environment's credentials and the local provider mirror."""
-    from tests.harness import terraform
+    from tools import terraform
 
     if shutil.which("terraform") is None:
         raise ToolError("terraform is not on PATH (needed for --state)")

@@ -70,8 +70,9 @@ def _synthesize_base(source: Path, relative: Path, label: str, endpoint: str, zo
 
 def rehearsed_review(config: Path, base: str, work: Path, *, timeout: float, out: Path | None, log: Log) -> list[StackPlan]:
     """Apply ``config`` as of ``base`` on a fresh emulator, then plan the working tree's against it."""
-    from tests.harness import emulator as emulators
-    from tests.harness.apply import EMULATOR_DRIFT, with_hosted_zone
+    import emulator as emulators
+    from emulator import with_hosted_zone
+    from emulator.drift import EMULATOR_DRIFT
     from tools import rehearse
     from tools.plan_review import plan_stack, review
 

@@ -2,12 +2,12 @@
 
     pipenv run rehearse [--config FILE] [--outdir DIR] [--timeout 600]
 
-Starts the patched moto server (tests/harness/moto_server.py) on 127.0.0.1 at a free port,
+Starts the patched moto server (``emulator.server``) on 127.0.0.1 at a free port,
 synthesizes the deployment for it (``AWS_ENDPOINT_URL`` set; into a temporary directory, or
 ``--outdir``), creates the Route 53 hosted zone the config names when it has TLS (the emulator
 starts empty; the zone id in the deployment is replaced by the new one), then applies the stacks
 one by one in dependency order. After each apply a second ``terraform plan`` must be empty, except
-for the attributes moto does not store (``EMULATOR_DRIFT`` in tests/harness/apply.py), and the
+for the attributes moto does not store (``EMULATOR_DRIFT`` in emulator/drift.py), and the
 stack's ``state list`` and outputs are read. Every stack the deployment has is applied, add-ons
 included: Terraform runs with ``HTTP_PROXY`` set to the emulator, which answers an S3 File Gateway's
 activation-key request to the appliance's private IP as the appliance does (loopback is never
@@ -64,7 +64,7 @@ class StackResult:
 
 def check_tools() -> None:
     """Terraform, the provider mirror and moto must all be here; else a ToolError saying what to do."""
-    from tests.harness import terraform
+    from tools import terraform
 
     reason = terraform.why_unavailable()
     if reason:
@@ -80,7 +80,7 @@ class Bounded:
         self.tf = tf
 
     def __call__(self, directory: Path, *args: str, timeout: float):
-        from tests.harness.terraform import Result
+        from tools.terraform import Result
 
         try:
             return self.tf(directory, *args, timeout=timeout)
@@ -98,7 +98,7 @@ def _error_line(result) -> str:
 
 def replan_verdict(tf, directory: Path, timeout: float) -> str:
     """Plan again: "empty", "emulator gaps only: ..." or "NOT empty: ..."."""
-    from tests.harness.apply import EMULATOR_DRIFT, unexpected_changes
+    from emulator.drift import EMULATOR_DRIFT, unexpected_changes
 
     plan = tf(directory, "plan", "-detailed-exitcode", "-input=false", "-no-color", "-out=replan.tfplan", timeout=timeout)
     if plan.returncode == 0:
@@ -199,7 +199,7 @@ def terraform_runner(server, region: str, work: Path) -> Bounded:
     """Terraform for the emulator ``server``: offline provider installation (CLI config in ``work``),
     the emulator's fake credentials and endpoint, and ``HTTP_PROXY`` on the emulator, which answers
     for the S3 File Gateway appliance; nothing else from the caller's environment but PATH and HOME."""
-    from tests.harness import terraform
+    from tools import terraform
 
     env = {**server.env(region), "HTTP_PROXY": server.endpoint}
     return Bounded(terraform.Terraform(terraform.write_cli_config(work), env))
@@ -207,8 +207,8 @@ def terraform_runner(server, region: str, work: Path) -> Bounded:
 
 def rehearse(deployment, outdir: Path, work: Path, timeout: float, log=print, jobs: int | None = None) -> list[StackResult]:
     """Start the emulator, apply every stack, stop the emulator; the results in order."""
-    from tests.harness import emulator as emulators
-    from tests.harness.apply import with_hosted_zone
+    import emulator as emulators
+    from emulator import with_hosted_zone
 
     server = _start_uninterrupted(emulators, work)
     try:

@@ -11,50 +11,17 @@ import os
 import time
 from pathlib import Path
 
-import boto3
-
-from tests.harness import terraform
+from emulator.drift import unexpected_changes
+from tools import terraform
 from tests.harness.synth import Synthesis
 
-# Where the emulator falls short, moto itself is patched in tests/harness/moto_server.py
-# (EMULATOR_PATCHES lists each patch and why); nothing in the product is bent for it.
-# Attributes the emulator does not store, so a second plan re-applies them forever there. They are
-# allowed in the second plan, exactly these and nothing else; each is asserted in the unit tests.
-EMULATOR_DRIFT = {
-    "aws_db_instance": {
-        # moto 5.2.5 keeps neither the engine lifecycle setting nor Performance Insights.
-        "engine_lifecycle_support",
-        "performance_insights_enabled",
-        "performance_insights_retention_period",
-    },
-    # moto 5.2.5 does not report a parameter group's user-set parameters back.
-    "aws_db_parameter_group": {"parameter"},
-    # moto 5.2.5 stores none of these four settings of an ECS service.
-    "aws_ecs_service": {
-        "availability_zone_rebalancing",
-        "enable_ecs_managed_tags",
-        "enable_execute_command",
-        "health_check_grace_period_seconds",
-    },
-}
 APPLY_TIMEOUT = 600  # seconds per terraform command; the provider's own waiters are slow on moto
 # A directory to keep every apply's output in, with its duration, when looking for what is slow.
 APPLY_LOG_ENV = "OMERO_TEST_APPLY_LOG"
 
 
 def aws(emulator, service: str, region: str):
-    return boto3.client(service, region_name=region, endpoint_url=emulator.endpoint, **{
-        "aws_access_key_id": "testing", "aws_secret_access_key": "testing", "aws_session_token": "testing",
-    })
-
-
-def with_hosted_zone(emulator, deployment):
-    """The deployment with its Route 53 zone made in the emulator (as it exists in a real account)."""
-    balancer = deployment.load_balancer
-    route53 = aws(emulator, "route53", deployment.region)
-    parent = balancer.domain_name.split(".", 1)[1]
-    zone = route53.create_hosted_zone(Name=parent, CallerReference=deployment.name)["HostedZone"]["Id"]
-    return dataclasses.replace(deployment, load_balancer=dataclasses.replace(balancer, hosted_zone_id=zone.split("/")[-1]))
+    return emulator.client(service, region)
 
 
 def disposable(deployment):
@@ -115,18 +82,3 @@ def _log(stack: str, command: str, seconds: float, output: str) -> None:
         Path(directory).mkdir(parents=True, exist_ok=True)
         with (Path(directory) / f"{stack}.log").open("a", encoding="utf-8") as log:
             log.write(f"== terraform {command}: {seconds:.1f} s\n{output}\n")
-
-
-def unexpected_changes(plan: dict) -> list[str]:
-    """Changes in a plan beyond the attributes listed in EMULATOR_DRIFT."""
-    found = []
-    for change in plan.get("resource_changes", []):
-        actions = change["change"]["actions"]
-        if actions in (["no-op"], ["read"]):
-            continue
-        before, after = change["change"]["before"] or {}, change["change"]["after"] or {}
-        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
-        allowed = EMULATOR_DRIFT.get(change["type"], set())
-        if actions != ["update"] or not changed <= allowed:
-            found.append(f"{change['address']} {actions} {sorted(changed - allowed)}")
-    return found

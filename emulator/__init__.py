@@ -1,10 +1,14 @@
-"""A local AWS API emulator (moto server) on 127.0.0.1 for ``terraform apply`` in tests.
+"""A local AWS API emulator (moto's server, patched where it falls short) on 127.0.0.1.
 
-Nothing here talks to anything but 127.0.0.1: the fake credentials are useless elsewhere, every
-provider and backend endpoint is set to the emulator by the synth, and the metadata API is off.
+``pipenv run rehearse``, the rehearsed plan review and the tests apply stacks to it. Nothing here
+talks to anything but 127.0.0.1: the fake credentials are useless elsewhere, every provider and
+backend endpoint is set to the emulator by the synth, and the metadata API is off. The server with
+its patches is ``emulator.server`` (``python -m emulator.server -H 127.0.0.1 -p PORT``); what moto
+does not store, so that a second plan re-applies it, is in ``emulator.drift``.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import subprocess
@@ -14,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-SERVER = Path(__file__).with_name("moto_server.py")
+ROOT = Path(__file__).resolve().parents[1]
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
 
 FAKE_CREDENTIALS = {
@@ -46,6 +50,13 @@ class Emulator:
             "AWS_EC2_METADATA_DISABLED": "true",
         }
 
+    def client(self, service: str, region: str):
+        """A boto3 client for ``service`` talking to this emulator with its fake credentials."""
+        import boto3
+
+        keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "aws_session_token": "testing"}
+        return boto3.client(service, region_name=region, endpoint_url=self.endpoint, **keys)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -70,7 +81,8 @@ def start(log_dir: Path, *, ready_timeout: float = 30.0) -> Emulator:
     }
     handle = open(log, "w")
     process = subprocess.Popen(
-        [sys.executable, str(SERVER), "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "emulator.server", "-H", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT,
         stdout=handle,
         stderr=subprocess.STDOUT,
         env=env,
@@ -87,3 +99,12 @@ def start(log_dir: Path, *, ready_timeout: float = 30.0) -> Emulator:
             time.sleep(0.2)
     emulator.stop()
     raise RuntimeError(f"moto server did not answer on {endpoint} within {ready_timeout}s")
+
+
+def with_hosted_zone(emulator: Emulator, deployment):
+    """The deployment with its Route 53 zone made in the emulator (as it exists in a real account)."""
+    balancer = deployment.load_balancer
+    route53 = emulator.client("route53", deployment.region)
+    parent = balancer.domain_name.split(".", 1)[1]
+    zone = route53.create_hosted_zone(Name=parent, CallerReference=deployment.name)["HostedZone"]["Id"]
+    return dataclasses.replace(deployment, load_balancer=dataclasses.replace(balancer, hosted_zone_id=zone.split("/")[-1]))

@@ -1,0 +1,43 @@
+"""What moto does not store, so that a second plan on the emulator re-applies it.
+
+``unexpected_changes`` reads a plan (``terraform show -json``) and names every change beyond
+exactly these attributes; rehearse, the rehearsed plan review and the tests use it.
+"""
+from __future__ import annotations
+
+# Where the emulator falls short, moto itself is patched in emulator.server (EMULATOR_PATCHES lists
+# each patch and why); nothing in the product is bent for it.
+# Attributes the emulator does not store, so a second plan re-applies them forever there. They are
+# allowed in the second plan, exactly these and nothing else; each is asserted in the unit tests.
+EMULATOR_DRIFT = {
+    "aws_db_instance": {
+        # moto 5.2.5 keeps neither the engine lifecycle setting nor Performance Insights.
+        "engine_lifecycle_support",
+        "performance_insights_enabled",
+        "performance_insights_retention_period",
+    },
+    # moto 5.2.5 does not report a parameter group's user-set parameters back.
+    "aws_db_parameter_group": {"parameter"},
+    # moto 5.2.5 stores none of these four settings of an ECS service.
+    "aws_ecs_service": {
+        "availability_zone_rebalancing",
+        "enable_ecs_managed_tags",
+        "enable_execute_command",
+        "health_check_grace_period_seconds",
+    },
+}
+
+
+def unexpected_changes(plan: dict) -> list[str]:
+    """Changes in a plan beyond the attributes listed in EMULATOR_DRIFT."""
+    found = []
+    for change in plan.get("resource_changes", []):
+        actions = change["change"]["actions"]
+        if actions in (["no-op"], ["read"]):
+            continue
+        before, after = change["change"]["before"] or {}, change["change"]["after"] or {}
+        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        allowed = EMULATOR_DRIFT.get(change["type"], set())
+        if actions != ["update"] or not changed <= allowed:
+            found.append(f"{change['address']} {actions} {sorted(changed - allowed)}")
+    return found
