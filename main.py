@@ -1,12 +1,13 @@
 """Synthesize one OMERO deployment into Terraform JSON (the entry that cdktf.json runs).
 
-    OMERO_CONFIG=examples/tls-rw-ro.hcl pipenv run python main.py
+    OMERO_CONFIG=examples/tls-rw-ro.hcl pipenv run python main.py [--quiet]
 
 The deployment file comes from ``OMERO_CONFIG`` (default: ``config/default.hcl``); stacks are
 written to ``$CDKTF_OUTDIR`` (default ``cdktf.out``) under ``stacks/<stack>/cdk.tf.json``. With
 ``AWS_ENDPOINT_URL`` set, every provider and backend points at that AWS API emulator.
 A bad deployment file exits with status 2 and one line per problem, and leaves any previous
-output untouched.
+output untouched. A good one ends with what was written (the stacks in deploy order and where)
+and the next command; ``--quiet``, or ``CI`` set, leaves that out.
 """
 from __future__ import annotations
 
@@ -25,8 +26,12 @@ os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 from config import ConfigError, config_path, load  # noqa: E402  (cheap: no cdktf here)
 
 
-def main(environ: dict[str, str] | None = None) -> int:
+def main(environ: dict[str, str] | None = None, argv: list[str] | None = None) -> int:
     environ = dict(os.environ if environ is None else environ)
+    argv = sys.argv[1:] if argv is None else argv
+    if any(arg not in ("--quiet", "-q") for arg in argv):
+        print(f"usage: python main.py [--quiet]  (unknown: {' '.join(argv)}; the file comes from OMERO_CONFIG)", file=sys.stderr)
+        return 2
     path = config_path(environ)
     try:
         deployment = load(path)
@@ -36,13 +41,41 @@ def main(environ: dict[str, str] | None = None) -> int:
         return 2
 
     outdir = Path(environ.get("CDKTF_OUTDIR") or "cdktf.out").resolve()
-    synthesize(
+    order = synthesize(
         deployment,
         outdir=outdir,
         local_state_dir=Path.cwd(),
         emulator_endpoint=environ.get("AWS_ENDPOINT_URL") or None,
     )
+    if not quiet(argv, environ):
+        print(summary(path, outdir, order))
     return 0
+
+
+def quiet(argv: list[str], environ: dict[str, str]) -> bool:
+    """No summary with ``--quiet``, or in CI (``CI`` set to anything but false)."""
+    return bool({"--quiet", "-q"} & set(argv)) or environ.get("CI", "").lower() not in ("", "0", "false")
+
+
+def summary(config: Path, outdir: Path, order: list[str]) -> str:
+    """What a synth wrote, in deploy order, and what to run next."""
+    shown = _shown(outdir)
+    first = f"{shown}/stacks/{order[0]}"
+    lines = [f"Synthesized {config} into {shown}: {len(order)} stacks, in deploy order:"]
+    lines += [f"  {index}. {name}" for index, name in enumerate(order, 1)]
+    lines += [
+        "Next: review the plans with `pipenv run plan`, then apply the stacks in that order, the first with",
+        f"  terraform -chdir={first} init && terraform -chdir={first} apply",
+    ]
+    return "\n".join(lines)
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it lies under it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def synthesize(deployment, *, outdir: Path, local_state_dir: Path, emulator_endpoint: str | None = None) -> list[str]:

@@ -386,3 +386,35 @@ def test_container_instance_table_matches_the_ec2_sizes():
 ])
 def test_tasks_that_fit_the_container_instances(text):
     assert loads(f'name = "fits"\n{text}\n').cluster.launch_type == "ec2"
+
+
+def test_synth_summary_names_the_stacks_in_order_and_the_next_command(tmp_path, monkeypatch):
+    import main
+
+    monkeypatch.chdir(tmp_path)
+    text = main.summary(Path("lab.hcl"), tmp_path / "cdktf.out", ["lab-network", "lab-storage", "lab-services"])
+    lines = text.splitlines()
+    assert lines[0] == "Synthesized lab.hcl into cdktf.out: 3 stacks, in deploy order:"
+    assert lines[1:4] == ["  1. lab-network", "  2. lab-storage", "  3. lab-services"]
+    assert "pipenv run plan" in lines[4]
+    assert lines[5] == "  terraform -chdir=cdktf.out/stacks/lab-network init && terraform -chdir=cdktf.out/stacks/lab-network apply"
+    # an output directory outside the working directory is shown whole
+    assert f"into {tmp_path.parent / 'elsewhere'}:" in main.summary(Path("lab.hcl"), tmp_path.parent / "elsewhere", ["lab-network"])
+
+
+@pytest.mark.parametrize(("argv", "environ", "expected"), [
+    ([], {}, False), (["--quiet"], {}, True), (["-q"], {}, True),
+    ([], {"CI": "true"}, True), ([], {"CI": "1"}, True), ([], {"CI": "false"}, False), ([], {"CI": ""}, False),
+])
+def test_synth_summary_is_quiet_with_the_flag_or_in_ci(argv, environ, expected):
+    import main
+
+    assert main.quiet(argv, environ) is expected
+
+
+def test_unknown_argument_exits_2_before_loading(tmp_path):
+    code = "import sys, main; sys.exit(main.main(argv=['--bogus']))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "CDKTF_OUTDIR": str(tmp_path / "out")})
+    assert result.returncode == 2 and "--bogus" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
