@@ -173,116 +173,13 @@ class OmeroServerService(Construct):
             retention_days=props.log_retention_days,
             kms_key_arn=cluster.kms_key_arn,
         )
-
-        database = props.database
-        own_role = props.read_only and database.read_only_user is not None
-        secrets = {"CONFIG_omero_db_pass": database.read_only_password_secret_arn if own_role else database.password_secret_arn}
-        if not props.read_only:
-            secrets["ROOTPASS"] = database.root_password_secret_arn
-            if database.read_only_user:  # the read-write server keeps the read-only role in step
-                secrets[READ_ONLY_PASSWORD_VARIABLE] = database.read_only_password_secret_arn
-        # Read-write: mount and write through the access point. Read-only: mount only, so the
-        # file system itself refuses writes whatever the container does.
-        efs_actions = ["elasticfilesystem:ClientMount"] + ([] if props.read_only else ["elasticfilesystem:ClientWrite"])
-        roles = TaskRoles(
-            self,
-            "roles",
-            props=TaskRolesProps(
-                name=prefix,
-                description=f"the {kind} OMERO.server",
-                account_id=props.account_id,
-                partition=props.partition,
-                log_group_arn=logs.arn,
-                image=props.image,
-                cache_repositories_arn=props.cache_repositories_arn,
-                secret_arns=tuple(secrets.values()),
-                secrets_kms_key_arn=database.kms_key_arn,
-                exec_log_group_arn=cluster.exec_log_group_arn,
-                exec_kms_key_arn=cluster.kms_key_arn,
-                task_statements=(
-                    allow(
-                        efs_actions,
-                        [props.data.file_system_arn],
-                        condition=[DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals", variable="elasticfilesystem:AccessPointArn",
-                            values=[props.data.access_point_arn],
-                        )],
-                    ),
-                ) if efs_repository else (),
-            ),
+        secrets = self._secrets(props)
+        roles = self._roles(
+            props, prefix=prefix, kind=kind, log_group_arn=logs.arn, secrets=secrets, efs_repository=efs_repository,
         )
-
-        properties = {
-            "omero.db.host": database.host,
-            "omero.db.port": str(database.port),
-            "omero.db.name": database.name,
-            "omero.db.user": database.read_only_user if own_role else database.user,
-            # The JVMs are sized as percentages of this, not of the host's memory.
-            "omero.jvmcfg.system_memory": str(props.memory),
-            **props.properties,
-        }
-        if props.read_only:
-            properties.update({
-                "omero.cluster.read_only.db": "true",
-                "omero.cluster.read_only.repo": "true",
-                "omero.pixeldata.memoizer.dir.local": MEMO_DIR,
-            })
-        ports = [SERVER_PORT, PLAIN_PORT]
-        if props.websockets:
-            # Glacier2 listens for wss too (OMERO sysadmin docs, "Websockets": omero.client.icetransports,
-            # omero.ports.wss = 4066), and a health responder for it answers the load balancer.
-            properties["omero.client.icetransports"] = "ssl,wss"
-            ports += [WSS_PORT, WSS_HEALTH_PORT]
-        container = {
-            "name": CONTAINER,
-            "image": props.image,
-            "essential": True,
-            "portMappings": [{"containerPort": p, "hostPort": p, "protocol": "tcp"} for p in ports],
-            "environment": config_environment(properties),
-            "secrets": [{"name": n, "valueFrom": arn} for n, arn in sorted(secrets.items())],
-            "mountPoints": [{"sourceVolume": "omero-data", "containerPath": DATA_DIR, "readOnly": props.read_only}] + (
-                [{"sourceVolume": SHARE_VOLUME, "containerPath": share.container_path, "readOnly": props.read_only}]
-                if share is not None and efs_repository else []
-            ),
-            "ulimits": [{"name": "nofile", "softLimit": 65536, "hardLimit": 65536}],
-            "linuxParameters": {"initProcessEnabled": True},
-            "stopTimeout": 120,
-            # A hung Blitz or a wedged grid is replaced; a schema upgrade is waited out.
-            "healthCheck": health_check(SERVER_PORT),
-            "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {
-                    "awslogs-group": logs.name,
-                    "awslogs-region": props.region,
-                    "awslogs-stream-prefix": service_name,
-                },
-            },
-        }
-        # The server's own log files onto stdout, then the image's start steps (see server_start).
-        container["entryPoint"] = ["/bin/bash", "-c"]
-        container["command"] = [start_command(
-            read_only=props.read_only, make_dirs=props.make_dirs,
-            websocket=(WSS_PORT, WSS_HEALTH_PORT) if props.websockets else None,
-            read_only_user=None if props.read_only else database.read_only_user,
-        )]
-        if efs_repository:
-            volumes = [
-                EcsTaskDefinitionVolume(
-                    name="omero-data",
-                    efs_volume_configuration=EcsTaskDefinitionVolumeEfsVolumeConfiguration(
-                        file_system_id=props.data.file_system_id,
-                        transit_encryption="ENABLED",
-                        authorization_config=EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig(
-                            access_point_id=props.data.access_point_id, iam="ENABLED"
-                        ),
-                    ),
-                )
-            ]
-            if share is not None:
-                volumes.append(nfs_volume(SHARE_VOLUME, share, read_only=props.read_only))
-        else:
-            # The share holds /OMERO: the same volume name and mount point, served over NFS.
-            volumes = [nfs_volume("omero-data", share, read_only=props.read_only)]
+        container = self._container(
+            props, service_name=service_name, log_group_name=logs.name, secrets=secrets, efs_repository=efs_repository,
+        )
         launch = "EC2" if props.capacity_provider else "FARGATE"
         task = EcsTaskDefinition(
             self,
@@ -296,17 +193,171 @@ class OmeroServerService(Construct):
             execution_role_arn=roles.execution_role_arn,
             task_role_arn=roles.task_role_arn,
             container_definitions=json.dumps([container]),
-            volume=volumes,
+            volume=self._volumes(props, efs_repository=efs_repository),
             tags={"Name": prefix},
         )
+        discovery = self._discovery(props, service_name=service_name, kind=kind)
+        self.service = self._service(props, service_name=service_name, prefix=prefix, task=task, discovery=discovery)
+        self.outputs = OmeroServerOutputs(
+            service_name=self.service.name,
+            dns_name=f"{service_name}.{cluster.namespace_name}",
+            log_group_name=logs.name,
+            task_role_arn=roles.task_role_arn,
+            container_name=CONTAINER,
+        )
 
-        discovery = ServiceDiscoveryService(
+    @staticmethod
+    def _own_role(props: OmeroServerProps) -> bool:
+        """Whether this server logs in to the database as the SELECT-only role."""
+        return props.read_only and props.database.read_only_user is not None
+
+    @classmethod
+    def _secrets(cls, props: OmeroServerProps) -> dict[str, str]:
+        """The container's secrets by variable: the database password, and for the read-write
+        server the initial root password (and the read-only role's, to keep it in step)."""
+        database = props.database
+        own_role = cls._own_role(props)
+        secrets = {"CONFIG_omero_db_pass": database.read_only_password_secret_arn if own_role else database.password_secret_arn}
+        if not props.read_only:
+            secrets["ROOTPASS"] = database.root_password_secret_arn
+            if database.read_only_user:  # the read-write server keeps the read-only role in step
+                secrets[READ_ONLY_PASSWORD_VARIABLE] = database.read_only_password_secret_arn
+        return secrets
+
+    def _roles(
+        self, props: OmeroServerProps, *, prefix: str, kind: str, log_group_arn: str, secrets: dict[str, str],
+        efs_repository: bool,
+    ) -> TaskRoles:
+        """The execution and task roles; with /OMERO on EFS, the task may mount it through the access point."""
+        # Read-write: mount and write through the access point. Read-only: mount only, so the
+        # file system itself refuses writes whatever the container does.
+        efs_actions = ["elasticfilesystem:ClientMount"] + ([] if props.read_only else ["elasticfilesystem:ClientWrite"])
+        return TaskRoles(
+            self,
+            "roles",
+            props=TaskRolesProps(
+                name=prefix,
+                description=f"the {kind} OMERO.server",
+                account_id=props.account_id,
+                partition=props.partition,
+                log_group_arn=log_group_arn,
+                image=props.image,
+                cache_repositories_arn=props.cache_repositories_arn,
+                secret_arns=tuple(secrets.values()),
+                secrets_kms_key_arn=props.database.kms_key_arn,
+                exec_log_group_arn=props.cluster.exec_log_group_arn,
+                exec_kms_key_arn=props.cluster.kms_key_arn,
+                task_statements=(
+                    allow(
+                        efs_actions,
+                        [props.data.file_system_arn],
+                        condition=[DataAwsIamPolicyDocumentStatementCondition(
+                            test="StringEquals", variable="elasticfilesystem:AccessPointArn",
+                            values=[props.data.access_point_arn],
+                        )],
+                    ),
+                ) if efs_repository else (),
+            ),
+        )
+
+    @classmethod
+    def _properties(cls, props: OmeroServerProps) -> dict[str, str]:
+        """The OMERO properties: the database, the JVMs' memory, the read-only flags and wss."""
+        database = props.database
+        properties = {
+            "omero.db.host": database.host,
+            "omero.db.port": str(database.port),
+            "omero.db.name": database.name,
+            "omero.db.user": database.read_only_user if cls._own_role(props) else database.user,
+            # The JVMs are sized as percentages of this, not of the host's memory.
+            "omero.jvmcfg.system_memory": str(props.memory),
+            **props.properties,
+        }
+        if props.read_only:
+            properties.update({
+                "omero.cluster.read_only.db": "true",
+                "omero.cluster.read_only.repo": "true",
+                "omero.pixeldata.memoizer.dir.local": MEMO_DIR,
+            })
+        if props.websockets:
+            # Glacier2 listens for wss too (OMERO sysadmin docs, "Websockets": omero.client.icetransports,
+            # omero.ports.wss = 4066), and a health responder for it answers the load balancer.
+            properties["omero.client.icetransports"] = "ssl,wss"
+        return properties
+
+    @classmethod
+    def _container(
+        cls, props: OmeroServerProps, *, service_name: str, log_group_name: str, secrets: dict[str, str], efs_repository: bool,
+    ) -> dict[str, object]:
+        """The OMERO.server container definition: ports, configuration, mounts, health and logs."""
+        share = props.data_share
+        ports = [SERVER_PORT, PLAIN_PORT] + ([WSS_PORT, WSS_HEALTH_PORT] if props.websockets else [])
+        container = {
+            "name": CONTAINER,
+            "image": props.image,
+            "essential": True,
+            "portMappings": [{"containerPort": p, "hostPort": p, "protocol": "tcp"} for p in ports],
+            "environment": config_environment(cls._properties(props)),
+            "secrets": [{"name": n, "valueFrom": arn} for n, arn in sorted(secrets.items())],
+            "mountPoints": [{"sourceVolume": "omero-data", "containerPath": DATA_DIR, "readOnly": props.read_only}] + (
+                [{"sourceVolume": SHARE_VOLUME, "containerPath": share.container_path, "readOnly": props.read_only}]
+                if share is not None and efs_repository else []
+            ),
+            "ulimits": [{"name": "nofile", "softLimit": 65536, "hardLimit": 65536}],
+            "linuxParameters": {"initProcessEnabled": True},
+            "stopTimeout": 120,
+            # A hung Blitz or a wedged grid is replaced; a schema upgrade is waited out.
+            "healthCheck": health_check(SERVER_PORT),
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": log_group_name,
+                    "awslogs-region": props.region,
+                    "awslogs-stream-prefix": service_name,
+                },
+            },
+        }
+        # The server's own log files onto stdout, then the image's start steps (see server_start).
+        container["entryPoint"] = ["/bin/bash", "-c"]
+        container["command"] = [start_command(
+            read_only=props.read_only, make_dirs=props.make_dirs,
+            websocket=(WSS_PORT, WSS_HEALTH_PORT) if props.websockets else None,
+            read_only_user=None if props.read_only else props.database.read_only_user,
+        )]
+        return container
+
+    @staticmethod
+    def _volumes(props: OmeroServerProps, *, efs_repository: bool) -> list[EcsTaskDefinitionVolume]:
+        """/OMERO on EFS through the access point (and the share beside it), or /OMERO on the share."""
+        share = props.data_share
+        if not efs_repository:
+            # The share holds /OMERO: the same volume name and mount point, served over NFS.
+            return [nfs_volume("omero-data", share, read_only=props.read_only)]
+        volumes = [
+            EcsTaskDefinitionVolume(
+                name="omero-data",
+                efs_volume_configuration=EcsTaskDefinitionVolumeEfsVolumeConfiguration(
+                    file_system_id=props.data.file_system_id,
+                    transit_encryption="ENABLED",
+                    authorization_config=EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig(
+                        access_point_id=props.data.access_point_id, iam="ENABLED"
+                    ),
+                ),
+            )
+        ]
+        if share is not None:
+            volumes.append(nfs_volume(SHARE_VOLUME, share, read_only=props.read_only))
+        return volumes
+
+    def _discovery(self, props: OmeroServerProps, *, service_name: str, kind: str) -> ServiceDiscoveryService:
+        """The server's Cloud Map name, <service>.<namespace>, that OMERO.web and add-ons connect to."""
+        return ServiceDiscoveryService(
             self,
             "discovery",
             name=service_name,
             description=f"The {kind} OMERO.server{f' {props.index}' if props.read_only else ''}.",
             dns_config=ServiceDiscoveryServiceDnsConfig(
-                namespace_id=cluster.namespace_id,
+                namespace_id=props.cluster.namespace_id,
                 routing_policy="MULTIVALUE",
                 dns_records=[ServiceDiscoveryServiceDnsConfigDnsRecords(type="A", ttl=10)],
             ),
@@ -314,6 +365,12 @@ class OmeroServerService(Construct):
             health_check_custom_config=ServiceDiscoveryServiceHealthCheckCustomConfig(failure_threshold=1),
             force_destroy=True,
         )
+
+    def _service(
+        self, props: OmeroServerProps, *, service_name: str, prefix: str, task: EcsTaskDefinition,
+        discovery: ServiceDiscoveryService,
+    ) -> EcsService:
+        """The ECS service: one task, stopped before its replacement starts, behind any load balancers."""
         placement = dict(launch_type="FARGATE")
         if props.capacity_provider:
             placement = dict(capacity_provider_strategy=[
@@ -331,11 +388,11 @@ class OmeroServerService(Construct):
             # time before failing load balancer health checks count.
             health_check_grace_period_seconds=1800,
         ) if props.target_groups else {}
-        self.service = EcsService(
+        return EcsService(
             self,
             "service",
             name=service_name,
-            cluster=cluster.cluster_arn,
+            cluster=props.cluster.cluster_arn,
             task_definition=task.arn,
             desired_count=1,  # one task a service: the read-write one alone on /OMERO, a read-only one per name
             **placement,
@@ -354,11 +411,4 @@ class OmeroServerService(Construct):
             wait_for_steady_state=False,
             tags={"Name": prefix},
             depends_on=list(props.depends_on) or None,
-        )
-        self.outputs = OmeroServerOutputs(
-            service_name=self.service.name,
-            dns_name=f"{service_name}.{cluster.namespace_name}",
-            log_group_name=logs.name,
-            task_role_arn=roles.task_role_arn,
-            container_name=CONTAINER,
         )

@@ -17,7 +17,7 @@ from config import Deployment
 from modules.cluster import OmeroCluster, OmeroClusterOutputs, OmeroClusterProps
 from modules.container_instances import ContainerInstances, ContainerInstancesProps
 from modules.database import OmeroDatabaseOutputs
-from modules.image_cache import DockerHubCache, ImageCacheProps
+from modules.image_cache import DockerHubCache, ImageCacheOutputs, ImageCacheProps
 from modules.efs import OmeroFileSystemOutputs
 from modules.network import NetworkOutputs
 from modules.omero_server import SERVER_PORT, Database, DataVolume, NfsShare, OmeroServerProps, OmeroServerService
@@ -53,6 +53,25 @@ class ServicesOutputs:
     capacity_provider_name: str | None  # places tasks on those instances, on the EC2 launch type
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Account:
+    """Where the services run, and where their tasks pull images from."""
+
+    region: str
+    account_id: str
+    partition: str
+    cache: ImageCacheOutputs | None  # the Docker Hub pull-through cache, if the deployment has one
+
+    def pulled(self, upstream: str) -> str:
+        """An image as the tasks pull it: through the deployment's cache, or from Docker Hub."""
+        return self.cache.image(upstream) if self.cache else upstream
+
+    @property
+    def cache_repositories_arn(self) -> str | None:
+        """The repositories the cache creates and fills, which the task roles may pull from."""
+        return self.cache.repositories_arn if self.cache else None
+
+
 class ServicesStack(DeploymentStack):
     def __init__(
         self,
@@ -68,28 +87,64 @@ class ServicesStack(DeploymentStack):
         """``data_share``: an NFS share (the S3 File Gateway add-on) the servers mount too, or
         instead of EFS when it holds /OMERO."""
         super().__init__(scope, "services", deployment=deployment, settings=settings)
-        name, region = deployment.name, deployment.region
-        cluster_config, server, web = deployment.cluster, deployment.server, deployment.web
-        alb, nlb = deployment.load_balancer, deployment.server_load_balancer
+        account = self._account(deployment)
+        groups = self._security_groups(deployment, network, file_system, database, data_share)
+        cluster = self._cluster(deployment, network)
+        instances = self._container_instances(deployment, network, cluster, groups, account)
+        web_lb, websockets, server_lb = self._load_balancers(deployment, network, groups, account)
+        read_write, read_only = self._servers(
+            deployment, account, network=network, file_system=file_system, database=database, data_share=data_share,
+            cluster=cluster, groups=groups, instances=instances, server_lb=server_lb, websockets=websockets,
+        )
+        web_service, sessions = self._web(
+            deployment, account, network=network, cluster=cluster, groups=groups, web_lb=web_lb,
+            read_write=read_write, read_only=read_only,
+        )
+        self._outputs(
+            deployment, file_system=file_system, database=database, cluster=cluster, web_lb=web_lb, websockets=websockets,
+            server_lb=server_lb, read_write=read_write, read_only=read_only, web_service=web_service, sessions=sessions,
+        )
+        self.outputs = ServicesOutputs(
+            cluster=cluster,
+            server_security_group_id=groups.server.id,
+            web_security_group_id=groups.web.id,
+            server_service_name=read_write.outputs.service_name,
+            server_dns_name=read_write.outputs.dns_name,
+            server_log_group_name=read_write.outputs.log_group_name,
+            server_image=account.pulled(deployment.server.image),
+            image_cache_repositories_arn=account.cache_repositories_arn,
+            read_only_service_names=tuple(r.outputs.service_name for r in read_only),
+            web_service_name=web_service.outputs.service_name,
+            web_log_group_name=web_service.outputs.log_group_name,
+            web_load_balancer_arn_suffix=web_lb.outputs.arn_suffix,
+            web_target_group_arn_suffix=web_lb.outputs.target_group_arn_suffix,
+            container_instances_group_name=instances.group_name if instances else None,
+            capacity_provider_name=instances.capacity_provider_name if instances else None,
+        )
+
+    def _account(self, deployment: Deployment) -> _Account:
+        """The account and partition, and the Docker Hub pull-through cache (images.pull_through)."""
         account_id = DataAwsCallerIdentity(self, "account").account_id
         aws_partition = DataAwsPartition(self, "partition")
-        partition = aws_partition.partition
         cache = None
         if deployment.images.pull_through:
             cache = DockerHubCache(self, "image_cache", props=ImageCacheProps(
-                name=name, credential_arn=deployment.images.docker_hub_secret_arn, account_id=account_id,
-                region=region, partition=partition, dns_suffix=aws_partition.dns_suffix,
+                name=deployment.name, credential_arn=deployment.images.docker_hub_secret_arn, account_id=account_id,
+                region=deployment.region, partition=aws_partition.partition, dns_suffix=aws_partition.dns_suffix,
             )).outputs
-        # The images as the tasks pull them: through the deployment's cache, or from Docker Hub.
-        pulled = cache.image if cache else (lambda upstream: upstream)
-        cached = dict(cache_repositories_arn=cache.repositories_arn) if cache else {}
-        on_ec2 = cluster_config.launch_type == "ec2"
+        return _Account(region=deployment.region, account_id=account_id, partition=aws_partition.partition, cache=cache)
 
-        groups = OmeroSecurityGroups(
+    def _security_groups(
+        self, deployment: Deployment, network: NetworkOutputs, file_system: OmeroFileSystemOutputs,
+        database: OmeroDatabaseOutputs, data_share: NfsShare | None,
+    ) -> OmeroSecurityGroups:
+        """The security groups of the load balancers, the OMERO tasks and what they reach."""
+        alb, nlb = deployment.load_balancer, deployment.server_load_balancer
+        return OmeroSecurityGroups(
             self,
             "security_groups",
             props=OmeroSecurityGroupsProps(
-                name=name,
+                name=deployment.name,
                 vpc_id=network.vpc_id,
                 web_cidrs=alb.allowed_cidrs,
                 web_ports=(80, 443) if alb.tls else (80,),
@@ -98,17 +153,21 @@ class ServicesStack(DeploymentStack):
                 file_system_security_group_id=file_system.security_group_id,
                 server_cidrs=nlb.allowed_cidrs if nlb.enabled else None,
                 plain_port=nlb.plain_port,
-                container_instances=on_ec2,
+                container_instances=deployment.cluster.launch_type == "ec2",
                 data_share_security_group_id=data_share.security_group_id if data_share else None,
-                session_store=web.session_store.enabled,
+                session_store=deployment.web.session_store.enabled,
                 websockets=alb.wss,
             ),
         )
-        cluster = OmeroCluster(
+
+    def _cluster(self, deployment: Deployment, network: NetworkOutputs) -> OmeroClusterOutputs:
+        """The ECS cluster, its Cloud Map namespace and its logging."""
+        cluster_config = deployment.cluster
+        return OmeroCluster(
             self,
             "cluster",
             props=OmeroClusterProps(
-                name=name,
+                name=deployment.name,
                 vpc_id=network.vpc_id,
                 container_insights=cluster_config.container_insights,
                 log_retention_days=cluster_config.log_retention_days,
@@ -116,37 +175,47 @@ class ServicesStack(DeploymentStack):
             ),
         ).outputs
 
-        capacity_provider = None
-        if on_ec2:
-            ec2 = cluster_config.ec2
-            instances = ContainerInstances(
-                self,
-                "container_instances",
-                props=ContainerInstancesProps(
-                    name=name,
-                    cluster_name=cluster.cluster_name,
-                    subnet_ids=network.private_subnet_ids,
-                    security_group_id=groups.container_instances.id,
-                    partition=partition,
-                    instance_type=ec2.instance_type,
-                    min_instances=ec2.min_instances,
-                    max_instances=ec2.max_instances,
-                    root_volume_gb=ec2.root_volume_gb,
-                ),
-            )
-            capacity_provider = instances.capacity_provider_name
+    def _container_instances(
+        self, deployment: Deployment, network: NetworkOutputs, cluster: OmeroClusterOutputs,
+        groups: OmeroSecurityGroups, account: _Account,
+    ) -> ContainerInstances | None:
+        """The EC2 container instances and their capacity provider, or None on Fargate."""
+        if deployment.cluster.launch_type != "ec2":
+            return None
+        ec2 = deployment.cluster.ec2
+        return ContainerInstances(
+            self,
+            "container_instances",
+            props=ContainerInstancesProps(
+                name=deployment.name,
+                cluster_name=cluster.cluster_name,
+                subnet_ids=network.private_subnet_ids,
+                security_group_id=groups.container_instances.id,
+                partition=account.partition,
+                instance_type=ec2.instance_type,
+                min_instances=ec2.min_instances,
+                max_instances=ec2.max_instances,
+                root_volume_gb=ec2.root_volume_gb,
+            ),
+        )
 
+    def _load_balancers(
+        self, deployment: Deployment, network: NetworkOutputs, groups: OmeroSecurityGroups, account: _Account,
+    ) -> tuple[WebLoadBalancer, ServerWebSockets | None, ServerLoadBalancer | None]:
+        """OMERO.web's load balancer, the server's websockets behind it (load_balancer.wss) and the
+        server's own load balancer (server_load_balancer), each of the last two if enabled."""
+        alb = deployment.load_balancer
         web_lb = WebLoadBalancer(
             self,
             "web_load_balancer",
             props=WebLoadBalancerProps(
-                name=name,
+                name=deployment.name,
                 vpc_id=network.vpc_id,
                 subnet_ids=network.public_subnet_ids,
                 security_group_id=groups.load_balancer.id,
-                region=region,
-                account_id=account_id,
-                partition=partition,
+                region=account.region,
+                account_id=account.account_id,
+                partition=account.partition,
                 deletion_protection=alb.deletion_protection,
                 idle_timeout_seconds=alb.idle_timeout_seconds,
                 access_log_days=alb.access_log_days,
@@ -158,64 +227,70 @@ class ServicesStack(DeploymentStack):
         websockets = None
         if alb.wss:
             websockets = ServerWebSockets(self, "server_websockets", props=ServerWebSocketsProps(
-                name=name, vpc_id=network.vpc_id, listener_arn=web_lb.listener.arn, domain_name=alb.domain_name,
+                name=deployment.name, vpc_id=network.vpc_id, listener_arn=web_lb.listener.arn, domain_name=alb.domain_name,
             ))
-        server_lb = None
-        if nlb.enabled:
-            server_lb = ServerLoadBalancer(
-                self,
-                "server_load_balancer",
-                props=ServerLoadBalancerProps(
-                    name=name,
-                    vpc_id=network.vpc_id,
-                    subnet_ids=network.public_subnet_ids,
-                    security_group_id=groups.server_load_balancer.id,
-                    plain_port=nlb.plain_port,
-                    deletion_protection=alb.deletion_protection,
-                ),
-            )
+        return web_lb, websockets, self._server_load_balancer(deployment, network, groups)
 
+    def _server_load_balancer(
+        self, deployment: Deployment, network: NetworkOutputs, groups: OmeroSecurityGroups,
+    ) -> ServerLoadBalancer | None:
+        """The network load balancer for OMERO.insight and the CLI (server_load_balancer), or None."""
+        nlb = deployment.server_load_balancer
+        if not nlb.enabled:
+            return None
+        return ServerLoadBalancer(
+            self,
+            "server_load_balancer",
+            props=ServerLoadBalancerProps(
+                name=deployment.name,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.public_subnet_ids,
+                security_group_id=groups.server_load_balancer.id,
+                plain_port=nlb.plain_port,
+                deletion_protection=deployment.load_balancer.deletion_protection,
+            ),
+        )
+
+    def _servers(
+        self,
+        deployment: Deployment,
+        account: _Account,
+        *,
+        network: NetworkOutputs,
+        file_system: OmeroFileSystemOutputs,
+        database: OmeroDatabaseOutputs,
+        data_share: NfsShare | None,
+        cluster: OmeroClusterOutputs,
+        groups: OmeroSecurityGroups,
+        instances: ContainerInstances | None,
+        server_lb: ServerLoadBalancer | None,
+        websockets: ServerWebSockets | None,
+    ) -> tuple[OmeroServerService, list[OmeroServerService]]:
+        """The read-write OMERO.server and the read-only ones (server.read_only_count)."""
+        server = deployment.server
         common = dict(
-            name=name,
-            image=pulled(server.image),
+            name=deployment.name,
+            image=account.pulled(server.image),
             cluster=cluster,
             subnet_ids=network.private_subnet_ids,
             security_group_id=groups.server.id,
-            database=Database(
-                host=database.address,
-                port=database.port,
-                name=database.db_name,
-                user=database.username,
-                password_secret_arn=database.password_secret_arn,
-                root_password_secret_arn=database.root_password_secret_arn,
-                kms_key_arn=database.kms_key_arn,
-                read_only_user=database.read_only_username,
-                read_only_password_secret_arn=database.read_only_password_secret_arn,
-            ),
+            database=self._server_database(database),
             data=DataVolume(
                 file_system_id=file_system.file_system_id,
                 file_system_arn=file_system.file_system_arn,
                 access_point_id=file_system.access_point_id,
                 access_point_arn=file_system.access_point_arn,
             ),
-            region=region,
-            account_id=account_id,
-            partition=partition,
-            log_retention_days=cluster_config.log_retention_days,
+            region=account.region,
+            account_id=account.account_id,
+            partition=account.partition,
+            log_retention_days=deployment.cluster.log_retention_days,
             properties=server.properties,
             data_share=data_share,
-            capacity_provider=capacity_provider,
-            **cached,
+            capacity_provider=instances.capacity_provider_name if instances else None,
+            cache_repositories_arn=account.cache_repositories_arn,
         )
-        # Tasks on EC2 need the capacity provider attached to the cluster first.
-        placed_after = (instances.association,) if on_ec2 else ()
-        if server.snapshot_before_upgrade:
-            # A new server image starts only once the database it may upgrade is snapshotted.
-            upgrade = UpgradeSnapshot(
-                self, "upgrade_snapshot",
-                props=UpgradeSnapshotProps(name=name, image=server.image, db_instance_id=database.instance_id),
-            )
-            placed_after += (upgrade.snapshot,)
+        placed_after = self._placed_after(deployment, database, instances)
         read_write = OmeroServerService(
             self,
             "server",
@@ -232,10 +307,8 @@ class ServicesStack(DeploymentStack):
                 + ((websockets.rule,) if websockets else ()),
             ),
         )
-        servers = [(read_write.outputs.dns_name, SERVER_PORT, "omero")]
-        read_only = []
-        for index in range(1, server.read_only_count + 1):
-            read_only.append(OmeroServerService(
+        read_only = [
+            OmeroServerService(
                 self,
                 f"read_only_server_{index}",
                 props=OmeroServerProps(
@@ -246,10 +319,61 @@ class ServicesStack(DeploymentStack):
                     memory=server.read_only_memory,
                     depends_on=placed_after,
                 ),
-            ))
-            # Each read-only server by its own name: a session stays on the server that made it.
-            servers.append((read_only[-1].outputs.dns_name, SERVER_PORT, f"omero-read-only-{index}"))
+            )
+            for index in range(1, server.read_only_count + 1)
+        ]
+        return read_write, read_only
 
+    def _placed_after(
+        self, deployment: Deployment, database: OmeroDatabaseOutputs, instances: ContainerInstances | None,
+    ) -> tuple[object, ...]:
+        """What every OMERO.server waits for: the capacity provider, and the pre-upgrade snapshot."""
+        # Tasks on EC2 need the capacity provider attached to the cluster first.
+        placed_after = (instances.association,) if instances else ()
+        if deployment.server.snapshot_before_upgrade:
+            # A new server image starts only once the database it may upgrade is snapshotted.
+            upgrade = UpgradeSnapshot(
+                self, "upgrade_snapshot",
+                props=UpgradeSnapshotProps(
+                    name=deployment.name, image=deployment.server.image, db_instance_id=database.instance_id,
+                ),
+            )
+            placed_after += (upgrade.snapshot,)
+        return placed_after
+
+    @staticmethod
+    def _server_database(database: OmeroDatabaseOutputs) -> Database:
+        """The OMERO database as the servers log in to it."""
+        return Database(
+            host=database.address,
+            port=database.port,
+            name=database.db_name,
+            user=database.username,
+            password_secret_arn=database.password_secret_arn,
+            root_password_secret_arn=database.root_password_secret_arn,
+            kms_key_arn=database.kms_key_arn,
+            read_only_user=database.read_only_username,
+            read_only_password_secret_arn=database.read_only_password_secret_arn,
+        )
+
+    def _web(
+        self,
+        deployment: Deployment,
+        account: _Account,
+        *,
+        network: NetworkOutputs,
+        cluster: OmeroClusterOutputs,
+        groups: OmeroSecurityGroups,
+        web_lb: WebLoadBalancer,
+        read_write: OmeroServerService,
+        read_only: list[OmeroServerService],
+    ) -> tuple[OmeroWebService, SessionStoreOutputs | None]:
+        """OMERO.web, its Django secret key and session store, and the OMERO.servers it offers."""
+        name, web, alb = deployment.name, deployment.web, deployment.load_balancer
+        cluster_config = deployment.cluster
+        servers = [(read_write.outputs.dns_name, SERVER_PORT, "omero")]
+        # Each read-only server by its own name: a session stays on the server that made it.
+        servers += [(r.outputs.dns_name, SERVER_PORT, f"omero-read-only-{index}") for index, r in enumerate(read_only, 1)]
         secret_key = GeneratedSecret(
             self,
             "web_secret_key",
@@ -267,7 +391,7 @@ class ServicesStack(DeploymentStack):
             "web",
             props=OmeroWebProps(
                 name=name,
-                image=pulled(web.image),
+                image=account.pulled(web.image),
                 cpu=web.cpu,
                 memory=web.memory,
                 min_tasks=web.min_tasks,
@@ -281,18 +405,36 @@ class ServicesStack(DeploymentStack):
                 secret_key_arn=secret_key.arn,
                 secret_key_kms_key_arn=cluster_config.logs_kms_key_arn,
                 public_origin=f"https://{alb.domain_name}" if alb.tls else None,
-                region=region,
-                account_id=account_id,
-                partition=partition,
+                region=account.region,
+                account_id=account.account_id,
+                partition=account.partition,
                 log_retention_days=cluster_config.log_retention_days,
                 request_timeout_seconds=alb.idle_timeout_seconds,
                 session_caches_secret_arn=sessions.caches_secret_arn if sessions else None,
-                **cached,
+                cache_repositories_arn=account.cache_repositories_arn,
                 properties=web.properties,
                 depends_on=(web_lb.listener,),
             ),
         )
+        return web_service, sessions
 
+    def _outputs(
+        self,
+        deployment: Deployment,
+        *,
+        file_system: OmeroFileSystemOutputs,
+        database: OmeroDatabaseOutputs,
+        cluster: OmeroClusterOutputs,
+        web_lb: WebLoadBalancer,
+        websockets: ServerWebSockets | None,
+        server_lb: ServerLoadBalancer | None,
+        read_write: OmeroServerService,
+        read_only: list[OmeroServerService],
+        web_service: OmeroWebService,
+        sessions: SessionStoreOutputs | None,
+    ) -> None:
+        """The stack's Terraform outputs: where users connect, and names for operators."""
+        region = deployment.region
         exec_command = (
             f"aws ecs execute-command --region {region} --cluster {cluster.cluster_name} "
             f"--task $(aws ecs list-tasks --region {region} --cluster {cluster.cluster_name} "
@@ -323,24 +465,6 @@ class ServicesStack(DeploymentStack):
         out("db_password_secret_arn", database.password_secret_arn, "Secret holding the database password.")
         out("root_password_secret_arn", database.root_password_secret_arn, "Secret holding OMERO's initial root password.")
         out("exec_command", exec_command, "A shell in the read-write OMERO.server container (ECS Exec).")
-
-        self.outputs = ServicesOutputs(
-            cluster=cluster,
-            server_security_group_id=groups.server.id,
-            web_security_group_id=groups.web.id,
-            server_service_name=read_write.outputs.service_name,
-            server_dns_name=read_write.outputs.dns_name,
-            server_log_group_name=read_write.outputs.log_group_name,
-            server_image=pulled(server.image),
-            image_cache_repositories_arn=cache.repositories_arn if cache else None,
-            read_only_service_names=tuple(r.outputs.service_name for r in read_only),
-            web_service_name=web_service.outputs.service_name,
-            web_log_group_name=web_service.outputs.log_group_name,
-            web_load_balancer_arn_suffix=web_lb.outputs.arn_suffix,
-            web_target_group_arn_suffix=web_lb.outputs.target_group_arn_suffix,
-            container_instances_group_name=instances.group_name if on_ec2 else None,
-            capacity_provider_name=capacity_provider,
-        )
 
     def _session_store(self, deployment: Deployment, network: NetworkOutputs, groups: OmeroSecurityGroups) -> SessionStoreOutputs | None:
         """OMERO.web's shared sessions (web.session_store), or None: sessions on each task's disk."""

@@ -145,8 +145,22 @@ class ScheduledImport(Construct):
             self, "logs", name=f"/omero/{props.name}/omero-import",
             retention_days=props.log_retention_days, kms_key_arn=cluster.kms_key_arn,
         )
+        group = self._security_group(props, prefix=prefix, on_efs=on_efs)
+        roles = self._roles(props, prefix=prefix, log_group_arn=logs.arn, on_efs=on_efs)
+        task = self._task(props, prefix=prefix, roles=roles, log_group_name=logs.name, on_efs=on_efs)
+        scheduler_role = self._scheduler_role(props, prefix=prefix, roles=roles)
+        schedule = self._schedule(props, prefix=prefix, role=scheduler_role, task=task, group=group)
+        self.outputs = ScheduledImportOutputs(
+            schedule_name=schedule.name,
+            task_family=task.family,
+            task_definition_arn=task.arn,
+            security_group_id=group.id,
+            log_group_name=logs.name,
+            run_task_command=self._run_task_command(props, prefix=prefix, group=group),
+        )
 
-        # --- network: out to the server (4064), EFS (2049) and HTTPS endpoints only ----------
+    def _security_group(self, props: ScheduledImportProps, *, prefix: str, on_efs: bool) -> SecurityGroup:
+        """The task's network: out to the server (4064), EFS (2049) and HTTPS endpoints only."""
         group = SecurityGroup(
             self, "security_group", name=prefix, vpc_id=props.vpc_id, tags={"Name": prefix},
             description="Scheduled OMERO import task: no ingress; out to OMERO.server, EFS and HTTPS.",
@@ -167,8 +181,10 @@ class ScheduledImport(Construct):
             self, "https_out", security_group_id=group.id, ip_protocol="tcp", from_port=443, to_port=443,
             cidr_ipv4=ANYWHERE, description="HTTPS out: image registry, Secrets Manager, CloudWatch Logs",
         )
+        return group
 
-        # --- the task -----------------------------------------------------------------------
+    def _roles(self, props: ScheduledImportProps, *, prefix: str, log_group_arn: str, on_efs: bool) -> TaskRoles:
+        """The execution and task roles: the root password secret, and /OMERO on EFS if it is there."""
         task_statements = ()
         if on_efs:
             task_statements = (allow(
@@ -178,7 +194,7 @@ class ScheduledImport(Construct):
                     test="StringEquals", variable="elasticfilesystem:AccessPointArn", values=[props.data.access_point_arn],
                 )],
             ),)
-        roles = TaskRoles(
+        return TaskRoles(
             self,
             "roles",
             props=TaskRolesProps(
@@ -186,7 +202,7 @@ class ScheduledImport(Construct):
                 description="the scheduled OMERO import",
                 account_id=props.account_id,
                 partition=props.partition,
-                log_group_arn=logs.arn,
+                log_group_arn=log_group_arn,
                 image=props.image,
                 cache_repositories_arn=props.cache_repositories_arn,
                 secret_arns=(props.root_password_secret_arn,),
@@ -194,9 +210,13 @@ class ScheduledImport(Construct):
                 task_statements=task_statements,
             ),
         )
-        # The volumes and mount points of the read-write server (modules/omero_server.py): the
-        # container instance mounts the share, so its NFS traffic is the instance's, which the
+
+    @staticmethod
+    def _volumes(props: ScheduledImportProps, *, on_efs: bool) -> tuple[list[EcsTaskDefinitionVolume], list[dict[str, object]]]:
+        """The volumes and mount points of the read-write server (modules/omero_server.py)."""
+        # The container instance mounts the share, so its NFS traffic is the instance's, which the
         # services stack already lets reach the gateway.
+        share = props.data_share
         volumes, mounts = [], []
         if share is not None and share.holds_repository:
             volumes.append(nfs_volume("omero-data", share, read_only=False))
@@ -216,6 +236,11 @@ class ScheduledImport(Construct):
         if share is not None and on_efs:
             volumes.append(nfs_volume(SHARE_VOLUME, share, read_only=False))
             mounts.append({"sourceVolume": SHARE_VOLUME, "containerPath": share.container_path, "readOnly": False})
+        return volumes, mounts
+
+    @staticmethod
+    def _container(props: ScheduledImportProps, *, log_group_name: str, mounts: list[dict[str, object]]) -> dict[str, object]:
+        """The import container: the OMERO.server image running the import script instead of a server."""
         environment = {
             "OMERO_HOST": props.server_host,
             "OMERO_PORT": str(SERVER_PORT),
@@ -226,7 +251,7 @@ class ScheduledImport(Construct):
         }
         if props.import_group:
             environment["IMPORT_GROUP"] = props.import_group
-        container = {
+        return {
             "name": CONTAINER,
             "image": props.image,
             "essential": True,
@@ -240,15 +265,21 @@ class ScheduledImport(Construct):
             "stopTimeout": 120,
             "logConfiguration": {
                 "logDriver": "awslogs",
-                "options": {"awslogs-group": logs.name, "awslogs-region": props.region, "awslogs-stream-prefix": "import"},
+                "options": {"awslogs-group": log_group_name, "awslogs-region": props.region, "awslogs-stream-prefix": "import"},
             },
         }
-        on_ec2 = props.capacity_provider is not None
-        task = EcsTaskDefinition(
+
+    def _task(
+        self, props: ScheduledImportProps, *, prefix: str, roles: TaskRoles, log_group_name: str, on_efs: bool,
+    ) -> EcsTaskDefinition:
+        """The import task definition, on Fargate or the EC2 capacity provider."""
+        volumes, mounts = self._volumes(props, on_efs=on_efs)
+        container = self._container(props, log_group_name=log_group_name, mounts=mounts)
+        return EcsTaskDefinition(
             self,
             "task",
             family=prefix,
-            requires_compatibilities=["EC2" if on_ec2 else "FARGATE"],
+            requires_compatibilities=["EC2" if props.capacity_provider is not None else "FARGATE"],
             network_mode="awsvpc",
             cpu=str(props.cpu),
             memory=str(props.memory),
@@ -260,7 +291,9 @@ class ScheduledImport(Construct):
             tags={"Name": prefix},
         )
 
-        # --- the schedule -------------------------------------------------------------------
+    def _scheduler_role(self, props: ScheduledImportProps, *, prefix: str, roles: TaskRoles) -> IamRole:
+        """The role EventBridge Scheduler assumes: it may run the import task in the cluster, and no more."""
+        cluster = props.cluster
         scheduler_role = IamRole(
             self,
             "scheduler_role",
@@ -287,12 +320,19 @@ class ScheduledImport(Construct):
                 *([allow(["kms:Decrypt"], [cluster.kms_key_arn])] if cluster.kms_key_arn else []),
             ]).json,
         )
+        return scheduler_role
+
+    def _schedule(
+        self, props: ScheduledImportProps, *, prefix: str, role: IamRole, task: EcsTaskDefinition, group: SecurityGroup,
+    ) -> SchedulerSchedule:
+        """The EventBridge schedule that starts one import task on props.schedule."""
+        cluster = props.cluster
         placement = dict(launch_type="FARGATE")
-        if on_ec2:
+        if props.capacity_provider is not None:
             placement = dict(capacity_provider_strategy=[
                 SchedulerScheduleTargetEcsParametersCapacityProviderStrategy(capacity_provider=props.capacity_provider, weight=1, base=0)
             ])
-        schedule = SchedulerSchedule(
+        return SchedulerSchedule(
             self,
             "schedule",
             name=prefix,
@@ -306,7 +346,7 @@ class ScheduledImport(Construct):
             kms_key_arn=cluster.kms_key_arn,
             target=SchedulerScheduleTarget(
                 arn=cluster.cluster_arn,
-                role_arn=scheduler_role.arn,
+                role_arn=role.arn,
                 ecs_parameters=SchedulerScheduleTargetEcsParameters(
                     task_definition_arn=task.arn,
                     task_count=1,
@@ -322,21 +362,16 @@ class ScheduledImport(Construct):
             ),
         )
 
+    @staticmethod
+    def _run_task_command(props: ScheduledImportProps, *, prefix: str, group: SecurityGroup) -> str:
+        """An AWS CLI command that runs one import now, as the schedule would."""
         placement_args = (
             f"--capacity-provider-strategy capacityProvider={props.capacity_provider},weight=1"
-            if on_ec2 else "--launch-type FARGATE"
+            if props.capacity_provider is not None else "--launch-type FARGATE"
         )
-        run_task = (
-            f"aws ecs run-task --region {props.region} --cluster {cluster.cluster_name} --task-definition {prefix} "
+        return (
+            f"aws ecs run-task --region {props.region} --cluster {props.cluster.cluster_name} --task-definition {prefix} "
             f"{placement_args} --enable-ecs-managed-tags --propagate-tags TASK_DEFINITION "
             f"--network-configuration 'awsvpcConfiguration={{subnets=[{Fn.join(',', props.subnet_ids)}],"
             f"securityGroups=[{group.id}],assignPublicIp=DISABLED}}'"
-        )
-        self.outputs = ScheduledImportOutputs(
-            schedule_name=schedule.name,
-            task_family=task.family,
-            task_definition_arn=task.arn,
-            security_group_id=group.id,
-            log_group_name=logs.name,
-            run_task_command=run_task,
         )
