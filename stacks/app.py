@@ -1,4 +1,4 @@
-"""Build the cdktf App for one deployment: which stacks exist and in what order."""
+"""Build the cdktf App for one deployment: its stacks (``config.catalog``), wired to each other."""
 from __future__ import annotations
 
 import importlib
@@ -7,6 +7,7 @@ from pathlib import Path
 from cdktf import App
 
 from config import Deployment
+from config.catalog import stack_kinds
 from stacks.addons.base import CoreOutputs
 from stacks.base import DeploymentStack, SynthSettings
 from stacks.network import NetworkStack
@@ -58,18 +59,15 @@ def build_app(
         network=network.outputs, file_system=storage.file_system, database=storage.database, services=services.outputs,
         data_share=share,
     )
-    # Add-ons after the services, each in its own stack; monitoring last, to watch the rest.
-    # Each add-on's module (and the provider bindings it uses) loads only when it is enabled.
-    for addon, module, class_name in (
-        (deployment.datasync, "datasync", "DataSyncStack"),
-        (deployment.uploader, "uploader", "UploaderStack"),
-        (deployment.dropbox, "dropbox", "DropBoxStack"),
-        (deployment.appstream, "appstream", "AppStreamStack"),
-        (deployment.monitoring, "monitoring", "MonitoringStack"),
-    ):
-        if addon.enabled:
-            stack_class = getattr(importlib.import_module(f"stacks.addons.{module}"), class_name)
+    # The add-ons built on the services, each in its own stack, in the catalog's order (monitoring
+    # last, to watch the rest). Each add-on's module (and the provider bindings it uses) loads
+    # only when it is enabled.
+    for kind in stack_kinds(deployment):
+        if kind.on_services:
+            stack_class = getattr(importlib.import_module(kind.module), kind.class_name)
             stacks.append(stack_class(app, deployment=deployment, settings=settings, core=core))
+    roles = [stack.role for stack in stacks]
+    assert roles == [kind.role for kind in stack_kinds(deployment)], f"stacks {roles} differ from config.catalog"
     # Each stack after the bootstrap one needs the state bucket to exist first.
     for stack in stacks[1:]:
         if isinstance(stacks[0], StateStack):

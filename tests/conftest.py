@@ -14,6 +14,7 @@ if str(ROOT) not in sys.path:
 import main  # noqa: E402,F401  (sets the jsii warning switches before cdktf loads)
 import emulator as emulator_harness  # noqa: E402
 from tools import terraform  # noqa: E402
+from config.catalog import ON_SERVICES_ROLES  # noqa: E402
 from emulator import with_hosted_zone  # noqa: E402
 from tests.harness.apply import Applied, apply_all, disposable  # noqa: E402
 from tests.harness.synth import Synthesis, example_paths, synthesize  # noqa: E402
@@ -100,6 +101,6 @@ def addons_on_emulator(emulator, tf, examples, tmp_path_factory) -> AddonsOnEmul
     directory = tmp_path_factory.mktemp("addons")
     synth = synthesize(deployment, directory / "cdktf.out", emulator_endpoint=emulator.endpoint)
     # The file gateway stack comes before the services stack, which mounts its share: it is core here.
-    addon_roles = {"datasync", "uploader", "dropbox", "appstream", "monitoring"}
+    addon_roles = set(ON_SERVICES_ROLES)
     core = [name for name in synth.order if name.removeprefix(f"{deployment.name}-") not in addon_roles]
     return AddonsOnEmulator(synth, apply_all(through_emulator(tf, emulator), synth, only=core))

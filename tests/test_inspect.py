@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from config.catalog import ON_SERVICES_ROLES
 from tests.harness.synth import synthesize
 from tools.inspect_deployment import ToolError, deploy_order, read_stacks, role_of
 
@@ -66,7 +67,7 @@ def test_addon_stacks_follow_the_services(tmp_path):
     assert names[0] == "omero-full-state"
     services = names.index("omero-full-services")
     for stack in stacks:
-        if stack.role in ("datasync", "uploader", "dropbox", "appstream", "monitoring"):
+        if stack.role in ON_SERVICES_ROLES:
             assert names.index(stack.name) > services, names
         for dependency in stack.dependencies:
             assert names.index(dependency) < names.index(stack.name)

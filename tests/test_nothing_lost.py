@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import pytest
 
+from config.catalog import ON_SERVICES_ROLES
 from tests.harness.apply import APPLY_TIMEOUT, apply_all, aws
 
 pytestmark = [pytest.mark.emulator, pytest.mark.terraform, pytest.mark.xdist_group("addons")]
 
-ADDON_ROLES = ("datasync", "uploader", "dropbox", "appstream", "monitoring")
+ADDON_ROLES = ON_SERVICES_ROLES
 
 
 def test_destroying_the_deployment_keeps_what_omero_keeps(addons_on_emulator, emulator, tf):

@@ -23,9 +23,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
 PRICES = Path(__file__).with_name("prices.json")
 HOURS = 730  # hours in a month, as AWS's pricing pages count them
 SECRETS = 3  # database password, OMERO root password, OMERO.web secret key

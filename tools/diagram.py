@@ -30,10 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tools.inspect_deployment import Stack, ToolError, load_deployment, read_stacks, role_of, synthesize_to  # noqa: E402
+from tools.inspect_deployment import Stack, ToolError, load_deployment, read_stacks, role_of, synthesize_to
 
 START, END = "<!-- architecture:start -->", "<!-- architecture:end -->"
 REFERENCE = re.compile(r"(?<![\w.-])(data\.)?(aws_[a-z0-9_]+)\.([A-Za-z0-9_]+)")

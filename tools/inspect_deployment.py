@@ -30,16 +30,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run from elsewhere (``python -m`` with PYTHONPATH)
-    sys.path.insert(0, str(ROOT))
+from config.catalog import ROLES
 
-# The roles stacks/app.py builds, in the order it builds them: ties in the dependency order are
-# broken by this, so the listing reads like the app.
-ROLE_ORDER = (
-    "state", "network", "storage", "backup", "file-gateway", "services",
-    "datasync", "uploader", "dropbox", "appstream", "monitoring",
-)
+# The roles in the order the app builds them: ties in the dependency order are broken by this,
+# so the listing reads like the app.
+ROLE_ORDER = ROLES
 COMMAND_TIMEOUT = 300.0  # seconds per terraform command
 
 

@@ -36,11 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tools.inspect_deployment import Stack, ToolError, counted, load_deployment, read_stacks  # noqa: E402
+from tools.inspect_deployment import Stack, ToolError, counted, load_deployment, read_stacks
 
 COMMAND_TIMEOUT = 600.0  # seconds per terraform command: the provider's waiters are slow on moto
 

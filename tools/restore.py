@@ -37,10 +37,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
 MAX_GAP = timedelta(days=1)  # EFS and RDS share the plan's backup window; a day apart is suspect
 COMPLETED = "COMPLETED"
 
