@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from constructs import Construct
 from cdktf import TerraformOutput
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 
 from config import Deployment
 from modules.backup import BackupCopy, BackupRule, OmeroBackup, OmeroBackupOutputs, OmeroBackupProps
@@ -59,8 +57,8 @@ class BackupStack(DeploymentStack):
             "backup",
             props=OmeroBackupProps(
                 name=deployment.name,
-                partition=DataAwsPartition(self, "partition").partition,
-                account_id=DataAwsCallerIdentity(self, "account").account_id,
+                partition=self.partition,
+                account_id=self.account_id,
                 resources=(file_system.file_system_arn, database.instance_arn),
                 rules=backup_rules(deployment),
                 start_window_minutes=backup.start_window_minutes,

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from constructs import Construct
 from cdktf import LocalBackend, S3Backend, S3BackendEndpointConfig, TerraformStack
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 
 from config import Deployment
@@ -75,6 +77,8 @@ class DeploymentStack(TerraformStack):
         super().__init__(scope, self.stack_name)
         self.role = role
         self.deployment = deployment
+        self._caller: DataAwsCallerIdentity | None = None
+        self._partition: DataAwsPartition | None = None
         endpoint = settings.emulator_endpoint
 
         tags = {**deployment.tags, "project": "omero", "deployment": deployment.name}
@@ -91,6 +95,26 @@ class DeploymentStack(TerraformStack):
         self._provider_settings = provider
 
         self._configure_backend(deployment, settings, role, endpoint, local_state)
+
+    @property
+    def account_id(self) -> str:
+        """The account the stack deploys into: one ``aws_caller_identity`` data source per stack,
+        ``data.aws_caller_identity.account``, made on first use."""
+        if self._caller is None:
+            self._caller = DataAwsCallerIdentity(self, "account")
+        return self._caller.account_id
+
+    @property
+    def aws_partition(self) -> DataAwsPartition:
+        """The stack's partition (``data.aws_partition.partition``, made on first use): its
+        ``partition`` for ARNs, its ``dns_suffix`` for service host names."""
+        if self._partition is None:
+            self._partition = DataAwsPartition(self, "partition")
+        return self._partition
+
+    @property
+    def partition(self) -> str:
+        return self.aws_partition.partition
 
     def regional_provider(self, region: str, *, alias: str) -> AwsProvider:
         """Another AWS provider, like the stack's own but for ``region``; resources pick it by ``provider``."""

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 
 from constructs import Construct
 from cdktf import TerraformOutput
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 
 from config import Deployment
 from modules.cluster import OmeroCluster, OmeroClusterOutputs, OmeroClusterProps
@@ -124,8 +122,8 @@ class ServicesStack(DeploymentStack):
 
     def _account(self, deployment: Deployment) -> _Account:
         """The account and partition, and the Docker Hub pull-through cache (images.pull_through)."""
-        account_id = DataAwsCallerIdentity(self, "account").account_id
-        aws_partition = DataAwsPartition(self, "partition")
+        account_id = self.account_id
+        aws_partition = self.aws_partition
         cache = None
         if deployment.images.pull_through:
             cache = DockerHubCache(self, "image_cache", props=ImageCacheProps(

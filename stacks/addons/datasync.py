@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from constructs import Construct
 from cdktf import TerraformOutput
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 
 from config import Deployment
 from modules.addons.datasync import LandingBucket, LandingBucketProps, OmeroDataSync, OmeroDataSyncProps
@@ -21,8 +19,8 @@ class DataSyncStack(AddonStack):
     def __init__(self, scope: Construct, *, deployment: Deployment, settings: SynthSettings, core: CoreOutputs):
         super().__init__(scope, "datasync", deployment=deployment, settings=settings, core=core)
         config, name, region = deployment.datasync, deployment.name, deployment.region
-        account_id = DataAwsCallerIdentity(self, "account").account_id
-        partition = DataAwsPartition(self, "partition").partition
+        account_id = self.account_id
+        partition = self.partition
 
         if config.creates_bucket:
             landing = LandingBucket(

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from constructs import Construct
 from cdktf import TerraformOutput
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 
 from config import Deployment
 from modules.addons.dropbox import ScheduledImport, ScheduledImportProps
@@ -63,8 +61,8 @@ class DropBoxStack(AddonStack):
                 root_password_secret_arn=core.database.root_password_secret_arn,
                 secrets_kms_key_arn=core.database.kms_key_arn,
                 region=deployment.region,
-                account_id=DataAwsCallerIdentity(self, "account").account_id,
-                partition=DataAwsPartition(self, "partition").partition,
+                account_id=self.account_id,
+                partition=self.partition,
                 landing_dir=dropbox.landing_dir,
                 schedule=dropbox.schedule,
                 schedule_timezone=dropbox.schedule_timezone,

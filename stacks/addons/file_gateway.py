@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from constructs import Construct
 from cdktf import TerraformOutput
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 
 from config import Deployment
 from modules.addons.file_gateway import FileGateway, FileGatewayProps
@@ -35,8 +33,8 @@ class FileGatewayStack(DeploymentStack):
                 subnet_id=network.private_subnet_ids[0],
                 availability_zone=network.availability_zones[0],
                 region=deployment.region,
-                account_id=DataAwsCallerIdentity(self, "account").account_id,
-                partition=DataAwsPartition(self, "partition").partition,
+                account_id=self.account_id,
+                partition=self.partition,
                 instance_type=config.instance_type,
                 cache_volume_gb=config.cache_volume_gb,
                 ami_id=config.ami_id,

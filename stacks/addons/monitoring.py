@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from constructs import Construct
 from cdktf import TerraformOutput
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 
 from config import Deployment
 from modules.addons.monitoring import (
@@ -33,8 +31,8 @@ class MonitoringStack(AddonStack):
             props=AlarmTopicProps(
                 name=deployment.name,
                 region=deployment.region,
-                account_id=DataAwsCallerIdentity(self, "account").account_id,
-                partition=DataAwsPartition(self, "partition").partition,
+                account_id=self.account_id,
+                partition=self.partition,
                 kms_key_arn=config.kms_key_arn,
                 email=config.alarm_email,
                 event_rules=deployment.backup.enabled,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from constructs import Construct
 from cdktf import TerraformOutput
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 
 from config import Deployment
 from modules.addons.uploader import UploaderHost, UploaderHostProps
@@ -30,7 +29,7 @@ class UploaderStack(AddonStack):
                 vpc_id=core.network.vpc_id,
                 # One reference per subnet, as many as there are AZs (subnet_index is checked against them).
                 subnet_id=core.network.private_subnet_ids[config.subnet_index],
-                partition=DataAwsPartition(self, "partition").partition,
+                partition=self.partition,
                 region=region,
                 file_system=core.file_system,
                 server_security_group_id=core.services.server_security_group_id,
