@@ -278,6 +278,7 @@ def fargate_memory(cpu: int, memory: int) -> str | None:
     if cpu not in FARGATE_MEMORY:
         return None  # the cpu key itself is reported
     low, high, step = FARGATE_MEMORY[cpu]
+    allowed: tuple[int, ...]
     if step is None:
         allowed, text = (512, 1024, 2048), "512, 1024 or 2048 MiB"
     else:

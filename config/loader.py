@@ -13,10 +13,12 @@ import os
 import types
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from config.fields import Block, Problem, checks_of, choices_of, doc_of
 from config.schema import Deployment
+
+B = TypeVar("B", bound=Block)
 
 DEFAULT_CONFIG = Path(__file__).with_name("default.hcl")
 CONFIG_ENV = "OMERO_CONFIG"
@@ -193,7 +195,7 @@ def _type_name(hint: Any) -> str:
     return {str: "a string", int: "a whole number", bool: "true or false"}[hint]
 
 
-def _build(cls: type[Block], raw: Any, prefix: str, problems: list[Problem]) -> Block | None:
+def _build(cls: type[B], raw: Any, prefix: str, problems: list[Problem]) -> B | None:
     """Build ``cls`` from raw parsed data, appending problems; None when the block is unusable."""
     if isinstance(raw, list) and len(raw) == 1 and isinstance(raw[0], dict):
         raw = raw[0]  # python-hcl2 gives blocks as lists of one dict
@@ -204,7 +206,7 @@ def _build(cls: type[Block], raw: Any, prefix: str, problems: list[Problem]) -> 
         problems.append(Problem(prefix.rstrip("."), raw, "a block { ... }"))
         return None
 
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    fields = {f.name: f for f in dataclasses.fields(cast(Any, cls))}
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
     before = len(problems)
@@ -273,7 +275,7 @@ def _convert(hint: Any, value: Any, where: str, problems: list[Problem]) -> Any:
         inner = [a for a in typing.get_args(hint) if a is not type(None)][0]
         return _convert(inner, value, where, problems)
     if dataclasses.is_dataclass(hint):
-        built = _build(hint, value, where + ".", problems)
+        built = _build(cast(type[Block], hint), value, where + ".", problems)
         return _INVALID if built is None else built
     if origin is tuple:
         item = typing.get_args(hint)[0]

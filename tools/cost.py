@@ -288,7 +288,7 @@ def render(deployment, region: str, items: Sequence[Item], table: dict[str, Any]
         if item.price is None:
             cost, unit = "price not in table", f"{quantity} {item.unit}"
         else:
-            cost, unit = _money(*item.cost), f"{quantity} {item.unit} x ${item.price:g}"
+            cost, unit = _money(*(item.cost or (0.0, 0.0))), f"{quantity} {item.unit} x ${item.price:g}"
         note = f"  ({item.note})" if item.note and item.note != "price not in table" else ""
         rows.append((item.group, item.name, unit, cost, note))
     name_width, unit_width, cost_width = (max(len(row[i]) for row in rows) for i in (1, 2, 3))

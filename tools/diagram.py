@@ -281,10 +281,10 @@ def build_graph(stacks: Sequence[Stack]) -> Graph:
                 if target in seen:
                     continue
                 seen.add(target)
-                part = part_of.get(target)
-                if part is not None and part.linked and part.id != source.id:
-                    edges.add((source.id, part.id))
-                elif part is None or not part.linked or part.id == source.id:
+                reached = part_of.get(target)
+                if reached is not None and reached.linked and reached.id != source.id:
+                    edges.add((source.id, reached.id))
+                else:
                     pending.append(target)
     return Graph([s.name for s in stacks], parts, reduce_edges(edges))
 

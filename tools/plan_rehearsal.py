@@ -110,6 +110,7 @@ def rehearsed_review(config: Path, base: str, work: Path, *, timeout: float, out
         if head is None:
             log(f"{relative} is deleted in the working tree: planning the destruction of every stack")
             runner = rehearse.terraform_runner(server, shown.region, work)
+            assert base_out is not None  # the file exists at the base when it is gone from the tree (checked above)
             return [plan_stack(stack, runner, timeout, destroy=True)[0] for stack in reversed(read_stacks(base_out))]
         state_dir = source if base_out is not None else work / "new-state"
         # What the emulator does not store re-plans forever there; it is no change of the deployment.

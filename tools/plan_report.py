@@ -173,7 +173,7 @@ def _alerts(stack: str, entry: dict, change: ResourceChange, stack_json: dict) -
 def _ingress_alerts(stack: str, type_: str, address: str, before: dict, after: dict) -> list[Alert]:
     def world(values: dict) -> set[str]:
         if type_ == "aws_vpc_security_group_ingress_rule":
-            return {values.get(k) for k in ("cidr_ipv4", "cidr_ipv6")} & set(WORLD)
+            return {str(values.get(k) or "") for k in ("cidr_ipv4", "cidr_ipv6")} & set(WORLD)
         if type_ == "aws_security_group_rule" and values.get("type") == "ingress":
             return set(values.get("cidr_blocks") or []) & set(WORLD) | set(values.get("ipv6_cidr_blocks") or []) & set(WORLD)
         if type_ == "aws_security_group":
@@ -226,7 +226,7 @@ def container_images(definitions: Any) -> dict[str, str]:
             definitions = json.loads(definitions)
         except ValueError:
             return {}
-    return {c.get("name"): c.get("image") for c in definitions or [] if isinstance(c, dict) and c.get("name") in OMERO_CONTAINERS}
+    return {str(c["name"]): str(c.get("image") or "") for c in definitions or [] if isinstance(c, dict) and c.get("name") in OMERO_CONTAINERS}
 
 
 def _image_alerts(stack: str, type_: str, address: str, before: dict, after: dict) -> list[Alert]:

@@ -218,8 +218,10 @@ def _set_attribute(lines: list[str], item: Item, value: str) -> None:
     lines[item.start] = match.group(1) + value + match.group(3)
 
 
-def _set_in_block(lines: list[str], block: Item, key: str, value: str, comment: str) -> None:
+def _set_in_block(lines: list[str], block: Item | None, key: str, value: str, comment: str) -> None:
     """Set ``key = value`` inside a top-level block (replace its line, or add one before ``}``)."""
+    if block is None:
+        raise RestoreError(f"cannot set {key}: the source config has no block for it; add the block and run again")
     pattern = re.compile(rf"^(\s*{re.escape(key)}\s*=\s*)(\S+)(.*)$")
     for index in range(block.start + 1, block.end):
         match = pattern.match(lines[index])
@@ -228,7 +230,7 @@ def _set_in_block(lines: list[str], block: Item, key: str, value: str, comment: 
             return
     if block.start == block.end:
         raise RestoreError(f"cannot add {key} to the one-line {block.name} block at line {block.start + 1}; write it over several lines")
-    indent = next((re.match(r"^(\s*)", lines[i]).group(1) for i in range(block.start + 1, block.end) if lines[i].strip()), "  ")
+    indent = next((lines[i][: len(lines[i]) - len(lines[i].lstrip())] for i in range(block.start + 1, block.end) if lines[i].strip()), "  ")
     lines[block.end:block.end] = [f"{indent}# {comment}", f"{indent}{key} = {value}"]
 
 
@@ -269,7 +271,7 @@ def restored_text(
     if region is not None:
         region_item = item("region", "attribute")
         if region_item is None:
-            lines.insert(item("name", "attribute").start + 1, f"region = {_hcl_string(region)}")
+            lines.insert((item("name", "attribute") or name_item).start + 1, f"region = {_hcl_string(region)}")
         else:
             _set_attribute(lines, region_item, _hcl_string(region))
     if keep_state_bucket:

@@ -38,7 +38,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 SYNTH_TIMEOUT_SECONDS = 600
@@ -342,6 +342,7 @@ def diff_blocks(before: dict[str, Block], after: dict[str, Block]) -> list[Block
     for address in set(before) | set(after):
         old, new = before.get(address), after.get(address)
         if old is None:
+            assert new is not None
             result.append(BlockDiff(new.kind, address, new.type, "added"))
         elif new is None:
             result.append(BlockDiff(old.kind, address, old.type, "removed"))
@@ -714,7 +715,7 @@ def synthesize_revisions(
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line and status 2, like every bad input here
+    def error(self, message: str) -> NoReturn:  # one line and status 2, like every bad input here
         print(f"error: {message}", file=sys.stderr)
         raise SystemExit(2)
 
