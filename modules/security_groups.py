@@ -17,15 +17,13 @@ from dataclasses import dataclass
 
 from constructs import Construct
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
+from modules.access import NFS_PORT, allow_from, https_out, rule
 from modules.omero_server import PLAIN_PORT, SERVER_PORT
 from modules.omero_web import WEB_PORT
 from modules.server_websockets import HEALTH_PORT as WSS_HEALTH_PORT, WSS_PORT
 from modules.session_store import PORT as SESSION_PORT
 
-ANYWHERE = "0.0.0.0/0"
 # NFS as the S3 File Gateway serves it: portmapper, nfsd and mountd, over TCP and UDP.
 NFS_PORTS = (111, 2049, 20048)
 
@@ -64,22 +62,22 @@ class OmeroSecurityGroups(Construct):
         self.server = group("omero-server", "OMERO.server tasks: 4064 from OMERO.web (and the NLB, if any).")
         for cidr_index, cidr in enumerate(props.web_cidrs):
             for port in props.web_ports:
-                self._ingress(f"alb_{port}_{cidr_index}", self.load_balancer.id, port, cidr=cidr, description=f"HTTP{'S' if port == 443 else ''} from {cidr}")
-        self._pair("alb_to_web", self.load_balancer.id, self.web.id, WEB_PORT, "OMERO.web")
-        self._pair("web_to_server", self.web.id, self.server.id, SERVER_PORT, "OMERO.server (Ice over TLS)")
+                rule(self, f"alb_{port}_{cidr_index}_in", self.load_balancer.id, port, inbound=True, cidr=cidr, description=f"HTTP{'S' if port == 443 else ''} from {cidr}")
+        allow_from(self, "alb_to_web", self.load_balancer.id, self.web.id, WEB_PORT, "OMERO.web")
+        allow_from(self, "web_to_server", self.web.id, self.server.id, SERVER_PORT, "OMERO.server (Ice over TLS)")
         if props.websockets:
-            self._pair("alb_to_server_wss", self.load_balancer.id, self.server.id, WSS_PORT, "OMERO.server (Ice over wss)")
-            self._pair("alb_to_server_wss_health", self.load_balancer.id, self.server.id, WSS_HEALTH_PORT,
-                       "OMERO.server's wss health responder")
-        self._pair("server_to_database", self.server.id, props.database_security_group_id, props.database_port, "PostgreSQL")
-        self._pair("server_to_efs", self.server.id, props.file_system_security_group_id, 2049, "EFS (NFS over TLS)")
+            allow_from(self, "alb_to_server_wss", self.load_balancer.id, self.server.id, WSS_PORT, "OMERO.server (Ice over wss)")
+            allow_from(self, "alb_to_server_wss_health", self.load_balancer.id, self.server.id, WSS_HEALTH_PORT,
+                           "OMERO.server's wss health responder")
+        allow_from(self, "server_to_database", self.server.id, props.database_security_group_id, props.database_port, "PostgreSQL")
+        allow_from(self, "server_to_efs", self.server.id, props.file_system_security_group_id, NFS_PORT, "EFS (NFS over TLS)")
         for key, group_id in (("web", self.web.id), ("server", self.server.id)):
-            self._egress(f"{key}_https", group_id, 443, cidr=ANYWHERE, description="HTTPS out: image registry, Secrets Manager, CloudWatch Logs")
+            https_out(self, f"{key}_https_out", group_id, description="HTTPS out: image registry, Secrets Manager, CloudWatch Logs")
 
         self.session_store = None
         if props.session_store:
             self.session_store = group("omero-sessions", f"OMERO.web session store: {SESSION_PORT} from OMERO.web only.")
-            self._pair("web_to_sessions", self.web.id, self.session_store.id, SESSION_PORT, "the session store (Valkey over TLS)")
+            allow_from(self, "web_to_sessions", self.web.id, self.session_store.id, SESSION_PORT, "the session store (Valkey over TLS)")
 
         self.server_load_balancer = None
         if props.server_cidrs is not None:
@@ -87,36 +85,19 @@ class OmeroSecurityGroups(Construct):
             ports = [SERVER_PORT] + ([PLAIN_PORT] if props.plain_port else [])
             for port in ports:
                 for cidr_index, cidr in enumerate(props.server_cidrs):
-                    self._ingress(f"nlb_{port}_{cidr_index}", self.server_load_balancer.id, port, cidr=cidr, description=f"OMERO clients from {cidr}")
-                self._pair(f"nlb_to_server_{port}", self.server_load_balancer.id, self.server.id, port, f"OMERO.server port {port}")
+                    rule(self, f"nlb_{port}_{cidr_index}_in", self.server_load_balancer.id, port, inbound=True, cidr=cidr, description=f"OMERO clients from {cidr}")
+                allow_from(self, f"nlb_to_server_{port}", self.server_load_balancer.id, self.server.id, port, f"OMERO.server port {port}")
 
         self.container_instances = None
         if props.container_instances:
             self.container_instances = group("omero-ecs-hosts", "ECS container instances: no ingress; HTTPS out for the ECS and SSM agents.")
-            self._egress("hosts_https", self.container_instances.id, 443, cidr=ANYWHERE, description="HTTPS out: ECS, SSM, image registry")
+            https_out(self, "hosts_https_out", self.container_instances.id, description="HTTPS out: ECS, SSM, image registry")
         if props.data_share_security_group_id is not None:
             if self.container_instances is None:
                 raise ValueError("an NFS data share is mounted by the EC2 container instances (container_instances=True)")
             for port in NFS_PORTS:
                 for protocol in ("tcp", "udp"):
-                    self._pair(
-                        f"hosts_to_share_{protocol}_{port}", self.container_instances.id, props.data_share_security_group_id,
+                    allow_from(
+                        self, f"hosts_to_share_{protocol}_{port}", self.container_instances.id, props.data_share_security_group_id,
                         port, f"the data share (NFS {protocol.upper()} {port})", protocol=protocol,
                     )
-
-    def _ingress(self, id: str, group_id: str, port: int, *, description: str, cidr: str | None = None, source: str | None = None, protocol: str = "tcp") -> None:
-        VpcSecurityGroupIngressRule(
-            self, f"{id}_in", security_group_id=group_id, ip_protocol=protocol, from_port=port, to_port=port,
-            cidr_ipv4=cidr, referenced_security_group_id=source, description=description,
-        )
-
-    def _egress(self, id: str, group_id: str, port: int, *, description: str, cidr: str | None = None, target: str | None = None, protocol: str = "tcp") -> None:
-        VpcSecurityGroupEgressRule(
-            self, f"{id}_out", security_group_id=group_id, ip_protocol=protocol, from_port=port, to_port=port,
-            cidr_ipv4=cidr, referenced_security_group_id=target, description=description,
-        )
-
-    def _pair(self, id: str, source: str, target: str, port: int, what: str, protocol: str = "tcp") -> None:
-        """Let ``source`` open connections to ``target`` on ``port``: egress and ingress."""
-        self._egress(id, source, port, target=target, description=f"to {what}", protocol=protocol)
-        self._ingress(id, target, port, source=source, description=f"{what} clients", protocol=protocol)

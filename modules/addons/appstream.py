@@ -30,12 +30,10 @@ from cdktf_cdktf_provider_aws.appstream_stack import (
 from cdktf_cdktf_provider_aws.appstream_user import AppstreamUser
 from cdktf_cdktf_provider_aws.appstream_user_stack_association import AppstreamUserStackAssociation
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
+from modules.access import allow_from, https_out
 from modules.omero_server import SERVER_PORT
 
-ANYWHERE = "0.0.0.0/0"
 USER_POOL = "USERPOOL"
 
 
@@ -115,19 +113,12 @@ class InsightStreaming(Construct):
             vpc_id=props.vpc_id,
             tags={"Name": f"{props.name}-omero-insight-fleet"},
         )
-        VpcSecurityGroupEgressRule(
-            self, "to_server", security_group_id=self.security_group.id, ip_protocol="tcp",
-            from_port=SERVER_PORT, to_port=SERVER_PORT, referenced_security_group_id=props.server_security_group_id,
-            description="to OMERO.server (Ice over TLS)",
+        allow_from(
+            self, ("to_server", "server_from_insight"), self.security_group.id, props.server_security_group_id,
+            SERVER_PORT, "OMERO.server (Ice over TLS)", clients="OMERO.insight on AppStream",
         )
-        VpcSecurityGroupIngressRule(
-            self, "server_from_insight", security_group_id=props.server_security_group_id, ip_protocol="tcp",
-            from_port=SERVER_PORT, to_port=SERVER_PORT, referenced_security_group_id=self.security_group.id,
-            description="OMERO.insight on AppStream",
-        )
-        VpcSecurityGroupEgressRule(
-            self, "https_out", security_group_id=self.security_group.id, ip_protocol="tcp",
-            from_port=443, to_port=443, cidr_ipv4=ANYWHERE,
+        https_out(
+            self, "https_out", self.security_group.id,
             description="HTTPS out: S3 home folders and AppStream services, through the NAT gateways",
         )
 

@@ -44,13 +44,11 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 )
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
+from modules.access import NFS_PORT, allow_from
 from modules.buckets import secure_bucket, tls_only
 from modules.iam import service_trust
 
-NFS_PORT = 2049
 DATASYNC = "datasync.amazonaws.com"
 MIB = 1024 * 1024
 
@@ -176,15 +174,9 @@ class OmeroDataSync(Construct):
             vpc_id=p.vpc_id,
             tags={"Name": f"{p.name}-omero-datasync"},
         )
-        VpcSecurityGroupEgressRule(
-            self, "to_efs_out", security_group_id=self.security_group.id, ip_protocol="tcp",
-            from_port=NFS_PORT, to_port=NFS_PORT, referenced_security_group_id=p.file_system_security_group_id,
-            description="to EFS (NFS over TLS)",
-        )
-        VpcSecurityGroupIngressRule(
-            self, "to_efs_in", security_group_id=p.file_system_security_group_id, ip_protocol="tcp",
-            from_port=NFS_PORT, to_port=NFS_PORT, referenced_security_group_id=self.security_group.id,
-            description="EFS (NFS over TLS) clients: DataSync",
+        allow_from(
+            self, "to_efs", self.security_group.id, p.file_system_security_group_id, NFS_PORT, "EFS (NFS over TLS)",
+            clients="EFS (NFS over TLS) clients: DataSync",
         )
 
         # --- reading the bucket: the source prefix, read only --------------------------------

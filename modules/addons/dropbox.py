@@ -41,9 +41,8 @@ from cdktf_cdktf_provider_aws.scheduler_schedule import (
     SchedulerScheduleTargetRetryPolicy,
 )
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
+from modules.access import NFS_PORT, allow_from, https_out
 from modules.cluster import OmeroClusterOutputs
 from modules.iam import service_trust
 from modules.logs import log_group
@@ -52,8 +51,6 @@ from modules.task_roles import TaskRoles, TaskRolesProps, allow
 
 CONTAINER = "omero-import"
 OMERO_CLI = "/opt/omero/server/venv3/bin/omero"  # the CLI inside the OMERO.server image
-NFS_PORT = 2049
-ANYWHERE = "0.0.0.0/0"
 
 # The task's program (bash). Settings arrive as environment variables, the extra import arguments
 # as positional parameters ("$@"), the root password as the secret OMERO_PASSWORD, where `omero login`
@@ -169,18 +166,9 @@ class ScheduledImport(Construct):
         if on_efs:
             pairs.append(("efs", props.file_system_security_group_id, NFS_PORT, "EFS (NFS over TLS)"))
         for key, target, port, what in pairs:
-            VpcSecurityGroupEgressRule(
-                self, f"to_{key}", security_group_id=group.id, ip_protocol="tcp", from_port=port, to_port=port,
-                referenced_security_group_id=target, description=f"to {what}",
-            )
-            VpcSecurityGroupIngressRule(
-                self, f"{key}_from_import", security_group_id=target, ip_protocol="tcp", from_port=port, to_port=port,
-                referenced_security_group_id=group.id, description=f"{what} from the scheduled import",
-            )
-        VpcSecurityGroupEgressRule(
-            self, "https_out", security_group_id=group.id, ip_protocol="tcp", from_port=443, to_port=443,
-            cidr_ipv4=ANYWHERE, description="HTTPS out: image registry, Secrets Manager, CloudWatch Logs",
-        )
+            allow_from(self, (f"to_{key}", f"{key}_from_import"), group.id, target, port, what,
+                       clients=f"{what} from the scheduled import")
+        https_out(self, "https_out", group.id, description="HTTPS out: image registry, Secrets Manager, CloudWatch Logs")
         return group
 
     def _roles(self, props: ScheduledImportProps, *, prefix: str, log_group_arn: str, on_efs: bool) -> TaskRoles:

@@ -46,9 +46,8 @@ from cdktf_cdktf_provider_aws.storagegateway_nfs_file_share import (
     StoragegatewayNfsFileShareNfsFileShareDefaults,
 )
 from cdktf_cdktf_provider_aws.volume_attachment import VolumeAttachment
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
+from modules.access import https_out, rule
 from modules.buckets import secure_bucket, tls_only
 from modules.iam import service_trust
 from modules.logs import log_group
@@ -186,17 +185,13 @@ class FileGateway(Construct):
             tags={"Name": prefix},
         )
         # Storage Gateway's endpoints, S3 and activation are all HTTPS.
-        VpcSecurityGroupEgressRule(
-            self, "https_out", security_group_id=group.id, ip_protocol="tcp", from_port=443, to_port=443,
-            cidr_ipv4="0.0.0.0/0", description="HTTPS out: Storage Gateway, S3, CloudWatch",
-        )
+        https_out(self, "https_out", group.id, description="HTTPS out: Storage Gateway, S3, CloudWatch")
         # The appliance hands out its activation key on port 80: to Terraform (activation by IP),
         # or to a host from which an operator fetches the key before setting activation_key.
         activation_rules = []
         for index, cidr in enumerate(props.activation_cidrs):
-            activation_rules.append(VpcSecurityGroupIngressRule(
-                self, f"activation_{index}_in", security_group_id=group.id, ip_protocol="tcp",
-                from_port=ACTIVATION_PORT, to_port=ACTIVATION_PORT, cidr_ipv4=cidr,
+            activation_rules.append(rule(
+                self, f"activation_{index}_in", group.id, ACTIVATION_PORT, inbound=True, cidr=cidr,
                 description=f"Gateway activation key from {cidr}",
             ))
 

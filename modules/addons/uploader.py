@@ -41,9 +41,8 @@ from cdktf_cdktf_provider_aws.instance import (
 )
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
+from modules.access import NFS_PORT, allow_from, https_out
 from modules.efs import OmeroFileSystemOutputs
 from modules.iam import service_trust
 from modules.omero_server import NFS_OPTIONS, SERVER_PORT, NfsShare
@@ -53,9 +52,6 @@ AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-
 # omero-py needs Python 3.10 or later; Amazon Linux 2023 packages 3.11 beside its system 3.9.
 PYTHON = "python3.11"
 VENV = "/opt/omero/venv"
-NFS_PORT = 2049
-HTTPS_PORT = 443
-ANYWHERE = "0.0.0.0/0"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,18 +180,9 @@ class UploaderHost(Construct):
                 raise ValueError("the uploader host mounts /OMERO from EFS; a share holding /OMERO is not supported")
             rules.append(("share", props.import_share.security_group_id, NFS_PORT, "the import share (NFS 4.1)"))
         for key, target, port, what in rules:
-            VpcSecurityGroupEgressRule(
-                self, f"to_{key}", security_group_id=group, ip_protocol="tcp", from_port=port, to_port=port,
-                referenced_security_group_id=target, description=f"to {what}",
-            )
-            VpcSecurityGroupIngressRule(
-                self, f"{key}_from_uploader", security_group_id=target, ip_protocol="tcp", from_port=port, to_port=port,
-                referenced_security_group_id=group, description=f"{what} clients: the uploader host",
-            )
-        VpcSecurityGroupEgressRule(
-            self, "https_out", security_group_id=group, ip_protocol="tcp", from_port=HTTPS_PORT, to_port=HTTPS_PORT,
-            cidr_ipv4=ANYWHERE, description="HTTPS out: SSM, package repositories, PyPI, S3",
-        )
+            allow_from(self, (f"to_{key}", f"{key}_from_uploader"), group, target, port, what,
+                       clients=f"{what} clients: the uploader host")
+        https_out(self, "https_out", group, description="HTTPS out: SSM, package repositories, PyPI, S3")
 
         # ---- identity: Session Manager, the repository, the buckets it may read ----
         role = IamRole(
