@@ -11,7 +11,10 @@ from dataclasses import dataclass
 
 from constructs import Construct
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+)
 from cdktf_cdktf_provider_aws.efs_access_point import (
     EfsAccessPoint,
     EfsAccessPointPosixUser,
@@ -24,11 +27,24 @@ from cdktf_cdktf_provider_aws.efs_file_system_policy import EfsFileSystemPolicy
 from cdktf_cdktf_provider_aws.efs_mount_target import EfsMountTarget
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 
-from modules.iam import deny_when
+from modules.iam import allow, deny_when, when
 
 # The uid/gid the openmicroscopy/omero-server image runs as.
 OMERO_UID = 1000
 OMERO_GID = 1000
+
+
+def access_point_client(
+    file_system_arn: str, access_point_arn: str, *, read_only: bool = False, sid: str | None = None,
+) -> DataAwsIamPolicyDocumentStatement:
+    """The IAM statement of a client that mounts the file system through the access point only:
+    ``elasticfilesystem:ClientMount`` (and ``ClientWrite`` unless ``read_only``, so the file system
+    itself refuses writes) on the file system, when ``elasticfilesystem:AccessPointArn`` is it."""
+    actions = ["elasticfilesystem:ClientMount"] + ([] if read_only else ["elasticfilesystem:ClientWrite"])
+    return allow(
+        actions, [file_system_arn], sid=sid,
+        condition=[when("StringEquals", "elasticfilesystem:AccessPointArn", access_point_arn)],
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,6 +74,10 @@ class OmeroFileSystemOutputs:
     # Clients (OMERO servers, add-ons) get NFS access by adding an ingress rule from their own
     # security group to this one.
     security_group_id: str
+
+    def client_statement(self, *, read_only: bool = False, sid: str | None = None) -> DataAwsIamPolicyDocumentStatement:
+        """The IAM statement that lets a role mount /OMERO through the access point (see access_point_client)."""
+        return access_point_client(self.file_system_arn, self.access_point_arn, read_only=read_only, sid=sid)
 
 
 class OmeroFileSystem(Construct):

@@ -15,15 +15,34 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 Grants = Sequence[tuple[Sequence[str], Sequence[str]]]
 
 
+def allow(actions: list[str], resources: list[str], **extra) -> DataAwsIamPolicyDocumentStatement:
+    """An Allow statement of ``actions`` on ``resources``; ``extra`` adds ``sid``, ``condition``, ..."""
+    return DataAwsIamPolicyDocumentStatement(effect="Allow", actions=actions, resources=resources, **extra)
+
+
+def when(test: str, variable: str, *values: str) -> DataAwsIamPolicyDocumentStatementCondition:
+    """A statement condition, e.g. ``when("StringEquals", "aws:SourceAccount", account_id)``."""
+    return DataAwsIamPolicyDocumentStatementCondition(test=test, variable=variable, values=list(values))
+
+
+def allow_service(
+    sid: str, service: str, actions: list[str], resources: list[str], *, source_account: str, source_arn: str,
+) -> DataAwsIamPolicyDocumentStatement:
+    """A resource-policy statement that lets an AWS service principal do ``actions`` on behalf of
+    this account's resources matching ``source_arn`` only (guards against the confused deputy)."""
+    return allow(
+        actions, resources, sid=sid,
+        principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[service])],
+        condition=[when("StringEquals", "aws:SourceAccount", source_account), when("ArnLike", "aws:SourceArn", source_arn)],
+    )
+
+
 def policy_document(scope: Construct, id: str, grants: Grants) -> str:
     """JSON of a policy that allows exactly ``grants``."""
     return DataAwsIamPolicyDocument(
         scope,
         id,
-        statement=[
-            DataAwsIamPolicyDocumentStatement(effect="Allow", actions=list(actions), resources=list(resources))
-            for actions, resources in grants
-        ],
+        statement=[allow(list(actions), list(resources)) for actions, resources in grants],
     ).json
 
 
@@ -34,11 +53,7 @@ def service_trust(scope: Construct, id: str, service: str, *, source_account: st
     """
     conditions = []
     if source_account is not None:
-        conditions.append(
-            DataAwsIamPolicyDocumentStatementCondition(
-                test="StringEquals", variable="aws:SourceAccount", values=[source_account]
-            )
-        )
+        conditions.append(when("StringEquals", "aws:SourceAccount", source_account))
     return DataAwsIamPolicyDocument(
         scope,
         id,
@@ -64,5 +79,5 @@ def deny_when(
         actions=list(actions),
         resources=list(resources),
         principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
-        condition=[DataAwsIamPolicyDocumentStatementCondition(test=test, variable=variable, values=[value])],
+        condition=[when(test, variable, value)],
     )

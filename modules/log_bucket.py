@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from constructs import Construct
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
@@ -26,6 +25,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 
 from modules.buckets import secure_bucket, tls_only
+from modules.iam import allow
 
 # Regions opened before August 2022 deliver ELB logs from a regional AWS account; the others
 # from the logdelivery.elasticloadbalancing.amazonaws.com service principal.
@@ -95,9 +95,7 @@ class AccessLogBucket(Construct):
             self,
             "policy_document",
             statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="ElbLogDelivery", effect="Allow", actions=["s3:PutObject"], resources=[logs], principals=[principal]
-                ),
+                allow(["s3:PutObject"], [logs], sid="ElbLogDelivery", principals=[principal]),
                 *tls_only(bucket.arn),
             ],
         )

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from constructs import Construct
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatementCondition
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
 from cdktf_cdktf_provider_aws.ecs_service import (
     EcsService,
     EcsServiceCapacityProviderStrategy,
@@ -44,11 +44,12 @@ from cdktf_cdktf_provider_aws.service_discovery_service import (
 )
 
 from modules.cluster import OmeroClusterOutputs
+from modules.efs import access_point_client
 from modules.logs import log_group
 from modules.omero_config import config_environment
 from modules.server_start import READ_ONLY_PASSWORD_VARIABLE, health_check, start_command
 from modules.server_websockets import HEALTH_PORT as WSS_HEALTH_PORT, WSS_PORT
-from modules.task_roles import TaskRoles, TaskRolesProps, allow
+from modules.task_roles import TaskRoles, TaskRolesProps
 
 SERVER_PORT = 4064  # Ice over TLS: OMERO.web, OMERO.insight and the CLI
 PLAIN_PORT = 4063  # Ice without TLS
@@ -80,6 +81,10 @@ class DataVolume:
     file_system_arn: str
     access_point_id: str
     access_point_arn: str
+
+    def client_statement(self, *, read_only: bool = False) -> DataAwsIamPolicyDocumentStatement:
+        """The IAM statement that lets a task mount /OMERO through the access point (see efs.access_point_client)."""
+        return access_point_client(self.file_system_arn, self.access_point_arn, read_only=read_only)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -229,9 +234,6 @@ class OmeroServerService(Construct):
         efs_repository: bool,
     ) -> TaskRoles:
         """The execution and task roles; with /OMERO on EFS, the task may mount it through the access point."""
-        # Read-write: mount and write through the access point. Read-only: mount only, so the
-        # file system itself refuses writes whatever the container does.
-        efs_actions = ["elasticfilesystem:ClientMount"] + ([] if props.read_only else ["elasticfilesystem:ClientWrite"])
         return TaskRoles(
             self,
             "roles",
@@ -247,16 +249,9 @@ class OmeroServerService(Construct):
                 secrets_kms_key_arn=props.database.kms_key_arn,
                 exec_log_group_arn=props.cluster.exec_log_group_arn,
                 exec_kms_key_arn=props.cluster.kms_key_arn,
-                task_statements=(
-                    allow(
-                        efs_actions,
-                        [props.data.file_system_arn],
-                        condition=[DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals", variable="elasticfilesystem:AccessPointArn",
-                            values=[props.data.access_point_arn],
-                        )],
-                    ),
-                ) if efs_repository else (),
+                # Read-write: mount and write through the access point. Read-only: mount only, so the
+                # file system itself refuses writes whatever the container does.
+                task_statements=(props.data.client_statement(read_only=props.read_only),) if efs_repository else (),
             ),
         )
 

@@ -18,15 +18,11 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 
-from modules.iam import service_trust
+from modules.iam import allow, service_trust
 
 _ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repository>[^:@]+)"
 )
-
-
-def allow(actions: list[str], resources: list[str], **extra) -> DataAwsIamPolicyDocumentStatement:
-    return DataAwsIamPolicyDocumentStatement(effect="Allow", actions=actions, resources=resources, **extra)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,8 +19,6 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLo
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.datasync_location_efs import DatasyncLocationEfs, DatasyncLocationEfsEc2Config
 from cdktf_cdktf_provider_aws.datasync_location_s3 import DatasyncLocationS3, DatasyncLocationS3S3Config
@@ -47,7 +45,8 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 
 from modules.access import NFS_PORT, allow_from
 from modules.buckets import secure_bucket, tls_only
-from modules.iam import service_trust
+from modules.efs import access_point_client
+from modules.iam import allow, allow_service, service_trust, when
 
 DATASYNC = "datasync.amazonaws.com"
 MIB = 1024 * 1024
@@ -148,14 +147,6 @@ class OmeroDataSyncOutputs:
     destination_location_arn: str
 
 
-def _allow(actions: list[str], resources: list[str], **extra) -> DataAwsIamPolicyDocumentStatement:
-    return DataAwsIamPolicyDocumentStatement(effect="Allow", actions=actions, resources=resources, **extra)
-
-
-def _when(test: str, variable: str, *values: str) -> DataAwsIamPolicyDocumentStatementCondition:
-    return DataAwsIamPolicyDocumentStatementCondition(test=test, variable=variable, values=list(values))
-
-
 class OmeroDataSync(Construct):
     def __init__(self, scope: Construct, id: str, *, props: OmeroDataSyncProps):
         super().__init__(scope, id)
@@ -183,17 +174,17 @@ class OmeroDataSync(Construct):
         prefix = p.source_prefix.strip("/")
         objects = f"{p.bucket_arn}/{prefix}/*" if prefix else f"{p.bucket_arn}/*"
         read = [
-            _allow(["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"], [p.bucket_arn]),
-            _allow(
+            allow(["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"], [p.bucket_arn]),
+            allow(
                 ["s3:GetObject", "s3:GetObjectTagging", "s3:GetObjectVersion", "s3:GetObjectVersionTagging",
                  "s3:ListMultipartUploadParts"],
                 [objects],
             ),
         ]
         if p.bucket_kms_key_arn:
-            read.append(_allow(
+            read.append(allow(
                 ["kms:Decrypt"], [p.bucket_kms_key_arn],
-                condition=[_when("StringEquals", "kms:ViaService", f"s3.{p.region}.amazonaws.com")],
+                condition=[when("StringEquals", "kms:ViaService", f"s3.{p.region}.amazonaws.com")],
             ))
         self.bucket_role = self._role(
             "bucket", f"{p.name}-datasync-source", f"Lets DataSync read s3://{p.bucket}/{prefix} for {task_name}.", read,
@@ -204,13 +195,7 @@ class OmeroDataSync(Construct):
             "file_system",
             f"{p.name}-datasync-efs",
             f"Lets DataSync mount the OMERO file system through the OMERO server access point for {task_name}.",
-            [
-                _allow(
-                    ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
-                    [p.file_system_arn],
-                    condition=[_when("StringEquals", "elasticfilesystem:AccessPointArn", p.access_point_arn)],
-                )
-            ],
+            [access_point_client(p.file_system_arn, p.access_point_arn)],
         )
 
         # --- locations ------------------------------------------------------------------------
@@ -253,16 +238,9 @@ class OmeroDataSync(Construct):
             self,
             "log_policy_document",
             statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="DataSyncTaskLogs",
-                    effect="Allow",
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[f"{self.log_group.arn}:*"],
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[DATASYNC])],
-                    condition=[
-                        _when("StringEquals", "aws:SourceAccount", p.account_id),
-                        _when("ArnLike", "aws:SourceArn", tasks_of_this_account),
-                    ],
+                allow_service(
+                    "DataSyncTaskLogs", DATASYNC, ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{self.log_group.arn}:*"],
+                    source_account=p.account_id, source_arn=tasks_of_this_account,
                 )
             ],
         )

@@ -18,10 +18,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 from cdktf import Fn
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatementCondition,
-)
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.ecs_task_definition import (
     EcsTaskDefinition,
     EcsTaskDefinitionRuntimePlatform,
@@ -44,10 +41,10 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 
 from modules.access import NFS_PORT, allow_from, https_out
 from modules.cluster import OmeroClusterOutputs
-from modules.iam import service_trust
+from modules.iam import allow, service_trust, when
 from modules.logs import log_group
 from modules.omero_server import DATA_DIR, SERVER_PORT, SHARE_VOLUME, DataVolume, NfsShare, nfs_volume
-from modules.task_roles import TaskRoles, TaskRolesProps, allow
+from modules.task_roles import TaskRoles, TaskRolesProps
 
 CONTAINER = "omero-import"
 OMERO_CLI = "/opt/omero/server/venv3/bin/omero"  # the CLI inside the OMERO.server image
@@ -173,15 +170,7 @@ class ScheduledImport(Construct):
 
     def _roles(self, props: ScheduledImportProps, *, prefix: str, log_group_arn: str, on_efs: bool) -> TaskRoles:
         """The execution and task roles: the root password secret, and /OMERO on EFS if it is there."""
-        task_statements = ()
-        if on_efs:
-            task_statements = (allow(
-                ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
-                [props.data.file_system_arn],
-                condition=[DataAwsIamPolicyDocumentStatementCondition(
-                    test="StringEquals", variable="elasticfilesystem:AccessPointArn", values=[props.data.access_point_arn],
-                )],
-            ),)
+        task_statements = (props.data.client_statement(),) if on_efs else ()
         return TaskRoles(
             self,
             "roles",
@@ -296,14 +285,12 @@ class ScheduledImport(Construct):
             name="run-import-task",
             role=scheduler_role.id,
             policy=DataAwsIamPolicyDocument(self, "scheduler_document", statement=[
-                allow(["ecs:RunTask"], [task_definitions], condition=[DataAwsIamPolicyDocumentStatementCondition(
-                    test="ArnEquals", variable="ecs:cluster", values=[cluster.cluster_arn],
-                )]),
+                allow(["ecs:RunTask"], [task_definitions], condition=[when("ArnEquals", "ecs:cluster", cluster.cluster_arn)]),
                 # RunTask with tags also tags the new task.
                 allow(["ecs:TagResource"], [f"arn:{props.partition}:ecs:{props.region}:{props.account_id}:task/{cluster.cluster_name}/*"],
-                      condition=[DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="ecs:CreateAction", values=["RunTask"])]),
+                      condition=[when("StringEquals", "ecs:CreateAction", "RunTask")]),
                 allow(["iam:PassRole"], [roles.execution_role_arn, roles.task_role_arn],
-                      condition=[DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="iam:PassedToService", values=["ecs-tasks.amazonaws.com"])]),
+                      condition=[when("StringEquals", "iam:PassedToService", "ecs-tasks.amazonaws.com")]),
                 # A schedule encrypted with a customer key is decrypted with the role's permissions.
                 *([allow(["kms:Decrypt"], [cluster.kms_key_arn])] if cluster.kms_key_arn else []),
             ]).json,

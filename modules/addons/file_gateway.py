@@ -17,10 +17,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-)
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.data_aws_s3_bucket import DataAwsS3Bucket
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.data_aws_storagegateway_local_disk import DataAwsStoragegatewayLocalDisk
@@ -49,7 +46,7 @@ from cdktf_cdktf_provider_aws.volume_attachment import VolumeAttachment
 
 from modules.access import https_out, rule
 from modules.buckets import secure_bucket, tls_only
-from modules.iam import service_trust
+from modules.iam import allow, service_trust
 from modules.logs import log_group
 from modules.omero_server import NFS_OPTIONS
 
@@ -265,14 +262,9 @@ class FileGateway(Construct):
         cache = StoragegatewayCache(self, "cache", gateway_arn=gateway.arn, disk_id=disk.disk_id)
 
         # --- the share ---
-        bucket_and_objects = [
-            DataAwsIamPolicyDocumentStatement(effect="Allow", actions=list(BUCKET_ACTIONS), resources=[bucket.arn]),
-            DataAwsIamPolicyDocumentStatement(effect="Allow", actions=list(OBJECT_ACTIONS), resources=[f"{bucket.arn}/*"]),
-        ]
+        bucket_and_objects = [allow(list(BUCKET_ACTIONS), [bucket.arn]), allow(list(OBJECT_ACTIONS), [f"{bucket.arn}/*"])]
         if props.kms_key_arn:
-            bucket_and_objects.append(
-                DataAwsIamPolicyDocumentStatement(effect="Allow", actions=list(KMS_ACTIONS), resources=[props.kms_key_arn])
-            )
+            bucket_and_objects.append(allow(list(KMS_ACTIONS), [props.kms_key_arn]))
         role = IamRole(
             self,
             "role",

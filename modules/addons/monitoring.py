@@ -30,8 +30,6 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
@@ -39,7 +37,7 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 
-from modules.iam import deny_when
+from modules.iam import allow_service, deny_when
 from modules.kms import account_statement
 
 # What the account (its IAM policies) may do with the topic key: administer it and use it.
@@ -89,25 +87,15 @@ class AlarmTopic(Construct):
             key_arn = self._make_key(name, props).arn
         self.topic = SnsTopic(self, "topic", name=name, display_name=f"OMERO {props.name} alarms", kms_master_key_id=key_arn)
 
-        account = DataAwsIamPolicyDocumentStatementCondition(
-            test="StringEquals", variable="aws:SourceAccount", values=[props.account_id]
-        )
         policy = DataAwsIamPolicyDocument(
             self,
             "topic_policy_document",
             statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="CloudWatchAlarmsOfThisDeployment",
-                    effect="Allow",
-                    actions=["sns:Publish"],
-                    resources=[self.topic.arn],
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["cloudwatch.amazonaws.com"])],
-                    condition=[
-                        account,
-                        DataAwsIamPolicyDocumentStatementCondition(test="ArnLike", variable="aws:SourceArn", values=[alarms_arn]),
-                    ],
+                allow_service(
+                    "CloudWatchAlarmsOfThisDeployment", "cloudwatch.amazonaws.com", ["sns:Publish"], [self.topic.arn],
+                    source_account=props.account_id, source_arn=alarms_arn,
                 ),
-                *self._event_rule_statements(props, account),
+                *self._event_rule_statements(props),
                 deny_when(
                     "DenyWithoutTls", ["sns:Publish", "sns:Subscribe"], [self.topic.arn],
                     test="Bool", variable="aws:SecureTransport", value="false",
@@ -119,21 +107,15 @@ class AlarmTopic(Construct):
             SnsTopicSubscription(self, "email", topic_arn=self.topic.arn, protocol="email", endpoint=props.email)
         self.outputs = AlarmTopicOutputs(topic_arn=self.topic.arn, topic_name=self.topic.name, kms_key_arn=key_arn)
 
-    def _event_rule_statements(self, props: AlarmTopicProps, account) -> list[DataAwsIamPolicyDocumentStatement]:
+    def _event_rule_statements(self, props: AlarmTopicProps) -> list[DataAwsIamPolicyDocumentStatement]:
+        """EventBridge rules of this deployment may publish too (backup and copy job alerts)."""
         if not props.event_rules:
             return []
         rules_arn = f"arn:{props.partition}:events:{props.region}:{props.account_id}:rule/{alarm_prefix(props.name)}*"
         return [
-            DataAwsIamPolicyDocumentStatement(
-                sid="EventRulesOfThisDeployment",
-                effect="Allow",
-                actions=["sns:Publish"],
-                resources=[self.topic.arn],
-                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["events.amazonaws.com"])],
-                condition=[
-                    account,
-                    DataAwsIamPolicyDocumentStatementCondition(test="ArnLike", variable="aws:SourceArn", values=[rules_arn]),
-                ],
+            allow_service(
+                "EventRulesOfThisDeployment", "events.amazonaws.com", ["sns:Publish"], [self.topic.arn],
+                source_account=props.account_id, source_arn=rules_arn,
             )
         ]
 

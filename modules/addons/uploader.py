@@ -23,11 +23,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-)
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -44,7 +40,7 @@ from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 
 from modules.access import NFS_PORT, allow_from, https_out
 from modules.efs import OmeroFileSystemOutputs
-from modules.iam import service_trust
+from modules.iam import allow, service_trust
 from modules.omero_server import NFS_OPTIONS, SERVER_PORT, NfsShare
 
 # Amazon Linux 2023, the newest standard x86_64 image, as AWS publishes it.
@@ -202,28 +198,15 @@ class UploaderHost(Construct):
             description=f"First boot of {prefix}: pending, ready: omero-py <version>, or failed: line <n>",
             lifecycle=TerraformResourceLifecycle(ignore_changes=["value"]),
         )
-        efs_actions = ["elasticfilesystem:ClientMount"] + ([] if props.mount_read_only else ["elasticfilesystem:ClientWrite"])
         statements = [
-            DataAwsIamPolicyDocumentStatement(
-                sid="RepositoryThroughAccessPoint",
-                effect="Allow",
-                actions=efs_actions,
-                resources=[fs.file_system_arn],
-                condition=[DataAwsIamPolicyDocumentStatementCondition(
-                    test="StringEquals", variable="elasticfilesystem:AccessPointArn", values=[fs.access_point_arn],
-                )],
-            ),
-            DataAwsIamPolicyDocumentStatement(
-                sid="ReportFirstBoot", effect="Allow", actions=["ssm:PutParameter"], resources=[status.arn],
-            ),
+            fs.client_statement(read_only=props.mount_read_only, sid="RepositoryThroughAccessPoint"),
+            allow(["ssm:PutParameter"], [status.arn], sid="ReportFirstBoot"),
         ]
         if props.read_bucket_names:
             buckets = [f"arn:{props.partition}:s3:::{bucket}" for bucket in props.read_bucket_names]
             statements += [
-                DataAwsIamPolicyDocumentStatement(sid="ListImportBuckets", effect="Allow", actions=["s3:ListBucket"], resources=buckets),
-                DataAwsIamPolicyDocumentStatement(
-                    sid="ReadImportBuckets", effect="Allow", actions=["s3:GetObject"], resources=[f"{b}/*" for b in buckets],
-                ),
+                allow(["s3:ListBucket"], buckets, sid="ListImportBuckets"),
+                allow(["s3:GetObject"], [f"{b}/*" for b in buckets], sid="ReadImportBuckets"),
             ]
         IamRolePolicy(
             self,
