@@ -1,13 +1,28 @@
 """What every S3 bucket of this project has: versioning, default encryption, no public access,
-objects owned by the bucket owner, and a policy that refuses plain HTTP and TLS below 1.2."""
+objects owned by the bucket owner, a lifecycle rule that expires replaced versions, and a policy
+that refuses plain HTTP and TLS below 1.2."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from constructs import Construct
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
     S3BucketOwnershipControlsRule,
 )
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
 from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
     S3BucketServerSideEncryptionConfigurationA,
@@ -70,3 +85,41 @@ def tls_only(bucket_arn: str) -> list[DataAwsIamPolicyDocumentStatement]:
         deny_when("DenyInsecureTransport", ["s3:*"], bucket_and_objects, test="Bool", variable="aws:SecureTransport", value="false"),
         deny_when("DenyOutdatedTLS", ["s3:*"], bucket_and_objects, test="NumericLessThan", variable="s3:TlsVersion", value="1.2"),
     ]
+
+
+def expire_versions(
+    scope: Construct, bucket_id: str, *, rule_id: str, noncurrent_days: int, abort_upload_days: int = 7,
+    expire_days: int | None = None,
+) -> S3BucketLifecycleConfiguration:
+    """The bucket's ``aws_s3_bucket_lifecycle_configuration`` ("lifecycle"): one rule over every
+    object that expires replaced versions after ``noncurrent_days``, abandons unfinished multipart
+    uploads after ``abort_upload_days`` and, with ``expire_days``, deletes objects that old."""
+    return S3BucketLifecycleConfiguration(
+        scope,
+        "lifecycle",
+        bucket=bucket_id,
+        rule=[
+            S3BucketLifecycleConfigurationRule(
+                id=rule_id,
+                status="Enabled",
+                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=expire_days)] if expire_days is not None else None,
+                noncurrent_version_expiration=[
+                    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=noncurrent_days)
+                ],
+                abort_incomplete_multipart_upload=[
+                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=abort_upload_days)
+                ],
+            )
+        ],
+    )
+
+
+def bucket_policy(
+    scope: Construct, bucket_id: str, bucket_arn: str, *, document_id: str,
+    statements: Sequence[DataAwsIamPolicyDocumentStatement] = (),
+) -> S3BucketPolicy:
+    """The bucket's ``aws_s3_bucket_policy`` ("policy"): ``statements``, then the TLS-only denials,
+    rendered by the ``aws_iam_policy_document`` ``document_id``."""
+    document = DataAwsIamPolicyDocument(scope, document_id, statement=[*statements, *tls_only(bucket_arn)])
+    return S3BucketPolicy(scope, "policy", bucket=bucket_id, policy=document.json)

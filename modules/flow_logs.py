@@ -4,13 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 
 from modules.iam import policy_document, service_trust
+from modules.logs import log_group
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,12 +31,9 @@ class FlowLogsOutputs:
 class FlowLogs(Construct):
     def __init__(self, scope: Construct, id: str, *, props: FlowLogsProps):
         super().__init__(scope, id)
-        self.log_group = CloudwatchLogGroup(
-            self,
-            "log_group",
-            name=f"/omero/{props.name}/vpc-flow-logs",
-            retention_in_days=props.retention_days,
-            kms_key_id=props.kms_key_arn,
+        self.log_group = log_group(
+            self, "log_group", name=f"/omero/{props.name}/vpc-flow-logs", retention_days=props.retention_days,
+            kms_key_arn=props.kms_key_arn,
         )
         account = DataAwsCallerIdentity(self, "account")
         self.role = IamRole(

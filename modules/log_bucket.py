@@ -9,22 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatementPrincipals
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 
-from modules.buckets import secure_bucket, tls_only
+from modules.buckets import bucket_policy, expire_versions, secure_bucket
 from modules.iam import allow
 
 # Regions opened before August 2022 deliver ELB logs from a regional AWS account; the others
@@ -65,24 +53,8 @@ class AccessLogBucket(Construct):
         super().__init__(scope, id)
         bucket = S3Bucket(self, "bucket", bucket_prefix=props.bucket_prefix, force_destroy=False)
         secure_bucket(self, bucket.id, sse_algorithm="AES256")
-        S3BucketLifecycleConfiguration(
-            self,
-            "lifecycle",
-            bucket=bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-access-logs",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=props.retention_days)],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=1)
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)
-                    ],
-                )
-            ],
+        expire_versions(
+            self, bucket.id, rule_id="expire-access-logs", expire_days=props.retention_days, noncurrent_days=1, abort_upload_days=1,
         )
         logs = f"{bucket.arn}/{props.log_prefix}/AWSLogs/{props.account_id}/*"
         account = ELB_LOG_ACCOUNTS.get(props.region)
@@ -91,13 +63,8 @@ class AccessLogBucket(Construct):
             if account
             else DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["logdelivery.elasticloadbalancing.amazonaws.com"])
         )
-        policy = DataAwsIamPolicyDocument(
-            self,
-            "policy_document",
-            statement=[
-                allow(["s3:PutObject"], [logs], sid="ElbLogDelivery", principals=[principal]),
-                *tls_only(bucket.arn),
-            ],
+        self.policy = bucket_policy(
+            self, bucket.id, bucket.arn, document_id="policy_document",
+            statements=[allow(["s3:PutObject"], [logs], sid="ElbLogDelivery", principals=[principal])],
         )
-        self.policy = S3BucketPolicy(self, "policy", bucket=bucket.id, policy=policy.json)
         self.outputs = AccessLogBucketOutputs(bucket=bucket.bucket, arn=bucket.arn, log_prefix=props.log_prefix)

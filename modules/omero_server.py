@@ -14,7 +14,6 @@ The database password and the initial root password reach the container only thr
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -30,7 +29,6 @@ from cdktf_cdktf_provider_aws.ecs_service import (
 )
 from cdktf_cdktf_provider_aws.ecs_task_definition import (
     EcsTaskDefinition,
-    EcsTaskDefinitionRuntimePlatform,
     EcsTaskDefinitionVolume,
     EcsTaskDefinitionVolumeDockerVolumeConfiguration,
     EcsTaskDefinitionVolumeEfsVolumeConfiguration,
@@ -44,6 +42,7 @@ from cdktf_cdktf_provider_aws.service_discovery_service import (
 )
 
 from modules.cluster import OmeroClusterOutputs
+from modules.ecs_task import awslogs, task_definition
 from modules.efs import access_point_client
 from modules.logs import log_group
 from modules.omero_config import config_environment
@@ -85,6 +84,19 @@ class DataVolume:
     def client_statement(self, *, read_only: bool = False) -> DataAwsIamPolicyDocumentStatement:
         """The IAM statement that lets a task mount /OMERO through the access point (see efs.access_point_client)."""
         return access_point_client(self.file_system_arn, self.access_point_arn, read_only=read_only)
+
+    def task_volume(self, name: str = "omero-data") -> EcsTaskDefinitionVolume:
+        """/OMERO as an ECS task volume: EFS through the access point, TLS in transit, IAM authorization."""
+        return EcsTaskDefinitionVolume(
+            name=name,
+            efs_volume_configuration=EcsTaskDefinitionVolumeEfsVolumeConfiguration(
+                file_system_id=self.file_system_id,
+                transit_encryption="ENABLED",
+                authorization_config=EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig(
+                    access_point_id=self.access_point_id, iam="ENABLED"
+                ),
+            ),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -185,21 +197,10 @@ class OmeroServerService(Construct):
         container = self._container(
             props, service_name=service_name, log_group_name=logs.name, secrets=secrets, efs_repository=efs_repository,
         )
-        launch = "EC2" if props.capacity_provider else "FARGATE"
-        task = EcsTaskDefinition(
-            self,
-            "task",
-            family=prefix,
-            requires_compatibilities=[launch],
-            network_mode="awsvpc",
-            cpu=str(props.cpu),
-            memory=str(props.memory),
-            runtime_platform=EcsTaskDefinitionRuntimePlatform(operating_system_family="LINUX", cpu_architecture="X86_64"),
-            execution_role_arn=roles.execution_role_arn,
-            task_role_arn=roles.task_role_arn,
-            container_definitions=json.dumps([container]),
-            volume=self._volumes(props, efs_repository=efs_repository),
-            tags={"Name": prefix},
+        task = task_definition(
+            self, family=prefix, launch_type="EC2" if props.capacity_provider else "FARGATE",
+            cpu=props.cpu, memory=props.memory, roles=roles, container=container,
+            volumes=self._volumes(props, efs_repository=efs_repository),
         )
         discovery = self._discovery(props, service_name=service_name, kind=kind)
         self.service = self._service(props, service_name=service_name, prefix=prefix, task=task, discovery=discovery)
@@ -303,14 +304,7 @@ class OmeroServerService(Construct):
             "stopTimeout": 120,
             # A hung Blitz or a wedged grid is replaced; a schema upgrade is waited out.
             "healthCheck": health_check(SERVER_PORT),
-            "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {
-                    "awslogs-group": log_group_name,
-                    "awslogs-region": props.region,
-                    "awslogs-stream-prefix": service_name,
-                },
-            },
+            "logConfiguration": awslogs(log_group_name, props.region, service_name),
         }
         # The server's own log files onto stdout, then the image's start steps (see server_start).
         container["entryPoint"] = ["/bin/bash", "-c"]
@@ -328,18 +322,7 @@ class OmeroServerService(Construct):
         if not efs_repository:
             # The share holds /OMERO: the same volume name and mount point, served over NFS.
             return [nfs_volume("omero-data", share, read_only=props.read_only)]
-        volumes = [
-            EcsTaskDefinitionVolume(
-                name="omero-data",
-                efs_volume_configuration=EcsTaskDefinitionVolumeEfsVolumeConfiguration(
-                    file_system_id=props.data.file_system_id,
-                    transit_encryption="ENABLED",
-                    authorization_config=EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig(
-                        access_point_id=props.data.access_point_id, iam="ENABLED"
-                    ),
-                ),
-            )
-        ]
+        volumes = [props.data.task_volume()]
         if share is not None:
             volumes.append(nfs_volume(SHARE_VOLUME, share, read_only=props.read_only))
         return volumes

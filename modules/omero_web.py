@@ -25,9 +25,9 @@ from cdktf_cdktf_provider_aws.ecs_service import (
     EcsServiceLoadBalancer,
     EcsServiceNetworkConfiguration,
 )
-from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition, EcsTaskDefinitionRuntimePlatform
 
 from modules.cluster import OmeroClusterOutputs
+from modules.ecs_task import awslogs, task_definition
 from modules.logs import log_group
 from modules.omero_config import config_environment, config_variable, server_list
 from modules.session_store import SESSION_ENGINE
@@ -144,28 +144,10 @@ class OmeroWebService(Construct):
             "secrets": [{"name": config_variable(p), "valueFrom": arn} for p, arn in secrets.items()],
             "linuxParameters": {"initProcessEnabled": True},
             "stopTimeout": 30,
-            "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {
-                    "awslogs-group": logs.name,
-                    "awslogs-region": props.region,
-                    "awslogs-stream-prefix": "omero-web",
-                },
-            },
+            "logConfiguration": awslogs(logs.name, props.region, "omero-web"),
         }
-        task = EcsTaskDefinition(
-            self,
-            "task",
-            family=prefix,
-            requires_compatibilities=["FARGATE"],
-            network_mode="awsvpc",
-            cpu=str(props.cpu),
-            memory=str(props.memory),
-            runtime_platform=EcsTaskDefinitionRuntimePlatform(operating_system_family="LINUX", cpu_architecture="X86_64"),
-            execution_role_arn=roles.execution_role_arn,
-            task_role_arn=roles.task_role_arn,
-            container_definitions=json.dumps([container]),
-            tags={"Name": prefix},
+        task = task_definition(
+            self, family=prefix, launch_type="FARGATE", cpu=props.cpu, memory=props.memory, roles=roles, container=container,
         )
         self.service = EcsService(
             self,

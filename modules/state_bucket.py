@@ -10,18 +10,9 @@ from dataclasses import dataclass
 
 from constructs import Construct
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 
-from modules.buckets import secure_bucket, tls_only
+from modules.buckets import bucket_policy, expire_versions, secure_bucket
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,26 +40,6 @@ class StateBucket(Construct):
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
         secure_bucket(self, self.bucket.id, sse_algorithm="aws:kms", kms_key_arn=props.kms_key_arn)
-        S3BucketLifecycleConfiguration(
-            self,
-            "lifecycle",
-            bucket=self.bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-superseded-state",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                            noncurrent_days=props.noncurrent_version_days
-                        )
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
-        )
-        policy = DataAwsIamPolicyDocument(self, "tls_only", statement=tls_only(self.bucket.arn))
-        S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=policy.json)
+        expire_versions(self, self.bucket.id, rule_id="expire-superseded-state", noncurrent_days=props.noncurrent_version_days)
+        bucket_policy(self, self.bucket.id, self.bucket.arn, document_id="tls_only")
         self.outputs = StateBucketOutputs(bucket=self.bucket.bucket, arn=self.bucket.arn)

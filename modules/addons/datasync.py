@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -32,21 +31,13 @@ from cdktf_cdktf_provider_aws.datasync_task import (
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 
 from modules.access import NFS_PORT, allow_from
-from modules.buckets import secure_bucket, tls_only
+from modules.buckets import bucket_policy, expire_versions, secure_bucket
 from modules.efs import access_point_client
 from modules.iam import allow, allow_service, service_trust, when
+from modules.logs import log_group
 
 DATASYNC = "datasync.amazonaws.com"
 MIB = 1024 * 1024
@@ -76,33 +67,11 @@ class LandingBucket(Construct):
         super().__init__(scope, id)
         bucket = S3Bucket(self, "bucket", bucket_prefix=props.bucket_prefix, force_destroy=False)
         secure_bucket(self, bucket.id, sse_algorithm="aws:kms", kms_key_arn=props.kms_key_arn)
-        S3BucketLifecycleConfiguration(
-            self,
-            "lifecycle",
-            bucket=bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-old-versions",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    expiration=(
-                        [S3BucketLifecycleConfigurationRuleExpiration(days=props.expire_after_days)]
-                        if props.expire_after_days
-                        else None
-                    ),
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                            noncurrent_days=props.noncurrent_version_days
-                        )
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
+        expire_versions(
+            self, bucket.id, rule_id="expire-old-versions", noncurrent_days=props.noncurrent_version_days,
+            expire_days=props.expire_after_days or None,
         )
-        policy = DataAwsIamPolicyDocument(self, "policy_document", statement=tls_only(bucket.arn))
-        S3BucketPolicy(self, "policy", bucket=bucket.id, policy=policy.json)
+        bucket_policy(self, bucket.id, bucket.arn, document_id="policy_document")
         self.outputs = LandingBucketOutputs(bucket=bucket.bucket, arn=bucket.arn)
 
 
@@ -227,12 +196,9 @@ class OmeroDataSync(Construct):
         )
 
         # --- log group that only this account's DataSync tasks may write to -----------------
-        self.log_group = CloudwatchLogGroup(
-            self,
-            "log_group",
-            name=f"/aws/datasync/{p.name}/omero-datasync",
-            retention_in_days=p.log_retention_days,
-            kms_key_id=p.logs_kms_key_arn,
+        self.log_group = log_group(
+            self, "log_group", name=f"/aws/datasync/{p.name}/omero-datasync", retention_days=p.log_retention_days,
+            kms_key_arn=p.logs_kms_key_arn,
         )
         log_policy = DataAwsIamPolicyDocument(
             self,

@@ -13,19 +13,12 @@ importer writes must resolve on the server. Landed files must therefore stay whe
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from constructs import Construct
 from cdktf import Fn
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
-from cdktf_cdktf_provider_aws.ecs_task_definition import (
-    EcsTaskDefinition,
-    EcsTaskDefinitionRuntimePlatform,
-    EcsTaskDefinitionVolume,
-    EcsTaskDefinitionVolumeEfsVolumeConfiguration,
-    EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig,
-)
+from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition, EcsTaskDefinitionVolume
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.scheduler_schedule import (
@@ -41,6 +34,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 
 from modules.access import NFS_PORT, allow_from, https_out
 from modules.cluster import OmeroClusterOutputs
+from modules.ecs_task import awslogs, task_definition
 from modules.iam import allow, service_trust, when
 from modules.logs import log_group
 from modules.omero_server import DATA_DIR, SERVER_PORT, SHARE_VOLUME, DataVolume, NfsShare, nfs_volume
@@ -199,16 +193,7 @@ class ScheduledImport(Construct):
             volumes.append(nfs_volume("omero-data", share, read_only=False))
             mounts.append({"sourceVolume": "omero-data", "containerPath": DATA_DIR, "readOnly": False})
         if on_efs:
-            volumes.append(EcsTaskDefinitionVolume(
-                name="omero-data",
-                efs_volume_configuration=EcsTaskDefinitionVolumeEfsVolumeConfiguration(
-                    file_system_id=props.data.file_system_id,
-                    transit_encryption="ENABLED",
-                    authorization_config=EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig(
-                        access_point_id=props.data.access_point_id, iam="ENABLED",
-                    ),
-                ),
-            ))
+            volumes.append(props.data.task_volume())
             mounts.append({"sourceVolume": "omero-data", "containerPath": DATA_DIR, "readOnly": False})
         if share is not None and on_efs:
             volumes.append(nfs_volume(SHARE_VOLUME, share, read_only=False))
@@ -240,10 +225,7 @@ class ScheduledImport(Construct):
             "mountPoints": mounts,
             "linuxParameters": {"initProcessEnabled": True},
             "stopTimeout": 120,
-            "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {"awslogs-group": log_group_name, "awslogs-region": props.region, "awslogs-stream-prefix": "import"},
-            },
+            "logConfiguration": awslogs(log_group_name, props.region, "import"),
         }
 
     def _task(
@@ -252,20 +234,9 @@ class ScheduledImport(Construct):
         """The import task definition, on Fargate or the EC2 capacity provider."""
         volumes, mounts = self._volumes(props, on_efs=on_efs)
         container = self._container(props, log_group_name=log_group_name, mounts=mounts)
-        return EcsTaskDefinition(
-            self,
-            "task",
-            family=prefix,
-            requires_compatibilities=["EC2" if props.capacity_provider is not None else "FARGATE"],
-            network_mode="awsvpc",
-            cpu=str(props.cpu),
-            memory=str(props.memory),
-            runtime_platform=EcsTaskDefinitionRuntimePlatform(operating_system_family="LINUX", cpu_architecture="X86_64"),
-            execution_role_arn=roles.execution_role_arn,
-            task_role_arn=roles.task_role_arn,
-            container_definitions=json.dumps([container]),
-            volume=volumes,
-            tags={"Name": prefix},
+        return task_definition(
+            self, family=prefix, launch_type="EC2" if props.capacity_provider is not None else "FARGATE",
+            cpu=props.cpu, memory=props.memory, roles=roles, container=container, volumes=volumes,
         )
 
     def _scheduler_role(self, props: ScheduledImportProps, *, prefix: str, roles: TaskRoles) -> IamRole:

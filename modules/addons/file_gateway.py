@@ -26,14 +26,6 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.instance import Instance, InstanceMetadataOptions, InstanceRootBlockDevice
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.storagegateway_cache import StoragegatewayCache
 from cdktf_cdktf_provider_aws.storagegateway_gateway import StoragegatewayGateway
@@ -45,7 +37,7 @@ from cdktf_cdktf_provider_aws.storagegateway_nfs_file_share import (
 from cdktf_cdktf_provider_aws.volume_attachment import VolumeAttachment
 
 from modules.access import https_out, rule
-from modules.buckets import secure_bucket, tls_only
+from modules.buckets import bucket_policy, expire_versions, secure_bucket
 from modules.iam import allow, service_trust
 from modules.logs import log_group
 from modules.omero_server import NFS_OPTIONS
@@ -141,26 +133,8 @@ class ShareBucket(Construct):
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
         secure_bucket(self, bucket.id, sse_algorithm="aws:kms", kms_key_arn=props.kms_key_arn)
-        S3BucketLifecycleConfiguration(
-            self,
-            "lifecycle",
-            bucket=bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-replaced-versions",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=props.noncurrent_version_days)
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
-        )
-        policy = DataAwsIamPolicyDocument(self, "tls_only", statement=tls_only(bucket.arn))
-        S3BucketPolicy(self, "policy", bucket=bucket.id, policy=policy.json)
+        expire_versions(self, bucket.id, rule_id="expire-replaced-versions", noncurrent_days=props.noncurrent_version_days)
+        bucket_policy(self, bucket.id, bucket.arn, document_id="tls_only")
         self.name, self.arn = bucket.bucket, bucket.arn
 
 
