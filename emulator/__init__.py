@@ -2,9 +2,10 @@
 
 ``pipenv run rehearse``, the rehearsed plan review and the tests apply stacks to it. Nothing here
 talks to anything but 127.0.0.1: the fake credentials are useless elsewhere, every provider and
-backend endpoint is set to the emulator by the synth, and the metadata API is off. The server with
-its patches is ``emulator.server`` (``python -m emulator.server -H 127.0.0.1 -p PORT``); what moto
-does not store, so that a second plan re-applies it, is in ``emulator.drift``.
+backend endpoint is set to the emulator by the synth, and the metadata API is off. The server is
+``emulator.server`` (``python -m emulator.server -H 127.0.0.1 -p PORT``), its patches to moto are
+``emulator.patches`` (one module per AWS service); what moto does not store, so that a second plan
+re-applies it, is in ``emulator.drift``.
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ exactly these attributes; rehearse, the rehearsed plan review and the tests use 
 """
 from __future__ import annotations
 
-# Where the emulator falls short, moto itself is patched in emulator.server (EMULATOR_PATCHES lists
+# Where the emulator falls short, moto itself is patched in emulator.patches (EMULATOR_PATCHES lists
 # each patch and why); nothing in the product is bent for it.
 # Attributes the emulator does not store, so a second plan re-applies them forever there. They are
 # allowed in the second plan, exactly these and nothing else; each is asserted in the unit tests.

@@ -1,15 +1,18 @@
-"""The emulator's ElastiCache patch answers as the ElastiCache API Reference describes, and stock
-moto still needs it (an upgrade of moto that fixes these makes the first test fail: drop the patch).
+"""The emulator's ElastiCache patch (emulator/patches/elasticache.py) answers as the ElastiCache API
+Reference describes, and stock moto still needs it (an upgrade of moto that fixes these makes the
+first test fail: drop the patch).
 
-Runs moto in-process (no server, no network), so it is fast and needs no Terraform.
+Runs moto in-process (no server, no network), so it is fast and needs no Terraform; the patch is
+undone after each test (see tests/test_emulator_patches.py).
 """
 from __future__ import annotations
 
-import boto3
 import pytest
 from moto import mock_aws
 
-from emulator import server as moto_server
+from emulator.patches import applied
+from tests.test_emulator_patches import client as aws_client
+from tests.test_emulator_patches import no_default_images, stock_gap  # noqa: F401  (an autouse fixture)
 
 REGION = "eu-west-1"
 
@@ -24,7 +27,7 @@ def group_args(**extra) -> dict:
 
 
 def subnet_group(client) -> str:
-    ec2 = boto3.client("ec2", region_name=REGION)
+    ec2 = aws_client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{zone}")["Subnet"]["SubnetId"]
                for i, zone in enumerate("ab")]
@@ -32,9 +35,10 @@ def subnet_group(client) -> str:
     return "sessions"
 
 
+@stock_gap("elasticache replication group members")
 def test_stock_moto_still_needs_the_patch():
     with mock_aws():
-        client = boto3.client("elasticache", region_name=REGION)
+        client = aws_client("elasticache")
         [group] = [client.create_replication_group(**group_args())["ReplicationGroup"]]
         # one member for NumCacheClusters = 2, and no cache cluster behind it
         assert group["MemberClusters"] == ["omero-omero-sessions-001"]
@@ -44,25 +48,13 @@ def test_stock_moto_still_needs_the_patch():
 
 @pytest.fixture
 def patched():
-    from moto.elasticache.models import ElastiCacheBackend
-    from moto.elasticache.responses import ElastiCacheResponse
-
-    saved = (ElastiCacheBackend.create_replication_group, ElastiCacheBackend.delete_replication_group,
-             getattr(ElastiCacheResponse, "delete_cache_subnet_group", None))
-    moto_server._patch_elasticache_replication_group_members()
-    try:
+    with applied("elasticache replication group members"):
         yield
-    finally:
-        ElastiCacheBackend.create_replication_group, ElastiCacheBackend.delete_replication_group = saved[:2]
-        if saved[2] is None:
-            del ElastiCacheResponse.delete_cache_subnet_group
-        else:
-            ElastiCacheResponse.delete_cache_subnet_group = saved[2]
 
 
 def test_members_are_cache_clusters_with_the_group_settings(patched):
     with mock_aws():
-        client = boto3.client("elasticache", region_name=REGION)
+        client = aws_client("elasticache")
         client.create_replication_group(**group_args(CacheSubnetGroupName=subnet_group(client)))
         [group] = client.describe_replication_groups(ReplicationGroupId="omero-omero-sessions")["ReplicationGroups"]
         assert group["MemberClusters"] == ["omero-omero-sessions-001", "omero-omero-sessions-002"]
@@ -82,7 +74,7 @@ def test_members_are_cache_clusters_with_the_group_settings(patched):
 
 def test_deleted_group_and_subnet_group_are_gone(patched):
     with mock_aws():
-        client = boto3.client("elasticache", region_name=REGION)
+        client = aws_client("elasticache")
         client.create_replication_group(**group_args(CacheSubnetGroupName=subnet_group(client)))
         with pytest.raises(client.exceptions.ClientError, match="CacheSubnetGroupInUse"):
             client.delete_cache_subnet_group(CacheSubnetGroupName="sessions")
