@@ -4,11 +4,12 @@ A client reaches a target by two rules that name each other's group, as the AWS 
 ``connections.allowTo`` makes them: an egress rule on the client's group ("to <what>") and an
 ingress rule on the target's group ("<what> clients"). Every module that lets one group talk to
 another (the services, the add-ons) makes the pair with :func:`allow_from`, and HTTPS out to the
-internet with :func:`https_out`.
+internet with :func:`https_out`; each group itself is made by :func:`security_group`.
 """
 from __future__ import annotations
 
 from constructs import Construct
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
@@ -19,6 +20,11 @@ NFS_PORT = 2049  # EFS and NFS 4.1 shares
 # Construct ids of the two rules: a key ("<key>_out", "<key>_in") or both ids (egress, ingress).
 RuleIds = str | tuple[str, str]
 SecurityGroupRule = VpcSecurityGroupIngressRule | VpcSecurityGroupEgressRule
+
+
+def security_group(scope: Construct, id: str, *, name: str, vpc_id: str, description: str) -> SecurityGroup:
+    """An ``aws_security_group`` named and tagged ``name``; its rules are made apart (allow_from, rule, https_out)."""
+    return SecurityGroup(scope, id, name=name, description=description, vpc_id=vpc_id, tags={"Name": name})
 
 
 def rule(

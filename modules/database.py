@@ -18,8 +18,8 @@ from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 
+from modules.access import security_group
 from modules.iam import service_trust
 from modules.logs import log_group
 from modules.secrets import GeneratedSecret, GeneratedSecretProps
@@ -99,13 +99,9 @@ class OmeroDatabase(Construct):
             f"Password of {READ_ONLY_USER}, the SELECT-only role of the read-only OMERO.servers, in {identifier}.",
             props.password_version,
         ) if props.read_only_role else None
-        self.security_group = SecurityGroup(
-            self,
-            "security_group",
-            name=f"{props.name}-omero-db",
+        self.security_group = security_group(
+            self, "security_group", name=f"{props.name}-omero-db", vpc_id=props.vpc_id,
             description="OMERO PostgreSQL; 5432 only from the OMERO servers.",
-            vpc_id=props.vpc_id,
-            tags={"Name": f"{props.name}-omero-db"},
         )
         subnets = DbSubnetGroup(
             self,

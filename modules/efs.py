@@ -25,8 +25,8 @@ from cdktf_cdktf_provider_aws.efs_backup_policy import EfsBackupPolicy, EfsBacku
 from cdktf_cdktf_provider_aws.efs_file_system import EfsFileSystem, EfsFileSystemLifecyclePolicy
 from cdktf_cdktf_provider_aws.efs_file_system_policy import EfsFileSystemPolicy
 from cdktf_cdktf_provider_aws.efs_mount_target import EfsMountTarget
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 
+from modules.access import security_group
 from modules.iam import allow, deny_when, when
 
 # The uid/gid the openmicroscopy/omero-server image runs as.
@@ -114,13 +114,9 @@ class OmeroFileSystem(Construct):
             backup_policy=EfsBackupPolicyBackupPolicy(status="ENABLED" if props.automatic_backups else "DISABLED"),
         )
 
-        self.security_group = SecurityGroup(
-            self,
-            "security_group",
-            name=f"{props.name}-omero-efs",
+        self.security_group = security_group(
+            self, "security_group", name=f"{props.name}-omero-efs", vpc_id=props.vpc_id,
             description="EFS mount targets of the OMERO binary repository; NFS only from allowed clients.",
-            vpc_id=props.vpc_id,
-            tags={"Name": f"{props.name}-omero-efs"},
         )
         for i in range(props.subnet_count):
             EfsMountTarget(

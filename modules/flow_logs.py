@@ -7,9 +7,8 @@ from constructs import Construct
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 
-from modules.iam import policy_document, service_trust
+from modules.iam import allow, role_policy, service_trust
 from modules.logs import log_group
 
 
@@ -45,26 +44,12 @@ class FlowLogs(Construct):
                 self, "trust", "vpc-flow-logs.amazonaws.com", source_account=account.account_id
             ),
         )
-        IamRolePolicy(
-            self,
-            "policy",
-            name="write-flow-logs",
-            role=self.role.id,
-            policy=policy_document(
-                self,
-                "write",
-                [
-                    (
-                        [
-                            "logs:CreateLogStream",
-                            "logs:PutLogEvents",
-                            "logs:DescribeLogGroups",
-                            "logs:DescribeLogStreams",
-                        ],
-                        [self.log_group.arn, f"{self.log_group.arn}:*"],
-                    )
-                ],
-            ),
+        role_policy(
+            self, "policy", role_id=self.role.id, name="write-flow-logs", document_id="write",
+            statements=[allow(
+                ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
+                [self.log_group.arn, f"{self.log_group.arn}:*"],
+            )],
         )
         self.flow_log = FlowLog(
             self,

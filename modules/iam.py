@@ -1,19 +1,16 @@
 """Small helpers for IAM policy documents, rendered by Terraform (``aws_iam_policy_document``)."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from constructs import Construct
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
     DataAwsIamPolicyDocumentStatementCondition,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
-
-# (actions, resources) pairs, each an Allow statement.
-Grants = Sequence[tuple[Sequence[str], Sequence[str]]]
-
 
 def allow(actions: list[str], resources: list[str], **extra) -> DataAwsIamPolicyDocumentStatement:
     """An Allow statement of ``actions`` on ``resources``; ``extra`` adds ``sid``, ``condition``, ..."""
@@ -37,13 +34,14 @@ def allow_service(
     )
 
 
-def policy_document(scope: Construct, id: str, grants: Grants) -> str:
-    """JSON of a policy that allows exactly ``grants``."""
-    return DataAwsIamPolicyDocument(
-        scope,
-        id,
-        statement=[allow(list(actions), list(resources)) for actions, resources in grants],
-    ).json
+def role_policy(
+    scope: Construct, id: str, *, role_id: str, name: str, document_id: str,
+    statements: Sequence[DataAwsIamPolicyDocumentStatement],
+) -> IamRolePolicy:
+    """An inline ``aws_iam_role_policy`` ``name`` on the role: ``statements``, rendered by the
+    ``aws_iam_policy_document`` ``document_id`` (made first)."""
+    document = DataAwsIamPolicyDocument(scope, document_id, statement=list(statements))
+    return IamRolePolicy(scope, id, name=name, role=role_id, policy=document.json)
 
 
 def service_trust(scope: Construct, id: str, service: str, *, source_account: str | None = None) -> str:

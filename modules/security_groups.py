@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from constructs import Construct
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 
-from modules.access import NFS_PORT, allow_from, https_out, rule
+from modules.access import NFS_PORT, allow_from, https_out, rule, security_group
 from modules.omero_server import PLAIN_PORT, SERVER_PORT
 from modules.omero_web import WEB_PORT
 from modules.server_websockets import HEALTH_PORT as WSS_HEALTH_PORT, WSS_PORT
@@ -55,7 +55,7 @@ class OmeroSecurityGroups(Construct):
 
         def group(key: str, description: str) -> SecurityGroup:
             name = f"{props.name}-{key}"
-            return SecurityGroup(self, key.replace("-", "_"), name=name, description=description, vpc_id=props.vpc_id, tags={"Name": name})
+            return security_group(self, key.replace("-", "_"), name=name, description=description, vpc_id=props.vpc_id)
 
         self.load_balancer = group("omero-alb", "OMERO.web load balancer: HTTP(S) from the allowed networks.")
         self.web = group("omero-web", "OMERO.web tasks: 4080 from the load balancer only.")

@@ -11,14 +11,10 @@ import re
 from dataclasses import dataclass, field
 
 from constructs import Construct
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-)
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 
-from modules.iam import allow, service_trust
+from modules.iam import allow, role_policy, service_trust
 
 _ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repository>[^:@]+)"
@@ -73,12 +69,9 @@ class TaskRoles(Construct):
             description=f"Lets ECS start {props.description}: logs, its secrets, its image.",
             assume_role_policy=trust,
         )
-        IamRolePolicy(
-            self,
-            "execution_policy",
-            name="start-task",
-            role=self.execution_role.id,
-            policy=DataAwsIamPolicyDocument(self, "execution_document", statement=execution).json,
+        role_policy(
+            self, "execution_policy", role_id=self.execution_role.id, name="start-task", document_id="execution_document",
+            statements=execution,
         )
 
         task = list(props.task_statements)
@@ -105,12 +98,6 @@ class TaskRoles(Construct):
             assume_role_policy=trust,
         )
         if task:
-            IamRolePolicy(
-                self,
-                "task_policy",
-                name="task",
-                role=self.task_role.id,
-                policy=DataAwsIamPolicyDocument(self, "task_document", statement=task).json,
-            )
+            role_policy(self, "task_policy", role_id=self.task_role.id, name="task", document_id="task_document", statements=task)
         self.execution_role_arn = self.execution_role.arn
         self.task_role_arn = self.task_role.arn

@@ -29,9 +29,8 @@ from cdktf_cdktf_provider_aws.appstream_stack import (
 )
 from cdktf_cdktf_provider_aws.appstream_user import AppstreamUser
 from cdktf_cdktf_provider_aws.appstream_user_stack_association import AppstreamUserStackAssociation
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 
-from modules.access import allow_from, https_out
+from modules.access import allow_from, https_out, security_group
 from modules.omero_server import SERVER_PORT
 
 USER_POOL = "USERPOOL"
@@ -105,13 +104,9 @@ class InsightStreaming(Construct):
         super().__init__(scope, id)
         name = f"{props.name}-omero-insight"
 
-        self.security_group = SecurityGroup(
-            self,
-            "fleet_security_group",
-            name=f"{props.name}-omero-insight-fleet",
+        self.security_group = security_group(
+            self, "fleet_security_group", name=f"{props.name}-omero-insight-fleet", vpc_id=props.vpc_id,
             description="OMERO.insight streaming instances: Ice to OMERO.server and HTTPS out; no ingress.",
-            vpc_id=props.vpc_id,
-            tags={"Name": f"{props.name}-omero-insight-fleet"},
         )
         allow_from(
             self, ("to_server", "server_from_insight"), self.security_group.id, props.server_security_group_id,

@@ -31,12 +31,11 @@ from cdktf_cdktf_provider_aws.datasync_task import (
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 
-from modules.access import NFS_PORT, allow_from
+from modules.access import NFS_PORT, allow_from, security_group
 from modules.buckets import bucket_policy, expire_versions, secure_bucket
 from modules.efs import access_point_client
-from modules.iam import allow, allow_service, service_trust, when
+from modules.iam import allow, allow_service, role_policy, service_trust, when
 from modules.logs import log_group
 
 DATASYNC = "datasync.amazonaws.com"
@@ -126,13 +125,9 @@ class OmeroDataSync(Construct):
         tasks_of_this_account = f"arn:{p.partition}:datasync:{p.region}:{p.account_id}:task/*"
 
         # --- network: NFS to the mount targets, nothing else --------------------------------
-        self.security_group = SecurityGroup(
-            self,
-            "security_group",
-            name=f"{p.name}-omero-datasync",
+        self.security_group = security_group(
+            self, "security_group", name=f"{p.name}-omero-datasync", vpc_id=p.vpc_id,
             description="DataSync network interfaces: NFS out to the OMERO file system only; no ingress.",
-            vpc_id=p.vpc_id,
-            tags={"Name": f"{p.name}-omero-datasync"},
         )
         allow_from(
             self, "to_efs", self.security_group.id, p.file_system_security_group_id, NFS_PORT, "EFS (NFS over TLS)",
@@ -260,11 +255,7 @@ class OmeroDataSync(Construct):
     def _role(self, key: str, name: str, description: str, statements: list[DataAwsIamPolicyDocumentStatement]) -> IamRole:
         trust = service_trust(self, f"{key}_trust", DATASYNC, source_account=self._account_id)
         role = IamRole(self, f"{key}_role", name=name, description=description, assume_role_policy=trust)
-        self._policies[key] = IamRolePolicy(
-            self,
-            f"{key}_policy",
-            name=key.replace("_", "-"),
-            role=role.id,
-            policy=DataAwsIamPolicyDocument(self, f"{key}_document", statement=statements).json,
+        self._policies[key] = role_policy(
+            self, f"{key}_policy", role_id=role.id, name=key.replace("_", "-"), document_id=f"{key}_document", statements=statements,
         )
         return role

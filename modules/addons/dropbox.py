@@ -17,10 +17,8 @@ from dataclasses import dataclass
 
 from constructs import Construct
 from cdktf import Fn
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition, EcsTaskDefinitionVolume
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.scheduler_schedule import (
     SchedulerSchedule,
     SchedulerScheduleFlexibleTimeWindow,
@@ -32,10 +30,10 @@ from cdktf_cdktf_provider_aws.scheduler_schedule import (
 )
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 
-from modules.access import NFS_PORT, allow_from, https_out
+from modules.access import NFS_PORT, allow_from, https_out, security_group
 from modules.cluster import OmeroClusterOutputs
 from modules.ecs_task import awslogs, task_definition
-from modules.iam import allow, service_trust, when
+from modules.iam import allow, role_policy, service_trust, when
 from modules.logs import log_group
 from modules.omero_server import DATA_DIR, SERVER_PORT, SHARE_VOLUME, DataVolume, NfsShare, nfs_volume
 from modules.task_roles import TaskRoles, TaskRolesProps
@@ -149,8 +147,8 @@ class ScheduledImport(Construct):
 
     def _security_group(self, props: ScheduledImportProps, *, prefix: str, on_efs: bool) -> SecurityGroup:
         """The task's network: out to the server (4064), EFS (2049) and HTTPS endpoints only."""
-        group = SecurityGroup(
-            self, "security_group", name=prefix, vpc_id=props.vpc_id, tags={"Name": prefix},
+        group = security_group(
+            self, "security_group", name=prefix, vpc_id=props.vpc_id,
             description="Scheduled OMERO import task: no ingress; out to OMERO.server, EFS and HTTPS.",
         )
         pairs = [("server", props.server_security_group_id, SERVER_PORT, "OMERO.server (Ice over TLS)")]
@@ -250,12 +248,9 @@ class ScheduledImport(Construct):
             assume_role_policy=service_trust(self, "scheduler_trust", "scheduler.amazonaws.com", source_account=props.account_id),
         )
         task_definitions = f"arn:{props.partition}:ecs:{props.region}:{props.account_id}:task-definition/{prefix}:*"
-        IamRolePolicy(
-            self,
-            "scheduler_policy",
-            name="run-import-task",
-            role=scheduler_role.id,
-            policy=DataAwsIamPolicyDocument(self, "scheduler_document", statement=[
+        role_policy(
+            self, "scheduler_policy", role_id=scheduler_role.id, name="run-import-task", document_id="scheduler_document",
+            statements=[
                 allow(["ecs:RunTask"], [task_definitions], condition=[when("ArnEquals", "ecs:cluster", cluster.cluster_arn)]),
                 # RunTask with tags also tags the new task.
                 allow(["ecs:TagResource"], [f"arn:{props.partition}:ecs:{props.region}:{props.account_id}:task/{cluster.cluster_name}/*"],
@@ -264,7 +259,7 @@ class ScheduledImport(Construct):
                       condition=[when("StringEquals", "iam:PassedToService", "ecs-tasks.amazonaws.com")]),
                 # A schedule encrypted with a customer key is decrypted with the role's permissions.
                 *([allow(["kms:Decrypt"], [cluster.kms_key_arn])] if cluster.kms_key_arn else []),
-            ]).json,
+            ],
         )
         return scheduler_role
 

@@ -17,16 +17,13 @@ from dataclasses import dataclass
 
 from constructs import Construct
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.data_aws_s3_bucket import DataAwsS3Bucket
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.data_aws_storagegateway_local_disk import DataAwsStoragegatewayLocalDisk
 from cdktf_cdktf_provider_aws.ebs_volume import EbsVolume
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.instance import Instance, InstanceMetadataOptions, InstanceRootBlockDevice
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.storagegateway_cache import StoragegatewayCache
 from cdktf_cdktf_provider_aws.storagegateway_gateway import StoragegatewayGateway
 from cdktf_cdktf_provider_aws.storagegateway_nfs_file_share import (
@@ -36,9 +33,9 @@ from cdktf_cdktf_provider_aws.storagegateway_nfs_file_share import (
 )
 from cdktf_cdktf_provider_aws.volume_attachment import VolumeAttachment
 
-from modules.access import https_out, rule
+from modules.access import https_out, rule, security_group
 from modules.buckets import bucket_policy, expire_versions, secure_bucket
-from modules.iam import allow, service_trust
+from modules.iam import allow, role_policy, service_trust
 from modules.logs import log_group
 from modules.omero_server import NFS_OPTIONS
 
@@ -147,13 +144,9 @@ class FileGateway(Construct):
         bucket = ShareBucket(self, "bucket", props=props)
 
         # --- the appliance ---
-        group = SecurityGroup(
-            self,
-            "security_group",
-            name=prefix,
+        group = security_group(
+            self, "security_group", name=prefix, vpc_id=props.vpc_id,
             description="S3 File Gateway: NFS from the OMERO container instances; HTTPS out to AWS.",
-            vpc_id=props.vpc_id,
-            tags={"Name": prefix},
         )
         # Storage Gateway's endpoints, S3 and activation are all HTTPS.
         https_out(self, "https_out", group.id, description="HTTPS out: Storage Gateway, S3, CloudWatch")
@@ -246,9 +239,8 @@ class FileGateway(Construct):
             description="The S3 File Gateway's access to the bucket behind OMERO's NFS share.",
             assume_role_policy=service_trust(self, "trust", "storagegateway.amazonaws.com", source_account=props.account_id),
         )
-        IamRolePolicy(
-            self, "role_policy", name="share-bucket", role=role.id,
-            policy=DataAwsIamPolicyDocument(self, "share_bucket", statement=bucket_and_objects).json,
+        role_policy(
+            self, "role_policy", role_id=role.id, name="share-bucket", document_id="share_bucket", statements=bucket_and_objects,
         )
         share = StoragegatewayNfsFileShare(
             self,

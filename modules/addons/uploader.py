@@ -23,11 +23,9 @@ from dataclasses import dataclass
 
 from constructs import Construct
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.instance import (
     Instance,
@@ -35,12 +33,11 @@ from cdktf_cdktf_provider_aws.instance import (
     InstanceMetadataOptions,
     InstanceRootBlockDevice,
 )
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 
-from modules.access import NFS_PORT, allow_from, https_out
+from modules.access import NFS_PORT, allow_from, https_out, security_group
 from modules.efs import OmeroFileSystemOutputs
-from modules.iam import allow, service_trust
+from modules.iam import allow, role_policy, service_trust
 from modules.omero_server import NFS_OPTIONS, SERVER_PORT, NfsShare
 
 # Amazon Linux 2023, the newest standard x86_64 image, as AWS publishes it.
@@ -158,13 +155,9 @@ class UploaderHost(Construct):
         fs = props.file_system
 
         # ---- network: no ingress at all; out to the server, the file system and HTTPS ----
-        self.security_group = SecurityGroup(
-            self,
-            "security_group",
-            name=prefix,
+        self.security_group = security_group(
+            self, "security_group", name=prefix, vpc_id=props.vpc_id,
             description="OMERO uploader host: no ingress (Session Manager); out to OMERO.server, EFS and HTTPS.",
-            vpc_id=props.vpc_id,
-            tags={"Name": prefix},
         )
         group = self.security_group.id
         rules = [
@@ -208,13 +201,7 @@ class UploaderHost(Construct):
                 allow(["s3:ListBucket"], buckets, sid="ListImportBuckets"),
                 allow(["s3:GetObject"], [f"{b}/*" for b in buckets], sid="ReadImportBuckets"),
             ]
-        IamRolePolicy(
-            self,
-            "policy",
-            name="omero-uploader",
-            role=role.id,
-            policy=DataAwsIamPolicyDocument(self, "policy_document", statement=statements).json,
-        )
+        role_policy(self, "policy", role_id=role.id, name="omero-uploader", document_id="policy_document", statements=statements)
         profile = IamInstanceProfile(self, "profile", name=prefix, role=role.name)
 
         # ---- the host ----
