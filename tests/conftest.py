@@ -14,7 +14,6 @@ if str(ROOT) not in sys.path:
 import main  # noqa: E402,F401  (sets the jsii warning switches before cdktf loads)
 import emulator as emulator_harness  # noqa: E402
 from tools import terraform  # noqa: E402
-from config.catalog import ON_SERVICES_ROLES  # noqa: E402
 from emulator import with_hosted_zone  # noqa: E402
 from tests.harness.apply import Applied, apply_all, disposable  # noqa: E402
 from tests.harness.synth import Synthesis, example_paths, synthesize  # noqa: E402
@@ -74,13 +73,17 @@ def tf(emulator, terraform_cli):
 
 @dataclasses.dataclass
 class AddonsOnEmulator:
-    """examples/full.hcl synthesized for the emulator, with its core stacks applied."""
+    """examples/full.hcl synthesized for the emulator, every stack applied (add-ons included)."""
 
     synth: Synthesis
-    core: Applied  # outputs and state of the core stacks
+    core: Applied  # outputs and state of every stack, as applied by the fixture
 
     def stack_name(self, role: str) -> str:
         return f"{self.synth.deployment.name}-{role}"
+
+    def applied(self, name: str) -> Applied:
+        """What the fixture's apply gave for the stack ``name`` (applied with an empty second plan)."""
+        return Applied({name: self.core.outputs[name]}, {name: self.core.state[name]})
 
 
 def through_emulator(tf, emulator):
@@ -92,15 +95,14 @@ def through_emulator(tf, emulator):
 
 @pytest.fixture(scope="session")
 def addons_on_emulator(emulator, tf, examples, tmp_path_factory) -> AddonsOnEmulator:
-    """The core stacks of examples/full.hcl applied once per session, for the add-on tests.
+    """examples/full.hcl applied once per session, every stack, for the add-on tests: each stack as
+    soon as the stacks it needs are there (the add-ons side by side), each with an empty second plan.
 
-    Tests using it apply their own add-on stack on top (``apply_all(tf, synth, only=[...])``) and
-    carry ``pytest.mark.xdist_group("addons")`` so that they share one emulator and one core.
+    Tests using it read their stack's outputs and state (``addons_on_emulator.applied(name)``) and
+    carry ``pytest.mark.xdist_group("addons")`` so that they share one emulator and one deployment;
+    the last of them (tests/test_nothing_lost.py) destroys it.
     """
     deployment = disposable(with_hosted_zone(emulator, examples["full"].deployment))
     directory = tmp_path_factory.mktemp("addons")
     synth = synthesize(deployment, directory / "cdktf.out", emulator_endpoint=emulator.endpoint)
-    # The file gateway stack comes before the services stack, which mounts its share: it is core here.
-    addon_roles = set(ON_SERVICES_ROLES)
-    core = [name for name in synth.order if name.removeprefix(f"{deployment.name}-") not in addon_roles]
-    return AddonsOnEmulator(synth, apply_all(through_emulator(tf, emulator), synth, only=core))
+    return AddonsOnEmulator(synth, apply_all(through_emulator(tf, emulator), synth))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from modules.addons.appstream import user_id
-from tests.harness.apply import APPLY_TIMEOUT, apply_all, aws
+from tests.harness.apply import APPLY_TIMEOUT, aws
 from tests.harness.synth import one
 from tests.test_config import problems
 
@@ -172,7 +172,7 @@ def test_bad_input_names_the_key(text, key, fragment):
 def test_appstream_applies_on_the_emulator(addons_on_emulator, emulator, tf):
     synth = addons_on_emulator.synth
     name = addons_on_emulator.stack_name(ROLE)
-    applied = apply_all(tf, synth, only=[name])  # with an empty second plan
+    applied = addons_on_emulator.applied(name)  # with an empty second plan
     outputs = applied.outputs[name]
     deployment, region = synth.deployment, synth.deployment.region
     insight = f"{deployment.name}-omero-insight"

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from config import ConfigError, loads
-from tests.harness.apply import apply_all, aws
+from tests.harness.apply import aws
 from tests.harness.synth import one, synthesize
 
 ROLE = "datasync"
@@ -355,7 +355,7 @@ def test_bad_input_names_the_key(body, key, fragment):
 def test_datasync_applies_on_the_emulator(addons_on_emulator, emulator, tf):
     synth = addons_on_emulator.synth
     stack = addons_on_emulator.stack_name(ROLE)
-    applied = apply_all(tf, synth, only=[stack])
+    applied = addons_on_emulator.applied(stack)
     region = synth.deployment.region
     outputs = applied.outputs[stack]
     storage = addons_on_emulator.core.outputs[addons_on_emulator.stack_name("storage")]

@@ -15,7 +15,7 @@ import pytest
 
 from config import ConfigError, loads
 from modules.omero_config import config_variable
-from tests.harness.apply import apply_all, aws
+from tests.harness.apply import aws
 from tests.harness.synth import one, synthesize
 
 
@@ -523,7 +523,7 @@ def test_landing_dir_apart_from_watch_dir():
 def test_dropbox_on_emulator(emulator, tf, addons_on_emulator):
     synth = addons_on_emulator.synth
     name = addons_on_emulator.stack_name("dropbox")
-    applied = apply_all(tf, synth, only=[name])
+    applied = addons_on_emulator.applied(name)
     outputs = applied.outputs[name]
     region = synth.deployment.region
     assert outputs["import_schedule_name"] == "omero-full-omero-import"

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from config import loads
-from tests.harness.apply import apply_all, aws
+from tests.harness.apply import aws
 from tests.harness.synth import one
 from tests.test_config import problems
 
@@ -249,7 +249,7 @@ def test_bad_input_names_the_key(text, key, fragment):
 def test_monitoring_applies_on_the_emulator(addons_on_emulator, tf, emulator):
     synth = addons_on_emulator.synth
     name = addons_on_emulator.stack_name(ROLE)
-    applied = apply_all(tf, synth, only=[name])
+    applied = addons_on_emulator.applied(name)
     outputs = applied.outputs[name]  # output name -> value
     region = synth.deployment.region
     prefix = f"{synth.deployment.name}-omero-"

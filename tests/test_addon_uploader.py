@@ -9,7 +9,7 @@ import pytest
 
 from config import ConfigError, loads
 from modules.addons.uploader import AMI_PARAMETER
-from tests.harness.apply import apply_all, aws
+from tests.harness.apply import aws
 from tests.harness.synth import one, synthesize
 
 ROLE = "uploader"
@@ -378,7 +378,7 @@ def test_options_reach_the_host(tmp_path):
 def test_uploader_applies_on_the_emulator(emulator, tf, addons_on_emulator):
     synth = addons_on_emulator.synth
     name = addons_on_emulator.stack_name(ROLE)
-    applied = apply_all(tf, synth, only=[name])
+    applied = addons_on_emulator.applied(name)
     outputs = applied.outputs[name]
     region = synth.deployment.region
     ec2 = aws(emulator, "ec2", region)

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
 import pytest
 
 from emulator import with_hosted_zone
-from emulator.drift import unexpected_changes
-from tests.harness.apply import APPLY_TIMEOUT, apply_all, aws, disposable
+from tests.harness.apply import APPLY_TIMEOUT, apply_all, aws
 from tests.conftest import through_emulator
 from tests.harness.synth import Synthesis, synthesize
 
@@ -112,107 +110,6 @@ def test_remote_state_deployment(emulator, tf, examples, tmp_path):
     records = aws(emulator, "route53", "us-east-1").list_resource_record_sets(HostedZoneId=deployment.load_balancer.hosted_zone_id)
     alias = [r for r in records["ResourceRecordSets"] if r["Type"] == "A" and r["Name"].rstrip(".") == "omero.example.org"]
     assert alias and alias[0]["AliasTarget"]["DNSName"].rstrip(".").lower() == services["web_load_balancer_dns_name"].lower()
-
-
-def test_local_state_deployment(emulator, tf, examples, tmp_path):
-    deployment = disposable(examples["quickstart-http"].deployment)
-    synth = synthesize(deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
-    applied = apply_all(tf, synth)
-    network = applied.outputs["omero-quick-network"]
-    assert len(network["nat_public_ips"]) == 1
-    assert len(network["availability_zones"]) == 2
-    assert (tmp_path / "terraform.omero-quick-network.tfstate").is_file()
-    ec2 = aws(emulator, "ec2", "eu-west-1")
-    subnets = ec2.describe_subnets(SubnetIds=network["private_subnet_ids"])["Subnets"]
-    assert {s["CidrBlock"] for s in subnets} == {"10.20.128.0/20", "10.20.144.0/20"}
-    assert not any(s["MapPublicIpOnLaunch"] for s in subnets)
-
-    storage = applied.outputs["omero-quick-storage"]
-    efs = aws(emulator, "efs", "eu-west-1")
-    [fs] = efs.describe_file_systems(FileSystemId=storage["efs_id"])["FileSystems"]
-    assert fs["Encrypted"] and fs["ThroughputMode"] == "elastic"
-    # The backup plan (on by default) covers EFS, so its own automatic backups are off.
-    assert efs.describe_backup_policy(FileSystemId=storage["efs_id"])["BackupPolicy"]["Status"] == "DISABLED"
-    vault = aws(emulator, "backup", "eu-west-1").describe_backup_vault(BackupVaultName=applied.outputs["omero-quick-backup"]["vault_name"])
-    assert vault["BackupVaultName"] == "omero-quick-omero" and vault["EncryptionKeyArn"]
-    targets = efs.describe_mount_targets(FileSystemId=storage["efs_id"])["MountTargets"]
-    assert {t["SubnetId"] for t in targets} == set(network["private_subnet_ids"])
-    [point] = efs.describe_access_points(AccessPointId=storage["efs_access_point_id"])["AccessPoints"]
-    assert point["PosixUser"]["Uid"] == 1000 and point["RootDirectory"]["Path"] == "/omero"
-    rds = aws(emulator, "rds", "eu-west-1")
-    [db] = rds.describe_db_instances(DBInstanceIdentifier=storage["db_instance_id"])["DBInstances"]
-    assert db["StorageEncrypted"] and not db["PubliclyAccessible"] and db["DeletionProtection"]
-    assert db["Endpoint"]["Address"] == storage["db_address"]
-    # the password generated during apply reached Secrets Manager, and the state never saw it
-    secrets = aws(emulator, "secretsmanager", "eu-west-1")
-    password = secrets.get_secret_value(SecretId=storage["db_password_secret_arn"])["SecretString"]
-    assert len(password) == 32
-    assert password not in (tmp_path / "terraform.omero-quick-storage.tfstate").read_text()
-
-    # the services reach storage through the rules this stack added to its security groups
-    services = applied.outputs["omero-quick-services"]
-    assert services["web_url"].startswith("http://")
-    running = ecs_services(emulator, "eu-west-1", services["cluster_name"])
-    assert {name: s["desiredCount"] for name, s in running.items()} == {"omero-server": 1, "omero-web": 2}
-    [server] = task_definition(emulator, "eu-west-1", running["omero-server"]["taskDefinition"])["containerDefinitions"]
-    assert {s["name"] for s in server["secrets"]} == {"CONFIG_omero_db_pass", "ROOTPASS"}
-    assert password not in json.dumps(server) and password not in (tmp_path / "terraform.omero-quick-services.tfstate").read_text()
-    db_group = db["VpcSecurityGroups"][0]["VpcSecurityGroupId"]
-    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [db_group]}])["SecurityGroupRules"]
-    assert [(r["FromPort"], r["IsEgress"]) for r in rules if "ReferencedGroupInfo" in r] == [(5432, False)]
-
-    # OMERO.web's session store: a Valkey primary and a replica with failover, TLS, AUTH and
-    # encryption at rest; OMERO.web's cache settings (a secret) name its primary and the token.
-    cache = aws(emulator, "elasticache", "eu-west-1")
-    [group] = cache.describe_replication_groups(ReplicationGroupId="omero-quick-omero-sessions")["ReplicationGroups"]
-    assert group["TransitEncryptionEnabled"] and group["AtRestEncryptionEnabled"] and group["AuthTokenEnabled"]
-    assert group["MemberClusters"] == ["omero-quick-omero-sessions-001", "omero-quick-omero-sessions-002"]
-    assert group["AutomaticFailover"] == "enabled" and group["MultiAZ"] == "enabled"
-    zones = set()
-    for member_id in group["MemberClusters"]:
-        [member] = cache.describe_cache_clusters(CacheClusterId=member_id)["CacheClusters"]
-        assert member["Engine"] == "valkey" and member["CacheSubnetGroupName"] == "omero-quick-omero-sessions"
-        zones.add(member["PreferredAvailabilityZone"])
-    assert zones == set(network["availability_zones"])
-    [web] = task_definition(emulator, "eu-west-1", running["omero-web"]["taskDefinition"])["containerDefinitions"]
-    caches_arn = {s["name"]: s["valueFrom"] for s in web["secrets"]}["CONFIG_omero_web_caches"]
-    caches = json.loads(secrets.get_secret_value(SecretId=caches_arn)["SecretString"])
-    [token_secret] = [s for s in secrets.list_secrets()["SecretList"] if s["Name"].startswith("omero-quick/omero/web-sessions-token-")]
-    token = secrets.get_secret_value(SecretId=token_secret["ARN"])["SecretString"]
-    assert len(token) == 32 and token.isalnum()
-    assert caches["default"]["LOCATION"] == f"rediss://:{token}@{services['session_store_endpoint']}:6379/0"
-    assert token not in json.dumps(web)
-
-    # destroying the services leaves what OMERO keeps
-    tf_region = tf.with_env(AWS_REGION="eu-west-1", AWS_DEFAULT_REGION="eu-west-1")
-    destroyed = tf_region(synth.stack_dir("services"), "destroy", "-auto-approve", "-input=false", "-no-color", timeout=APPLY_TIMEOUT)
-    assert destroyed.returncode == 0, str(destroyed)
-    assert efs.describe_file_systems(FileSystemId=storage["efs_id"])["FileSystems"]
-    assert rds.describe_db_instances(DBInstanceIdentifier=storage["db_instance_id"])["DBInstances"]
-    assert secrets.get_secret_value(SecretId=storage["db_password_secret_arn"])["SecretString"] == password
-    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [db_group]}])["SecurityGroupRules"]
-    assert not [r for r in rules if not r["IsEgress"]]  # the server's access went with the services
-    clusters = aws(emulator, "ecs", "eu-west-1").describe_clusters(clusters=[services["cluster_name"]])["clusters"]
-    assert all(c["status"] == "INACTIVE" for c in clusters)
-    assert not cache.describe_replication_groups()["ReplicationGroups"]  # sessions go with the services
-    storage_replan = tf_region(synth.stack_dir("storage"), "plan", "-detailed-exitcode", "-input=false", "-no-color", "-out=after.tfplan", timeout=APPLY_TIMEOUT)
-    assert storage_replan.returncode in (0, 2), str(storage_replan)
-    if storage_replan.returncode == 2:
-        shown = tf_region(synth.stack_dir("storage"), "show", "-json", "after.tfplan")
-        assert not unexpected_changes(json.loads(shown.stdout))
-
-    # A PostgreSQL major upgrade as the runbook (docs/backups-restores-upgrades.md) makes it (the servers are gone already):
-    # 16 to 17 applied at once, the postgres17 parameter group replacing the old one.
-    [old_group] = [g["DBParameterGroupName"] for g in db["DBParameterGroups"]]
-    database = dataclasses.replace(deployment.database, engine_version="17", apply_immediately=True)
-    upgraded = synthesize(dataclasses.replace(deployment, database=database), tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
-    apply_all(tf, upgraded, only=[f"{deployment.name}-storage"])
-    [db] = rds.describe_db_instances(DBInstanceIdentifier=storage["db_instance_id"])["DBInstances"]
-    assert db["EngineVersion"].split(".")[0] == "17"
-    [new_group] = [g["DBParameterGroupName"] for g in db["DBParameterGroups"]]
-    [group] = rds.describe_db_parameter_groups(DBParameterGroupName=new_group)["DBParameterGroups"]
-    assert group["DBParameterGroupFamily"] == "postgres17" and new_group != old_group
-    assert old_group not in {g["DBParameterGroupName"] for g in rds.describe_db_parameter_groups()["DBParameterGroups"]}
 
 
 def test_tls_deployment(emulator, tf, examples, tmp_path):

@@ -1,22 +1,16 @@
 """Plan review (tools/plan_review.py): the real terraform plan of each stack, read for a reviewer.
 
-The emulator tests apply the quick start once (as deployment "omero-review"), then review three
-versions of it against that state: unchanged (exit 0), an in-place change (exit 1, no stateful
-alert, no secret in any report), and a change that would replace the file system and the database
-(exit 3, Terraform refuses it because of prevent_destroy, and the report names both and why).
+The reviews of three versions of the quick start against its applied state (exit 0, 1 and 3) are
+in tests/test_quickstart_on_emulator.py, beside the other tests that read that one apply.
 """
 from __future__ import annotations
 
-import dataclasses
-import json
 import subprocess
 import sys
 
 import pytest
 
-from config import load
-from tests.harness.apply import apply_all, aws, disposable
-from tests.harness.synth import EXAMPLES, ROOT, synthesize
+from tests.harness.synth import ROOT
 from tools.plan_report import MARKDOWN_LIMIT, ResourceChange, StackPlan, attribute_changes, render_markdown
 from tools.plan_review import exit_code, review, write_reports
 
@@ -50,15 +44,6 @@ def test_markdown_stays_under_the_comment_limit():
     assert "left out to fit a comment" in text and "report.md" in text
 
 
-@pytest.fixture(scope="module")
-def applied(emulator, tf, tmp_path_factory):
-    """The quick start applied once on the emulator, under a name of its own."""
-    root = tmp_path_factory.mktemp("plan-review")
-    deployment = dataclasses.replace(disposable(load(EXAMPLES / "quickstart-http.hcl")), name="omero-review")
-    apply_all(tf, synthesize(deployment, root / "applied" / "cdktf.out", emulator_endpoint=emulator.endpoint))
-    return deployment, root / "applied"
-
-
 def reviewed(applied, emulator, tmp_path, deployment=None):
     base, state_dir = applied
     deployment = deployment or base
@@ -68,70 +53,6 @@ def reviewed(applied, emulator, tmp_path, deployment=None):
     write_reports(plans, f"Plan of {deployment.name}", code, tmp_path / "out")
     reports = {kind: (tmp_path / "out" / f"report.{kind}").read_text() for kind in ("txt", "md", "json")}
     return plans, code, reports
-
-
-# One worker applies the quick start once for all three (with pytest-xdist's loadgroup).
-@pytest.mark.xdist_group("plan-review")
-@pytest.mark.emulator
-@pytest.mark.terraform
-def test_no_change_exits_0(applied, emulator, tmp_path):
-    plans, code, reports = reviewed(applied, emulator, tmp_path)
-    assert [p.name for p in plans] == [f"omero-review-{s}" for s in ("network", "storage", "backup", "services")]
-    # the emulator does not store a few settings (EMULATOR_DRIFT): only those may show as changes
-    from emulator.drift import EMULATOR_DRIFT
-
-    for plan in plans:
-        for resource in plan.resources:
-            kind = resource.address.split(".")[0]
-            assert resource.action == "change" and kind in EMULATOR_DRIFT, (plan.name, resource)
-    assert not [a for p in plans for a in p.alerts]
-    assert code in (0, 1) and (code == 0) == (not any(p.resources for p in plans))
-    assert "no changes" in reports["txt"]
-
-
-@pytest.mark.xdist_group("plan-review")
-@pytest.mark.emulator
-@pytest.mark.terraform
-def test_in_place_change_exits_1_without_alerts_or_secrets(applied, emulator, tmp_path):
-    base, _ = applied
-    changed = dataclasses.replace(base, web=dataclasses.replace(base.web, max_tasks=5, memory=4096),
-                                  database=dataclasses.replace(base.database, backup_retention_days=14))
-    plans, code, reports = reviewed(applied, emulator, tmp_path, changed)
-    assert code == 1
-    by_stack = {p.name: p for p in plans}
-    storage = by_stack["omero-review-storage"]
-    [db] = [r for r in storage.resources if r.address.startswith("aws_db_instance.")]
-    assert db.action == "change" and "backup_retention_period: 7 → 14" in db.changes
-    services = by_stack["omero-review-services"]
-    assert any("max_capacity: 4 → 5" in line for r in services.resources for line in r.changes)
-    assert services.provisional == ["omero-review-storage"]  # planned while storage has pending changes
-    assert not [a for p in plans for a in p.alerts if a.level == "STATEFUL"]
-    # no secret of the deployment in any report: the generated passwords, keys and the session token
-    secrets = aws(emulator, "secretsmanager", REGION)
-    values = [secrets.get_secret_value(SecretId=s["ARN"])["SecretString"] for s in secrets.list_secrets()["SecretList"]
-              if s["Name"].startswith("omero-review/")]
-    assert len(values) >= 5
-    for text in reports.values():
-        for value in values:
-            assert value not in text
-    assert json.loads(reports["json"])["exit_code"] == 1
-
-
-@pytest.mark.xdist_group("plan-review")
-@pytest.mark.emulator
-@pytest.mark.terraform
-def test_replacing_what_omero_keeps_exits_3_and_names_it(applied, emulator, tmp_path):
-    base, _ = applied
-    key = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
-    changed = dataclasses.replace(base, storage=dataclasses.replace(base.storage, kms_key_arn=key))
-    plans, code, reports = reviewed(applied, emulator, tmp_path, changed)
-    assert code == 3
-    storage = {p.name: p for p in plans}["omero-review-storage"]
-    assert storage.refused
-    [efs] = [a for a in storage.alerts if "aws_efs_file_system." in a.message]
-    assert efs.level == "STATEFUL" and "kms_key_id" in efs.message and key in efs.message and "prevent_destroy" in efs.message
-    assert "STATEFUL" in reports["md"] and "[!CAUTION]" in reports["md"]
-
 
 
 def _plan(after: dict, unknown: dict | None = None, actions=("update",)) -> dict:

@@ -52,6 +52,7 @@ class StackResult:
     outputs: dict[str, Any] = field(default_factory=dict)
     replan: str = ""  # "empty", "emulator gaps only: ...", "NOT empty: ..."
     error: str = ""
+    detail: str = ""  # the end of the failing command's output
 
     @property
     def ok(self) -> bool:
@@ -120,6 +121,7 @@ def apply_stack(tf, stack: Stack, timeout: float) -> StackResult:
         ran = tf(stack.directory, *args, timeout=timeout)
         if ran.returncode != 0:
             result.error = f"terraform {args[0]}: {_error_line(ran)}"
+            result.detail = f"{ran.stdout[-3000:]}\n{ran.stderr[-3000:]}"
             result.seconds = time.monotonic() - started
             return result
     result.action = "applied"

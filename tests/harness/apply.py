@@ -1,21 +1,19 @@
 """Applying synthesized deployments to the emulator: what every emulator test shares.
 
-``apply_all`` applies stacks in order and insists on a second plan without changes, except for
-the attributes the emulator cannot store (``EMULATOR_DRIFT``).
+``apply_all`` applies stacks in dependency order, two side by side, and insists on a second plan
+without changes, except for the attributes the emulator cannot store (``EMULATOR_DRIFT``).
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import time
 from pathlib import Path
 
-from emulator.drift import unexpected_changes
 from tools import terraform
 from tests.harness.synth import Synthesis
 
 APPLY_TIMEOUT = 600  # seconds per terraform command; the provider's own waiters are slow on moto
+APPLY_WORKERS = 2  # stacks applied side by side within one test (the stacks a stack needs come first)
 # A directory to keep every apply's output in, with its duration, when looking for what is slow.
 APPLY_LOG_ENV = "OMERO_TEST_APPLY_LOG"
 
@@ -36,33 +34,22 @@ class Applied:
 
 
 def apply_all(tf: terraform.Terraform, synth: Synthesis, *, only: list[str] | None = None) -> Applied:
-    """Apply ``synth``'s stacks in order (``only``: these stack names), each followed by a second
-    plan that must be empty but for EMULATOR_DRIFT; then read each stack's outputs and state."""
+    """Apply ``synth``'s stacks (``only``: these stack names), each as soon as the stacks it needs
+    are applied, two at a time (``pipenv run rehearse`` does the same: ``tools.rehearse.apply_stacks``);
+    each is followed by a second plan that must be empty but for EMULATOR_DRIFT. Then each stack's
+    outputs and state are read."""
+    from tools.inspect_deployment import read_stacks
+    from tools.rehearse import Bounded, apply_stacks
+
     region = synth.deployment.region
     tf = tf.with_env(AWS_REGION=region, AWS_DEFAULT_REGION=region)
     operator_setup(synth)
-    applied = Applied({}, {})
-    for name in synth.order if only is None else only:
-        directory = synth.outdir / "stacks" / name
-        for args in (("init", "-input=false", "-no-color"), ("apply", "-auto-approve", "-input=false", "-no-color")):
-            started = time.monotonic()
-            result = tf(directory, *args, timeout=APPLY_TIMEOUT)
-            _log(name, args[0], time.monotonic() - started, result.stdout)
-            assert result.returncode == 0, f"{name}: {result}"
-        replan = tf(directory, "plan", "-detailed-exitcode", "-input=false", "-no-color", "-out=replan.tfplan", timeout=APPLY_TIMEOUT)
-        assert replan.returncode in (0, 2), f"{name}: {replan}"
-        if replan.returncode == 2:
-            shown = tf(directory, "show", "-json", "replan.tfplan")
-            assert shown.returncode == 0, str(shown)
-            unexpected = unexpected_changes(json.loads(shown.stdout))
-            assert not unexpected, f"{name}: the second plan is not empty: {unexpected}\n{replan}"
-        outputs = tf(directory, "output", "-json")
-        assert outputs.returncode == 0, str(outputs)
-        applied.outputs[name] = {key: value["value"] for key, value in json.loads(outputs.stdout).items()}
-        state = tf(directory, "state", "list")
-        assert state.returncode == 0, str(state)
-        applied.state[name] = state.stdout.split()
-    return applied
+    stacks = [stack for stack in read_stacks(synth.outdir) if only is None or stack.name in only]
+    assert only is None or [stack.name for stack in stacks] == [name for name in synth.order if name in only], only
+    results = apply_stacks(Bounded(tf), stacks, APPLY_TIMEOUT, workers=APPLY_WORKERS, log=_log)
+    failed = [f"{r.name}: {r.action} {r.error or r.replan}\n{r.detail}" for r in results if not r.ok]
+    assert not failed and len(results) == len(stacks), "\n".join(failed)
+    return Applied({r.name: r.outputs for r in results}, {r.name: r.addresses for r in results})
 
 
 def operator_setup(synth: Synthesis) -> None:
@@ -76,9 +63,10 @@ def operator_setup(synth: Synthesis) -> None:
     make(provider["endpoints"][0]["secretsmanager"], synth.deployment)
 
 
-def _log(stack: str, command: str, seconds: float, output: str) -> None:
+def _log(line: str) -> None:
+    """Each stack's line (applied in how long, second plan) into $OMERO_TEST_APPLY_LOG, if set."""
     directory = os.environ.get(APPLY_LOG_ENV)
     if directory:
         Path(directory).mkdir(parents=True, exist_ok=True)
-        with (Path(directory) / f"{stack}.log").open("a", encoding="utf-8") as log:
-            log.write(f"== terraform {command}: {seconds:.1f} s\n{output}\n")
+        with (Path(directory) / "applies.log").open("a", encoding="utf-8") as log:
+            log.write(line + "\n")
