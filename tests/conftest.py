@@ -89,7 +89,7 @@ class AddonsOnEmulator:
 def through_emulator(tf, emulator):
     """Terraform whose plain-HTTP requests to addresses other than loopback go to the emulator as
     a proxy: the S3 File Gateway's activation key, fetched from the appliance's private IP, is
-    answered there (see "storage gateway" in emulator/server.py)."""
+    answered there (see emulator/patches/storage_gateway.py)."""
     return tf.with_env(HTTP_PROXY=emulator.endpoint)
 
 

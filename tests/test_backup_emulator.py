@@ -5,7 +5,7 @@ vault with its own KMS key, a copy vault in a second region, a plan whose rules 
 their recovery points, a selection naming an EFS file system and an RDS instance, vault
 notifications, a vault access policy and a vault lock. Apply, a second plan with no changes, the
 API's view of each resource, destroy. It proves the emulator patches in
-emulator/server.py, so that a failure of the backup stack's own emulator test is the
+emulator/patches/backup.py, so that a failure of the backup stack's own emulator test is the
 stack's and not the emulator's.
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """pipenv run restore (tools/restore.py): choosing recovery points, the written config, and the
-command itself against the emulator's AWS Backup (emulator/server.py patches)."""
+command itself against the emulator's AWS Backup (emulator/patches/backup.py)."""
 from __future__ import annotations
 
 import json
