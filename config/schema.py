@@ -13,14 +13,14 @@ from typing import Iterator
 from config import checks
 from config.backup import Backup, RestoreFrom
 from config.images import Images
-from config.addons import Addon, AppStream, DataSync, DropBox, FileGateway, Monitoring, Uploader
+from config.addons import Addon, AppStream, DataSync, DropBox, FileGatewayConfig, Monitoring, Uploader
 from config.fields import Block, Problem, key
 from config.instances import CONTAINER_INSTANCE_TYPES, Task, placement_problem
-from config.services import Cluster, LoadBalancer, Server, ServerLoadBalancer, Web, fargate_problems
+from config.services import Cluster, LoadBalancer, Server, ServerLoadBalancerConfig, Web, fargate_problems
 
 
 @dataclass(frozen=True, kw_only=True)
-class FlowLogs(Block):
+class FlowLogsConfig(Block):
     """VPC flow logs to CloudWatch Logs."""
 
     enabled: bool = key(True, "Send VPC flow logs to a CloudWatch Logs group.")
@@ -52,7 +52,7 @@ EXISTING_VPC_KEYS = ("vpc_id", "public_subnet_ids", "private_subnet_ids")
 
 
 @dataclass(frozen=True, kw_only=True)
-class Network(Block):
+class NetworkConfig(Block):
     """The VPC: a new one (default) or an existing one given by id."""
 
     vpc_cidr: str = key("10.192.0.0/16", "CIDR block of the new VPC (/16 to /24).", checks=[checks.vpc_cidr])
@@ -94,7 +94,7 @@ class Network(Block):
         (), "With vpc_id: private subnets (2+, in different AZs) for services and data.",
         checks=[checks.subnet_ids],
     )
-    flow_logs: FlowLogs = key(doc="VPC flow logs.", factory=FlowLogs)
+    flow_logs: FlowLogsConfig = key(doc="VPC flow logs.", factory=FlowLogsConfig)
 
     @property
     def creates_vpc(self) -> bool:
@@ -251,7 +251,7 @@ class Storage(Block):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Database(Block):
+class DatabaseConfig(Block):
     """The RDS PostgreSQL instance holding OMERO's metadata."""
 
     engine_version: str = key("16", "PostgreSQL major version: \"15\", \"16\" or \"17\" (minor versions are upgraded automatically).", checks=[checks.postgres_version])
@@ -307,20 +307,20 @@ class Deployment(Block):
         None, "Extra tags on every resource (project and deployment tags are always set).",
         checks=[checks.tags], factory=dict,
     )
-    network: Network = key(doc="The VPC.", factory=Network)
+    network: NetworkConfig = key(doc="The VPC.", factory=NetworkConfig)
     state: State = key(doc="Terraform state storage.", factory=State)
     storage: Storage = key(doc="OMERO's binary repository on EFS.", factory=Storage)
-    database: Database = key(doc="OMERO's PostgreSQL database on RDS.", factory=Database)
+    database: DatabaseConfig = key(doc="OMERO's PostgreSQL database on RDS.", factory=DatabaseConfig)
     cluster: Cluster = key(doc="The ECS cluster the OMERO services run in.", factory=Cluster)
     server: Server = key(doc="OMERO.server: one read-write task and optional read-only ones.", factory=Server)
     web: Web = key(doc="OMERO.web behind the application load balancer.", factory=Web)
     load_balancer: LoadBalancer = key(doc="The application load balancer (HTTP, or HTTPS with a domain).", factory=LoadBalancer)
-    server_load_balancer: ServerLoadBalancer = key(doc="Optional NLB for OMERO.insight and the CLI.", factory=ServerLoadBalancer)
+    server_load_balancer: ServerLoadBalancerConfig = key(doc="Optional NLB for OMERO.insight and the CLI.", factory=ServerLoadBalancerConfig)
     images: Images = key(doc="Where the tasks pull the OMERO images from (ECR pull-through cache of Docker Hub).", factory=Images)
     backup: Backup = key(doc="AWS Backup of EFS and the database.", factory=Backup)
     restore_from: RestoreFrom = key(doc="Recovery points this deployment's storage is built from.", factory=RestoreFrom)
     # Add-ons, each off until enabled.
-    file_gateway: FileGateway = key(doc="S3 File Gateway as OMERO's data store (add-on).", factory=FileGateway)
+    file_gateway: FileGatewayConfig = key(doc="S3 File Gateway as OMERO's data store (add-on).", factory=FileGatewayConfig)
     datasync: DataSync = key(doc="DataSync from an S3 bucket into /OMERO (add-on).", factory=DataSync)
     uploader: Uploader = key(doc="OMERO CLI uploader host (add-on).", factory=Uploader)
     dropbox: DropBox = key(doc="Automated import: DropBox and scheduled in-place import (add-on).", factory=DropBox)

@@ -208,7 +208,7 @@ class LoadBalancer(Block):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ServerLoadBalancer(Block):
+class ServerLoadBalancerConfig(Block):
     """An optional network load balancer exposing OMERO.server to OMERO.insight and the CLI."""
 
     enabled: bool = key(False, "Expose the read-write OMERO.server on port 4064 (Ice over TLS) through an NLB.")

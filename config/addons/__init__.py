@@ -8,8 +8,8 @@ from config.addons.appstream import AppStream
 from config.addons.base import Addon
 from config.addons.datasync import DataSync
 from config.addons.dropbox import DropBox
-from config.addons.file_gateway import FileGateway
+from config.addons.file_gateway import FileGatewayConfig
 from config.addons.monitoring import Monitoring
 from config.addons.uploader import Uploader
 
-__all__ = ["Addon", "AppStream", "DataSync", "DropBox", "FileGateway", "Monitoring", "Uploader"]
+__all__ = ["Addon", "AppStream", "DataSync", "DropBox", "FileGatewayConfig", "Monitoring", "Uploader"]

@@ -105,7 +105,7 @@ def cache_refresh_seconds(value: int) -> str | None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class FileGateway(Addon):
+class FileGatewayConfig(Addon):
     """An S3 bucket served to OMERO.server over NFS by an S3 File Gateway (needs the EC2 launch type)."""
 
     enabled: bool = key(False, "Keep OMERO's binary repository on S3 through an S3 File Gateway (needs the EC2 launch type).")
