@@ -2,21 +2,16 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import main  # noqa: E402,F401  (sets the jsii warning switches before cdktf loads)
-import emulator as emulator_harness  # noqa: E402
-from tools import terraform  # noqa: E402
-from emulator import with_hosted_zone  # noqa: E402
-from tests.harness.apply import Applied, apply_all, disposable  # noqa: E402
-from tests.harness.synth import Synthesis, example_paths, synthesize  # noqa: E402
+import emulator as emulator_harness
+import main  # noqa: F401  (sets the jsii warning switches before cdktf loads)
+from emulator import with_hosted_zone
+from tests.harness.apply import Applied, apply_all, disposable
+from tests.harness.synth import Synthesis, example_paths, synthesize
+from tools import terraform
 
 EXAMPLES = {path.stem: path for path in example_paths()}
 
