@@ -8,18 +8,20 @@ internet with :func:`https_out`; each group itself is made by :func:`security_gr
 """
 from __future__ import annotations
 
-from constructs import Construct
+from typing import TypeAlias
+
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
 
 ANYWHERE = "0.0.0.0/0"
 HTTPS_PORT = 443
 NFS_PORT = 2049  # EFS and NFS 4.1 shares
 
 # Construct ids of the two rules: a key ("<key>_out", "<key>_in") or both ids (egress, ingress).
-RuleIds = str | tuple[str, str]
-SecurityGroupRule = VpcSecurityGroupIngressRule | VpcSecurityGroupEgressRule
+RuleIds: TypeAlias = str | tuple[str, str]
+SecurityGroupRule: TypeAlias = VpcSecurityGroupIngressRule | VpcSecurityGroupEgressRule
 
 
 def security_group(scope: Construct, id: str, *, name: str, vpc_id: str, description: str) -> SecurityGroup:

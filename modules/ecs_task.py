@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from constructs import Construct
 from cdktf_cdktf_provider_aws.ecs_task_definition import (
     EcsTaskDefinition,
     EcsTaskDefinitionRuntimePlatform,
     EcsTaskDefinitionVolume,
 )
+from constructs import Construct
 
 from modules.task_roles import TaskRoles
 
