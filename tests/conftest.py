@@ -13,6 +13,7 @@ from tests.harness.apply import Applied, apply_all, disposable
 from tests.harness.synth import Synthesis, example_paths, synthesize
 from tools import terraform
 
+ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = {path.stem: path for path in example_paths()}
 
 
