@@ -9,6 +9,7 @@ A bad deployment file exits with status 2 and one line per problem, and leaves a
 output untouched. A good one ends with what was written (the stacks in deploy order and where)
 and the next command; ``--quiet``, or ``CI`` set, leaves that out.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,7 +24,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "16,18,20
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 
-from config import ConfigError, config_path, load  # noqa: E402  (cheap: no cdktf here)
+from config import ConfigError, config_path, load  # cheap: cdktf loads only after validation
 
 
 def main(environ: dict[str, str] | None = None, argv: list[str] | None = None) -> int:
@@ -90,9 +91,7 @@ def synthesize(deployment, *, outdir: Path, local_state_dir: Path, emulator_endp
     outdir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.next-", dir=outdir.parent))
     try:
-        settings = SynthSettings(
-            outdir=outdir, local_state_dir=local_state_dir, emulator_endpoint=emulator_endpoint
-        )
+        settings = SynthSettings(outdir=outdir, local_state_dir=local_state_dir, emulator_endpoint=emulator_endpoint)
         app, stacks = build_app(deployment, settings, synth_dir=staging)
         app.synth()
         if app.hcl_output:  # SYNTH_HCL_OUTPUT=true: cdktf's own HCL renderer has gaps (stacks/hcl.py)

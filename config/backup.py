@@ -1,9 +1,11 @@
 """Configuration of data protection: the AWS Backup plan, and restoring a deployment from it."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from config import checks
 from config.fields import Block, Problem, key
@@ -21,7 +23,7 @@ _SNAPSHOT_ID = re.compile(r"^[A-Za-z][A-Za-z0-9:-]{0,254}$")
 _SNAPSHOT_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:rds:([a-z0-9-]+):\d{12}:snapshot:([A-Za-z][A-Za-z0-9:-]{0,254})$")
 
 
-def looks_like_production(deployment: "Deployment") -> bool:
+def looks_like_production(deployment: Deployment) -> bool:
     """True when the name or the ``environment`` tag says production (omero-prod, live, ...)."""
     words = set(deployment.name.split("-"))
     words |= set(re.split(r"[^a-z0-9]+", deployment.tags.get("environment", "").lower()))
@@ -55,7 +57,8 @@ class Backup(Block):
         "Why this production deployment (prod, production, prd or live in its name or environment tag) runs without backups; needed there to set enabled = false.",
     )
     start_hour_utc: int = key(
-        3, "Hour (UTC) the daily and monthly backups start: EFS and the database share this window (0-23).",
+        3,
+        "Hour (UTC) the daily and monthly backups start: EFS and the database share this window (0-23).",
         checks=[checks.between(0, 23)],
     )
     # AWS Backup API Reference, BackupRuleInput: StartWindowMinutes at least 60,
@@ -63,15 +66,20 @@ class Backup(Block):
     # 36500 and at least MoveToColdStorageAfterDays + 90; PutBackupVaultLockConfiguration
     # ChangeableForDays at least 3.
     start_window_minutes: int = key(
-        60, "Minutes a job may wait to start before AWS Backup gives up on it (60-720).", checks=[checks.between(60, 720)],
+        60,
+        "Minutes a job may wait to start before AWS Backup gives up on it (60-720).",
+        checks=[checks.between(60, 720)],
     )
     completion_window_minutes: int = key(
-        1440, "Minutes a started job has to finish (at least start_window_minutes + 60, at most 10080).",
+        1440,
+        "Minutes a started job has to finish (at least start_window_minutes + 60, at most 10080).",
         checks=[checks.between(120, 10080)],
     )
     daily_retention_days: int = key(35, "Days daily recovery points are kept (1-36500).", checks=[checks.between(1, 36500)])
     monthly_retention_days: int = key(
-        365, "Days monthly recovery points (taken on the 1st) are kept; 0: no monthly rule.", checks=[checks.between(0, 36500)],
+        365,
+        "Days monthly recovery points (taken on the 1st) are kept; 0: no monthly rule.",
+        checks=[checks.between(0, 36500)],
     )
     monthly_cold_storage_after_days: int = key(
         30,
@@ -80,7 +88,8 @@ class Backup(Block):
         checks=[checks.between(0, 36500)],
     )
     kms_key_arn: str | None = key(
-        None, "Customer KMS key for the vault, in the deployment's region; unset: a key made for the vault.",
+        None,
+        "Customer KMS key for the vault, in the deployment's region; unset: a key made for the vault.",
         checks=[checks.kms_key_arn],
     )
     vault_lock: str = key(
@@ -89,19 +98,23 @@ class Backup(Block):
         choices=("none", "governance", "compliance"),
     )
     vault_lock_changeable_days: int = key(
-        3, 'With vault_lock = "compliance": days the lock can still be removed before it becomes permanent (3-36500).',
+        3,
+        'With vault_lock = "compliance": days the lock can still be removed before it becomes permanent (3-36500).',
         checks=[checks.between(3, 36500)],
     )
     copy_region: str | None = key(
-        None, "Also copy every recovery point to a vault in this region (not the deployment's own); unset: no copy.",
+        None,
+        "Also copy every recovery point to a vault in this region (not the deployment's own); unset: no copy.",
         checks=[checks.region],
     )
     copy_kms_key_arn: str | None = key(
-        None, "With copy_region: customer KMS key in that region for the copy vault; unset: a key made there.",
+        None,
+        "With copy_region: customer KMS key in that region for the copy vault; unset: a key made there.",
         checks=[checks.kms_key_arn],
     )
     copy_retention_days: int | None = key(
-        None, "With copy_region: days copies are kept; unset: as long as the recovery point they copy.",
+        None,
+        "With copy_region: days copies are kept; unset: as long as the recovery point they copy.",
         checks=[checks.between(1, 36500)],
     )
 
@@ -119,12 +132,14 @@ class Backup(Block):
             yield Problem("waiver", self.waiver, "only with enabled = false")
         if self.completion_window_minutes < self.start_window_minutes + 60:
             yield Problem(
-                "completion_window_minutes", self.completion_window_minutes,
+                "completion_window_minutes",
+                self.completion_window_minutes,
                 f"at least start_window_minutes + 60 ({self.start_window_minutes + 60})",
             )
         if self.monthly_retention_days and self.monthly_retention_days <= self.daily_retention_days:
             yield Problem(
-                "monthly_retention_days", self.monthly_retention_days,
+                "monthly_retention_days",
+                self.monthly_retention_days,
                 f"0, or longer than daily_retention_days ({self.daily_retention_days})",
             )
         cold, monthly = self.monthly_cold_storage_after_days, self.monthly_retention_days
@@ -133,13 +148,15 @@ class Backup(Block):
         elif cold and monthly > self.daily_retention_days and monthly < cold + COLD_STORAGE_MINIMUM_DAYS:
             if "monthly_cold_storage_after_days" not in given:
                 yield Problem(
-                    "monthly_retention_days", monthly,
+                    "monthly_retention_days",
+                    monthly,
                     f"at least monthly_cold_storage_after_days + {COLD_STORAGE_MINIMUM_DAYS} ({cold + COLD_STORAGE_MINIMUM_DAYS}), "
                     "or monthly_cold_storage_after_days = 0 (no cold storage)",
                 )
             else:
                 yield Problem(
-                    "monthly_cold_storage_after_days", cold,
+                    "monthly_cold_storage_after_days",
+                    cold,
                     f"0, or at most monthly_retention_days - {COLD_STORAGE_MINIMUM_DAYS} ({monthly - COLD_STORAGE_MINIMUM_DAYS}): "
                     f"AWS Backup keeps cold recovery points {COLD_STORAGE_MINIMUM_DAYS} days",
                 )
@@ -152,11 +169,12 @@ class Backup(Block):
         elif self.copy_kms_key_arn and region_of_arn(self.copy_kms_key_arn) != self.copy_region:
             yield Problem("copy_kms_key_arn", self.copy_kms_key_arn, f"a key in copy_region ({self.copy_region})")
 
-    def deployment_problems(self, deployment: "Deployment") -> Iterator[Problem]:
+    def deployment_problems(self, deployment: Deployment) -> Iterator[Problem]:
         if not self.enabled:
             if looks_like_production(deployment) and not (self.waiver or "").strip():
                 yield Problem(
-                    "backup.enabled", False,
+                    "backup.enabled",
+                    False,
                     f"true for a production deployment ({deployment.name}), or a backup.waiver saying why not",
                 )
             return
@@ -166,7 +184,8 @@ class Backup(Block):
             yield Problem("backup.kms_key_arn", self.kms_key_arn, f"a key in the deployment's region ({deployment.region})")
         if deployment.storage.automatic_backups:
             yield Problem(
-                "storage.automatic_backups", True,
+                "storage.automatic_backups",
+                True,
                 "false or unset with backup.enabled (the backup plan covers EFS; both would pay for the same copies twice)",
             )
 
@@ -186,11 +205,12 @@ class RestoreFrom(Block):
         checks=[db_snapshot],
     )
 
-    def deployment_problems(self, deployment: "Deployment") -> Iterator[Problem]:
+    def deployment_problems(self, deployment: Deployment) -> Iterator[Problem]:
         if self.db_snapshot and self.db_snapshot.startswith("arn:"):
             region = region_of_arn(self.db_snapshot)
             if region != deployment.region:
                 yield Problem(
-                    "restore_from.db_snapshot", self.db_snapshot,
+                    "restore_from.db_snapshot",
+                    self.db_snapshot,
                     f"a snapshot in the deployment's region ({deployment.region}); restore a copy in {region} into a deployment there",
                 )

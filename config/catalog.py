@@ -5,10 +5,11 @@ A stack is named ``<deployment>-<role>``. The core stacks are wired by hand in `
 (each reads different outputs); the add-ons that build on the services stack are made from this
 list, each loading its module only when its block is enabled. Nothing here loads cdktf.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from config.schema import Deployment
 

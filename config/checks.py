@@ -1,4 +1,5 @@
 """Reusable value checks. Each returns None when the value is fine, else what is allowed."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -21,16 +22,34 @@ AWS_REGIONS = frozenset(
 # Values CloudWatch Logs accepts for retention_in_days (CloudWatch Logs API Reference,
 # PutRetentionPolicy retentionInDays).
 LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
 )
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _VPC_ID = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _SUBNET_ID = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
-_KMS_KEY_ARN = re.compile(
-    r"^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/(?:[0-9a-f-]{36}|mrk-[0-9a-f]{32})$"
-)
+_KMS_KEY_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/(?:[0-9a-f-]{36}|mrk-[0-9a-f]{32})$")
 _KMS_ALIAS_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:alias/[A-Za-z0-9/_-]+$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _STATE_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(?:/[A-Za-z0-9!_.*'()-]+)*$")
@@ -47,10 +66,7 @@ NAME_MAX = 20
 
 def deployment_name(value: str) -> str | None:
     if not (2 <= len(value) <= NAME_MAX) or not _NAME.match(value):
-        return (
-            f"2-{NAME_MAX} characters: lowercase letters, digits and hyphens, starting with a "
-            "letter"
-        )
+        return f"2-{NAME_MAX} characters: lowercase letters, digits and hyphens, starting with a letter"
     if value.endswith("-") or "--" in value:
         return "no trailing hyphen and no double hyphen"
     return None
@@ -118,10 +134,7 @@ def kms_key_or_alias_arn(value: str) -> str | None:
 
 
 def bucket_name(value: str) -> str | None:
-    allowed = (
-        "an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, starting and "
-        "ending with a letter or digit"
-    )
+    allowed = "an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit"
     if not _BUCKET.match(value) or ".." in value or ".-" in value or "-." in value:
         return allowed
     try:
@@ -187,8 +200,15 @@ def between(low: int, high: int):
 
 # Values EFS accepts for lifecycle transitions, in order.
 EFS_TRANSITIONS = (
-    "AFTER_1_DAY", "AFTER_7_DAYS", "AFTER_14_DAYS", "AFTER_30_DAYS", "AFTER_60_DAYS",
-    "AFTER_90_DAYS", "AFTER_180_DAYS", "AFTER_270_DAYS", "AFTER_365_DAYS",
+    "AFTER_1_DAY",
+    "AFTER_7_DAYS",
+    "AFTER_14_DAYS",
+    "AFTER_30_DAYS",
+    "AFTER_60_DAYS",
+    "AFTER_90_DAYS",
+    "AFTER_180_DAYS",
+    "AFTER_270_DAYS",
+    "AFTER_365_DAYS",
 )
 
 _PG_VERSION = re.compile(r"^(1[0-9])$")
@@ -233,8 +253,10 @@ def container_instance_type(value: str) -> str | None:
 
     if value in CONTAINER_INSTANCE_TYPES:
         return None
-    return ("a container instance type whose capacity is known, so the tasks are checked to fit: "
-            "m5, m6i, m7i, c5, c6i, r5 or r6i in size large, xlarge, 2xlarge or 4xlarge (x86_64)")
+    return (
+        "a container instance type whose capacity is known, so the tasks are checked to fit: "
+        "m5, m6i, m7i, c5, c6i, r5 or r6i in size large, xlarge, 2xlarge or 4xlarge (x86_64)"
+    )
 
 
 _IMAGE = re.compile(
@@ -319,8 +341,10 @@ DOMAIN_MAX = 64
 def domain_name(value: str) -> str | None:
     if _DOMAIN.match(value) and len(value) <= DOMAIN_MAX:
         return None
-    return (f'a lowercase fully qualified domain name of at most {DOMAIN_MAX} characters such as "omero.example.org" '
-            "(no scheme, no trailing dot; ACM certificates allow 64)")
+    return (
+        f'a lowercase fully qualified domain name of at most {DOMAIN_MAX} characters such as "omero.example.org" '
+        "(no scheme, no trailing dot; ACM certificates allow 64)"
+    )
 
 
 _HOSTED_ZONE = re.compile(r"^Z[A-Z0-9]{1,31}$")
@@ -344,7 +368,9 @@ TLS_POLICIES = (
 
 
 # A practical e-mail address form: one @, no spaces, a dotted domain (AWS checks deliverability).
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 
 
 def email_address(value: str) -> str | None:

@@ -5,6 +5,7 @@
 
 tests/test_docs.py fails when that page's table differs from what this prints.
 """
+
 from __future__ import annotations
 
 import dataclasses

@@ -4,10 +4,12 @@ A config block is a frozen dataclass whose fields are declared with :func:`key`.
 (:mod:`config.loader`) walks these classes to parse and validate raw HCL data, and the table of
 keys in docs/configuration.md is generated from the same declarations (:mod:`config.docs`).
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Iterable, Iterator, NamedTuple
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NamedTuple
 
 # A check takes a (typed) value and returns None when it is fine, otherwise what is allowed,
 # phrased to follow "allowed: " in the error line.

@@ -8,11 +8,13 @@ Manager, an ECR pull-through cache rule serves the images from the deployment's 
 instead, pulling each from Docker Hub once, authenticated. ``server.image`` and ``web.image``
 keep naming the upstream images.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from config.backup import looks_like_production, region_of_arn
 from config.fields import Block, Problem, key
@@ -31,8 +33,10 @@ _PULL_THROUGH_SECRET = re.compile(
 def pull_through_secret(value: str) -> str | None:
     if _PULL_THROUGH_SECRET.match(value):
         return None
-    return ('the ARN of a Secrets Manager secret named "ecr-pullthroughcache/<anything>" (ECR requires the prefix), '
-            'holding {"username": ..., "accessToken": ...} of a Docker Hub account')
+    return (
+        'the ARN of a Secrets Manager secret named "ecr-pullthroughcache/<anything>" (ECR requires the prefix), '
+        'holding {"username": ..., "accessToken": ...} of a Docker Hub account'
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,19 +62,24 @@ class Images(Block):
         if self.pull_through and self.anonymous_pulls_waiver is not None:
             yield Problem("anonymous_pulls_waiver", self.anonymous_pulls_waiver, "only without docker_hub_secret_arn")
 
-    def deployment_problems(self, deployment: "Deployment") -> Iterator[Problem]:
+    def deployment_problems(self, deployment: Deployment) -> Iterator[Problem]:
         if self.pull_through:
             region = region_of_arn(self.docker_hub_secret_arn or "")
             if region != deployment.region:
                 yield Problem(
-                    "images.docker_hub_secret_arn", self.docker_hub_secret_arn,
+                    "images.docker_hub_secret_arn",
+                    self.docker_hub_secret_arn,
                     f"a secret in the deployment's region ({deployment.region}): ECR reads it from the rule's region",
                 )
         elif looks_like_production(deployment) and not (self.anonymous_pulls_waiver or "").strip():
             yield Problem(
-                "images.docker_hub_secret_arn", None, "",
-                text=(f"missing: a production deployment ({deployment.name}) must not depend on anonymous Docker Hub pulls "
-                      "(10 an hour per IP address); set it, or images.anonymous_pulls_waiver saying why"),
+                "images.docker_hub_secret_arn",
+                None,
+                "",
+                text=(
+                    f"missing: a production deployment ({deployment.name}) must not depend on anonymous Docker Hub pulls "
+                    "(10 an hour per IP address); set it, or images.anonymous_pulls_waiver saying why"
+                ),
             )
 
 
@@ -80,7 +89,7 @@ _DOCKER_HUB_HOSTS = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
 def _without_docker_hub_host(image: str) -> str:
     for host in _DOCKER_HUB_HOSTS:
         if image.startswith(host):
-            return image[len(host):]
+            return image[len(host) :]
     return image
 
 

@@ -20,10 +20,11 @@ Sources:
   interface is the instance's, so an instance runs one task fewer than its interface limit
   ("Amazon ECS task networking options for EC2": a c5.large with 3 interfaces runs two).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 REGISTERED_SHARE = 0.95  # of the instance's memory, the most a task may ask for
 CPU_UNITS_PER_VCPU = 1024
@@ -79,7 +80,10 @@ def placement_problem(instance_type: str, max_instances: int, tasks: Iterable[Ta
                 f"a task about {int(REGISTERED_SHARE * 100)} %), or a larger cluster.ec2.instance_type"
             )
         if task.cpu > instance.cpu_units:
-            return f"{task.what}cpu", f"at most {instance.cpu_units} on {instance_type} ({instance.vcpus} vCPUs), or a larger cluster.ec2.instance_type"
+            return (
+                f"{task.what}cpu",
+                f"at most {instance.cpu_units} on {instance_type} ({instance.vcpus} vCPUs), or a larger cluster.ec2.instance_type",
+            )
     if _instances_needed(instance, tasks) > max_instances:
         return "cluster.ec2.max_instances", (
             f"at least {_instances_needed(instance, tasks)} to place the {len(tasks)} server tasks on {instance_type} "

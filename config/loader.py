@@ -4,6 +4,7 @@ Every problem in the file is collected and reported together, one line each, nam
 the value and what is allowed. Nothing here imports cdktf or the AWS provider bindings, so a bad
 file is rejected in a fraction of a second.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -88,7 +89,7 @@ def loads(text: str, source: str = "<config>") -> Deployment:
 
 def _parse_hcl(text: str, source: str) -> dict[str, Any]:
     if not text.strip():
-        raise ConfigError(source, ["is empty; a deployment file sets at least name = \"...\""])
+        raise ConfigError(source, ['is empty; a deployment file sets at least name = "..."'])
     import hcl2  # imported here: parsing is the only user, and it costs import time
     from hcl2 import SerializationOptions
 
@@ -267,7 +268,9 @@ def _convert(hint: Any, value: Any, where: str, problems: list[Problem]) -> Any:
     # A block's own keys are checked one by one; any other value must hold no expression at all
     # (a list or map item would reach Terraform, which would evaluate it).
     if _has_expression(value) and (isinstance(value, str) or not dataclasses.is_dataclass(hint)):
-        problems.append(Problem(where, value, "a literal value (expressions, interpolation and template directives are not evaluated)"))
+        problems.append(
+            Problem(where, value, "a literal value (expressions, interpolation and template directives are not evaluated)")
+        )
         return _INVALID
     if origin in (typing.Union, types.UnionType):
         if value is None:

@@ -4,17 +4,18 @@ One HCL file describes one deployment (dev, prod, ...). Blocks in the file map t
 below; :func:`config.loader.load` turns the file into a :class:`Deployment` and rejects anything
 that does not fit before any infrastructure code runs.
 """
+
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from config import checks
-from config.backup import Backup, RestoreFrom
-from config.images import Images
 from config.addons import Addon, AppStream, DataSync, DropBox, FileGatewayConfig, Monitoring, Uploader
+from config.backup import Backup, RestoreFrom
 from config.fields import Block, Problem, key
+from config.images import Images
 from config.instances import CONTAINER_INSTANCE_TYPES, Task, placement_problem
 from config.services import Cluster, LoadBalancer, Server, ServerLoadBalancerConfig, Web, fargate_problems
 
@@ -24,12 +25,8 @@ class FlowLogsConfig(Block):
     """VPC flow logs to CloudWatch Logs."""
 
     enabled: bool = key(True, "Send VPC flow logs to a CloudWatch Logs group.")
-    traffic_type: str = key(
-        "ALL", "Which traffic to log.", choices=("ACCEPT", "REJECT", "ALL")
-    )
-    retention_days: int = key(
-        365, "Days CloudWatch Logs keeps flow log records.", choices=checks.LOG_RETENTION_DAYS
-    )
+    traffic_type: str = key("ALL", "Which traffic to log.", choices=("ACCEPT", "REJECT", "ALL"))
+    retention_days: int = key(365, "Days CloudWatch Logs keeps flow log records.", choices=checks.LOG_RETENTION_DAYS)
     kms_key_arn: str | None = key(
         None,
         "Customer KMS key for the log group (its policy must let logs.<region>.amazonaws.com use it); unset uses CloudWatch Logs' own encryption.",
@@ -56,9 +53,7 @@ class NetworkConfig(Block):
     """The VPC: a new one (default) or an existing one given by id."""
 
     vpc_cidr: str = key("10.192.0.0/16", "CIDR block of the new VPC (/16 to /24).", checks=[checks.vpc_cidr])
-    az_count: int = key(
-        2, "Availability zones the new VPC spans (2-6).", checks=[checks.between(2, 6)]
-    )
+    az_count: int = key(2, "Availability zones the new VPC spans (2-6).", checks=[checks.between(2, 6)])
     availability_zones: tuple[str, ...] = key(
         (),
         "Explicit AZ names (e.g. eu-west-1a); unset takes the region's first az_count zones.",
@@ -83,15 +78,15 @@ class NetworkConfig(Block):
         True,
         "Route S3 traffic from the private subnets through a gateway endpoint (free) instead of the NAT gateways.",
     )
-    vpc_id: str | None = key(
-        None, "Use this existing VPC instead of creating one.", checks=[checks.vpc_id]
-    )
+    vpc_id: str | None = key(None, "Use this existing VPC instead of creating one.", checks=[checks.vpc_id])
     public_subnet_ids: tuple[str, ...] = key(
-        (), "With vpc_id: public subnets (2+, in different AZs) for load balancers.",
+        (),
+        "With vpc_id: public subnets (2+, in different AZs) for load balancers.",
         checks=[checks.subnet_ids],
     )
     private_subnet_ids: tuple[str, ...] = key(
-        (), "With vpc_id: private subnets (2+, in different AZs) for services and data.",
+        (),
+        "With vpc_id: private subnets (2+, in different AZs) for services and data.",
         checks=[checks.subnet_ids],
     )
     flow_logs: FlowLogsConfig = key(doc="VPC flow logs.", factory=FlowLogsConfig)
@@ -115,12 +110,8 @@ class NetworkConfig(Block):
         vpc = ipaddress.IPv4Network(self.vpc_cidr)
         blocks = list(vpc.subnets(prefixlen_diff=4))
         half = len(blocks) // 2
-        public = self.public_subnet_cidrs or tuple(
-            str(b) for b in blocks[: self.zone_count]
-        )
-        private = self.private_subnet_cidrs or tuple(
-            str(b) for b in blocks[half : half + self.zone_count]
-        )
+        public = self.public_subnet_cidrs or tuple(str(b) for b in blocks[: self.zone_count])
+        private = self.private_subnet_cidrs or tuple(str(b) for b in blocks[half : half + self.zone_count])
         return public, private
 
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
@@ -134,13 +125,21 @@ class NetworkConfig(Block):
                     yield Problem(name, value, "with vpc_id: at least 2 subnet ids, in different AZs")
             overlap = set(self.public_subnet_ids) & set(self.private_subnet_ids)
             if overlap:
-                yield Problem("private_subnet_ids", self.private_subnet_ids, f"subnets not also listed as public ({', '.join(sorted(overlap))})")
+                yield Problem(
+                    "private_subnet_ids",
+                    self.private_subnet_ids,
+                    f"subnets not also listed as public ({', '.join(sorted(overlap))})",
+                )
             return
         for name in ("public_subnet_ids", "private_subnet_ids"):
             if name in given:
                 yield Problem(name, getattr(self, name), "only together with vpc_id (an existing VPC)")
         if self.availability_zones and "az_count" in given and len(self.availability_zones) != self.az_count:
-            yield Problem("availability_zones", self.availability_zones, f"{self.az_count} zones, as az_count says (or leave one of them unset)")
+            yield Problem(
+                "availability_zones",
+                self.availability_zones,
+                f"{self.az_count} zones, as az_count says (or leave one of them unset)",
+            )
         if self.availability_zones and not 2 <= len(self.availability_zones) <= 6:
             yield Problem("availability_zones", self.availability_zones, "2 to 6 availability zones")
         yield from self._subnet_checks()
@@ -158,7 +157,7 @@ class NetworkConfig(Block):
         vpc = ipaddress.IPv4Network(self.vpc_cidr)
         seen: list[tuple[str, ipaddress.IPv4Network]] = []
         # A list left unset is planned around the given one: check them together.
-        for name, values in zip(given, self.subnet_plan()):
+        for name, values in zip(given, self.subnet_plan(), strict=False):
             for value in values:
                 net = ipaddress.IPv4Network(value)
                 if not net.subnet_of(vpc):
@@ -182,19 +181,17 @@ class State(Block):
         checks=[checks.bucket_name],
     )
     prefix: str = key(
-        "omero", "Key prefix: state lives at <prefix>/<name>/<role>.tfstate (role: network, storage, services, ...).", checks=[checks.state_prefix]
+        "omero",
+        "Key prefix: state lives at <prefix>/<name>/<role>.tfstate (role: network, storage, services, ...).",
+        checks=[checks.state_prefix],
     )
-    create_bucket: bool = key(
-        True, "Add the bootstrap stack that creates the bucket (false if it exists already)."
-    )
+    create_bucket: bool = key(True, "Add the bootstrap stack that creates the bucket (false if it exists already).")
     kms_key_arn: str | None = key(
         None,
         "Customer KMS key for the bucket and the state objects; unset uses the AWS-managed aws/s3 key.",
         checks=[checks.kms_key_or_alias_arn],
     )
-    noncurrent_version_days: int = key(
-        90, "Days the bucket keeps superseded state versions.", checks=[checks.at_least(1)]
-    )
+    noncurrent_version_days: int = key(90, "Days the bucket keeps superseded state versions.", checks=[checks.at_least(1)])
 
     @property
     def remote(self) -> bool:
@@ -221,16 +218,15 @@ class Storage(Block):
         choices=checks.EFS_TRANSITIONS,
     )
     performance_mode: str = key("generalPurpose", "EFS performance mode.", choices=("generalPurpose", "maxIO"))
-    throughput_mode: str = key(
-        "elastic", "EFS throughput mode.", choices=("elastic", "bursting", "provisioned")
-    )
+    throughput_mode: str = key("elastic", "EFS throughput mode.", choices=("elastic", "bursting", "provisioned"))
     # EFS API Reference, CreateFileSystem ProvisionedThroughputInMibps: 1-3414 MiB/s in most
     # Regions (a lower ceiling in some, which AWS then refuses at apply).
     provisioned_throughput_mibps: int | None = key(
-        None, "With throughput_mode = \"provisioned\": MiB/s to provision (1-3414).", checks=[checks.between(1, 3414)]
+        None, 'With throughput_mode = "provisioned": MiB/s to provision (1-3414).', checks=[checks.between(1, 3414)]
     )
     kms_key_arn: str | None = key(
-        None, "Customer KMS key for the file system; unset uses the AWS-managed aws/elasticfilesystem key.",
+        None,
+        "Customer KMS key for the file system; unset uses the AWS-managed aws/elasticfilesystem key.",
         checks=[checks.kms_key_arn],
     )
     automatic_backups: bool | None = key(
@@ -243,18 +239,34 @@ class Storage(Block):
             if self.throughput_mode != "elastic":
                 yield Problem("transition_to_archive", self.transition_to_archive, 'only with throughput_mode = "elastic"')
             elif checks.efs_days(self.transition_to_archive) <= checks.efs_days(self.transition_to_ia):
-                yield Problem("transition_to_archive", self.transition_to_archive, f"a later transition than transition_to_ia ({self.transition_to_ia})")
+                yield Problem(
+                    "transition_to_archive",
+                    self.transition_to_archive,
+                    f"a later transition than transition_to_ia ({self.transition_to_ia})",
+                )
         if self.performance_mode == "maxIO" and self.throughput_mode == "elastic":
-            yield Problem("performance_mode", self.performance_mode, 'generalPurpose with elastic throughput (maxIO needs "bursting" or "provisioned")')
+            yield Problem(
+                "performance_mode",
+                self.performance_mode,
+                'generalPurpose with elastic throughput (maxIO needs "bursting" or "provisioned")',
+            )
         if (self.throughput_mode == "provisioned") != (self.provisioned_throughput_mibps is not None):
-            yield Problem("provisioned_throughput_mibps", self.provisioned_throughput_mibps, 'set exactly when throughput_mode = "provisioned"')
+            yield Problem(
+                "provisioned_throughput_mibps",
+                self.provisioned_throughput_mibps,
+                'set exactly when throughput_mode = "provisioned"',
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
 class DatabaseConfig(Block):
     """The RDS PostgreSQL instance holding OMERO's metadata."""
 
-    engine_version: str = key("16", "PostgreSQL major version: \"15\", \"16\" or \"17\" (minor versions are upgraded automatically).", checks=[checks.postgres_version])
+    engine_version: str = key(
+        "16",
+        'PostgreSQL major version: "15", "16" or "17" (minor versions are upgraded automatically).',
+        checks=[checks.postgres_version],
+    )
     instance_class: str = key("db.t4g.medium", "RDS instance class.", checks=[checks.db_instance_class])
     # RDS API Reference, CreateDBInstance AllocatedStorage for PostgreSQL on gp2/gp3: 20-65536 GiB;
     # BackupRetentionPeriod 0-35 days (1 at least here: point-in-time recovery stays on).
@@ -264,34 +276,43 @@ class DatabaseConfig(Block):
     )
     storage_type: str = key("gp3", "Storage type.", choices=("gp3", "gp2"))
     multi_az: bool = key(False, "Keep a synchronous standby in a second AZ (about twice the cost).")
-    backup_retention_days: int = key(7, "Days of automated backups and point-in-time recovery (1-35).", checks=[checks.between(1, 35)])
+    backup_retention_days: int = key(
+        7, "Days of automated backups and point-in-time recovery (1-35).", checks=[checks.between(1, 35)]
+    )
     deletion_protection: bool = key(True, "Refuse to delete the instance until this is turned off.")
     performance_insights: bool = key(True, "Turn on Performance Insights (7 days free).")
-    monitoring_interval_seconds: int = key(
-        60, "Enhanced Monitoring interval; 0 turns it off.", choices=(0, 1, 5, 10, 15, 30, 60)
-    )
+    monitoring_interval_seconds: int = key(60, "Enhanced Monitoring interval; 0 turns it off.", choices=(0, 1, 5, 10, 15, 30, 60))
     log_exports: tuple[str, ...] = key(
-        ("postgresql", "upgrade"), "PostgreSQL logs to export to CloudWatch Logs (postgresql, upgrade).",
+        ("postgresql", "upgrade"),
+        "PostgreSQL logs to export to CloudWatch Logs (postgresql, upgrade).",
         checks=[lambda v: None if set(v) <= {"postgresql", "upgrade"} else 'a subset of ["postgresql", "upgrade"]'],
     )
     kms_key_arn: str | None = key(
-        None, "Customer KMS key for storage, Performance Insights and the password secret; unset: AWS-managed keys.",
+        None,
+        "Customer KMS key for storage, Performance Insights and the password secret; unset: AWS-managed keys.",
         checks=[checks.kms_key_arn],
     )
     password_version: int = key(
         1, "Bump to give the database and its secret a new random password on the next apply.", checks=[checks.at_least(1)]
     )
     apply_immediately: bool = key(
-        False, "Apply instance changes now, not in the maintenance window; needed for the apply that changes engine_version.",
+        False,
+        "Apply instance changes now, not in the maintenance window; needed for the apply that changes engine_version.",
     )
     log_retention_days: int = key(
-        365, "Days CloudWatch Logs keeps the exported PostgreSQL and upgrade logs.", choices=checks.LOG_RETENTION_DAYS,
+        365,
+        "Days CloudWatch Logs keeps the exported PostgreSQL and upgrade logs.",
+        choices=checks.LOG_RETENTION_DAYS,
     )
 
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         least = -(-self.allocated_storage_gb * 11 // 10)  # RDS wants 10% headroom at least
         if self.max_allocated_storage_gb and self.max_allocated_storage_gb < least:
-            yield Problem("max_allocated_storage_gb", self.max_allocated_storage_gb, f"0, or at least {least} (allocated_storage_gb plus 10%)")
+            yield Problem(
+                "max_allocated_storage_gb",
+                self.max_allocated_storage_gb,
+                f"0, or at least {least} (allocated_storage_gb plus 10%)",
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -304,8 +325,10 @@ class Deployment(Block):
     )
     region: str = key("us-east-1", "AWS region to deploy to.", checks=[checks.region])
     tags: dict[str, str] = key(
-        None, "Extra tags on every resource (project and deployment tags are always set).",
-        checks=[checks.tags], factory=dict,
+        None,
+        "Extra tags on every resource (project and deployment tags are always set).",
+        checks=[checks.tags],
+        factory=dict,
     )
     network: NetworkConfig = key(doc="The VPC.", factory=NetworkConfig)
     state: State = key(doc="Terraform state storage.", factory=State)
@@ -315,7 +338,9 @@ class Deployment(Block):
     server: Server = key(doc="OMERO.server: one read-write task and optional read-only ones.", factory=Server)
     web: Web = key(doc="OMERO.web behind the application load balancer.", factory=Web)
     load_balancer: LoadBalancer = key(doc="The application load balancer (HTTP, or HTTPS with a domain).", factory=LoadBalancer)
-    server_load_balancer: ServerLoadBalancerConfig = key(doc="Optional NLB for OMERO.insight and the CLI.", factory=ServerLoadBalancerConfig)
+    server_load_balancer: ServerLoadBalancerConfig = key(
+        doc="Optional NLB for OMERO.insight and the CLI.", factory=ServerLoadBalancerConfig
+    )
     images: Images = key(doc="Where the tasks pull the OMERO images from (ECR pull-through cache of Docker Hub).", factory=Images)
     backup: Backup = key(doc="AWS Backup of EFS and the database.", factory=Backup)
     restore_from: RestoreFrom = key(doc="Recovery points this deployment's storage is built from.", factory=RestoreFrom)
@@ -365,11 +390,19 @@ class Deployment(Block):
             yield from self._placement_problems()
         for zone in self.network.availability_zones:
             if checks.az_region(zone) and checks.az_region(zone) != self.region:
-                yield Problem("network.availability_zones", self.network.availability_zones, f"zones of region {self.region} ({zone} is not)")
+                yield Problem(
+                    "network.availability_zones",
+                    self.network.availability_zones,
+                    f"zones of region {self.region} ({zone} is not)",
+                )
                 break
         if self.load_balancer.wss and "omero.client.icetransports" in self.server.properties:
-            yield Problem("server.properties", "omero.client.icetransports", "", text=(
-                'sets "omero.client.icetransports", which load_balancer.websockets manages (turn it off to set your own)'))
+            yield Problem(
+                "server.properties",
+                "omero.client.icetransports",
+                "",
+                text=('sets "omero.client.icetransports", which load_balancer.websockets manages (turn it off to set your own)'),
+            )
         yield from self.backup.deployment_problems(self)
         yield from self.images.deployment_problems(self)
         yield from self.restore_from.deployment_problems(self)

@@ -1,9 +1,10 @@
 """Configuration of the OMERO services: the ECS cluster, OMERO.server, OMERO.web and the load
 balancers in front of them."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from config import checks
 from config.fields import Block, Problem, key
@@ -22,12 +23,22 @@ WEB_IMAGE = "openmicroscopy/omero-web-standalone:5.33.0-1"
 
 # OMERO properties the stacks set themselves; a user value would fight them.
 MANAGED_SERVER_PROPERTIES = (
-    "omero.db.host", "omero.db.port", "omero.db.name", "omero.db.user", "omero.db.pass",
-    "omero.cluster.read_only", "omero.cluster.read_only.db", "omero.cluster.read_only.repo",
-    "omero.pixeldata.memoizer.dir.local", "omero.data.dir", "omero.jvmcfg.system_memory",
+    "omero.db.host",
+    "omero.db.port",
+    "omero.db.name",
+    "omero.db.user",
+    "omero.db.pass",
+    "omero.cluster.read_only",
+    "omero.cluster.read_only.db",
+    "omero.cluster.read_only.repo",
+    "omero.pixeldata.memoizer.dir.local",
+    "omero.data.dir",
+    "omero.jvmcfg.system_memory",
 )
 MANAGED_WEB_PROPERTIES = (
-    "omero.web.server_list", "omero.web.secret_key", "omero.web.application_server.host",
+    "omero.web.server_list",
+    "omero.web.secret_key",
+    "omero.web.application_server.host",
     "omero.web.application_server.port",
 )
 # Set by the stacks while web.session_store is on.
@@ -39,12 +50,15 @@ class Ec2Capacity(Block):
     """Container instances for OMERO.server when ``cluster.launch_type = "ec2"``."""
 
     instance_type: str = key(
-        "m6i.xlarge", "EC2 instance type of the container instances: m5, m6i, m7i, c5, c6i, r5 or r6i, large to 4xlarge (x86_64).",
+        "m6i.xlarge",
+        "EC2 instance type of the container instances: m5, m6i, m7i, c5, c6i, r5 or r6i, large to 4xlarge (x86_64).",
         checks=[checks.instance_type, checks.container_instance_type],
     )
     min_instances: int = key(1, "Fewest container instances (ECS scales between min and max).", checks=[checks.between(1, 20)])
     max_instances: int = key(2, "Most container instances.", checks=[checks.between(1, 20)])
-    root_volume_gb: int = key(50, "Encrypted gp3 root volume per instance, in GiB (30-16384).", checks=[checks.between(30, 16384)])
+    root_volume_gb: int = key(
+        50, "Encrypted gp3 root volume per instance, in GiB (30-16384).", checks=[checks.between(30, 16384)]
+    )
 
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         if self.max_instances < self.min_instances:
@@ -56,18 +70,24 @@ class Cluster(Block):
     """The ECS cluster the OMERO services run in."""
 
     launch_type: str = key(
-        "fargate", 'Where OMERO.server runs: "fargate" or "ec2" (container instances; OMERO.web stays on Fargate).',
+        "fargate",
+        'Where OMERO.server runs: "fargate" or "ec2" (container instances; OMERO.web stays on Fargate).',
         choices=("fargate", "ec2"),
     )
-    log_retention_days: int = key(365, "Days CloudWatch Logs keeps container and ECS Exec logs.", choices=checks.LOG_RETENTION_DAYS)
+    log_retention_days: int = key(
+        365, "Days CloudWatch Logs keeps container and ECS Exec logs.", choices=checks.LOG_RETENTION_DAYS
+    )
     logs_kms_key_arn: str | None = key(
-        None, "Customer KMS key for the service log groups, ECS Exec sessions and OMERO.web's secret key (its policy must let logs.<region>.amazonaws.com use it); unset: AWS-managed encryption.",
+        None,
+        "Customer KMS key for the service log groups, ECS Exec sessions and OMERO.web's secret key (its policy must let logs.<region>.amazonaws.com use it); unset: AWS-managed encryption.",
         checks=[checks.kms_key_arn],
     )
     container_insights: str = key(
-        "enhanced", "Container Insights level.", choices=("enhanced", "enabled", "disabled"),
+        "enhanced",
+        "Container Insights level.",
+        choices=("enhanced", "enabled", "disabled"),
     )
-    ec2: Ec2Capacity = key(doc="Container instances (with launch_type = \"ec2\").", factory=Ec2Capacity)
+    ec2: Ec2Capacity = key(doc='Container instances (with launch_type = "ec2").', factory=Ec2Capacity)
 
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         if self.launch_type != "ec2" and "ec2" in given:
@@ -88,16 +108,25 @@ class Server(Block):
 
     image: str = key(SERVER_IMAGE, "OMERO.server image, pinned by tag or digest (not latest).", checks=[checks.container_image])
     snapshot_before_upgrade: bool = key(
-        True, "Take a manual RDS snapshot named after the image tag before a new server image starts (and upgrades the database schema).",
+        True,
+        "Take a manual RDS snapshot named after the image tag before a new server image starts (and upgrades the database schema).",
     )
     cpu: int = key(2048, "CPU units of the read-write server task (1024 = 1 vCPU).", checks=[checks.task_cpu])
-    memory: int = key(8192, "Memory of the read-write server task in MiB (the JVMs are sized from it).", checks=[checks.between(2048, 122880)])
-    read_only_count: int = key(0, "Read-only OMERO.servers beside the read-write one (0-10); OMERO.web spreads sessions over all.", checks=[checks.between(0, 10)])
+    memory: int = key(
+        8192, "Memory of the read-write server task in MiB (the JVMs are sized from it).", checks=[checks.between(2048, 122880)]
+    )
+    read_only_count: int = key(
+        0,
+        "Read-only OMERO.servers beside the read-write one (0-10); OMERO.web spreads sessions over all.",
+        checks=[checks.between(0, 10)],
+    )
     read_only_cpu: int = key(2048, "CPU units of each read-only server task.", checks=[checks.task_cpu])
     read_only_memory: int = key(8192, "Memory of each read-only server task in MiB.", checks=[checks.between(2048, 122880)])
     properties: dict[str, str] = key(
-        None, 'Extra OMERO properties for every server, e.g. { "omero.db.poolsize" = "25" } (database and cluster settings are managed).',
-        checks=[_server_properties], factory=dict,
+        None,
+        'Extra OMERO properties for every server, e.g. { "omero.db.poolsize" = "25" } (database and cluster settings are managed).',
+        checks=[_server_properties],
+        factory=dict,
     )
 
 
@@ -115,18 +144,21 @@ class SessionStore(Block):
     """Where OMERO.web keeps its sessions: a Valkey replication group every web task shares."""
 
     enabled: bool = key(
-        True, "Keep OMERO.web sessions in ElastiCache (Valkey), so a scale-in, deploy or task replacement logs nobody out; "
+        True,
+        "Keep OMERO.web sessions in ElastiCache (Valkey), so a scale-in, deploy or task replacement logs nobody out; "
         "off: each task's local disk (sticky sessions only).",
     )
     node_type: str = key("cache.t4g.micro", "ElastiCache node type of each Valkey node.", choices=SESSION_NODE_TYPES)
     # CreateReplicationGroup: NumCacheClusters 1-6 (a primary and up to 5 replicas); automatic
     # failover and Multi-AZ need at least one replica.
     replicas: int = key(
-        1, "Read replicas beside the primary (0-5); 1 or more turns on Multi-AZ automatic failover.",
+        1,
+        "Read replicas beside the primary (0-5); 1 or more turns on Multi-AZ automatic failover.",
         checks=[checks.between(0, 5)],
     )
     kms_key_arn: str | None = key(
-        None, "Customer KMS key for the store at rest; unset: AWS-managed (its secrets use cluster.logs_kms_key_arn, like OMERO.web's secret key).",
+        None,
+        "Customer KMS key for the store at rest; unset: AWS-managed (its secrets use cluster.logs_kms_key_arn, like OMERO.web's secret key).",
         checks=[checks.kms_key_arn],
     )
 
@@ -147,8 +179,10 @@ class Web(Block):
     max_tasks: int = key(4, "Most OMERO.web tasks under load.", checks=[checks.between(2, 50)])
     target_cpu_percent: int = key(60, "Average CPU the web autoscaling aims at (20-90).", checks=[checks.between(20, 90)])
     properties: dict[str, str] = key(
-        None, 'Extra OMERO.web properties, e.g. { "omero.web.session_cookie_age" = "28800" }.',
-        checks=[_web_properties], factory=dict,
+        None,
+        'Extra OMERO.web properties, e.g. { "omero.web.session_cookie_age" = "28800" }.',
+        checks=[_web_properties],
+        factory=dict,
     )
     session_store: SessionStore = key(doc="The shared session store of the OMERO.web tasks.", factory=SessionStore)
 
@@ -157,7 +191,9 @@ class Web(Block):
             yield Problem("max_tasks", self.max_tasks, f"at least min_tasks ({self.min_tasks})")
         if self.session_store.enabled:
             for name in sorted(set(SESSION_STORE_PROPERTIES) & set(self.properties)):
-                yield Problem("properties", name, "", text=f'sets "{name}", which session_store manages (turn it off to set your own)')
+                yield Problem(
+                    "properties", name, "", text=f'sets "{name}", which session_store manages (turn it off to set your own)'
+                )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,26 +201,34 @@ class LoadBalancer(Block):
     """The internet-facing application load balancer in front of OMERO.web."""
 
     allowed_cidrs: tuple[str, ...] = key(
-        ("0.0.0.0/0",), "IPv4 networks that may reach OMERO.web (ports 80 and 443).", checks=[checks.cidr_list],
+        ("0.0.0.0/0",),
+        "IPv4 networks that may reach OMERO.web (ports 80 and 443).",
+        checks=[checks.cidr_list],
     )
     domain_name: str | None = key(
-        None, "Serve OMERO.web on https://<domain_name> (needs hosted_zone_id); unset: HTTP on the load balancer's DNS name.",
+        None,
+        "Serve OMERO.web on https://<domain_name> (needs hosted_zone_id); unset: HTTP on the load balancer's DNS name.",
         checks=[checks.domain_name],
     )
     hosted_zone_id: str | None = key(
-        None, "Existing Route 53 public hosted zone for domain_name (certificate validation and the alias record).",
+        None,
+        "Existing Route 53 public hosted zone for domain_name (certificate validation and the alias record).",
         checks=[checks.hosted_zone_id],
     )
     tls_policy: str = key(
-        "ELBSecurityPolicy-TLS13-1-2-2021-06", "TLS policy of the HTTPS listener (TLS 1.2 and 1.3 only).",
+        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "TLS policy of the HTTPS listener (TLS 1.2 and 1.3 only).",
         choices=checks.TLS_POLICIES,
     )
     deletion_protection: bool = key(True, "Refuse to delete the load balancer until this is turned off.")
     # ELBv2 API Reference, LoadBalancerAttribute idle_timeout.timeout_seconds: 1-4000.
-    idle_timeout_seconds: int = key(300, "Idle connection timeout (large image exports need minutes).", checks=[checks.between(1, 4000)])
+    idle_timeout_seconds: int = key(
+        300, "Idle connection timeout (large image exports need minutes).", checks=[checks.between(1, 4000)]
+    )
     access_log_days: int = key(90, "Days the access-log bucket keeps load balancer logs.", checks=[checks.between(1, 3650)])
     websockets: bool = key(
-        True, "With domain_name: OMERO clients (omero-py, the CLI) connect as wss://<domain_name>/omero-ws on 443 through this "
+        True,
+        "With domain_name: OMERO clients (omero-py, the CLI) connect as wss://<domain_name>/omero-ws on 443 through this "
         "load balancer, which forwards /omero-ws to the read-write server's wss port 4066.",
     )
 
@@ -199,8 +243,12 @@ class LoadBalancer(Block):
 
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         if (self.domain_name is None) != (self.hosted_zone_id is None):
-            missing, other = ("hosted_zone_id", "domain_name") if self.hosted_zone_id is None else ("domain_name", "hosted_zone_id")
-            yield Problem(missing, None, "", text=f"missing; set together with {other} (TLS needs a domain and its Route 53 zone)")
+            missing, other = (
+                ("hosted_zone_id", "domain_name") if self.hosted_zone_id is None else ("domain_name", "hosted_zone_id")
+            )
+            yield Problem(
+                missing, None, "", text=f"missing; set together with {other} (TLS needs a domain and its Route 53 zone)"
+            )
         if "tls_policy" in given and self.domain_name is None:
             yield Problem("tls_policy", self.tls_policy, "only with domain_name (HTTPS)")
         if "websockets" in given and self.websockets and self.domain_name is None:
@@ -212,7 +260,9 @@ class ServerLoadBalancerConfig(Block):
     """An optional network load balancer exposing OMERO.server to OMERO.insight and the CLI."""
 
     enabled: bool = key(False, "Expose the read-write OMERO.server on port 4064 (Ice over TLS) through an NLB.")
-    allowed_cidrs: tuple[str, ...] = key((), "IPv4 networks that may connect (required when enabled; never open by default).", checks=[checks.cidr_list])
+    allowed_cidrs: tuple[str, ...] = key(
+        (), "IPv4 networks that may connect (required when enabled; never open by default).", checks=[checks.cidr_list]
+    )
     plain_port: bool = key(False, "Also expose 4063 (Ice without TLS; session keys cross the network in clear).")
 
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:

@@ -7,6 +7,7 @@ backend endpoint is set to the emulator by the synth, and the metadata API is of
 ``emulator.patches`` (one module per AWS service); what moto does not store, so that a second plan
 re-applies it, is in ``emulator.drift``.
 """
+
 from __future__ import annotations
 
 import dataclasses

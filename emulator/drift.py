@@ -3,6 +3,7 @@
 ``unexpected_changes`` reads a plan (``terraform show -json``) and names every change beyond
 exactly these attributes; rehearse, the rehearsed plan review and the tests use it.
 """
+
 from __future__ import annotations
 
 # Where the emulator falls short, moto itself is patched in emulator.patches (EMULATOR_PATCHES lists

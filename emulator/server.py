@@ -4,6 +4,7 @@
 The patches are in ``emulator.patches``, one module per AWS service; ``EMULATOR_PATCHES`` says what
 each changes and why. Nothing here changes what the product deploys.
 """
+
 from __future__ import annotations
 
 import sys

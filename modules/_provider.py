@@ -7,6 +7,7 @@ submodules need only the package's ``_jsii`` module, so we register the package 
 ``from cdktf_cdktf_provider_aws.vpc import Vpc`` then loads just ``_jsii`` and ``vpc``. The
 synthesized output is the same either way (``tests/test_speed.py`` compares the bytes).
 """
+
 from __future__ import annotations
 
 import importlib.util

@@ -6,6 +6,7 @@ ingress rule on the target's group ("<what> clients"). Every module that lets on
 another (the services, the add-ons) makes the pair with :func:`allow_from`, and HTTPS out to the
 internet with :func:`https_out`; each group itself is made by :func:`security_group`.
 """
+
 from __future__ import annotations
 
 from typing import TypeAlias
@@ -30,33 +31,67 @@ def security_group(scope: Construct, id: str, *, name: str, vpc_id: str, descrip
 
 
 def rule(
-    scope: Construct, id: str, group_id: str, port: int, *, inbound: bool, description: str,
-    cidr: str | None = None, peer_group_id: str | None = None, protocol: str = "tcp",
+    scope: Construct,
+    id: str,
+    group_id: str,
+    port: int,
+    *,
+    inbound: bool,
+    description: str,
+    cidr: str | None = None,
+    peer_group_id: str | None = None,
+    protocol: str = "tcp",
 ) -> SecurityGroupRule:
     """One rule on ``group_id`` for ``port``: an ``aws_vpc_security_group_ingress_rule`` (``inbound``,
     from ``cidr`` or ``peer_group_id``) or an ``aws_vpc_security_group_egress_rule`` (to either)."""
     kind = VpcSecurityGroupIngressRule if inbound else VpcSecurityGroupEgressRule
     return kind(
-        scope, id, security_group_id=group_id, ip_protocol=protocol, from_port=port, to_port=port,
-        cidr_ipv4=cidr, referenced_security_group_id=peer_group_id, description=description,
+        scope,
+        id,
+        security_group_id=group_id,
+        ip_protocol=protocol,
+        from_port=port,
+        to_port=port,
+        cidr_ipv4=cidr,
+        referenced_security_group_id=peer_group_id,
+        description=description,
     )
 
 
 def allow_from(
-    scope: Construct, ids: RuleIds, client_group_id: str, target_group_id: str, port: int, what: str, *,
-    clients: str | None = None, protocol: str = "tcp",
+    scope: Construct,
+    ids: RuleIds,
+    client_group_id: str,
+    target_group_id: str,
+    port: int,
+    what: str,
+    *,
+    clients: str | None = None,
+    protocol: str = "tcp",
 ) -> tuple[SecurityGroupRule, SecurityGroupRule]:
     """Let the client group open connections to the target group on ``port``: the egress rule
     "to <what>" on the client group, then the ingress rule on the target group, described as
     ``clients`` ("<what> clients" when not given), e.g. ``what="EFS (NFS over TLS)"``."""
     egress_id, ingress_id = (f"{ids}_out", f"{ids}_in") if isinstance(ids, str) else ids
     egress = rule(
-        scope, egress_id, client_group_id, port, inbound=False, peer_group_id=target_group_id,
-        description=f"to {what}", protocol=protocol,
+        scope,
+        egress_id,
+        client_group_id,
+        port,
+        inbound=False,
+        peer_group_id=target_group_id,
+        description=f"to {what}",
+        protocol=protocol,
     )
     ingress = rule(
-        scope, ingress_id, target_group_id, port, inbound=True, peer_group_id=client_group_id,
-        description=clients if clients is not None else f"{what} clients", protocol=protocol,
+        scope,
+        ingress_id,
+        target_group_id,
+        port,
+        inbound=True,
+        peer_group_id=client_group_id,
+        description=clients if clients is not None else f"{what} clients",
+        protocol=protocol,
     )
     return egress, ingress
 

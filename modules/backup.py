@@ -6,12 +6,12 @@ same window: the nearest thing to a consistent point AWS Backup offers without s
 can be locked, and is never destroyed by a plan; recovery points outlive the stack anyway, since
 AWS refuses to delete a vault that holds any.
 """
+
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf import TerraformProvider, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.backup_plan import (
     BackupPlan,
@@ -27,6 +27,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from constructs import Construct
 
 from modules.iam import service_trust
 from modules.kms import account_statement
@@ -155,7 +156,7 @@ class OmeroBackup(Construct):
     def _rule(self, rule: BackupRule, props: OmeroBackupProps, copy_vault: BackupVault | None) -> BackupPlanRule:
         cold = rule.cold_storage_after_days or None
         copy_action = None
-        if copy_vault is not None:
+        if copy_vault is not None and props.copy is not None:  # the vault exists only with a copy
             copy_days = props.copy.retention_days or rule.retention_days
             copy_action = [
                 BackupPlanRuleCopyAction(

@@ -1,11 +1,11 @@
 """What every S3 bucket of this project has: versioning, default encryption, no public access,
 objects owned by the bucket owner, a lifecycle rule that expires replaced versions, and a policy
 that refuses plain HTTP and TLS below 1.2."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from constructs import Construct
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
@@ -33,6 +33,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
     S3BucketVersioningA,
     S3BucketVersioningVersioningConfiguration,
 )
+from constructs import Construct
 
 from modules.iam import deny_when
 
@@ -82,13 +83,20 @@ def tls_only(bucket_arn: str) -> list[DataAwsIamPolicyDocumentStatement]:
     """Bucket-policy statements that refuse plain HTTP and TLS older than 1.2 to everyone."""
     bucket_and_objects = [bucket_arn, f"{bucket_arn}/*"]
     return [
-        deny_when("DenyInsecureTransport", ["s3:*"], bucket_and_objects, test="Bool", variable="aws:SecureTransport", value="false"),
+        deny_when(
+            "DenyInsecureTransport", ["s3:*"], bucket_and_objects, test="Bool", variable="aws:SecureTransport", value="false"
+        ),
         deny_when("DenyOutdatedTLS", ["s3:*"], bucket_and_objects, test="NumericLessThan", variable="s3:TlsVersion", value="1.2"),
     ]
 
 
 def expire_versions(
-    scope: Construct, bucket_id: str, *, rule_id: str, noncurrent_days: int, abort_upload_days: int = 7,
+    scope: Construct,
+    bucket_id: str,
+    *,
+    rule_id: str,
+    noncurrent_days: int,
+    abort_upload_days: int = 7,
     expire_days: int | None = None,
 ) -> S3BucketLifecycleConfiguration:
     """The bucket's ``aws_s3_bucket_lifecycle_configuration`` ("lifecycle"): one rule over every
@@ -116,7 +124,11 @@ def expire_versions(
 
 
 def bucket_policy(
-    scope: Construct, bucket_id: str, bucket_arn: str, *, document_id: str,
+    scope: Construct,
+    bucket_id: str,
+    bucket_arn: str,
+    *,
+    document_id: str,
     statements: Sequence[DataAwsIamPolicyDocumentStatement] = (),
 ) -> S3BucketPolicy:
     """The bucket's ``aws_s3_bucket_policy`` ("policy"): ``statements``, then the TLS-only denials,

@@ -3,11 +3,11 @@
 ECS Exec is audited: every session's commands and output go to a log group of their own
 (encrypted with the customer key when one is configured, which then also encrypts the session).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf_cdktf_provider_aws.ecs_cluster import (
     EcsCluster,
     EcsClusterConfiguration,
@@ -16,6 +16,7 @@ from cdktf_cdktf_provider_aws.ecs_cluster import (
     EcsClusterSetting,
 )
 from cdktf_cdktf_provider_aws.service_discovery_private_dns_namespace import ServiceDiscoveryPrivateDnsNamespace
+from constructs import Construct
 
 from modules.logs import log_group
 

@@ -6,11 +6,11 @@ limit of 1 (containers cannot reach the instance's credentials), encrypts the ro
 no public IP and no SSH key: operators use SSM Session Manager or ECS Exec. ECS scales the group
 between its bounds to fit the tasks.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf import Fn, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.autoscaling_group import AutoscalingGroup, AutoscalingGroupLaunchTemplate, AutoscalingGroupTag
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
@@ -32,6 +32,7 @@ from cdktf_cdktf_provider_aws.launch_template import (
     LaunchTemplateMonitoring,
     LaunchTemplateTagSpecifications,
 )
+from constructs import Construct
 
 from modules.iam import service_trust
 

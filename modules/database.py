@@ -6,18 +6,19 @@ through write-only arguments, so it never appears in the plan, the synthesized J
 It changes only when ``password_version`` does: OMERO reads ``omero.db.pass`` once at start, so
 nothing rotates it behind the running servers' backs. Containers get it through ECS ``secrets``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.db_instance import DbInstance
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from constructs import Construct
 
 from modules.access import security_group
 from modules.iam import service_trust
@@ -85,22 +86,38 @@ class OmeroDatabase(Construct):
         identifier = f"{props.name}-omero"
 
         def secret(id: str, name: str, description: str, version: int) -> GeneratedSecret:
-            return GeneratedSecret(self, id, props=GeneratedSecretProps(
-                name=f"{props.name}/omero/{name}", description=description, version=version, kms_key_arn=props.kms_key_arn,
-            ))
+            return GeneratedSecret(
+                self,
+                id,
+                props=GeneratedSecretProps(
+                    name=f"{props.name}/omero/{name}",
+                    description=description,
+                    version=version,
+                    kms_key_arn=props.kms_key_arn,
+                ),
+            )
 
-        self.password = secret("db", "db-password", f"Password of the {DB_USER} user of the OMERO database {identifier}.",
-                               props.password_version)
+        self.password = secret(
+            "db", "db-password", f"Password of the {DB_USER} user of the OMERO database {identifier}.", props.password_version
+        )
         # Read once, by the read-write OMERO.server when it initialises an empty database; later
         # changes of the OMERO root password are made in OMERO (omero user password).
         self.root_password = secret("root", "root-password", f"Initial password of OMERO's root user in {identifier}.", 1)
-        self.read_only_password = secret(
-            "readonly", "db-readonly-password",
-            f"Password of {READ_ONLY_USER}, the SELECT-only role of the read-only OMERO.servers, in {identifier}.",
-            props.password_version,
-        ) if props.read_only_role else None
+        self.read_only_password = (
+            secret(
+                "readonly",
+                "db-readonly-password",
+                f"Password of {READ_ONLY_USER}, the SELECT-only role of the read-only OMERO.servers, in {identifier}.",
+                props.password_version,
+            )
+            if props.read_only_role
+            else None
+        )
         self.security_group = security_group(
-            self, "security_group", name=f"{props.name}-omero-db", vpc_id=props.vpc_id,
+            self,
+            "security_group",
+            name=f"{props.name}-omero-db",
+            vpc_id=props.vpc_id,
             description="OMERO PostgreSQL; 5432 only from the OMERO servers.",
         )
         subnets = DbSubnetGroup(
@@ -142,8 +159,13 @@ class OmeroDatabase(Construct):
         # PostgreSQL logs to Amazon CloudWatch Logs") and, creating the group itself, keeps them
         # for ever: made here first, with a retention (as terraform-aws-modules/rds does).
         exported_logs = [
-            log_group(self, f"log_{export}", name=f"/aws/rds/instance/{identifier}/{export}",
-                      retention_days=props.log_retention_days, kms_key_arn=None)
+            log_group(
+                self,
+                f"log_{export}",
+                name=f"/aws/rds/instance/{identifier}/{export}",
+                retention_days=props.log_retention_days,
+                kms_key_arn=None,
+            )
             for export in props.log_exports
         ]
         self.instance = DbInstance(

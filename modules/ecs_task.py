@@ -1,5 +1,6 @@
 """What every OMERO ECS task definition has: one Linux x86_64 container in awsvpc mode, run with
 its two roles (:mod:`modules.task_roles`) and logging to its CloudWatch Logs group."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,15 @@ def awslogs(log_group_name: str, region: str, stream_prefix: str) -> dict[str, A
 
 
 def task_definition(
-    scope: Construct, *, family: str, launch_type: str, cpu: int, memory: int, roles: TaskRoles,
-    container: dict[str, Any], volumes: list[EcsTaskDefinitionVolume] | None = None,
+    scope: Construct,
+    *,
+    family: str,
+    launch_type: str,
+    cpu: int,
+    memory: int,
+    roles: TaskRoles,
+    container: dict[str, Any],
+    volumes: list[EcsTaskDefinitionVolume] | None = None,
 ) -> EcsTaskDefinition:
     """The ``aws_ecs_task_definition`` "task" of one container, for ``launch_type`` (FARGATE or EC2),
     tagged with its family name."""

@@ -5,11 +5,11 @@ primary storage on their first read. The file system is encrypted, reachable onl
 in every private subnet, and reached by OMERO through an access point that owns its directory as
 the OMERO server user (uid/gid 1000), never as root.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -25,6 +25,7 @@ from cdktf_cdktf_provider_aws.efs_backup_policy import EfsBackupPolicy, EfsBacku
 from cdktf_cdktf_provider_aws.efs_file_system import EfsFileSystem, EfsFileSystemLifecyclePolicy
 from cdktf_cdktf_provider_aws.efs_file_system_policy import EfsFileSystemPolicy
 from cdktf_cdktf_provider_aws.efs_mount_target import EfsMountTarget
+from constructs import Construct
 
 from modules.access import security_group
 from modules.iam import allow, deny_when, when
@@ -35,14 +36,20 @@ OMERO_GID = 1000
 
 
 def access_point_client(
-    file_system_arn: str, access_point_arn: str, *, read_only: bool = False, sid: str | None = None,
+    file_system_arn: str,
+    access_point_arn: str,
+    *,
+    read_only: bool = False,
+    sid: str | None = None,
 ) -> DataAwsIamPolicyDocumentStatement:
     """The IAM statement of a client that mounts the file system through the access point only:
     ``elasticfilesystem:ClientMount`` (and ``ClientWrite`` unless ``read_only``, so the file system
     itself refuses writes) on the file system, when ``elasticfilesystem:AccessPointArn`` is it."""
     actions = ["elasticfilesystem:ClientMount"] + ([] if read_only else ["elasticfilesystem:ClientWrite"])
     return allow(
-        actions, [file_system_arn], sid=sid,
+        actions,
+        [file_system_arn],
+        sid=sid,
         condition=[when("StringEquals", "elasticfilesystem:AccessPointArn", access_point_arn)],
     )
 
@@ -115,7 +122,10 @@ class OmeroFileSystem(Construct):
         )
 
         self.security_group = security_group(
-            self, "security_group", name=f"{props.name}-omero-efs", vpc_id=props.vpc_id,
+            self,
+            "security_group",
+            name=f"{props.name}-omero-efs",
+            vpc_id=props.vpc_id,
             description="EFS mount targets of the OMERO binary repository; NFS only from allowed clients.",
         )
         for i in range(props.subnet_count):
@@ -147,7 +157,14 @@ class OmeroFileSystem(Construct):
             self,
             "policy_document",
             statement=[
-                deny_when("DenyInsecureTransport", ["*"], [self.file_system.arn], test="Bool", variable="aws:SecureTransport", value="false"),
+                deny_when(
+                    "DenyInsecureTransport",
+                    ["*"],
+                    [self.file_system.arn],
+                    test="Bool",
+                    variable="aws:SecureTransport",
+                    value="false",
+                ),
             ],
         )
         EfsFileSystemPolicy(self, "policy", file_system_id=self.file_system.id, policy=policy.json)

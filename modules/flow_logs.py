@@ -1,12 +1,13 @@
 """VPC flow logs delivered to CloudWatch Logs, with a role that can write only there."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.iam_role import IamRole
+from constructs import Construct
 
 from modules.iam import allow, role_policy, service_trust
 from modules.logs import log_group
@@ -31,7 +32,10 @@ class FlowLogs(Construct):
     def __init__(self, scope: Construct, id: str, *, props: FlowLogsProps):
         super().__init__(scope, id)
         self.log_group = log_group(
-            self, "log_group", name=f"/omero/{props.name}/vpc-flow-logs", retention_days=props.retention_days,
+            self,
+            "log_group",
+            name=f"/omero/{props.name}/vpc-flow-logs",
+            retention_days=props.retention_days,
             kms_key_arn=props.kms_key_arn,
         )
         account = DataAwsCallerIdentity(self, "account")
@@ -40,16 +44,20 @@ class FlowLogs(Construct):
             "role",
             name=f"{props.name}-vpc-flow-logs",
             description="Delivers VPC flow logs to their CloudWatch Logs group.",
-            assume_role_policy=service_trust(
-                self, "trust", "vpc-flow-logs.amazonaws.com", source_account=account.account_id
-            ),
+            assume_role_policy=service_trust(self, "trust", "vpc-flow-logs.amazonaws.com", source_account=account.account_id),
         )
         role_policy(
-            self, "policy", role_id=self.role.id, name="write-flow-logs", document_id="write",
-            statements=[allow(
-                ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
-                [self.log_group.arn, f"{self.log_group.arn}:*"],
-            )],
+            self,
+            "policy",
+            role_id=self.role.id,
+            name="write-flow-logs",
+            document_id="write",
+            statements=[
+                allow(
+                    ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
+                    [self.log_group.arn, f"{self.log_group.arn}:*"],
+                )
+            ],
         )
         self.flow_log = FlowLog(
             self,

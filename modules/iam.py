@@ -1,16 +1,18 @@
 """Small helpers for IAM policy documents, rendered by Terraform (``aws_iam_policy_document``)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from constructs import Construct
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
     DataAwsIamPolicyDocumentStatementCondition,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from constructs import Construct
+
 
 def allow(actions: list[str], resources: list[str], **extra) -> DataAwsIamPolicyDocumentStatement:
     """An Allow statement of ``actions`` on ``resources``; ``extra`` adds ``sid``, ``condition``, ..."""
@@ -23,19 +25,32 @@ def when(test: str, variable: str, *values: str) -> DataAwsIamPolicyDocumentStat
 
 
 def allow_service(
-    sid: str, service: str, actions: list[str], resources: list[str], *, source_account: str, source_arn: str,
+    sid: str,
+    service: str,
+    actions: list[str],
+    resources: list[str],
+    *,
+    source_account: str,
+    source_arn: str,
 ) -> DataAwsIamPolicyDocumentStatement:
     """A resource-policy statement that lets an AWS service principal do ``actions`` on behalf of
     this account's resources matching ``source_arn`` only (guards against the confused deputy)."""
     return allow(
-        actions, resources, sid=sid,
+        actions,
+        resources,
+        sid=sid,
         principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[service])],
         condition=[when("StringEquals", "aws:SourceAccount", source_account), when("ArnLike", "aws:SourceArn", source_arn)],
     )
 
 
 def role_policy(
-    scope: Construct, id: str, *, role_id: str, name: str, document_id: str,
+    scope: Construct,
+    id: str,
+    *,
+    role_id: str,
+    name: str,
+    document_id: str,
     statements: Sequence[DataAwsIamPolicyDocumentStatement],
 ) -> IamRolePolicy:
     """An inline ``aws_iam_role_policy`` ``name`` on the role: ``statements``, rendered by the

@@ -6,12 +6,13 @@ account's token (read by ECR's service-linked role from the ``ecr-pullthroughcac
 later pull is served from the deployment's registry (Amazon ECR User Guide, "Sync an upstream
 registry with an Amazon ECR private registry").
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf_cdktf_provider_aws.ecr_pull_through_cache_rule import EcrPullThroughCacheRule
+from constructs import Construct
 
 from config.images import cached_image
 
@@ -55,6 +56,7 @@ class DockerHubCache(Construct):
         # for the rule, and its first pull cannot come before it.
         prefix = self.rule.ecr_repository_prefix
         self.outputs = ImageCacheOutputs(
-            registry=f"{props.account_id}.dkr.ecr.{props.region}.{props.dns_suffix}", prefix=prefix,
+            registry=f"{props.account_id}.dkr.ecr.{props.region}.{props.dns_suffix}",
+            prefix=prefix,
             repositories_arn=f"arn:{props.partition}:ecr:{props.region}:{props.account_id}:repository/{prefix}/*",
         )

@@ -4,13 +4,14 @@ Encrypted (SSE-S3: the only encryption ELB log delivery supports), closed to the
 the bucket owner, reachable only over TLS, writable by the regional ELB log delivery and nothing
 else, and emptied by a lifecycle rule after ``retention_days``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatementPrincipals
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from constructs import Construct
 
 from modules.buckets import bucket_policy, expire_versions, secure_bucket
 from modules.iam import allow
@@ -19,15 +20,32 @@ from modules.iam import allow
 # from the logdelivery.elasticloadbalancing.amazonaws.com service principal.
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
 ELB_LOG_ACCOUNTS = {
-    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
-    "us-west-2": "797873946194", "af-south-1": "098369216593", "ap-east-1": "754344448648",
-    "ap-southeast-3": "589379963580", "ap-south-1": "718504428378", "ap-northeast-3": "383597477331",
-    "ap-northeast-2": "600734575887", "ap-southeast-1": "114774131450", "ap-southeast-2": "783225319266",
-    "ap-northeast-1": "582318560864", "ca-central-1": "985666609251", "eu-central-1": "054676820928",
-    "eu-west-1": "156460612806", "eu-west-2": "652711504416", "eu-south-1": "635631232127",
-    "eu-west-3": "009996457667", "eu-north-1": "897822967062", "me-south-1": "076674570225",
-    "sa-east-1": "507241528517", "us-gov-west-1": "048591011584", "us-gov-east-1": "190560391635",
-    "cn-north-1": "638102146993", "cn-northwest-1": "037604701340",
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+    "af-south-1": "098369216593",
+    "ap-east-1": "754344448648",
+    "ap-southeast-3": "589379963580",
+    "ap-south-1": "718504428378",
+    "ap-northeast-3": "383597477331",
+    "ap-northeast-2": "600734575887",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "ap-northeast-1": "582318560864",
+    "ca-central-1": "985666609251",
+    "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-south-1": "635631232127",
+    "eu-west-3": "009996457667",
+    "eu-north-1": "897822967062",
+    "me-south-1": "076674570225",
+    "sa-east-1": "507241528517",
+    "us-gov-west-1": "048591011584",
+    "us-gov-east-1": "190560391635",
+    "cn-north-1": "638102146993",
+    "cn-northwest-1": "037604701340",
 }
 
 
@@ -54,17 +72,27 @@ class AccessLogBucket(Construct):
         bucket = S3Bucket(self, "bucket", bucket_prefix=props.bucket_prefix, force_destroy=False)
         secure_bucket(self, bucket.id, sse_algorithm="AES256")
         expire_versions(
-            self, bucket.id, rule_id="expire-access-logs", expire_days=props.retention_days, noncurrent_days=1, abort_upload_days=1,
+            self,
+            bucket.id,
+            rule_id="expire-access-logs",
+            expire_days=props.retention_days,
+            noncurrent_days=1,
+            abort_upload_days=1,
         )
         logs = f"{bucket.arn}/{props.log_prefix}/AWSLogs/{props.account_id}/*"
         account = ELB_LOG_ACCOUNTS.get(props.region)
         principal = (
             DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[f"arn:{props.partition}:iam::{account}:root"])
             if account
-            else DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["logdelivery.elasticloadbalancing.amazonaws.com"])
+            else DataAwsIamPolicyDocumentStatementPrincipals(
+                type="Service", identifiers=["logdelivery.elasticloadbalancing.amazonaws.com"]
+            )
         )
         self.policy = bucket_policy(
-            self, bucket.id, bucket.arn, document_id="policy_document",
+            self,
+            bucket.id,
+            bucket.arn,
+            document_id="policy_document",
             statements=[allow(["s3:PutObject"], [logs], sid="ElbLogDelivery", principals=[principal])],
         )
         self.outputs = AccessLogBucketOutputs(bucket=bucket.bucket, arn=bucket.arn, log_prefix=props.log_prefix)

@@ -3,11 +3,11 @@
 Both expose the same :class:`NetworkOutputs`, so the stacks that place load balancers, services
 and data in the network do not care which one it is.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf import Postcondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
     DataAwsAvailabilityZones,
@@ -25,6 +25,7 @@ from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociati
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
+from constructs import Construct
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -216,6 +217,7 @@ class ExistingNetwork(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: ExistingNetworkProps):
         super().__init__(scope, id)
+
         def lookup(tier: str, ids: tuple[str, ...]) -> list[DataAwsSubnet]:
             return [
                 DataAwsSubnet(

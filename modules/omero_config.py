@@ -4,10 +4,11 @@ The images pass every ``CONFIG_<name>`` variable to ``omero config set`` at star
 ``.`` of the property becomes ``_`` and a ``_`` becomes ``__``: ``omero.web.server_list`` is
 ``CONFIG_omero_web_server__list``.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 
 def config_variable(prop: str) -> str:

@@ -12,12 +12,13 @@ OMERO.web joins it by host name on every request, so one name must always reach 
 The database password and the initial root password reach the container only through ECS
 ``secrets``; every other setting is a ``CONFIG_omero_*`` variable (see ``omero_config``).
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any
 
-from constructs import Construct
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
 from cdktf_cdktf_provider_aws.ecs_service import (
     EcsService,
@@ -40,6 +41,7 @@ from cdktf_cdktf_provider_aws.service_discovery_service import (
     ServiceDiscoveryServiceDnsConfigDnsRecords,
     ServiceDiscoveryServiceHealthCheckCustomConfig,
 )
+from constructs import Construct
 
 from modules.cluster import OmeroClusterOutputs
 from modules.ecs_task import awslogs, task_definition
@@ -47,7 +49,8 @@ from modules.efs import access_point_client
 from modules.logs import log_group
 from modules.omero_config import config_environment
 from modules.server_start import READ_ONLY_PASSWORD_VARIABLE, health_check, start_command
-from modules.server_websockets import HEALTH_PORT as WSS_HEALTH_PORT, WSS_PORT
+from modules.server_websockets import HEALTH_PORT as WSS_HEALTH_PORT
+from modules.server_websockets import WSS_PORT
 from modules.task_roles import TaskRoles, TaskRolesProps
 
 SERVER_PORT = 4064  # Ice over TLS: OMERO.web, OMERO.insight and the CLI
@@ -59,6 +62,7 @@ SHARE_VOLUME = "omero-share"  # an NFS share beside /OMERO
 # NFS 4.1 (one port, no lock daemon), hard mounts that wait out a restart of the NFS server
 # instead of handing OMERO I/O errors, and the timeouts AWS recommends for its NFS services.
 NFS_OPTIONS = "nfsvers=4.1,hard,timeo=600,retrans=2,noresvport"
+
 
 @dataclass(frozen=True, kw_only=True)
 class Database:
@@ -192,14 +196,28 @@ class OmeroServerService(Construct):
         )
         secrets = self._secrets(props)
         roles = self._roles(
-            props, prefix=prefix, kind=kind, log_group_arn=logs.arn, secrets=secrets, efs_repository=efs_repository,
+            props,
+            prefix=prefix,
+            kind=kind,
+            log_group_arn=logs.arn,
+            secrets=secrets,
+            efs_repository=efs_repository,
         )
         container = self._container(
-            props, service_name=service_name, log_group_name=logs.name, secrets=secrets, efs_repository=efs_repository,
+            props,
+            service_name=service_name,
+            log_group_name=logs.name,
+            secrets=secrets,
+            efs_repository=efs_repository,
         )
         task = task_definition(
-            self, family=prefix, launch_type="EC2" if props.capacity_provider else "FARGATE",
-            cpu=props.cpu, memory=props.memory, roles=roles, container=container,
+            self,
+            family=prefix,
+            launch_type="EC2" if props.capacity_provider else "FARGATE",
+            cpu=props.cpu,
+            memory=props.memory,
+            roles=roles,
+            container=container,
             volumes=self._volumes(props, efs_repository=efs_repository),
         )
         discovery = self._discovery(props, service_name=service_name, kind=kind)
@@ -223,15 +241,24 @@ class OmeroServerService(Construct):
         server the initial root password (and the read-only role's, to keep it in step)."""
         database = props.database
         own_role = cls._own_role(props)
-        secrets = {"CONFIG_omero_db_pass": database.read_only_password_secret_arn if own_role else database.password_secret_arn}
+        password = database.read_only_password_secret_arn if own_role else database.password_secret_arn
+        assert password is not None  # the read-only role's secret exists whenever a server logs in as it
+        secrets = {"CONFIG_omero_db_pass": password}
         if not props.read_only:
             secrets["ROOTPASS"] = database.root_password_secret_arn
             if database.read_only_user:  # the read-write server keeps the read-only role in step
+                assert database.read_only_password_secret_arn is not None  # made with the role
                 secrets[READ_ONLY_PASSWORD_VARIABLE] = database.read_only_password_secret_arn
         return secrets
 
     def _roles(
-        self, props: OmeroServerProps, *, prefix: str, kind: str, log_group_arn: str, secrets: dict[str, str],
+        self,
+        props: OmeroServerProps,
+        *,
+        prefix: str,
+        kind: str,
+        log_group_arn: str,
+        secrets: dict[str, str],
         efs_repository: bool,
     ) -> TaskRoles:
         """The execution and task roles; with /OMERO on EFS, the task may mount it through the access point."""
@@ -260,21 +287,25 @@ class OmeroServerService(Construct):
     def _properties(cls, props: OmeroServerProps) -> dict[str, str]:
         """The OMERO properties: the database, the JVMs' memory, the read-only flags and wss."""
         database = props.database
+        user = database.read_only_user if cls._own_role(props) else database.user
+        assert user is not None  # a server logs in as the read-only role only when there is one
         properties = {
             "omero.db.host": database.host,
             "omero.db.port": str(database.port),
             "omero.db.name": database.name,
-            "omero.db.user": database.read_only_user if cls._own_role(props) else database.user,
+            "omero.db.user": user,
             # The JVMs are sized as percentages of this, not of the host's memory.
             "omero.jvmcfg.system_memory": str(props.memory),
             **props.properties,
         }
         if props.read_only:
-            properties.update({
-                "omero.cluster.read_only.db": "true",
-                "omero.cluster.read_only.repo": "true",
-                "omero.pixeldata.memoizer.dir.local": MEMO_DIR,
-            })
+            properties.update(
+                {
+                    "omero.cluster.read_only.db": "true",
+                    "omero.cluster.read_only.repo": "true",
+                    "omero.pixeldata.memoizer.dir.local": MEMO_DIR,
+                }
+            )
         if props.websockets:
             # Glacier2 listens for wss too (OMERO sysadmin docs, "Websockets": omero.client.icetransports,
             # omero.ports.wss = 4066), and a health responder for it answers the load balancer.
@@ -283,7 +314,13 @@ class OmeroServerService(Construct):
 
     @classmethod
     def _container(
-        cls, props: OmeroServerProps, *, service_name: str, log_group_name: str, secrets: dict[str, str], efs_repository: bool,
+        cls,
+        props: OmeroServerProps,
+        *,
+        service_name: str,
+        log_group_name: str,
+        secrets: dict[str, str],
+        efs_repository: bool,
     ) -> dict[str, object]:
         """The OMERO.server container definition: ports, configuration, mounts, health and logs."""
         share = props.data_share
@@ -295,9 +332,11 @@ class OmeroServerService(Construct):
             "portMappings": [{"containerPort": p, "hostPort": p, "protocol": "tcp"} for p in ports],
             "environment": config_environment(cls._properties(props)),
             "secrets": [{"name": n, "valueFrom": arn} for n, arn in sorted(secrets.items())],
-            "mountPoints": [{"sourceVolume": "omero-data", "containerPath": DATA_DIR, "readOnly": props.read_only}] + (
+            "mountPoints": [{"sourceVolume": "omero-data", "containerPath": DATA_DIR, "readOnly": props.read_only}]
+            + (
                 [{"sourceVolume": SHARE_VOLUME, "containerPath": share.container_path, "readOnly": props.read_only}]
-                if share is not None and efs_repository else []
+                if share is not None and efs_repository
+                else []
             ),
             "ulimits": [{"name": "nofile", "softLimit": 65536, "hardLimit": 65536}],
             "linuxParameters": {"initProcessEnabled": True},
@@ -308,11 +347,14 @@ class OmeroServerService(Construct):
         }
         # The server's own log files onto stdout, then the image's start steps (see server_start).
         container["entryPoint"] = ["/bin/bash", "-c"]
-        container["command"] = [start_command(
-            read_only=props.read_only, make_dirs=props.make_dirs,
-            websocket=(WSS_PORT, WSS_HEALTH_PORT) if props.websockets else None,
-            read_only_user=None if props.read_only else props.database.read_only_user,
-        )]
+        container["command"] = [
+            start_command(
+                read_only=props.read_only,
+                make_dirs=props.make_dirs,
+                websocket=(WSS_PORT, WSS_HEALTH_PORT) if props.websockets else None,
+                read_only_user=None if props.read_only else props.database.read_only_user,
+            )
+        ]
         return container
 
     @staticmethod
@@ -321,6 +363,7 @@ class OmeroServerService(Construct):
         share = props.data_share
         if not efs_repository:
             # The share holds /OMERO: the same volume name and mount point, served over NFS.
+            assert share is not None  # /OMERO is off EFS only on a share
             return [nfs_volume("omero-data", share, read_only=props.read_only)]
         volumes = [props.data.task_volume()]
         if share is not None:
@@ -345,27 +388,38 @@ class OmeroServerService(Construct):
         )
 
     def _service(
-        self, props: OmeroServerProps, *, service_name: str, prefix: str, task: EcsTaskDefinition,
+        self,
+        props: OmeroServerProps,
+        *,
+        service_name: str,
+        prefix: str,
+        task: EcsTaskDefinition,
         discovery: ServiceDiscoveryService,
     ) -> EcsService:
         """The ECS service: one task, stopped before its replacement starts, behind any load balancers."""
-        placement = dict(launch_type="FARGATE")
+        placement: dict[str, Any] = dict(launch_type="FARGATE")
         if props.capacity_provider:
-            placement = dict(capacity_provider_strategy=[
-                EcsServiceCapacityProviderStrategy(capacity_provider=props.capacity_provider, weight=1, base=0)
-            ])
+            placement = dict(
+                capacity_provider_strategy=[
+                    EcsServiceCapacityProviderStrategy(capacity_provider=props.capacity_provider, weight=1, base=0)
+                ]
+            )
         # Stop the old task before starting the new one: never two writers on /OMERO, and never
         # two read-only tasks behind one name (a session found on one is unknown to the other).
         deployment = dict(deployment_maximum_percent=100, deployment_minimum_healthy_percent=0)
-        balanced = dict(
-            load_balancer=[
-                EcsServiceLoadBalancer(target_group_arn=arn, container_name=CONTAINER, container_port=port)
-                for arn, port in props.target_groups
-            ],
-            # The start script may upgrade the database schema after an image bump: give it
-            # time before failing load balancer health checks count.
-            health_check_grace_period_seconds=1800,
-        ) if props.target_groups else {}
+        balanced = (
+            dict(
+                load_balancer=[
+                    EcsServiceLoadBalancer(target_group_arn=arn, container_name=CONTAINER, container_port=port)
+                    for arn, port in props.target_groups
+                ],
+                # The start script may upgrade the database schema after an image bump: give it
+                # time before failing load balancer health checks count.
+                health_check_grace_period_seconds=1800,
+            )
+            if props.target_groups
+            else {}
+        )
         return EcsService(
             self,
             "service",

@@ -5,13 +5,13 @@ made by one task is good on another. With a session store (:mod:`modules.session
 sessions themselves are shared too; without one they are files on each task's disk, and only the
 load balancer's sticky sessions keep a browser on the task that has its session.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
-from constructs import Construct
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicy,
@@ -25,6 +25,7 @@ from cdktf_cdktf_provider_aws.ecs_service import (
     EcsServiceLoadBalancer,
     EcsServiceNetworkConfiguration,
 )
+from constructs import Construct
 
 from modules.cluster import OmeroClusterOutputs
 from modules.ecs_task import awslogs, task_definition
@@ -94,12 +95,14 @@ def web_properties(props: OmeroWebProps) -> dict[str, str]:
     if props.public_origin:
         # Behind the TLS-terminating load balancer: trust its X-Forwarded-Proto, send cookies
         # over HTTPS only, and accept form posts from the public origin.
-        properties.update({
-            "omero.web.secure_proxy_ssl_header": json.dumps(["HTTP_X_FORWARDED_PROTO", "https"]),
-            "omero.web.session_cookie_secure": "true",
-            "omero.web.csrf_cookie_secure": "true",
-            "omero.web.csrf_trusted_origins": json.dumps([props.public_origin]),
-        })
+        properties.update(
+            {
+                "omero.web.secure_proxy_ssl_header": json.dumps(["HTTP_X_FORWARDED_PROTO", "https"]),
+                "omero.web.session_cookie_secure": "true",
+                "omero.web.csrf_cookie_secure": "true",
+                "omero.web.csrf_trusted_origins": json.dumps([props.public_origin]),
+            }
+        )
     properties.update(props.properties)
     return properties
 
@@ -147,7 +150,13 @@ class OmeroWebService(Construct):
             "logConfiguration": awslogs(logs.name, props.region, "omero-web"),
         }
         task = task_definition(
-            self, family=prefix, launch_type="FARGATE", cpu=props.cpu, memory=props.memory, roles=roles, container=container,
+            self,
+            family=prefix,
+            launch_type="FARGATE",
+            cpu=props.cpu,
+            memory=props.memory,
+            roles=roles,
+            container=container,
         )
         self.service = EcsService(
             self,
@@ -162,9 +171,7 @@ class OmeroWebService(Construct):
             deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
             availability_zone_rebalancing="ENABLED",
             load_balancer=[
-                EcsServiceLoadBalancer(
-                    target_group_arn=props.target_group_arn, container_name=CONTAINER, container_port=WEB_PORT
-                )
+                EcsServiceLoadBalancer(target_group_arn=props.target_group_arn, container_name=CONTAINER, container_port=WEB_PORT)
             ],
             health_check_grace_period_seconds=120,
             network_configuration=EcsServiceNetworkConfiguration(

@@ -1,12 +1,13 @@
 """Secrets whose values Terraform generates during apply and never writes to plan or state."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
+from constructs import Construct
 
 
 @dataclass(frozen=True, kw_only=True)

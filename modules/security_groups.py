@@ -11,17 +11,19 @@ from networks, and only from the ones the configuration names:
 
 Tasks may also open HTTPS connections out (image registry, Secrets Manager, CloudWatch Logs).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from constructs import Construct
 
 from modules.access import NFS_PORT, allow_from, https_out, rule, security_group
 from modules.omero_server import PLAIN_PORT, SERVER_PORT
 from modules.omero_web import WEB_PORT
-from modules.server_websockets import HEALTH_PORT as WSS_HEALTH_PORT, WSS_PORT
+from modules.server_websockets import HEALTH_PORT as WSS_HEALTH_PORT
+from modules.server_websockets import WSS_PORT
 from modules.session_store import PORT as SESSION_PORT
 
 # NFS as the S3 File Gateway serves it: portmapper, nfsd and mountd, over TCP and UDP.
@@ -62,22 +64,42 @@ class OmeroSecurityGroups(Construct):
         self.server = group("omero-server", "OMERO.server tasks: 4064 from OMERO.web (and the NLB, if any).")
         for cidr_index, cidr in enumerate(props.web_cidrs):
             for port in props.web_ports:
-                rule(self, f"alb_{port}_{cidr_index}_in", self.load_balancer.id, port, inbound=True, cidr=cidr, description=f"HTTP{'S' if port == 443 else ''} from {cidr}")
+                rule(
+                    self,
+                    f"alb_{port}_{cidr_index}_in",
+                    self.load_balancer.id,
+                    port,
+                    inbound=True,
+                    cidr=cidr,
+                    description=f"HTTP{'S' if port == 443 else ''} from {cidr}",
+                )
         allow_from(self, "alb_to_web", self.load_balancer.id, self.web.id, WEB_PORT, "OMERO.web")
         allow_from(self, "web_to_server", self.web.id, self.server.id, SERVER_PORT, "OMERO.server (Ice over TLS)")
         if props.websockets:
             allow_from(self, "alb_to_server_wss", self.load_balancer.id, self.server.id, WSS_PORT, "OMERO.server (Ice over wss)")
-            allow_from(self, "alb_to_server_wss_health", self.load_balancer.id, self.server.id, WSS_HEALTH_PORT,
-                           "OMERO.server's wss health responder")
-        allow_from(self, "server_to_database", self.server.id, props.database_security_group_id, props.database_port, "PostgreSQL")
+            allow_from(
+                self,
+                "alb_to_server_wss_health",
+                self.load_balancer.id,
+                self.server.id,
+                WSS_HEALTH_PORT,
+                "OMERO.server's wss health responder",
+            )
+        allow_from(
+            self, "server_to_database", self.server.id, props.database_security_group_id, props.database_port, "PostgreSQL"
+        )
         allow_from(self, "server_to_efs", self.server.id, props.file_system_security_group_id, NFS_PORT, "EFS (NFS over TLS)")
         for key, group_id in (("web", self.web.id), ("server", self.server.id)):
-            https_out(self, f"{key}_https_out", group_id, description="HTTPS out: image registry, Secrets Manager, CloudWatch Logs")
+            https_out(
+                self, f"{key}_https_out", group_id, description="HTTPS out: image registry, Secrets Manager, CloudWatch Logs"
+            )
 
         self.session_store = None
         if props.session_store:
             self.session_store = group("omero-sessions", f"OMERO.web session store: {SESSION_PORT} from OMERO.web only.")
-            allow_from(self, "web_to_sessions", self.web.id, self.session_store.id, SESSION_PORT, "the session store (Valkey over TLS)")
+            allow_from(
+                self, "web_to_sessions", self.web.id, self.session_store.id, SESSION_PORT, "the session store (Valkey over TLS)"
+            )
 
         self.server_load_balancer = None
         if props.server_cidrs is not None:
@@ -85,12 +107,24 @@ class OmeroSecurityGroups(Construct):
             ports = [SERVER_PORT] + ([PLAIN_PORT] if props.plain_port else [])
             for port in ports:
                 for cidr_index, cidr in enumerate(props.server_cidrs):
-                    rule(self, f"nlb_{port}_{cidr_index}_in", self.server_load_balancer.id, port, inbound=True, cidr=cidr, description=f"OMERO clients from {cidr}")
-                allow_from(self, f"nlb_to_server_{port}", self.server_load_balancer.id, self.server.id, port, f"OMERO.server port {port}")
+                    rule(
+                        self,
+                        f"nlb_{port}_{cidr_index}_in",
+                        self.server_load_balancer.id,
+                        port,
+                        inbound=True,
+                        cidr=cidr,
+                        description=f"OMERO clients from {cidr}",
+                    )
+                allow_from(
+                    self, f"nlb_to_server_{port}", self.server_load_balancer.id, self.server.id, port, f"OMERO.server port {port}"
+                )
 
         self.container_instances = None
         if props.container_instances:
-            self.container_instances = group("omero-ecs-hosts", "ECS container instances: no ingress; HTTPS out for the ECS and SSM agents.")
+            self.container_instances = group(
+                "omero-ecs-hosts", "ECS container instances: no ingress; HTTPS out for the ECS and SSM agents."
+            )
             https_out(self, "hosts_https_out", self.container_instances.id, description="HTTPS out: ECS, SSM, image registry")
         if props.data_share_security_group_id is not None:
             if self.container_instances is None:
@@ -98,6 +132,11 @@ class OmeroSecurityGroups(Construct):
             for port in NFS_PORTS:
                 for protocol in ("tcp", "udp"):
                     allow_from(
-                        self, f"hosts_to_share_{protocol}_{port}", self.container_instances.id, props.data_share_security_group_id,
-                        port, f"the data share (NFS {protocol.upper()} {port})", protocol=protocol,
+                        self,
+                        f"hosts_to_share_{protocol}_{port}",
+                        self.container_instances.id,
+                        props.data_share_security_group_id,
+                        port,
+                        f"the data share (NFS {protocol.upper()} {port})",
+                        protocol=protocol,
                     )

@@ -2,14 +2,15 @@
 read-write OMERO.server from the networks the configuration allows (never from anywhere by
 default). Port 4064 carries Ice over TLS; 4063 (plain Ice) only when asked for.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
+from constructs import Construct
 
 from modules.omero_server import PLAIN_PORT, SERVER_PORT
 

@@ -13,6 +13,7 @@ Health: Blitz listening on 4064 is healthy. A server that is still starting is g
 ``omego`` creates or upgrades the schema (which can take far longer than the 300 s ECS allows as a
 start period) and for ``GRACE_SECONDS`` after, counted from a mark the check itself keeps.
 """
+
 from __future__ import annotations
 
 import shlex
@@ -22,17 +23,22 @@ SERVER_DIR = "/opt/omero/server/OMERO.server"
 LOG_DIR = f"{SERVER_DIR}/var/log"
 # The files OMERO.server's services write there (OMERO sysadmin docs, "Server log files").
 LOG_FILES = (
-    "Blitz-0.log", "Indexer-0.log", "PixelData-0.log", "Processor-0.log", "Tables-0.log",
-    "FileServer.log", "MonitorServer.log", "DropBox.log", "master.err",
+    "Blitz-0.log",
+    "Indexer-0.log",
+    "PixelData-0.log",
+    "Processor-0.log",
+    "Tables-0.log",
+    "FileServer.log",
+    "MonitorServer.log",
+    "DropBox.log",
+    "master.err",
 )
 GRACE_SECONDS = 600  # after the schema step, for Blitz to open its port
 MARK = "/tmp/omero-health-grace"  # its age is the grace used so far
 
 # A read-only server runs the config and run steps only: it must never create or upgrade the
 # schema, whatever state the database is in.
-READ_ONLY_START = (
-    "source /opt/omero/server/venv3/bin/activate && /startup/50-config.py && exec /startup/99-run.sh"
-)
+READ_ONLY_START = "source /opt/omero/server/venv3/bin/activate && /startup/50-config.py && exec /startup/99-run.sh"
 
 # A read-only server must not start before the read-write one has created the schema. It waits
 # for a finished database patch (keeping its health grace fresh meanwhile), then starts without
@@ -130,8 +136,13 @@ def read_only_role(user: str, python: str = PYTHON) -> str:
     )
 
 
-def start_command(*, read_only: bool, make_dirs: tuple[str, ...] = (), websocket: tuple[int, int] | None = None,
-                  read_only_user: str | None = None) -> str:
+def start_command(
+    *,
+    read_only: bool,
+    make_dirs: tuple[str, ...] = (),
+    websocket: tuple[int, int] | None = None,
+    read_only_user: str | None = None,
+) -> str:
     """The container's command (run by ``/bin/bash -c``); ``websocket``: (wss port, its health
     port) when the load balancer forwards websockets to this server; ``read_only_user``: the
     role the read-only servers log in as, kept in step before the server runs."""
@@ -165,7 +176,7 @@ def health_script(port: int, *, mark: str = MARK, grace_seconds: int = GRACE_SEC
         "o=ome; for c in /proc/[0-9]*/cmdline; do "
         f'case "$(tr "\\0" " " < "$c" 2>/dev/null)" in *"$o"go\\ db*) touch {mark}; exit 0;; esac; done; '
         f"[ -f {mark} ] || {{ touch {mark}; exit 0; }}; "
-        f'[ $(( $(date +%s) - $(stat -c %Y {mark}) )) -lt {grace_seconds} ]'
+        f"[ $(( $(date +%s) - $(stat -c %Y {mark}) )) -lt {grace_seconds} ]"
     )
 
 

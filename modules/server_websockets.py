@@ -20,11 +20,11 @@ and the HTTPS listener forwards ``/omero-ws`` to it. Clients built on omero-py c
 - Websocket connections are sticky by nature and the listener's idle timeout applies to them
   (load_balancer.idle_timeout_seconds).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf_cdktf_provider_aws.lb_listener_rule import (
     LbListenerRule,
     LbListenerRuleAction,
@@ -32,6 +32,7 @@ from cdktf_cdktf_provider_aws.lb_listener_rule import (
     LbListenerRuleConditionPathPattern,
 )
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
+from constructs import Construct
 
 WSS_PORT = 4066  # omero.ports.wss
 HEALTH_PORT = 4067  # the server task's health responder for the websocket port

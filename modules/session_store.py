@@ -19,17 +19,18 @@ logs out everyone on that task. With this store every task uses Django's cache e
 - No snapshots: a session is worth nothing a day later; losing the store only asks users to log
   in again.
 """
+
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf_cdktf_provider_aws.data_aws_secretsmanager_secret_version import DataAwsSecretsmanagerSecretVersion
 from cdktf_cdktf_provider_aws.elasticache_replication_group import ElasticacheReplicationGroup
 from cdktf_cdktf_provider_aws.elasticache_subnet_group import ElasticacheSubnetGroup
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
+from constructs import Construct
 
 from modules.secrets import GeneratedSecret, GeneratedSecretProps
 
@@ -63,19 +64,30 @@ class SessionStore(Construct):
     def __init__(self, scope: Construct, id: str, *, props: SessionStoreProps):
         super().__init__(scope, id)
         group_id = f"{props.name}-omero-sessions"
-        token = GeneratedSecret(self, "sessions_token", props=GeneratedSecretProps(
-            name_prefix=f"{props.name}/omero/web-sessions-token-",
-            description=f"AUTH token of the OMERO.web session store of {props.name}.",
-            version=1,
-            length=32,
-            kms_key_arn=props.secrets_kms_key_arn,
-        ))
+        token = GeneratedSecret(
+            self,
+            "sessions_token",
+            props=GeneratedSecretProps(
+                name_prefix=f"{props.name}/omero/web-sessions-token-",
+                description=f"AUTH token of the OMERO.web session store of {props.name}.",
+                version=1,
+                length=32,
+                kms_key_arn=props.secrets_kms_key_arn,
+            ),
+        )
         # Read back once written: the replication group needs the token as a plain argument.
         written = DataAwsSecretsmanagerSecretVersion(
-            self, "token_value", secret_id=token.arn, depends_on=[token.written],
+            self,
+            "token_value",
+            secret_id=token.arn,
+            depends_on=[token.written],
         )
         subnets = ElasticacheSubnetGroup(
-            self, "subnets", name=group_id, description=f"Private subnets of {group_id}.", subnet_ids=props.subnet_ids,
+            self,
+            "subnets",
+            name=group_id,
+            description=f"Private subnets of {group_id}.",
+            subnet_ids=props.subnet_ids,
         )
         failover = props.replicas > 0
         self.group = ElasticacheReplicationGroup(
@@ -102,18 +114,22 @@ class SessionStore(Construct):
             tags={"Name": group_id},
         )
         caches = SecretsmanagerSecret(
-            self, "caches", name_prefix=f"{props.name}/omero/web-caches-",
+            self,
+            "caches",
+            name_prefix=f"{props.name}/omero/web-caches-",
             description=f"omero.web.caches of {props.name}: the session store's address and token.",
-            kms_key_id=props.secrets_kms_key_arn, recovery_window_in_days=7,
+            kms_key_id=props.secrets_kms_key_arn,
+            recovery_window_in_days=7,
         )
         # The token is letters and digits and the host a DNS name: the JSON needs no escaping.
         location = f"rediss://:{written.secret_string}@{self.group.primary_endpoint_address}:{PORT}/0"
         SecretsmanagerSecretVersion(
-            self, "caches_value", secret_id=caches.id,
+            self,
+            "caches_value",
+            secret_id=caches.id,
             secret_string=json.dumps({"default": {"BACKEND": CACHE_BACKEND, "LOCATION": location}}),
         )
         self.outputs = SessionStoreOutputs(
             endpoint=self.group.primary_endpoint_address,
             caches_secret_arn=caches.arn,
         )
-

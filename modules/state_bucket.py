@@ -4,13 +4,14 @@ Versioned (a deleted or corrupted state object can be restored), encrypted, clos
 reachable only over TLS 1.2+, superseded versions expired after a while, and protected from
 ``terraform destroy``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from constructs import Construct
 
 from modules.buckets import bucket_policy, expire_versions, secure_bucket
 

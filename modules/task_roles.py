@@ -5,20 +5,19 @@ read the secrets handed to the containers (and decrypt them), pull from ECR when
 there. The *task role* is what the containers run as: whatever the caller grants (EFS access for
 OMERO.server), plus what ECS Exec needs to open a session and log it.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from constructs import Construct
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
 from cdktf_cdktf_provider_aws.iam_role import IamRole
+from constructs import Construct
 
 from modules.iam import allow, role_policy, service_trust
 
-_ECR_IMAGE = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repository>[^:@]+)"
-)
+_ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repository>[^:@]+)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,10 +51,12 @@ class TaskRoles(Construct):
         if props.cache_repositories_arn:
             # The first pull of a tag creates its repository and imports it from upstream
             # (Amazon ECR User Guide, "IAM permissions required to sync an upstream registry").
-            execution.append(allow(
-                ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
-                [props.cache_repositories_arn],
-            ))
+            execution.append(
+                allow(
+                    ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
+                    [props.cache_repositories_arn],
+                )
+            )
             execution.append(allow(["ecr:GetAuthorizationToken"], ["*"]))
         elif ecr:
             repository = f"arn:{props.partition}:ecr:{ecr['region']}:{ecr['account']}:repository/{ecr['repository']}"
@@ -70,7 +71,11 @@ class TaskRoles(Construct):
             assume_role_policy=trust,
         )
         role_policy(
-            self, "execution_policy", role_id=self.execution_role.id, name="start-task", document_id="execution_document",
+            self,
+            "execution_policy",
+            role_id=self.execution_role.id,
+            name="start-task",
+            document_id="execution_document",
             statements=execution,
         )
 
@@ -78,16 +83,24 @@ class TaskRoles(Construct):
         if props.exec_log_group_arn:
             # ECS Exec: the SSM agent in the task opens the session channels (these actions
             # have no resource-level permissions: AWS requires "*") and writes the audit log.
-            task.append(allow(
-                ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-                 "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
-                ["*"],
-            ))
+            task.append(
+                allow(
+                    [
+                        "ssmmessages:CreateControlChannel",
+                        "ssmmessages:CreateDataChannel",
+                        "ssmmessages:OpenControlChannel",
+                        "ssmmessages:OpenDataChannel",
+                    ],
+                    ["*"],
+                )
+            )
             task.append(allow(["logs:DescribeLogGroups"], ["*"]))
-            task.append(allow(
-                ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-                [f"{props.exec_log_group_arn}:*"],
-            ))
+            task.append(
+                allow(
+                    ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                    [f"{props.exec_log_group_arn}:*"],
+                )
+            )
             if props.exec_kms_key_arn:
                 task.append(allow(["kms:Decrypt", "kms:GenerateDataKey"], [props.exec_kms_key_arn]))
         self.task_role = IamRole(

@@ -7,14 +7,15 @@ image tag, so changing ``server.image`` replaces it: Terraform makes the new sna
 (they depend on it), and the snapshot of the upgrade before is deleted last. The plan of an
 upgrade therefore always shows this snapshot being replaced, and ``pipenv run diff`` calls it out.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.db_snapshot import DbSnapshot, DbSnapshotTimeouts
+from constructs import Construct
 
 IDENTIFIER_MAX = 255
 

@@ -5,11 +5,11 @@ gets an ACM certificate validated through DNS, an HTTPS listener with a TLS 1.2+
 permanent redirect from HTTP, and an alias record for the domain. Access logs go to a bucket of
 their own.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate, AcmCertificateOptions
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
@@ -21,6 +21,7 @@ from cdktf_cdktf_provider_aws.lb_listener import (
 )
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck, LbTargetGroupStickiness
 from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
+from constructs import Construct
 
 from modules.log_bucket import AccessLogBucket, AccessLogBucketProps
 from modules.omero_web import WEB_PORT

@@ -1,4 +1,5 @@
 """Build the cdktf App for one deployment: its stacks (``config.catalog``), wired to each other."""
+
 from __future__ import annotations
 
 import importlib
@@ -56,7 +57,10 @@ def build_app(
     )
     stacks.append(services)
     core = CoreOutputs(
-        network=network.outputs, file_system=storage.file_system, database=storage.database, services=services.outputs,
+        network=network.outputs,
+        file_system=storage.file_system,
+        database=storage.database,
+        services=services.outputs,
         data_share=share,
     )
     # The add-ons built on the services, each in its own stack, in the catalog's order (monitoring

@@ -3,10 +3,11 @@
 Its vault (and the copy vault, with ``backup.copy_region``) refuse destruction like the storage
 they protect; the plan and the selection can change freely.
 """
+
 from __future__ import annotations
 
-from constructs import Construct
 from cdktf import TerraformOutput
+from constructs import Construct
 
 from config import Deployment
 from modules.backup import BackupCopy, BackupRule, OmeroBackup, OmeroBackupOutputs, OmeroBackupProps
@@ -71,9 +72,21 @@ class BackupStack(DeploymentStack):
         )
         self.outputs: OmeroBackupOutputs = protection.outputs
         out = self.outputs
-        TerraformOutput(self, "vault_name", value=out.vault_name, description="AWS Backup vault holding the recovery points of EFS and the database.")
+        TerraformOutput(
+            self,
+            "vault_name",
+            value=out.vault_name,
+            description="AWS Backup vault holding the recovery points of EFS and the database.",
+        )
         TerraformOutput(self, "vault_arn", value=out.vault_arn, description="ARN of the backup vault.")
         TerraformOutput(self, "plan_id", value=out.plan_id, description="AWS Backup plan (daily and monthly rules).")
-        TerraformOutput(self, "backup_role_arn", value=out.role_arn, description="Role AWS Backup runs backup and restore jobs with.")
+        TerraformOutput(
+            self, "backup_role_arn", value=out.role_arn, description="Role AWS Backup runs backup and restore jobs with."
+        )
         if out.copy_vault_arn:
-            TerraformOutput(self, "copy_vault_arn", value=out.copy_vault_arn, description=f"Vault in {backup.copy_region} receiving a copy of every recovery point.")
+            TerraformOutput(
+                self,
+                "copy_vault_arn",
+                value=out.copy_vault_arn,
+                description=f"Vault in {backup.copy_region} receiving a copy of every recovery point.",
+            )

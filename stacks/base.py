@@ -1,15 +1,17 @@
 """What every stack of a deployment shares: the AWS provider, the state backend and the tags."""
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from constructs import Construct
-from cdktf import LocalBackend, S3Backend, S3BackendEndpointConfig, TerraformStack
+from cdktf import LocalBackend, S3Backend, S3BackendEndpointConfig, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
+from constructs import Construct
 
 from config import Deployment
 
@@ -82,7 +84,7 @@ class DeploymentStack(TerraformStack):
         endpoint = settings.emulator_endpoint
 
         tags = {**deployment.tags, "project": "omero", "deployment": deployment.name}
-        provider = dict(region=deployment.region, default_tags=[AwsProviderDefaultTags(tags=tags)])
+        provider: dict[str, Any] = dict(region=deployment.region, default_tags=[AwsProviderDefaultTags(tags=tags)])
         if endpoint:
             provider.update(
                 endpoints=[AwsProviderEndpoints(**{service: endpoint for service in EMULATED_SERVICES})],
@@ -116,14 +118,20 @@ class DeploymentStack(TerraformStack):
     def partition(self) -> str:
         return self.aws_partition.partition
 
+    def output(self, key: str, value, description: str) -> TerraformOutput:
+        """The stack's output ``key``, which later stacks and operators read."""
+        return TerraformOutput(self, key, value=value, description=description)
+
     def regional_provider(self, region: str, *, alias: str) -> AwsProvider:
         """Another AWS provider, like the stack's own but for ``region``; resources pick it by ``provider``."""
         return AwsProvider(self, f"aws_{alias}", **{**self._provider_settings, "region": region}, alias=alias)
 
-    def _configure_backend(self, deployment: Deployment, settings: SynthSettings, role: str, endpoint: str | None, local_state: bool) -> None:
+    def _configure_backend(
+        self, deployment: Deployment, settings: SynthSettings, role: str, endpoint: str | None, local_state: bool
+    ) -> None:
         state = deployment.state
         if state.remote and not local_state:
-            backend = dict(
+            backend: dict[str, Any] = dict(
                 bucket=state.bucket,
                 key=f"{state.prefix}/{deployment.name}/{role}.tfstate",
                 region=deployment.region,

@@ -20,12 +20,14 @@ What JSON holds that this renderer does not know (``module``, ``variable``, ``mo
 ``check``, ``dynamic`` blocks, provisioners) fails the synth with :class:`HclRenderError` rather
 than being written wrongly.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 # Block shape: for each argument that is a nested block, the shape of that block's own body.
 Shape = dict[str, "Shape"]
@@ -45,6 +47,7 @@ class HclRenderError(ValueError):
 # ---------------------------------------------------------------------------------------------
 # Strings: Terraform templates
 # ---------------------------------------------------------------------------------------------
+
 
 def _quoted_end(text: str, i: int) -> int:
     """Index just past the quote closing a string literal inside an expression; ``i`` follows the opening quote."""
@@ -165,6 +168,7 @@ def _reference(text: str, where: str) -> str:
 # Expressions and bodies
 # ---------------------------------------------------------------------------------------------
 
+
 def _key(key: str) -> str:
     if _IDENTIFIER.match(key) and key not in _KEYWORDS:
         return key
@@ -229,7 +233,7 @@ class _Body:
     def attribute(self, key: str, expression: str) -> None:
         self.items.append(("attribute", (key, expression)))
 
-    def block(self, header: str, body: "_Body") -> None:
+    def block(self, header: str, body: _Body) -> None:
         self.items.append(("block", f"{self.indent}{header} {{\n{body.text()}{self.indent}}}\n"))
 
     def text(self) -> str:
@@ -402,6 +406,7 @@ def _terraform(values: dict) -> _Body:
 # ---------------------------------------------------------------------------------------------
 # Block shapes from the provider bindings, and the hook into synthesis
 # ---------------------------------------------------------------------------------------------
+
 
 def shape_of(attributes: Any) -> Shape:
     """The nested blocks in a fragment of ``to_hcl_terraform()``: arguments marked ``isBlock``."""

@@ -1,8 +1,9 @@
 """The network stack: a new VPC (or an existing one) and, optionally, its flow logs."""
+
 from __future__ import annotations
 
-from constructs import Construct
 from cdktf import TerraformOutput
+from constructs import Construct
 
 from config import Deployment
 from modules.flow_logs import FlowLogs, FlowLogsProps
@@ -32,6 +33,7 @@ class NetworkStack(DeploymentStack):
             )
             s3_endpoint = network.s3_endpoint
         else:
+            assert config.vpc_id is not None  # the existing-VPC branch
             network = ExistingNetwork(
                 self,
                 "network",
@@ -43,7 +45,12 @@ class NetworkStack(DeploymentStack):
             )
         self.outputs: NetworkOutputs = network.outputs
         if s3_endpoint is not None:
-            TerraformOutput(self, "s3_gateway_endpoint_id", value=s3_endpoint.id, description="The S3 gateway endpoint in the private route tables.")
+            TerraformOutput(
+                self,
+                "s3_gateway_endpoint_id",
+                value=s3_endpoint.id,
+                description="The S3 gateway endpoint in the private route tables.",
+            )
 
         flow_logs = config.flow_logs
         if flow_logs.enabled:
@@ -58,12 +65,37 @@ class NetworkStack(DeploymentStack):
                     kms_key_arn=flow_logs.kms_key_arn,
                 ),
             )
-            TerraformOutput(self, "flow_log_group", value=logs.outputs.log_group_name, description="CloudWatch Logs group receiving the VPC flow logs.")
+            TerraformOutput(
+                self,
+                "flow_log_group",
+                value=logs.outputs.log_group_name,
+                description="CloudWatch Logs group receiving the VPC flow logs.",
+            )
 
         out = self.outputs
         TerraformOutput(self, "vpc_id", value=out.vpc_id, description="The VPC OMERO runs in.")
         TerraformOutput(self, "vpc_cidr", value=out.vpc_cidr, description="The VPC's IPv4 CIDR block.")
-        TerraformOutput(self, "public_subnet_ids", value=out.public_subnet_ids, description="Public subnets (load balancers, NAT), one per AZ.")
-        TerraformOutput(self, "private_subnet_ids", value=out.private_subnet_ids, description="Private subnets (services, EFS, RDS), one per AZ.")
-        TerraformOutput(self, "availability_zones", value=out.availability_zones, description="Availability zones of the private subnets, in order.")
-        TerraformOutput(self, "nat_public_ips", value=out.nat_public_ips, description="Egress IPs of the NAT gateways (empty for an existing VPC).")
+        TerraformOutput(
+            self,
+            "public_subnet_ids",
+            value=out.public_subnet_ids,
+            description="Public subnets (load balancers, NAT), one per AZ.",
+        )
+        TerraformOutput(
+            self,
+            "private_subnet_ids",
+            value=out.private_subnet_ids,
+            description="Private subnets (services, EFS, RDS), one per AZ.",
+        )
+        TerraformOutput(
+            self,
+            "availability_zones",
+            value=out.availability_zones,
+            description="Availability zones of the private subnets, in order.",
+        )
+        TerraformOutput(
+            self,
+            "nat_public_ips",
+            value=out.nat_public_ips,
+            description="Egress IPs of the NAT gateways (empty for an existing VPC).",
+        )

@@ -4,28 +4,28 @@ Everything here can be destroyed and redeployed without touching what OMERO keep
 system, the database and their secrets live in the storage stack. This stack only adds rules to
 their security groups so that the OMERO servers may reach them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from constructs import Construct
-from cdktf import TerraformOutput
 
 from config import Deployment
 from modules.cluster import OmeroCluster, OmeroClusterOutputs, OmeroClusterProps
 from modules.container_instances import ContainerInstances, ContainerInstancesProps
 from modules.database import OmeroDatabaseOutputs
-from modules.image_cache import DockerHubCache, ImageCacheOutputs, ImageCacheProps
 from modules.efs import OmeroFileSystemOutputs
+from modules.image_cache import DockerHubCache, ImageCacheOutputs, ImageCacheProps
 from modules.network import NetworkOutputs
 from modules.omero_server import SERVER_PORT, Database, DataVolume, NfsShare, OmeroServerProps, OmeroServerService
 from modules.omero_web import OmeroWebProps, OmeroWebService
 from modules.secrets import GeneratedSecret, GeneratedSecretProps
-from modules.session_store import SessionStore, SessionStoreOutputs, SessionStoreProps
 from modules.security_groups import OmeroSecurityGroups, OmeroSecurityGroupsProps
-from modules.upgrade import UpgradeSnapshot, UpgradeSnapshotProps
 from modules.server_load_balancer import ServerLoadBalancer, ServerLoadBalancerProps
 from modules.server_websockets import WSS_PORT, ServerWebSockets, ServerWebSocketsProps
+from modules.session_store import SessionStore, SessionStoreOutputs, SessionStoreProps
+from modules.upgrade import UpgradeSnapshot, UpgradeSnapshotProps
 from modules.web_load_balancer import WebLoadBalancer, WebLoadBalancerProps
 from stacks.base import DeploymentStack, SynthSettings
 
@@ -91,16 +91,40 @@ class ServicesStack(DeploymentStack):
         instances = self._container_instances(deployment, network, cluster, groups, account)
         web_lb, websockets, server_lb = self._load_balancers(deployment, network, groups, account)
         read_write, read_only = self._servers(
-            deployment, account, network=network, file_system=file_system, database=database, data_share=data_share,
-            cluster=cluster, groups=groups, instances=instances, server_lb=server_lb, websockets=websockets,
+            deployment,
+            account,
+            network=network,
+            file_system=file_system,
+            database=database,
+            data_share=data_share,
+            cluster=cluster,
+            groups=groups,
+            instances=instances,
+            server_lb=server_lb,
+            websockets=websockets,
         )
         web_service, sessions = self._web(
-            deployment, account, network=network, cluster=cluster, groups=groups, web_lb=web_lb,
-            read_write=read_write, read_only=read_only,
+            deployment,
+            account,
+            network=network,
+            cluster=cluster,
+            groups=groups,
+            web_lb=web_lb,
+            read_write=read_write,
+            read_only=read_only,
         )
         self._outputs(
-            deployment, file_system=file_system, database=database, cluster=cluster, web_lb=web_lb, websockets=websockets,
-            server_lb=server_lb, read_write=read_write, read_only=read_only, web_service=web_service, sessions=sessions,
+            deployment,
+            file_system=file_system,
+            database=database,
+            cluster=cluster,
+            web_lb=web_lb,
+            websockets=websockets,
+            server_lb=server_lb,
+            read_write=read_write,
+            read_only=read_only,
+            web_service=web_service,
+            sessions=sessions,
         )
         self.outputs = ServicesOutputs(
             cluster=cluster,
@@ -126,15 +150,28 @@ class ServicesStack(DeploymentStack):
         aws_partition = self.aws_partition
         cache = None
         if deployment.images.pull_through:
-            cache = DockerHubCache(self, "image_cache", props=ImageCacheProps(
-                name=deployment.name, credential_arn=deployment.images.docker_hub_secret_arn, account_id=account_id,
-                region=deployment.region, partition=aws_partition.partition, dns_suffix=aws_partition.dns_suffix,
-            )).outputs
+            assert deployment.images.docker_hub_secret_arn is not None  # the loader requires it with pull_through
+            cache = DockerHubCache(
+                self,
+                "image_cache",
+                props=ImageCacheProps(
+                    name=deployment.name,
+                    credential_arn=deployment.images.docker_hub_secret_arn,
+                    account_id=account_id,
+                    region=deployment.region,
+                    partition=aws_partition.partition,
+                    dns_suffix=aws_partition.dns_suffix,
+                ),
+            ).outputs
         return _Account(region=deployment.region, account_id=account_id, partition=aws_partition.partition, cache=cache)
 
     def _security_groups(
-        self, deployment: Deployment, network: NetworkOutputs, file_system: OmeroFileSystemOutputs,
-        database: OmeroDatabaseOutputs, data_share: NfsShare | None,
+        self,
+        deployment: Deployment,
+        network: NetworkOutputs,
+        file_system: OmeroFileSystemOutputs,
+        database: OmeroDatabaseOutputs,
+        data_share: NfsShare | None,
     ) -> OmeroSecurityGroups:
         """The security groups of the load balancers, the OMERO tasks and what they reach."""
         alb, nlb = deployment.load_balancer, deployment.server_load_balancer
@@ -174,13 +211,18 @@ class ServicesStack(DeploymentStack):
         ).outputs
 
     def _container_instances(
-        self, deployment: Deployment, network: NetworkOutputs, cluster: OmeroClusterOutputs,
-        groups: OmeroSecurityGroups, account: _Account,
+        self,
+        deployment: Deployment,
+        network: NetworkOutputs,
+        cluster: OmeroClusterOutputs,
+        groups: OmeroSecurityGroups,
+        account: _Account,
     ) -> ContainerInstances | None:
         """The EC2 container instances and their capacity provider, or None on Fargate."""
         if deployment.cluster.launch_type != "ec2":
             return None
         ec2 = deployment.cluster.ec2
+        assert groups.container_instances is not None  # made with the EC2 launch type
         return ContainerInstances(
             self,
             "container_instances",
@@ -198,7 +240,11 @@ class ServicesStack(DeploymentStack):
         )
 
     def _load_balancers(
-        self, deployment: Deployment, network: NetworkOutputs, groups: OmeroSecurityGroups, account: _Account,
+        self,
+        deployment: Deployment,
+        network: NetworkOutputs,
+        groups: OmeroSecurityGroups,
+        account: _Account,
     ) -> tuple[WebLoadBalancer, ServerWebSockets | None, ServerLoadBalancer | None]:
         """OMERO.web's load balancer, the server's websockets behind it (load_balancer.wss) and the
         server's own load balancer (server_load_balancer), each of the last two if enabled."""
@@ -224,18 +270,30 @@ class ServicesStack(DeploymentStack):
         )
         websockets = None
         if alb.wss:
-            websockets = ServerWebSockets(self, "server_websockets", props=ServerWebSocketsProps(
-                name=deployment.name, vpc_id=network.vpc_id, listener_arn=web_lb.listener.arn, domain_name=alb.domain_name,
-            ))
+            assert alb.domain_name is not None  # wss is on only with TLS, which needs the domain
+            websockets = ServerWebSockets(
+                self,
+                "server_websockets",
+                props=ServerWebSocketsProps(
+                    name=deployment.name,
+                    vpc_id=network.vpc_id,
+                    listener_arn=web_lb.listener.arn,
+                    domain_name=alb.domain_name,
+                ),
+            )
         return web_lb, websockets, self._server_load_balancer(deployment, network, groups)
 
     def _server_load_balancer(
-        self, deployment: Deployment, network: NetworkOutputs, groups: OmeroSecurityGroups,
+        self,
+        deployment: Deployment,
+        network: NetworkOutputs,
+        groups: OmeroSecurityGroups,
     ) -> ServerLoadBalancer | None:
         """The network load balancer for OMERO.insight and the CLI (server_load_balancer), or None."""
         nlb = deployment.server_load_balancer
         if not nlb.enabled:
             return None
+        assert groups.server_load_balancer is not None  # made with the NLB
         return ServerLoadBalancer(
             self,
             "server_load_balancer",
@@ -301,7 +359,8 @@ class ServicesStack(DeploymentStack):
                 target_groups=(server_lb.outputs.target_groups if server_lb else ())
                 + (((websockets.outputs.target_group_arn, WSS_PORT),) if websockets else ()),
                 websockets=websockets is not None,
-                depends_on=placed_after + tuple(server_lb.listeners if server_lb else ())
+                depends_on=placed_after
+                + tuple(server_lb.listeners if server_lb else ())
                 + ((websockets.rule,) if websockets else ()),
             ),
         )
@@ -323,7 +382,10 @@ class ServicesStack(DeploymentStack):
         return read_write, read_only
 
     def _placed_after(
-        self, deployment: Deployment, database: OmeroDatabaseOutputs, instances: ContainerInstances | None,
+        self,
+        deployment: Deployment,
+        database: OmeroDatabaseOutputs,
+        instances: ContainerInstances | None,
     ) -> tuple[object, ...]:
         """What every OMERO.server waits for: the capacity provider, and the pre-upgrade snapshot."""
         # Tasks on EC2 need the capacity provider attached to the cluster first.
@@ -331,9 +393,12 @@ class ServicesStack(DeploymentStack):
         if deployment.server.snapshot_before_upgrade:
             # A new server image starts only once the database it may upgrade is snapshotted.
             upgrade = UpgradeSnapshot(
-                self, "upgrade_snapshot",
+                self,
+                "upgrade_snapshot",
                 props=UpgradeSnapshotProps(
-                    name=deployment.name, image=deployment.server.image, db_instance_id=database.instance_id,
+                    name=deployment.name,
+                    image=deployment.server.image,
+                    db_instance_id=database.instance_id,
                 ),
             )
             placed_after += (upgrade.snapshot,)
@@ -439,23 +504,43 @@ class ServicesStack(DeploymentStack):
             f"--service-name {read_write.outputs.service_name} --query 'taskArns[0]' --output text) "
             f"--container {read_write.outputs.container_name} --interactive --command /bin/bash"
         )
-        out = lambda key, value, description: TerraformOutput(self, key, value=value, description=description)  # noqa: E731
+        out = self.output
         out("web_url", web_lb.outputs.url, "Where users open OMERO.web.")
         out("web_load_balancer_dns_name", web_lb.outputs.dns_name, "DNS name of the OMERO.web load balancer.")
         out("access_log_bucket", web_lb.outputs.access_log_bucket, "S3 bucket receiving the load balancer's access logs.")
         if websockets:
-            out("server_websocket_url", websockets.outputs.url, "Where omero-py and the CLI connect over wss (omero login -s <url>).")
+            out(
+                "server_websocket_url",
+                websockets.outputs.url,
+                "Where omero-py and the CLI connect over wss (omero login -s <url>).",
+            )
         if server_lb:
-            out("server_load_balancer_dns_name", server_lb.outputs.dns_name, "Host name for OMERO.insight and the CLI (port 4064).")
+            out(
+                "server_load_balancer_dns_name",
+                server_lb.outputs.dns_name,
+                "Host name for OMERO.insight and the CLI (port 4064).",
+            )
         out("cluster_name", cluster.cluster_name, "The ECS cluster.")
         out("server_service_name", read_write.outputs.service_name, "ECS service of the read-write OMERO.server.")
         out("server_dns_name", read_write.outputs.dns_name, "Cloud Map name of the read-write OMERO.server inside the VPC.")
         if read_only:
-            out("read_only_service_names", [r.outputs.service_name for r in read_only], "ECS services of the read-only OMERO.servers, one each.")
-            out("read_only_dns_names", [r.outputs.dns_name for r in read_only], "Cloud Map names of the read-only OMERO.servers, one each.")
+            out(
+                "read_only_service_names",
+                [r.outputs.service_name for r in read_only],
+                "ECS services of the read-only OMERO.servers, one each.",
+            )
+            out(
+                "read_only_dns_names",
+                [r.outputs.dns_name for r in read_only],
+                "Cloud Map names of the read-only OMERO.servers, one each.",
+            )
         out("web_service_name", web_service.outputs.service_name, "ECS service of OMERO.web.")
         if sessions:
-            out("session_store_endpoint", sessions.endpoint, "Primary endpoint of OMERO.web's session store (Valkey, TLS, port 6379).")
+            out(
+                "session_store_endpoint",
+                sessions.endpoint,
+                "Primary endpoint of OMERO.web's session store (Valkey, TLS, port 6379).",
+            )
         out("server_log_group", read_write.outputs.log_group_name, "Log group of the read-write OMERO.server.")
         out("efs_id", file_system.file_system_id, "EFS file system holding /OMERO.")
         out("efs_access_point_id", file_system.access_point_id, "Access point the OMERO servers mount.")
@@ -464,17 +549,24 @@ class ServicesStack(DeploymentStack):
         out("root_password_secret_arn", database.root_password_secret_arn, "Secret holding OMERO's initial root password.")
         out("exec_command", exec_command, "A shell in the read-write OMERO.server container (ECS Exec).")
 
-    def _session_store(self, deployment: Deployment, network: NetworkOutputs, groups: OmeroSecurityGroups) -> SessionStoreOutputs | None:
+    def _session_store(
+        self, deployment: Deployment, network: NetworkOutputs, groups: OmeroSecurityGroups
+    ) -> SessionStoreOutputs | None:
         """OMERO.web's shared sessions (web.session_store), or None: sessions on each task's disk."""
         store = deployment.web.session_store
         if not store.enabled:
             return None
-        return SessionStore(self, "session_store", props=SessionStoreProps(
-            name=deployment.name,
-            subnet_ids=network.private_subnet_ids,
-            security_group_id=groups.session_store.id,
-            node_type=store.node_type,
-            replicas=store.replicas,
-            kms_key_arn=store.kms_key_arn,
-            secrets_kms_key_arn=deployment.cluster.logs_kms_key_arn,
-        )).outputs
+        assert groups.session_store is not None  # made with the store
+        return SessionStore(
+            self,
+            "session_store",
+            props=SessionStoreProps(
+                name=deployment.name,
+                subnet_ids=network.private_subnet_ids,
+                security_group_id=groups.session_store.id,
+                node_type=store.node_type,
+                replicas=store.replicas,
+                kms_key_arn=store.kms_key_arn,
+                secrets_kms_key_arn=deployment.cluster.logs_kms_key_arn,
+            ),
+        ).outputs

@@ -3,10 +3,11 @@
 EFS (the binary repository, /OMERO) and RDS PostgreSQL (the metadata), each in its own security
 group with no ingress: the services stack grants its OMERO servers access.
 """
+
 from __future__ import annotations
 
-from constructs import Construct
 from cdktf import TerraformOutput
+from constructs import Construct
 
 from config import Deployment
 from modules.database import OmeroDatabase, OmeroDatabaseOutputs, OmeroDatabaseProps
@@ -68,8 +69,23 @@ class StorageStack(DeploymentStack):
 
         fs, d = self.file_system, self.database
         TerraformOutput(self, "efs_id", value=fs.file_system_id, description="EFS file system holding /OMERO.")
-        TerraformOutput(self, "efs_access_point_id", value=fs.access_point_id, description="Access point OMERO.server mounts (uid/gid 1000, /omero).")
+        TerraformOutput(
+            self,
+            "efs_access_point_id",
+            value=fs.access_point_id,
+            description="Access point OMERO.server mounts (uid/gid 1000, /omero).",
+        )
         TerraformOutput(self, "db_address", value=d.address, description="Host name of the OMERO PostgreSQL instance.")
         TerraformOutput(self, "db_instance_id", value=d.instance_id, description="RDS instance identifier.")
-        TerraformOutput(self, "db_password_secret_arn", value=d.password_secret_arn, description="Secrets Manager secret holding the database password.")
-        TerraformOutput(self, "root_password_secret_arn", value=d.root_password_secret_arn, description="Secrets Manager secret holding OMERO's initial root password.")
+        TerraformOutput(
+            self,
+            "db_password_secret_arn",
+            value=d.password_secret_arn,
+            description="Secrets Manager secret holding the database password.",
+        )
+        TerraformOutput(
+            self,
+            "root_password_secret_arn",
+            value=d.root_password_secret_arn,
+            description="Secrets Manager secret holding OMERO's initial root password.",
+        )

@@ -1,4 +1,5 @@
 """Session fixtures: each example is synthesized once per test session and shared."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -1,6 +1,7 @@
 """The access helpers, each synthesized once in a tiny stack and read back from its JSON: the
 security-group pair (modules/access.py), the EFS access-point client statement (modules/efs.py),
 the IAM statement helpers (modules/iam.py), and the task, bucket and log recipes they sit beside."""
+
 from __future__ import annotations
 
 import json
@@ -32,26 +33,48 @@ def synth() -> dict:
     web = security_group(stack, "web", name="t-omero-web", vpc_id="vpc-1", description="OMERO.web tasks")
     server = security_group(stack, "server", name="t-omero-server", vpc_id="vpc-1", description="OMERO.server tasks")
     allow_from(stack, "web_to_server", web.id, server.id, 4064, "OMERO.server (Ice over TLS)")
-    allow_from(stack, ("to_share", "share_from_web"), web.id, "sg-share", 2049, "the share (NFS UDP 2049)",
-               clients="the share: OMERO.web", protocol="udp")
+    allow_from(
+        stack,
+        ("to_share", "share_from_web"),
+        web.id,
+        "sg-share",
+        2049,
+        "the share (NFS UDP 2049)",
+        clients="the share: OMERO.web",
+        protocol="udp",
+    )
     https_out(stack, "web_https_out", web.id, description="HTTPS out")
 
     fs = OmeroFileSystemOutputs(
-        file_system_id="fs-1", file_system_arn=FS_ARN, access_point_id="fsap-1", access_point_arn=AP_ARN, security_group_id="sg-efs",
+        file_system_id="fs-1",
+        file_system_arn=FS_ARN,
+        access_point_id="fsap-1",
+        access_point_arn=AP_ARN,
+        security_group_id="sg-efs",
     )
     data = DataVolume(file_system_id="fs-1", file_system_arn=FS_ARN, access_point_id="fsap-1", access_point_arn=AP_ARN)
     statements = {
         "read_write": fs.client_statement(),
         "read_only": fs.client_statement(read_only=True, sid="Repository"),
         "task": data.client_statement(read_only=True),
-        "allow": allow(["s3:GetObject"], ["arn:aws:s3:::b/*"], condition=[when("StringEquals", "aws:SourceVpc", "vpc-1", "vpc-2")]),
-        "service": allow_service("Logs", "datasync.amazonaws.com", ["logs:PutLogEvents"], ["arn:aws:logs:*"],
-                                 source_account="111122223333", source_arn="arn:aws:datasync:*"),
+        "allow": allow(
+            ["s3:GetObject"], ["arn:aws:s3:::b/*"], condition=[when("StringEquals", "aws:SourceVpc", "vpc-1", "vpc-2")]
+        ),
+        "service": allow_service(
+            "Logs",
+            "datasync.amazonaws.com",
+            ["logs:PutLogEvents"],
+            ["arn:aws:logs:*"],
+            source_account="111122223333",
+            source_arn="arn:aws:datasync:*",
+        ),
     }
     for name, statement in statements.items():
         DataAwsIamPolicyDocument(stack, name, statement=[statement])
     role = IamRole(stack, "role", name="t-role", assume_role_policy="{}")
-    role_policy(stack, "role_policy", role_id=role.id, name="inline", document_id="inline_document", statements=[statements["allow"]])
+    role_policy(
+        stack, "role_policy", role_id=role.id, name="inline", document_id="inline_document", statements=[statements["allow"]]
+    )
     expire_versions(stack, "bucket-1", rule_id="expire-old-versions", noncurrent_days=30, expire_days=90)
     bucket_policy(stack, "bucket-1", "arn:aws:s3:::bucket-1", document_id="tls_only", statements=[statements["allow"]])
     return json.loads(Testing.synth(stack))
@@ -62,12 +85,20 @@ def test_allow_from_makes_the_egress_and_ingress_rules_that_name_each_other(synt
     ingress = synth["resource"]["aws_vpc_security_group_ingress_rule"]
     web, server = ref("aws_security_group", "web"), ref("aws_security_group", "server")
     assert egress["web_to_server_out"] == {
-        "security_group_id": web, "referenced_security_group_id": server, "ip_protocol": "tcp",
-        "from_port": 4064, "to_port": 4064, "description": "to OMERO.server (Ice over TLS)",
+        "security_group_id": web,
+        "referenced_security_group_id": server,
+        "ip_protocol": "tcp",
+        "from_port": 4064,
+        "to_port": 4064,
+        "description": "to OMERO.server (Ice over TLS)",
     }
     assert ingress["web_to_server_in"] == {
-        "security_group_id": server, "referenced_security_group_id": web, "ip_protocol": "tcp",
-        "from_port": 4064, "to_port": 4064, "description": "OMERO.server (Ice over TLS) clients",
+        "security_group_id": server,
+        "referenced_security_group_id": web,
+        "ip_protocol": "tcp",
+        "from_port": 4064,
+        "to_port": 4064,
+        "description": "OMERO.server (Ice over TLS) clients",
     }
 
 
@@ -144,7 +175,9 @@ def test_task_volume_and_awslogs():
     from modules.ecs_task import awslogs
     from modules.omero_server import DataVolume
 
-    volume = DataVolume(file_system_id="fs-1", file_system_arn=FS_ARN, access_point_id="fsap-1", access_point_arn=AP_ARN).task_volume()
+    volume = DataVolume(
+        file_system_id="fs-1", file_system_arn=FS_ARN, access_point_id="fsap-1", access_point_arn=AP_ARN
+    ).task_volume()
     assert volume.name == "omero-data"
     efs = volume.efs_volume_configuration
     assert (efs.file_system_id, efs.transit_encryption) == ("fs-1", "ENABLED")

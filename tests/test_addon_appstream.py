@@ -1,6 +1,7 @@
 """The appstream add-on: OMERO.insight on an AppStream 2.0 fleet, read from the synthesized JSON,
 and applied, re-planned and destroyed on the emulator on top of examples/full.hcl's core stacks.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -142,7 +143,11 @@ BAD_INPUTS = [
     (ON + " max_session_minutes = 7201 }", "appstream.max_session_minutes", "from 10 to 7200"),
     (ON + " disconnect_timeout_minutes = 0 }", "appstream.disconnect_timeout_minutes", "from 1 to 600"),
     (ON + " idle_disconnect_timeout_minutes = 61 }", "appstream.idle_disconnect_timeout_minutes", "from 0 to 60"),
-    (ON + " max_session_minutes = 60\n idle_disconnect_timeout_minutes = 60 }", "appstream.idle_disconnect_timeout_minutes", "less than max_session_minutes (60)"),
+    (
+        ON + " max_session_minutes = 60\n idle_disconnect_timeout_minutes = 60 }",
+        "appstream.idle_disconnect_timeout_minutes",
+        "less than max_session_minutes (60)",
+    ),
     (ON + ' clipboard_to_session = "no" }', "appstream.clipboard_to_session", "true or false"),
     (ON + " clipboard_to_local = 1 }", "appstream.clipboard_to_local", "true or false"),
     (ON + ' file_upload = "true" }', "appstream.file_upload", "true or false"),
@@ -193,10 +198,16 @@ def test_appstream_applies_on_the_emulator(addons_on_emulator, emulator, tf):
     assert appstream.list_tags_for_resource(ResourceArn=fleet["Arn"])["Tags"]["Name"] == insight
 
     # Its group reaches OMERO.server on 4064 and HTTPS out; the servers' group lets it in on 4064.
-    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [outputs["security_group_id"]]}])["SecurityGroupRules"]
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [outputs["security_group_id"]]}])[
+        "SecurityGroupRules"
+    ]
     assert sorted((r["IsEgress"], r["FromPort"]) for r in rules) == [(True, 443), (True, 4064)]
     everyone = ec2.describe_security_group_rules()["SecurityGroupRules"]
-    from_fleet = [r for r in everyone if not r["IsEgress"] and r.get("ReferencedGroupInfo", {}).get("GroupId") == outputs["security_group_id"]]
+    from_fleet = [
+        r
+        for r in everyone
+        if not r["IsEgress"] and r.get("ReferencedGroupInfo", {}).get("GroupId") == outputs["security_group_id"]
+    ]
     assert [(r["FromPort"], r["ToPort"]) for r in from_fleet] == [(4064, 4064)]
 
     # The stack: home folders, kept settings, the session permissions; tied to the fleet.

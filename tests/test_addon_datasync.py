@@ -1,4 +1,5 @@
 """The datasync add-on: an S3 bucket copied into /OMERO on a schedule, as synthesized and applied."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,9 @@ def full(examples):
 @pytest.fixture(scope="module")
 def existing_bucket(tmp_path_factory):
     """An existing, customer-key encrypted bucket, run by hand only, with include filters."""
-    deployment = loads(textwrap.dedent(
-        """
+    deployment = loads(
+        textwrap.dedent(
+            """
         name = "ds-existing"
         datasync {
           enabled                = true
@@ -43,11 +45,14 @@ def existing_bucket(tmp_path_factory):
           destination_path       = "/DropBox/importer"
         }
         """
-    ), "existing.hcl")
+        ),
+        "existing.hcl",
+    )
     return synthesize(deployment, tmp_path_factory.mktemp("datasync") / "cdktf.out")
 
 
 # --- the landing bucket ----------------------------------------------------------------------
+
 
 def test_new_bucket_is_named_from_the_deployment_and_kept(full):
     bucket = one(full.resources(ROLE, "aws_s3_bucket"))
@@ -60,7 +65,9 @@ def test_new_bucket_is_encrypted_with_kms_private_owner_enforced_and_versioned(f
     assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
     assert rule["bucket_key_enabled"] is True
     block = one(full.resources(ROLE, "aws_s3_bucket_public_access_block"))
-    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    assert all(
+        block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
     assert one(full.resources(ROLE, "aws_s3_bucket_ownership_controls"))["rule"] == {"object_ownership": "BucketOwnerEnforced"}
     assert one(full.resources(ROLE, "aws_s3_bucket_versioning"))["versioning_configuration"] == {"status": "Enabled"}
 
@@ -77,7 +84,9 @@ def test_new_bucket_refuses_plain_http_and_old_tls(full):
     policy = one(full.resources(ROLE, "aws_s3_bucket_policy"))
     assert "bucket_policy_document" in policy["policy"]
     denies = {s["sid"]: s for s in statements(full, "bucket_policy_document")}
-    assert denies["DenyInsecureTransport"]["condition"] == [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}]
+    assert denies["DenyInsecureTransport"]["condition"] == [
+        {"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}
+    ]
     assert denies["DenyOutdatedTLS"]["condition"][0]["variable"] == "s3:TlsVersion"
     assert all(s["effect"] == "Deny" for s in denies.values())
 
@@ -94,7 +103,10 @@ def test_an_existing_bucket_is_used_as_is(existing_bucket):
 
 
 def test_lifecycle_expiry_when_asked(tmp_path):
-    synth = synthesize(loads('name = "ds-expire"\ndatasync {\n enabled = true\n expire_after_days = 14\n noncurrent_version_days = 3\n}'), tmp_path / "out")
+    synth = synthesize(
+        loads('name = "ds-expire"\ndatasync {\n enabled = true\n expire_after_days = 14\n noncurrent_version_days = 3\n}'),
+        tmp_path / "out",
+    )
     [rule] = one(synth.resources(ROLE, "aws_s3_bucket_lifecycle_configuration"))["rule"]
     assert rule["expiration"] == [{"days": 14}]
     assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 3}]
@@ -102,13 +114,20 @@ def test_lifecycle_expiry_when_asked(tmp_path):
 
 # --- least-privilege roles --------------------------------------------------------------------
 
+
 def test_roles_trust_datasync_of_this_account_only(full):
     roles = full.resources(ROLE, "aws_iam_role")
     assert {r["name"] for r in roles.values()} == {"omero-full-datasync-source", "omero-full-datasync-efs"}
     for key in ("datasync_bucket_trust", "datasync_file_system_trust"):
         [trust] = statements(full, key)
         assert trust["principals"] == [{"type": "Service", "identifiers": ["datasync.amazonaws.com"]}]
-        assert trust["condition"] == [{"test": "StringEquals", "variable": "aws:SourceAccount", "values": ["${data.aws_caller_identity.account.account_id}"]}]
+        assert trust["condition"] == [
+            {
+                "test": "StringEquals",
+                "variable": "aws:SourceAccount",
+                "values": ["${data.aws_caller_identity.account.account_id}"],
+            }
+        ]
 
 
 def test_source_role_reads_the_prefix_only(full):
@@ -147,6 +166,7 @@ def test_locations_wait_for_their_role_policies(full):
 
 # --- network ----------------------------------------------------------------------------------
 
+
 def test_datasync_group_only_opens_nfs_to_the_file_system(full):
     group = one(full.resources(ROLE, "aws_security_group"))
     assert group["name"] == "omero-full-omero-datasync"
@@ -158,7 +178,10 @@ def test_datasync_group_only_opens_nfs_to_the_file_system(full):
         assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == ("tcp", 2049, 2049)
         assert "cidr_ipv4" not in rule  # groups reference each other, never address ranges
     assert egress["security_group_id"] == "${aws_security_group.datasync_security_group_46246F27.id}"
-    assert "omero-full-storage" in egress["referenced_security_group_id"] and "efs_security_group" in egress["referenced_security_group_id"]
+    assert (
+        "omero-full-storage" in egress["referenced_security_group_id"]
+        and "efs_security_group" in egress["referenced_security_group_id"]
+    )
     assert ingress["security_group_id"] == egress["referenced_security_group_id"]  # the EFS group
     assert ingress["referenced_security_group_id"] == egress["security_group_id"]
 
@@ -176,6 +199,7 @@ def test_efs_location_uses_the_access_point_over_tls_from_a_private_subnet(full)
 
 
 # --- the task ---------------------------------------------------------------------------------
+
 
 def test_task_copies_the_bucket_prefix_into_omero(full):
     task = one(full.resources(ROLE, "aws_datasync_task"))
@@ -257,26 +281,43 @@ def test_stack_comes_after_the_services(full):
 
 # --- configuration: defaults and bad input ----------------------------------------------------
 
+
 def test_defaults():
     config = loads('name = "ds"\ndatasync { enabled = true }').datasync
     assert config.creates_bucket and config.kms_key_arn is None
     assert (config.source_prefix, config.destination_path, config.schedule) == ("/", "/incoming", "rate(1 hour)")
-    assert (config.verify_mode, config.overwrite_mode, config.preserve_deleted_files) == ("ONLY_FILES_TRANSFERRED", "NEVER", "PRESERVE")
+    assert (config.verify_mode, config.overwrite_mode, config.preserve_deleted_files) == (
+        "ONLY_FILES_TRANSFERRED",
+        "NEVER",
+        "PRESERVE",
+    )
     assert (config.log_level, config.log_retention_days, config.bandwidth_limit_mibps) == ("TRANSFER", 90, None)
     assert (config.noncurrent_version_days, config.expire_after_days) == (30, None)
 
 
-@pytest.mark.parametrize("value", [
-    "rate(1 hour)", "rate(12 hours)", "rate(1 day)", "rate(7 days)", "rate(60 minutes)", "rate(90 minutes)",
-    "cron(0 * * * ? *)", "cron(15 2 ? * MON-FRI *)", "cron(0 1 * * ? *)",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "rate(1 hour)",
+        "rate(12 hours)",
+        "rate(1 day)",
+        "rate(7 days)",
+        "rate(60 minutes)",
+        "rate(90 minutes)",
+        "cron(0 * * * ? *)",
+        "cron(15 2 ? * MON-FRI *)",
+        "cron(0 1 * * ? *)",
+    ],
+)
 def test_accepted_schedules(value):
     assert loads(f'name = "ds"\ndatasync {{\n enabled = true\n schedule = "{value}"\n}}').datasync.schedule == value
 
 
 @pytest.mark.parametrize("value", ["/incoming", "/incoming/", "/DropBox/alice", "/a/b.c/d_e-f"])
 def test_accepted_destinations(value):
-    assert loads(f'name = "ds"\ndatasync {{\n enabled = true\n destination_path = "{value}"\n}}').datasync.destination_path == value
+    assert (
+        loads(f'name = "ds"\ndatasync {{\n enabled = true\n destination_path = "{value}"\n}}').datasync.destination_path == value
+    )
 
 
 def problems(body: str) -> list[str]:
@@ -305,7 +346,11 @@ BAD_INPUTS = [
     (ON + 'source_prefix = "/lab@site"', "source_prefix", "as DataSync allows"),
     (ON + 'destination_path = "/incoming/a=b,c"', "destination_path", "as DataSync allows"),
     # the patterns joined with "|" are one FilterRule value of at most 102,400 characters
-    (ON + "excludes = [" + ", ".join(f'"/{i:04d}{"x" * 1000}"' for i in range(103)) + "]", "excludes", "at most 102400 characters"),
+    (
+        ON + "excludes = [" + ", ".join(f'"/{i:04d}{"x" * 1000}"' for i in range(103)) + "]",
+        "excludes",
+        "at most 102400 characters",
+    ),
     (ON + 'destination_path = "incoming"', "destination_path", 'starting with "/"'),
     (ON + 'destination_path = "/incoming/../ManagedRepository"', "destination_path", '".."'),
     (ON + 'destination_path = "/"', "destination_path", "not /OMERO itself"),
@@ -348,6 +393,7 @@ def test_bad_input_names_the_key(body, key, fragment):
 
 
 # --- on the emulator --------------------------------------------------------------------------
+
 
 @pytest.mark.emulator
 @pytest.mark.terraform

@@ -4,6 +4,7 @@ Unit tests read the synthesized JSON of examples/full.hcl (the import task on th
 provider) and of small deployments loaded here (Fargate, OMERO.dropbox watching); bad-input tests
 cover every key and rule; the emulator test applies the add-on stack on top of full.hcl's core.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,10 +51,11 @@ KEY = "arn:aws:kms:us-east-1:111122223333:key/0b6c1e4e-1111-2222-3333-4444555566
 @pytest.fixture(scope="module")
 def watching(tmp_path_factory):
     """A Fargate deployment with OMERO.dropbox watching and the scheduled import."""
-    deployment = loads(textwrap.dedent("""
+    deployment = loads(
+        textwrap.dedent("""
         name = "omero-dbx"
         cluster {
-          logs_kms_key_arn = "%s"
+          logs_kms_key_arn = "LOGS_KEY"
         }
         dropbox {
           enabled     = true
@@ -63,11 +65,13 @@ def watching(tmp_path_factory):
           transfer    = "cp"
           schedule    = "rate(30 minutes)"
         }
-    """ % KEY))
+    """).replace("LOGS_KEY", KEY)
+    )
     return synthesize(deployment, tmp_path_factory.mktemp("dropbox") / "cdktf.out")
 
 
 # --- defaults ------------------------------------------------------------------------------
+
 
 def test_off_by_default_and_safe_defaults():
     deployment = loads('name = "omero-test"\n')
@@ -80,7 +84,8 @@ def test_off_by_default_and_safe_defaults():
 
 
 def test_watch_properties_and_directories():
-    box = loads(textwrap.dedent("""
+    box = loads(
+        textwrap.dedent("""
         name = "omero-test"
         dropbox {
           enabled            = true
@@ -90,7 +95,8 @@ def test_watch_properties_and_directories():
           watch_wait_seconds = 120
           import_args        = ["-T", "regex:^.*/(?<Container1>.*?)"]
         }
-    """)).dropbox
+    """)
+    ).dropbox
     assert box.server_properties() == {
         "omero.fs.watchDir": "/OMERO/DropBox",
         "omero.fs.importArgs": "--transfer=ln_s -T 'regex:^.*/(?<Container1>.*?)'",
@@ -100,6 +106,7 @@ def test_watch_properties_and_directories():
 
 
 # --- the full example: import task on the EC2 capacity provider ----------------------------
+
 
 def test_full_example_schedule(examples):
     synth = examples["full"]
@@ -141,7 +148,7 @@ def test_full_example_task(examples):
     assert container["entryPoint"] == ["/bin/bash", "-c"]  # not the image's server start script
     script, arg0, *arguments = container["command"]
     assert "/opt/omero/server/venv3/bin/omero" in script and "--exclude=clientpath" in script
-    assert "--sudo root -u" in script and 'unset OMERO_PASSWORD' in script
+    assert "--sudo root -u" in script and "unset OMERO_PASSWORD" in script
     assert "${" not in script and "%{" not in script  # Terraform's template syntax
     assert arguments == ["--transfer=ln_s", "-T", "regex:^.*/(?<Container1>.*?)"]
     assert container["mountPoints"] == [
@@ -182,9 +189,15 @@ def test_password_never_on_a_command_line(examples, tmp_path):
     landing = tmp_path / "landing"
     (landing / "plate-1").mkdir(parents=True)
     env = {
-        "PATH": os.environ["PATH"], "LANDING_DIR": str(landing), "OMERO_SESSIONDIR": str(tmp_path / "sessions"),
-        "IMPORT_USER": "importer", "IMPORT_GROUP": "lab", "OMERO_HOST": "omero-server.internal", "OMERO_PORT": "4064",
-        "SETTLE_MINUTES": "0", "OMERO_PASSWORD": "s3cret-root-password",
+        "PATH": os.environ["PATH"],
+        "LANDING_DIR": str(landing),
+        "OMERO_SESSIONDIR": str(tmp_path / "sessions"),
+        "IMPORT_USER": "importer",
+        "IMPORT_GROUP": "lab",
+        "OMERO_HOST": "omero-server.internal",
+        "OMERO_PORT": "4064",
+        "SETTLE_MINUTES": "0",
+        "OMERO_PASSWORD": "s3cret-root-password",
     }
     script = IMPORT_SCRIPT.replace(OMERO_CLI, str(cli))
     run = subprocess.run(["bash", "-c", script, "import", "--transfer=ln_s"], env=env, capture_output=True, text=True, timeout=60)
@@ -223,7 +236,9 @@ def test_least_privilege_roles(examples):
     actions = sorted(a for s in scheduler for a in s["actions"])
     assert actions == ["ecs:RunTask", "ecs:TagResource", "iam:PassRole"]
     [run] = [s for s in scheduler if s["actions"] == ["ecs:RunTask"]]
-    assert run["resources"] == ["arn:${data.aws_partition.partition.partition}:ecs:eu-central-1:${data.aws_caller_identity.account.account_id}:task-definition/omero-full-omero-import:*"]
+    assert run["resources"] == [
+        "arn:${data.aws_partition.partition.partition}:ecs:eu-central-1:${data.aws_caller_identity.account.account_id}:task-definition/omero-full-omero-import:*"
+    ]
     assert run["condition"][0]["variable"] == "ecs:cluster"
     [pass_role] = [s for s in scheduler if s["actions"] == ["iam:PassRole"]]
     assert len(pass_role["resources"]) == 2 and all("scheduled_import_roles" in r for r in pass_role["resources"])
@@ -249,12 +264,18 @@ def test_outputs(examples):
     assert {"import_schedule_name", "import_task_family", "run_import_command", "import_log_group", "landing_dir"} <= set(outputs)
     command = outputs["run_import_command"]["value"]
     assert command.startswith("aws ecs run-task --region eu-central-1 --cluster ${")
-    assert "--task-definition omero-full-omero-import" in command and "--capacity-provider-strategy capacityProvider=${" in command
+    assert (
+        "--task-definition omero-full-omero-import" in command and "--capacity-provider-strategy capacityProvider=${" in command
+    )
     assert "assignPublicIp=DISABLED" in command and "join(" in command
 
 
 def test_server_watch_settings_off_in_full_example(examples):
-    server = [t for t in examples["full"].resources("services", "aws_ecs_task_definition").values() if t["family"].endswith("-omero-server")]
+    server = [
+        t
+        for t in examples["full"].resources("services", "aws_ecs_task_definition").values()
+        if t["family"].endswith("-omero-server")
+    ]
     [definition] = json.loads(server[0]["container_definitions"])
     assert not [e for e in definition["environment"] if e["name"].startswith("CONFIG_omero_fs_")]
     [command] = definition["command"]
@@ -263,8 +284,11 @@ def test_server_watch_settings_off_in_full_example(examples):
 
 # --- a deployment of our own: Fargate, OMERO.dropbox watching -------------------------------
 
+
 def test_server_gets_watch_properties_and_creates_folders(watching):
-    [task] = [t for t in watching.resources("services", "aws_ecs_task_definition").values() if t["family"].endswith("-omero-server")]
+    [task] = [
+        t for t in watching.resources("services", "aws_ecs_task_definition").values() if t["family"].endswith("-omero-server")
+    ]
     [definition] = json.loads(task["container_definitions"])
     env = environment(definition)
     assert env[config_variable("omero.fs.watchDir")] == "/OMERO/DropBox"
@@ -272,8 +296,12 @@ def test_server_gets_watch_properties_and_creates_folders(watching):
     assert env[config_variable("omero.fs.dirImportWait")] == "60"
     assert definition["entryPoint"] == ["/bin/bash", "-c"]
     [command] = definition["command"]
-    assert command.endswith("mkdir -p /OMERO/DropBox /OMERO/DropBox/alice /OMERO/DropBox/bob && exec /usr/local/bin/entrypoint.sh")
-    assert "tail -n 0 -F " in command and " /opt/omero/server/OMERO.server/var/log/DropBox.log " in command  # its log to CloudWatch
+    assert command.endswith(
+        "mkdir -p /OMERO/DropBox /OMERO/DropBox/alice /OMERO/DropBox/bob && exec /usr/local/bin/entrypoint.sh"
+    )
+    assert (
+        "tail -n 0 -F " in command and " /opt/omero/server/OMERO.server/var/log/DropBox.log " in command
+    )  # its log to CloudWatch
 
 
 def test_fargate_import_task(watching):
@@ -296,14 +324,16 @@ def test_fargate_import_task(watching):
 
 
 def test_scheduled_import_can_be_off(tmp_path):
-    deployment = loads(textwrap.dedent("""
+    deployment = loads(
+        textwrap.dedent("""
         name = "omero-dbw"
         dropbox {
           enabled          = true
           scheduled_import = false
           watch            = true
         }
-    """))
+    """)
+    )
     synth = synthesize(deployment, tmp_path / "cdktf.out")
     assert "resource" not in synth.stack("dropbox") or not synth.resources("dropbox", "aws_ecs_task_definition")
 
@@ -331,7 +361,9 @@ def test_import_from_the_share_beside_omero(tmp_path):
     synth = synthesize(deployment, tmp_path / "cdktf.out")
     task = one(synth.resources("dropbox", "aws_ecs_task_definition"))
     assert task["requires_compatibilities"] == ["EC2"]
-    [server_task] = [t for t in synth.resources("services", "aws_ecs_task_definition").values() if t["family"].endswith("-omero-server")]
+    [server_task] = [
+        t for t in synth.resources("services", "aws_ecs_task_definition").values() if t["family"].endswith("-omero-server")
+    ]
     [server] = json.loads(server_task["container_definitions"])
     container = import_container(synth)
     # The same volumes at the same paths as the read-write server: links resolve there.
@@ -367,8 +399,9 @@ def test_landing_dir_on_the_share_path():
 
 # --- bad input: every key and every rule ------------------------------------------------------
 
+
 def test_enabled_must_be_a_bool():
-    assert problems("dropbox {\n  enabled = \"yes\"\n}\n") == ['dropbox.enabled = "yes": allowed: true or false']
+    assert problems('dropbox {\n  enabled = "yes"\n}\n') == ['dropbox.enabled = "yes": allowed: true or false']
 
 
 def test_keys_only_with_enabled():
@@ -383,16 +416,19 @@ def test_something_to_do():
     ]
 
 
-@pytest.mark.parametrize("value, allowed", [
-    ("OMERO/landing", "an absolute path"),
-    ("/OMERO/../etc", "an absolute path"),
-    ("/OMERO/landing/", "an absolute path"),
-    ("/OMERO//landing", "an absolute path"),
-    ("/OMERO/land ing", "an absolute path"),
-    ("/OMERO", "a folder under /OMERO, not /OMERO itself"),
-    ("/OMERO/ManagedRepository/in", "a folder outside OMERO's own directories"),
-    ("/etc/landing", "not a system directory"),
-])
+@pytest.mark.parametrize(
+    "value, allowed",
+    [
+        ("OMERO/landing", "an absolute path"),
+        ("/OMERO/../etc", "an absolute path"),
+        ("/OMERO/landing/", "an absolute path"),
+        ("/OMERO//landing", "an absolute path"),
+        ("/OMERO/land ing", "an absolute path"),
+        ("/OMERO", "a folder under /OMERO, not /OMERO itself"),
+        ("/OMERO/ManagedRepository/in", "a folder outside OMERO's own directories"),
+        ("/etc/landing", "not a system directory"),
+    ],
+)
 def test_landing_dir(value, allowed):
     [line] = dropbox(f'landing_dir = "{value}"')
     assert line.startswith(f'dropbox.landing_dir = "{value}": allowed: ') and allowed in line, line
@@ -404,15 +440,18 @@ def test_landing_dir_outside_omero_needs_the_file_gateway():
     ]
 
 
-@pytest.mark.parametrize("value, allowed", [
-    ("hourly", "(six cron fields)"),
-    ("rate(1 hours)", '"rate(1 hour)" singular, plural above 1'),
-    ("rate(2 minute)", '"rate(1 minute)" singular, plural above 1'),
-    ("rate(2 minutes)", "at least 5 minutes apart"),
-    ("rate(0 hours)", "(six cron fields)"),
-    ("cron(0 * * * *)", "(six cron fields)"),
-    ("cron(0 * * * * *)", "(six cron fields)"),  # neither day field is "?"
-])
+@pytest.mark.parametrize(
+    "value, allowed",
+    [
+        ("hourly", "(six cron fields)"),
+        ("rate(1 hours)", '"rate(1 hour)" singular, plural above 1'),
+        ("rate(2 minute)", '"rate(1 minute)" singular, plural above 1'),
+        ("rate(2 minutes)", "at least 5 minutes apart"),
+        ("rate(0 hours)", "(six cron fields)"),
+        ("cron(0 * * * *)", "(six cron fields)"),
+        ("cron(0 * * * * *)", "(six cron fields)"),  # neither day field is "?"
+    ],
+)
 def test_schedule(value, allowed):
     [line] = dropbox(f'schedule = "{value}"')
     assert line.startswith(f'dropbox.schedule = "{value}": allowed: a schedule such as') and allowed in line, line
@@ -440,7 +479,9 @@ def test_transfer():
     assert dropbox('transfer = "ln_rm"') == ['dropbox.transfer = "ln_rm": allowed: one of "ln_s", "cp", "upload"']
 
 
-@pytest.mark.parametrize("argument", ["-w", "--password=x", "-uroot", "--sudo", "--transfer=cp", "--exclude=clientpath", "-s", "-g"])
+@pytest.mark.parametrize(
+    "argument", ["-w", "--password=x", "-uroot", "--sudo", "--transfer=cp", "--exclude=clientpath", "-s", "-g"]
+)
 def test_import_args_managed(argument):
     [line] = dropbox(f'import_args = ["{argument}"]')
     assert line.startswith("dropbox.import_args = [") and f"'{argument}': arguments other than -s, --server" in line, line
@@ -448,25 +489,29 @@ def test_import_args_managed(argument):
 
 def test_import_args_shape():
     [line] = dropbox('import_args = ["-T", "a;b"]')
-    assert "'a;b': non-empty arguments without newlines, \"%{\" or \";\"" in line
+    assert '\'a;b\': non-empty arguments without newlines, "%{" or ";"' in line
     # HCL itself refuses template directives in a string; the check also guards values built in code.
     assert dropbox('import_args = ["%{x}"]') == ["is not valid HCL at line 4, column 19"]
     from config.addons.dropbox import import_arguments
+
     assert import_arguments(("%{ if x }",)).startswith("'%{ if x }': non-empty arguments")
     [line] = dropbox('import_args = [""]')
     assert "'': non-empty arguments" in line
-    [line] = dropbox("import_args = \"-T x\"")
+    [line] = dropbox('import_args = "-T x"')
     assert line == 'dropbox.import_args = "-T x": allowed: a list of strings'
 
 
-@pytest.mark.parametrize("key, value, allowed", [
-    ("settle_minutes", "-1", "a whole number from 0 to 1440"),
-    ("settle_minutes", "1441", "a whole number from 0 to 1440"),
-    ("cpu", "1000", "one of 256, 512, 1024"),
-    ("memory", "1024", "a whole number from 2048 to 30720"),
-    ("memory", "3000", "2048-8192 MiB in steps of 1024 with cpu = 1024 on Fargate"),
-    ("watch_wait_seconds", "0", "a whole number from 1 to 3600"),
-])
+@pytest.mark.parametrize(
+    "key, value, allowed",
+    [
+        ("settle_minutes", "-1", "a whole number from 0 to 1440"),
+        ("settle_minutes", "1441", "a whole number from 0 to 1440"),
+        ("cpu", "1000", "one of 256, 512, 1024"),
+        ("memory", "1024", "a whole number from 2048 to 30720"),
+        ("memory", "3000", "2048-8192 MiB in steps of 1024 with cpu = 1024 on Fargate"),
+        ("watch_wait_seconds", "0", "a whole number from 1 to 3600"),
+    ],
+)
 def test_numbers(key, value, allowed):
     body = f"{key} = {value}" + ("\nwatch = true" if key.startswith("watch_") else "")
     [line] = dropbox(body)
@@ -517,6 +562,7 @@ def test_landing_dir_apart_from_watch_dir():
 
 # --- on the emulator ------------------------------------------------------------------------
 
+
 @pytest.mark.emulator
 @pytest.mark.terraform
 @pytest.mark.xdist_group("addons")
@@ -538,7 +584,9 @@ def test_dropbox_on_emulator(emulator, tf, addons_on_emulator):
     assert ecs_parameters["TaskDefinitionArn"].split("/")[-1].startswith("omero-full-omero-import:")
     assert ecs_parameters["NetworkConfiguration"]["awsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
 
-    definition = aws(emulator, "ecs", region).describe_task_definition(taskDefinition=outputs["import_task_family"])["taskDefinition"]
+    definition = aws(emulator, "ecs", region).describe_task_definition(taskDefinition=outputs["import_task_family"])[
+        "taskDefinition"
+    ]
     [container] = definition["containerDefinitions"]
     assert container["entryPoint"] == ["/bin/bash", "-c"]
     assert [s["name"] for s in container["secrets"]] == ["OMERO_PASSWORD"]

@@ -1,6 +1,7 @@
 """The S3 File Gateway add-on: configuration rules, the gateway stack and the share's wiring into
 OMERO.server, read from the synthesized JSON; and examples/full.hcl's gateway on the emulator
 (activated from its instance's address, with its cache disk and NFS share, mounted by OMERO.server)."""
+
 from __future__ import annotations
 
 import json
@@ -44,6 +45,7 @@ def mount_points(task: dict) -> list[dict]:
 
 # --- configuration ---
 
+
 def test_defaults():
     config = loads('name = "tt"\n' + gateway_block(BY_IP)).file_gateway
     assert config.role == "repository" and config.container_path == "/OMERO"
@@ -54,11 +56,21 @@ def test_defaults():
 
 
 def test_accepted_variants():
-    config = loads('name = "tt"\n' + gateway_block(
-        'role = "import"', 'mount_path = "/data/s3"', 'instance_type = "r6i.xlarge"', 'cache_volume_gb = 500',
-        'bucket_name = "lab-images"', 'activation_key = "ABCDE-12345-FGHIJ-67890-KLMNO"', 'timezone = "GMT+10:00"',
-        'ami_id = "ami-0123456789abcdef0"', 'cache_refresh_seconds = 0', 'storage_class = "S3_STANDARD"',
-    )).file_gateway
+    config = loads(
+        'name = "tt"\n'
+        + gateway_block(
+            'role = "import"',
+            'mount_path = "/data/s3"',
+            'instance_type = "r6i.xlarge"',
+            "cache_volume_gb = 500",
+            'bucket_name = "lab-images"',
+            'activation_key = "ABCDE-12345-FGHIJ-67890-KLMNO"',
+            'timezone = "GMT+10:00"',
+            'ami_id = "ami-0123456789abcdef0"',
+            "cache_refresh_seconds = 0",
+            'storage_class = "S3_STANDARD"',
+        )
+    ).file_gateway
     assert config.container_path == "/data/s3"
     for size in ("m5.2xlarge", "c6i.2xlarge", "m6i.metal", "i4i.xlarge"):
         assert loads('name = "tt"\n' + gateway_block(BY_IP, f'instance_type = "{size}"')).file_gateway.instance_type == size
@@ -72,7 +84,11 @@ BAD_INPUTS = [
     # keys only with enabled = true
     ('file_gateway { role = "import" }', "file_gateway.role", "only with enabled = true"),
     ('file_gateway { instance_type = "m5.2xlarge" }', "file_gateway.instance_type", "only with enabled = true"),
-    ('file_gateway {\n enabled = false\n activation_cidrs = ["10.0.0.0/16"] }', "file_gateway.activation_cidrs", "only with enabled = true"),
+    (
+        'file_gateway {\n enabled = false\n activation_cidrs = ["10.0.0.0/16"] }',
+        "file_gateway.activation_cidrs",
+        "only with enabled = true",
+    ),
     # types and choices
     ('file_gateway { enabled = "yes" }', "file_gateway.enabled", "true or false"),
     (gateway_block(BY_IP, 'role = "data"'), "file_gateway.role", '"repository", "import"'),
@@ -85,7 +101,11 @@ BAD_INPUTS = [
     (gateway_block(BY_IP, 'role = "import"', 'mount_path = "/data/../etc"'), "file_gateway.mount_path", "no dot segments"),
     (gateway_block(BY_IP, 'role = "import"', 'mount_path = "/OMERO"'), "file_gateway.mount_path", "outside /OMERO"),
     (gateway_block(BY_IP, 'role = "import"', 'mount_path = "/OMERO/uploads"'), "file_gateway.mount_path", "outside /OMERO"),
-    (gateway_block(BY_IP, 'role = "import"', 'mount_path = "/etc/s3"'), "file_gateway.mount_path", "outside the system directories"),
+    (
+        gateway_block(BY_IP, 'role = "import"', 'mount_path = "/etc/s3"'),
+        "file_gateway.mount_path",
+        "outside the system directories",
+    ),
     (gateway_block(BY_IP, 'role = "import"', 'mount_path = "/tmp"'), "file_gateway.mount_path", "outside the system directories"),
     # the appliance
     (gateway_block(BY_IP, 'instance_type = "m5.large"'), "file_gateway.instance_type", "at least 4 vCPUs and 16 GiB"),
@@ -99,7 +119,11 @@ BAD_INPUTS = [
     # the bucket
     (gateway_block(BY_IP, 'bucket_name = "Lab_Images"'), "file_gateway.bucket_name", "S3 bucket name"),
     (gateway_block(BY_IP, "noncurrent_version_days = 0"), "file_gateway.noncurrent_version_days", ">= 1"),
-    (gateway_block(BY_IP, 'bucket_name = "lab-images"', "noncurrent_version_days = 10"), "file_gateway.noncurrent_version_days", "only without bucket_name"),
+    (
+        gateway_block(BY_IP, 'bucket_name = "lab-images"', "noncurrent_version_days = 10"),
+        "file_gateway.noncurrent_version_days",
+        "only without bucket_name",
+    ),
     (gateway_block(BY_IP, "cache_refresh_seconds = 60"), "file_gateway.cache_refresh_seconds", "from 300 to 2592000"),
     (gateway_block(BY_IP, "cache_refresh_seconds = 3000000"), "file_gateway.cache_refresh_seconds", "from 300 to 2592000"),
     (gateway_block(BY_IP, 'kms_key_arn = "alias/omero"'), "file_gateway.kms_key_arn", "KMS key ARN"),
@@ -128,7 +152,9 @@ def test_fargate_message_names_both_keys():
 
 
 def test_activation_key_with_a_network_to_fetch_it_from(tmp_path):
-    synth = synthesize(loads('name = "key"\n' + gateway_block(BY_IP, 'activation_key = "ABCDE-12345-FGHIJ-67890-KLMNO"')), tmp_path / "out")
+    synth = synthesize(
+        loads('name = "key"\n' + gateway_block(BY_IP, 'activation_key = "ABCDE-12345-FGHIJ-67890-KLMNO"')), tmp_path / "out"
+    )
     gateway = one(resources(synth, "aws_storagegateway_gateway"))
     assert gateway["activation_key"] == "ABCDE-12345-FGHIJ-67890-KLMNO"
     assert "gateway_ip_address" not in gateway and "depends_on" not in gateway
@@ -142,6 +168,7 @@ def test_import_role_allows_the_efs_writers():
 
 
 # --- the gateway stack ---
+
 
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_appliance_is_private_and_encrypted(examples, example):
@@ -206,11 +233,17 @@ def test_share_defaults(examples, example):
     synth = examples[example]
     share = one(resources(synth, "aws_storagegateway_nfs_file_share"))
     assert share["client_list"] == [
-        "${data.terraform_remote_state.cross-stack-reference-input-" + synth.deployment.name
+        "${data.terraform_remote_state.cross-stack-reference-input-"
+        + synth.deployment.name
         + "-network.outputs.cross-stack-output-aws_vpcnetwork_vpc_4E8F0223cidr_block}"
     ]
     assert share["squash"] == "RootSquash" and share["read_only"] is False
-    assert share["nfs_file_share_defaults"] == {"owner_id": "1000", "group_id": "1000", "file_mode": "0644", "directory_mode": "0755"}
+    assert share["nfs_file_share_defaults"] == {
+        "owner_id": "1000",
+        "group_id": "1000",
+        "file_mode": "0644",
+        "directory_mode": "0755",
+    }
     assert share["audit_destination_arn"].startswith("${aws_cloudwatch_log_group.")
     assert share["object_acl"] == "bucket-owner-full-control"
     assert share["default_storage_class"] == "S3_INTELLIGENT_TIERING"
@@ -245,7 +278,9 @@ def test_created_bucket_is_encrypted_private_and_kept(examples):
     [rule] = one(resources(synth, "aws_s3_bucket_server_side_encryption_configuration"))["rule"]
     assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
     block = one(resources(synth, "aws_s3_bucket_public_access_block"))
-    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    assert all(
+        block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
     policy = next(d for k, d in synth.data("file-gateway", "aws_iam_policy_document").items() if "tls_only" in k)
     assert {s["sid"] for s in policy["statement"]} == {"DenyInsecureTransport", "DenyOutdatedTLS"}
     [lifecycle] = one(resources(synth, "aws_s3_bucket_lifecycle_configuration"))["rule"]
@@ -254,9 +289,17 @@ def test_created_bucket_is_encrypted_private_and_kept(examples):
 
 def test_existing_bucket_and_customer_key(tmp_path):
     key = "arn:aws:kms:eu-west-1:111122223333:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
-    synth = synthesize(loads('name = "byo"\n' + gateway_block(
-        'bucket_name = "lab-images"', f'kms_key_arn = "{key}"', 'activation_key = "ABCDE-12345-FGHIJ-67890-KLMNO"',
-    )), tmp_path / "out")
+    synth = synthesize(
+        loads(
+            'name = "byo"\n'
+            + gateway_block(
+                'bucket_name = "lab-images"',
+                f'kms_key_arn = "{key}"',
+                'activation_key = "ABCDE-12345-FGHIJ-67890-KLMNO"',
+            )
+        ),
+        tmp_path / "out",
+    )
     assert not resources(synth, "aws_s3_bucket") and not resources(synth, "aws_s3_bucket_policy")
     assert one(synth.data("file-gateway", "aws_s3_bucket"))["bucket"] == "lab-images"
     share = one(resources(synth, "aws_storagegateway_nfs_file_share"))
@@ -278,6 +321,7 @@ def test_outputs(examples):
 
 
 # --- OMERO.server mounts the share ---
+
 
 def nfs_options(volume: dict) -> dict:
     return volume["docker_volume_configuration"]["driver_opts"]
@@ -316,8 +360,13 @@ def test_import_role_mounts_beside_efs(examples):
         {"sourceVolume": "omero-share", "containerPath": "/s3uploads", "readOnly": False},
     ]
     documents = synth.data("services", "aws_iam_policy_document")
-    efs_statements = [s for k, d in documents.items() if k.startswith("server_roles_task") for s in d["statement"]
-                      if "elasticfilesystem:ClientMount" in s["actions"]]
+    efs_statements = [
+        s
+        for k, d in documents.items()
+        if k.startswith("server_roles_task")
+        for s in d["statement"]
+        if "elasticfilesystem:ClientMount" in s["actions"]
+    ]
     assert efs_statements
 
 
@@ -334,14 +383,20 @@ def test_container_instances_reach_the_gateway_nfs_ports(examples, example):
     synth = examples[example]
     hosts = "${aws_security_group.security_groups_omero_ecs_hosts_171BA754.id}"
     gateway_group = f"cross-stack-reference-input-{synth.deployment.name}-file-gateway"
-    ingress = [r for r in synth.resources("services", "aws_vpc_security_group_ingress_rule").values()
-               if gateway_group in r["security_group_id"]]
+    ingress = [
+        r
+        for r in synth.resources("services", "aws_vpc_security_group_ingress_rule").values()
+        if gateway_group in r["security_group_id"]
+    ]
     assert sorted((r["ip_protocol"], r["from_port"]) for r in ingress) == sorted(
         (protocol, port) for protocol in ("tcp", "udp") for port in (111, 2049, 20048)
     )
     assert all(r["referenced_security_group_id"] == hosts and "cidr_ipv4" not in r for r in ingress)
-    egress = [r for r in synth.resources("services", "aws_vpc_security_group_egress_rule").values()
-              if gateway_group in r.get("referenced_security_group_id", "")]
+    egress = [
+        r
+        for r in synth.resources("services", "aws_vpc_security_group_egress_rule").values()
+        if gateway_group in r.get("referenced_security_group_id", "")
+    ]
     assert len(egress) == 6 and all(r["security_group_id"] == hosts for r in egress)
 
 
@@ -363,12 +418,28 @@ def test_share_needs_the_ec2_launch_type():
 
     stack = TerraformStack(Testing.app(), "t")
     props = OmeroServerProps(
-        name="t", read_only=False, image="openmicroscopy/omero-server:5.6.16", cpu=2048, memory=8192,
+        name="t",
+        read_only=False,
+        image="openmicroscopy/omero-server:5.6.16",
+        cpu=2048,
+        memory=8192,
         cluster=OmeroClusterOutputs(**{f: "x" for f in OmeroClusterOutputs.__dataclass_fields__}),
-        subnet_ids=["s"], security_group_id="sg",
-        database=Database(host="h", port=5432, name="omero", user="omero", password_secret_arn="a", root_password_secret_arn="b", kms_key_arn=None),
+        subnet_ids=["s"],
+        security_group_id="sg",
+        database=Database(
+            host="h",
+            port=5432,
+            name="omero",
+            user="omero",
+            password_secret_arn="a",
+            root_password_secret_arn="b",
+            kms_key_arn=None,
+        ),
         data=DataVolume(file_system_id="f", file_system_arn="a", access_point_id="p", access_point_arn="a"),
-        region="us-east-1", account_id="111122223333", partition="aws", log_retention_days=30,
+        region="us-east-1",
+        account_id="111122223333",
+        partition="aws",
+        log_retention_days=30,
         data_share=NfsShare(host="10.0.0.5", path="/b", container_path="/OMERO", security_group_id="sg-1"),
     )
     with pytest.raises(ValueError, match="EC2 launch type"):
@@ -376,6 +447,7 @@ def test_share_needs_the_ec2_launch_type():
 
 
 # --- on the emulator ---
+
 
 @pytest.mark.emulator
 @pytest.mark.terraform
@@ -393,9 +465,12 @@ def test_file_gateway_applies_on_the_emulator(addons_on_emulator, emulator, tf):
     ec2, gateways = aws(emulator, "ec2", region), aws(emulator, "storagegateway", region)
 
     # The appliance: a private, encrypted instance from the Storage Gateway AMI parameter.
-    [reservation] = ec2.describe_instances(Filters=[
-        {"Name": "tag:Name", "Values": [prefix]}, {"Name": "instance-state-name", "Values": ["running"]},
-    ])["Reservations"]
+    [reservation] = ec2.describe_instances(
+        Filters=[
+            {"Name": "tag:Name", "Values": [prefix]},
+            {"Name": "instance-state-name", "Values": ["running"]},
+        ]
+    )["Reservations"]
     [instance] = reservation["Instances"]
     ami = aws(emulator, "ssm", region).get_parameter(Name="/aws/service/storagegateway/ami/FILE_S3/latest")["Parameter"]["Value"]
     assert instance["ImageId"] == ami
@@ -453,7 +528,9 @@ def test_file_gateway_applies_on_the_emulator(addons_on_emulator, emulator, tf):
     tf = through_emulator(tf, emulator).with_env(AWS_REGION=region, AWS_DEFAULT_REGION=region)
     directory = synth.stack_dir("file-gateway")
     state = addons_on_emulator.core.state[name]
-    targets = [f"-target={a}" for a in state if a.startswith(("aws_storagegateway_gateway.", "aws_storagegateway_nfs_file_share."))]
+    targets = [
+        f"-target={a}" for a in state if a.startswith(("aws_storagegateway_gateway.", "aws_storagegateway_nfs_file_share."))
+    ]
     destroyed = tf(directory, "destroy", "-auto-approve", "-input=false", "-no-color", *targets, timeout=APPLY_TIMEOUT)
     assert destroyed.returncode == 0, str(destroyed)
     assert gateways.list_gateways()["Gateways"] == [] and gateways.list_file_shares()["FileShareInfoList"] == []
@@ -465,4 +542,7 @@ def test_file_gateway_applies_on_the_emulator(addons_on_emulator, emulator, tf):
     [again] = gateways.list_gateways()["Gateways"]
     assert again["GatewayARN"] != outputs["gateway_arn"] and again["Ec2InstanceId"] == instance["InstanceId"]
     [share] = gateways.list_file_shares()["FileShareInfoList"]
-    assert gateways.describe_nfs_file_shares(FileShareARNList=[share["FileShareARN"]])["NFSFileShareInfoList"][0]["Path"] == outputs["share_path"]
+    assert (
+        gateways.describe_nfs_file_shares(FileShareARNList=[share["FileShareARN"]])["NFSFileShareInfoList"][0]["Path"]
+        == outputs["share_path"]
+    )

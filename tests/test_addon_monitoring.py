@@ -1,5 +1,6 @@
 """The monitoring add-on: alarm topic, alarms and dashboard, from the synthesized JSON of
 examples/full.hcl and applied on the emulator."""
+
 from __future__ import annotations
 
 import json
@@ -96,7 +97,9 @@ def test_topic_policy_admits_only_this_deployments_alarms_over_tls(full):
     conditions = {c["variable"]: c for c in allow["condition"]}
     assert conditions["aws:SourceAccount"]["values"] == ["${data.aws_caller_identity.account.account_id}"]
     assert conditions["aws:SourceArn"]["test"] == "ArnLike"
-    assert conditions["aws:SourceArn"]["values"][0].endswith(":cloudwatch:eu-central-1:${data.aws_caller_identity.account.account_id}:alarm:omero-full-omero-*")
+    assert conditions["aws:SourceArn"]["values"][0].endswith(
+        ":cloudwatch:eu-central-1:${data.aws_caller_identity.account.account_id}:alarm:omero-full-omero-*"
+    )
     assert deny["effect"] == "Deny" and deny["condition"][0]["variable"] == "aws:SecureTransport"
     subscription = one(full.resources(ROLE, "aws_sns_topic_subscription"))
     assert subscription["protocol"] == "email" and subscription["endpoint"] == "omero-oncall@example.org"
@@ -105,9 +108,17 @@ def test_topic_policy_admits_only_this_deployments_alarms_over_tls(full):
 def test_alarms_notify_the_topic_with_actionable_descriptions(full):
     found = alarms(full)
     assert set(found) == {
-        f"omero-full-omero-{key}" for key in (
-            "web-unhealthy-targets", "web-no-healthy-targets", "web-5xx", "load-balancer-5xx", "server-not-running",
-            "database-cpu-high", "database-storage-low", "database-memory-low", "efs-io-limit",
+        f"omero-full-omero-{key}"
+        for key in (
+            "web-unhealthy-targets",
+            "web-no-healthy-targets",
+            "web-5xx",
+            "load-balancer-5xx",
+            "server-not-running",
+            "database-cpu-high",
+            "database-storage-low",
+            "database-memory-low",
+            "efs-io-limit",
         )
     }
     topic = f"${{aws_sns_topic.{next(iter(full.resources(ROLE, 'aws_sns_topic')))}.arn}}"
@@ -150,15 +161,31 @@ def test_dashboard_body_is_json_with_every_part_of_the_deployment(full):
     body = dashboard(full)
     widgets = body["widgets"]
     titles = [w["properties"]["markdown"] for w in widgets if w["type"] == "text"]
-    assert titles == ["## OMERO.web load balancer", "## ECS services", "## PostgreSQL (RDS)", "## /OMERO on EFS", "## EC2 container instances"]
+    assert titles == [
+        "## OMERO.web load balancer",
+        "## ECS services",
+        "## PostgreSQL (RDS)",
+        "## /OMERO on EFS",
+        "## EC2 container instances",
+    ]
     metrics = {(m[0], m[1]) for w in widgets if w["type"] == "metric" for m in w["properties"]["metrics"]}
     for expected in [
-        ("AWS/ApplicationELB", "RequestCount"), ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"),
-        ("AWS/ApplicationELB", "TargetResponseTime"), ("AWS/ApplicationELB", "HealthyHostCount"),
-        ("AWS/ApplicationELB", "UnHealthyHostCount"), ("AWS/ECS", "CPUUtilization"), ("AWS/ECS", "MemoryUtilization"),
-        ("AWS/RDS", "CPUUtilization"), ("AWS/RDS", "FreeStorageSpace"), ("AWS/RDS", "FreeableMemory"),
-        ("AWS/RDS", "DatabaseConnections"), ("AWS/EFS", "ClientConnections"), ("AWS/EFS", "StorageBytes"),
-        ("AWS/EFS", "MeteredIOBytes"), ("AWS/EFS", "PercentIOLimit"), ("AWS/EC2", "CPUUtilization"),
+        ("AWS/ApplicationELB", "RequestCount"),
+        ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"),
+        ("AWS/ApplicationELB", "TargetResponseTime"),
+        ("AWS/ApplicationELB", "HealthyHostCount"),
+        ("AWS/ApplicationELB", "UnHealthyHostCount"),
+        ("AWS/ECS", "CPUUtilization"),
+        ("AWS/ECS", "MemoryUtilization"),
+        ("AWS/RDS", "CPUUtilization"),
+        ("AWS/RDS", "FreeStorageSpace"),
+        ("AWS/RDS", "FreeableMemory"),
+        ("AWS/RDS", "DatabaseConnections"),
+        ("AWS/EFS", "ClientConnections"),
+        ("AWS/EFS", "StorageBytes"),
+        ("AWS/EFS", "MeteredIOBytes"),
+        ("AWS/EFS", "PercentIOLimit"),
+        ("AWS/EC2", "CPUUtilization"),
     ]:
         assert expected in metrics, expected
     for widget in widgets:
@@ -176,8 +203,13 @@ def test_read_only_servers_are_on_the_dashboard(tmp_path):
     path = tmp_path / "ro.hcl"
     path.write_text('name = "ro"\nserver { read_only_count = 2 }\nmonitoring { enabled = true }\n')
     synth = synthesize(path, tmp_path / "cdktf.out")
-    labels = [m[-1].get("label") for w in dashboard(synth)["widgets"] if w["type"] == "metric"
-              for m in w["properties"]["metrics"] if m[0] == "AWS/ECS"]
+    labels = [
+        m[-1].get("label")
+        for w in dashboard(synth)["widgets"]
+        if w["type"] == "metric"
+        for m in w["properties"]["metrics"]
+        if m[0] == "AWS/ECS"
+    ]
     assert {"OMERO.server (read-only 1)", "OMERO.server (read-only 2)"} <= set(labels)
     assert "ro-omero-efs-io-limit" in alarms(synth)
 
@@ -192,14 +224,25 @@ def test_outputs(full):
 
 
 def test_bursting_file_systems_get_a_credit_alarm():
-    deployment = loads('name = "tt"\nstorage { throughput_mode = "bursting" }\nmonitoring {\n enabled = true\n efs_burst_credits_gib = 100 }\n')
+    deployment = loads(
+        'name = "tt"\nstorage { throughput_mode = "bursting" }\nmonitoring {\n enabled = true\n efs_burst_credits_gib = 100 }\n'
+    )
     assert deployment.monitoring.efs_burst_credits_gib == 100
     from modules.addons.monitoring import OmeroAlarms, Thresholds, WatchedDeployment
 
     watched = WatchedDeployment(
-        name="tt", region="us-east-1", load_balancer="lb", target_group="tg", cluster_name="c", server_service_name="s",
-        web_service_name="w", database_instance_id="db", file_system_id="fs-1",
-        performance_mode="maxIO", throughput_mode="bursting", container_instances_group=None,
+        name="tt",
+        region="us-east-1",
+        load_balancer="lb",
+        target_group="tg",
+        cluster_name="c",
+        server_service_name="s",
+        web_service_name="w",
+        database_instance_id="db",
+        file_system_id="fs-1",
+        performance_mode="maxIO",
+        throughput_mode="bursting",
+        container_instances_group=None,
     )
     keys = [a.key for a in OmeroAlarms._alarms(watched, Thresholds(efs_burst_credits_gib=100))]
     assert "efs-burst-credits-low" in keys and "efs-io-limit" not in keys  # maxIO has no PercentIOLimit
@@ -227,9 +270,16 @@ BAD_INPUTS = [
     (ON + " efs_burst_credits_gib = 0 }", "monitoring.efs_burst_credits_gib", "from 1 to 2200"),
     (ON + " efs_throughput_percent = 101 }", "monitoring.efs_throughput_percent", "from 1 to 100"),
     (ON + " efs_burst_credits_gib = 100 }", "monitoring.efs_burst_credits_gib", 'only with storage.throughput_mode = "bursting"'),
-    (ON + " efs_throughput_percent = 70 }", "monitoring.efs_throughput_percent", 'only with storage.throughput_mode = "provisioned"'),
-    ('storage {\n performance_mode = "maxIO"\n throughput_mode = "bursting" }\n' + ON + " efs_io_limit_percent = 80 }",
-     "monitoring.efs_io_limit_percent", 'only with storage.performance_mode = "generalPurpose"'),
+    (
+        ON + " efs_throughput_percent = 70 }",
+        "monitoring.efs_throughput_percent",
+        'only with storage.throughput_mode = "provisioned"',
+    ),
+    (
+        'storage {\n performance_mode = "maxIO"\n throughput_mode = "bursting" }\n' + ON + " efs_io_limit_percent = 80 }",
+        "monitoring.efs_io_limit_percent",
+        'only with storage.performance_mode = "generalPurpose"',
+    ),
     ('cluster { container_insights = "disabled" }\n' + ON + "}", "cluster.container_insights", "with monitoring"),
     (ON + " rds_cpu = 90 }", "monitoring.rds_cpu", "did you mean 'rds_cpu_percent'"),
 ]
@@ -268,7 +318,9 @@ def test_monitoring_applies_on_the_emulator(addons_on_emulator, tf, emulator):
     body = json.loads(cloudwatch.get_dashboard(DashboardName=f"{synth.deployment.name}-omero")["DashboardBody"])
     assert any(
         m[1] == "RunningTaskCount" and core["server_service_name"] in m
-        for w in body["widgets"] if w["type"] == "metric" for m in w["properties"]["metrics"]
+        for w in body["widgets"]
+        if w["type"] == "metric"
+        for m in w["properties"]["metrics"]
     )
     assert outputs["dashboard_url"].endswith(f"#dashboards/dashboard/{synth.deployment.name}-omero")
 

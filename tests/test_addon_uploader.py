@@ -1,4 +1,5 @@
 """The OMERO CLI uploader host add-on: configuration, the synthesized stack, and the emulator."""
+
 from __future__ import annotations
 
 import json
@@ -62,7 +63,8 @@ def test_defaults_are_pinned_and_small():
 
 
 def test_accepted_values():
-    uploader = loads(textwrap.dedent('''\
+    uploader = loads(
+        textwrap.dedent("""\
         name = "tt"
         network { az_count = 3 }
         uploader {
@@ -78,11 +80,12 @@ def test_accepted_values():
           mount_read_only   = true
           read_bucket_names = ["lab-a-raw", "lab-b.raw"]
         }
-    ''')).uploader
+    """)
+    ).uploader
     assert uploader.subnet_index == 2 and uploader.read_bucket_names == ("lab-a-raw", "lab-b.raw")
 
 
-GATEWAY = textwrap.dedent('''\
+GATEWAY = textwrap.dedent("""\
     cluster { launch_type = "ec2" }
     file_gateway {
       enabled          = true
@@ -90,7 +93,7 @@ GATEWAY = textwrap.dedent('''\
       mount_path       = "/s3uploads"
       activation_cidrs = ["10.192.0.0/16"]
     }
-''')
+""")
 
 BAD_INPUTS = [
     # keys other than enabled need the host
@@ -100,12 +103,20 @@ BAD_INPUTS = [
     ('uploader { mount_path = "/data" }', "uploader.mount_path", "only with enabled = true"),
     ("uploader { mount_read_only = true }", "uploader.mount_read_only", "only with enabled = true"),
     ("uploader { detailed_monitoring = false }", "uploader.detailed_monitoring", "only with enabled = true"),
-    ('uploader {\n enabled = true\n detailed_monitoring = 1\n}', "uploader.detailed_monitoring", "true or false"),
+    ("uploader {\n enabled = true\n detailed_monitoring = 1\n}", "uploader.detailed_monitoring", "true or false"),
     ('uploader { java_package = "java-11-amazon-corretto-headless" }', "uploader.java_package", "only with enabled = true"),
     ('uploader { omero_py_version = "5.22.1" }', "uploader.omero_py_version", "only with enabled = true"),
     ("uploader { subnet_index = 1 }", "uploader.subnet_index", "only with enabled = true"),
-    ('uploader {\n kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"\n}', "uploader.kms_key_arn", "only with enabled = true"),
-    ('uploader { ice_wheel_url = "https://example.org/zeroc_ice-3.6.5-cp311-cp311-linux_x86_64.whl" }', "uploader.ice_wheel_url", "only with enabled = true"),
+    (
+        'uploader {\n kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"\n}',
+        "uploader.kms_key_arn",
+        "only with enabled = true",
+    ),
+    (
+        'uploader { ice_wheel_url = "https://example.org/zeroc_ice-3.6.5-cp311-cp311-linux_x86_64.whl" }',
+        "uploader.ice_wheel_url",
+        "only with enabled = true",
+    ),
     # each key's own rule
     ('uploader {\n enabled = "yes"\n}', "uploader.enabled", "true or false"),
     ('uploader {\n enabled = true\n instance_type = "large"\n}', "uploader.instance_type", "EC2 instance type"),
@@ -114,13 +125,29 @@ BAD_INPUTS = [
     ("uploader {\n enabled = true\n root_volume_gb = 8\n}", "uploader.root_volume_gb", "from 20 to 16384"),
     ('uploader {\n enabled = true\n kms_key_arn = "alias/aws/ebs"\n}', "uploader.kms_key_arn", "KMS key ARN"),
     ("uploader {\n enabled = true\n subnet_index = 6\n}", "uploader.subnet_index", "from 0 to 5"),
-    ("uploader {\n enabled = true\n subnet_index = 2\n}", "uploader.subnet_index", "0 to 1 (the deployment has 2 private subnets)"),
-    ('uploader {\n enabled = true\n java_package = "java-1.8.0-amazon-corretto"\n}', "uploader.java_package", "java-17-amazon-corretto-headless"),
+    (
+        "uploader {\n enabled = true\n subnet_index = 2\n}",
+        "uploader.subnet_index",
+        "0 to 1 (the deployment has 2 private subnets)",
+    ),
+    (
+        'uploader {\n enabled = true\n java_package = "java-1.8.0-amazon-corretto"\n}',
+        "uploader.java_package",
+        "java-17-amazon-corretto-headless",
+    ),
     ('uploader {\n enabled = true\n omero_py_version = "latest"\n}', "uploader.omero_py_version", "exact omero-py release"),
     ('uploader {\n enabled = true\n omero_py_version = ">=5.20"\n}', "uploader.omero_py_version", "exact omero-py release"),
     ('uploader {\n enabled = true\n omero_py_version = "5.19.8"\n}', "uploader.omero_py_version", "from 5.20.0 on"),
-    ('uploader {\n enabled = true\n ice_wheel_url = "http://example.org/zeroc_ice-3.6.5-cp311-cp311-linux_x86_64.whl"\n}', "uploader.ice_wheel_url", "https URL"),
-    ('uploader {\n enabled = true\n ice_wheel_url = "https://example.org/zeroc_ice-3.7.10-cp311-cp311-linux_x86_64.whl"\n}', "uploader.ice_wheel_url", "Ice 3.6.5 for Python 3.11"),
+    (
+        'uploader {\n enabled = true\n ice_wheel_url = "http://example.org/zeroc_ice-3.6.5-cp311-cp311-linux_x86_64.whl"\n}',
+        "uploader.ice_wheel_url",
+        "https URL",
+    ),
+    (
+        'uploader {\n enabled = true\n ice_wheel_url = "https://example.org/zeroc_ice-3.7.10-cp311-cp311-linux_x86_64.whl"\n}',
+        "uploader.ice_wheel_url",
+        "Ice 3.6.5 for Python 3.11",
+    ),
     ('uploader {\n enabled = true\n ice_wheel_sha256 = "sha256:abc"\n}', "uploader.ice_wheel_sha256", "64 lowercase hex digits"),
     ('uploader {\n enabled = true\n mount_path = "OMERO"\n}', "uploader.mount_path", "absolute directory path"),
     ('uploader {\n enabled = true\n mount_path = "/OMERO/"\n}', "uploader.mount_path", "no trailing slash"),
@@ -129,13 +156,29 @@ BAD_INPUTS = [
     ('uploader {\n enabled = true\n mount_path = "/usr/local/omero"\n}', "uploader.mount_path", "outside the system directories"),
     ('uploader {\n enabled = true\n mount_read_only = "no"\n}', "uploader.mount_read_only", "true or false"),
     ('uploader {\n enabled = true\n read_bucket_names = ["Lab_Raw"]\n}', "uploader.read_bucket_names", "S3 bucket name"),
-    ('uploader {\n enabled = true\n read_bucket_names = ["lab-raw", "lab-raw"]\n}', "uploader.read_bucket_names", "each bucket once"),
+    (
+        'uploader {\n enabled = true\n read_bucket_names = ["lab-raw", "lab-raw"]\n}',
+        "uploader.read_bucket_names",
+        "each bucket once",
+    ),
     ('uploader {\n enabled = true\n read_bucket_names = "lab-raw"\n}', "uploader.read_bucket_names", "a list of strings"),
     ('uploader {\n enabled = true\n instance_typ = "m6i.large"\n}', "uploader.instance_typ", "did you mean 'instance_type'"),
     # the import share of the S3 File Gateway is mounted where the servers see it
-    (GATEWAY + 'uploader {\n enabled = true\n mount_path = "/s3uploads"\n}', "uploader.mount_path", "apart from file_gateway.mount_path (/s3uploads)"),
-    (GATEWAY + 'uploader {\n enabled = true\n mount_path = "/s3uploads/omero"\n}', "uploader.mount_path", "apart from file_gateway.mount_path"),
-    (GATEWAY.replace('"/s3uploads"', '"/data/share"') + 'uploader {\n enabled = true\n mount_path = "/data"\n}', "uploader.mount_path", "apart from file_gateway.mount_path (/data/share)"),
+    (
+        GATEWAY + 'uploader {\n enabled = true\n mount_path = "/s3uploads"\n}',
+        "uploader.mount_path",
+        "apart from file_gateway.mount_path (/s3uploads)",
+    ),
+    (
+        GATEWAY + 'uploader {\n enabled = true\n mount_path = "/s3uploads/omero"\n}',
+        "uploader.mount_path",
+        "apart from file_gateway.mount_path",
+    ),
+    (
+        GATEWAY.replace('"/s3uploads"', '"/data/share"') + 'uploader {\n enabled = true\n mount_path = "/data"\n}',
+        "uploader.mount_path",
+        "apart from file_gateway.mount_path (/data/share)",
+    ),
 ]
 
 
@@ -149,7 +192,7 @@ def test_bad_input_names_the_key(text, key, fragment):
 
 
 def test_subnet_index_counts_existing_subnets():
-    text = textwrap.dedent('''\
+    text = textwrap.dedent("""\
         name = "tt"
         network {
           vpc_id             = "vpc-0123456789abcdef0"
@@ -160,7 +203,7 @@ def test_subnet_index_counts_existing_subnets():
           enabled      = true
           subnet_index = 2
         }
-    ''')
+    """)
     assert loads(text).uploader.subnet_index == 2
     with pytest.raises(ConfigError) as caught:
         loads(text.replace("subnet_index = 2", "subnet_index = 3"))
@@ -218,16 +261,29 @@ def test_image_is_amazon_linux_2023_from_the_public_parameter(examples):
 def test_security_group_rules_reference_groups(examples):
     synth = examples["full"]
     group = own_group(synth)
-    egress = {name.split("_", 1)[1].rsplit("_", 1)[0]: r for name, r in synth.resources(ROLE, "aws_vpc_security_group_egress_rule").items()}
+    egress = {
+        name.split("_", 1)[1].rsplit("_", 1)[0]: r
+        for name, r in synth.resources(ROLE, "aws_vpc_security_group_egress_rule").items()
+    }
     assert {k: (r["from_port"], r["to_port"]) for k, r in egress.items()} == {
-        "https_out": (443, 443), "to_efs": (2049, 2049), "to_server": (4064, 4064), "to_share": (2049, 2049),
+        "https_out": (443, 443),
+        "to_efs": (2049, 2049),
+        "to_server": (4064, 4064),
+        "to_share": (2049, 2049),
     }
     assert all(r["security_group_id"] == group and r["ip_protocol"] == "tcp" for r in egress.values())
     assert egress["https_out"]["cidr_ipv4"] == "0.0.0.0/0"
     assert "cross-stack-output-aws_security_groupefs_security_group" in egress["to_efs"]["referenced_security_group_id"]
-    assert "cross-stack-output-aws_security_groupsecurity_groups_omero_server" in egress["to_server"]["referenced_security_group_id"]
-    assert "cross-stack-output-aws_security_groupfile_gateway_security_group" in egress["to_share"]["referenced_security_group_id"]
-    ingress = {name.split("_", 1)[1].rsplit("_", 1)[0]: r for name, r in synth.resources(ROLE, "aws_vpc_security_group_ingress_rule").items()}
+    assert (
+        "cross-stack-output-aws_security_groupsecurity_groups_omero_server" in egress["to_server"]["referenced_security_group_id"]
+    )
+    assert (
+        "cross-stack-output-aws_security_groupfile_gateway_security_group" in egress["to_share"]["referenced_security_group_id"]
+    )
+    ingress = {
+        name.split("_", 1)[1].rsplit("_", 1)[0]: r
+        for name, r in synth.resources(ROLE, "aws_vpc_security_group_ingress_rule").items()
+    }
     assert set(ingress) == {"efs_from_uploader", "server_from_uploader", "share_from_uploader"}
     for key, rule in ingress.items():
         target = egress["to_" + key.split("_")[0]]
@@ -262,9 +318,13 @@ def test_iam_is_least_privilege(examples):
     assert condition["test"] == "StringEquals" and condition["variable"] == "elasticfilesystem:AccessPointArn"
     assert "efs_server_access_point" in condition["values"][0] and condition["values"][0].endswith("arn}")
     assert found["ListImportBuckets"]["actions"] == ["s3:ListBucket"]
-    assert found["ListImportBuckets"]["resources"] == ["arn:${data.aws_partition.partition.partition}:s3:::omero-full-microscope-drop"]
+    assert found["ListImportBuckets"]["resources"] == [
+        "arn:${data.aws_partition.partition.partition}:s3:::omero-full-microscope-drop"
+    ]
     assert found["ReadImportBuckets"]["actions"] == ["s3:GetObject"]
-    assert found["ReadImportBuckets"]["resources"] == ["arn:${data.aws_partition.partition.partition}:s3:::omero-full-microscope-drop/*"]
+    assert found["ReadImportBuckets"]["resources"] == [
+        "arn:${data.aws_partition.partition.partition}:s3:::omero-full-microscope-drop/*"
+    ]
     for statement in found.values():
         assert statement["effect"] == "Allow"
         assert not any("*" in action for action in statement["actions"])
@@ -289,7 +349,7 @@ def test_user_data_mounts_the_repository_and_installs_pinned_tools(examples):
     assert "gcc" not in script and "zeroc-ice==" not in script
     # the CLI must answer before the host reports ready; any failed step reports failed
     status = "--name /omero/omero-full/uploader/first-boot"
-    assert 'version=$(/opt/omero/venv/bin/omero version)\n' in script
+    assert "version=$(/opt/omero/venv/bin/omero version)\n" in script
     assert f'{status} --value "ready: omero-py $version"' in script
     assert "trap '" in script and f'{status} --value "failed: line $LINENO' in script
 
@@ -331,7 +391,7 @@ def test_outputs_name_the_host_and_the_server(examples):
     assert all(o["description"] for o in outputs.values())
 
 
-OPTIONS = textwrap.dedent('''\
+OPTIONS = textwrap.dedent("""\
     name = "upl-opts"
     network { az_count = 3 }
     uploader {
@@ -345,20 +405,26 @@ OPTIONS = textwrap.dedent('''\
       mount_read_only = true
       detailed_monitoring = false
     }
-''')
+""")
 
 
 def test_options_reach_the_host(tmp_path):
     synth = synthesize(loads(OPTIONS), tmp_path / "a")
     instance = host(synth)
     assert "cross-stack-output-aws_subnetnetwork_private_2" in instance["subnet_id"]
-    assert instance["root_block_device"]["kms_key_id"] == "arn:aws:kms:us-east-1:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"
+    assert (
+        instance["root_block_device"]["kms_key_id"]
+        == "arn:aws:kms:us-east-1:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"
+    )
     script = instance["user_data"]
     assert "tls,iam,accesspoint=" in script and ",ro 0 0' >> /etc/fstab" in script
     assert " /data/omero\n" in script and "mkdir -p /data/omero\n" in script
     assert "java-11-amazon-corretto-headless" in script
     digest = "0123456789abcdef" * 4
-    assert f"--only-binary=:all: 'https://example.org/ice/zeroc_ice-3.6.5-cp311-cp311-manylinux_2_28_x86_64.whl#sha256={digest}'\n" in script
+    assert (
+        f"--only-binary=:all: 'https://example.org/ice/zeroc_ice-3.6.5-cp311-cp311-manylinux_2_28_x86_64.whl#sha256={digest}'\n"
+        in script
+    )
     assert instance["monitoring"] is False
     [efs, report] = statements(synth)  # read-only: mount only, and no buckets
     assert report["sid"] == "ReportFirstBoot"
@@ -411,10 +477,7 @@ def test_uploader_applies_on_the_emulator(emulator, tf, addons_on_emulator):
     nfs_targets = 2 if synth.deployment.file_gateway.enabled else 1
     assert sorted(r["FromPort"] for r in own if r["IsEgress"]) == [443] + [2049] * nfs_targets + [4064]
     everyone = ec2.describe_security_group_rules()["SecurityGroupRules"]
-    from_host = [
-        r for r in everyone
-        if not r["IsEgress"] and r.get("ReferencedGroupInfo", {}).get("GroupId") == group["GroupId"]
-    ]
+    from_host = [r for r in everyone if not r["IsEgress"] and r.get("ReferencedGroupInfo", {}).get("GroupId") == group["GroupId"]]
     assert sorted((r["FromPort"], r["ToPort"]) for r in from_host) == [(2049, 2049)] * nfs_targets + [(4064, 4064)]
     nfs_groups = [r["GroupId"] for r in from_host if r["FromPort"] == 2049]
     names = {g["GroupName"] for g in ec2.describe_security_groups(GroupIds=nfs_groups)["SecurityGroups"]}

@@ -1,5 +1,6 @@
 """Data protection: the backup stack, restoring into a new deployment, and the snapshot before an
 OMERO upgrade, as synthesized (and, marked emulator, as applied)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,8 +12,8 @@ import sys
 import pytest
 
 from config import load, loads
-from modules.upgrade import image_label, snapshot_identifier
 from emulator import with_hosted_zone
+from modules.upgrade import image_label, snapshot_identifier
 from tests.harness.apply import apply_all, aws, disposable
 from tests.harness.synth import ROOT, one, synthesize
 from tests.test_config import problems
@@ -55,7 +56,9 @@ def test_vault_is_encrypted_with_its_own_key_and_never_destroyed(minimal):
     assert vault["kms_key_arn"] == f"${{aws_kms_key.{key_id}.arn}}"
     assert key["enable_key_rotation"] is True and key["lifecycle"] == {"prevent_destroy": True}
     policy = json.loads(key["policy"])
-    assert [s["Principal"] for s in policy["Statement"]] == [{"AWS": "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account.account_id}:root"}]
+    assert [s["Principal"] for s in policy["Statement"]] == [
+        {"AWS": "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account.account_id}:root"}
+    ]
     alias = one(minimal.resources("backup", "aws_kms_alias"))
     assert alias["name"] == "alias/omero-min-omero-backup"
 
@@ -85,7 +88,9 @@ def test_one_selection_holds_the_file_system_and_the_database(minimal):
     [statement] = one(trust)["statement"]
     assert statement["principals"] == [{"type": "Service", "identifiers": ["backup.amazonaws.com"]}]
     assert statement["condition"][0]["variable"] == "aws:SourceAccount"
-    attached = sorted(a["policy_arn"].rsplit("/", 1)[1] for a in minimal.resources("backup", "aws_iam_role_policy_attachment").values())
+    attached = sorted(
+        a["policy_arn"].rsplit("/", 1)[1] for a in minimal.resources("backup", "aws_iam_role_policy_attachment").values()
+    )
     assert attached == ["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"]
     assert "aws_backup_vault_lock_configuration" not in minimal.stack("backup")["resource"]
 
@@ -111,7 +116,7 @@ def test_full_example_copies_every_recovery_point_to_a_second_region(examples):
 
 
 def test_compliance_lock_customer_keys_and_copy_retention(tmp_path):
-    deployment = loads('''
+    deployment = loads("""
         name = "omero-vault"
         region = "eu-central-1"
         backup {
@@ -126,11 +131,13 @@ def test_compliance_lock_customer_keys_and_copy_retention(tmp_path):
           copy_retention_days        = 90
           start_hour_utc             = 22
         }
-    ''')
+    """)
     synth = synthesize(deployment, tmp_path / "out")
     assert "aws_kms_key" not in synth.stack("backup")["resource"]
     vaults = {v["name"]: v for v in synth.resources("backup", "aws_backup_vault").values()}
-    assert vaults["omero-vault-omero"]["kms_key_arn"].endswith(":eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555")
+    assert vaults["omero-vault-omero"]["kms_key_arn"].endswith(
+        ":eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    )
     assert ":eu-north-1:" in vaults["omero-vault-omero-copy"]["kms_key_arn"]
     lock = one(synth.resources("backup", "aws_backup_vault_lock_configuration"))
     assert (lock["min_retention_days"], lock["max_retention_days"], lock["changeable_for_days"]) == (14, 400, 7)
@@ -148,37 +155,73 @@ def test_no_monthly_rule(tmp_path):
 @pytest.mark.parametrize(
     ("text", "key", "allowed"),
     [
-        ("backup { enabled = \"yes\" }", "backup.enabled", "true or false"),
+        ('backup { enabled = "yes" }', "backup.enabled", "true or false"),
         ("backup { start_hour_utc = 24 }", "backup.start_hour_utc", "0 to 23"),
         ("backup { start_window_minutes = 30 }", "backup.start_window_minutes", "60 to 720"),
         ("backup { completion_window_minutes = 100 }", "backup.completion_window_minutes", "120 to 10080"),
-        ("backup {\n start_window_minutes = 600\n completion_window_minutes = 620\n}", "backup.completion_window_minutes", "start_window_minutes + 60 (660)"),
+        (
+            "backup {\n start_window_minutes = 600\n completion_window_minutes = 620\n}",
+            "backup.completion_window_minutes",
+            "start_window_minutes + 60 (660)",
+        ),
         ("backup { daily_retention_days = 0 }", "backup.daily_retention_days", "1 to 36500"),
         ("backup { monthly_retention_days = -1 }", "backup.monthly_retention_days", "0 to 36500"),
         ("backup { monthly_retention_days = 30 }", "backup.monthly_retention_days", "longer than daily_retention_days (35)"),
-        ("backup { monthly_retention_days = 100 }", "backup.monthly_retention_days", "at least monthly_cold_storage_after_days + 90 (120)"),
-        ("backup {\n monthly_retention_days = 100\n monthly_cold_storage_after_days = 20\n}", "backup.monthly_cold_storage_after_days", "at most monthly_retention_days - 90 (10)"),
-        ("backup {\n monthly_retention_days = 0\n monthly_cold_storage_after_days = 10\n}", "backup.monthly_cold_storage_after_days", "only with a monthly rule"),
-        ("backup { kms_key_arn = \"alias/backup\" }", "backup.kms_key_arn", "key ARN"),
-        ("backup { kms_key_arn = \"arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555\" }", "backup.kms_key_arn", "the deployment's region (us-east-1)"),
-        ("backup { vault_lock = \"strict\" }", "backup.vault_lock", 'one of "none", "governance", "compliance"'),
+        (
+            "backup { monthly_retention_days = 100 }",
+            "backup.monthly_retention_days",
+            "at least monthly_cold_storage_after_days + 90 (120)",
+        ),
+        (
+            "backup {\n monthly_retention_days = 100\n monthly_cold_storage_after_days = 20\n}",
+            "backup.monthly_cold_storage_after_days",
+            "at most monthly_retention_days - 90 (10)",
+        ),
+        (
+            "backup {\n monthly_retention_days = 0\n monthly_cold_storage_after_days = 10\n}",
+            "backup.monthly_cold_storage_after_days",
+            "only with a monthly rule",
+        ),
+        ('backup { kms_key_arn = "alias/backup" }', "backup.kms_key_arn", "key ARN"),
+        (
+            'backup { kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555" }',
+            "backup.kms_key_arn",
+            "the deployment's region (us-east-1)",
+        ),
+        ('backup { vault_lock = "strict" }', "backup.vault_lock", 'one of "none", "governance", "compliance"'),
         ("backup { vault_lock_changeable_days = 5 }", "backup.vault_lock_changeable_days", 'only with vault_lock = "compliance"'),
-        ("backup {\n vault_lock = \"compliance\"\n vault_lock_changeable_days = 1\n}", "backup.vault_lock_changeable_days", "3 to 36500"),
-        ("backup { copy_region = \"mars-north-1\" }", "backup.copy_region", "AWS region"),
-        ("backup { copy_region = \"us-east-1\" }", "backup.copy_region", "other than the deployment's (us-east-1)"),
+        (
+            'backup {\n vault_lock = "compliance"\n vault_lock_changeable_days = 1\n}',
+            "backup.vault_lock_changeable_days",
+            "3 to 36500",
+        ),
+        ('backup { copy_region = "mars-north-1" }', "backup.copy_region", "AWS region"),
+        ('backup { copy_region = "us-east-1" }', "backup.copy_region", "other than the deployment's (us-east-1)"),
         ("backup { copy_retention_days = 30 }", "backup.copy_retention_days", "only together with copy_region"),
-        ("backup { copy_kms_key_arn = \"arn:aws:kms:us-west-2:123456789012:key/11111111-2222-3333-4444-555555555555\" }", "backup.copy_kms_key_arn", "only together with copy_region"),
-        ("backup {\n copy_region = \"us-west-2\"\n copy_kms_key_arn = \"arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555\"\n}", "backup.copy_kms_key_arn", "a key in copy_region (us-west-2)"),
-        ("backup {\n copy_region = \"us-west-2\"\n copy_retention_days = 0\n}", "backup.copy_retention_days", "1 to 36500"),
-        ("backup { waiver = \"dev only\" }", "backup.waiver", "only with enabled = false"),
+        (
+            'backup { copy_kms_key_arn = "arn:aws:kms:us-west-2:123456789012:key/11111111-2222-3333-4444-555555555555" }',
+            "backup.copy_kms_key_arn",
+            "only together with copy_region",
+        ),
+        (
+            'backup {\n copy_region = "us-west-2"\n copy_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"\n}',
+            "backup.copy_kms_key_arn",
+            "a key in copy_region (us-west-2)",
+        ),
+        ('backup {\n copy_region = "us-west-2"\n copy_retention_days = 0\n}', "backup.copy_retention_days", "1 to 36500"),
+        ('backup { waiver = "dev only" }', "backup.waiver", "only with enabled = false"),
         ("backup {\n enabled = false\n daily_retention_days = 7\n}", "backup.daily_retention_days", "only with enabled = true"),
         ("backup { tier = 1 }", "backup.tier", "unknown key"),
         ("storage { automatic_backups = true }", "storage.automatic_backups", "false or unset with backup.enabled"),
-        ("restore_from { file_system_id = \"fs-12\" }", "restore_from.file_system_id", "EFS file system id"),
-        ("restore_from { db_snapshot = \"1snap\" }", "restore_from.db_snapshot", "snapshot identifier"),
-        ("restore_from { db_snapshot = \"snap--1\" }", "restore_from.db_snapshot", "snapshot identifier"),
-        ("restore_from { db_snapshot = \"arn:aws:rds:us-east-1:123:snapshot:x\" }", "restore_from.db_snapshot", "snapshot ARN"),
-        ("restore_from { db_snapshot = \"arn:aws:rds:eu-west-1:123456789012:snapshot:awsbackup:job-1\" }", "restore_from.db_snapshot", "the deployment's region (us-east-1)"),
+        ('restore_from { file_system_id = "fs-12" }', "restore_from.file_system_id", "EFS file system id"),
+        ('restore_from { db_snapshot = "1snap" }', "restore_from.db_snapshot", "snapshot identifier"),
+        ('restore_from { db_snapshot = "snap--1" }', "restore_from.db_snapshot", "snapshot identifier"),
+        ('restore_from { db_snapshot = "arn:aws:rds:us-east-1:123:snapshot:x" }', "restore_from.db_snapshot", "snapshot ARN"),
+        (
+            'restore_from { db_snapshot = "arn:aws:rds:eu-west-1:123456789012:snapshot:awsbackup:job-1" }',
+            "restore_from.db_snapshot",
+            "the deployment's region (us-east-1)",
+        ),
         ("server { snapshot_before_upgrade = 1 }", "server.snapshot_before_upgrade", "true or false"),
     ],
 )
@@ -191,14 +234,23 @@ def test_bad_data_protection_input(text, key, allowed):
 
 @pytest.mark.parametrize(
     ("name", "tags"),
-    [("omero-prod", ""), ("prod", ""), ("omero-production-eu", ""), ("lab-live", ""), ("omero-a", 'tags = { environment = "Production" }'), ("omero-b", 'tags = { environment = "prd" }')],
+    [
+        ("omero-prod", ""),
+        ("prod", ""),
+        ("omero-production-eu", ""),
+        ("lab-live", ""),
+        ("omero-a", 'tags = { environment = "Production" }'),
+        ("omero-b", 'tags = { environment = "prd" }'),
+    ],
 )
 def test_production_needs_backups_or_a_waiver(name, tags):
     images = 'images { anonymous_pulls_waiver = "a mirror outside AWS" }'
     text = f'name = "{name}"\n{tags}\n{images}\nbackup {{\n enabled = false\n}}'
     [line] = problems(text)
     assert line.startswith("backup.enabled = false") and "backup.waiver" in line
-    waived = loads(f'name = "{name}"\n{tags}\n{images}\nbackup {{\n enabled = false\n waiver = "restored nightly from the archive"\n}}')
+    waived = loads(
+        f'name = "{name}"\n{tags}\n{images}\nbackup {{\n enabled = false\n waiver = "restored nightly from the archive"\n}}'
+    )
     assert not waived.backup.enabled
 
 
@@ -209,7 +261,9 @@ def test_non_production_may_turn_backups_off(name):
 
 def test_restoring_adopts_the_file_system_and_creates_the_database_from_the_snapshot(tmp_path):
     snapshot = "arn:aws:rds:us-east-1:123456789012:snapshot:awsbackup:job-0123abcd"
-    deployment = loads(f'name = "omero-restored"\nrestore_from {{\n file_system_id = "fs-0123456789abcdef0"\n db_snapshot = "{snapshot}"\n}}')
+    deployment = loads(
+        f'name = "omero-restored"\nrestore_from {{\n file_system_id = "fs-0123456789abcdef0"\n db_snapshot = "{snapshot}"\n}}'
+    )
     synth = synthesize(deployment, tmp_path / "out")
     [(fs_id, fs)] = synth.resources("storage", "aws_efs_file_system").items()
     assert synth.stack("storage")["import"] == [{"to": f"aws_efs_file_system.{fs_id}", "id": "fs-0123456789abcdef0"}]
@@ -279,6 +333,7 @@ def test_upgrade_snapshot_can_be_turned_off(tmp_path):
 # by the addons_on_emulator fixture; these tests share it.
 # ---------------------------------------------------------------------------------------------
 
+
 def storage_arns(emulator, region: str, outputs: dict) -> tuple[str, str]:
     [fs] = aws(emulator, "efs", region).describe_file_systems(FileSystemId=outputs["efs_id"])["FileSystems"]
     [db] = aws(emulator, "rds", region).describe_db_instances(DBInstanceIdentifier=outputs["db_instance_id"])["DBInstances"]
@@ -302,7 +357,9 @@ def test_backup_plan_protects_the_applied_storage(addons_on_emulator, emulator):
     [selection] = backup.list_backup_selections(BackupPlanId=outputs["plan_id"])["BackupSelectionsList"]
     chosen = backup.get_backup_selection(BackupPlanId=outputs["plan_id"], SelectionId=selection["SelectionId"])["BackupSelection"]
     # a set to AWS and to the provider: any order
-    assert sorted(chosen["Resources"]) == sorted(storage_arns(emulator, region, addons_on_emulator.core.outputs[f"{name}-storage"]))
+    assert sorted(chosen["Resources"]) == sorted(
+        storage_arns(emulator, region, addons_on_emulator.core.outputs[f"{name}-storage"])
+    )
     assert chosen["IamRoleArn"] == outputs["backup_role_arn"]
 
 
@@ -317,7 +374,9 @@ def test_restore_rehearsal_into_a_new_deployment(addons_on_emulator, emulator, t
     backup = aws(emulator, "backup", region)
     for arn in storage_arns(emulator, region, outputs[f"{name}-storage"]):
         job = backup.start_backup_job(
-            BackupVaultName=f"{name}-omero", ResourceArn=arn, IamRoleArn=outputs[f"{name}-backup"]["backup_role_arn"],
+            BackupVaultName=f"{name}-omero",
+            ResourceArn=arn,
+            IamRoleArn=outputs[f"{name}-backup"]["backup_role_arn"],
         )
         assert backup.describe_backup_job(BackupJobId=job["BackupJobId"])["State"] == "COMPLETED"
 
@@ -325,9 +384,28 @@ def test_restore_rehearsal_into_a_new_deployment(addons_on_emulator, emulator, t
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(emulator.env(region))
     ran = subprocess.run(
-        [sys.executable, "-m", "tools.restore", "--config", "examples/full.hcl", "--into", "omero-restored",
-         "--write", str(written), "--endpoint-url", emulator.endpoint, "--poll-seconds", "0.5", "--wait-minutes", "2"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "tools.restore",
+            "--config",
+            "examples/full.hcl",
+            "--into",
+            "omero-restored",
+            "--write",
+            str(written),
+            "--endpoint-url",
+            emulator.endpoint,
+            "--poll-seconds",
+            "0.5",
+            "--wait-minutes",
+            "2",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     restored = load(written)
@@ -346,7 +424,9 @@ def test_restore_rehearsal_into_a_new_deployment(addons_on_emulator, emulator, t
     [db] = aws(emulator, "rds", region).describe_db_instances(DBInstanceIdentifier=storage["db_instance_id"])["DBInstances"]
     assert db["DBInstanceIdentifier"] == "omero-restored-omero"
     # The source deployment is untouched.
-    [source_fs] = aws(emulator, "efs", region).describe_file_systems(FileSystemId=outputs[f"{name}-storage"]["efs_id"])["FileSystems"]
+    [source_fs] = aws(emulator, "efs", region).describe_file_systems(FileSystemId=outputs[f"{name}-storage"]["efs_id"])[
+        "FileSystems"
+    ]
     assert source_fs["FileSystemId"] != file_system_id
 
 

@@ -8,6 +8,7 @@ API's view of each resource, destroy. It proves the emulator patches in
 emulator/patches/backup.py, so that a failure of the backup stack's own emulator test is the
 stack's and not the emulator's.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,14 +50,23 @@ def configuration(endpoint: str) -> dict:
         "resource": {
             "aws_kms_key": {
                 "backup": {"description": f"{NAME} backup vault", "enable_key_rotation": True, "deletion_window_in_days": 7},
-                "copy": {"provider": "aws.copy", "description": f"{NAME} copy vault", "enable_key_rotation": True, "deletion_window_in_days": 7},
+                "copy": {
+                    "provider": "aws.copy",
+                    "description": f"{NAME} copy vault",
+                    "enable_key_rotation": True,
+                    "deletion_window_in_days": 7,
+                },
             },
             "aws_backup_vault": {
                 "main": {"name": f"{NAME}-omero", "kms_key_arn": "${aws_kms_key.backup.arn}", "tags": {"role": "backup"}},
                 "copy": {"provider": "aws.copy", "name": f"{NAME}-omero-copy", "kms_key_arn": "${aws_kms_key.copy.arn}"},
             },
             "aws_backup_vault_lock_configuration": {
-                "main": {"backup_vault_name": "${aws_backup_vault.main.name}", "min_retention_days": 7, "max_retention_days": 400},
+                "main": {
+                    "backup_vault_name": "${aws_backup_vault.main.name}",
+                    "min_retention_days": 7,
+                    "max_retention_days": 400,
+                },
             },
             "aws_backup_plan": {
                 "main": {
@@ -67,20 +77,24 @@ def configuration(endpoint: str) -> dict:
                             "rule_name": "daily",
                             "schedule": "cron(0 3 * * ? *)",
                             "lifecycle": [{"delete_after": 35}],
-                            "copy_action": [{
-                                "destination_vault_arn": "${aws_backup_vault.copy.arn}",
-                                "lifecycle": [{"delete_after": 35}],
-                            }],
+                            "copy_action": [
+                                {
+                                    "destination_vault_arn": "${aws_backup_vault.copy.arn}",
+                                    "lifecycle": [{"delete_after": 35}],
+                                }
+                            ],
                         },
                         {
                             **rule,
                             "rule_name": "monthly",
                             "schedule": "cron(0 3 1 * ? *)",
                             "lifecycle": [{"cold_storage_after": 30, "delete_after": 365}],
-                            "copy_action": [{
-                                "destination_vault_arn": "${aws_backup_vault.copy.arn}",
-                                "lifecycle": [{"cold_storage_after": 30, "delete_after": 365}],
-                            }],
+                            "copy_action": [
+                                {
+                                    "destination_vault_arn": "${aws_backup_vault.copy.arn}",
+                                    "lifecycle": [{"cold_storage_after": 30, "delete_after": 365}],
+                                }
+                            ],
                         },
                     ],
                     "tags": {"role": "backup"},
@@ -89,9 +103,18 @@ def configuration(endpoint: str) -> dict:
             "aws_iam_role": {
                 "backup": {
                     "name": f"{NAME}-omero-backup",
-                    "assume_role_policy": json.dumps({"Version": "2012-10-17", "Statement": [{
-                        "Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"}, "Action": "sts:AssumeRole",
-                    }]}),
+                    "assume_role_policy": json.dumps(
+                        {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Principal": {"Service": "backup.amazonaws.com"},
+                                    "Action": "sts:AssumeRole",
+                                }
+                            ],
+                        }
+                    ),
                 },
             },
             "aws_iam_role_policy_attachment": {
@@ -126,13 +149,20 @@ def configuration(endpoint: str) -> dict:
             "aws_backup_vault_policy": {
                 "main": {
                     "backup_vault_name": "${aws_backup_vault.main.name}",
-                    "policy": json.dumps({"Version": "2012-10-17", "Statement": [{
-                        "Sid": "NoRecoveryPointDeletion",
-                        "Effect": "Deny",
-                        "Principal": {"AWS": "*"},
-                        "Action": ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle"],
-                        "Resource": "*",
-                    }]}),
+                    "policy": json.dumps(
+                        {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Sid": "NoRecoveryPointDeletion",
+                                    "Effect": "Deny",
+                                    "Principal": {"AWS": "*"},
+                                    "Action": ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle"],
+                                    "Resource": "*",
+                                }
+                            ],
+                        }
+                    ),
                 },
             },
         },

@@ -7,6 +7,7 @@ nothing on stdout, and leave the good output byte for byte as it was, with nothi
 The rules themselves are tested one by one in ``tests/test_config.py``; this file proves the
 command line around them.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,8 +17,8 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -116,11 +117,21 @@ def _pipfile(directory: Path) -> Path:
 CASES = [
     # --- typos: unknown keys get "did you mean" --------------------------------------------
     bad("typo-top-level", "typo", "regoin", "did you mean 'region'", 'regoin = "eu-west-1"'),
-    bad("typo-block-name", "typo", "netwrok", "did you mean 'network'", 'netwrok { az_count = 2 }'),
-    bad("typo-nested-key", "typo", "database.engine_verison", "did you mean 'engine_version'",
-        'database { engine_verison = "16" }'),
-    bad("typo-addon-key", "typo", "monitoring.alarm_emial", "did you mean 'alarm_email'",
-        'monitoring {\n  enabled     = true\n  alarm_emial = "oncall@example.org"\n}'),
+    bad("typo-block-name", "typo", "netwrok", "did you mean 'network'", "netwrok { az_count = 2 }"),
+    bad(
+        "typo-nested-key",
+        "typo",
+        "database.engine_verison",
+        "did you mean 'engine_version'",
+        'database { engine_verison = "16" }',
+    ),
+    bad(
+        "typo-addon-key",
+        "typo",
+        "monitoring.alarm_emial",
+        "did you mean 'alarm_email'",
+        'monitoring {\n  enabled     = true\n  alarm_emial = "oncall@example.org"\n}',
+    ),
     # --- blocks this project does not have --------------------------------------------------
     bad("unknown-block-locals", "unknown-block", "locals", "unknown key", 'locals { zone = "a" }'),
     bad("labelled-block", "unknown-block", "network.main", "unknown key", 'network "main" { az_count = 2 }'),
@@ -128,13 +139,23 @@ CASES = [
     bad("number-for-string", "wrong-type", "name", "a string", "name = 42"),
     bad("string-for-number", "wrong-type", "network.az_count", "a whole number", 'network { az_count = "3" }'),
     bad("string-for-bool", "wrong-type", "database.multi_az", "true or false", 'database { multi_az = "yes" }'),
-    bad("string-for-list", "wrong-type", "load_balancer.allowed_cidrs", "a list of strings",
-        'load_balancer { allowed_cidrs = "0.0.0.0/0" }'),
+    bad(
+        "string-for-list",
+        "wrong-type",
+        "load_balancer.allowed_cidrs",
+        "a list of strings",
+        'load_balancer { allowed_cidrs = "0.0.0.0/0" }',
+    ),
     bad("list-for-map", "wrong-type", "tags", "a map of strings", 'tags = ["owner"]'),
     bad("block-for-string", "wrong-type", "region", "a string", 'region { name = "eu-west-1" }'),
     bad("expression", "wrong-type", "name", "a literal value", "name = var.name"),
-    bad("expression-in-map", "wrong-type", "server.properties", "a literal value",
-        'server {\n  properties = { "omero.db.poolsize" = var.pool }\n}'),
+    bad(
+        "expression-in-map",
+        "wrong-type",
+        "server.properties",
+        "a literal value",
+        'server {\n  properties = { "omero.db.poolsize" = var.pool }\n}',
+    ),
     # --- a string (or a switch) where a block belongs -----------------------------------------
     bad("string-for-block", "string-for-block", "network", "a block", 'network = "10.0.0.0/16"'),
     bad("bool-for-addon-block", "string-for-block", "file_gateway", "a block", "file_gateway = true"),
@@ -142,129 +163,323 @@ CASES = [
     bad("key-twice", "duplicated-key", "region", "set more than once", 'region = "eu-west-1"\nregion = "us-east-1"'),
     bad("block-twice", "duplicated-key", "storage", "written 2 times", "storage {}\nstorage {}"),
     bad("key-and-block", "duplicated-key", "network", "set more than once", "network = {}\nnetwork {\n  az_count = 2\n}"),
-    bad("map-key-twice", "duplicated-key", "tags", 'key "owner" set more than once',
-        'tags = {\n  owner = "imaging"\n  owner = "pathology"\n}'),
+    bad(
+        "map-key-twice",
+        "duplicated-key",
+        "tags",
+        'key "owner" set more than once',
+        'tags = {\n  owner = "imaging"\n  owner = "pathology"\n}',
+    ),
     # --- CIDRs --------------------------------------------------------------------------------
     bad("cidr-prefix-33", "bad-cidr", "network.vpc_cidr", "CIDR notation", 'network { vpc_cidr = "10.0.0.0/33" }'),
     bad("cidr-host-bits", "bad-cidr", "network.vpc_cidr", "no host bits", 'network { vpc_cidr = "10.20.0.1/16" }'),
     bad("vpc-cidr-too-wide", "bad-cidr", "network.vpc_cidr", "/16 to /24", 'network { vpc_cidr = "10.0.0.0/8" }'),
-    bad("allowed-cidr-garbage", "bad-cidr", "load_balancer.allowed_cidrs", "'campus'",
-        'load_balancer { allowed_cidrs = ["192.0.2.0/24", "campus"] }'),
+    bad(
+        "allowed-cidr-garbage",
+        "bad-cidr",
+        "load_balancer.allowed_cidrs",
+        "'campus'",
+        'load_balancer { allowed_cidrs = ["192.0.2.0/24", "campus"] }',
+    ),
     # --- subnets that overlap or leave the VPC ------------------------------------------------
-    bad("private-subnets-overlap", "subnet-overlap", "network.private_subnet_cidrs", "do not overlap",
+    bad(
+        "private-subnets-overlap",
+        "subnet-overlap",
+        "network.private_subnet_cidrs",
+        "do not overlap",
         'network {\n  vpc_cidr             = "10.20.0.0/16"\n  public_subnet_cidrs  = ["10.20.0.0/24", "10.20.1.0/24"]\n'
-        '  private_subnet_cidrs = ["10.20.128.0/20", "10.20.130.0/24"]\n}'),
-    bad("public-private-overlap", "subnet-overlap", "network.private_subnet_cidrs", "overlaps 10.20.1.0/24",
+        '  private_subnet_cidrs = ["10.20.128.0/20", "10.20.130.0/24"]\n}',
+    ),
+    bad(
+        "public-private-overlap",
+        "subnet-overlap",
+        "network.private_subnet_cidrs",
+        "overlaps 10.20.1.0/24",
         'network {\n  vpc_cidr             = "10.20.0.0/16"\n  public_subnet_cidrs  = ["10.20.0.0/24", "10.20.1.0/24"]\n'
-        '  private_subnet_cidrs = ["10.20.1.0/24", "10.20.2.0/24"]\n}'),
-    bad("planned-subnets-overlap", "subnet-overlap", "network.private_subnet_cidrs", "planned",
-        'network { public_subnet_cidrs = ["10.192.128.0/24", "10.192.129.0/24"] }'),
-    bad("public-subnet-outside-vpc", "subnet-outside-vpc", "network.public_subnet_cidrs", "inside vpc_cidr",
-        'network {\n  vpc_cidr            = "10.20.0.0/16"\n  public_subnet_cidrs = ["10.20.0.0/24", "10.21.0.0/24"]\n}'),
-    bad("private-subnet-outside-vpc", "subnet-outside-vpc", "network.private_subnet_cidrs", "(192.168.0.0/24 is not)",
-        'network { private_subnet_cidrs = ["10.192.128.0/24", "192.168.0.0/24"] }'),
+        '  private_subnet_cidrs = ["10.20.1.0/24", "10.20.2.0/24"]\n}',
+    ),
+    bad(
+        "planned-subnets-overlap",
+        "subnet-overlap",
+        "network.private_subnet_cidrs",
+        "planned",
+        'network { public_subnet_cidrs = ["10.192.128.0/24", "10.192.129.0/24"] }',
+    ),
+    bad(
+        "public-subnet-outside-vpc",
+        "subnet-outside-vpc",
+        "network.public_subnet_cidrs",
+        "inside vpc_cidr",
+        'network {\n  vpc_cidr            = "10.20.0.0/16"\n  public_subnet_cidrs = ["10.20.0.0/24", "10.21.0.0/24"]\n}',
+    ),
+    bad(
+        "private-subnet-outside-vpc",
+        "subnet-outside-vpc",
+        "network.private_subnet_cidrs",
+        "(192.168.0.0/24 is not)",
+        'network { private_subnet_cidrs = ["10.192.128.0/24", "192.168.0.0/24"] }',
+    ),
     # --- regions and availability zones --------------------------------------------------------
     bad("region-unknown", "region", "region", "an AWS region", 'region = "eu-west-9"'),
     bad("region-is-a-zone", "region", "region", "an AWS region", 'region = "eu-west-1a"'),
-    bad("zone-of-another-region", "region", "network.availability_zones", "zones of region eu-west-1",
-        'region = "eu-west-1"\nnetwork { availability_zones = ["eu-west-1a", "us-east-1b"] }'),
+    bad(
+        "zone-of-another-region",
+        "region",
+        "network.availability_zones",
+        "zones of region eu-west-1",
+        'region = "eu-west-1"\nnetwork { availability_zones = ["eu-west-1a", "us-east-1b"] }',
+    ),
     bad("az-count-one", "az-count", "network.az_count", "from 2 to 6", "network { az_count = 1 }"),
-    bad("az-count-disagrees", "az-count", "network.availability_zones", "3 zones, as az_count says",
-        'region = "eu-west-1"\nnetwork {\n  az_count           = 3\n  availability_zones = ["eu-west-1a", "eu-west-1b"]\n}'),
-    bad("uploader-subnet-past-zones", "az-count", "uploader.subnet_index", "2 private subnets",
-        "uploader {\n  enabled      = true\n  subnet_index = 2\n}"),
+    bad(
+        "az-count-disagrees",
+        "az-count",
+        "network.availability_zones",
+        "3 zones, as az_count says",
+        'region = "eu-west-1"\nnetwork {\n  az_count           = 3\n  availability_zones = ["eu-west-1a", "eu-west-1b"]\n}',
+    ),
+    bad(
+        "uploader-subnet-past-zones",
+        "az-count",
+        "uploader.subnet_index",
+        "2 private subnets",
+        "uploader {\n  enabled      = true\n  subnet_index = 2\n}",
+    ),
     # --- Fargate CPU/memory pairs ------------------------------------------------------------
-    bad("server-memory-too-small-for-cpu", "fargate-pair", "server.memory", "4096-16384 MiB in steps of 1024",
-        "server {\n  cpu    = 2048\n  memory = 2048\n}"),
-    bad("web-memory-too-big-for-cpu", "fargate-pair", "web.memory", "512, 1024 or 2048 MiB",
-        "web {\n  cpu    = 256\n  memory = 4096\n}"),
+    bad(
+        "server-memory-too-small-for-cpu",
+        "fargate-pair",
+        "server.memory",
+        "4096-16384 MiB in steps of 1024",
+        "server {\n  cpu    = 2048\n  memory = 2048\n}",
+    ),
+    bad(
+        "web-memory-too-big-for-cpu",
+        "fargate-pair",
+        "web.memory",
+        "512, 1024 or 2048 MiB",
+        "web {\n  cpu    = 256\n  memory = 4096\n}",
+    ),
     bad("cpu-not-a-fargate-size", "fargate-pair", "server.cpu", "CPU units", "server { cpu = 3000 }"),
-    bad("read-only-pair", "fargate-pair", "server.read_only_memory", "with cpu = 1024 on Fargate",
-        "server {\n  read_only_count  = 1\n  read_only_cpu    = 1024\n  read_only_memory = 16384\n}"),
+    bad(
+        "read-only-pair",
+        "fargate-pair",
+        "server.read_only_memory",
+        "with cpu = 1024 on Fargate",
+        "server {\n  read_only_count  = 1\n  read_only_cpu    = 1024\n  read_only_memory = 16384\n}",
+    ),
     # --- PostgreSQL versions -------------------------------------------------------------------
-    bad("postgres-11", "postgres-version", "database.engine_version", 'major version "15", "16" or "17"',
-        'database { engine_version = "11" }'),
-    bad("postgres-minor", "postgres-version", "database.engine_version", "minor versions are upgraded",
-        'database { engine_version = "16.4" }'),
+    bad(
+        "postgres-11",
+        "postgres-version",
+        "database.engine_version",
+        'major version "15", "16" or "17"',
+        'database { engine_version = "11" }',
+    ),
+    bad(
+        "postgres-minor",
+        "postgres-version",
+        "database.engine_version",
+        "minor versions are upgraded",
+        'database { engine_version = "16.4" }',
+    ),
     # --- EFS lifecycle transitions AWS rejects ----------------------------------------------------
-    bad("efs-2-days", "efs-transition", "storage.transition_to_ia", '"AFTER_1_DAY"',
-        'storage { transition_to_ia = "AFTER_2_DAYS" }'),
-    bad("efs-archive-before-ia", "efs-transition", "storage.transition_to_archive", "later transition",
-        'storage {\n  transition_to_ia      = "AFTER_90_DAYS"\n  transition_to_archive = "AFTER_30_DAYS"\n}'),
-    bad("efs-archive-bursting", "efs-transition", "storage.transition_to_archive", 'only with throughput_mode = "elastic"',
-        'storage {\n  throughput_mode       = "bursting"\n  transition_to_archive = "AFTER_180_DAYS"\n}'),
+    bad(
+        "efs-2-days",
+        "efs-transition",
+        "storage.transition_to_ia",
+        '"AFTER_1_DAY"',
+        'storage { transition_to_ia = "AFTER_2_DAYS" }',
+    ),
+    bad(
+        "efs-archive-before-ia",
+        "efs-transition",
+        "storage.transition_to_archive",
+        "later transition",
+        'storage {\n  transition_to_ia      = "AFTER_90_DAYS"\n  transition_to_archive = "AFTER_30_DAYS"\n}',
+    ),
+    bad(
+        "efs-archive-bursting",
+        "efs-transition",
+        "storage.transition_to_archive",
+        'only with throughput_mode = "elastic"',
+        'storage {\n  throughput_mode       = "bursting"\n  transition_to_archive = "AFTER_180_DAYS"\n}',
+    ),
     # --- negative counts -------------------------------------------------------------------------
-    bad("negative-read-only-count", "negative-count", "server.read_only_count", "from 0 to 10",
-        "server { read_only_count = -1 }"),
+    bad(
+        "negative-read-only-count", "negative-count", "server.read_only_count", "from 0 to 10", "server { read_only_count = -1 }"
+    ),
     bad("negative-web-tasks", "negative-count", "web.min_tasks", "from 2 to 50", "web { min_tasks = -2 }"),
-    bad("negative-ec2-instances", "negative-count", "cluster.ec2.min_instances", "from 1 to 20",
-        'cluster {\n  launch_type = "ec2"\n  ec2 { min_instances = -1 }\n}'),
-    bad("negative-storage", "negative-count", "database.allocated_storage_gb", "from 20 to 65536",
-        "database { allocated_storage_gb = -20 }"),
+    bad(
+        "negative-ec2-instances",
+        "negative-count",
+        "cluster.ec2.min_instances",
+        "from 1 to 20",
+        'cluster {\n  launch_type = "ec2"\n  ec2 { min_instances = -1 }\n}',
+    ),
+    bad(
+        "negative-storage",
+        "negative-count",
+        "database.allocated_storage_gb",
+        "from 20 to 65536",
+        "database { allocated_storage_gb = -20 }",
+    ),
     # --- names AWS would refuse as too long (ALB and target groups: 32, RDS: 63) --------------
     bad("name-over-alb-limit", "name-too-long", "name", "2-20 characters", 'name = "omero-imaging-facility-prod"'),
     bad("name-over-rds-limit", "name-too-long", "name", "2-20 characters", f'name = "{"omero" * 13}"'),
-    bad("appstream-image-name", "name-too-long", "appstream.image_name", "1-101 letters",
-        f'appstream {{\n  enabled    = true\n  image_name = "{"omero-insight-" * 8}"\n}}'),
+    bad(
+        "appstream-image-name",
+        "name-too-long",
+        "appstream.image_name",
+        "1-101 letters",
+        f'appstream {{\n  enabled    = true\n  image_name = "{"omero-insight-" * 8}"\n}}',
+    ),
     # --- TLS without its Route 53 zone -----------------------------------------------------------
-    bad("domain-without-zone", "tls-without-zone", "load_balancer.hosted_zone_id", "set together with domain_name",
-        'load_balancer { domain_name = "omero.example.org" }'),
-    bad("zone-without-domain", "tls-without-zone", "load_balancer.domain_name", "set together with hosted_zone_id",
-        'load_balancer { hosted_zone_id = "Z0123456789ABCDEFGHIJ" }'),
-    bad("tls-policy-without-domain", "tls-without-zone", "load_balancer.tls_policy", "only with domain_name",
-        'load_balancer { tls_policy = "ELBSecurityPolicy-TLS13-1-3-2021-06" }'),
+    bad(
+        "domain-without-zone",
+        "tls-without-zone",
+        "load_balancer.hosted_zone_id",
+        "set together with domain_name",
+        'load_balancer { domain_name = "omero.example.org" }',
+    ),
+    bad(
+        "zone-without-domain",
+        "tls-without-zone",
+        "load_balancer.domain_name",
+        "set together with hosted_zone_id",
+        'load_balancer { hosted_zone_id = "Z0123456789ABCDEFGHIJ" }',
+    ),
+    bad(
+        "tls-policy-without-domain",
+        "tls-without-zone",
+        "load_balancer.tls_policy",
+        "only with domain_name",
+        'load_balancer { tls_policy = "ELBSecurityPolicy-TLS13-1-3-2021-06" }',
+    ),
     # --- the S3 File Gateway needs the EC2 launch type ---------------------------------------------
-    bad("file-gateway-default-fargate", "file-gateway-fargate", "file_gateway.enabled", 'cluster.launch_type = "ec2"',
-        'file_gateway {\n  enabled          = true\n  activation_cidrs = ["192.0.2.0/24"]\n}'),
+    bad(
+        "file-gateway-default-fargate",
+        "file-gateway-fargate",
+        "file_gateway.enabled",
+        'cluster.launch_type = "ec2"',
+        'file_gateway {\n  enabled          = true\n  activation_cidrs = ["192.0.2.0/24"]\n}',
+    ),
     # --- values AWS bounds, refused here rather than at apply ----------------------------------------
-    bad("appstream-idle-over-an-hour", "aws-limit", "appstream.idle_disconnect_timeout_minutes", "from 0 to 60",
-        'appstream {\n  enabled    = true\n  image_name = "omero-insight"\n  idle_disconnect_timeout_minutes = 120\n}'),
-    bad("ec2-server-larger-than-instance", "aws-limit", "server.memory", "at most 15564 MiB on m6i.xlarge",
-        'cluster {\n  launch_type = "ec2"\n  ec2 { instance_type = "m6i.xlarge" }\n}\nserver { memory = 16384 }'),
-    bad("ec2-read-only-cpu-over-instance", "aws-limit", "server.read_only_cpu", "at most 2048 on c6i.large",
+    bad(
+        "appstream-idle-over-an-hour",
+        "aws-limit",
+        "appstream.idle_disconnect_timeout_minutes",
+        "from 0 to 60",
+        'appstream {\n  enabled    = true\n  image_name = "omero-insight"\n  idle_disconnect_timeout_minutes = 120\n}',
+    ),
+    bad(
+        "ec2-server-larger-than-instance",
+        "aws-limit",
+        "server.memory",
+        "at most 15564 MiB on m6i.xlarge",
+        'cluster {\n  launch_type = "ec2"\n  ec2 { instance_type = "m6i.xlarge" }\n}\nserver { memory = 16384 }',
+    ),
+    bad(
+        "ec2-read-only-cpu-over-instance",
+        "aws-limit",
+        "server.read_only_cpu",
+        "at most 2048 on c6i.large",
         'cluster {\n  launch_type = "ec2"\n  ec2 { instance_type = "c6i.large" }\n}\n'
-        'server {\n  cpu = 1024\n  memory = 2048\n  read_only_count = 1\n  read_only_cpu = 4096\n  read_only_memory = 2048\n}'),
-    bad("ec2-servers-need-more-instances", "aws-limit", "cluster.ec2.max_instances", "at least 4 to place the 4 server tasks",
+        "server {\n  cpu = 1024\n  memory = 2048\n  read_only_count = 1\n  read_only_cpu = 4096\n  read_only_memory = 2048\n}",
+    ),
+    bad(
+        "ec2-servers-need-more-instances",
+        "aws-limit",
+        "cluster.ec2.max_instances",
+        "at least 4 to place the 4 server tasks",
         'cluster {\n  launch_type = "ec2"\n  ec2 {\n    instance_type = "m6i.xlarge"\n    max_instances = 2\n  }\n}\n'
-        'server { read_only_count = 3 }'),
-    bad("session-store-six-replicas", "aws-limit", "web.session_store.replicas", "from 0 to 5",
-        "web {\n  session_store { replicas = 6 }\n}"),
-    bad("session-store-unknown-node", "aws-limit", "web.session_store.node_type", '"cache.t4g.micro"',
-        'web {\n  session_store { node_type = "cache.x1.huge" }\n}'),
-    bad("ec2-unknown-instance-type", "aws-limit", "cluster.ec2.instance_type", "whose capacity is known",
-        'cluster {\n  launch_type = "ec2"\n  ec2 { instance_type = "t3.xlarge" }\n}'),
+        "server { read_only_count = 3 }",
+    ),
+    bad(
+        "session-store-six-replicas",
+        "aws-limit",
+        "web.session_store.replicas",
+        "from 0 to 5",
+        "web {\n  session_store { replicas = 6 }\n}",
+    ),
+    bad(
+        "session-store-unknown-node",
+        "aws-limit",
+        "web.session_store.node_type",
+        '"cache.t4g.micro"',
+        'web {\n  session_store { node_type = "cache.x1.huge" }\n}',
+    ),
+    bad(
+        "ec2-unknown-instance-type",
+        "aws-limit",
+        "cluster.ec2.instance_type",
+        "whose capacity is known",
+        'cluster {\n  launch_type = "ec2"\n  ec2 { instance_type = "t3.xlarge" }\n}',
+    ),
     # --- the ECR pull-through cache's credential: name prefix and region as ECR requires -------------
-    bad("image-secret-without-ecr-prefix", "aws-limit", "images.docker_hub_secret_arn", '"ecr-pullthroughcache/<anything>"',
-        'images { docker_hub_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dockerhub-Xy12Ab" }'),
-    bad("image-secret-other-region", "aws-limit", "images.docker_hub_secret_arn", "the deployment's region (us-east-1)",
-        'images { docker_hub_secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/hub-Xy12Ab" }'),
-    bad("production-anonymous-pulls", "aws-limit", "images.docker_hub_secret_arn", "anonymous Docker Hub pulls",
-        'name = "omero-prod"'),
-    bad("waiver-beside-secret", "aws-limit", "images.anonymous_pulls_waiver", "only without docker_hub_secret_arn",
+    bad(
+        "image-secret-without-ecr-prefix",
+        "aws-limit",
+        "images.docker_hub_secret_arn",
+        '"ecr-pullthroughcache/<anything>"',
+        'images { docker_hub_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:dockerhub-Xy12Ab" }',
+    ),
+    bad(
+        "image-secret-other-region",
+        "aws-limit",
+        "images.docker_hub_secret_arn",
+        "the deployment's region (us-east-1)",
+        'images { docker_hub_secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/hub-Xy12Ab" }',
+    ),
+    bad(
+        "production-anonymous-pulls",
+        "aws-limit",
+        "images.docker_hub_secret_arn",
+        "anonymous Docker Hub pulls",
+        'name = "omero-prod"',
+    ),
+    bad(
+        "waiver-beside-secret",
+        "aws-limit",
+        "images.anonymous_pulls_waiver",
+        "only without docker_hub_secret_arn",
         'images {\n  docker_hub_secret_arn  = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/hub-Xy12Ab"\n'
-        '  anonymous_pulls_waiver = "lab"\n}'),
+        '  anonymous_pulls_waiver = "lab"\n}',
+    ),
     # --- several problems: one line each, in file order -----------------------------------------
-    bad("three-problems", "multiple-problems", ("name", "regoin", "network.vpc_cidr"), "2-20 characters",
-        'name = "Omero"\nregoin = "eu-west-1"\nnetwork { vpc_cidr = "10.0.0.0/33" }'),
+    bad(
+        "three-problems",
+        "multiple-problems",
+        ("name", "regoin", "network.vpc_cidr"),
+        "2-20 characters",
+        'name = "Omero"\nregoin = "eu-west-1"\nnetwork { vpc_cidr = "10.0.0.0/33" }',
+    ),
     # --- files that are not deployment files -------------------------------------------------------
     situation("empty-file", "empty-file", "is empty", _writer("")),
-    situation("comments-only", "empty-file", "missing; this key is required",
-              _writer("# a deployment, one day\n"), key="name"),
+    situation("comments-only", "empty-file", "missing; this key is required", _writer("# a deployment, one day\n"), key="name"),
     situation("json-file", "non-hcl", "is not valid HCL at line 1", _writer('{"name": "omero-matrix"}\n', "deployment.json")),
-    situation("yaml-file", "non-hcl", "is not valid HCL at line 1", _writer("name: omero-matrix\nregion: eu-west-1\n", "deployment.yaml")),
+    situation(
+        "yaml-file",
+        "non-hcl",
+        "is not valid HCL at line 1",
+        _writer("name: omero-matrix\nregion: eu-west-1\n", "deployment.yaml"),
+    ),
     situation("toml-pipfile", "non-hcl", "is not valid HCL at line 1", _pipfile),
     situation("missing-file", "missing-file", "file not found", _missing),
     situation("path-under-a-file", "missing-file", "cannot be read: Not a directory", _under_a_file),
     situation("directory", "directory", "is a directory", _examples_directory),
     situation("latin-1-file", "not-utf8", "is not UTF-8", _writer(b'name = "omero-matrix"\ntags = { site = "M\xfcnster" }\n')),
-    situation("too-large", "file-size", "is larger than 1024 KiB",
-              _writer(NAME + "# padding\n" * 120_000)),
+    situation("too-large", "file-size", "is larger than 1024 KiB", _writer(NAME + "# padding\n" * 120_000)),
     situation("endless-stream", "file-size", "is larger than 1024 KiB", lambda directory: Path("/dev/zero")),
     situation("deeply-nested", "nesting", "nested too deeply", _writer(NAME + "a {\n" * 1500 + "}\n" * 1500)),
     situation("newline-in-file-name", "file-name", "name = ", _writer('name = "Omero"\n', "prod\nlab.hcl"), key="name"),
     # Files written on Windows: a byte order mark and CRLF line ends are not the problem.
-    situation("bom-and-typo", "typo", "did you mean 'region'", _writer('\ufeffname = "omero-matrix"\nregoin = "eu-west-1"\n'),
-              key="regoin"),
+    situation(
+        "bom-and-typo",
+        "typo",
+        "did you mean 'region'",
+        _writer('\ufeffname = "omero-matrix"\nregoin = "eu-west-1"\n'),
+        key="regoin",
+    ),
 ]
 
 
@@ -273,7 +488,12 @@ def run_cli(config: Path, outdir: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL", "PYTHONPATH")}
     env.update(OMERO_CONFIG=str(config), CDKTF_OUTDIR=str(outdir))
     return subprocess.run(
-        [sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        [sys.executable, "main.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -324,12 +544,12 @@ def test_bad_input(case: Case, good_output: GoodOutput, tmp_path: Path):
     lines = result.stderr.splitlines()
     assert len(lines) == len(case.keys), lines
     prefix = f"error: {_shown(config)}: "
-    for line, key in zip(lines, case.keys):
+    for line, key in zip(lines, case.keys, strict=True):
         assert line.startswith(prefix), (line, prefix)
-        message = line[len(prefix):]
+        message = line[len(prefix) :]
         if key != FILE:
             assert message.startswith((f"{key} =", f"{key}:")), f"{message!r} does not name {key}"
-    assert case.says in lines[0][len(prefix):], lines[0]
+    assert case.says in lines[0][len(prefix) :], lines[0]
     # The previous good synth is untouched, and no staging directory is left beside it.
     assert tree_digest(outdir) == good_output.digest
     assert [p.name for p in outdir.parent.iterdir()] == ["cdktf.out"]

@@ -1,4 +1,5 @@
 """checkov over every synthesized stack: no failed check but those skipped, with reasons, in .checkov.yaml."""
+
 from __future__ import annotations
 
 import json
@@ -67,11 +68,7 @@ def checkov_report(examples, synth_root):
 
 def test_no_failed_checks(checkov_report):
     synths, reports = checkov_report
-    failed = [
-        f"{c['check_id']} {c['resource']} ({c['file_path']})"
-        for r in reports
-        for c in r["results"]["failed_checks"]
-    ]
+    failed = [f"{c['check_id']} {c['resource']} ({c['file_path']})" for r in reports for c in r["results"]["failed_checks"]]
     assert not failed, "\n".join(failed)
 
 

@@ -1,4 +1,5 @@
 """The deployment file: parsing, defaults, and one bad-input test per validation rule."""
+
 from __future__ import annotations
 
 import subprocess
@@ -91,7 +92,7 @@ def test_a_key_set_twice_is_an_error():
 
 
 def test_messages_stay_on_one_line():
-    lines = problems('name = <<EOT\nab\nEOT\n')
+    lines = problems("name = <<EOT\nab\nEOT\n")
     assert len(lines) == 1 and "\n" not in lines[0] and "\\n" in lines[0]
 
 
@@ -144,10 +145,22 @@ BAD_INPUTS = [
     ('region = "eu-west-9"', "region", "an AWS region"),
     ('region = "EU-WEST-1"', "region", "an AWS region"),
     ('network { availability_zones = ["eu-west-1"] }', "network.availability_zones", "availability zone names"),
-    ('network { availability_zones = ["us-east-1a", "us-east-1a"] }', "network.availability_zones", "each availability zone once"),
-    ('region = "eu-west-1"\nnetwork { availability_zones = ["eu-west-1a", "us-east-1b"] }', "network.availability_zones", "zones of region eu-west-1"),
+    (
+        'network { availability_zones = ["us-east-1a", "us-east-1a"] }',
+        "network.availability_zones",
+        "each availability zone once",
+    ),
+    (
+        'region = "eu-west-1"\nnetwork { availability_zones = ["eu-west-1a", "us-east-1b"] }',
+        "network.availability_zones",
+        "zones of region eu-west-1",
+    ),
     ('network { availability_zones = ["us-east-1a"] }', "network.availability_zones", "2 to 6"),
-    ('network {\n az_count = 3\n availability_zones = ["us-east-1a", "us-east-1b"] }', "network.availability_zones", "3 zones, as az_count says"),
+    (
+        'network {\n az_count = 3\n availability_zones = ["us-east-1a", "us-east-1b"] }',
+        "network.availability_zones",
+        "3 zones, as az_count says",
+    ),
     ("network { az_count = 1 }", "network.az_count", "from 2 to 6"),
     ("network { az_count = 7 }", "network.az_count", "from 2 to 6"),
     ("network { az_count = -2 }", "network.az_count", "from 2 to 6"),
@@ -161,23 +174,51 @@ BAD_INPUTS = [
     ('network { public_subnet_cidrs = ["10.192.0.0/30", "10.192.1.0/24"] }', "network.public_subnet_cidrs", "/16 to /28"),
     ('network { public_subnet_cidrs = ["10.192.0.0/24", "10.193.0.0/24"] }', "network.public_subnet_cidrs", "inside vpc_cidr"),
     ('network { private_subnet_cidrs = ["10.192.0.0/24", "10.192.0.128/25"] }', "network.private_subnet_cidrs", "do not overlap"),
-    ('network {\n public_subnet_cidrs = ["10.192.0.0/24", "10.192.1.0/24"]\n private_subnet_cidrs = ["10.192.1.0/24", "10.192.2.0/24"] }', "network.private_subnet_cidrs", "do not overlap"),
+    (
+        'network {\n public_subnet_cidrs = ["10.192.0.0/24", "10.192.1.0/24"]\n private_subnet_cidrs = ["10.192.1.0/24", "10.192.2.0/24"] }',
+        "network.private_subnet_cidrs",
+        "do not overlap",
+    ),
     ('network { public_subnet_cidrs = ["10.192.0.0/24"] }', "network.public_subnet_cidrs", "one CIDR per availability zone"),
     # NAT and flow logs
     ('network { nat_gateways = "none" }', "network.nat_gateways", 'one of "one_per_az", "single"'),
     ('network { s3_gateway_endpoint = "yes" }', "network.s3_gateway_endpoint", "true or false"),
-    ('network {\n vpc_id = "vpc-0123456789abcdef0"\n s3_gateway_endpoint = true\n public_subnet_ids = ["subnet-01234567", "subnet-01234568"]\n private_subnet_ids = ["subnet-01234569", "subnet-0123456a"] }', "network.s3_gateway_endpoint", "not set together with vpc_id"),
+    (
+        'network {\n vpc_id = "vpc-0123456789abcdef0"\n s3_gateway_endpoint = true\n public_subnet_ids = ["subnet-01234567", "subnet-01234568"]\n private_subnet_ids = ["subnet-01234569", "subnet-0123456a"] }',
+        "network.s3_gateway_endpoint",
+        "not set together with vpc_id",
+    ),
     ('network { flow_logs { traffic_type = "SOME" } }', "network.flow_logs.traffic_type", '"ACCEPT"'),
     ("network { flow_logs { retention_days = 13 } }", "network.flow_logs.retention_days", "one of 1, 3, 5"),
     ('network { flow_logs { kms_key_arn = "my-key" } }', "network.flow_logs.kms_key_arn", "KMS key"),
     # existing VPC
     ('network { vpc_id = "vpc-xyz" }', "network.vpc_id", "a VPC id"),
     ('network { vpc_id = "vpc-0123456789abcdef0" }', "network.public_subnet_ids", "at least 2 subnet ids"),
-    ('network {\n vpc_id = "vpc-0123456789abcdef0"\n public_subnet_ids = ["subnet-0123456789abcdef0", "subnet-bad"] }', "network.public_subnet_ids", "'subnet-bad'"),
-    ('network {\n vpc_id = "vpc-0123456789abcdef0"\n public_subnet_ids = ["subnet-01234567", "subnet-01234567"] }', "network.public_subnet_ids", "each subnet id once"),
-    ('network {\n vpc_id = "vpc-0123456789abcdef0"\n public_subnet_ids = ["subnet-01234567", "subnet-01234568"]\n private_subnet_ids = ["subnet-01234567", "subnet-01234569"] }', "network.private_subnet_ids", "not also listed as public"),
-    ('network {\n vpc_id = "vpc-0123456789abcdef0"\n vpc_cidr = "10.0.0.0/16"\n public_subnet_ids = ["subnet-01234567", "subnet-01234568"]\n private_subnet_ids = ["subnet-01234569", "subnet-0123456a"] }', "network.vpc_cidr", "not set together with vpc_id"),
-    ('network { private_subnet_ids = ["subnet-01234567", "subnet-01234568"] }', "network.private_subnet_ids", "only together with vpc_id"),
+    (
+        'network {\n vpc_id = "vpc-0123456789abcdef0"\n public_subnet_ids = ["subnet-0123456789abcdef0", "subnet-bad"] }',
+        "network.public_subnet_ids",
+        "'subnet-bad'",
+    ),
+    (
+        'network {\n vpc_id = "vpc-0123456789abcdef0"\n public_subnet_ids = ["subnet-01234567", "subnet-01234567"] }',
+        "network.public_subnet_ids",
+        "each subnet id once",
+    ),
+    (
+        'network {\n vpc_id = "vpc-0123456789abcdef0"\n public_subnet_ids = ["subnet-01234567", "subnet-01234568"]\n private_subnet_ids = ["subnet-01234567", "subnet-01234569"] }',
+        "network.private_subnet_ids",
+        "not also listed as public",
+    ),
+    (
+        'network {\n vpc_id = "vpc-0123456789abcdef0"\n vpc_cidr = "10.0.0.0/16"\n public_subnet_ids = ["subnet-01234567", "subnet-01234568"]\n private_subnet_ids = ["subnet-01234569", "subnet-0123456a"] }',
+        "network.vpc_cidr",
+        "not set together with vpc_id",
+    ),
+    (
+        'network { private_subnet_ids = ["subnet-01234567", "subnet-01234568"] }',
+        "network.private_subnet_ids",
+        "only together with vpc_id",
+    ),
     # tags
     ('tags = { "aws:owner" = "x" }', "tags", "aws: prefix is reserved"),
     ('tags = { owner = "a\\u0007b" }', "tags", "value"),
@@ -193,17 +234,33 @@ BAD_INPUTS = [
     ('state { prefix = "team" }', "state.prefix", "only together with state.bucket"),
     # storage (EFS)
     ('storage { transition_to_ia = "AFTER_2_DAYS" }', "storage.transition_to_ia", '"AFTER_1_DAY"'),
-    ('storage { transition_to_ia = 30 }', "storage.transition_to_ia", "a string"),
-    ('storage {\n transition_to_ia = "AFTER_90_DAYS"\n transition_to_archive = "AFTER_30_DAYS" }', "storage.transition_to_archive", "later transition than transition_to_ia"),
-    ('storage {\n throughput_mode = "bursting"\n transition_to_archive = "AFTER_180_DAYS" }', "storage.transition_to_archive", 'only with throughput_mode = "elastic"'),
+    ("storage { transition_to_ia = 30 }", "storage.transition_to_ia", "a string"),
+    (
+        'storage {\n transition_to_ia = "AFTER_90_DAYS"\n transition_to_archive = "AFTER_30_DAYS" }',
+        "storage.transition_to_archive",
+        "later transition than transition_to_ia",
+    ),
+    (
+        'storage {\n throughput_mode = "bursting"\n transition_to_archive = "AFTER_180_DAYS" }',
+        "storage.transition_to_archive",
+        'only with throughput_mode = "elastic"',
+    ),
     ('storage { performance_mode = "maxIO" }', "storage.performance_mode", "maxIO needs"),
     ('storage { performance_mode = "turbo" }', "storage.performance_mode", '"generalPurpose"'),
     ('storage { throughput_mode = "provisioned" }', "storage.provisioned_throughput_mibps", "exactly when"),
     ("storage { provisioned_throughput_mibps = 100 }", "storage.provisioned_throughput_mibps", "exactly when"),
-    ('storage {\n throughput_mode = "provisioned"\n provisioned_throughput_mibps = 0 }', "storage.provisioned_throughput_mibps", "from 1 to 3414"),
+    (
+        'storage {\n throughput_mode = "provisioned"\n provisioned_throughput_mibps = 0 }',
+        "storage.provisioned_throughput_mibps",
+        "from 1 to 3414",
+    ),
     ('storage { kms_key_arn = "arn:aws:kms:eu-west-1:1234:key/x" }', "storage.kms_key_arn", "KMS key"),
     ('storage { kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:alias/omero" }', "storage.kms_key_arn", "not an alias"),
-    ('network { public_subnet_cidrs = ["10.192.128.0/24", "10.192.129.0/24"] }', "network.private_subnet_cidrs", "planned, as the other list is set"),
+    (
+        'network { public_subnet_cidrs = ["10.192.128.0/24", "10.192.129.0/24"] }',
+        "network.private_subnet_cidrs",
+        "planned, as the other list is set",
+    ),
     ('storage { automatic_backups = "yes" }', "storage.automatic_backups", "true or false"),
     # database
     ('database { engine_version = "11" }', "database.engine_version", 'major version "15", "16" or "17"'),
@@ -224,7 +281,7 @@ BAD_INPUTS = [
     ('database { log_exports = ["postgresql", "audit"] }', "database.log_exports", "subset"),
     ("database { password_version = 0 }", "database.password_version", ">= 1"),
     ('database { deletion_protection = "false" }', "database.deletion_protection", "true or false"),
-    ('database { multi_az = 1 }', "database.multi_az", "true or false"),
+    ("database { multi_az = 1 }", "database.multi_az", "true or false"),
     # cluster
     ('cluster { launch_type = "FARGATE" }', "cluster.launch_type", '"fargate", "ec2"'),
     ("cluster { log_retention_days = 100 }", "cluster.log_retention_days", "one of 1, 3, 5"),
@@ -234,7 +291,11 @@ BAD_INPUTS = [
     ('cluster {\n launch_type = "ec2"\n ec2 { instance_type = "m7g.xlarge" } }', "cluster.ec2.instance_type", "x86_64"),
     ('cluster {\n launch_type = "ec2"\n ec2 { instance_type = "big" } }', "cluster.ec2.instance_type", "EC2 instance type"),
     ('cluster {\n launch_type = "ec2"\n ec2 { min_instances = 0 } }', "cluster.ec2.min_instances", "from 1 to 20"),
-    ('cluster {\n launch_type = "ec2"\n ec2 {\n min_instances = 3\n max_instances = 2 } }', "cluster.ec2.max_instances", "at least min_instances (3)"),
+    (
+        'cluster {\n launch_type = "ec2"\n ec2 {\n min_instances = 3\n max_instances = 2 } }',
+        "cluster.ec2.max_instances",
+        "at least min_instances (3)",
+    ),
     ('cluster {\n launch_type = "ec2"\n ec2 { root_volume_gb = 8 } }', "cluster.ec2.root_volume_gb", "from 30 to 16384"),
     # server
     ('server { image = "openmicroscopy/omero-server:latest" }', "server.image", 'not "latest"'),
@@ -267,29 +328,64 @@ BAD_INPUTS = [
     ("web { session_store { replicas = -1 } }", "web.session_store.replicas", "from 0 to 5"),
     ('web { session_store { kms_key_arn = "alias/sessions" } }', "web.session_store.kms_key_arn", "KMS key ARN"),
     ("web { session_store {\n enabled = false\n replicas = 2 } }", "web.session_store.replicas", "only with enabled = true"),
-    ('web { properties = { "omero.web.session_engine" = "django.contrib.sessions.backends.db" } }', "web.properties", "which session_store manages"),
+    (
+        'web { properties = { "omero.web.session_engine" = "django.contrib.sessions.backends.db" } }',
+        "web.properties",
+        "which session_store manages",
+    ),
     ('web { properties = { "omero.web.caches" = "{}" } }', "web.properties", "which session_store manages"),
     # load_balancer
     ('load_balancer { allowed_cidrs = ["10.0.0.1/8"] }', "load_balancer.allowed_cidrs", "no host bits"),
     ('load_balancer { allowed_cidrs = ["0.0.0.0/0", "0.0.0.0/0"] }', "load_balancer.allowed_cidrs", "each network once"),
-    ('load_balancer { domain_name = "omero.example.org" }', "load_balancer.hosted_zone_id", "TLS needs a domain and its Route 53 zone"),
-    ('load_balancer { hosted_zone_id = "Z0123456789ABCDEFGHIJ" }', "load_balancer.domain_name", "set together with hosted_zone_id"),
-    ('load_balancer {\n domain_name = "' + "a" * 50 + '.imaging.example.org"\n hosted_zone_id = "Z0123456789ABCDEFGHIJ" }',
-     "load_balancer.domain_name", "at most 64 characters"),  # ACM RequestCertificate
+    (
+        'load_balancer { domain_name = "omero.example.org" }',
+        "load_balancer.hosted_zone_id",
+        "TLS needs a domain and its Route 53 zone",
+    ),
+    (
+        'load_balancer { hosted_zone_id = "Z0123456789ABCDEFGHIJ" }',
+        "load_balancer.domain_name",
+        "set together with hosted_zone_id",
+    ),
+    (
+        'load_balancer {\n domain_name = "' + "a" * 50 + '.imaging.example.org"\n hosted_zone_id = "Z0123456789ABCDEFGHIJ" }',
+        "load_balancer.domain_name",
+        "at most 64 characters",
+    ),  # ACM RequestCertificate
     ('state {\n bucket = "amzn-s3-demo-omero-state"\n create_bucket = true }', "state.bucket", "no reserved prefix or suffix"),
     ('state {\n bucket = "omero-state.mrap"\n create_bucket = true }', "state.bucket", "no reserved prefix or suffix"),
-    ('load_balancer {\n domain_name = "https://omero.example.org"\n hosted_zone_id = "Z01" }', "load_balancer.domain_name", "no scheme"),
-    ('load_balancer {\n domain_name = "omero.example.org"\n hosted_zone_id = "zone-1" }', "load_balancer.hosted_zone_id", "hosted zone id"),
-    ('load_balancer { tls_policy = "ELBSecurityPolicy-2016-08" }', "load_balancer.tls_policy", "ELBSecurityPolicy-TLS13-1-2-2021-06"),
+    (
+        'load_balancer {\n domain_name = "https://omero.example.org"\n hosted_zone_id = "Z01" }',
+        "load_balancer.domain_name",
+        "no scheme",
+    ),
+    (
+        'load_balancer {\n domain_name = "omero.example.org"\n hosted_zone_id = "zone-1" }',
+        "load_balancer.hosted_zone_id",
+        "hosted zone id",
+    ),
+    (
+        'load_balancer { tls_policy = "ELBSecurityPolicy-2016-08" }',
+        "load_balancer.tls_policy",
+        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    ),
     ('load_balancer { tls_policy = "ELBSecurityPolicy-TLS13-1-3-2021-06" }', "load_balancer.tls_policy", "only with domain_name"),
     ("load_balancer { idle_timeout_seconds = 0 }", "load_balancer.idle_timeout_seconds", "from 1 to 4000"),
     ("load_balancer { access_log_days = 0 }", "load_balancer.access_log_days", "from 1 to 3650"),
     ('load_balancer { deletion_protection = "no" }', "load_balancer.deletion_protection", "true or false"),
     # server_load_balancer
     ("server_load_balancer { enabled = true }", "server_load_balancer.allowed_cidrs", "at least one network when enabled"),
-    ('server_load_balancer { allowed_cidrs = ["192.0.2.0/24"] }', "server_load_balancer.allowed_cidrs", "only with enabled = true"),
+    (
+        'server_load_balancer { allowed_cidrs = ["192.0.2.0/24"] }',
+        "server_load_balancer.allowed_cidrs",
+        "only with enabled = true",
+    ),
     ("server_load_balancer { plain_port = true }", "server_load_balancer.plain_port", "only with enabled = true"),
-    ('server_load_balancer {\n enabled = true\n allowed_cidrs = ["192.0.2.0/33"] }', "server_load_balancer.allowed_cidrs", "CIDR notation"),
+    (
+        'server_load_balancer {\n enabled = true\n allowed_cidrs = ["192.0.2.0/33"] }',
+        "server_load_balancer.allowed_cidrs",
+        "CIDR notation",
+    ),
 ]
 
 
@@ -335,7 +431,12 @@ def run_main(tmp_path: Path, config: str | Path, *extra: str) -> subprocess.Comp
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "OMERO_CONFIG": str(config), "CDKTF_OUTDIR": str(tmp_path / "out"), "PYTHONPATH": str(ROOT)},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "OMERO_CONFIG": str(config),
+            "CDKTF_OUTDIR": str(tmp_path / "out"),
+            "PYTHONPATH": str(ROOT),
+        },
         capture_output=True,
         text=True,
         timeout=120,
@@ -377,13 +478,16 @@ def test_container_instance_table_matches_the_ec2_sizes():
     assert CONTAINER_INSTANCE_TYPES["m6i.2xlarge"].task_memory_mib == int(32 * 1024 * 0.95)
 
 
-@pytest.mark.parametrize("text", [
-    # the ec2-launch-type example's sizes: one server per m6i.2xlarge
-    'cluster {\n launch_type = "ec2"\n ec2 { instance_type = "m6i.2xlarge" } }\nserver { memory = 16384 }',
-    # two small servers share an instance (two awsvpc interfaces of three)
-    'cluster {\n launch_type = "ec2"\n ec2 {\n instance_type = "m6i.large"\n max_instances = 1 } }\n'
-    'server {\n cpu = 1024\n memory = 3072\n read_only_count = 1\n read_only_cpu = 1024\n read_only_memory = 3072 }',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the ec2-launch-type example's sizes: one server per m6i.2xlarge
+        'cluster {\n launch_type = "ec2"\n ec2 { instance_type = "m6i.2xlarge" } }\nserver { memory = 16384 }',
+        # two small servers share an instance (two awsvpc interfaces of three)
+        'cluster {\n launch_type = "ec2"\n ec2 {\n instance_type = "m6i.large"\n max_instances = 1 } }\n'
+        "server {\n cpu = 1024\n memory = 3072\n read_only_count = 1\n read_only_cpu = 1024\n read_only_memory = 3072 }",
+    ],
+)
 def test_tasks_that_fit_the_container_instances(text):
     assert loads(f'name = "fits"\n{text}\n').cluster.launch_type == "ec2"
 
@@ -397,15 +501,27 @@ def test_synth_summary_names_the_stacks_in_order_and_the_next_command(tmp_path, 
     assert lines[0] == "Synthesized lab.hcl into cdktf.out: 3 stacks, in deploy order:"
     assert lines[1:4] == ["  1. lab-network", "  2. lab-storage", "  3. lab-services"]
     assert "pipenv run plan" in lines[4]
-    assert lines[5] == "  terraform -chdir=cdktf.out/stacks/lab-network init && terraform -chdir=cdktf.out/stacks/lab-network apply"
+    assert (
+        lines[5] == "  terraform -chdir=cdktf.out/stacks/lab-network init && terraform -chdir=cdktf.out/stacks/lab-network apply"
+    )
     # an output directory outside the working directory is shown whole
-    assert f"into {tmp_path.parent / 'elsewhere'}:" in main.summary(Path("lab.hcl"), tmp_path.parent / "elsewhere", ["lab-network"])
+    assert f"into {tmp_path.parent / 'elsewhere'}:" in main.summary(
+        Path("lab.hcl"), tmp_path.parent / "elsewhere", ["lab-network"]
+    )
 
 
-@pytest.mark.parametrize(("argv", "environ", "expected"), [
-    ([], {}, False), (["--quiet"], {}, True), (["-q"], {}, True),
-    ([], {"CI": "true"}, True), ([], {"CI": "1"}, True), ([], {"CI": "false"}, False), ([], {"CI": ""}, False),
-])
+@pytest.mark.parametrize(
+    ("argv", "environ", "expected"),
+    [
+        ([], {}, False),
+        (["--quiet"], {}, True),
+        (["-q"], {}, True),
+        ([], {"CI": "true"}, True),
+        ([], {"CI": "1"}, True),
+        ([], {"CI": "false"}, False),
+        ([], {"CI": ""}, False),
+    ],
+)
 def test_synth_summary_is_quiet_with_the_flag_or_in_ci(argv, environ, expected):
     import main
 
@@ -414,7 +530,13 @@ def test_synth_summary_is_quiet_with_the_flag_or_in_ci(argv, environ, expected):
 
 def test_unknown_argument_exits_2_before_loading(tmp_path):
     code = "import sys, main; sys.exit(main.main(argv=['--bogus']))"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "CDKTF_OUTDIR": str(tmp_path / "out")})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "CDKTF_OUTDIR": str(tmp_path / "out")},
+    )
     assert result.returncode == 2 and "--bogus" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()

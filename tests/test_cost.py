@@ -1,4 +1,5 @@
 """tools/cost.py: the arithmetic of the estimate, the price table's shape, and refusals."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -85,7 +86,9 @@ def test_efs_tiers_follow_the_assumption():
 
 def test_unknown_instance_type_is_not_guessed():
     prices, _ = load_prices("us-east-1")
-    cluster = dataclasses.replace(PROD.cluster, launch_type="ec2", ec2=dataclasses.replace(PROD.cluster.ec2, instance_type="x2idn.16xlarge"))
+    cluster = dataclasses.replace(
+        PROD.cluster, launch_type="ec2", ec2=dataclasses.replace(PROD.cluster.ec2, instance_type="x2idn.16xlarge")
+    )
     items = estimate(dataclasses.replace(PROD, cluster=cluster), prices)
     [hosts] = items_named(items, "EC2 container instances x2idn.16xlarge")
     assert hosts.price is None and hosts.cost is None
@@ -112,7 +115,9 @@ def test_unknown_region_is_refused():
 
 def run(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "OMERO_CONFIG"}
-    return subprocess.run([sys.executable, "-m", "tools.cost", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "tools.cost", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_command_prints_items_and_total():
@@ -123,12 +128,15 @@ def test_command_prints_items_and_total():
     assert ran.stdout.rstrip().splitlines()[-1].startswith("total $")
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--config", "examples/ec2-launch-type.hcl"), "error: no prices for region ap-southeast-2"),
-    (("--config", "examples/quickstart-http.hcl", "--region", "mars-1"), "error: no prices for region mars-1"),
-    (("--config", "no-such.hcl"), "error: no-such.hcl: file not found"),
-    (("--config", "examples/quickstart-http.hcl", "--ia-percent", "120"), "error: --ia-percent 120: allowed: 0 to 100"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--config", "examples/ec2-launch-type.hcl"), "error: no prices for region ap-southeast-2"),
+        (("--config", "examples/quickstart-http.hcl", "--region", "mars-1"), "error: no prices for region mars-1"),
+        (("--config", "no-such.hcl"), "error: no-such.hcl: file not found"),
+        (("--config", "examples/quickstart-http.hcl", "--ia-percent", "120"), "error: --ia-percent 120: allowed: 0 to 100"),
+    ],
+)
 def test_bad_input_is_one_line_and_status_2(args, message):
     ran = run(*args)
     assert ran.returncode == 2 and ran.stdout == ""
@@ -148,7 +156,9 @@ def test_backups_count_recovery_points_keys_and_copies():
     assume = Assumptions(data_gb=2000)
     items = estimate(PROD, prices, assume)
     assert cost(items, "AWS Backup: EFS recovery points") == pytest.approx(2000 * prices["backup_efs_warm_gb_month"])
-    assert cost(items, "AWS Backup: database snapshots") == pytest.approx(PROD.database.allocated_storage_gb * prices["backup_rds_snapshot_gb_month"])
+    assert cost(items, "AWS Backup: database snapshots") == pytest.approx(
+        PROD.database.allocated_storage_gb * prices["backup_rds_snapshot_gb_month"]
+    )
     assert cost(items, "KMS keys of the vaults") == pytest.approx(prices["kms_key_month"])
     assert not [i for i in items if i.name.startswith(("Copies in", "EFS automatic backups"))]
     # A copy region doubles the recovery points and adds a key there.

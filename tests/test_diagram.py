@@ -1,4 +1,5 @@
 """tools/diagram.py: the graph of parts and arrows read from real synths, and the README block."""
+
 from __future__ import annotations
 
 import os
@@ -23,6 +24,7 @@ def arrow(graph: Graph, source: tuple[str, str], target: tuple[str, str]) -> boo
         part = graph.part(f"{graph.stacks[0].rsplit('-', 1)[0]}-{role}", key)
         assert part is not None, (role, key)
         return part.id
+
     return (part_id(*source), part_id(*target)) in graph.edges
 
 
@@ -85,8 +87,14 @@ def test_mermaid_has_one_subgraph_per_stack(examples):
 def test_addon_parts(examples):
     graph = graph_of(examples, "full")
     name = examples["full"].deployment.name
-    expected = {"datasync": "datasync", "uploader": "uploader", "monitoring": "alarms", "appstream": "appstream",
-                "file-gateway": "file_gateway", "dropbox": "scheduled_import"}
+    expected = {
+        "datasync": "datasync",
+        "uploader": "uploader",
+        "monitoring": "alarms",
+        "appstream": "appstream",
+        "file-gateway": "file_gateway",
+        "dropbox": "scheduled_import",
+    }
     for role, key in expected.items():
         if f"{name}-{role}" in graph.stacks:
             assert key in graph.keys(f"{name}-{role}"), role
@@ -119,7 +127,9 @@ def test_docs_diagram_is_current(examples):
 
 def run(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("OMERO_CONFIG", "AWS_ENDPOINT_URL")}
-    return subprocess.run([sys.executable, "-m", "tools.diagram", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "tools.diagram", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_write_docs_command(examples, tmp_path):
@@ -135,10 +145,13 @@ def test_write_docs_command(examples, tmp_path):
     assert readme.read_text() == "# no markers\n"
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--config", "no-such.hcl"), "error: no-such.hcl: file not found"),
-    (("--outdir", "no-such-dir"), "error: no-such-dir: no such directory"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--config", "no-such.hcl"), "error: no-such.hcl: file not found"),
+        (("--outdir", "no-such-dir"), "error: no-such-dir: no such directory"),
+    ],
+)
 def test_bad_input_is_one_line_and_status_2(args, message):
     ran = run(*args)
     assert ran.returncode == 2 and ran.stderr.startswith(message) and ran.stderr.count("\n") == 1, ran.stderr

@@ -1,4 +1,5 @@
 """The README and the docs pages stay true to the code, and findable."""
+
 from __future__ import annotations
 
 import re
@@ -59,6 +60,7 @@ def test_every_docs_page_is_linked_from_the_readme_and_short():
 
 def test_links_between_pages_resolve():
     """Every link to a page of this repository names a file that exists, and an anchor it has."""
+
     def anchors(text: str) -> set[str]:
         return {re.sub(r"[^\w\- ]", "", h.lstrip("#").strip().lower()).replace(" ", "-") for h in headings(text)}
 

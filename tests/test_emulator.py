@@ -5,6 +5,7 @@ where the deployment has a state bucket), then a second ``terraform plan`` that 
 changes, then what an operator reads: ``terraform output`` and ``terraform state list``.
 Deselect with ``-m "not emulator"``; CI runs them.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,11 +14,12 @@ import json
 import pytest
 
 from emulator import with_hosted_zone
-from tests.harness.apply import APPLY_TIMEOUT, apply_all, aws
 from tests.conftest import through_emulator
+from tests.harness.apply import APPLY_TIMEOUT, apply_all, aws
 from tests.harness.synth import Synthesis, synthesize
 
 pytestmark = [pytest.mark.emulator, pytest.mark.terraform]
+
 
 def ecs_services(emulator, region: str, cluster: str) -> dict[str, dict]:
     ecs = aws(emulator, "ecs", region)
@@ -81,7 +83,10 @@ def test_remote_state_deployment(emulator, tf, examples, tmp_path):
     assert services["web_url"] == "https://omero.example.org"
     running = ecs_services(emulator, "us-east-1", services["cluster_name"])
     assert {name: s["desiredCount"] for name, s in running.items()} == {
-        "omero-server": 1, "omero-server-ro-1": 1, "omero-server-ro-2": 1, "omero-web": 3,
+        "omero-server": 1,
+        "omero-server-ro-1": 1,
+        "omero-server-ro-2": 1,
+        "omero-web": 3,
     }
     assert services["read_only_service_names"] == ["omero-server-ro-1", "omero-server-ro-2"]
     # (moto reports no deployment configuration; the singletons' 100/0 is asserted on the JSON)
@@ -93,8 +98,13 @@ def test_remote_state_deployment(emulator, tf, examples, tmp_path):
         # they log in as the SELECT-only role, with its own password
         assert {"name": "CONFIG_omero_db_user", "value": "omero_ro"} in definition["environment"]
         [password] = definition["secrets"]
-        assert password["valueFrom"].endswith(tuple(s["ARN"] for s in aws(emulator, "secretsmanager", "us-east-1").list_secrets()["SecretList"]
-                                                    if s["Name"] == "omero-prod/omero/db-readonly-password"))
+        assert password["valueFrom"].endswith(
+            tuple(
+                s["ARN"]
+                for s in aws(emulator, "secretsmanager", "us-east-1").list_secrets()["SecretList"]
+                if s["Name"] == "omero-prod/omero/db-readonly-password"
+            )
+        )
     # each read-only server registered under a name of its own
     discovery = aws(emulator, "servicediscovery", "us-east-1")
     names = {s["Name"] for s in discovery.list_services()["Services"]}
@@ -107,7 +117,9 @@ def test_remote_state_deployment(emulator, tf, examples, tmp_path):
     acm = aws(emulator, "acm", "us-east-1")
     [certificate] = acm.list_certificates()["CertificateSummaryList"]
     assert certificate["DomainName"] == "omero.example.org" and certificate["Status"] == "ISSUED"
-    records = aws(emulator, "route53", "us-east-1").list_resource_record_sets(HostedZoneId=deployment.load_balancer.hosted_zone_id)
+    records = aws(emulator, "route53", "us-east-1").list_resource_record_sets(
+        HostedZoneId=deployment.load_balancer.hosted_zone_id
+    )
     alias = [r for r in records["ResourceRecordSets"] if r["Type"] == "A" and r["Name"].rstrip(".") == "omero.example.org"]
     assert alias and alias[0]["AliasTarget"]["DNSName"].rstrip(".").lower() == services["web_load_balancer_dns_name"].lower()
 
@@ -120,10 +132,15 @@ def test_tls_deployment(emulator, tf, examples, tmp_path):
     assert services["web_url"] == "https://omero.example.org"
     elbv2 = aws(emulator, "elbv2", "us-west-2")
     [alb] = elbv2.describe_load_balancers(Names=["omero-tls-omero-web"])["LoadBalancers"]
-    listeners = {l["Port"]: l for l in elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]}
+    listeners = {
+        listener["Port"]: listener for listener in elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]
+    }
     assert listeners[443]["Protocol"] == "HTTPS" and listeners[443]["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
     assert listeners[80]["DefaultActions"][0]["Type"] == "redirect"
-    attributes = {a["Key"]: a["Value"] for a in elbv2.describe_load_balancer_attributes(LoadBalancerArn=alb["LoadBalancerArn"])["Attributes"]}
+    attributes = {
+        a["Key"]: a["Value"]
+        for a in elbv2.describe_load_balancer_attributes(LoadBalancerArn=alb["LoadBalancerArn"])["Attributes"]
+    }
     assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
     assert attributes["access_logs.s3.bucket"] == services["access_log_bucket"]
     ec2 = aws(emulator, "ec2", "us-west-2")
@@ -156,12 +173,15 @@ def test_ec2_launch_type_deployment(emulator, tf, examples, tmp_path):
     running = ecs_services(emulator, "ap-southeast-2", services["cluster_name"])
     assert running["omero-server"]["capacityProviderStrategy"][0]["capacityProvider"] == "omero-ec2-omero-ecs-host"
     assert running["omero-web"]["launchType"] == "FARGATE"
-    template = aws(emulator, "ec2", "ap-southeast-2").describe_launch_template_versions(LaunchTemplateName="omero-ec2-omero-ecs-host")
+    template = aws(emulator, "ec2", "ap-southeast-2").describe_launch_template_versions(
+        LaunchTemplateName="omero-ec2-omero-ecs-host"
+    )
     data = template["LaunchTemplateVersions"][0]["LaunchTemplateData"]
     assert data["MetadataOptions"]["HttpTokens"] == "required"
     assert data["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
     [group] = aws(emulator, "autoscaling", "ap-southeast-2").describe_auto_scaling_groups(
-        AutoScalingGroupNames=["omero-ec2-omero-ecs-host"])["AutoScalingGroups"]
+        AutoScalingGroupNames=["omero-ec2-omero-ecs-host"]
+    )["AutoScalingGroups"]
     assert group["NewInstancesProtectedFromScaleIn"] is True
     [provider] = ecs.describe_capacity_providers(capacityProviders=["omero-ec2-omero-ecs-host"])["capacityProviders"]
     assert provider["autoScalingGroupProvider"]["managedTerminationProtection"] == "ENABLED"
@@ -173,7 +193,10 @@ def existing_network(emulator, region: str) -> dict[str, list[str] | str]:
     vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
     zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
-    subnet = lambda cidr, zone: ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"]["SubnetId"]  # noqa: E731
+
+    def subnet(cidr: str, zone: str) -> str:
+        return ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"]["SubnetId"]
+
     return {
         "vpc_id": vpc,
         "public_subnet_ids": [subnet("10.50.0.0/24", zones[0]), subnet("10.50.1.0/24", zones[1])],
@@ -232,9 +255,14 @@ def test_s3_file_gateway_deployment(emulator, tf, examples, tmp_path, example):
         # A key is what a real appliance hands out on its port 80, valid for 30 minutes: none can
         # exist before the instance does. Here the emulated appliance hands one out to Terraform
         # instead (activation by IP, from the VPC's own range); the rest of the example is as written.
-        deployment = dataclasses.replace(deployment, file_gateway=dataclasses.replace(
-            gateway, activation_key=None, activation_cidrs=(deployment.network.vpc_cidr,),
-        ))
+        deployment = dataclasses.replace(
+            deployment,
+            file_gateway=dataclasses.replace(
+                gateway,
+                activation_key=None,
+                activation_cidrs=(deployment.network.vpc_cidr,),
+            ),
+        )
     if deployment.load_balancer.domain_name:
         deployment = with_hosted_zone(emulator, deployment)
     synth = synthesize(deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
@@ -247,9 +275,15 @@ def test_s3_file_gateway_deployment(emulator, tf, examples, tmp_path, example):
     assert len(shares) == 1 and shares[0]["FileShareType"] == "NFS"
     services = applied.outputs[f"{name}-services"]
     server = ecs_services(emulator, region, services["cluster_name"])["omero-server"]
-    [volume] = [v for v in task_definition(emulator, region, server["taskDefinition"])["volumes"] if "dockerVolumeConfiguration" in v]
+    [volume] = [
+        v for v in task_definition(emulator, region, server["taskDefinition"])["volumes"] if "dockerVolumeConfiguration" in v
+    ]
     options = volume["dockerVolumeConfiguration"]["driverOpts"]
     assert options["type"] == "nfs" and options["o"].startswith("addr=")
-    [container] = [c for c in task_definition(emulator, region, server["taskDefinition"])["containerDefinitions"] if c["name"] == "omero-server"]
+    [container] = [
+        c
+        for c in task_definition(emulator, region, server["taskDefinition"])["containerDefinitions"]
+        if c["name"] == "omero-server"
+    ]
     share_volume = {m["containerPath"] for m in container["mountPoints"] if m["sourceVolume"] == volume["name"]}
     assert share_volume == {deployment.file_gateway.container_path}  # /OMERO for "repository", beside it for "import"

@@ -5,6 +5,7 @@ first test fail: drop the patch).
 Runs moto in-process (no server, no network), so it is fast and needs no Terraform; the patch is
 undone after each test (see tests/test_emulator_patches.py).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -19,18 +20,30 @@ REGION = "eu-west-1"
 
 def group_args(**extra) -> dict:
     return dict(
-        ReplicationGroupId="omero-omero-sessions", ReplicationGroupDescription="OMERO.web sessions", Engine="valkey",
-        EngineVersion="8.0", CacheNodeType="cache.t4g.micro", NumCacheClusters=2, AutomaticFailoverEnabled=True,
-        MultiAZEnabled=True, SecurityGroupIds=["sg-0123456789abcdef0"], AtRestEncryptionEnabled=True,
-        TransitEncryptionEnabled=True, AuthToken="a" * 32, Port=6379, **extra,
+        ReplicationGroupId="omero-omero-sessions",
+        ReplicationGroupDescription="OMERO.web sessions",
+        Engine="valkey",
+        EngineVersion="8.0",
+        CacheNodeType="cache.t4g.micro",
+        NumCacheClusters=2,
+        AutomaticFailoverEnabled=True,
+        MultiAZEnabled=True,
+        SecurityGroupIds=["sg-0123456789abcdef0"],
+        AtRestEncryptionEnabled=True,
+        TransitEncryptionEnabled=True,
+        AuthToken="a" * 32,
+        Port=6379,
+        **extra,
     )
 
 
 def subnet_group(client) -> str:
     ec2 = aws_client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{zone}")["Subnet"]["SubnetId"]
-               for i, zone in enumerate("ab")]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{zone}")["Subnet"]["SubnetId"]
+        for i, zone in enumerate("ab")
+    ]
     client.create_cache_subnet_group(CacheSubnetGroupName="sessions", CacheSubnetGroupDescription="d", SubnetIds=subnets)
     return "sessions"
 

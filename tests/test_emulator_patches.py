@@ -8,6 +8,7 @@ applied with ``applied(...)`` and undone after each test, so the order of tests 
 These run moto in-process (``mock_aws``: no server, no network); the patches that answer at the
 WSGI layer are tested on moto's threaded server in tests/test_emulator_patches_wsgi.py.
 """
+
 from __future__ import annotations
 
 import ast
@@ -159,11 +160,21 @@ def test_applied_undoes_on_the_way_out():
 
 # s3 bucket policy conditions
 
-TLS_ONLY = json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-    "Resource": ["arn:aws:s3:::state", "arn:aws:s3:::state/*"],
-    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-}]})
+TLS_ONLY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "TlsOnly",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": ["arn:aws:s3:::state", "arn:aws:s3:::state/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+)
 
 
 def put_state_object() -> dict:
@@ -243,8 +254,12 @@ def scalable_target(tags: dict) -> str:
     ecs.register_task_definition(family="web", containerDefinitions=[{"name": "web", "image": "web", "memory": 512}])
     ecs.create_service(cluster="omero", serviceName="web", taskDefinition="web", desiredCount=1)
     return client("application-autoscaling").register_scalable_target(
-        ServiceNamespace="ecs", ResourceId="service/omero/web", ScalableDimension="ecs:service:DesiredCount",
-        MinCapacity=1, MaxCapacity=4, Tags=tags,
+        ServiceNamespace="ecs",
+        ResourceId="service/omero/web",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=1,
+        MaxCapacity=4,
+        Tags=tags,
     )["ScalableTargetARN"]
 
 
@@ -273,10 +288,23 @@ def group_rule_descriptions() -> dict:
     ec2 = client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     web, balancer = (ec2.create_security_group(GroupName=n, Description=n, VpcId=vpc)["GroupId"] for n in ("web", "lb"))
-    ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 4080, "ToPort": 4080, "UserIdGroupPairs": [{"GroupId": balancer, "Description": "from the load balancer"}]},
-        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/16", "Description": "from the VPC"}]},
-    ])
+    ec2.authorize_security_group_ingress(
+        GroupId=web,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 4080,
+                "ToPort": 4080,
+                "UserIdGroupPairs": [{"GroupId": balancer, "Description": "from the load balancer"}],
+            },
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "10.0.0.0/16", "Description": "from the VPC"}],
+            },
+        ],
+    )
     rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [web]}])["SecurityGroupRules"]
     return {r["FromPort"]: r.get("Description") for r in rules if not r["IsEgress"]}
 
@@ -300,7 +328,9 @@ def service_placement() -> tuple:
     ecs.create_cluster(clusterName="omero")
     ecs.register_task_definition(family="server", containerDefinitions=[{"name": "server", "image": "server", "memory": 512}])
     strategy = [{"capacityProvider": "omero-server", "weight": 1, "base": 1}]
-    ecs.create_service(cluster="omero", serviceName="server", taskDefinition="server", desiredCount=1, capacityProviderStrategy=strategy)
+    ecs.create_service(
+        cluster="omero", serviceName="server", taskDefinition="server", desiredCount=1, capacityProviderStrategy=strategy
+    )
     [service] = ecs.describe_services(cluster="omero", services=["server"])["services"]
     return service.get("launchType"), service.get("capacityProviderStrategy")
 
@@ -322,7 +352,8 @@ def test_ecs_keeps_the_capacity_provider_strategy():
 def launch_template() -> tuple[dict, list]:
     ec2 = client("ec2")
     ec2.create_launch_template(
-        LaunchTemplateName="omero-server", LaunchTemplateData={"InstanceType": "m6i.large"},
+        LaunchTemplateName="omero-server",
+        LaunchTemplateData={"InstanceType": "m6i.large"},
         TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "Name", "Value": "omero-server"}]}],
     )
     [version] = ec2.describe_launch_template_versions(LaunchTemplateName="omero-server")["LaunchTemplateVersions"]
@@ -355,10 +386,13 @@ def datasync_setup() -> dict:
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName="datasync", Description="d", VpcId=vpc)["GroupId"]
     return {
-        "bucket": "arn:aws:s3:::dropbox", "file_system": file_system,
+        "bucket": "arn:aws:s3:::dropbox",
+        "file_system": file_system,
         "file_system_arn": f"arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/{file_system}",
-        "ec2": {"SubnetArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{subnet}",
-                "SecurityGroupArns": [f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/{group}"]},
+        "ec2": {
+            "SubnetArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{subnet}",
+            "SecurityGroupArns": [f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/{group}"],
+        },
         "role": {"BucketAccessRoleArn": f"arn:aws:iam::{ACCOUNT}:role/datasync"},
     }
 
@@ -369,12 +403,20 @@ def test_stock_datasync_lacks_efs_locations_tags_and_task_settings():
         datasync, found = client("datasync"), datasync_setup()
         with pytest.raises(NotImplementedError, match="create_location_efs"):
             datasync.create_location_efs(EfsFilesystemArn=found["file_system_arn"], Ec2Config=found["ec2"])
-        source = datasync.create_location_s3(S3BucketArn=found["bucket"], Subdirectory="/import/", S3Config=found["role"])["LocationArn"]
+        source = datasync.create_location_s3(S3BucketArn=found["bucket"], Subdirectory="/import/", S3Config=found["role"])[
+            "LocationArn"
+        ]
         assert ":111222333444:" in source  # not the caller's account
         assert datasync.describe_location_s3(LocationArn=source)["LocationUri"] == "s3://dropbox//import/"
-        target = datasync.create_location_s3(S3BucketArn=found["bucket"], Subdirectory="done", S3Config=found["role"])["LocationArn"]
-        task = datasync.create_task(SourceLocationArn=source, DestinationLocationArn=target, Name="import",
-                                    Schedule={"ScheduleExpression": "rate(1 hour)"})["TaskArn"]
+        target = datasync.create_location_s3(S3BucketArn=found["bucket"], Subdirectory="done", S3Config=found["role"])[
+            "LocationArn"
+        ]
+        task = datasync.create_task(
+            SourceLocationArn=source,
+            DestinationLocationArn=target,
+            Name="import",
+            Schedule={"ScheduleExpression": "rate(1 hour)"},
+        )["TaskArn"]
         assert "Schedule" not in datasync.describe_task(TaskArn=task)
         with pytest.raises(NotImplementedError, match="list_tags_for_resource"):
             datasync.list_tags_for_resource(ResourceArn=task)
@@ -384,18 +426,23 @@ def test_datasync_keeps_efs_locations_tags_and_task_settings():
     with applied("datasync efs locations, tags and task settings"), mock_aws():
         datasync, found = client("datasync"), datasync_setup()
         efs = datasync.create_location_efs(
-            EfsFilesystemArn=found["file_system_arn"], Ec2Config=found["ec2"], Subdirectory="//dropbox/",
+            EfsFilesystemArn=found["file_system_arn"],
+            Ec2Config=found["ec2"],
+            Subdirectory="//dropbox/",
             Tags=[{"Key": "Name", "Value": "dropbox"}],
         )["LocationArn"]
         assert efs.startswith(f"arn:aws:datasync:{REGION}:{ACCOUNT}:location/")
         described = datasync.describe_location_efs(LocationArn=efs)
         assert described["LocationUri"] == f"efs://{REGION}.{found['file_system']}/dropbox/"
         assert described["Ec2Config"] == found["ec2"] and described["InTransitEncryption"] == "NONE"
-        s3 = datasync.create_location_s3(S3BucketArn=found["bucket"], Subdirectory="/import/", S3Config=found["role"])["LocationArn"]
+        s3 = datasync.create_location_s3(S3BucketArn=found["bucket"], Subdirectory="/import/", S3Config=found["role"])[
+            "LocationArn"
+        ]
         assert datasync.describe_location_s3(LocationArn=s3)["LocationUri"] == "s3://dropbox/import/"
         schedule, includes = {"ScheduleExpression": "rate(1 hour)"}, [{"FilterType": "SIMPLE_PATTERN", "Value": "/ready"}]
-        task = datasync.create_task(SourceLocationArn=efs, DestinationLocationArn=s3, Name="import",
-                                    Schedule=schedule, Includes=includes)["TaskArn"]
+        task = datasync.create_task(
+            SourceLocationArn=efs, DestinationLocationArn=s3, Name="import", Schedule=schedule, Includes=includes
+        )["TaskArn"]
         assert f":{ACCOUNT}:task/" in task
         described = datasync.describe_task(TaskArn=task)
         assert (described["Schedule"], described["Includes"]) == (schedule, includes)
@@ -433,7 +480,9 @@ def test_ec2_detailed_monitoring_switches():
     with applied("ec2 detailed monitoring"), mock_aws():
         ec2, (_, instance) = client("ec2"), run_instance()
         ids = [instance["InstanceId"]]
-        assert ec2.monitor_instances(InstanceIds=ids)["InstanceMonitorings"] == [{"InstanceId": ids[0], "Monitoring": {"State": "pending"}}]
+        assert ec2.monitor_instances(InstanceIds=ids)["InstanceMonitorings"] == [
+            {"InstanceId": ids[0], "Monitoring": {"State": "pending"}}
+        ]
         assert ec2.describe_instances(InstanceIds=ids)["Reservations"][0]["Instances"][0]["Monitoring"] == {"State": "enabled"}
         assert ec2.unmonitor_instances(InstanceIds=ids)["InstanceMonitorings"][0]["Monitoring"] == {"State": "disabling"}
         assert ec2.describe_instances(InstanceIds=ids)["Reservations"][0]["Instances"][0]["Monitoring"] == {"State": "disabled"}
@@ -476,8 +525,14 @@ def test_ec2_reports_the_maintenance_options_given_at_launch():
 def resource_ids() -> list[str]:
     rds = client("rds")
     for name in ("omero", "omero-restored"):
-        rds.create_db_instance(DBInstanceIdentifier=name, Engine="postgres", DBInstanceClass="db.t4g.micro",
-                               MasterUsername="omero", MasterUserPassword="a-password", AllocatedStorage=20)
+        rds.create_db_instance(
+            DBInstanceIdentifier=name,
+            Engine="postgres",
+            DBInstanceClass="db.t4g.micro",
+            MasterUsername="omero",
+            MasterUserPassword="a-password",
+            AllocatedStorage=20,
+        )
     return [i["DbiResourceId"] for i in rds.describe_db_instances()["DBInstances"]]
 
 

@@ -6,6 +6,7 @@ names applied before the server starts (none: stock moto), and talks to it with 
 credentials; the server is stopped and the patches undone when the test ends. Nothing but
 127.0.0.1 is ever contacted.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -67,9 +68,14 @@ def error_of(call, *args, **kwargs) -> tuple[int, str]:
 
 def plan_and_vault(backup) -> tuple[str, str]:
     vault = backup.create_backup_vault(BackupVaultName="omero", BackupVaultTags={"Name": "omero"})["BackupVaultArn"]
-    plan = backup.create_backup_plan(BackupPlan={"BackupPlanName": "omero", "Rules": [
-        {"RuleName": "daily", "TargetBackupVaultName": "omero", "ScheduleExpression": "cron(0 3 * * ? *)"},
-    ]})["BackupPlanId"]
+    plan = backup.create_backup_plan(
+        BackupPlan={
+            "BackupPlanName": "omero",
+            "Rules": [
+                {"RuleName": "daily", "TargetBackupVaultName": "omero", "ScheduleExpression": "cron(0 3 * * ? *)"},
+            ],
+        }
+    )["BackupPlanId"]
     return plan, vault
 
 
@@ -78,6 +84,7 @@ SELECTION = {"SelectionName": "omero", "IamRoleArn": ROLE, "Resources": ["arn:aw
 
 def tags_as_the_go_sdk_asks(backup, arn: str) -> dict:
     """ListTags sent as /tags/{arn} without the trailing slash of botocore's model, as the Go SDK does."""
+
     def no_trailing_slash(request, **_):
         path, _, query = request.url.partition("?")
         request.url = path.rstrip("/") + (f"?{query}" if query else "")
@@ -96,8 +103,9 @@ def test_stock_backup_has_no_selections_notifications_policies(serve):
     assert error_of(backup.create_backup_selection, BackupPlanId=plan, BackupSelection=SELECTION)[0] in (404, 500)
     assert error_of(backup.list_backup_selections, BackupPlanId=plan)[0] in (404, 500)
     topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:backup"
-    assert error_of(backup.put_backup_vault_notifications, BackupVaultName="omero", SNSTopicArn=topic,
-                    BackupVaultEvents=["BACKUP_JOB_FAILED"])[0] in (404, 500)
+    assert error_of(
+        backup.put_backup_vault_notifications, BackupVaultName="omero", SNSTopicArn=topic, BackupVaultEvents=["BACKUP_JOB_FAILED"]
+    )[0] in (404, 500)
     assert error_of(backup.put_backup_vault_access_policy, BackupVaultName="omero", Policy="{}")[0] in (404, 500)
     assert tags_as_the_go_sdk_asks(backup, vault) != {"Name": "omero"}
 
@@ -128,8 +136,12 @@ def test_backup_vault_notifications_policies_and_tags(serve):
     assert (found["BackupVaultArn"], found["SNSTopicArn"], found["BackupVaultEvents"]) == (vault, topic, events)
     backup.delete_backup_vault_notifications(BackupVaultName="omero")
     assert error_of(backup.get_backup_vault_notifications, BackupVaultName="omero")[1] == "ResourceNotFoundException"
-    policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",
-                                                                 "Action": "backup:DeleteRecoveryPoint", "Resource": "*"}]})
+    policy = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "backup:DeleteRecoveryPoint", "Resource": "*"}],
+        }
+    )
     backup.put_backup_vault_access_policy(BackupVaultName="omero", Policy=policy)
     assert backup.get_backup_vault_access_policy(BackupVaultName="omero")["Policy"] == policy
     backup.delete_backup_vault_access_policy(BackupVaultName="omero")
@@ -168,21 +180,34 @@ def test_backup_of_a_file_system_copied_and_restored(serve):
     described = backup.describe_recovery_point(BackupVaultName="omero", RecoveryPointArn=point["RecoveryPointArn"])
     assert described["CreatedBy"] == {"BackupPlanId": "on-demand"}
 
-    copy = backup.start_copy_job(RecoveryPointArn=point["RecoveryPointArn"], SourceBackupVaultName="omero",
-                                 DestinationBackupVaultArn=copies, IamRoleArn=ROLE)["CopyJobId"]
+    copy = backup.start_copy_job(
+        RecoveryPointArn=point["RecoveryPointArn"],
+        SourceBackupVaultName="omero",
+        DestinationBackupVaultArn=copies,
+        IamRoleArn=ROLE,
+    )["CopyJobId"]
     copied = backup.describe_copy_job(CopyJobId=copy)["CopyJob"]
     assert (copied["State"], copied["DestinationBackupVaultArn"]) == ("COMPLETED", copies)
     [in_copies] = other.list_recovery_points_by_backup_vault(BackupVaultName="omero-copies")["RecoveryPoints"]
     assert in_copies["RecoveryPointArn"] == copied["DestinationRecoveryPointArn"] and in_copies["ResourceArn"] == file_system
 
-    metadata = {"newFileSystem": "true", "CreationToken": "omero-data-restored", "Encrypted": "true", "PerformanceMode": "generalPurpose"}
-    restore = backup.start_restore_job(RecoveryPointArn=point["RecoveryPointArn"], Metadata=metadata, IamRoleArn=ROLE)["RestoreJobId"]
+    metadata = {
+        "newFileSystem": "true",
+        "CreationToken": "omero-data-restored",
+        "Encrypted": "true",
+        "PerformanceMode": "generalPurpose",
+    }
+    restore = backup.start_restore_job(RecoveryPointArn=point["RecoveryPointArn"], Metadata=metadata, IamRoleArn=ROLE)[
+        "RestoreJobId"
+    ]
     assert backup.describe_restore_job(RestoreJobId=restore)["Status"] == "RUNNING"
     done = backup.describe_restore_job(RestoreJobId=restore)
     assert done["Status"] == "COMPLETED" and done["PercentDone"] == "100.0"
     [restored] = efs.describe_file_systems(CreationToken="omero-data-restored")["FileSystems"]
     assert done["CreatedResourceArn"] == restored["FileSystemArn"] and restored["Encrypted"]
-    again = backup.start_restore_job(RecoveryPointArn=point["RecoveryPointArn"], Metadata=metadata, IamRoleArn=ROLE)["RestoreJobId"]
+    again = backup.start_restore_job(RecoveryPointArn=point["RecoveryPointArn"], Metadata=metadata, IamRoleArn=ROLE)[
+        "RestoreJobId"
+    ]
     assert backup.describe_restore_job(RestoreJobId=again)["Status"] == "FAILED"  # the creation token is taken
 
 
@@ -191,8 +216,14 @@ def test_backup_of_a_database_is_a_snapshot_it_can_be_restored_from(serve):
     backup, rds, other = aws(endpoint, "backup"), aws(endpoint, "rds"), aws(endpoint, "backup", OTHER_REGION)
     plan_and_vault(backup)
     copies = other.create_backup_vault(BackupVaultName="omero-copies")["BackupVaultArn"]
-    database = rds.create_db_instance(DBInstanceIdentifier="omero", Engine="postgres", DBInstanceClass="db.t4g.micro",
-                                      MasterUsername="omero", MasterUserPassword="a-password", AllocatedStorage=20)["DBInstance"]
+    database = rds.create_db_instance(
+        DBInstanceIdentifier="omero",
+        Engine="postgres",
+        DBInstanceClass="db.t4g.micro",
+        MasterUsername="omero",
+        MasterUserPassword="a-password",
+        AllocatedStorage=20,
+    )["DBInstance"]
     started = backup.start_backup_job(BackupVaultName="omero", ResourceArn=database["DBInstanceArn"], IamRoleArn=ROLE)
     name = f"awsbackup:job-{started['BackupJobId'].lower()}"
     assert started["RecoveryPointArn"] == f"arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:{name}"
@@ -200,8 +231,12 @@ def test_backup_of_a_database_is_a_snapshot_it_can_be_restored_from(serve):
     assert (snapshot["SnapshotType"], snapshot["DBInstanceIdentifier"]) == ("awsbackup", "omero")
     restored = rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="omero-restored", DBSnapshotIdentifier=name)
     assert restored["DBInstance"]["DBInstanceIdentifier"] == "omero-restored"
-    copy = backup.start_copy_job(RecoveryPointArn=started["RecoveryPointArn"], SourceBackupVaultName="omero",
-                                 DestinationBackupVaultArn=copies, IamRoleArn=ROLE)["CopyJobId"]
+    copy = backup.start_copy_job(
+        RecoveryPointArn=started["RecoveryPointArn"],
+        SourceBackupVaultName="omero",
+        DestinationBackupVaultArn=copies,
+        IamRoleArn=ROLE,
+    )["CopyJobId"]
     copied = backup.describe_copy_job(CopyJobId=copy)["CopyJob"]["DestinationRecoveryPointArn"]
     assert copied == f"arn:aws:rds:{OTHER_REGION}:{ACCOUNT}:snapshot:awsbackup:copyjob-{copy.lower()}"
     copy_name = copied.split(":snapshot:", 1)[1]
@@ -216,7 +251,11 @@ def gateway_instance(endpoint: str, instance_type: str) -> dict:
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
     [instance] = ec2.run_instances(
-        ImageId=IMAGE, MinCount=1, MaxCount=1, InstanceType=instance_type, SubnetId=subnet,
+        ImageId=IMAGE,
+        MinCount=1,
+        MaxCount=1,
+        InstanceType=instance_type,
+        SubnetId=subnet,
         BlockDeviceMappings=[{"DeviceName": "/dev/sdb", "Ebs": {"VolumeSize": 150}}],
     )["Instances"]
     return instance
@@ -253,12 +292,23 @@ def test_storage_gateway_is_the_instance_it_was_activated_from(serve):
     assert activation_key(endpoint, "10.9.9.9")[0] == 404  # no running instance has that address
     status, _, key = activation_key(endpoint, address)
     assert status == 200
-    arn = gateways.activate_gateway(ActivationKey=key, GatewayName="omero", GatewayTimezone="GMT", GatewayRegion=REGION,
-                                    GatewayType="FILE_S3", Tags=[{"Key": "Name", "Value": "omero"}])["GatewayARN"]
-    assert error_of(gateways.activate_gateway, ActivationKey=key, GatewayName="again", GatewayTimezone="GMT",
-                    GatewayRegion=REGION) == (400, "InvalidGatewayRequestException")  # a key is used once
+    arn = gateways.activate_gateway(
+        ActivationKey=key,
+        GatewayName="omero",
+        GatewayTimezone="GMT",
+        GatewayRegion=REGION,
+        GatewayType="FILE_S3",
+        Tags=[{"Key": "Name", "Value": "omero"}],
+    )["GatewayARN"]
+    assert error_of(
+        gateways.activate_gateway, ActivationKey=key, GatewayName="again", GatewayTimezone="GMT", GatewayRegion=REGION
+    ) == (400, "InvalidGatewayRequestException")  # a key is used once
     described = gateways.describe_gateway_information(GatewayARN=arn)
-    assert (described["Ec2InstanceId"], described["GatewayType"], described["GatewayState"]) == (instance["InstanceId"], "FILE_S3", "RUNNING")
+    assert (described["Ec2InstanceId"], described["GatewayType"], described["GatewayState"]) == (
+        instance["InstanceId"],
+        "FILE_S3",
+        "RUNNING",
+    )
     assert described["GatewayNetworkInterfaces"] == [{"Ipv4Address": address}]
     assert described["Tags"] == [{"Key": "Name", "Value": "omero"}]
     [disk] = gateways.list_local_disks(GatewayARN=arn)["Disks"]
@@ -271,11 +321,20 @@ def test_storage_gateway_is_the_instance_it_was_activated_from(serve):
     assert gateways.describe_maintenance_start_time(GatewayARN=arn)["HourOfDay"] == 2
     assert gateways.describe_smb_settings(GatewayARN=arn)["SMBSecurityStrategy"] == "MandatorySigning"
 
-    share = gateways.create_nfs_file_share(ClientToken="omero", GatewayARN=arn, Role=f"arn:aws:iam::{ACCOUNT}:role/gateway",
-                                           LocationARN="arn:aws:s3:::omero-import", ClientList=["10.0.0.0/16"])["FileShareARN"]
+    share = gateways.create_nfs_file_share(
+        ClientToken="omero",
+        GatewayARN=arn,
+        Role=f"arn:aws:iam::{ACCOUNT}:role/gateway",
+        LocationARN="arn:aws:s3:::omero-import",
+        ClientList=["10.0.0.0/16"],
+    )["FileShareARN"]
     [info] = gateways.describe_nfs_file_shares(FileShareARNList=[share])["NFSFileShareInfoList"]
     assert (info["Path"], info["ClientList"], info["Squash"], info["DefaultStorageClass"]) == (
-        "/omero-import", ["10.0.0.0/16"], "RootSquash", "S3_STANDARD")
+        "/omero-import",
+        ["10.0.0.0/16"],
+        "RootSquash",
+        "S3_STANDARD",
+    )
     gateways.update_nfs_file_share(FileShareARN=share, Squash="NoSquash")
     assert gateways.describe_nfs_file_shares(FileShareARNList=[share])["NFSFileShareInfoList"][0]["Squash"] == "NoSquash"
     assert [s["FileShareARN"] for s in gateways.list_file_shares(GatewayARN=arn)["FileShareInfoList"]] == [share]
@@ -293,7 +352,9 @@ def test_storage_gateway_on_a_xen_instance_lists_the_device_name(serve):
     instance = gateway_instance(endpoint, "t2.medium")
     key = activation_key(endpoint, instance["PrivateIpAddress"])[2]
     gateways = aws(endpoint, "storagegateway")
-    arn = gateways.activate_gateway(ActivationKey=key, GatewayName="omero", GatewayTimezone="GMT", GatewayRegion=REGION)["GatewayARN"]
+    arn = gateways.activate_gateway(ActivationKey=key, GatewayName="omero", GatewayTimezone="GMT", GatewayRegion=REGION)[
+        "GatewayARN"
+    ]
     [disk] = gateways.list_local_disks(GatewayARN=arn)["Disks"]
     assert (disk["DiskNode"], disk["DiskPath"]) == ("/dev/sdb", "/dev/sdb")
 
@@ -310,14 +371,22 @@ def test_stock_moto_has_no_appstream(serve):
 
 def test_appstream_fleets_and_stacks(serve):
     appstream = aws(serve("appstream"), "appstream")
-    fleet = appstream.create_fleet(Name="insight", ImageName="omero-insight", InstanceType="stream.standard.medium",
-                                   ComputeCapacity={"DesiredInstances": 2}, Tags={"Name": "insight"})["Fleet"]
+    fleet = appstream.create_fleet(
+        Name="insight",
+        ImageName="omero-insight",
+        InstanceType="stream.standard.medium",
+        ComputeCapacity={"DesiredInstances": 2},
+        Tags={"Name": "insight"},
+    )["Fleet"]
     assert (fleet["State"], fleet["ComputeCapacityStatus"]["Running"], fleet["MaxUserDurationInSeconds"]) == ("STOPPED", 0, 57600)
     appstream.start_fleet(Name="insight")
     [running] = appstream.describe_fleets(Names=["insight"])["Fleets"]
     assert (running["State"], running["ComputeCapacityStatus"]["Running"]) == ("RUNNING", 2)
-    stack = appstream.create_stack(Name="omero", ApplicationSettings={"Enabled": True, "SettingsGroup": "omero"},
-                                   UserSettings=[{"Action": "CLIPBOARD_COPY_FROM_LOCAL_DEVICE", "Permission": "ENABLED"}])["Stack"]
+    stack = appstream.create_stack(
+        Name="omero",
+        ApplicationSettings={"Enabled": True, "SettingsGroup": "omero"},
+        UserSettings=[{"Action": "CLIPBOARD_COPY_FROM_LOCAL_DEVICE", "Permission": "ENABLED"}],
+    )["Stack"]
     assert stack["ApplicationSettings"]["S3BucketName"].startswith(f"appstream-app-settings-{REGION}-{ACCOUNT}")
     appstream.associate_fleet(FleetName="insight", StackName="omero")
     assert appstream.list_associated_stacks(FleetName="insight")["Names"] == ["omero"]
@@ -345,11 +414,16 @@ def test_appstream_users_and_their_stacks(serve):
     appstream.disable_user(**user)
     [described] = appstream.describe_users(AuthenticationType="USERPOOL")["Users"]
     assert (described["UserName"], described["Enabled"], described["FirstName"]) == ("ada@example.org", False, "Ada")
-    errors = appstream.batch_associate_user_stack(UserStackAssociations=[
-        {"StackName": "omero", **user}, {"StackName": "missing", **user},
-    ])["errors"]
+    errors = appstream.batch_associate_user_stack(
+        UserStackAssociations=[
+            {"StackName": "omero", **user},
+            {"StackName": "missing", **user},
+        ]
+    )["errors"]
     assert [e["ErrorCode"] for e in errors] == ["STACK_NOT_FOUND"]
-    assert appstream.describe_user_stack_associations(StackName="omero")["UserStackAssociations"] == [{"StackName": "omero", **user}]
+    assert appstream.describe_user_stack_associations(StackName="omero")["UserStackAssociations"] == [
+        {"StackName": "omero", **user}
+    ]
     appstream.delete_user(**user)
     assert appstream.describe_user_stack_associations(StackName="omero")["UserStackAssociations"] == []
     assert error_of(appstream.enable_user, **user)[1] == "ResourceNotFoundException"
@@ -363,7 +437,10 @@ DOCKER_HUB = "registry-1.docker.io"
 @stock_gap("ecr pull-through cache rules")
 def test_stock_ecr_has_no_pull_through_cache_rules(serve):
     ecr = aws(serve(), "ecr")
-    assert error_of(ecr.create_pull_through_cache_rule, ecrRepositoryPrefix="docker-hub", upstreamRegistryUrl="public.ecr.aws")[0] == 500
+    assert (
+        error_of(ecr.create_pull_through_cache_rule, ecrRepositoryPrefix="docker-hub", upstreamRegistryUrl="public.ecr.aws")[0]
+        == 500
+    )
     assert error_of(ecr.describe_pull_through_cache_rules)[0] == 500
 
 
@@ -379,17 +456,34 @@ def test_ecr_pull_through_cache_rules(serve):
         ("docker-hub", {"credentialArn": missing}, "SecretNotFoundException"),
         ("Docker-Hub", {"credentialArn": secret}, "InvalidParameterException"),  # not in ECR's pattern
     ):
-        assert error_of(ecr.create_pull_through_cache_rule, ecrRepositoryPrefix=prefix, upstreamRegistryUrl=DOCKER_HUB, **extra)[1] == code
-    rule = ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="docker-hub", upstreamRegistryUrl=DOCKER_HUB, credentialArn=secret)
+        assert (
+            error_of(ecr.create_pull_through_cache_rule, ecrRepositoryPrefix=prefix, upstreamRegistryUrl=DOCKER_HUB, **extra)[1]
+            == code
+        )
+    rule = ecr.create_pull_through_cache_rule(
+        ecrRepositoryPrefix="docker-hub", upstreamRegistryUrl=DOCKER_HUB, credentialArn=secret
+    )
     assert (rule["registryId"], rule["upstreamRegistry"], rule["credentialArn"]) == (ACCOUNT, "docker-hub", secret)
-    assert error_of(ecr.create_pull_through_cache_rule, ecrRepositoryPrefix="docker-hub", upstreamRegistryUrl=DOCKER_HUB,
-                    credentialArn=secret)[1] == "PullThroughCacheRuleAlreadyExistsException"
+    assert (
+        error_of(
+            ecr.create_pull_through_cache_rule,
+            ecrRepositoryPrefix="docker-hub",
+            upstreamRegistryUrl=DOCKER_HUB,
+            credentialArn=secret,
+        )[1]
+        == "PullThroughCacheRuleAlreadyExistsException"
+    )
     ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="ecr-public", upstreamRegistryUrl="public.ecr.aws")
     rules = ecr.describe_pull_through_cache_rules()["pullThroughCacheRules"]
     assert [r["ecrRepositoryPrefix"] for r in rules] == ["docker-hub", "ecr-public"]
     assert "upstreamRepositoryPrefix" not in rules[0]
     ecr.create_repository(repositoryName="omero-server")  # moto still answers ECR's other operations
     ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix="docker-hub")
-    assert error_of(ecr.describe_pull_through_cache_rules,
-                    ecrRepositoryPrefixes=["docker-hub"])[1] == "PullThroughCacheRuleNotFoundException"
-    assert error_of(ecr.delete_pull_through_cache_rule, ecrRepositoryPrefix="docker-hub")[1] == "PullThroughCacheRuleNotFoundException"
+    assert (
+        error_of(ecr.describe_pull_through_cache_rules, ecrRepositoryPrefixes=["docker-hub"])[1]
+        == "PullThroughCacheRuleNotFoundException"
+    )
+    assert (
+        error_of(ecr.delete_pull_through_cache_rule, ecrRepositoryPrefix="docker-hub")[1]
+        == "PullThroughCacheRuleNotFoundException"
+    )

@@ -9,6 +9,7 @@ manifest test below shows the two agree. cdktf 0.21's own HCL renderer gets thes
 block rendering is tested on its own further down, including by Terraform itself: the same values
 written in both syntaxes must give the same outputs.
 """
+
 from __future__ import annotations
 
 import json
@@ -100,7 +101,7 @@ def _difference(hcl, json_value, path: str = "", key: str | None = None) -> str 
     if isinstance(json_value, list):
         if not isinstance(hcl, list) or len(hcl) != len(json_value):
             return f"{path}: {str(hcl)[:200]} != {str(json_value)[:200]}"
-        for i, (left, right) in enumerate(zip(hcl, json_value)):
+        for i, (left, right) in enumerate(zip(hcl, json_value, strict=True)):
             difference = _difference(left, right, f"{path}[{i}]", key)
             if difference:
                 return difference
@@ -169,7 +170,7 @@ def hcl_out(hcl_runs, examples) -> dict[str, Path]:
     """Each example's HCL output directory; the JSON synths run here while the subprocesses do."""
     for example in HCL_EXAMPLES:
         examples[example]
-    for example, (outdir, process) in hcl_runs.items():
+    for example, (_outdir, process) in hcl_runs.items():
         _, stderr = process.communicate(timeout=600)
         assert process.returncode == 0, f"{example}: {stderr}"
     return {example: outdir for example, (outdir, _) in hcl_runs.items()}
@@ -180,8 +181,7 @@ def parsed(hcl_out, examples) -> dict[str, dict[str, dict]]:
     """Each stack's ``cdk.tf``, parsed and arranged as JSON, by example and stack name."""
     return {
         example: {
-            name: _as_json_config(_parse((outdir / "stacks" / name / "cdk.tf").read_text()))
-            for name in examples[example].order
+            name: _as_json_config(_parse((outdir / "stacks" / name / "cdk.tf").read_text())) for name in examples[example].order
         }
         for example, outdir in hcl_out.items()
     }
@@ -302,7 +302,7 @@ def test_terraform_validates_hcl_stacks(hcl_out, examples, terraform_cli):
         return json.loads(terraform_cli(directory, "validate", "-json", "-no-color", timeout=300).stdout)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        reports = dict(zip(directories, pool.map(validate, directories)))
+        reports = dict(zip(directories, pool.map(validate, directories), strict=True))
     for directory, report in reports.items():
         assert report["valid"] and not report.get("diagnostics"), f"{directory.name}: {json.dumps(report, indent=2)}"
 
@@ -326,11 +326,11 @@ TRICKY = [
     "a brace { and } alone, and a percent at the end %",
     '${upper("interpolated")} with "quotes" around',
     '${jsonencode({"key" = "va\\"lue", "n" = [1, 2]})}',
-    "%{ if true }yes%{ else }no%{ endif }, %{ for x in [\"a\", \"b\"] }${x};%{ endfor }",
+    '%{ if true }yes%{ else }no%{ endif }, %{ for x in ["a", "b"] }${x};%{ endfor }',
     '{"name": "web", "environment": [{"name": "ORIGINS", "value": "[\\"https://x.org\\"]"}]}',
-    "a script\n  indented \"line\" with \\n and ${upper(\"x\")}\nEOT\n",
+    'a script\n  indented "line" with \\n and ${upper("x")}\nEOT\n',
     "#!/bin/bash\necho \"$HOME\" '$${x}'\n",
-    "${\"}\"} and ${ \"{\" }",
+    '${"}"} and ${ "{" }',
 ]
 
 
@@ -370,7 +370,7 @@ def test_terraform_reads_the_same_values_from_both_syntaxes(tmp_path, terraform_
     values = {f"s{i}": text for i, text in enumerate(TRICKY)}
     values["nested"] = {
         "list": [1, 2.5, -3, True, False, None, "x", ["deep", {"k": "v"}]],
-        "keys": {"with space": 1, "for": 2, "null": 3, "a-b": 4, "é": 5, "${upper(\"k\")}": 6, "q\"uote": 7},
+        "keys": {"with space": 1, "for": 2, "null": 3, "a-b": 4, "é": 5, '${upper("k")}': 6, 'q"uote': 7},
         "empty": [[], {}],
     }
     outputs = {}
@@ -407,7 +407,7 @@ def test_blocks_come_from_the_shape_and_the_meta_arguments():
                     "lifecycle": {
                         "prevent_destroy": True,
                         "ignore_changes": ["tags"],
-                        "postcondition": [{"condition": "${self.name != \"\"}", "error_message": "no \"name\""}],
+                        "postcondition": [{"condition": '${self.name != ""}', "error_message": 'no "name"'}],
                     },
                 }
             }
@@ -485,7 +485,10 @@ def test_shapes_of_a_stack_with_an_aliased_provider(tmp_path):
     )
     bucket = S3Bucket(stack, "bucket", bucket="copy", provider=west, tags={"Name": "copy"})
     S3BucketVersioningA(
-        stack, "versioning", bucket=bucket.id, provider=west,
+        stack,
+        "versioning",
+        bucket=bucket.id,
+        provider=west,
         versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
     )
     shapes = stack_shapes(stack)

@@ -1,4 +1,5 @@
 """tools/inspect_deployment.py: stacks, order and backends from a real synth; --state through terraform."""
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,11 @@ def inspect(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> 
     environment.pop("AWS_ENDPOINT_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "tools.inspect_deployment", *args],
-        cwd=cwd, env=environment, capture_output=True, text=True, timeout=300,
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -36,12 +41,16 @@ def test_remote_state_listing(tmp_path):
     stacks = report["stacks"]
     # the bootstrap stack keeps its state in a local file where the synth runs
     assert stacks["omero-prod-state"]["backend"] == {
-        "kind": "local", "path": str(tmp_path.resolve() / "terraform.omero-prod-state.tfstate"),
+        "kind": "local",
+        "path": str(tmp_path.resolve() / "terraform.omero-prod-state.tfstate"),
     }
     for role in ("network", "storage", "backup", "services"):
         assert stacks[f"omero-prod-{role}"]["backend"] == {
-            "kind": "s3", "bucket": "omero-prod-terraform-state-example",
-            "key": f"omero/omero-prod/{role}.tfstate", "region": "us-east-1", "lock_file": True,
+            "kind": "s3",
+            "bucket": "omero-prod-terraform-state-example",
+            "key": f"omero/omero-prod/{role}.tfstate",
+            "region": "us-east-1",
+            "lock_file": True,
         }
     assert stacks["omero-prod-services"]["dependencies"] == ["omero-prod-state", "omero-prod-network", "omero-prod-storage"]
     assert stacks["omero-prod-state"]["dependencies"] == []
@@ -75,18 +84,23 @@ def test_addon_stacks_follow_the_services(tmp_path):
 
 def test_order_is_topological_and_cycles_are_refused():
     assert deploy_order({"d-services": ["d-storage"], "d-storage": ["d-network"], "d-network": []}) == [
-        "d-network", "d-storage", "d-services",
+        "d-network",
+        "d-storage",
+        "d-services",
     ]
     assert role_of("omero-prod-file-gateway") == "file-gateway"
     with pytest.raises(ToolError, match="cycle"):
         deploy_order({"a": ["b"], "b": ["a"]})
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--config", "no-such.hcl"), "error: no-such.hcl: file not found"),
-    (("--outdir", "no-such-dir"), "error: no-such-dir: no such directory"),
-    (("--state", "--outdir", "no-such-dir"), "error: no-such-dir: no such directory"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--config", "no-such.hcl"), "error: no-such.hcl: file not found"),
+        (("--outdir", "no-such-dir"), "error: no-such-dir: no such directory"),
+        (("--state", "--outdir", "no-such-dir"), "error: no-such-dir: no such directory"),
+    ],
+)
 def test_bad_input_is_one_line_and_status_2(tmp_path, args, message):
     ran = inspect(*args, cwd=tmp_path)
     assert ran.returncode == 2
@@ -104,8 +118,13 @@ def test_outdir_of_another_deployment_is_refused(tmp_path):
 def test_state_of_stacks_never_applied(tmp_path, terraform_cli):
     """terraform init (local backend) and output/state list on stacks without state yet."""
     synthesize(ROOT / "examples/quickstart-http.hcl", tmp_path / "cdktf.out")
-    ran = inspect("--state", "--outdir", str(tmp_path / "cdktf.out"), cwd=tmp_path,
-                  env={"TF_CLI_CONFIG_FILE": terraform_cli.env["TF_CLI_CONFIG_FILE"]})
+    ran = inspect(
+        "--state",
+        "--outdir",
+        str(tmp_path / "cdktf.out"),
+        cwd=tmp_path,
+        env={"TF_CLI_CONFIG_FILE": terraform_cli.env["TF_CLI_CONFIG_FILE"]},
+    )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     for role in ("network", "storage", "backup", "services"):
         assert f"omero-quick-{role}: no state yet (not applied)" in ran.stdout

@@ -1,4 +1,5 @@
 """The network stack as synthesized from the examples."""
+
 from __future__ import annotations
 
 import json
@@ -9,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.synth import one, synthesize
 from config import loads
+from tests.harness.synth import one, synthesize
 
 PROTECTED = ("aws_vpc", "aws_subnet")
 # What "Really deleting a deployment" (docs/deploying.md) has an operator run in the network stack's
 # directory to lift the protection once the storage stack is gone; the file goes with the next synth.
-UNPROTECT = '{resource: (.resource | {aws_vpc, aws_subnet} | map_values(map_values({lifecycle: {prevent_destroy: false}})))}'
+UNPROTECT = "{resource: (.resource | {aws_vpc, aws_subnet} | map_values(map_values({lifecycle: {prevent_destroy: false}})))}"
 
 
 def test_new_vpc_with_dns_and_planned_subnets(examples):
@@ -180,7 +181,9 @@ def test_two_deployments_do_not_collide(tmp_path):
     for name in ("dev", "prod"):
         # both through an image cache: one Docker Hub secret, a cache rule each
         secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf"
-        synth = synthesize(loads(f'name = "omero-{name}"\nimages {{ docker_hub_secret_arn = "{secret}" }}'), tmp_path / name / "out")
+        synth = synthesize(
+            loads(f'name = "omero-{name}"\nimages {{ docker_hub_secret_arn = "{secret}" }}'), tmp_path / name / "out"
+        )
         # names that must be unique in an account and region (an inline role policy's name
         # is scoped to its role, an ECS service's to its cluster, a Cloud Map service's to its
         # namespace; the cluster and the namespace carry the deployment's name)
@@ -195,10 +198,27 @@ def test_two_deployments_do_not_collide(tmp_path):
             for r in resources.values()
             if "name" in r
         ]
-        named += [r["tags"]["Name"] for resources in resources_by_type.values() for r in resources.values() if "Name" in r.get("tags", {})]
-        named += [r[key] for resources in resources_by_type.values() for r in resources.values() for key in ("name_prefix", "bucket_prefix") if key in r]
+        named += [
+            r["tags"]["Name"]
+            for resources in resources_by_type.values()
+            for r in resources.values()
+            if "Name" in r.get("tags", {})
+        ]
+        named += [
+            r[key]
+            for resources in resources_by_type.values()
+            for r in resources.values()
+            for key in ("name_prefix", "bucket_prefix")
+            if key in r
+        ]
         named += [r["family"] for r in resources_by_type["aws_ecs_task_definition"].values()]
-        named += [r[key] for resources in resources_by_type.values() for r in resources.values() for key in ("identifier", "creation_token", "final_snapshot_identifier", "ecr_repository_prefix") if key in r]
+        named += [
+            r[key]
+            for resources in resources_by_type.values()
+            for r in resources.values()
+            for key in ("identifier", "creation_token", "final_snapshot_identifier", "ecr_repository_prefix")
+            if key in r
+        ]
         names[name] = set(named)
         assert synth.order == [f"omero-{name}-{role}" for role in ("network", "storage", "backup", "services")]
     assert names["dev"] and not names["dev"] & names["prod"], names["dev"] & names["prod"]
@@ -215,7 +235,12 @@ def test_vpc_and_subnets_refuse_to_be_destroyed(examples):
     for example, zones in (("tls-rw-ro", 3), ("quickstart-http", 2)):
         synth = examples[example]
         resources = synth.stack("network")["resource"]
-        protected = [(kind, name) for kind, named in resources.items() for name, r in named.items() if r.get("lifecycle", {}).get("prevent_destroy")]
+        protected = [
+            (kind, name)
+            for kind, named in resources.items()
+            for name, r in named.items()
+            if r.get("lifecycle", {}).get("prevent_destroy")
+        ]
         expected = [(kind, name) for kind in PROTECTED for name in resources[kind]]
         # the VPC and every subnet, and nothing else: route tables, routes and NAT gateways change
         # with network.nat_gateways, and the whole destroy already fails on the VPC
@@ -250,7 +275,14 @@ def deployed_network(examples, terraform_cli, directory: Path):
         for kind, named in config["resource"].items()
         for name in named
     ]
-    state = {"version": 4, "terraform_version": "1.11.4", "serial": 1, "lineage": str(uuid.uuid4()), "outputs": {}, "resources": resources}
+    state = {
+        "version": 4,
+        "terraform_version": "1.11.4",
+        "serial": 1,
+        "lineage": str(uuid.uuid4()),
+        "outputs": {},
+        "resources": resources,
+    }
     (work / config["terraform"]["backend"]["local"]["path"]).write_text(json.dumps(state))
     # Test-only: plan without credentials, and any AWS call would fail at once on a closed local port.
     offline = {

@@ -7,6 +7,7 @@ The file system, the database, its secrets and the state bucket with every stack
 still there afterwards, and so is the whole network (the VPC, its subnets, NAT gateways, routes
 and internet gateway): a refused plan touches nothing.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -47,7 +48,9 @@ def test_destroying_the_deployment_keeps_what_omero_keeps(addons_on_emulator, em
 
     destroyed, refused = [], []
     for stack in reversed(synth.order):
-        result = tf(synth.outdir / "stacks" / stack, "destroy", "-auto-approve", "-input=false", "-no-color", timeout=APPLY_TIMEOUT)
+        result = tf(
+            synth.outdir / "stacks" / stack, "destroy", "-auto-approve", "-input=false", "-no-color", timeout=APPLY_TIMEOUT
+        )
         (destroyed if result.returncode == 0 else refused).append(stack)
         if result.returncode != 0:
             message = " ".join(result.stderr.split())
@@ -70,7 +73,9 @@ def test_destroying_the_deployment_keeps_what_omero_keeps(addons_on_emulator, em
     assert all(s["VpcId"] == vpc_id and s["State"] == "available" for s in subnets)
     in_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
     nats = ec2.describe_nat_gateways(Filters=in_vpc)["NatGateways"]
-    assert sorted(a["PublicIp"] for n in nats if n["State"] == "available" for a in n["NatGatewayAddresses"]) == sorted(network["nat_public_ips"])
+    assert sorted(a["PublicIp"] for n in nats if n["State"] == "available" for a in n["NatGatewayAddresses"]) == sorted(
+        network["nat_public_ips"]
+    )
     [gateway] = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])["InternetGateways"]
     default_routes = {
         association["SubnetId"]: route

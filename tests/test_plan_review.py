@@ -3,6 +3,7 @@
 The reviews of three versions of the quick start against its applied state (exit 0, 1 and 3) are
 in tests/test_quickstart_on_emulator.py, beside the other tests that read that one apply.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -20,8 +21,9 @@ REGION = "eu-west-1"
 def test_bad_config_exits_2_with_the_loaders_message(tmp_path):
     bad = tmp_path / "bad.hcl"
     bad.write_text('name = "x"\nweb { min_tasks = 1 }\n')
-    run = subprocess.run([sys.executable, "-m", "tools.plan_review", "--config", str(bad)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "tools.plan_review", "--config", str(bad)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 2, run.stderr
     assert "web.min_tasks" in run.stderr and "Traceback" not in run.stderr
 
@@ -30,7 +32,9 @@ def test_sensitive_and_write_only_values_never_show():
     change = {
         "before": {"auth_token": "tok-before-123456", "node_type": "cache.t4g.micro", "secret_string_wo": None},
         "after": {"auth_token": "tok-after-6543210", "node_type": "cache.t4g.small", "secret_string_wo": None},
-        "before_sensitive": {"auth_token": True}, "after_sensitive": {"auth_token": True}, "after_unknown": {},
+        "before_sensitive": {"auth_token": True},
+        "after_sensitive": {"auth_token": True},
+        "after_unknown": {},
     }
     lines = attribute_changes(change)
     assert lines == ["auth_token: (redacted) → (redacted)", 'node_type: "cache.t4g.micro" → "cache.t4g.small"']
@@ -56,8 +60,16 @@ def reviewed(applied, emulator, tmp_path, deployment=None):
 
 
 def _plan(after: dict, unknown: dict | None = None, actions=("update",)) -> dict:
-    return {"resource_changes": [{"address": "aws_ecs_service.web", "mode": "managed", "type": "aws_ecs_service",
-            "change": {"actions": list(actions), "after": after, "after_unknown": unknown or {}}}]}
+    return {
+        "resource_changes": [
+            {
+                "address": "aws_ecs_service.web",
+                "mode": "managed",
+                "type": "aws_ecs_service",
+                "change": {"actions": list(actions), "after": after, "after_unknown": unknown or {}},
+            }
+        ]
+    }
 
 
 def test_a_fresh_plan_that_makes_the_reviewed_changes_may_be_applied():
@@ -72,11 +84,14 @@ def test_a_fresh_plan_that_does_anything_else_is_refused():
     from tools.plan_compare import differences, main
 
     assert differences(_plan({"desired_count": 2}), _plan({"desired_count": 3})) == [
-        "aws_ecs_service.web: other values than reviewed for desired_count"]
+        "aws_ecs_service.web: other values than reviewed for desired_count"
+    ]
     assert differences(_plan({"desired_count": 2}), _plan({"desired_count": 2}, actions=("delete", "create"))) == [
-        "aws_ecs_service.web: reviewed update, now delete/create"]
+        "aws_ecs_service.web: reviewed update, now delete/create"
+    ]
     assert differences({"resource_changes": []}, _plan({})) == [
-        "aws_ecs_service.web: planned now (update), not in the reviewed plan"]
+        "aws_ecs_service.web: planned now (update), not in the reviewed plan"
+    ]
     assert main(["/nonexistent/reviewed.json", "/nonexistent/fresh.json"]) == 2
 
 

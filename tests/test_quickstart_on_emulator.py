@@ -6,6 +6,7 @@ stateful alert, no secret in any report), and a change that would replace the fi
 Terraform refuses it because of prevent_destroy, and the report names it and why); last, what
 destroying the services leaves, and the PostgreSQL 16 to 17 upgrade of the runbook.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -54,7 +55,9 @@ def test_local_state_deployment(quickstart, emulator):
     assert fs["Encrypted"] and fs["ThroughputMode"] == "elastic"
     # The backup plan (on by default) covers EFS, so its own automatic backups are off.
     assert efs.describe_backup_policy(FileSystemId=storage["efs_id"])["BackupPolicy"]["Status"] == "DISABLED"
-    vault = aws(emulator, "backup", "eu-west-1").describe_backup_vault(BackupVaultName=applied.outputs["omero-quick-backup"]["vault_name"])
+    vault = aws(emulator, "backup", "eu-west-1").describe_backup_vault(
+        BackupVaultName=applied.outputs["omero-quick-backup"]["vault_name"]
+    )
     assert vault["BackupVaultName"] == "omero-quick-omero" and vault["EncryptionKeyArn"]
     targets = efs.describe_mount_targets(FileSystemId=storage["efs_id"])["MountTargets"]
     assert {t["SubnetId"] for t in targets} == set(network["private_subnet_ids"])
@@ -77,7 +80,9 @@ def test_local_state_deployment(quickstart, emulator):
     assert {name: s["desiredCount"] for name, s in running.items()} == {"omero-server": 1, "omero-web": 2}
     [server] = task_definition(emulator, "eu-west-1", running["omero-server"]["taskDefinition"])["containerDefinitions"]
     assert {s["name"] for s in server["secrets"]} == {"CONFIG_omero_db_pass", "ROOTPASS"}
-    assert password not in json.dumps(server) and password not in (state_dir / "terraform.omero-quick-services.tfstate").read_text()
+    assert (
+        password not in json.dumps(server) and password not in (state_dir / "terraform.omero-quick-services.tfstate").read_text()
+    )
     db_group = db["VpcSecurityGroups"][0]["VpcSecurityGroupId"]
     rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [db_group]}])["SecurityGroupRules"]
     assert [(r["FromPort"], r["IsEgress"]) for r in rules if "ReferencedGroupInfo" in r] == [(5432, False)]
@@ -98,7 +103,9 @@ def test_local_state_deployment(quickstart, emulator):
     [web] = task_definition(emulator, "eu-west-1", running["omero-web"]["taskDefinition"])["containerDefinitions"]
     caches_arn = {s["name"]: s["valueFrom"] for s in web["secrets"]}["CONFIG_omero_web_caches"]
     caches = json.loads(secrets.get_secret_value(SecretId=caches_arn)["SecretString"])
-    [token_secret] = [s for s in secrets.list_secrets()["SecretList"] if s["Name"].startswith("omero-quick/omero/web-sessions-token-")]
+    [token_secret] = [
+        s for s in secrets.list_secrets()["SecretList"] if s["Name"].startswith("omero-quick/omero/web-sessions-token-")
+    ]
     token = secrets.get_secret_value(SecretId=token_secret["ARN"])["SecretString"]
     assert len(token) == 32 and token.isalnum()
     assert caches["default"]["LOCATION"] == f"rediss://:{token}@{services['session_store_endpoint']}:6379/0"
@@ -122,8 +129,11 @@ def test_no_change_exits_0(quickstart, emulator, tmp_path):
 
 def test_in_place_change_exits_1_without_alerts_or_secrets(quickstart, emulator, tmp_path):
     base, _ = applied = reviewable(quickstart)
-    changed = dataclasses.replace(base, web=dataclasses.replace(base.web, max_tasks=5, memory=4096),
-                                  database=dataclasses.replace(base.database, backup_retention_days=14))
+    changed = dataclasses.replace(
+        base,
+        web=dataclasses.replace(base.web, max_tasks=5, memory=4096),
+        database=dataclasses.replace(base.database, backup_retention_days=14),
+    )
     plans, code, reports = reviewed(applied, emulator, tmp_path, changed)
     assert code == 1
     by_stack = {p.name: p for p in plans}
@@ -136,8 +146,11 @@ def test_in_place_change_exits_1_without_alerts_or_secrets(quickstart, emulator,
     assert not [a for p in plans for a in p.alerts if a.level == "STATEFUL"]
     # no secret of the deployment in any report: the generated passwords, keys and the session token
     secrets = aws(emulator, "secretsmanager", REGION)
-    values = [secrets.get_secret_value(SecretId=s["ARN"])["SecretString"] for s in secrets.list_secrets()["SecretList"]
-              if s["Name"].startswith("omero-quick/")]
+    values = [
+        secrets.get_secret_value(SecretId=s["ARN"])["SecretString"]
+        for s in secrets.list_secrets()["SecretList"]
+        if s["Name"].startswith("omero-quick/")
+    ]
     assert len(values) >= 5
     for text in reports.values():
         for value in values:
@@ -170,7 +183,9 @@ def test_destroying_the_services_keeps_what_omero_keeps_and_the_database_upgrade
 
     # destroying the services leaves what OMERO keeps
     tf_region = tf.with_env(AWS_REGION="eu-west-1", AWS_DEFAULT_REGION="eu-west-1")
-    destroyed = tf_region(synth.stack_dir("services"), "destroy", "-auto-approve", "-input=false", "-no-color", timeout=APPLY_TIMEOUT)
+    destroyed = tf_region(
+        synth.stack_dir("services"), "destroy", "-auto-approve", "-input=false", "-no-color", timeout=APPLY_TIMEOUT
+    )
     assert destroyed.returncode == 0, str(destroyed)
     assert efs.describe_file_systems(FileSystemId=storage["efs_id"])["FileSystems"]
     assert rds.describe_db_instances(DBInstanceIdentifier=storage["db_instance_id"])["DBInstances"]
@@ -180,7 +195,15 @@ def test_destroying_the_services_keeps_what_omero_keeps_and_the_database_upgrade
     clusters = aws(emulator, "ecs", "eu-west-1").describe_clusters(clusters=[services["cluster_name"]])["clusters"]
     assert all(c["status"] == "INACTIVE" for c in clusters)
     assert not cache.describe_replication_groups()["ReplicationGroups"]  # sessions go with the services
-    storage_replan = tf_region(synth.stack_dir("storage"), "plan", "-detailed-exitcode", "-input=false", "-no-color", "-out=after.tfplan", timeout=APPLY_TIMEOUT)
+    storage_replan = tf_region(
+        synth.stack_dir("storage"),
+        "plan",
+        "-detailed-exitcode",
+        "-input=false",
+        "-no-color",
+        "-out=after.tfplan",
+        timeout=APPLY_TIMEOUT,
+    )
     assert storage_replan.returncode in (0, 2), str(storage_replan)
     if storage_replan.returncode == 2:
         shown = tf_region(synth.stack_dir("storage"), "show", "-json", "after.tfplan")

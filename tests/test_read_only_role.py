@@ -1,5 +1,6 @@
 """The read-only servers' SELECT-only database role, made by the read-write server's start step,
 run for real: bash, psql and a PostgreSQL server on 127.0.0.1 (started here, stopped after)."""
+
 from __future__ import annotations
 
 import os
@@ -52,23 +53,49 @@ def database():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    run = lambda *args: subprocess.run(_as_postgres_user(list(args), user), check=True, capture_output=True, text=True, timeout=120)  # noqa: E731
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(_as_postgres_user(list(args), user), check=True, capture_output=True, text=True, timeout=120)
+
     run(str(POSTGRES_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256")
-    server = subprocess.Popen(_as_postgres_user(
-        [str(POSTGRES_BIN / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port), "-k", str(root)], user),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        _as_postgres_user(
+            [str(POSTGRES_BIN / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port), "-k", str(root)], user
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):  # bounded: up to 20 s for the server to accept connections
-            if subprocess.run(["psql", "-h", str(root), "-p", str(port), "-U", "postgres", "-c", "select 1"],
-                              capture_output=True, timeout=10).returncode == 0:
+            if (
+                subprocess.run(
+                    ["psql", "-h", str(root), "-p", str(port), "-U", "postgres", "-c", "select 1"],
+                    capture_output=True,
+                    timeout=10,
+                ).returncode
+                == 0
+            ):
                 break
             time.sleep(0.2)
         else:
             pytest.fail("PostgreSQL did not start")
         admin = ["psql", "-v", "ON_ERROR_STOP=1", "-h", str(root), "-p", str(port), "-U", "postgres"]
-        subprocess.run(admin + ["-c", f"CREATE ROLE omero LOGIN CREATEROLE PASSWORD '{OWNER_PASSWORD}'",
-                                "-c", "CREATE DATABASE omero OWNER omero"], check=True, capture_output=True, timeout=30)
-        owner(port, "CREATE TABLE dbpatch (id serial PRIMARY KEY, finished timestamp); INSERT INTO dbpatch (finished) VALUES (now())")
+        subprocess.run(
+            admin
+            + [
+                "-c",
+                f"CREATE ROLE omero LOGIN CREATEROLE PASSWORD '{OWNER_PASSWORD}'",
+                "-c",
+                "CREATE DATABASE omero OWNER omero",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+        owner(
+            port,
+            "CREATE TABLE dbpatch (id serial PRIMARY KEY, finished timestamp); INSERT INTO dbpatch (finished) VALUES (now())",
+        )
         yield port
     finally:
         server.terminate()
@@ -78,8 +105,13 @@ def database():
 
 def _psql(port: int, user: str, password: str, sql: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PGPASSWORD": password}
-    return subprocess.run(["psql", "-v", "ON_ERROR_STOP=1", "-tA", "-h", "127.0.0.1", "-p", str(port), "-U", user, "-d", "omero", "-c", sql],
-                          env=env, capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        ["psql", "-v", "ON_ERROR_STOP=1", "-tA", "-h", "127.0.0.1", "-p", str(port), "-U", user, "-d", "omero", "-c", sql],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 def owner(port: int, sql: str) -> str:
@@ -92,22 +124,35 @@ def make_role(port: int) -> subprocess.CompletedProcess:
     """The start step as the read-write container runs it: settings from CONFIG_* variables, the
     role's password from its ECS secret, python and psql from the image (here: this machine's)."""
     env = {
-        "PATH": os.environ["PATH"], "CONFIG_omero_db_host": "127.0.0.1", "CONFIG_omero_db_port": str(port),
-        "CONFIG_omero_db_user": "omero", "CONFIG_omero_db_name": "omero", "CONFIG_omero_db_pass": OWNER_PASSWORD,
+        "PATH": os.environ["PATH"],
+        "CONFIG_omero_db_host": "127.0.0.1",
+        "CONFIG_omero_db_port": str(port),
+        "CONFIG_omero_db_user": "omero",
+        "CONFIG_omero_db_name": "omero",
+        "CONFIG_omero_db_pass": OWNER_PASSWORD,
         READ_ONLY_PASSWORD_VARIABLE: READER_PASSWORD,
     }
-    return subprocess.run(["bash", "-c", read_only_role(READ_ONLY_USER, python=sys.executable)], env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["bash", "-c", read_only_role(READ_ONLY_USER, python=sys.executable)], env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_the_role_reads_everything_and_writes_nothing(database):
     made = make_role(database)
     assert made.returncode == 0, made.stderr
     assert f"read-only database role {READ_ONLY_USER} in step" in made.stdout
-    reader = lambda sql: _psql(database, READ_ONLY_USER, READER_PASSWORD, sql)  # noqa: E731
+
+    def reader(sql: str):
+        return _psql(database, READ_ONLY_USER, READER_PASSWORD, sql)
+
     assert reader("SELECT count(*) FROM dbpatch WHERE finished IS NOT NULL").stdout.strip() == "1"
-    for sql in ("INSERT INTO dbpatch (finished) VALUES (now())", "UPDATE dbpatch SET finished = now()",
-                "DELETE FROM dbpatch", "CREATE TABLE mine (id int)", "SELECT nextval('dbpatch_id_seq')"):
+    for sql in (
+        "INSERT INTO dbpatch (finished) VALUES (now())",
+        "UPDATE dbpatch SET finished = now()",
+        "DELETE FROM dbpatch",
+        "CREATE TABLE mine (id int)",
+        "SELECT nextval('dbpatch_id_seq')",
+    ):
         refused = reader(sql)
         assert refused.returncode != 0 and "permission denied" in refused.stderr, sql
     assert _psql(database, READ_ONLY_USER, "not-the-password", "SELECT 1").returncode != 0
@@ -126,8 +171,13 @@ def test_the_step_runs_between_the_schema_step_and_the_server(tmp_path):
     """The read-write start command runs /startup's steps in order with the role step before
     99-run.sh; without read-only servers it is the image's own entry point, untouched."""
     command = start_command(read_only=False, read_only_user=READ_ONLY_USER)
-    loop = command[command.index("set -e;"):]
-    assert loop.index("for f in /startup/*") < loop.index("*/99-run.sh)") < loop.index("read-only database role") < loop.index('exec "$f"')
+    loop = command[command.index("set -e;") :]
+    assert (
+        loop.index("for f in /startup/*")
+        < loop.index("*/99-run.sh)")
+        < loop.index("read-only database role")
+        < loop.index('exec "$f"')
+    )
     assert start_command(read_only=False).endswith("exec /usr/local/bin/entrypoint.sh")
     assert "${" not in command and "%{" not in command  # Terraform's template syntax
 

@@ -1,4 +1,5 @@
 """tools/rehearse.py: a whole deployment applied to the emulator by the command, and its report."""
+
 from __future__ import annotations
 
 import os
@@ -21,21 +22,25 @@ ROOT = Path(__file__).resolve().parents[1]
 def command(tool: str, *args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("OMERO_CONFIG", "AWS_ENDPOINT_URL")}
     env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run([sys.executable, "-m", f"tools.{tool}", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", f"tools.{tool}", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.mark.emulator
 @pytest.mark.terraform
 def test_rehearsal_of_the_quickstart(terraform_cli, tmp_path):
     outdir = tmp_path / "out"
-    ran = command("rehearse", "--config", str(ROOT / "examples/quickstart-http.hcl"), "--outdir", str(outdir),
-                  cwd=tmp_path, timeout=2400)
+    ran = command(
+        "rehearse", "--config", str(ROOT / "examples/quickstart-http.hcl"), "--outdir", str(outdir), cwd=tmp_path, timeout=2400
+    )
     assert ran.returncode == 0, ran.stdout[-6000:] + ran.stderr[-3000:]
     text = ran.stdout
     for role in ("network", "storage", "backup", "services"):
-        line = next(l for l in text.splitlines() if l.startswith(f"  omero-quick-{role}: "))
-        assert re.search(r"applied in \d+ s, \d+ resources, \d+ data sources; second plan: (empty|emulator gaps only: .*)$", line), line
+        line = next(candidate for candidate in text.splitlines() if candidate.startswith(f"  omero-quick-{role}: "))
+        assert re.search(
+            r"applied in \d+ s, \d+ resources, \d+ data sources; second plan: (empty|emulator gaps only: .*)$", line
+        ), line
     assert re.search(r'^    vpc_id = "vpc-[0-9a-f]+"$', text, re.M)
     assert re.search(r'^    web_url = "http://', text, re.M)
     assert "cross-stack-output-" not in text
@@ -66,7 +71,9 @@ def test_bad_input_is_one_line_and_status_2(tmp_path):
     assert ran.returncode == 2 and ran.stderr.startswith("error: no-such.hcl: file not found") and ran.stderr.count("\n") == 1
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "notes.txt").write_text("not a synth")
-    ran = command("rehearse", "--config", str(ROOT / "examples/quickstart-http.hcl"), "--outdir", str(tmp_path / "taken"), cwd=tmp_path)
+    ran = command(
+        "rehearse", "--config", str(ROOT / "examples/quickstart-http.hcl"), "--outdir", str(tmp_path / "taken"), cwd=tmp_path
+    )
     if "terraform is not on PATH" in ran.stderr or "no filesystem mirror" in ran.stderr:
         pytest.skip(ran.stderr.strip())
     assert ran.returncode == 2 and "exists and is not a synthesized directory" in ran.stderr, ran.stderr
@@ -91,8 +98,13 @@ def test_report_counts_and_verdict():
 def test_terraform_reaches_nothing_but_the_emulator(emulator, monkeypatch, tmp_path):
     """HTTP_PROXY on the emulator (it answers for the S3 File Gateway appliance), every address
     loopback, and none of the caller's proxies, profile or endpoint."""
-    for name, value in {"HTTPS_PROXY": "http://proxy.example:3128", "http_proxy": "http://proxy.example:3128",
-                        "NO_PROXY": "*", "AWS_PROFILE": "production", "AWS_ENDPOINT_URL": "https://aws.example"}.items():
+    for name, value in {
+        "HTTPS_PROXY": "http://proxy.example:3128",
+        "http_proxy": "http://proxy.example:3128",
+        "NO_PROXY": "*",
+        "AWS_PROFILE": "production",
+        "AWS_ENDPOINT_URL": "https://aws.example",
+    }.items():
         monkeypatch.setenv(name, value)
     env = terraform_runner(emulator, "eu-west-1", tmp_path).tf.env
     monkeypatch.undo()

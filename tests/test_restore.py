@@ -1,5 +1,6 @@
 """pipenv run restore (tools/restore.py): choosing recovery points, the written config, and the
 command itself against the emulator's AWS Backup (emulator/patches/backup.py)."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -29,7 +30,7 @@ from tools.restore import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-T0 = datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
 
 def point(kind: str, minutes: float, status: str = "COMPLETED", n: int = 0) -> RecoveryPoint:
@@ -67,11 +68,14 @@ def test_before_excludes_later_points_of_both_kinds():
     assert choice.rds == point("RDS", -600)
 
 
-@pytest.mark.parametrize("points, message", [
-    ([point("RDS", 0)], "no completed EFS recovery point"),
-    ([point("EFS", 0), point("RDS", 0, "FAILED")], "no completed RDS recovery point"),
-    ([], "no completed EFS recovery point created before 2026-11-19T00:00Z"),
-])
+@pytest.mark.parametrize(
+    "points, message",
+    [
+        ([point("RDS", 0)], "no completed EFS recovery point"),
+        ([point("EFS", 0), point("RDS", 0, "FAILED")], "no completed RDS recovery point"),
+        ([], "no completed EFS recovery point created before 2026-11-19T00:00Z"),
+    ],
+)
 def test_missing_points_are_refused(points, message):
     before = T0 - timedelta(hours=27) if not points else None
     with pytest.raises(RestoreError, match=message):
@@ -87,9 +91,9 @@ def test_a_gap_over_a_day_is_refused_unless_allowed():
 
 
 def test_parse_when():
-    assert parse_when("2026-11-20T00:00Z") == datetime(2026, 11, 20, tzinfo=timezone.utc)
-    assert parse_when("2026-11-20") == datetime(2026, 11, 20, tzinfo=timezone.utc)
-    assert parse_when("2026-11-20T02:00+02:00") == datetime(2026, 11, 20, tzinfo=timezone.utc)
+    assert parse_when("2026-11-20T00:00Z") == datetime(2026, 11, 20, tzinfo=UTC)
+    assert parse_when("2026-11-20") == datetime(2026, 11, 20, tzinfo=UTC)
+    assert parse_when("2026-11-20T02:00+02:00") == datetime(2026, 11, 20, tzinfo=UTC)
     with pytest.raises(RestoreError, match="not an ISO 8601 time"):
         parse_when("yesterday")
 
@@ -101,7 +105,14 @@ SNAPSHOT = "arn:aws:rds:eu-central-1:123456789012:snapshot:awsbackup:job-0123abc
 
 def test_restored_text_of_full_example_keeps_comments_and_validates():
     source = (ROOT / "examples/full.hcl").read_text()
-    text = restored_text(source, name="omero-restored", file_system_id="fs-0123abcd", db_snapshot=SNAPSHOT, source_name="omero-full", keep_state_bucket=True)
+    text = restored_text(
+        source,
+        name="omero-restored",
+        file_system_id="fs-0123abcd",
+        db_snapshot=SNAPSHOT,
+        source_name="omero-full",
+        keep_state_bucket=True,
+    )
     deployment = validated(text, "restored.hcl", name="omero-restored", file_system_id="fs-0123abcd", db_snapshot=SNAPSHOT)
     assert deployment.region == "eu-central-1"
     assert deployment.state.bucket == "omero-full-terraform-state-example" and deployment.state.create_bucket is False
@@ -118,12 +129,14 @@ def test_restored_text_replaces_an_existing_restore_from_and_sets_create_bucket(
     source = (
         'name = "omero-a"  # the first\n'
         'region = "eu-central-1"\n'
-        "state {\n  bucket        = \"shared-state-bucket\"\n  create_bucket = true # made here\n}\n"
+        'state {\n  bucket        = "shared-state-bucket"\n  create_bucket = true # made here\n}\n'
         "# an old restore\n"
         'restore_from { file_system_id = "fs-11111111" }\n'
-        "network {\n  nat_gateways = \"single\" # {braces} in a comment\n}\n"
+        'network {\n  nat_gateways = "single" # {braces} in a comment\n}\n'
     )
-    text = restored_text(source, name="omero-b", file_system_id="fs-22222222", db_snapshot=SNAPSHOT, source_name="omero-a", keep_state_bucket=True)
+    text = restored_text(
+        source, name="omero-b", file_system_id="fs-22222222", db_snapshot=SNAPSHOT, source_name="omero-a", keep_state_bucket=True
+    )
     deployment = loads(text)
     assert deployment.name == "omero-b" and deployment.state.create_bucket is False
     assert (deployment.restore_from.file_system_id, deployment.restore_from.db_snapshot) == ("fs-22222222", SNAPSHOT)
@@ -136,13 +149,21 @@ def test_restored_text_from_copy_moves_region_and_copies_home():
     source = (ROOT / "examples/full.hcl").read_text()
     snapshot = SNAPSHOT.replace("eu-central-1", "eu-west-1")
     text = restored_text(
-        source, name="omero-dr", file_system_id="fs-0123abcd", db_snapshot=snapshot, source_name="omero-full",
-        region="eu-west-1", keep_state_bucket=True, swap_copy={"copy_region": "eu-central-1"},
+        source,
+        name="omero-dr",
+        file_system_id="fs-0123abcd",
+        db_snapshot=snapshot,
+        source_name="omero-full",
+        region="eu-west-1",
+        keep_state_bucket=True,
+        swap_copy={"copy_region": "eu-central-1"},
     )
     deployment = validated(text, "dr.hcl", name="omero-dr", file_system_id="fs-0123abcd", db_snapshot=snapshot)
     assert (deployment.region, deployment.backup.copy_region) == ("eu-west-1", "eu-central-1")
     # the Docker Hub secret of the image cache, read in the new region
-    assert deployment.images.docker_hub_secret_arn.startswith("arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/")
+    assert deployment.images.docker_hub_secret_arn.startswith(
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/"
+    )
 
 
 def test_a_snapshot_of_another_region_does_not_validate():
@@ -179,12 +200,17 @@ class Source:
         if copy_vault:
             aws(emulator, "backup", COPY_REGION).create_backup_vault(BackupVaultName=f"{name}-omero-copy")
         self.role = aws(emulator, "iam", REGION).create_role(
-            RoleName=f"{name}-omero-backup", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}',
+            RoleName=f"{name}-omero-backup",
+            AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}',
         )["Role"]["Arn"]
         self.file_system = aws(emulator, "efs", REGION).create_file_system(CreationToken=f"{name}-omero-data", Encrypted=True)
         self.database = aws(emulator, "rds", REGION).create_db_instance(
-            DBInstanceIdentifier=f"{name}-omero", Engine="postgres", DBInstanceClass="db.t4g.micro",
-            MasterUsername="omero", MasterUserPassword="not-a-real-password", AllocatedStorage=20,
+            DBInstanceIdentifier=f"{name}-omero",
+            Engine="postgres",
+            DBInstanceClass="db.t4g.micro",
+            MasterUsername="omero",
+            MasterUserPassword="not-a-real-password",
+            AllocatedStorage=20,
         )["DBInstance"]
 
     def back_up(self, kind: str) -> dict:
@@ -196,8 +222,10 @@ class Source:
     def copy(self, recovery_point: dict) -> dict:
         destination = f"arn:aws:backup:{COPY_REGION}:123456789012:backup-vault:{self.name}-omero-copy"
         job = self.backup.start_copy_job(
-            RecoveryPointArn=recovery_point["RecoveryPointArn"], SourceBackupVaultName=f"{self.name}-omero",
-            DestinationBackupVaultArn=destination, IamRoleArn=self.role,
+            RecoveryPointArn=recovery_point["RecoveryPointArn"],
+            SourceBackupVaultName=f"{self.name}-omero",
+            DestinationBackupVaultArn=destination,
+            IamRoleArn=self.role,
         )
         return self.backup.describe_copy_job(CopyJobId=job["CopyJobId"])["CopyJob"]
 
@@ -206,8 +234,23 @@ def restore(emulator, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(emulator.env(REGION))
     return subprocess.run(
-        [sys.executable, "-m", "tools.restore", "--endpoint-url", emulator.endpoint, "--poll-seconds", "0.2", "--wait-minutes", "1", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "tools.restore",
+            "--endpoint-url",
+            emulator.endpoint,
+            "--poll-seconds",
+            "0.2",
+            "--wait-minutes",
+            "1",
+            *args,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -258,7 +301,7 @@ def test_restore_latest_points_into_a_new_deployment(emulator, tmp_path):
     assert "a file system with creation token omero-rs1-restored-omero-data already exists" in again.stderr
 
     # --before the latest EFS point: the first one.
-    cutoff = latest_efs["CreationDate"].astimezone(timezone.utc).isoformat()
+    cutoff = latest_efs["CreationDate"].astimezone(UTC).isoformat()
     earlier = tmp_path / "earlier.hcl"
     done = restore(emulator, "--config", str(config), "--into", "omero-rs1-earlier", "--write", str(earlier), "--before", cutoff)
     assert done.returncode == 0, done.stderr
@@ -308,7 +351,16 @@ def test_refusals_exit_2_with_one_line(emulator, tmp_path):
     missing = source_config(tmp_path, "omero-none")
     done = restore(emulator, "--config", str(missing), "--into", "omero-none-new", "--write", str(out))
     assert done.returncode == 2 and done.stderr.startswith(f"error: backup vault omero-none-omero not found in {REGION}")
-    done = restore(emulator, "--config", str(source_config(tmp_path, "omero-rs3", copy=False)), "--into", "x-new", "--write", str(out), "--from-copy")
+    done = restore(
+        emulator,
+        "--config",
+        str(source_config(tmp_path, "omero-rs3", copy=False)),
+        "--into",
+        "x-new",
+        "--write",
+        str(out),
+        "--from-copy",
+    )
     assert done.returncode == 2 and "sets no backup.copy_region" in done.stderr
     done = restore(emulator, "--config", str(config), "--into", "omero-rs3", "--write", str(out))
     assert done.returncode == 2 and "the source deployment's own name" in done.stderr
@@ -327,11 +379,17 @@ def test_a_restore_that_outlasts_the_wait_is_resumed(emulator, tmp_path):
     gave_up = restore(emulator, *args, "--wait-minutes", "0.0001")
     assert gave_up.returncode == 1 and not written.exists(), gave_up.stderr
     job_id = gave_up.stderr.split("--resume-job ")[1].split()[0]
-    assert gave_up.stderr.startswith(f"error: restore job {job_id} is still RUNNING after 0 s; follow it with aws backup describe-restore-job")
+    assert gave_up.stderr.startswith(
+        f"error: restore job {job_id} is still RUNNING after 0 s; follow it with aws backup describe-restore-job"
+    )
 
-    wrong = restore(emulator, "--config", str(config), "--into", "omero-rs5-other", "--write", str(written), "--resume-job", job_id)
+    wrong = restore(
+        emulator, "--config", str(config), "--into", "omero-rs5-other", "--write", str(written), "--resume-job", job_id
+    )
     assert wrong.returncode == 2 and "has creation token omero-rs5-new-omero-data, not omero-rs5-other-omero-data" in wrong.stderr
-    assert restore(emulator, *args, "--resume-job", "NO-SUCH-JOB").stderr.startswith("error: --resume-job: restore job NO-SUCH-JOB not found")
+    assert restore(emulator, *args, "--resume-job", "NO-SUCH-JOB").stderr.startswith(
+        "error: --resume-job: restore job NO-SUCH-JOB not found"
+    )
 
     source.back_up("EFS")  # a newer point since: the resumed job's point still decides
     resumed = restore(emulator, *args, "--resume-job", job_id)
@@ -349,17 +407,25 @@ def test_restore_job_failure_and_timeout(emulator):
     session = boto3.session.Session(region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
     client = Aws(REGION, emulator.endpoint, session)
     said: list[str] = []
-    common = dict(role_arn=source.role, performance_mode="generalPurpose", kms_key_arn=None, say=said.append, sleep=lambda s: None)
+    common = dict(
+        role_arn=source.role, performance_mode="generalPurpose", kms_key_arn=None, say=said.append, sleep=lambda s: None
+    )
 
     # the emulator reports a job RUNNING once: no time to wait means the bound is hit
     with pytest.raises(JobError, match=r"is still RUNNING after 0 s; .* run the same command again with --resume-job"):
-        restore_file_system(client, efs_point, creation_token="omero-rs4-a-omero-data", wait=timedelta(0), poll_seconds=1, **common)
-    fs_id = restore_file_system(client, efs_point, creation_token="omero-rs4-b-omero-data", wait=timedelta(minutes=1), poll_seconds=1, **common)
+        restore_file_system(
+            client, efs_point, creation_token="omero-rs4-a-omero-data", wait=timedelta(0), poll_seconds=1, **common
+        )
+    fs_id = restore_file_system(
+        client, efs_point, creation_token="omero-rs4-b-omero-data", wait=timedelta(minutes=1), poll_seconds=1, **common
+    )
     assert file_system(emulator, REGION, fs_id)["CreationToken"] == "omero-rs4-b-omero-data"
     assert any("RUNNING" in line for line in said)
     # a taken creation token fails the job, as in AWS
     with pytest.raises(JobError, match="FAILED: File system with creation token omero-rs4-b-omero-data already exists"):
-        restore_file_system(client, efs_point, creation_token="omero-rs4-b-omero-data", wait=timedelta(minutes=1), poll_seconds=1, **common)
+        restore_file_system(
+            client, efs_point, creation_token="omero-rs4-b-omero-data", wait=timedelta(minutes=1), poll_seconds=1, **common
+        )
 
 
 @pytest.mark.emulator
@@ -370,26 +436,41 @@ def test_terraform_adopts_the_restored_file_system_and_creates_the_database_from
     source = Source(emulator, "omero-rs6", copy_vault=False)
     source.back_up("EFS"), source.back_up("RDS")
     written = tmp_path / "restored.hcl"
-    done = restore(emulator, "--config", str(source_config(tmp_path, "omero-rs6")), "--into", "omero-rs6-new", "--write", str(written))
+    done = restore(
+        emulator, "--config", str(source_config(tmp_path, "omero-rs6")), "--into", "omero-rs6-new", "--write", str(written)
+    )
     assert done.returncode == 0, done.stderr
     restored = loads(written.read_text()).restore_from
 
     endpoint = emulator.endpoint
     configuration = {
-        "provider": {"aws": {
-            "region": REGION, "endpoints": [{s: endpoint for s in ("efs", "rds", "sts")}],
-            "skip_credentials_validation": True, "skip_metadata_api_check": "true", "skip_region_validation": True,
-        }},
+        "provider": {
+            "aws": {
+                "region": REGION,
+                "endpoints": [{s: endpoint for s in ("efs", "rds", "sts")}],
+                "skip_credentials_validation": True,
+                "skip_metadata_api_check": "true",
+                "skip_region_validation": True,
+            }
+        },
         "import": [{"to": "aws_efs_file_system.data", "id": restored.file_system_id}],
         "resource": {
-            "aws_efs_file_system": {"data": {
-                "creation_token": "omero-rs6-new-omero-data", "encrypted": True,
-                "performance_mode": "maxIO", "throughput_mode": "bursting",
-            }},
-            "aws_db_instance": {"omero": {
-                "identifier": "omero-rs6-new-omero", "instance_class": "db.t4g.micro",
-                "snapshot_identifier": restored.db_snapshot, "skip_final_snapshot": True,
-            }},
+            "aws_efs_file_system": {
+                "data": {
+                    "creation_token": "omero-rs6-new-omero-data",
+                    "encrypted": True,
+                    "performance_mode": "maxIO",
+                    "throughput_mode": "bursting",
+                }
+            },
+            "aws_db_instance": {
+                "omero": {
+                    "identifier": "omero-rs6-new-omero",
+                    "instance_class": "db.t4g.micro",
+                    "snapshot_identifier": restored.db_snapshot,
+                    "skip_final_snapshot": True,
+                }
+            },
         },
     }
     (tmp_path / "main.tf.json").write_text(json.dumps(configuration))

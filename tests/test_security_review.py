@@ -5,6 +5,7 @@ definitions, security groups open to the world, IAM wildcards, unencrypted stora
 unpinned images. Each rule below runs over every stack of every example; the exceptions a rule
 allows are listed next to it, each with the reason AWS gives no narrower form.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,7 @@ STAR_RESOURCE_ACTIONS = {
     "ssmmessages:OpenControlChannel": "ECS Exec session channels; AWS allows no resource here",
     "ssmmessages:OpenDataChannel": "ECS Exec session channels; AWS allows no resource here",
     "logs:DescribeLogGroups": "ECS Exec checks its log group; the API takes no resource",
-    "ecr:GetAuthorizationToken": "the registry login before an ECR pull (the image cache); AWS requires \"*\"",
+    "ecr:GetAuthorizationToken": 'the registry login before an ECR pull (the image cache); AWS requires "*"',
 }
 # In a key policy "*" names the key itself: a KMS key policy's resource is always "*".
 KEY_POLICY_RESOURCES = {"aws_kms_key"}
@@ -65,14 +66,19 @@ def test_no_ingress_from_the_world_but_the_web_load_balancer(synths):
 
 def test_a_deployment_that_names_its_networks_opens_nothing_to_the_world(synths):
     assert "0.0.0.0/0" not in synths["tls-rw"].deployment.load_balancer.allowed_cidrs
-    opened = [w for w, r in each_resource({"tls-rw": synths["tls-rw"]}, "aws_vpc_security_group_ingress_rule") if r.get("cidr_ipv4") in WORLD]
+    opened = [
+        w
+        for w, r in each_resource({"tls-rw": synths["tls-rw"]}, "aws_vpc_security_group_ingress_rule")
+        if r.get("cidr_ipv4") in WORLD
+    ]
     assert not opened, opened
 
 
 def test_world_egress_is_https_only(synths):
     """Tasks and hosts may reach AWS APIs and registries on 443; nothing else goes to the world."""
     found = [
-        where for where, rule in each_resource(synths, "aws_vpc_security_group_egress_rule")
+        where
+        for where, rule in each_resource(synths, "aws_vpc_security_group_egress_rule")
         if (rule.get("cidr_ipv4") in WORLD or rule.get("cidr_ipv6") in WORLD)
         and not (rule.get("ip_protocol") == "tcp" and rule.get("from_port") == rule.get("to_port") == 443)
     ]
@@ -119,13 +125,22 @@ def policy_statements(synths):
     """(where, statement) from policy documents built by Terraform and from literal JSON policies."""
     for where, document in each_resource(synths, "aws_iam_policy_document", data=True):
         for statement in document.get("statement", []):
-            yield where, {
-                "Effect": statement.get("effect", "Allow"),
-                "Action": statement.get("actions", []),
-                "Resource": statement.get("resources", []),
-            }
-    for resource_type in ("aws_iam_role_policy", "aws_kms_key", "aws_sns_topic_policy", "aws_s3_bucket_policy",
-                          "aws_cloudwatch_log_resource_policy", "aws_efs_file_system_policy"):
+            yield (
+                where,
+                {
+                    "Effect": statement.get("effect", "Allow"),
+                    "Action": statement.get("actions", []),
+                    "Resource": statement.get("resources", []),
+                },
+            )
+    for resource_type in (
+        "aws_iam_role_policy",
+        "aws_kms_key",
+        "aws_sns_topic_policy",
+        "aws_s3_bucket_policy",
+        "aws_cloudwatch_log_resource_policy",
+        "aws_efs_file_system_policy",
+    ):
         attribute = {"aws_cloudwatch_log_resource_policy": "policy_document"}.get(resource_type, "policy")
         for where, body in each_resource(synths, resource_type):
             text = body.get(attribute)

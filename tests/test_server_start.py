@@ -1,4 +1,5 @@
 """OMERO.server's start script and health check, run for real in bash on this machine."""
+
 from __future__ import annotations
 
 import os
@@ -94,8 +95,9 @@ def test_websocket_health_answers_for_the_port_behind_it(tmp_path):
     from modules.server_start import websocket_health
 
     wss, health = free_port(), free_port()
-    responder = subprocess.Popen(["bash", "-c", websocket_health(wss, health, python=sys.executable) + "wait"],
-                                 start_new_session=True)
+    responder = subprocess.Popen(
+        ["bash", "-c", websocket_health(wss, health, python=sys.executable) + "wait"], start_new_session=True
+    )
 
     def status() -> int:
         for _ in range(50):  # bounded: the responder needs a moment to listen

@@ -1,4 +1,5 @@
 """OMERO clients over wss through the HTTPS load balancer (load_balancer.websockets), from the JSON."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,7 +32,9 @@ def test_https_listener_forwards_omero_ws_to_the_read_write_server(examples, exa
     assert "aws_lb_listener.web_load_balancer_https_" in rule["listener_arn"]
     server = services(synth)["omero-server"]
     attached = [lb for lb in server["load_balancer"] if lb["container_port"] == WSS_PORT]
-    assert attached == [{"container_name": "omero-server", "container_port": WSS_PORT, "target_group_arn": f"${{aws_lb_target_group.{key}.arn}}"}]
+    assert attached == [
+        {"container_name": "omero-server", "container_port": WSS_PORT, "target_group_arn": f"${{aws_lb_target_group.{key}.arn}}"}
+    ]
     assert f"aws_lb_listener_rule.{next(iter(synth.resources('services', 'aws_lb_listener_rule')))}" in server["depends_on"]
     assert server["health_check_grace_period_seconds"] == 1800  # a schema upgrade is waited out
     domain = synth.deployment.load_balancer.domain_name
@@ -57,8 +60,11 @@ def test_only_the_load_balancer_reaches_the_wss_ports(examples, example):
     synth = examples[example]
     groups = {g["name"]: f"${{aws_security_group.{k}.id}}" for k, g in synth.resources("services", "aws_security_group").items()}
     alb, server = (groups[n] for n in sorted(groups) if n.endswith(("-omero-alb", "-omero-server")))
-    ingress = [r for r in synth.resources("services", "aws_vpc_security_group_ingress_rule").values()
-               if r["security_group_id"] == server and r["from_port"] in (WSS_PORT, HEALTH_PORT)]
+    ingress = [
+        r
+        for r in synth.resources("services", "aws_vpc_security_group_ingress_rule").values()
+        if r["security_group_id"] == server and r["from_port"] in (WSS_PORT, HEALTH_PORT)
+    ]
     assert sorted((r["from_port"], r["referenced_security_group_id"]) for r in ingress) == [(WSS_PORT, alb), (HEALTH_PORT, alb)]
     assert not any(r.get("cidr_ipv4") for r in ingress)
 
@@ -78,5 +84,8 @@ def test_websockets_need_https_and_own_the_transport_setting():
     with pytest.raises(ConfigError) as caught:
         loads(tls + 'server { properties = { "omero.client.icetransports" = "ssl,tcp" } }\n', "ws.hcl")
     assert any("which load_balancer.websockets manages" in line for line in caught.value.lines)
-    mine = loads(tls.replace("}\n", " websockets = false\n}\n", 1) + 'server { properties = { "omero.client.icetransports" = "ssl,tcp" } }\n')
+    mine = loads(
+        tls.replace("}\n", " websockets = false\n}\n", 1)
+        + 'server { properties = { "omero.client.icetransports" = "ssl,tcp" } }\n'
+    )
     assert not mine.load_balancer.wss and mine.server.properties == {"omero.client.icetransports": "ssl,tcp"}

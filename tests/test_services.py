@@ -1,4 +1,5 @@
 """The services stack, read from the synthesized JSON of each topology's example."""
+
 from __future__ import annotations
 
 import json
@@ -66,7 +67,9 @@ def test_secrets_reach_containers_only_through_ecs_secrets(examples, example):
                 assert secret["valueFrom"].startswith("${") and secret["valueFrom"].endswith("arn}")
     server = container(synth, "-omero-server")
     # with read-only servers, the read-write one also keeps their role's password in step
-    expected = {"CONFIG_omero_db_pass", "ROOTPASS"} | ({"OMERO_RO_PASSWORD"} if synth.deployment.server.read_only_count else set())
+    expected = {"CONFIG_omero_db_pass", "ROOTPASS"} | (
+        {"OMERO_RO_PASSWORD"} if synth.deployment.server.read_only_count else set()
+    )
     assert {s["name"] for s in server["secrets"]} == expected
     assert "storage.outputs" in server["secrets"][0]["valueFrom"]  # from the storage stack's secret
     web = container(synth, "-omero-web")
@@ -212,7 +215,7 @@ def test_alb_over_http(examples):
 
 def test_alb_with_tls(examples):
     synth = examples["tls-rw"]
-    listeners = {l["port"]: l for l in synth.resources("services", "aws_lb_listener").values()}
+    listeners = {listener["port"]: listener for listener in synth.resources("services", "aws_lb_listener").values()}
     assert listeners[443]["protocol"] == "HTTPS"
     assert listeners[443]["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
     assert "aws_acm_certificate_validation" in listeners[443]["certificate_arn"]
@@ -237,7 +240,9 @@ def test_access_log_bucket(examples):
     assert rule["expiration"][0]["days"] == 90
     statements = {s.get("sid"): s for s in policy_statements(synth, "access_logs_policy_document")}
     # us-west-2 delivers from the regional ELB account
-    assert statements["ElbLogDelivery"]["principals"][0]["identifiers"] == ["arn:${data.aws_partition.partition.partition}:iam::797873946194:root"]
+    assert statements["ElbLogDelivery"]["principals"][0]["identifiers"] == [
+        "arn:${data.aws_partition.partition.partition}:iam::797873946194:root"
+    ]
     assert {"DenyInsecureTransport", "DenyOutdatedTLS"} <= set(statements)
 
 
@@ -274,11 +279,16 @@ def test_server_load_balancer(examples):
     balancers = {b["load_balancer_type"]: b for b in synth.resources("services", "aws_lb").values()}
     nlb = balancers["network"]
     assert nlb["internal"] is False and nlb["security_groups"]
-    [listener] = [l for l in synth.resources("services", "aws_lb_listener").values() if l["protocol"] == "TCP"]
+    [listener] = [
+        candidate for candidate in synth.resources("services", "aws_lb_listener").values() if candidate["protocol"] == "TCP"
+    ]
     assert listener["port"] == 4064  # 4063 only when asked for
     server = services(synth)["omero-server"]
     # the NLB on 4064, and the HTTPS load balancer's /omero-ws on 4066
-    assert [(b["container_port"], b["container_name"]) for b in server["load_balancer"]] == [(4064, "omero-server"), (4066, "omero-server")]
+    assert [(b["container_port"], b["container_name"]) for b in server["load_balancer"]] == [
+        (4064, "omero-server"),
+        (4066, "omero-server"),
+    ]
     assert server["health_check_grace_period_seconds"] >= 1800  # schema upgrades on start
     assert any("aws_lb_listener" in d for d in server["depends_on"])
     nlb_rules = [r for r in ingress(synth) if "omero_nlb" in r["security_group_id"]]
@@ -322,15 +332,30 @@ def test_cluster_insights_and_audited_exec(examples):
     assert exec_config["logging"] == "OVERRIDE"
     assert "aws_cloudwatch_log_group" in exec_config["log_configuration"]["cloud_watch_log_group_name"]
     groups = {g["name"]: g for g in synth.resources("services", "aws_cloudwatch_log_group").values()}
-    assert set(groups) == {f"/omero/omero-prod/{n}" for n in ("ecs-exec", "omero-server", "omero-server-ro-1", "omero-server-ro-2", "omero-web")}
+    assert set(groups) == {
+        f"/omero/omero-prod/{n}" for n in ("ecs-exec", "omero-server", "omero-server-ro-1", "omero-server-ro-2", "omero-web")
+    }
     assert all(g["retention_in_days"] == 731 for g in groups.values())
 
 
 def test_services_outputs(examples):
     outputs = examples["tls-rw-ro"].stack("services")["output"]
-    for key in ("web_url", "web_load_balancer_dns_name", "cluster_name", "server_service_name", "server_dns_name",
-                "read_only_service_names", "read_only_dns_names", "web_service_name", "efs_id", "efs_access_point_id", "db_address",
-                "db_password_secret_arn", "root_password_secret_arn", "exec_command"):
+    for key in (
+        "web_url",
+        "web_load_balancer_dns_name",
+        "cluster_name",
+        "server_service_name",
+        "server_dns_name",
+        "read_only_service_names",
+        "read_only_dns_names",
+        "web_service_name",
+        "efs_id",
+        "efs_access_point_id",
+        "db_address",
+        "db_password_secret_arn",
+        "root_password_secret_arn",
+        "exec_command",
+    ):
         assert key in outputs and outputs[key]["description"], key
     command = outputs["exec_command"]["value"]
     assert command.startswith("aws ecs execute-command --region us-east-1 --cluster ${aws_ecs_cluster.")
@@ -357,17 +382,23 @@ def test_images_come_through_the_deployment_cache(examples):
     assert rule["credential_arn"] == synth.deployment.images.docker_hub_secret_arn
     registry = "${data.aws_caller_identity.account.account_id}.dkr.ecr.us-east-1.${data.aws_partition.partition.dns_suffix}"
     prefix = "${aws_ecr_pull_through_cache_rule.image_cache_rule_"  # the rule's attribute: its tasks wait for it
-    for family, image in (("-omero-server", "openmicroscopy/omero-server:5.6.18"),
-                          ("-omero-server-ro-1", "openmicroscopy/omero-server:5.6.18"),
-                          ("-omero-web", "openmicroscopy/omero-web-standalone:5.33.0-1")):
+    for family, image in (
+        ("-omero-server", "openmicroscopy/omero-server:5.6.18"),
+        ("-omero-server-ro-1", "openmicroscopy/omero-server:5.6.18"),
+        ("-omero-web", "openmicroscopy/omero-web-standalone:5.33.0-1"),
+    ):
         pulled = container(synth, family)["image"]
         assert pulled.startswith(f"{registry}/{prefix}") and pulled.endswith(f".ecr_repository_prefix}}/{image}"), pulled
     for role in ("server_roles", "read_only_server_1_roles", "web_roles"):
         statements = policy_statements(synth, f"{role}_execution_document")
         [pull] = [s for s in statements if "ecr:BatchGetImage" in s["actions"]]
         # a first pull of a tag creates its repository and imports the image, with the task's role
-        assert sorted(pull["actions"]) == ["ecr:BatchGetImage", "ecr:BatchImportUpstreamImage",
-                                           "ecr:CreateRepository", "ecr:GetDownloadUrlForLayer"]
+        assert sorted(pull["actions"]) == [
+            "ecr:BatchGetImage",
+            "ecr:BatchImportUpstreamImage",
+            "ecr:CreateRepository",
+            "ecr:GetDownloadUrlForLayer",
+        ]
         [repositories] = pull["resources"]
         assert repositories.startswith("arn:${data.aws_partition.partition.partition}:ecr:us-east-1:")
         assert repositories.endswith(".ecr_repository_prefix}/*")

@@ -1,4 +1,5 @@
 """OMERO.web's shared session store (web.session_store), read from the synthesized JSON."""
+
 from __future__ import annotations
 
 import pytest
@@ -38,7 +39,10 @@ def test_store_is_encrypted_private_and_shared_by_every_web_task(examples, examp
     assert group["auth_token"] == f"${{data.aws_secretsmanager_secret_version.{token}.secret_string}}"
     assert len(group["replication_group_id"]) <= 40  # CreateReplicationGroup's limit
     subnets = one(synth.resources("services", "aws_elasticache_subnet_group"))
-    assert subnets["subnet_ids"] == synth.stack("services")["resource"]["aws_ecs_service"]["web_service_10983F6A"]["network_configuration"]["subnets"]
+    assert (
+        subnets["subnet_ids"]
+        == synth.stack("services")["resource"]["aws_ecs_service"]["web_service_10983F6A"]["network_configuration"]["subnets"]
+    )
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -67,7 +71,9 @@ def test_web_reads_its_cache_settings_through_ecs_secrets(examples, example):
     [value] = [v for k, v in synth.resources("services", "aws_secretsmanager_secret_version").items() if "caches" in k]
     assert CACHE_BACKEND in value["secret_string"] and "rediss://:" in value["secret_string"]
     # the execution role may read that secret (and nothing reads the token but Terraform)
-    readable = [r for s in policy_statements(synth, "web") if "secretsmanager:GetSecretValue" in s["actions"] for r in s["resources"]]
+    readable = [
+        r for s in policy_statements(synth, "web") if "secretsmanager:GetSecretValue" in s["actions"] for r in s["resources"]
+    ]
     assert f"${{aws_secretsmanager_secret.{caches_key}.arn}}" in readable
     assert not any("sessions_token" in r for r in readable)
 
@@ -96,5 +102,7 @@ def test_store_off_keeps_sessions_on_each_task(without_store):
     web = container(without_store, "-omero-web")
     assert config_variable("omero.web.session_engine") not in environment(web)
     assert [s["name"] for s in web["secrets"]] == [config_variable("omero.web.secret_key")]
-    assert not any(g["name"].endswith("-omero-sessions") for g in without_store.resources("services", "aws_security_group").values())
+    assert not any(
+        g["name"].endswith("-omero-sessions") for g in without_store.resources("services", "aws_security_group").values()
+    )
     assert "session_store_endpoint" not in without_store.stack("services")["output"]

@@ -1,4 +1,5 @@
 """Loading the provider bindings one submodule at a time changes nothing in the output."""
+
 from __future__ import annotations
 
 import subprocess

@@ -1,4 +1,5 @@
 """Where state lives: local files by default, S3 with a bootstrap bucket stack when configured."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,13 @@ def test_local_backend_by_default(examples):
 
 def test_remote_state_in_s3_with_native_locking(examples):
     synth = examples["tls-rw-ro"]
-    assert synth.order == ["omero-prod-state", "omero-prod-network", "omero-prod-storage", "omero-prod-backup", "omero-prod-services"]
+    assert synth.order == [
+        "omero-prod-state",
+        "omero-prod-network",
+        "omero-prod-storage",
+        "omero-prod-backup",
+        "omero-prod-services",
+    ]
     backend = synth.stack("network")["terraform"]["backend"]
     assert backend == {
         "s3": {
@@ -56,7 +63,10 @@ def test_state_bucket_is_protected(examples):
     default = encryption["rule"][0]["apply_server_side_encryption_by_default"]
     assert default["sse_algorithm"] == "aws:kms"
     [block] = synth.resources("state", "aws_s3_bucket_public_access_block").values()
-    assert all(block[flag] is True for flag in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    assert all(
+        block[flag] is True
+        for flag in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
     [ownership] = synth.resources("state", "aws_s3_bucket_ownership_controls").values()
     assert ownership["rule"]["object_ownership"] == "BucketOwnerEnforced"
     [lifecycle] = synth.resources("state", "aws_s3_bucket_lifecycle_configuration").values()
@@ -99,7 +109,9 @@ def test_existing_bucket_skips_the_bootstrap_stack(tmp_path):
 
 @pytest.fixture(scope="module")
 def emulated(tmp_path_factory, examples):
-    return synthesize(examples["tls-rw-ro"].deployment, tmp_path_factory.mktemp("emu") / "cdktf.out", emulator_endpoint="http://127.0.0.1:4566")
+    return synthesize(
+        examples["tls-rw-ro"].deployment, tmp_path_factory.mktemp("emu") / "cdktf.out", emulator_endpoint="http://127.0.0.1:4566"
+    )
 
 
 def test_emulator_mode_points_every_service_at_the_emulator(emulated):

@@ -1,4 +1,5 @@
 """The storage stack: EFS with intelligent tiering and RDS PostgreSQL, as synthesized."""
+
 from __future__ import annotations
 
 import json
@@ -93,7 +94,9 @@ def test_major_upgrade_applies_immediately(tmp_path):
     from config import loads
     from tests.harness.synth import synthesize
 
-    synth = synthesize(loads('name = "up"\ndatabase {\n  engine_version = "15"\n  apply_immediately = true\n}\n'), tmp_path / "out")
+    synth = synthesize(
+        loads('name = "up"\ndatabase {\n  engine_version = "15"\n  apply_immediately = true\n}\n'), tmp_path / "out"
+    )
     db = one(synth.resources("storage", "aws_db_instance"))
     assert db["apply_immediately"] is True and db["engine_version"] == "15"
     [group] = synth.resources("storage", "aws_db_parameter_group").values()
@@ -148,6 +151,13 @@ def test_database_has_no_ingress_until_a_client_is_granted(examples):
 
 def test_storage_outputs(examples):
     outputs = examples["quickstart-http"].stack("storage")["output"]
-    assert {"efs_id", "efs_access_point_id", "db_address", "db_instance_id", "db_password_secret_arn", "root_password_secret_arn"} <= set(outputs)
+    assert {
+        "efs_id",
+        "efs_access_point_id",
+        "db_address",
+        "db_instance_id",
+        "db_password_secret_arn",
+        "root_password_secret_arn",
+    } <= set(outputs)
     text = json.dumps(outputs)
     assert "ephemeral." not in text and "password_wo" not in text

@@ -1,4 +1,5 @@
 """tools.synth_diff on real synths: the quick-start example against a copy with known changes."""
+
 from __future__ import annotations
 
 import os
@@ -59,7 +60,11 @@ def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> 
     """The command as a reviewer runs it."""
     return subprocess.run(
         [sys.executable, "-m", "tools.synth_diff", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
     )
 
 
@@ -88,13 +93,13 @@ def test_finds_exactly_the_changes(base, head):
         'db_snapshot_identifier: "omero-quick-omero-before-5-6-18" → "omero-quick-omero-before-5-6-19"',
         'tags.omero-server-image: "openmicroscopy/omero-server:5.6.18" → "openmicroscopy/omero-server:5.6.19"',
     ]
-    assert [c.line() for c in changed["aws_appautoscaling_target.web_scaling_target_1C0074BC"].changes] == [
-        "max_capacity: 4 → 6"
-    ]
+    assert [c.line() for c in changed["aws_appautoscaling_target.web_scaling_target_1C0074BC"].changes] == ["max_capacity: 4 → 6"]
     server_paths = {c.path for c in changed["aws_ecs_task_definition.server_task_93E23BD0"].changes}
     assert "container_definitions[0].image" in server_paths
     # the image, and (with a read-only server now) the role's password and the start step making it
-    assert all(".environment[" in p or ".secrets[" in p or ".command[" in p or p.endswith(".image") for p in server_paths), server_paths
+    assert all(".environment[" in p or ".secrets[" in p or ".command[" in p or p.endswith(".image") for p in server_paths), (
+        server_paths
+    )
     assert not any(b.status == "removed" for b in services)
     added = [b for b in services if b.status == "added"]
     assert added and all("read_only_server" in b.address or b.address.startswith("output.read_only") for b in added)
@@ -120,7 +125,7 @@ def test_flags_the_stateful_change_and_the_omero_upgrade(base, head):
     result = run(str(base.outdir), str(head.outdir))
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
-    alerts = [l for l in lines[:8] if l.startswith(("REPLACEMENT RISK", "STATEFUL", "OMERO UPGRADE"))]
+    alerts = [line for line in lines[:8] if line.startswith(("REPLACEMENT RISK", "STATEFUL", "OMERO UPGRADE"))]
     assert alerts[0].startswith("REPLACEMENT RISK  omero-quick-storage: aws_efs_file_system.")
     assert 'performance_mode: "generalPurpose" → "maxIO" forces replacement' in alerts[0]
     assert any(a.startswith("STATEFUL") and a.endswith("changes in place: throughput_mode") for a in alerts)
@@ -208,27 +213,65 @@ def _environ() -> dict[str, str]:
 # --- pure helpers: what counts as a secret --------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["password", "master_password", "password_wo", "secret_string", "secret_string_wo",
-                                  "private_key", "auth_token", "CONFIG_omero_db_pass", "CONFIG_omero_web_secret__key"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "password",
+        "master_password",
+        "password_wo",
+        "secret_string",
+        "secret_string_wo",
+        "private_key",
+        "auth_token",
+        "CONFIG_omero_db_pass",
+        "CONFIG_omero_web_secret__key",
+    ],
+)
 def test_secret_names(name):
     assert synth_diff.is_secret_name(name)
 
 
-@pytest.mark.parametrize("name", ["password_wo_version", "secret_id", "kms_key_id", "creation_token", "secrets",
-                                  "secret_string_wo_version", "name", "engine", "manage_master_user_password_rotation"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "password_wo_version",
+        "secret_id",
+        "kms_key_id",
+        "creation_token",
+        "secrets",
+        "secret_string_wo_version",
+        "name",
+        "engine",
+        "manage_master_user_password_rotation",
+    ],
+)
 def test_not_secret_names(name):
     assert not synth_diff.is_secret_name(name)
 
 
-@pytest.mark.parametrize("value", ["AKIAIOSFODNN7EXAMPLE", "-----BEGIN RSA PRIVATE KEY-----\nMIIE",
-                                   "postgres://omero:s3cr3t@db.example.org/omero", "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY12"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "AKIAIOSFODNN7EXAMPLE",
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIE",
+        "postgres://omero:s3cr3t@db.example.org/omero",
+        "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY12",
+    ],
+)
 def test_secret_looking_values(value):
     assert synth_diff.looks_secret(value)
 
 
-@pytest.mark.parametrize("value", ["openmicroscopy/omero-server:5.6.16", "database_instance_D7FC2283",
-                                   "${aws_secretsmanager_secret.database_db_secret_C9F3CB1F.arn}",
-                                   "sha256:" + "a" * 64, "arn:aws:kms:eu-west-1:123456789012:key/abcd"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "openmicroscopy/omero-server:5.6.16",
+        "database_instance_D7FC2283",
+        "${aws_secretsmanager_secret.database_db_secret_C9F3CB1F.arn}",
+        "sha256:" + "a" * 64,
+        "arn:aws:kms:eu-west-1:123456789012:key/abcd",
+    ],
+)
 def test_ordinary_values(value):
     assert not synth_diff.looks_secret(value)
 
@@ -252,13 +295,21 @@ def test_turning_protection_off_and_removing_a_stack_are_replacement_risks():
     old = {"x-storage": {"resource": {"aws_db_instance": {"database": db}}}}
     new = {"x-storage": {"resource": {"aws_db_instance": {"database": loose}}}}
     alerts = [(a.level, a.message) for a in synth_diff.diff_trees(old, new).alerts]
-    assert ("REPLACEMENT RISK", "aws_db_instance.database: deletion_protection turned off: nothing stops a destroy any more") in alerts
-    assert ("REPLACEMENT RISK", "aws_db_instance.database: lifecycle.prevent_destroy turned off: nothing stops a destroy any more") in alerts
+    assert (
+        "REPLACEMENT RISK",
+        "aws_db_instance.database: deletion_protection turned off: nothing stops a destroy any more",
+    ) in alerts
+    assert (
+        "REPLACEMENT RISK",
+        "aws_db_instance.database: lifecycle.prevent_destroy turned off: nothing stops a destroy any more",
+    ) in alerts
 
     efs = {"creation_token": "x-omero-data", "lifecycle": {"prevent_destroy": True}}
     gone = synth_diff.diff_trees({"x-storage": {"resource": {"aws_efs_file_system": {"efs": efs}}}}, {})
     assert [s.status for s in gone.stacks] == ["removed"] and gone.changed
-    assert [(a.level, a.message) for a in gone.alerts] == [(
-        "REPLACEMENT RISK",
-        "aws_efs_file_system.efs removed: Terraform destroys it and what it holds (prevent_destroy makes the plan fail instead)",
-    )]
+    assert [(a.level, a.message) for a in gone.alerts] == [
+        (
+            "REPLACEMENT RISK",
+            "aws_efs_file_system.efs removed: Terraform destroys it and what it holds (prevent_destroy makes the plan fail instead)",
+        )
+    ]

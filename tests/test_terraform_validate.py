@@ -8,6 +8,7 @@ one ``terraform validate``. Each diagnostic names its file, so it is reported ag
 stack with ``import`` blocks (a restored deployment), which only a root module may hold, is
 validated on its own.
 """
+
 from __future__ import annotations
 
 import json

@@ -3,6 +3,7 @@
 Checks that need no YAML parser run on the text; the structure (triggers, permissions, jobs) is
 read with PyYAML, which the dev environment has (moto needs it).
 """
+
 from __future__ import annotations
 
 import re

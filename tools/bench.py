@@ -8,6 +8,7 @@ would run it. "all in one process" synthesizes every example in a single interpr
 floor once; its ratio to the floor shows what our constructs add. Standard library only; the
 best of --repeat runs is reported (the machine's noise only ever adds time).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,7 +69,9 @@ def main() -> int:
         rows.append(("default deployment", best(options.repeat, [python, "main.py"], {**env, "CDKTF_OUTDIR": f"{tmp}/default"})))
         for example in examples:
             out = f"{tmp}/{Path(example).stem}"
-            rows.append((example, best(options.repeat, [python, "main.py"], {**env, "OMERO_CONFIG": example, "CDKTF_OUTDIR": out})))
+            rows.append(
+                (example, best(options.repeat, [python, "main.py"], {**env, "OMERO_CONFIG": example, "CDKTF_OUTDIR": out}))
+            )
         together = best(options.repeat, [python, "-c", ALL_IN_ONE, f"{tmp}/all", *examples], env)
         rows.append((f"all {len(examples)} examples in one process", together))
     width = max(len(name) for name, _ in rows)

@@ -12,15 +12,17 @@ guessed. Nothing is synthesized and nothing is asked of AWS: the estimate reads 
 Prices are list prices for the region named in the config (or ``--region``); a region not in the
 table is refused (exit 2).
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PRICES = Path(__file__).with_name("prices.json")
@@ -96,22 +98,60 @@ def core_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[
     if network.creates_vpc:
         nats = 1 if network.nat_gateways == "single" else network.zone_count
         items.append(Item("network", f"NAT gateway hours ({nats} x {HOURS} h)", nats * HOURS, "h", prices["nat_gateway_hour"]))
-        items.append(Item("network", "NAT gateway data processed", assume.nat_gb, "GB", prices["nat_gateway_gb"], note="assumed, --nat-gb"))
+        items.append(
+            Item("network", "NAT gateway data processed", assume.nat_gb, "GB", prices["nat_gateway_gb"], note="assumed, --nat-gb")
+        )
     else:
         items.append(Item("network", "NAT gateways (existing VPC: not ours)", 0, "h", prices["nat_gateway_hour"]))
 
     items.append(Item("load balancers", "ALB hours", HOURS, "h", prices["alb_hour"]))
-    items.append(Item("load balancers", f"ALB capacity units ({assume.alb_lcu:g} LCU)", assume.alb_lcu * HOURS, "LCU-h", prices["alb_lcu_hour"], note="assumed, --alb-lcu"))
+    items.append(
+        Item(
+            "load balancers",
+            f"ALB capacity units ({assume.alb_lcu:g} LCU)",
+            assume.alb_lcu * HOURS,
+            "LCU-h",
+            prices["alb_lcu_hour"],
+            note="assumed, --alb-lcu",
+        )
+    )
     if deployment.server_load_balancer.enabled:
         items.append(Item("load balancers", "NLB hours", HOURS, "h", prices["nlb_hour"]))
-        items.append(Item("load balancers", f"NLB capacity units ({assume.nlb_lcu:g} NLCU)", assume.nlb_lcu * HOURS, "NLCU-h", prices["nlb_lcu_hour"], note="assumed, --nlb-lcu"))
+        items.append(
+            Item(
+                "load balancers",
+                f"NLB capacity units ({assume.nlb_lcu:g} NLCU)",
+                assume.nlb_lcu * HOURS,
+                "NLCU-h",
+                prices["nlb_lcu_hour"],
+                note="assumed, --nlb-lcu",
+            )
+        )
 
     # Fargate: vCPU-hours and GB-hours per task, times tasks.
     def fargate(name: str, cpu: int, memory: int, low: int, high: int | None = None) -> None:
         vcpu, gb = cpu / 1024, memory / 1024
         span = "" if high is None else f"..{high}"
-        items.append(Item("services", f"{name}: {low}{span} x {vcpu:g} vCPU", low * vcpu * HOURS, "vCPU-h", prices["fargate_vcpu_hour"], None if high is None else high * vcpu * HOURS))
-        items.append(Item("services", f"{name}: {low}{span} x {gb:g} GB", low * gb * HOURS, "GB-h", prices["fargate_gb_hour"], None if high is None else high * gb * HOURS))
+        items.append(
+            Item(
+                "services",
+                f"{name}: {low}{span} x {vcpu:g} vCPU",
+                low * vcpu * HOURS,
+                "vCPU-h",
+                prices["fargate_vcpu_hour"],
+                None if high is None else high * vcpu * HOURS,
+            )
+        )
+        items.append(
+            Item(
+                "services",
+                f"{name}: {low}{span} x {gb:g} GB",
+                low * gb * HOURS,
+                "GB-h",
+                prices["fargate_gb_hour"],
+                None if high is None else high * gb * HOURS,
+            )
+        )
 
     if cluster.launch_type == "fargate":
         fargate("read-write OMERO.server", server.cpu, server.memory, 1)
@@ -119,63 +159,165 @@ def core_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[
             fargate("read-only OMERO.servers", server.read_only_cpu, server.read_only_memory, server.read_only_count)
     else:
         ec2 = cluster.ec2
-        items.append(Item(
-            "services", f"EC2 container instances {ec2.instance_type} ({ec2.min_instances}..{ec2.max_instances})",
-            ec2.min_instances * HOURS, "h", _lookup(prices["ec2_instance_hour"], ec2.instance_type), ec2.max_instances * HOURS,
-            note="" if ec2.instance_type in prices["ec2_instance_hour"] else "price not in table",
-        ))
-        items.append(Item(
-            "services", f"container instance root volumes ({ec2.root_volume_gb} GB gp3 each)",
-            ec2.min_instances * ec2.root_volume_gb, "GB-month", prices["ebs_gp3_gb_month"], ec2.max_instances * ec2.root_volume_gb,
-        ))
+        items.append(
+            Item(
+                "services",
+                f"EC2 container instances {ec2.instance_type} ({ec2.min_instances}..{ec2.max_instances})",
+                ec2.min_instances * HOURS,
+                "h",
+                _lookup(prices["ec2_instance_hour"], ec2.instance_type),
+                ec2.max_instances * HOURS,
+                note="" if ec2.instance_type in prices["ec2_instance_hour"] else "price not in table",
+            )
+        )
+        items.append(
+            Item(
+                "services",
+                f"container instance root volumes ({ec2.root_volume_gb} GB gp3 each)",
+                ec2.min_instances * ec2.root_volume_gb,
+                "GB-month",
+                prices["ebs_gp3_gb_month"],
+                ec2.max_instances * ec2.root_volume_gb,
+            )
+        )
     fargate("OMERO.web", web.cpu, web.memory, web.min_tasks, web.max_tasks if web.max_tasks != web.min_tasks else None)
     store = web.session_store
     if store.enabled:
         nodes = 1 + store.replicas
         node_price = _lookup(prices["elasticache_valkey_node_hour"], store.node_type)
-        items.append(Item(
-            "services", f"OMERO.web session store: Valkey {store.node_type} x {nodes}", nodes * HOURS, "h", node_price,
-            note="" if node_price is not None else "price not in table",
-        ))
+        items.append(
+            Item(
+                "services",
+                f"OMERO.web session store: Valkey {store.node_type} x {nodes}",
+                nodes * HOURS,
+                "h",
+                node_price,
+                note="" if node_price is not None else "price not in table",
+            )
+        )
 
     database = deployment.database
     copies = 2 if database.multi_az else 1
     rds_price = _lookup(prices["rds_postgres_instance_hour"], database.instance_class)
-    items.append(Item(
-        "database", f"RDS PostgreSQL {database.instance_class}" + (" Multi-AZ (x 2)" if copies == 2 else ""),
-        copies * HOURS, "h", rds_price, note="" if rds_price is not None else "price not in table",
-    ))
-    items.append(Item(
-        "database", f"RDS storage {database.storage_type} ({database.allocated_storage_gb} GB" + (" x 2" if copies == 2 else "") + ")",
-        copies * database.allocated_storage_gb, "GB-month", prices["rds_storage_gb_month"].get(database.storage_type),
-        note="allocated size; autoscaling may grow it",
-    ))
+    items.append(
+        Item(
+            "database",
+            f"RDS PostgreSQL {database.instance_class}" + (" Multi-AZ (x 2)" if copies == 2 else ""),
+            copies * HOURS,
+            "h",
+            rds_price,
+            note="" if rds_price is not None else "price not in table",
+        )
+    )
+    items.append(
+        Item(
+            "database",
+            f"RDS storage {database.storage_type} ({database.allocated_storage_gb} GB" + (" x 2" if copies == 2 else "") + ")",
+            copies * database.allocated_storage_gb,
+            "GB-month",
+            prices["rds_storage_gb_month"].get(database.storage_type),
+            note="allocated size; autoscaling may grow it",
+        )
+    )
 
     storage = deployment.storage
     archive = assume.archive_percent if storage.transition_to_archive else 0
     ia = min(assume.ia_percent, 100 - archive)
     standard = 100 - ia - archive
     note = f"assumed, --data-gb {assume.data_gb:g} with {ia:g}% IA" + (f", {archive:g}% Archive" if archive else "")
-    items.append(Item("storage", f"EFS Standard ({standard:g}% of data)", assume.data_gb * standard / 100, "GB-month", prices["efs_standard_gb_month"], note=note))
-    items.append(Item("storage", f"EFS Infrequent Access ({ia:g}% of data)", assume.data_gb * ia / 100, "GB-month", prices["efs_ia_gb_month"], note=note))
+    items.append(
+        Item(
+            "storage",
+            f"EFS Standard ({standard:g}% of data)",
+            assume.data_gb * standard / 100,
+            "GB-month",
+            prices["efs_standard_gb_month"],
+            note=note,
+        )
+    )
+    items.append(
+        Item(
+            "storage",
+            f"EFS Infrequent Access ({ia:g}% of data)",
+            assume.data_gb * ia / 100,
+            "GB-month",
+            prices["efs_ia_gb_month"],
+            note=note,
+        )
+    )
     if archive:
-        items.append(Item("storage", f"EFS Archive ({archive:g}% of data)", assume.data_gb * archive / 100, "GB-month", prices["efs_archive_gb_month"], note=note))
+        items.append(
+            Item(
+                "storage",
+                f"EFS Archive ({archive:g}% of data)",
+                assume.data_gb * archive / 100,
+                "GB-month",
+                prices["efs_archive_gb_month"],
+                note=note,
+            )
+        )
     if storage.throughput_mode == "elastic":
-        items.append(Item("storage", "EFS elastic throughput, reads", assume.efs_read_gb, "GB", prices["efs_elastic_read_gb"], note="assumed, --efs-read-gb"))
-        items.append(Item("storage", "EFS elastic throughput, writes", assume.efs_write_gb, "GB", prices["efs_elastic_write_gb"], note="assumed, --efs-write-gb"))
+        items.append(
+            Item(
+                "storage",
+                "EFS elastic throughput, reads",
+                assume.efs_read_gb,
+                "GB",
+                prices["efs_elastic_read_gb"],
+                note="assumed, --efs-read-gb",
+            )
+        )
+        items.append(
+            Item(
+                "storage",
+                "EFS elastic throughput, writes",
+                assume.efs_write_gb,
+                "GB",
+                prices["efs_elastic_write_gb"],
+                note="assumed, --efs-write-gb",
+            )
+        )
     items += backup_items(deployment, prices, assume)
 
-    items.append(Item("operations", "CloudWatch Logs ingested", assume.logs_gb, "GB", prices["logs_ingest_gb"], note="assumed, --logs-gb"))
-    items.append(Item("operations", "CloudWatch Logs stored (one month's worth)", assume.logs_gb, "GB-month", prices["logs_storage_gb_month"], note="grows with retention"))
+    items.append(
+        Item("operations", "CloudWatch Logs ingested", assume.logs_gb, "GB", prices["logs_ingest_gb"], note="assumed, --logs-gb")
+    )
+    items.append(
+        Item(
+            "operations",
+            "CloudWatch Logs stored (one month's worth)",
+            assume.logs_gb,
+            "GB-month",
+            prices["logs_storage_gb_month"],
+            note="grows with retention",
+        )
+    )
     if cluster.container_insights != "disabled":
         services = 2 + (1 if server.read_only_count else 0)
         metrics = 10 * services * (2 if cluster.container_insights == "enhanced" else 1)
-        items.append(Item("operations", f"Container Insights ({cluster.container_insights}), ~{metrics} metrics", metrics, "metric-month", prices["metric_month"], note="rough: ~10 per service, x 2 enhanced"))
+        items.append(
+            Item(
+                "operations",
+                f"Container Insights ({cluster.container_insights}), ~{metrics} metrics",
+                metrics,
+                "metric-month",
+                prices["metric_month"],
+                note="rough: ~10 per service, x 2 enhanced",
+            )
+        )
     secrets = SECRETS + (SESSION_STORE_SECRETS if web.session_store.enabled else 0) + (1 if server.read_only_count else 0)
     items.append(Item("operations", f"Secrets Manager secrets ({secrets})", secrets, "secret-month", prices["secret_month"]))
     instances = 1 + server.read_only_count
     items.append(Item("operations", "Cloud Map namespace (private hosted zone)", 1, "zone-month", prices["hosted_zone_month"]))
-    items.append(Item("operations", f"Cloud Map registered server tasks ({instances})", instances, "instance-month", prices["cloud_map_instance_month"]))
+    items.append(
+        Item(
+            "operations",
+            f"Cloud Map registered server tasks ({instances})",
+            instances,
+            "instance-month",
+            prices["cloud_map_instance_month"],
+        )
+    )
     return items
 
 
@@ -186,21 +328,60 @@ def backup_items(deployment, prices: dict[str, Any], assume: Assumptions) -> lis
     if not backup.enabled:
         if not deployment.efs_automatic_backups:
             return []
-        return [Item("storage", "EFS automatic backups (warm, one full copy)", assume.data_gb, "GB-month", prices["backup_efs_warm_gb_month"], note=efs_note)]
+        return [
+            Item(
+                "storage",
+                "EFS automatic backups (warm, one full copy)",
+                assume.data_gb,
+                "GB-month",
+                prices["backup_efs_warm_gb_month"],
+                note=efs_note,
+            )
+        ]
     snapshot_note = "allocated size; the points after the first are incremental"
     items = [
-        Item("backup", "AWS Backup: EFS recovery points (warm)", assume.data_gb, "GB-month", prices["backup_efs_warm_gb_month"], note=efs_note),
-        Item("backup", f"AWS Backup: database snapshots ({database.allocated_storage_gb} GB)", database.allocated_storage_gb, "GB-month",
-             prices["backup_rds_snapshot_gb_month"], note=snapshot_note),
+        Item(
+            "backup",
+            "AWS Backup: EFS recovery points (warm)",
+            assume.data_gb,
+            "GB-month",
+            prices["backup_efs_warm_gb_month"],
+            note=efs_note,
+        ),
+        Item(
+            "backup",
+            f"AWS Backup: database snapshots ({database.allocated_storage_gb} GB)",
+            database.allocated_storage_gb,
+            "GB-month",
+            prices["backup_rds_snapshot_gb_month"],
+            note=snapshot_note,
+        ),
     ]
     keys = (backup.kms_key_arn is None) + (backup.copy_region is not None and backup.copy_kms_key_arn is None)
     if keys:
         items.append(Item("backup", f"KMS keys of the vaults ({keys})", keys, "key-month", prices["kms_key_month"]))
     if backup.copy_region:
         home = "priced at the home region's rates"
-        items.append(Item("backup", f"Copies in {backup.copy_region}: EFS recovery points", assume.data_gb, "GB-month", prices["backup_efs_warm_gb_month"], note=home))
-        items.append(Item("backup", f"Copies in {backup.copy_region}: database snapshots", database.allocated_storage_gb, "GB-month",
-                          prices["backup_rds_snapshot_gb_month"], note=home + "; inter-region transfer of new data not included"))
+        items.append(
+            Item(
+                "backup",
+                f"Copies in {backup.copy_region}: EFS recovery points",
+                assume.data_gb,
+                "GB-month",
+                prices["backup_efs_warm_gb_month"],
+                note=home,
+            )
+        )
+        items.append(
+            Item(
+                "backup",
+                f"Copies in {backup.copy_region}: database snapshots",
+                database.allocated_storage_gb,
+                "GB-month",
+                prices["backup_rds_snapshot_gb_month"],
+                note=home + "; inter-region transfer of new data not included",
+            )
+        )
     return items
 
 
@@ -223,19 +404,36 @@ def addon_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list
         root = getattr(gateway, "root_volume_gb", None) or 80
         items.append(Item("add-on file gateway", f"root volume ({root} GB gp3)", root, "GB-month", prices["ebs_gp3_gb_month"]))
         s3_gb = assume.data_gb if assume.gateway_s3_gb is None else assume.gateway_s3_gb
-        items.append(Item(
-            "add-on file gateway", "S3 behind the share (Standard price)", s3_gb, "GB-month", prices["s3_standard_gb_month"],
-            note="assumed, --gateway-s3-gb (default --data-gb); Intelligent-Tiering costs less once objects cool",
-        ))
+        items.append(
+            Item(
+                "add-on file gateway",
+                "S3 behind the share (Standard price)",
+                s3_gb,
+                "GB-month",
+                prices["s3_standard_gb_month"],
+                note="assumed, --gateway-s3-gb (default --data-gb); Intelligent-Tiering costs less once objects cool",
+            )
+        )
     datasync = getattr(deployment, "datasync", None)
     if datasync is not None and getattr(datasync, "enabled", False):
-        items.append(Item("add-on datasync", "DataSync data copied", assume.datasync_gb, "GB", prices["datasync_gb"], note="assumed, --datasync-gb"))
+        items.append(
+            Item(
+                "add-on datasync",
+                "DataSync data copied",
+                assume.datasync_gb,
+                "GB",
+                prices["datasync_gb"],
+                note="assumed, --datasync-gb",
+            )
+        )
     uploader = getattr(deployment, "uploader", None)
     if uploader is not None and getattr(uploader, "enabled", False):
         kind = getattr(uploader, "instance_type", None)
         instance("add-on uploader", "uploader host", kind or "t3.medium", kind is None)
         volume = getattr(uploader, "root_volume_gb", None) or 30
-        items.append(Item("add-on uploader", f"uploader root volume ({volume} GB gp3)", volume, "GB-month", prices["ebs_gp3_gb_month"]))
+        items.append(
+            Item("add-on uploader", f"uploader root volume ({volume} GB gp3)", volume, "GB-month", prices["ebs_gp3_gb_month"])
+        )
     appstream = getattr(deployment, "appstream", None)
     if appstream is not None and getattr(appstream, "enabled", False):
         kind = getattr(appstream, "instance_type", "stream.standard.medium")
@@ -243,14 +441,27 @@ def addon_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list
         always_on = getattr(appstream, "fleet_type", "ON_DEMAND") == "ALWAYS_ON"
         hours = HOURS if always_on else min(assume.appstream_hours, HOURS)
         price = prices["appstream_instance_hour"].get(kind)
-        items.append(Item(
-            "add-on appstream", f"{kind} x {count} ({'always on' if always_on else f'{hours:g} h streamed each'})",
-            count * hours, "h", price,
-            note="price not in table" if price is None else ("" if always_on else "assumed, --appstream-hours"),
-        ))
+        items.append(
+            Item(
+                "add-on appstream",
+                f"{kind} x {count} ({'always on' if always_on else f'{hours:g} h streamed each'})",
+                count * hours,
+                "h",
+                price,
+                note="price not in table" if price is None else ("" if always_on else "assumed, --appstream-hours"),
+            )
+        )
         users = len(getattr(appstream, "users", ()) or ())
         if users:
-            items.append(Item("add-on appstream", f"per-user licence fee ({users} users)", users, "user-month", prices["appstream_user_month"]))
+            items.append(
+                Item(
+                    "add-on appstream",
+                    f"per-user licence fee ({users} users)",
+                    users,
+                    "user-month",
+                    prices["appstream_user_month"],
+                )
+            )
     monitoring = getattr(deployment, "monitoring", None)
     if monitoring is not None and getattr(monitoring, "enabled", False):
         # OMERO.web (unhealthy, none healthy, 5xx, load balancer 5xx), the server running, the
@@ -258,7 +469,16 @@ def addon_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list
         storage = deployment.storage
         alarms = 8 + (storage.performance_mode == "generalPurpose") + (storage.throughput_mode in ("bursting", "provisioned"))
         items.append(Item("add-on monitoring", f"CloudWatch alarms ({alarms})", alarms, "alarm-month", prices["alarm_month"]))
-        items.append(Item("add-on monitoring", "CloudWatch dashboard", 1, "dashboard-month", prices["dashboard_month"], note="first 3 per account free"))
+        items.append(
+            Item(
+                "add-on monitoring",
+                "CloudWatch dashboard",
+                1,
+                "dashboard-month",
+                prices["dashboard_month"],
+                note="first 3 per account free",
+            )
+        )
     return items
 
 
@@ -300,7 +520,11 @@ def render(deployment, region: str, items: Sequence[Item], table: dict[str, Any]
         lines.append(f"  {name:<{name_width}}  {unit:<{unit_width}}  {cost:>{cost_width}}{note}")
     low, high = totals(items)
     missing = [item.name for item in items if item.price is None]
-    lines += ["", f"total {_money(low, high)} per month" + (f", plus {len(missing)} item{'s' if len(missing) > 1 else ''} not priced" if missing else "")]
+    lines += [
+        "",
+        f"total {_money(low, high)} per month"
+        + (f", plus {len(missing)} item{'s' if len(missing) > 1 else ''} not priced" if missing else ""),
+    ]
     return "\n".join(lines)
 
 
@@ -310,10 +534,23 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--config", type=Path, help="deployment file (default: $OMERO_CONFIG, else config/default.hcl)")
     parser.add_argument("--region", help="price as this region (default: the deployment's region)")
     parser.add_argument("--json", action="store_true", help="print the items as JSON")
-    for name in ("data_gb", "ia_percent", "archive_percent", "efs_read_gb", "efs_write_gb", "nat_gb",
-                 "alb_lcu", "nlb_lcu", "logs_gb", "datasync_gb", "appstream_hours", "gateway_s3_gb"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name),
-                            help="assumption (default %(default)s)")
+    for name in (
+        "data_gb",
+        "ia_percent",
+        "archive_percent",
+        "efs_read_gb",
+        "efs_write_gb",
+        "nat_gb",
+        "alb_lcu",
+        "nlb_lcu",
+        "logs_gb",
+        "datasync_gb",
+        "appstream_hours",
+        "gateway_s3_gb",
+    ):
+        parser.add_argument(
+            f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name), help="assumption (default %(default)s)"
+        )
     return parser.parse_args(argv)
 
 
@@ -339,8 +576,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     items = estimate(deployment, prices, assume)
     if options.json:
         low, high = totals(items)
-        print(json.dumps({"deployment": deployment.name, "region": region, "total": [low, high],
-                          "items": [{**item.__dict__, "cost": item.cost} for item in items]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "deployment": deployment.name,
+                    "region": region,
+                    "total": [low, high],
+                    "items": [{**item.__dict__, "cost": item.cost} for item in items],
+                },
+                indent=2,
+            )
+        )
     else:
         print(render(deployment, region, items, table))
     return 0

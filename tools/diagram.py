@@ -17,6 +17,7 @@ to the next part, and an arrow implied by a longer path is left out, so the pict
 ``<!-- architecture:end -->`` in docs/architecture-and-cost.md (``--page`` for another file) with the diagram.
 Without ``--outdir`` the deployment is synthesized (~3 s) into a temporary directory.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,12 +26,14 @@ import re
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from tools.inspect_deployment import Stack, ToolError, load_deployment, read_stacks, role_of, synthesize_to
 
 ROOT = Path(__file__).resolve().parents[1]
-from tools.inspect_deployment import Stack, ToolError, load_deployment, read_stacks, role_of, synthesize_to
 
 START, END = "<!-- architecture:start -->", "<!-- architecture:end -->"
 REFERENCE = re.compile(r"(?<![\w.-])(data\.)?(aws_[a-z0-9_]+)\.([A-Za-z0-9_]+)")
@@ -52,7 +55,7 @@ class Rule:
 
 
 def _count(nouns: str) -> Callable[[list[dict[str, Any]]], str]:
-    """"subnets ×3", or "subnet" for one."""
+    """ "subnets ×3", or "subnet" for one."""
     return lambda bodies: f"{nouns} ×{len(bodies)}" if len(bodies) != 1 else nouns.removesuffix("s")
 
 
@@ -63,7 +66,9 @@ def _first(bodies: list[dict[str, Any]], attribute: str, default: Any = None) ->
 def _database(bodies: list[dict[str, Any]]) -> str:
     instance = next((b for b in bodies if "instance_class" in b), {})
     version = instance.get("engine_version", "")
-    return f"RDS PostgreSQL {version} {instance.get('instance_class', '')}".strip() + (" Multi-AZ" if instance.get("multi_az") else "")
+    return f"RDS PostgreSQL {version} {instance.get('instance_class', '')}".strip() + (
+        " Multi-AZ" if instance.get("multi_az") else ""
+    )
 
 
 def _servers(noun: str) -> Callable[[list[dict[str, Any]]], str]:
@@ -71,6 +76,7 @@ def _servers(noun: str) -> Callable[[list[dict[str, Any]]], str]:
         # one part for all the services of a kind (each read-only server is its own service)
         count = sum(b.get("desired_count", 1) for b in bodies if "task_definition" in b) or 1
         return f"{noun} ×{count}" if count != 1 else noun
+
     return label
 
 
@@ -118,31 +124,73 @@ RULES: tuple[Rule, ...] = (
     Rule(("aws_nat_gateway",), "nat", _count("NAT gateways")),
     Rule(("aws_vpc_endpoint",), "s3_endpoint", _fixed("S3 gateway endpoint")),
     Rule(("aws_flow_log",), "flow_logs", _fixed("VPC flow logs")),
-    Rule(("aws_efs_file_system", "aws_efs_access_point", "aws_efs_mount_target", "aws_efs_file_system_policy",
-          "aws_efs_backup_policy"), "efs", _fixed("EFS /OMERO")),
+    Rule(
+        (
+            "aws_efs_file_system",
+            "aws_efs_access_point",
+            "aws_efs_mount_target",
+            "aws_efs_file_system_policy",
+            "aws_efs_backup_policy",
+        ),
+        "efs",
+        _fixed("EFS /OMERO"),
+    ),
     Rule(("aws_db_instance", "aws_db_parameter_group", "aws_db_subnet_group"), "rds", _database),
     Rule(("aws_secretsmanager_secret",), "secrets", _count("secrets")),
     Rule(("aws_backup_vault", "aws_kms_key", "aws_kms_alias"), "copy_vault", _fixed("copy vault"), prefix="backup_copy"),
-    Rule(("aws_backup_vault", "aws_backup_vault_lock_configuration", "aws_kms_key", "aws_kms_alias"), "vault",
-         _fixed("backup vault"), prefix="backup_"),
+    Rule(
+        ("aws_backup_vault", "aws_backup_vault_lock_configuration", "aws_kms_key", "aws_kms_alias"),
+        "vault",
+        _fixed("backup vault"),
+        prefix="backup_",
+    ),
     Rule(("aws_backup_plan", "aws_backup_selection"), "backup_plan", _fixed("backup plan, daily + monthly")),
     Rule(("aws_db_snapshot",), "upgrade_snapshot", _fixed("DB snapshot before upgrade")),
-    Rule(("aws_cloudwatch_event_rule", "aws_cloudwatch_event_target"), "backup_alerts", _fixed("failed-backup alerts"),
-         prefix="backup_alerts"),
+    Rule(
+        ("aws_cloudwatch_event_rule", "aws_cloudwatch_event_target"),
+        "backup_alerts",
+        _fixed("failed-backup alerts"),
+        prefix="backup_alerts",
+    ),
     # add-ons first: their names would otherwise match the core prefixes below
-    Rule(("aws_storagegateway_gateway", "aws_storagegateway_cache", "aws_storagegateway_nfs_file_share", "aws_instance",
-          "aws_ebs_volume", "aws_volume_attachment"), "file_gateway", _fixed("S3 File Gateway"), prefix="file_gateway"),
+    Rule(
+        (
+            "aws_storagegateway_gateway",
+            "aws_storagegateway_cache",
+            "aws_storagegateway_nfs_file_share",
+            "aws_instance",
+            "aws_ebs_volume",
+            "aws_volume_attachment",
+        ),
+        "file_gateway",
+        _fixed("S3 File Gateway"),
+        prefix="file_gateway",
+    ),
     Rule(("aws_s3_bucket",), "share_bucket", _fixed("share bucket"), prefix="file_gateway"),
     Rule(("aws_datasync_task", "aws_datasync_location_s3", "aws_datasync_location_efs"), "datasync", _fixed("DataSync task")),
     Rule(("aws_instance", "aws_iam_instance_profile"), "uploader", _fixed("uploader host"), prefix="uploader"),
-    Rule(("aws_ecs_task_definition", "aws_scheduler_schedule"), "scheduled_import", _fixed("scheduled import"), prefix="scheduled_import"),
-    Rule(("aws_appstream_fleet", "aws_appstream_stack", "aws_appstream_fleet_stack_association"), "appstream",
-         _fixed("AppStream fleet and stack")),
-    Rule(("aws_appstream_user", "aws_appstream_user_stack_association"), "appstream_users", _count("AppStream users"), linked=False),
+    Rule(
+        ("aws_ecs_task_definition", "aws_scheduler_schedule"),
+        "scheduled_import",
+        _fixed("scheduled import"),
+        prefix="scheduled_import",
+    ),
+    Rule(
+        ("aws_appstream_fleet", "aws_appstream_stack", "aws_appstream_fleet_stack_association"),
+        "appstream",
+        _fixed("AppStream fleet and stack"),
+    ),
+    Rule(
+        ("aws_appstream_user", "aws_appstream_user_stack_association"), "appstream_users", _count("AppStream users"), linked=False
+    ),
     Rule(("aws_cloudwatch_metric_alarm",), "alarms", _count("alarms")),
     Rule(("aws_cloudwatch_dashboard",), "dashboard", _fixed("dashboard")),
-    Rule(("aws_sns_topic", "aws_sns_topic_policy", "aws_sns_topic_subscription", "aws_kms_key", "aws_kms_alias"),
-         "alarm_topic", _fixed("alarm topic"), prefix="alarm_topic"),
+    Rule(
+        ("aws_sns_topic", "aws_sns_topic_policy", "aws_sns_topic_subscription", "aws_kms_key", "aws_kms_alias"),
+        "alarm_topic",
+        _fixed("alarm topic"),
+        prefix="alarm_topic",
+    ),
     # the OMERO services
     Rule(("aws_lb", "aws_lb_listener", "aws_lb_target_group"), "nlb", _nlb, prefix="server_load_balancer"),
     Rule(("aws_lb", "aws_lb_listener", "aws_lb_target_group"), "alb", _alb, prefix="web_load_balancer"),
@@ -150,14 +198,36 @@ RULES: tuple[Rule, ...] = (
     Rule(("aws_route53_record",), "dns", _count("Route 53 records")),
     Rule(("aws_s3_bucket",), "access_logs", _fixed("access-log bucket"), prefix="web_load_balancer"),
     Rule(("aws_ecs_cluster", "aws_service_discovery_private_dns_namespace"), "cluster", _fixed("ECS cluster")),
-    Rule(("aws_autoscaling_group", "aws_launch_template", "aws_ecs_capacity_provider", "aws_ecs_cluster_capacity_providers",
-          "aws_iam_instance_profile"), "hosts", _hosts, prefix="container_instances"),
-    Rule(("aws_ecs_service", "aws_ecs_task_definition", "aws_service_discovery_service"), "read_only", _servers("read-only OMERO.server"),
-         prefix="read_only_server"),
-    Rule(("aws_ecs_service", "aws_ecs_task_definition", "aws_service_discovery_service"), "read_write", _servers("read-write OMERO.server"),
-         prefix="server_"),
-    Rule(("aws_ecs_service", "aws_ecs_task_definition", "aws_appautoscaling_target", "aws_appautoscaling_policy"), "web", _web,
-         prefix="web_"),
+    Rule(
+        (
+            "aws_autoscaling_group",
+            "aws_launch_template",
+            "aws_ecs_capacity_provider",
+            "aws_ecs_cluster_capacity_providers",
+            "aws_iam_instance_profile",
+        ),
+        "hosts",
+        _hosts,
+        prefix="container_instances",
+    ),
+    Rule(
+        ("aws_ecs_service", "aws_ecs_task_definition", "aws_service_discovery_service"),
+        "read_only",
+        _servers("read-only OMERO.server"),
+        prefix="read_only_server",
+    ),
+    Rule(
+        ("aws_ecs_service", "aws_ecs_task_definition", "aws_service_discovery_service"),
+        "read_write",
+        _servers("read-write OMERO.server"),
+        prefix="server_",
+    ),
+    Rule(
+        ("aws_ecs_service", "aws_ecs_task_definition", "aws_appautoscaling_target", "aws_appautoscaling_policy"),
+        "web",
+        _web,
+        prefix="web_",
+    ),
     Rule(("aws_elasticache_replication_group", "aws_elasticache_subnet_group"), "session_store", _session_store),
     Rule(("aws_s3_bucket",), "bucket", _fixed("state bucket"), role="state"),
     Rule(("aws_s3_bucket",), "source_bucket", _fixed("source bucket"), role="datasync"),
@@ -201,7 +271,8 @@ class Graph:
 
 def _rule_for(role: str, resource_type: str, name: str) -> Rule | None:
     return next(
-        (r for r in RULES if resource_type in r.types and name.startswith(r.prefix) and r.role in ("", role)), None,
+        (r for r in RULES if resource_type in r.types and name.startswith(r.prefix) and r.role in ("", role)),
+        None,
     )
 
 
@@ -328,7 +399,9 @@ def mermaid(graph: Graph) -> str:
     """The graph as a Mermaid flowchart: a subgraph per stack, arrows after."""
     lines = ["flowchart LR"]
     for stack in graph.stacks:
-        members = sorted((p for p in graph.parts.values() if p.stack == stack), key=lambda p: (not p.linked, _order(p.key), p.key))
+        members = sorted(
+            (p for p in graph.parts.values() if p.stack == stack), key=lambda p: (not p.linked, _order(p.key), p.key)
+        )
         if not members:
             continue
         lines.append(f"  subgraph {_mermaid_id(role_of(stack))}[{_quote(stack)}]")
@@ -357,7 +430,7 @@ def current_block(text: str) -> str | None:
     start, end = text.find(START), text.find(END)
     if start < 0 or end < start:
         return None
-    block = text[start + len(START): end].strip()
+    block = text[start + len(START) : end].strip()
     return block.removeprefix("```mermaid").removesuffix("```").strip()
 
 
@@ -366,7 +439,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--config", type=Path, help="deployment file (default: $OMERO_CONFIG, else config/default.hcl)")
     parser.add_argument("--outdir", type=Path, help="read this synthesized directory instead of synthesizing")
     parser.add_argument("--write-docs", action="store_true", help="replace the marked block of the docs page with the diagram")
-    parser.add_argument("--page", type=Path, default=ROOT / "docs" / "architecture-and-cost.md", help="page to write (default %(default)s)")
+    parser.add_argument(
+        "--page", type=Path, default=ROOT / "docs" / "architecture-and-cost.md", help="page to write (default %(default)s)"
+    )
     return parser.parse_args(argv)
 
 

@@ -17,6 +17,7 @@ AWS credentials, region and endpoint of this environment. Terraform takes provid
 filesystem mirror when one is found (as the tests do) unless ``$TF_CLI_CONFIG_FILE`` names a file.
 Bad input (an unknown config file, a missing directory) is one line on stderr and exit status 2.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,9 +27,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from config.catalog import ROLES
 
@@ -118,6 +120,7 @@ def backend_of(stack_json: dict[str, Any], directory: Path) -> Backend:
 
 def deploy_order(dependencies: dict[str, list[str]]) -> list[str]:
     """Stack names so that each comes after what it depends on (ties: app order, then name)."""
+
     def rank(name: str) -> tuple[int, str]:
         role = role_of(name)
         return (ROLE_ORDER.index(role) if role in ROLE_ORDER else len(ROLE_ORDER), name)
@@ -156,8 +159,12 @@ def read_stacks(outdir: Path) -> list[Stack]:
         except (OSError, ValueError):
             raise ToolError(f"{synthesized}: missing or not JSON; synthesize again") from None
         stacks[name] = Stack(
-            name, role_of(name), directory, list(entry.get("dependencies", [])),
-            backend_of(stack_json, directory), stack_json,
+            name,
+            role_of(name),
+            directory,
+            list(entry.get("dependencies", [])),
+            backend_of(stack_json, directory),
+            stack_json,
         )
     order = deploy_order({name: stack.dependencies for name, stack in stacks.items()})
     return [stacks[name] for name in order]
@@ -179,7 +186,9 @@ def synthesize_to(deployment, outdir: Path, environ: dict[str, str] | None = Non
     import main  # sets the jsii warning switches; the provider bindings load inside synthesize
 
     return main.synthesize(
-        deployment, outdir=outdir, local_state_dir=Path.cwd(),
+        deployment,
+        outdir=outdir,
+        local_state_dir=Path.cwd(),
         emulator_endpoint=environ.get("AWS_ENDPOINT_URL") or None,
     )
 
@@ -212,6 +221,7 @@ def as_json(stacks: Sequence[Stack]) -> dict[str, Any]:
 
 
 # --- --state: what terraform says about each stack -------------------------------------------
+
 
 @dataclass
 class StackState:
@@ -282,7 +292,7 @@ def read_state(stack: Stack, runner, timeout: float = COMMAND_TIMEOUT) -> StackS
 
 
 def counted(addresses: Sequence[str]) -> str:
-    """"23 resources, 4 data sources": what a state list holds, data sources apart."""
+    """ "23 resources, 4 data sources": what a state list holds, data sources apart."""
     data = sum(address.startswith("data.") or ".data." in address for address in addresses)
     return f"{len(addresses) - data} resources, {data} data sources"
 
@@ -308,12 +318,18 @@ def state_report(states: Sequence[StackState], *, show_plumbing: bool = False) -
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="inspect", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="inspect",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", type=Path, help="deployment file (default: $OMERO_CONFIG, else config/default.hcl)")
-    parser.add_argument("--outdir", type=Path, help="read this synthesized directory instead of synthesizing (default for --state: cdktf.out)")
+    parser.add_argument(
+        "--outdir", type=Path, help="read this synthesized directory instead of synthesizing (default for --state: cdktf.out)"
+    )
     parser.add_argument("--state", action="store_true", help="run terraform init/output/state list in every stack")
-    parser.add_argument("--timeout", type=float, default=COMMAND_TIMEOUT, help="seconds per terraform command (default %(default)s)")
+    parser.add_argument(
+        "--timeout", type=float, default=COMMAND_TIMEOUT, help="seconds per terraform command (default %(default)s)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     return parser.parse_args(argv)
 
@@ -329,7 +345,9 @@ def _stacks_for(options: argparse.Namespace, tmp: Path) -> tuple[list[Stack], st
             name = load_deployment(explicit).name
             strangers = [s.name for s in stacks if not s.name.startswith(f"{name}-")]
             if strangers:
-                raise ToolError(f"{outdir} holds stacks of another deployment ({', '.join(strangers)}), not {name}: synthesize {explicit} first")
+                raise ToolError(
+                    f"{outdir} holds stacks of another deployment ({', '.join(strangers)}), not {name}: synthesize {explicit} first"
+                )
         return stacks, f"{outdir}: {len(stacks)} stacks"
     path = explicit or config_path({})
     deployment = load_deployment(path)

@@ -11,14 +11,16 @@ reviewed (the state moved, or the code did).
 
 Exit status: 0 the same changes, 1 they differ (each difference on its own line), 2 bad input.
 """
+
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from tools.plan_report import UNKNOWN, marked_paths, covered
+from tools.plan_report import UNKNOWN, covered, marked_paths
 from tools.synth_diff import flatten
 
 
@@ -30,8 +32,10 @@ def planned_changes(plan: dict) -> dict[str, dict[str, Any]]:
         if entry.get("mode") != "managed" or actions in (["no-op"], ["read"]):
             continue
         unknown = marked_paths(entry["change"].get("after_unknown"))
-        after = {path: (UNKNOWN if covered(path, unknown) else value)
-                 for path, (value, _) in flatten(entry["change"].get("after") or {}).items()}
+        after = {
+            path: (UNKNOWN if covered(path, unknown) else value)
+            for path, (value, _) in flatten(entry["change"].get("after") or {}).items()
+        }
         found[entry["address"]] = {"actions": actions, "after": after}
     return found
 
@@ -49,8 +53,11 @@ def differences(reviewed: dict, fresh: dict) -> list[str]:
         # the same deploy was applied first); any other value must be the reviewed one.
         reviewed_after, fresh_after = old[address]["after"], new[address]["after"]
         unknown = {p for p, v in reviewed_after.items() if v == UNKNOWN}
-        changed = sorted(p for p in set(reviewed_after) | set(fresh_after)
-                         if reviewed_after.get(p) != fresh_after.get(p) and not covered(p, unknown))
+        changed = sorted(
+            p
+            for p in set(reviewed_after) | set(fresh_after)
+            if reviewed_after.get(p) != fresh_after.get(p) and not covered(p, unknown)
+        )
         if changed:
             lines.append(f"{address}: other values than reviewed for {', '.join(changed)}")
     return lines

@@ -16,11 +16,12 @@ planned against it. No AWS account is needed, so a pull request from a fork gets
 With TLS, the Route 53 zone the file names is made in the emulator (it starts empty) and both
 syntheses are pointed at it. Only 127.0.0.1 is contacted.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from tools.inspect_deployment import ToolError, read_stacks
 from tools.plan_report import StackPlan
@@ -98,8 +99,12 @@ def rehearsed_review(config: Path, base: str, work: Path, *, timeout: float, out
             pointed = with_hosted_zone(server, shown)
             zone = (shown.load_balancer.hosted_zone_id, pointed.load_balancer.hosted_zone_id)
             head = pointed if head is not None else None
-        environ = {**server.env(shown.region), "HTTP_PROXY": server.endpoint,
-                   "PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", str(work))}
+        environ = {
+            **server.env(shown.region),
+            "HTTP_PROXY": server.endpoint,
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": os.environ.get("HOME", str(work)),
+        }
         rehearse.operator_setup(server.endpoint, shown)
         base_out = None
         if base_deployment is None:
@@ -114,8 +119,15 @@ def rehearsed_review(config: Path, base: str, work: Path, *, timeout: float, out
             return [plan_stack(stack, runner, timeout, destroy=True)[0] for stack in reversed(read_stacks(base_out))]
         state_dir = source if base_out is not None else work / "new-state"
         # What the emulator does not store re-plans forever there; it is no change of the deployment.
-        return review(head, workdir=work / "head", environ=environ, local_state_dir=state_dir, out=out, timeout=timeout,
-                      emulator_gaps=EMULATOR_DRIFT)
+        return review(
+            head,
+            workdir=work / "head",
+            environ=environ,
+            local_state_dir=state_dir,
+            out=out,
+            timeout=timeout,
+            emulator_gaps=EMULATOR_DRIFT,
+        )
     finally:
         server.stop()
         log("emulator stopped")
@@ -135,5 +147,6 @@ def _apply_base(rehearse, server, base_out: Path, work: Path, timeout: float, lo
     results = rehearse.apply_stacks(tf, stacks, timeout, log=lambda line: log(f"base: {line}"))
     failed = [r for r in results if not r.ok]
     if failed:
-        raise ToolError(f"the base revision did not apply on the emulator: {failed[0].name}: {failed[0].error or failed[0].replan}")
-
+        raise ToolError(
+            f"the base revision did not apply on the emulator: {failed[0].name}: {failed[0].error or failed[0].replan}"
+        )

@@ -16,12 +16,14 @@ not miss, taken from the plan itself:
 Values Terraform marks sensitive, write-only arguments, attributes named like secrets and values
 that look like keys are never shown: they read "(redacted)".
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from tools.synth_diff import REDACTED, STATEFUL_TYPES, flatten, show
 
@@ -31,8 +33,11 @@ OMERO_CONTAINERS = ("omero-server", "omero-web", "omero-import")
 WORLD = ("0.0.0.0/0", "::/0")
 UNKNOWN = "(known after apply)"
 _ACTIONS = {
-    ("create",): "add", ("update",): "change", ("delete",): "destroy",
-    ("delete", "create"): "replace", ("create", "delete"): "replace",
+    ("create",): "add",
+    ("update",): "change",
+    ("delete",): "destroy",
+    ("delete", "create"): "replace",
+    ("create", "delete"): "replace",
 }
 
 
@@ -126,11 +131,17 @@ def resource_changes(plan: dict) -> list[tuple[dict, ResourceChange]]:
         if action is None:  # no-op, read, forget
             continue
         change = entry["change"]
-        found.append((entry, ResourceChange(
-            entry["address"], action,
-            attribute_changes(change) if action in ("change", "replace") else [],
-            [".".join(str(p) for p in path) for path in change.get("replace_paths") or []],
-        )))
+        found.append(
+            (
+                entry,
+                ResourceChange(
+                    entry["address"],
+                    action,
+                    attribute_changes(change) if action in ("change", "replace") else [],
+                    [".".join(str(p) for p in path) for path in change.get("replace_paths") or []],
+                ),
+            )
+        )
     return found
 
 
@@ -159,8 +170,11 @@ def _alerts(stack: str, entry: dict, change: ResourceChange, stack_json: dict) -
     if change.action in ("destroy", "replace") and is_kept(entry, stack, stack_json):
         forced = f", forced by {', '.join(change.replace_paths)}" if change.replace_paths else ""
         verb = "replaced (destroyed and created anew)" if change.action == "replace" else "destroyed"
-        lost = ("the snapshot of the previous upgrade goes once the new one is taken: copy it first to keep it"
-                if entry["type"] == "aws_db_snapshot" else "what it holds is lost")
+        lost = (
+            "the snapshot of the previous upgrade goes once the new one is taken: copy it first to keep it"
+            if entry["type"] == "aws_db_snapshot"
+            else "what it holds is lost"
+        )
         alerts.append(Alert("STATEFUL", stack, f"{change.address} would be {verb}{forced}: {lost}"))
     before, after = entry["change"].get("before") or {}, entry["change"].get("after") or {}
     if change.action in ("add", "change", "replace"):
@@ -177,7 +191,12 @@ def _ingress_alerts(stack: str, type_: str, address: str, before: dict, after: d
         if type_ == "aws_security_group_rule" and values.get("type") == "ingress":
             return set(values.get("cidr_blocks") or []) & set(WORLD) | set(values.get("ipv6_cidr_blocks") or []) & set(WORLD)
         if type_ == "aws_security_group":
-            return {c for rule in values.get("ingress") or [] for c in (rule.get("cidr_blocks") or []) + (rule.get("ipv6_cidr_blocks") or []) if c in WORLD}
+            return {
+                c
+                for rule in values.get("ingress") or []
+                for c in (rule.get("cidr_blocks") or []) + (rule.get("ipv6_cidr_blocks") or [])
+                if c in WORLD
+            }
         return set()
 
     opened = world(after) - world(before)
@@ -226,7 +245,11 @@ def container_images(definitions: Any) -> dict[str, str]:
             definitions = json.loads(definitions)
         except ValueError:
             return {}
-    return {str(c["name"]): str(c.get("image") or "") for c in definitions or [] if isinstance(c, dict) and c.get("name") in OMERO_CONTAINERS}
+    return {
+        str(c["name"]): str(c.get("image") or "")
+        for c in definitions or []
+        if isinstance(c, dict) and c.get("name") in OMERO_CONTAINERS
+    }
 
 
 def _image_alerts(stack: str, type_: str, address: str, before: dict, after: dict) -> list[Alert]:
@@ -234,9 +257,14 @@ def _image_alerts(stack: str, type_: str, address: str, before: dict, after: dic
         return []
     old, new = container_images(before.get("container_definitions")), container_images(after.get("container_definitions"))
     return [
-        Alert("OMERO IMAGE", stack, f"{address}: {name} {old[name]} → {image}"
-              + (" (the read-write server upgrades the database schema as it starts)" if name == "omero-server" else ""))
-        for name, image in sorted(new.items()) if name in old and old[name] != image
+        Alert(
+            "OMERO IMAGE",
+            stack,
+            f"{address}: {name} {old[name]} → {image}"
+            + (" (the read-write server upgrades the database schema as it starts)" if name == "omero-server" else ""),
+        )
+        for name, image in sorted(new.items())
+        if name in old and old[name] != image
     ]
 
 
@@ -259,8 +287,14 @@ def refused_alert(stack: str, address: str, state: dict, stack_json: dict) -> Al
     ones in the synthesized configuration (a reference is known only at apply).
     """
     type_, _, name = address.partition(".")
-    current = next((r.get("values") or {} for r in (state.get("values") or {}).get("root_module", {}).get("resources", [])
-                    if r.get("address") == address), {})
+    current = next(
+        (
+            r.get("values") or {}
+            for r in (state.get("values") or {}).get("root_module", {}).get("resources", [])
+            if r.get("address") == address
+        ),
+        {},
+    )
     config = ((stack_json.get("resource") or {}).get(type_) or {}).get(name, {})
     changed = []
     for argument in sorted(STATEFUL_TYPES.get(type_, ())):
@@ -295,7 +329,11 @@ def _status(stack: StackPlan) -> str:
         return f"ERROR: {stack.error}"
     if stack.refused:
         return "refused by Terraform (prevent_destroy)"
-    note = f" (provisional: planned against the current outputs of {', '.join(stack.provisional)}, which have pending changes)" if stack.provisional else ""
+    note = (
+        f" (provisional: planned against the current outputs of {', '.join(stack.provisional)}, which have pending changes)"
+        if stack.provisional
+        else ""
+    )
     return (stack.counts() if stack.resources else "no changes") + note
 
 

@@ -22,6 +22,7 @@ provisional: it was planned against the upstream stack's current outputs.
 Exit status: 0 no changes, 1 changes, 3 at least one stateful delete or replace (refused or not),
 2 errors (bad input, a missing tool, a plan that failed).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,12 +32,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from tools.inspect_deployment import Stack, ToolError, _last_error, load_deployment, read_stacks, terraform_runner
 from tools.plan_report import (
-    StackPlan, analyze, refused_addresses, refused_alert, render_json, render_markdown, render_text,
+    StackPlan,
+    analyze,
+    refused_addresses,
+    refused_alert,
+    render_json,
+    render_markdown,
+    render_text,
 )
 
 COMMAND_TIMEOUT = 600.0
@@ -47,6 +54,7 @@ FORMATS = ("text", "markdown", "json")
 def without_emulator_gaps(plan: dict, gaps: dict[str, set[str]]) -> dict:
     """The plan without the in-place updates that only re-apply attributes an emulator does not
     store (a rehearsal's second plan shows them forever; they are no change of the deployment)."""
+
     def gap_only(entry: dict) -> bool:
         change = entry["change"]
         if change.get("actions") != ["update"]:
@@ -58,8 +66,14 @@ def without_emulator_gaps(plan: dict, gaps: dict[str, set[str]]) -> dict:
     return {**plan, "resource_changes": [e for e in plan.get("resource_changes") or [] if not gap_only(e)]}
 
 
-def plan_stack(stack: Stack, runner, timeout: float = COMMAND_TIMEOUT, *, destroy: bool = False,
-               emulator_gaps: dict[str, set[str]] | None = None) -> tuple[StackPlan, dict | None]:
+def plan_stack(
+    stack: Stack,
+    runner,
+    timeout: float = COMMAND_TIMEOUT,
+    *,
+    destroy: bool = False,
+    emulator_gaps: dict[str, set[str]] | None = None,
+) -> tuple[StackPlan, dict | None]:
     """Init and plan one stack (``destroy``: plan its destruction); its review and the plan's JSON
     (None when there is no plan)."""
     started = time.monotonic()
@@ -70,8 +84,16 @@ def plan_stack(stack: Stack, runner, timeout: float = COMMAND_TIMEOUT, *, destro
         if init.returncode != 0:
             result.error = f"terraform init: {_last_error(init.stderr or init.stdout)}"
             return result, None
-        planned = runner(stack.directory, "plan", "-input=false", "-no-color", "-lock=false", f"-out={PLAN_FILE}",
-                         *(("-destroy",) if destroy else ()), timeout=timeout)
+        planned = runner(
+            stack.directory,
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-lock=false",
+            f"-out={PLAN_FILE}",
+            *(("-destroy",) if destroy else ()),
+            timeout=timeout,
+        )
         if planned.returncode != 0:
             _failed_plan(result, stack, runner, planned.stderr + planned.stdout, timeout)
             return result, None
@@ -108,9 +130,16 @@ def exit_code(stacks: Sequence[StackPlan]) -> int:
     return 1 if any(s.changed or s.waiting for s in stacks) else 0
 
 
-def review(deployment, *, workdir: Path, environ: dict[str, str], local_state_dir: Path | None = None,
-           out: Path | None = None, timeout: float = COMMAND_TIMEOUT,
-           emulator_gaps: dict[str, set[str]] | None = None) -> list[StackPlan]:
+def review(
+    deployment,
+    *,
+    workdir: Path,
+    environ: dict[str, str],
+    local_state_dir: Path | None = None,
+    out: Path | None = None,
+    timeout: float = COMMAND_TIMEOUT,
+    emulator_gaps: dict[str, set[str]] | None = None,
+) -> list[StackPlan]:
     """Synthesize ``deployment`` into ``workdir`` and plan every stack in deploy order.
 
     ``local_state_dir`` is where stacks without a state bucket keep their state (as ``main.py``
@@ -119,8 +148,12 @@ def review(deployment, *, workdir: Path, environ: dict[str, str], local_state_di
     import main  # the provider bindings load inside synthesize, after the config was validated
 
     outdir = workdir / "cdktf.out"
-    main.synthesize(deployment, outdir=outdir, local_state_dir=(local_state_dir or Path.cwd()).resolve(),
-                    emulator_endpoint=environ.get("AWS_ENDPOINT_URL") or None)
+    main.synthesize(
+        deployment,
+        outdir=outdir,
+        local_state_dir=(local_state_dir or Path.cwd()).resolve(),
+        emulator_endpoint=environ.get("AWS_ENDPOINT_URL") or None,
+    )
     runner = terraform_runner(workdir, environ)
     plans: list[StackPlan] = []
     pending: set[str] = set()
@@ -152,7 +185,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--format", choices=FORMATS, default="text", help="report on standard output (default text)")
     parser.add_argument("--out", type=Path, help="keep the plans and the report in every format here")
     parser.add_argument("--timeout", type=float, default=COMMAND_TIMEOUT, help="seconds per terraform command")
-    parser.add_argument("--rehearse", action="store_true", help="no AWS account: apply --base on a local emulator, plan the working tree against it")
+    parser.add_argument(
+        "--rehearse",
+        action="store_true",
+        help="no AWS account: apply --base on a local emulator, plan the working tree against it",
+    )
     parser.add_argument("--base", help="with --rehearse: the git revision applied first (e.g. origin/main)")
     options = parser.parse_args(argv)
     if options.rehearse != (options.base is not None):
@@ -175,8 +212,14 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
             if options.rehearse:
                 from tools.plan_rehearsal import rehearsed_review
 
-                plans = rehearsed_review(path, options.base, Path(tmp), timeout=options.timeout, out=options.out,
-                                         log=lambda line: print(line, file=sys.stderr, flush=True))
+                plans = rehearsed_review(
+                    path,
+                    options.base,
+                    Path(tmp),
+                    timeout=options.timeout,
+                    out=options.out,
+                    log=lambda line: print(line, file=sys.stderr, flush=True),
+                )
                 where = f"{options.base} rehearsed on a local AWS API emulator"
             else:
                 deployment = load_deployment(path)

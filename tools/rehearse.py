@@ -21,6 +21,7 @@ Local-backend state files go to ``<outdir>/local-state``, never next to a real d
 Exit status: 0 when every stack applied with a clean second plan, 1 when one did not, 2 for bad
 input or a missing tool (terraform, the provider mirror, or moto: ``pipenv sync --dev``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,9 +33,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from tools.inspect_deployment import Stack, ToolError, counted, load_deployment, read_stacks
 
@@ -107,9 +109,15 @@ def replan_verdict(tf, directory: Path, timeout: float) -> str:
     unexpected = unexpected_changes({"resource_changes": changes})
     if unexpected:
         return "NOT empty: " + "; ".join(unexpected)
-    gaps = sorted({f"{c['type']}.{attribute}" for c in changes if c["change"]["actions"] == ["update"]
-                   for attribute in EMULATOR_DRIFT.get(c["type"], ())
-                   if (c["change"]["before"] or {}).get(attribute) != (c["change"]["after"] or {}).get(attribute)})
+    gaps = sorted(
+        {
+            f"{c['type']}.{attribute}"
+            for c in changes
+            if c["change"]["actions"] == ["update"]
+            for attribute in EMULATOR_DRIFT.get(c["type"], ())
+            if (c["change"]["before"] or {}).get(attribute) != (c["change"]["after"] or {}).get(attribute)
+        }
+    )
     return "emulator gaps only: " + ", ".join(gaps)
 
 
@@ -175,8 +183,13 @@ def operator_setup(endpoint: str, deployment) -> None:
     arn = deployment.images.docker_hub_secret_arn
     if not arn:
         return
-    client = boto3.client("secretsmanager", region_name=arn.split(":")[3], endpoint_url=endpoint,
-                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    client = boto3.client(
+        "secretsmanager",
+        region_name=arn.split(":")[3],
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     name = re.sub(r"-[A-Za-z0-9]{6}$", "", arn.split(":secret:", 1)[1])
     try:
         client.create_secret(Name=name, SecretString=json.dumps({"username": "omero-ci", "accessToken": "dckr_pat_emulator"}))
@@ -213,7 +226,9 @@ def rehearse(deployment, outdir: Path, work: Path, timeout: float, log=print, jo
         log(f"emulator: moto on {server.endpoint} (log {server.log})")
         if deployment.load_balancer.tls:
             deployment = with_hosted_zone(server, deployment)
-            log(f"hosted zone for {deployment.load_balancer.domain_name}: {deployment.load_balancer.hosted_zone_id} (created in the emulator)")
+            log(
+                f"hosted zone for {deployment.load_balancer.domain_name}: {deployment.load_balancer.hosted_zone_id} (created in the emulator)"
+            )
         tf = terraform_runner(server, deployment.region, work)
         operator_setup(server.endpoint, deployment)
         stacks = _synth(deployment, outdir, server.endpoint)
@@ -265,16 +280,24 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="rehearse", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, help="deployment file (default: $OMERO_CONFIG, else config/default.hcl)")
     parser.add_argument("--outdir", type=Path, help="synthesize here (default: a temporary directory, removed afterwards)")
-    parser.add_argument("--timeout", type=float, default=COMMAND_TIMEOUT, help="seconds per terraform command (default %(default)s)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="stacks applied at once, each once the stacks it needs are applied (default: the cores, %(default)s)")
+    parser.add_argument(
+        "--timeout", type=float, default=COMMAND_TIMEOUT, help="seconds per terraform command (default %(default)s)"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="stacks applied at once, each once the stacks it needs are applied (default: the cores, %(default)s)",
+    )
     return parser.parse_args(argv)
 
 
 def _stop_on_sigterm() -> None:
     """SIGTERM ends the run like Ctrl-C does, so the emulator is stopped on the way out."""
+
     def handler(signum, frame):
         raise KeyboardInterrupt
+
     signal.signal(signal.SIGTERM, handler)
 
 
@@ -297,8 +320,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         outdir = (options.outdir or Path(tmp) / "cdktf.out").resolve()
         started = time.monotonic()
         try:
-            results = rehearse(deployment, outdir, Path(tmp), options.timeout, log=lambda text: print(text, flush=True),
-                               jobs=max(1, options.jobs))
+            results = rehearse(
+                deployment,
+                outdir,
+                Path(tmp),
+                options.timeout,
+                log=lambda text: print(text, flush=True),
+                jobs=max(1, options.jobs),
+            )
         except KeyboardInterrupt:
             print("interrupted; the emulator is stopped", file=sys.stderr)
             return 130
@@ -306,7 +335,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 2
     print(report(results))
-    print(f"wall time: {time.monotonic() - started:.0f} s (independent stacks applied side by side, up to {max(1, options.jobs)} at once)")
+    print(
+        f"wall time: {time.monotonic() - started:.0f} s (independent stacks applied side by side, up to {max(1, options.jobs)} at once)"
+    )
     return 0 if all(r.ok for r in results) else 1
 
 

@@ -26,16 +26,17 @@ Exit status: 0 restored and written; 1 the restore job failed or did not finish 
 input or something missing (config, vault, recovery points, role, a taken name), one line on
 stderr.
 """
+
 from __future__ import annotations
 
 import argparse
 import re
 import sys
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 MAX_GAP = timedelta(days=1)  # EFS and RDS share the plan's backup window; a day apart is suspect
 COMPLETED = "COMPLETED"
@@ -61,12 +62,12 @@ class RecoveryPoint:
     status: str = COMPLETED
 
     @classmethod
-    def from_api(cls, point: dict) -> "RecoveryPoint":
+    def from_api(cls, point: dict) -> RecoveryPoint:
         return cls(
             arn=point["RecoveryPointArn"],
             resource_type=point["ResourceType"],
             resource_arn=point.get("ResourceArn", ""),
-            created=point["CreationDate"].astimezone(timezone.utc),
+            created=point["CreationDate"].astimezone(UTC),
             status=point.get("Status", ""),
         )
 
@@ -87,11 +88,15 @@ def parse_when(text: str) -> datetime:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
         raise RestoreError(f"{text!r} is not an ISO 8601 time such as 2026-11-20T00:00Z") from None
-    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def choose(
-    points: Iterable[RecoveryPoint], *, before: datetime | None = None, allow_gap: bool = False, max_gap: timedelta = MAX_GAP,
+    points: Iterable[RecoveryPoint],
+    *,
+    before: datetime | None = None,
+    allow_gap: bool = False,
+    max_gap: timedelta = MAX_GAP,
 ) -> Choice:
     """The latest completed EFS point (before ``before``) and the RDS point closest to it in time.
 
@@ -156,7 +161,7 @@ def _line_depths(lines: list[str]) -> list[tuple[int, int]]:
             depths.append((start, depth))
             continue
         while i < len(line):
-            c, pair = line[i], line[i:i + 2]
+            c, pair = line[i], line[i : i + 2]
             if block_comment:
                 if pair == "*/":
                     block_comment, i = False, i + 2
@@ -214,7 +219,7 @@ def _set_attribute(lines: list[str], item: Item, value: str) -> None:
     """Replace a one-line top-level attribute's value, keeping its alignment and any comment."""
     match = re.match(r'^(\s*[A-Za-z_][A-Za-z0-9_-]*\s*=\s*)("(?:[^"\\]|\\.)*"|[^#/\s]+)(.*)$', lines[item.start])
     if not match or item.end != item.start:
-        raise RestoreError(f"cannot rewrite {item.name} at line {item.start + 1}: expected {item.name} = \"...\" on one line")
+        raise RestoreError(f'cannot rewrite {item.name} at line {item.start + 1}: expected {item.name} = "..." on one line')
     lines[item.start] = match.group(1) + value + match.group(3)
 
 
@@ -229,9 +234,13 @@ def _set_in_block(lines: list[str], block: Item | None, key: str, value: str, co
             lines[index] = f"{match.group(1)}{value}  # {comment}"  # any old comment on the line described the old value
             return
     if block.start == block.end:
-        raise RestoreError(f"cannot add {key} to the one-line {block.name} block at line {block.start + 1}; write it over several lines")
-    indent = next((lines[i][: len(lines[i]) - len(lines[i].lstrip())] for i in range(block.start + 1, block.end) if lines[i].strip()), "  ")
-    lines[block.end:block.end] = [f"{indent}# {comment}", f"{indent}{key} = {value}"]
+        raise RestoreError(
+            f"cannot add {key} to the one-line {block.name} block at line {block.start + 1}; write it over several lines"
+        )
+    indent = next(
+        (lines[i][: len(lines[i]) - len(lines[i].lstrip())] for i in range(block.start + 1, block.end) if lines[i].strip()), "  "
+    )
+    lines[block.end : block.end] = [f"{indent}# {comment}", f"{indent}{key} = {value}"]
 
 
 def restored_text(
@@ -266,7 +275,7 @@ def restored_text(
 
     name_item = item("name", "attribute")
     if name_item is None:
-        raise RestoreError("the source config has no top-level name = \"...\"")
+        raise RestoreError('the source config has no top-level name = "..."')
     _set_attribute(lines, name_item, _hcl_string(name))
     if region is not None:
         region_item = item("region", "attribute")
@@ -276,11 +285,15 @@ def restored_text(
             _set_attribute(lines, region_item, _hcl_string(region))
     if keep_state_bucket:
         state = item("state", "block")
-        _set_in_block(lines, state, "create_bucket", "false", f"the bucket is {source_name}'s; state keys differ by deployment name")
+        _set_in_block(
+            lines, state, "create_bucket", "false", f"the bucket is {source_name}'s; state keys differ by deployment name"
+        )
     if swap_copy:
         backup = item("backup", "block")
         for key, value in swap_copy.items():
-            _set_in_block(lines, backup, key, _hcl_string(value), f"restored from the copy: {key} points back to {source_name}'s region")
+            _set_in_block(
+                lines, backup, key, _hcl_string(value), f"restored from the copy: {key} points back to {source_name}'s region"
+            )
 
     images = item("images", "block")
     if region is not None and images is not None:
@@ -292,7 +305,13 @@ def restored_text(
                 arn = f"{match.group(2)}{region}{match.group(3)}"
                 lines[index] = f'{match.group(1)}"{arn}"  # restored into {region}: make this secret there (same name)'
     if storage_kms_key_arn:
-        _set_in_block(lines, item("storage", "block"), "kms_key_arn", _hcl_string(storage_kms_key_arn), f"restored into {region}: a key there")
+        _set_in_block(
+            lines,
+            item("storage", "block"),
+            "kms_key_arn",
+            _hcl_string(storage_kms_key_arn),
+            f"restored into {region}: a key there",
+        )
 
     while lines and not lines[-1].strip():
         lines.pop()
@@ -361,7 +380,8 @@ def recovery_points(aws: Aws, vault: str) -> list[RecoveryPoint]:
     found: list[RecoveryPoint] = []
     for resource_type in ("EFS", "RDS"):
         pages = backup.get_paginator("list_recovery_points_by_backup_vault").paginate(
-            BackupVaultName=vault, ByResourceType=resource_type,
+            BackupVaultName=vault,
+            ByResourceType=resource_type,
         )
         found += [RecoveryPoint.from_api(p) for page in pages for p in page.get("RecoveryPoints", [])]
     return found
@@ -390,7 +410,9 @@ def check_restored(aws: Aws, file_system_id: str, creation_token: str) -> None:
     """The file system a resumed job made must be the one this deployment's name expects."""
     [found] = aws("efs").describe_file_systems(FileSystemId=file_system_id)["FileSystems"]
     if found.get("CreationToken") != creation_token:
-        raise RestoreError(f"--resume-job: the job's file system {file_system_id} has creation token {found.get('CreationToken')}, not {creation_token}; check --into")
+        raise RestoreError(
+            f"--resume-job: the job's file system {file_system_id} has creation token {found.get('CreationToken')}, not {creation_token}; check --into"
+        )
 
 
 def check_names_free(aws: Aws, into: str, *, file_system: bool = True) -> None:
@@ -398,7 +420,9 @@ def check_names_free(aws: Aws, into: str, *, file_system: bool = True) -> None:
     token = f"{into}-omero-data"
     taken = aws("efs").describe_file_systems(CreationToken=token).get("FileSystems", []) if file_system else []
     if taken:
-        raise RestoreError(f"a file system with creation token {token} already exists in {aws.region} ({taken[0]['FileSystemId']}); choose another --into")
+        raise RestoreError(
+            f"a file system with creation token {token} already exists in {aws.region} ({taken[0]['FileSystemId']}); choose another --into"
+        )
     rds = aws("rds")
     try:
         rds.describe_db_instances(DBInstanceIdentifier=f"{into}-omero")
@@ -432,14 +456,22 @@ def restore_file_system(
     if kms_key_arn:
         metadata["KmsKeyId"] = kms_key_arn
     job_id = backup.start_restore_job(
-        RecoveryPointArn=point.arn, IamRoleArn=role_arn, ResourceType="EFS", Metadata=metadata,
+        RecoveryPointArn=point.arn,
+        IamRoleArn=role_arn,
+        ResourceType="EFS",
+        Metadata=metadata,
     )["RestoreJobId"]
     say(f"Restore job {job_id} started (EFS {point.arn} to a new file system {creation_token}).")
     return wait_for_restore(aws, job_id, wait=wait, poll_seconds=poll_seconds, say=say, sleep=sleep)
 
 
 def wait_for_restore(
-    aws: Aws, job_id: str, *, wait: timedelta, poll_seconds: float, say: Callable[[str], None],
+    aws: Aws,
+    job_id: str,
+    *,
+    wait: timedelta,
+    poll_seconds: float,
+    say: Callable[[str], None],
     sleep: Callable[[float], None] = time.sleep,
 ) -> str:
     """Poll a restore job until it ends, at most ``wait`` and as many polls; the file system id."""
@@ -492,20 +524,35 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--config", required=True, type=Path, help="the source deployment's .hcl file")
     parser.add_argument("--into", required=True, help="name of the new (restored) deployment")
     parser.add_argument("--write", required=True, type=Path, help="where to write the restored deployment's .hcl file")
-    parser.add_argument("--before", type=_when, help="use recovery points created before this time (ISO 8601, UTC unless a zone is given)")
-    parser.add_argument("--from-copy", action="store_true", help="restore from the copy vault in backup.copy_region (the new deployment lives there)")
+    parser.add_argument(
+        "--before", type=_when, help="use recovery points created before this time (ISO 8601, UTC unless a zone is given)"
+    )
+    parser.add_argument(
+        "--from-copy",
+        action="store_true",
+        help="restore from the copy vault in backup.copy_region (the new deployment lives there)",
+    )
     parser.add_argument("--allow-gap", action="store_true", help="accept EFS and RDS points more than a day apart")
-    parser.add_argument("--kms-key-arn", help="with --from-copy: KMS key in the copy region for the restored file system, written to storage.kms_key_arn (needed when the source sets one)")
+    parser.add_argument(
+        "--kms-key-arn",
+        help="with --from-copy: KMS key in the copy region for the restored file system, written to storage.kms_key_arn (needed when the source sets one)",
+    )
     parser.add_argument("--wait-minutes", type=float, default=240.0, help="how long to wait for the EFS restore (default 240)")
     parser.add_argument("--poll-seconds", type=float, default=30.0, help="seconds between status checks (default 30)")
     parser.add_argument("--endpoint-url", help="send every AWS call here (an emulator)")
     parser.add_argument("--force", action="store_true", help="replace the --write file if it exists")
-    parser.add_argument("--resume-job", metavar="RESTORE_JOB_ID", help="wait for this restore job (started by an earlier run that gave up waiting) instead of starting one")
+    parser.add_argument(
+        "--resume-job",
+        metavar="RESTORE_JOB_ID",
+        help="wait for this restore job (started by an earlier run that gave up waiting) instead of starting one",
+    )
     options = parser.parse_args(argv)
     if options.wait_minutes <= 0 or options.poll_seconds <= 0:
         parser.error("--wait-minutes and --poll-seconds must be positive")
     if options.kms_key_arn and not options.from_copy:
-        parser.error("--kms-key-arn only with --from-copy (otherwise the file system takes storage.kms_key_arn, as the storage stack expects)")
+        parser.error(
+            "--kms-key-arn only with --from-copy (otherwise the file system takes storage.kms_key_arn, as the storage stack expects)"
+        )
     return options
 
 
@@ -552,8 +599,14 @@ def run(options: argparse.Namespace, say: Callable[[str], None] = print) -> int:
 
     def text_for(file_system_id: str, db_snapshot: str) -> str:
         return restored_text(
-            text, name=options.into, file_system_id=file_system_id, db_snapshot=db_snapshot, source_name=source.name,
-            region=region if options.from_copy else None, keep_state_bucket=creates_bucket, swap_copy=swap,
+            text,
+            name=options.into,
+            file_system_id=file_system_id,
+            db_snapshot=db_snapshot,
+            source_name=source.name,
+            region=region if options.from_copy else None,
+            keep_state_bucket=creates_bucket,
+            swap_copy=swap,
             storage_kms_key_arn=kms_key_arn if options.from_copy else None,
         )
 
@@ -567,7 +620,13 @@ def run(options: argparse.Namespace, say: Callable[[str], None] = print) -> int:
             raise RestoreError(f"restore job {options.resume_job} restores {job['RecoveryPointArn']}, not a point of {vault}")
     choice = choose(points, before=options.before, allow_gap=options.allow_gap)
     # The config must validate before hours of restoring: with the chosen snapshot and a stand-in id.
-    validated(text_for("fs-00000000", choice.rds.arn), str(options.write), name=options.into, file_system_id="fs-00000000", db_snapshot=choice.rds.arn)
+    validated(
+        text_for("fs-00000000", choice.rds.arn),
+        str(options.write),
+        name=options.into,
+        file_system_id="fs-00000000",
+        db_snapshot=choice.rds.arn,
+    )
     role_arn = backup_role_arn(aws, source.name)
     check_names_free(aws, options.into, file_system=not options.resume_job)
 
@@ -583,18 +642,32 @@ def run(options: argparse.Namespace, say: Callable[[str], None] = print) -> int:
         check_restored(aws, file_system_id, f"{options.into}-omero-data")
     else:
         file_system_id = restore_file_system(
-            aws, choice.efs, role_arn=role_arn, creation_token=f"{options.into}-omero-data",
-            performance_mode=source.storage.performance_mode, kms_key_arn=kms_key_arn,
-            wait=wait, poll_seconds=options.poll_seconds, say=say,
+            aws,
+            choice.efs,
+            role_arn=role_arn,
+            creation_token=f"{options.into}-omero-data",
+            performance_mode=source.storage.performance_mode,
+            kms_key_arn=kms_key_arn,
+            wait=wait,
+            poll_seconds=options.poll_seconds,
+            say=say,
         )
     written = text_for(file_system_id, choice.rds.arn)
     validated(written, str(options.write), name=options.into, file_system_id=file_system_id, db_snapshot=choice.rds.arn)
     if options.write.exists() and not options.force:
-        raise RestoreError(f"{options.write} appeared while restoring; the new file system is {file_system_id}; pass --force to replace the file")
+        raise RestoreError(
+            f"{options.write} appeared while restoring; the new file system is {file_system_id}; pass --force to replace the file"
+        )
     options.write.write_text(written, encoding="utf-8")
     say(f"Restored file system {file_system_id} (creation token {options.into}-omero-data).")
-    say(f"Wrote {options.write}: name = \"{options.into}\"" + (f", region = \"{region}\"" if options.from_copy else "") + ", restore_from { ... }"
-        + (", state.create_bucket = false" if creates_bucket else "") + (", backup copies back to " + source.region if swap else "") + ".")
+    say(
+        f'Wrote {options.write}: name = "{options.into}"'
+        + (f', region = "{region}"' if options.from_copy else "")
+        + ", restore_from { ... }"
+        + (", state.create_bucket = false" if creates_bucket else "")
+        + (", backup copies back to " + source.region if swap else "")
+        + "."
+    )
     say("")
     say(next_steps(options, source, file_system_id))
     return 0
@@ -602,28 +675,30 @@ def run(options: argparse.Namespace, say: Callable[[str], None] = print) -> int:
 
 def next_steps(options: argparse.Namespace, source, file_system_id: str) -> str:
     into, config = options.into, options.write
-    return "\n".join([
-        "Next:",
-        f"1. Synthesize and deploy {into} in order (network, storage, then the rest; pipenv run inspect --config {config} prints the order):",
-        f"     OMERO_CONFIG={config} pipenv run synth",
-        f"     terraform -chdir=cdktf.out/stacks/{into}-<stack> init && terraform -chdir=cdktf.out/stacks/{into}-<stack> apply",
-        f"   The storage stack adopts {file_system_id} and creates the database {into}-omero from the snapshot.",
-        "2. Before the services stack: move the files into place. A full EFS restore, also to a new file",
-        "   system, puts everything under a recovery directory aws-backup-restore_<timestamp> at the file",
-        "   system's root; OMERO's access point roots at /omero. From a host in the VPC allowed NFS (2049)",
-        "   on the file system's security group and elasticfilesystem:ClientMount, ClientWrite and",
-        "   ClientRootAccess, mount the root (amazon-efs-utils) and move it:",
-        f"     sudo mount -t efs -o tls,iam {file_system_id}:/ /mnt/efs",
-        "     ls -d /mnt/efs/aws-backup-restore_*   # exactly one",
-        "     sudo mv /mnt/efs/aws-backup-restore_*/omero /mnt/efs/omero && sudo rmdir /mnt/efs/aws-backup-restore_*",
-        "     sudo umount /mnt/efs",
-        "3. OMERO afterwards: the restored database holds the old users, groups and OMERO root password.",
-        f"   {into} gets new secrets: the database password is set anew on apply (password_wo) and the",
-        f"   services read it; the root password secret of {into} is new, but OMERO's root password is the",
-        f"   one in the restored database ({source.name}'s). Log in as root with that one, then change it or",
-        f"   put it into {into}'s root password secret (the DropBox add-on reads that secret).",
-        "   OMERO.web sessions do not survive (a new secret key): users log in again.",
-    ])
+    return "\n".join(
+        [
+            "Next:",
+            f"1. Synthesize and deploy {into} in order (network, storage, then the rest; pipenv run inspect --config {config} prints the order):",
+            f"     OMERO_CONFIG={config} pipenv run synth",
+            f"     terraform -chdir=cdktf.out/stacks/{into}-<stack> init && terraform -chdir=cdktf.out/stacks/{into}-<stack> apply",
+            f"   The storage stack adopts {file_system_id} and creates the database {into}-omero from the snapshot.",
+            "2. Before the services stack: move the files into place. A full EFS restore, also to a new file",
+            "   system, puts everything under a recovery directory aws-backup-restore_<timestamp> at the file",
+            "   system's root; OMERO's access point roots at /omero. From a host in the VPC allowed NFS (2049)",
+            "   on the file system's security group and elasticfilesystem:ClientMount, ClientWrite and",
+            "   ClientRootAccess, mount the root (amazon-efs-utils) and move it:",
+            f"     sudo mount -t efs -o tls,iam {file_system_id}:/ /mnt/efs",
+            "     ls -d /mnt/efs/aws-backup-restore_*   # exactly one",
+            "     sudo mv /mnt/efs/aws-backup-restore_*/omero /mnt/efs/omero && sudo rmdir /mnt/efs/aws-backup-restore_*",
+            "     sudo umount /mnt/efs",
+            "3. OMERO afterwards: the restored database holds the old users, groups and OMERO root password.",
+            f"   {into} gets new secrets: the database password is set anew on apply (password_wo) and the",
+            f"   services read it; the root password secret of {into} is new, but OMERO's root password is the",
+            f"   one in the restored database ({source.name}'s). Log in as root with that one, then change it or",
+            f"   put it into {into}'s root password secret (the DropBox add-on reads that secret).",
+            "   OMERO.web sessions do not survive (a new secret key): users log in again.",
+        ]
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

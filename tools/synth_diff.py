@@ -24,6 +24,7 @@ read-write OMERO.server image changes. Works offline: nothing here talks to AWS.
 
 Exit status, as diff(1): 0 no changes, 1 changes, 2 bad input (one line on stderr).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,9 +37,10 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, NoReturn
+from typing import Any, NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 SYNTH_TIMEOUT_SECONDS = 600
@@ -92,10 +94,7 @@ def looks_secret(value: Any) -> bool:
         return True
     # A long run of base64 with upper case, lower case and digits: a key, not a name or a digest.
     return bool(
-        _HIGH_ENTROPY.match(value)
-        and re.search(r"[a-z]", value)
-        and re.search(r"[A-Z]", value)
-        and re.search(r"[0-9]", value)
+        _HIGH_ENTROPY.match(value) and re.search(r"[a-z]", value) and re.search(r"[A-Z]", value) and re.search(r"[0-9]", value)
     )
 
 
@@ -386,15 +385,27 @@ def _path_key(path: str) -> list[Any]:
 # What OMERO keeps, and for each type the arguments whose change makes Terraform destroy the
 # resource and create a new one (ForceNew in hashicorp/aws 5.x).
 STATEFUL_TYPES: dict[str, frozenset[str]] = {
-    "aws_efs_file_system": frozenset(
-        {"creation_token", "encrypted", "kms_key_id", "performance_mode", "availability_zone_name"}
-    ),
+    "aws_efs_file_system": frozenset({"creation_token", "encrypted", "kms_key_id", "performance_mode", "availability_zone_name"}),
     "aws_efs_access_point": frozenset({"file_system_id", "posix_user", "root_directory"}),
-    "aws_db_instance": frozenset({
-        "identifier", "identifier_prefix", "engine", "kms_key_id", "storage_encrypted", "availability_zone",
-        "db_name", "username", "character_set_name", "nchar_character_set_name", "timezone",
-        "snapshot_identifier", "restore_to_point_in_time", "s3_import", "custom_iam_instance_profile",
-    }),
+    "aws_db_instance": frozenset(
+        {
+            "identifier",
+            "identifier_prefix",
+            "engine",
+            "kms_key_id",
+            "storage_encrypted",
+            "availability_zone",
+            "db_name",
+            "username",
+            "character_set_name",
+            "nchar_character_set_name",
+            "timezone",
+            "snapshot_identifier",
+            "restore_to_point_in_time",
+            "s3_import",
+            "custom_iam_instance_profile",
+        }
+    ),
     "aws_s3_bucket": frozenset({"bucket", "bucket_prefix", "object_lock_enabled"}),
     "aws_secretsmanager_secret": frozenset({"name", "name_prefix"}),
     # The recovery points of EFS and the database.
@@ -426,14 +437,25 @@ def stateful_alerts(stack: str, blocks: list[BlockDiff], before: dict[str, Block
             continue
         if diff.status == "removed":
             moved = [b.address for b in blocks if b.status == "added" and b.type == diff.type]
-            hint = f" (a new {diff.type} appears as {', '.join(moved)}: without a moved block that is a replacement)" if moved else ""
+            hint = (
+                f" (a new {diff.type} appears as {', '.join(moved)}: without a moved block that is a replacement)"
+                if moved
+                else ""
+            )
             previous = before.get(diff.address)
             lifecycle = previous.body.get("lifecycle") if previous and isinstance(previous.body, dict) else None
-            guard = " (prevent_destroy makes the plan fail instead)" if isinstance(lifecycle, dict) and lifecycle.get("prevent_destroy") else ""
-            alerts.append(Alert(
-                "REPLACEMENT RISK", stack,
-                f"{diff.address} removed: Terraform destroys it and what it holds{guard}{hint}",
-            ))
+            guard = (
+                " (prevent_destroy makes the plan fail instead)"
+                if isinstance(lifecycle, dict) and lifecycle.get("prevent_destroy")
+                else ""
+            )
+            alerts.append(
+                Alert(
+                    "REPLACEMENT RISK",
+                    stack,
+                    f"{diff.address} removed: Terraform destroys it and what it holds{guard}{hint}",
+                )
+            )
         elif diff.status == "changed":
             # An attribute Terraform is told to ignore never replaces anything (a database's
             # snapshot_identifier after a restore, say).
@@ -443,16 +465,22 @@ def stateful_alerts(stack: str, blocks: list[BlockDiff], before: dict[str, Block
             forcing = STATEFUL_TYPES[diff.type] - ignored
             risky = [c for c in diff.changes if c.attribute in forcing]
             for change in risky:
-                alerts.append(Alert(
-                    "REPLACEMENT RISK", stack,
-                    f"{diff.address}: {change.line()} forces replacement (destroy and recreate)",
-                ))
+                alerts.append(
+                    Alert(
+                        "REPLACEMENT RISK",
+                        stack,
+                        f"{diff.address}: {change.line()} forces replacement (destroy and recreate)",
+                    )
+                )
             for change in diff.changes:
                 if change.path in _PROTECTIONS and change.before is True and change.after is not True:
-                    alerts.append(Alert(
-                        "REPLACEMENT RISK", stack,
-                        f"{diff.address}: {change.path} turned off: nothing stops a destroy any more",
-                    ))
+                    alerts.append(
+                        Alert(
+                            "REPLACEMENT RISK",
+                            stack,
+                            f"{diff.address}: {change.path} turned off: nothing stops a destroy any more",
+                        )
+                    )
             others = [c for c in diff.changes if c.attribute not in forcing]
             if others:
                 listed = ", ".join(sorted({c.attribute for c in others}))
@@ -489,7 +517,7 @@ def split_image(image: str) -> tuple[str, str]:
         return repository, digest
     colon = image.rfind(":")
     if colon > image.rfind("/"):
-        return image[:colon], image[colon + 1:]
+        return image[:colon], image[colon + 1 :]
     return image, ""
 
 
@@ -510,11 +538,14 @@ def upgrade_alerts(stack: str, old: dict, new: dict) -> list[Alert]:
         first = f"The plan snapshots the database first ({', '.join(map(str, snapshots))}) and starts the new image after it"
     else:
         first = "No snapshot is planned (server.snapshot_before_upgrade = false): snapshot the database first (aws rds create-db-snapshot)"
-    return [Alert(
-        "OMERO UPGRADE", stack,
-        f"{repository}: {shown_old or before} → {new_tag or after}. {first}; the read-write server is a "
-        "singleton, so ECS stops the old server before the new one starts and upgrades the schema.",
-    )]
+    return [
+        Alert(
+            "OMERO UPGRADE",
+            stack,
+            f"{repository}: {shown_old or before} → {new_tag or after}. {first}; the read-write server is a "
+            "singleton, so ECS stops the old server before the new one starts and upgrades the schema.",
+        )
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -624,9 +655,7 @@ def render_markdown(diff: TreeDiff, title: str = "") -> str:
 
 def _git(*args: str, binary: bool = False) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(
-            ["git", "-C", str(ROOT), *args], capture_output=True, text=not binary, timeout=120, check=False
-        )
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=not binary, timeout=120, check=False)
     except FileNotFoundError:
         raise BadInput("git is not installed") from None
 
@@ -650,8 +679,9 @@ def export_revision(commit: str, directory: Path) -> Path:
     return directory
 
 
-def synthesize_checkout(source: Path, outdir: Path, config: Path | None, label: str,
-                        extra_env: dict[str, str] | None = None) -> dict[str, dict]:
+def synthesize_checkout(
+    source: Path, outdir: Path, config: Path | None, label: str, extra_env: dict[str, str] | None = None
+) -> dict[str, dict]:
     """Run ``main.py`` of ``source`` with this checkout's Python; return the stacks (none if no config).
 
     ``extra_env`` is added to the environment (``AWS_ENDPOINT_URL`` for an emulator)."""
@@ -664,13 +694,18 @@ def synthesize_checkout(source: Path, outdir: Path, config: Path | None, label: 
         env["OMERO_CONFIG"] = str(config)
     try:
         result = subprocess.run(
-            [sys.executable, "main.py"], cwd=source, env=env, capture_output=True, text=True,
-            timeout=SYNTH_TIMEOUT_SECONDS, check=False,
+            [sys.executable, "main.py"],
+            cwd=source,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=SYNTH_TIMEOUT_SECONDS,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         raise BadInput(f"{label}: synth took longer than {SYNTH_TIMEOUT_SECONDS} s") from None
     if result.returncode != 0:
-        last = next((l for l in reversed(result.stderr.splitlines()) if l.strip()), "no message")
+        last = next((line for line in reversed(result.stderr.splitlines()) if line.strip()), "no message")
         raise BadInput(f"{label}: synth failed (exit {result.returncode}): {last.strip()}")
     return load_tree(outdir)
 
@@ -688,7 +723,7 @@ def synthesize_revisions(
     relative = None
     if config_from_revision:
         try:
-            relative = Path(config).resolve().relative_to(ROOT)
+            relative = Path(str(config)).resolve().relative_to(ROOT)
         except ValueError:
             raise BadInput(f"{config}: not inside {ROOT}; --config-from-revision reads it from each revision") from None
     commits = [resolve_revision(base)] + ([resolve_revision(head)] if head else [])
@@ -728,11 +763,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         epilog="exit status: 0 no changes, 1 changes, 2 bad input",
     )
     parser.add_argument("old", nargs="?", help="old cdktf.out directory (with --git: the base revision)")
-    parser.add_argument("new", nargs="?", help="new cdktf.out directory (with --git: the head revision; default the working tree)")
+    parser.add_argument(
+        "new", nargs="?", help="new cdktf.out directory (with --git: the head revision; default the working tree)"
+    )
     parser.add_argument("--git", action="store_true", help="OLD and NEW are git revisions of this repository, synthesized here")
     parser.add_argument("--config", help="deployment file for --git (default $OMERO_CONFIG, else each revision's default)")
     parser.add_argument("--config-from-revision", action="store_true", help="with --git: read --config from each revision's tree")
-    parser.add_argument("--format", choices=("text", "markdown"), default="text", help="text (default) or markdown (a PR comment)")
+    parser.add_argument(
+        "--format", choices=("text", "markdown"), default="text", help="text (default) or markdown (a PR comment)"
+    )
     parser.add_argument("--title", default="", help="heading printed above the diff (e.g. the deployment file)")
     options = parser.parse_args(argv)
     if options.old is None or (options.new is None and not options.git):

@@ -4,6 +4,7 @@ The mirror is the directory holding ``registry.terraform.io/hashicorp/aws/<versi
 taken from ``$OMERO_TF_PROVIDER_MIRROR``, else searched for in the usual places. The CLI
 configuration written here forbids direct registry access, so no test can reach the network.
 """
+
 from __future__ import annotations
 
 import os
@@ -90,7 +91,7 @@ class Terraform:
             **(env or {}),
         }
 
-    def with_env(self, **env: str) -> "Terraform":
+    def with_env(self, **env: str) -> Terraform:
         """A runner with the same CLI config and these variables added or replaced."""
         runner = Terraform.__new__(Terraform)
         runner.env = {**self.env, **env}

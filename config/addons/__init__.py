@@ -4,6 +4,7 @@ Each block is a :class:`config.addons.base.Addon`: its own keys and rules, plus 
 the rest of the deployment (``deployment_checks``), which the deployment runs after every block
 is built.
 """
+
 from config.addons.appstream import AppStream
 from config.addons.base import Addon
 from config.addons.datasync import DataSync

@@ -1,7 +1,9 @@
 """What every add-on block shares."""
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from config.fields import Block, Problem
 
@@ -26,7 +28,7 @@ class Addon(Block):
         """Rules between this add-on's own keys, run when it is enabled."""
         return iter(())
 
-    def deployment_checks(self, deployment: "Deployment") -> Iterator[Problem]:
+    def deployment_checks(self, deployment: Deployment) -> Iterator[Problem]:
         """Rules between this add-on and the rest of the deployment.
 
         Runs once every block is built and valid on its own. Keys in the problems are full dotted

@@ -1,9 +1,10 @@
 """Configuration of the datasync add-on: AWS DataSync copies an S3 bucket into /OMERO on a schedule."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from config import checks
 from config.addons.base import Addon
@@ -12,7 +13,14 @@ from config.fields import Problem, key
 # Directories OMERO.server keeps under /OMERO for itself: DataSync must never write (or, with
 # preserve_deleted_files = "REMOVE", delete) there.
 OMERO_INTERNALS = (
-    "ManagedRepository", "Files", "Pixels", "Thumbnails", "FullText", "BioFormatsCache", ".omero", "lost+found",
+    "ManagedRepository",
+    "Files",
+    "Pixels",
+    "Thumbnails",
+    "FullText",
+    "BioFormatsCache",
+    ".omero",
+    "lost+found",
 )
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -79,7 +87,7 @@ def destination_path(value: str) -> str | None:
     if not segments:
         return 'a directory below /OMERO, not /OMERO itself (OMERO keeps its own data there), e.g. "/incoming"'
     if segments[0].lower() in {name.lower() for name in OMERO_INTERNALS}:
-        return f"a directory outside OMERO's own ({', '.join(OMERO_INTERNALS)}), e.g. \"/incoming\""
+        return f'a directory outside OMERO\'s own ({", ".join(OMERO_INTERNALS)}), e.g. "/incoming"'
     return None
 
 
@@ -90,7 +98,7 @@ def filter_patterns(values: tuple[str, ...]) -> str | None:
     if len(set(values)) != len(values):
         return "each pattern once"
     if len("|".join(values)) > FILTER_MAX:
-        return f"patterns that joined with \"|\" make at most {FILTER_MAX} characters (one DataSync filter rule)"
+        return f'patterns that joined with "|" make at most {FILTER_MAX} characters (one DataSync filter rule)'
     return None
 
 
@@ -100,51 +108,68 @@ class DataSync(Addon):
 
     enabled: bool = key(False, "Copy files from an S3 bucket into /OMERO on a schedule (AWS DataSync).")
     bucket_name: str | None = key(
-        None, "Copy from this existing S3 bucket; unset: a new bucket named <name>-omero-datasync-... (encrypted, private, TLS only).",
+        None,
+        "Copy from this existing S3 bucket; unset: a new bucket named <name>-omero-datasync-... (encrypted, private, TLS only).",
         checks=[checks.bucket_name],
     )
     kms_key_arn: str | None = key(
-        None, "Customer KMS key that encrypts the new bucket (or that the existing bucket uses); unset: the AWS-managed aws/s3 key.",
+        None,
+        "Customer KMS key that encrypts the new bucket (or that the existing bucket uses); unset: the AWS-managed aws/s3 key.",
         checks=[checks.kms_key_arn],
     )
-    source_prefix: str = key("/", 'Folder (key prefix) in the bucket to copy from, e.g. "/microscope-1"; "/" copies the whole bucket.', checks=[source_prefix])
+    source_prefix: str = key(
+        "/",
+        'Folder (key prefix) in the bucket to copy from, e.g. "/microscope-1"; "/" copies the whole bucket.',
+        checks=[source_prefix],
+    )
     destination_path: str = key(
-        "/incoming", "Directory under /OMERO where the files land (not OMERO's own directories such as /ManagedRepository).",
+        "/incoming",
+        "Directory under /OMERO where the files land (not OMERO's own directories such as /ManagedRepository).",
         checks=[destination_path],
     )
     schedule: str | None = key(
-        "rate(1 hour)", 'When the task runs: rate(...) or cron(...), at most hourly; null: only when started by hand.',
+        "rate(1 hour)",
+        "When the task runs: rate(...) or cron(...), at most hourly; null: only when started by hand.",
         checks=[schedule],
     )
     verify_mode: str = key(
-        "ONLY_FILES_TRANSFERRED", "What DataSync checks after copying: the files it copied, every file, or nothing.",
+        "ONLY_FILES_TRANSFERRED",
+        "What DataSync checks after copying: the files it copied, every file, or nothing.",
         choices=("ONLY_FILES_TRANSFERRED", "POINT_IN_TIME_CONSISTENT", "NONE"),
     )
     overwrite_mode: str = key(
-        "NEVER", "Replace files already in /OMERO that changed in the bucket (ALWAYS), or never touch them (files OMERO imported in place must not change).",
+        "NEVER",
+        "Replace files already in /OMERO that changed in the bucket (ALWAYS), or never touch them (files OMERO imported in place must not change).",
         choices=("NEVER", "ALWAYS"),
     )
     preserve_deleted_files: str = key(
-        "PRESERVE", "Keep files in /OMERO whose object left the bucket (PRESERVE), or delete them there too (REMOVE).",
+        "PRESERVE",
+        "Keep files in /OMERO whose object left the bucket (PRESERVE), or delete them there too (REMOVE).",
         choices=("PRESERVE", "REMOVE"),
     )
     excludes: tuple[str, ...] = key((), 'Patterns DataSync skips, e.g. ["*.tmp", "/scratch"].', checks=[filter_patterns])
-    includes: tuple[str, ...] = key((), 'Only copy what matches these patterns, e.g. ["/microscope-1/*"]; empty: everything.', checks=[filter_patterns])
+    includes: tuple[str, ...] = key(
+        (), 'Only copy what matches these patterns, e.g. ["/microscope-1/*"]; empty: everything.', checks=[filter_patterns]
+    )
     bandwidth_limit_mibps: int | None = key(
-        None, "Cap DataSync's bandwidth in MiB/s (1-10000), e.g. to spare EFS throughput; unset: no cap.",
+        None,
+        "Cap DataSync's bandwidth in MiB/s (1-10000), e.g. to spare EFS throughput; unset: no cap.",
         checks=[checks.between(1, 10000)],
     )
     log_level: str = key(
-        "TRANSFER", "What the task logs: every file copied and checked (TRANSFER), errors only (BASIC), or nothing (OFF).",
+        "TRANSFER",
+        "What the task logs: every file copied and checked (TRANSFER), errors only (BASIC), or nothing (OFF).",
         choices=("TRANSFER", "BASIC", "OFF"),
     )
     log_retention_days: int = key(90, "Days CloudWatch Logs keeps the task's log.", choices=checks.LOG_RETENTION_DAYS)
     noncurrent_version_days: int = key(
-        30, "New bucket: days a replaced or deleted object version is kept before it expires (1-3650).",
+        30,
+        "New bucket: days a replaced or deleted object version is kept before it expires (1-3650).",
         checks=[checks.between(1, 3650)],
     )
     expire_after_days: int | None = key(
-        None, "New bucket: delete objects this many days after upload (1-3650), once copied; unset: keep them.",
+        None,
+        "New bucket: delete objects this many days after upload (1-3650), once copied; unset: keep them.",
         checks=[checks.between(1, 3650)],
     )
 
@@ -159,6 +184,7 @@ class DataSync(Addon):
                     yield Problem(name, getattr(self, name), "only for the bucket this add-on creates (not with bucket_name)")
         if self.expire_after_days is not None and self.preserve_deleted_files == "REMOVE":
             yield Problem(
-                "expire_after_days", self.expire_after_days,
+                "expire_after_days",
+                self.expire_after_days,
                 'unset with preserve_deleted_files = "REMOVE" (expiring an object would delete its copy in /OMERO)',
             )

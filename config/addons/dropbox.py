@@ -9,14 +9,16 @@ Two ways, each with its own switch:
   imports what appears in it. OMERO supports this on local file systems only: inotify does not
   see files that another NFS client (DataSync, the uploader host) writes to EFS.
 """
+
 from __future__ import annotations
 
 import posixpath
 import re
 import shlex
 import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from config import checks
 from config.addons.base import Addon
@@ -29,11 +31,42 @@ DATA_DIR = "/OMERO"
 # OMERO's own directories under /OMERO: nothing may land or be watched inside them.
 OMERO_OWN_DIRS = ("ManagedRepository", "Files", "Pixels", "Thumbnails", "FullText", "BioFormatsCache")
 # Top-level directories of the server image: an NFS share is never mounted over them.
-SYSTEM_DIRS = ("bin", "boot", "dev", "etc", "home", "lib", "lib64", "opt", "proc", "root", "run", "sbin", "srv", "sys", "tmp", "usr", "var")
+SYSTEM_DIRS = (
+    "bin",
+    "boot",
+    "dev",
+    "etc",
+    "home",
+    "lib",
+    "lib64",
+    "opt",
+    "proc",
+    "root",
+    "run",
+    "sbin",
+    "srv",
+    "sys",
+    "tmp",
+    "usr",
+    "var",
+)
 # Arguments the import task sets itself (connection, credentials, transfer, duplicate check).
 MANAGED_IMPORT_ARGS = (
-    "-s", "--server", "-p", "--port", "-u", "--user", "-w", "--password", "-k", "--key", "-g", "--group",
-    "--sudo", "--transfer", "--exclude",
+    "-s",
+    "--server",
+    "-p",
+    "--port",
+    "-u",
+    "--user",
+    "-w",
+    "--password",
+    "-k",
+    "--key",
+    "-g",
+    "--group",
+    "--sudo",
+    "--transfer",
+    "--exclude",
 )
 
 _USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -47,7 +80,9 @@ def directory(value: str) -> str | None:
     """An absolute, normalised path with plain names (no "..", no doubled or trailing "/")."""
     parts = value.split("/")[1:]
     if (
-        not value.startswith("/") or value == "/" or posixpath.normpath(value) != value
+        not value.startswith("/")
+        or value == "/"
+        or posixpath.normpath(value) != value
         or any(p in ("", ".", "..") or not _PATH_PART.match(p) for p in parts)
     ):
         return 'an absolute path of plain names (letters, digits, ._@+-), no ".." and no trailing "/", e.g. "/OMERO/landing"'
@@ -104,10 +139,14 @@ def timezone(value: str) -> str | None:
 def import_arguments(values: tuple[str, ...]) -> str | None:
     for value in values:
         if not value or "\n" in value or ";" in value or "%{" in value:
-            return f"{value!r}: non-empty arguments without newlines, \"%{{\" or \";\" (OMERO.dropbox separates users' arguments with it)"
+            return f'{value!r}: non-empty arguments without newlines, "%{{" or ";" (OMERO.dropbox separates users\' arguments with it)'
         for managed in MANAGED_IMPORT_ARGS:
             long_form = managed.startswith("--")
-            if value == managed or (long_form and value.startswith(managed + "=")) or (not long_form and value.startswith(managed) and not value.startswith("--")):
+            if (
+                value == managed
+                or (long_form and value.startswith(managed + "="))
+                or (not long_form and value.startswith(managed) and not value.startswith("--"))
+            ):
                 return f"{value!r}: arguments other than {', '.join(MANAGED_IMPORT_ARGS)} (set by this add-on)"
     return None
 
@@ -122,40 +161,78 @@ class DropBox(Addon):
 
     enabled: bool = key(False, "Automated import: OMERO DropBox settings and a scheduled in-place import.")
     # The scheduled in-place import.
-    scheduled_import: bool = key(True, "Run omero import over landing_dir on a schedule (an ECS task; files stay where they landed).")
+    scheduled_import: bool = key(
+        True, "Run omero import over landing_dir on a schedule (an ECS task; files stay where they landed)."
+    )
     landing_dir: str = key(
-        "/OMERO/landing", "Folder the scheduled import reads: under /OMERO, or under the S3 File Gateway share's mount path.",
+        "/OMERO/landing",
+        "Folder the scheduled import reads: under /OMERO, or under the S3 File Gateway share's mount path.",
         checks=[directory],
     )
-    schedule: str = key("rate(1 hour)", 'How often the import runs: "rate(...)" or "cron(...)" (EventBridge Scheduler).', checks=[schedule_expression])
-    schedule_timezone: str = key("UTC", "Time zone of cron schedules, e.g. \"Europe/Berlin\".", checks=[timezone])
-    import_user: str = key("root", "OMERO user who owns the imported data (root logs in and imports on their behalf).", checks=[omero_name])
-    import_group: str | None = key(None, "OMERO group the data goes to; unset: the import user's default group.", checks=[omero_name])
+    schedule: str = key(
+        "rate(1 hour)",
+        'How often the import runs: "rate(...)" or "cron(...)" (EventBridge Scheduler).',
+        checks=[schedule_expression],
+    )
+    schedule_timezone: str = key("UTC", 'Time zone of cron schedules, e.g. "Europe/Berlin".', checks=[timezone])
+    import_user: str = key(
+        "root", "OMERO user who owns the imported data (root logs in and imports on their behalf).", checks=[omero_name]
+    )
+    import_group: str | None = key(
+        None, "OMERO group the data goes to; unset: the import user's default group.", checks=[omero_name]
+    )
     transfer: str = key(
-        "ln_s", "How files reach the repository: ln_s links in place (files must stay), cp copies, upload copies through the server.",
+        "ln_s",
+        "How files reach the repository: ln_s links in place (files must stay), cp copies, upload copies through the server.",
         choices=("ln_s", "cp", "upload"),
     )
     import_args: tuple[str, ...] = key(
-        (), 'Extra omero import arguments for every import, e.g. ["-T", "regex:^.*/(?<Container1>.*?)"] (connection and transfer are managed).',
+        (),
+        'Extra omero import arguments for every import, e.g. ["-T", "regex:^.*/(?<Container1>.*?)"] (connection and transfer are managed).',
         checks=[import_arguments],
     )
     settle_minutes: int = key(
-        15, "Import a top-level entry of landing_dir only once nothing in it changed for this many minutes (0: at once).",
+        15,
+        "Import a top-level entry of landing_dir only once nothing in it changed for this many minutes (0: at once).",
         checks=[checks.between(0, 1440)],
     )
     cpu: int = key(1024, "CPU units of the import task (1024 = 1 vCPU).", checks=[checks.task_cpu])
-    memory: int = key(4096, "Memory of the import task in MiB (the importer is a Java process).", checks=[checks.between(2048, 30720)])
+    memory: int = key(
+        4096, "Memory of the import task in MiB (the importer is a Java process).", checks=[checks.between(2048, 30720)]
+    )
     log_retention_days: int = key(365, "Days CloudWatch Logs keeps the import task's output.", choices=checks.LOG_RETENTION_DAYS)
     # OMERO.dropbox on the read-write server.
-    watch: bool = key(False, "Turn on OMERO.dropbox on the read-write server (unsupported by OMERO on network file systems such as EFS).")
-    watch_dir: str = key("/OMERO/DropBox", "Folder OMERO.dropbox watches; files in <watch_dir>/<user> are imported for that user.", checks=[directory])
-    watch_users: tuple[str, ...] = key((), "OMERO users whose <watch_dir>/<user> folder the server creates before it starts.", checks=[omero_names])
-    watch_wait_seconds: int = key(60, "Seconds OMERO.dropbox waits after the last change in a folder before importing it.", checks=[checks.between(1, 3600)])
+    watch: bool = key(
+        False, "Turn on OMERO.dropbox on the read-write server (unsupported by OMERO on network file systems such as EFS)."
+    )
+    watch_dir: str = key(
+        "/OMERO/DropBox",
+        "Folder OMERO.dropbox watches; files in <watch_dir>/<user> are imported for that user.",
+        checks=[directory],
+    )
+    watch_users: tuple[str, ...] = key(
+        (), "OMERO users whose <watch_dir>/<user> folder the server creates before it starts.", checks=[omero_names]
+    )
+    watch_wait_seconds: int = key(
+        60, "Seconds OMERO.dropbox waits after the last change in a folder before importing it.", checks=[checks.between(1, 3600)]
+    )
 
     def enabled_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         if not self.scheduled_import and not self.watch:
-            yield Problem("scheduled_import", self.scheduled_import, "true, or watch = true (with both off the add-on does nothing)")
-        schedule_keys = {"landing_dir", "schedule", "schedule_timezone", "import_user", "import_group", "settle_minutes", "cpu", "memory", "log_retention_days"}
+            yield Problem(
+                "scheduled_import", self.scheduled_import, "true, or watch = true (with both off the add-on does nothing)"
+            )
+        schedule_keys = {
+            "landing_dir",
+            "schedule",
+            "schedule_timezone",
+            "import_user",
+            "import_group",
+            "settle_minutes",
+            "cpu",
+            "memory",
+            "log_retention_days",
+        }
         if not self.scheduled_import:
             for name in sorted(given & schedule_keys):
                 yield Problem(name, getattr(self, name), "only with scheduled_import = true")
@@ -163,24 +240,44 @@ class DropBox(Addon):
             for name in sorted(given & {"watch_dir", "watch_users", "watch_wait_seconds"}):
                 yield Problem(name, getattr(self, name), "only with watch = true")
         if "schedule_timezone" in given and not self.schedule.startswith("cron("):
-            yield Problem("schedule_timezone", self.schedule_timezone, "only with a cron(...) schedule (rates do not depend on the time zone)")
+            yield Problem(
+                "schedule_timezone",
+                self.schedule_timezone,
+                "only with a cron(...) schedule (rates do not depend on the time zone)",
+            )
         if self.import_group is not None and self.import_user == "root":
-            yield Problem("import_group", self.import_group, "only with an import_user other than root (root imports into its own group)")
-        if self.scheduled_import and self.watch and (_under(self.landing_dir, self.watch_dir) or _under(self.watch_dir, self.landing_dir)):
-            yield Problem("landing_dir", self.landing_dir, f"a folder apart from watch_dir ({self.watch_dir}): one file imported twice")
+            yield Problem(
+                "import_group", self.import_group, "only with an import_user other than root (root imports into its own group)"
+            )
+        if (
+            self.scheduled_import
+            and self.watch
+            and (_under(self.landing_dir, self.watch_dir) or _under(self.watch_dir, self.landing_dir))
+        ):
+            yield Problem(
+                "landing_dir", self.landing_dir, f"a folder apart from watch_dir ({self.watch_dir}): one file imported twice"
+            )
         if self.scheduled_import:
             problem = checks.fargate_memory(self.cpu, self.memory)
             if problem:
                 yield Problem("memory", self.memory, problem)
 
-    def deployment_checks(self, deployment: "Deployment") -> Iterator[Problem]:
+    def deployment_checks(self, deployment: Deployment) -> Iterator[Problem]:
         if not self.enabled:
             return
         gateway = deployment.file_gateway
         roots = [DATA_DIR] + ([gateway.container_path] if gateway.enabled and gateway.container_path != DATA_DIR else [])
         if self.scheduled_import and not any(_under(self.landing_dir, root) for root in roots):
-            share = f" or under the S3 File Gateway share at {roots[1]}" if len(roots) > 1 else " (or under the S3 File Gateway share's mount path, with file_gateway enabled)"
-            yield Problem("dropbox.landing_dir", self.landing_dir, f"a folder under {DATA_DIR}{share}: what the read-write OMERO.server mounts")
+            share = (
+                f" or under the S3 File Gateway share at {roots[1]}"
+                if len(roots) > 1
+                else " (or under the S3 File Gateway share's mount path, with file_gateway enabled)"
+            )
+            yield Problem(
+                "dropbox.landing_dir",
+                self.landing_dir,
+                f"a folder under {DATA_DIR}{share}: what the read-write OMERO.server mounts",
+            )
         if self.watch and not _under(self.watch_dir, DATA_DIR):
             yield Problem("dropbox.watch_dir", self.watch_dir, f"a folder under {DATA_DIR} (the read-write server's volume)")
 

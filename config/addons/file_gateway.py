@@ -5,12 +5,14 @@ Two roles: ``repository`` keeps /OMERO itself on the share (instead of EFS); ``i
 the share beside /OMERO at ``mount_path``, so files put in the bucket can be imported in place
 (``omero import --transfer=ln_s``) while /OMERO stays on EFS.
 """
+
 from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from config import checks
 from config.addons.base import Addon
@@ -35,9 +37,7 @@ _TIMEZONE = re.compile(r"^GMT(?:[+-](?:[0-9]|1[0-4]):[0-5][0-9])?$")
 _AMI = re.compile(r"^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _MOUNT_PATH = re.compile(r"^(?:/[A-Za-z0-9._-]+)+$")
 # A mount there would hide the operating system's own files in the OMERO.server container.
-_SYSTEM_DIRS = frozenset(
-    "/bin /boot /dev /etc /home /lib /lib64 /opt /proc /root /run /sbin /srv /sys /tmp /usr /var".split()
-)
+_SYSTEM_DIRS = frozenset("/bin /boot /dev /etc /home /lib /lib64 /opt /proc /root /run /sbin /srv /sys /tmp /usr /var".split())
 STORAGE_CLASSES = ("S3_INTELLIGENT_TIERING", "S3_STANDARD", "S3_STANDARD_IA", "S3_ONEZONE_IA")
 # 0 or 300-2592000 s (30 days): Storage Gateway API Reference, CacheAttributes CacheStaleTimeoutInSeconds.
 CACHE_REFRESH_MAX = 2592000
@@ -115,52 +115,67 @@ class FileGatewayConfig(Addon):
         choices=("repository", "import"),
     )
     mount_path: str = key(
-        "/s3uploads", 'With role = "import": where OMERO.server sees the share (import with omero import --transfer=ln_s).',
+        "/s3uploads",
+        'With role = "import": where OMERO.server sees the share (import with omero import --transfer=ln_s).',
         checks=[mount_path],
     )
     instance_type: str = key(
-        "m5.xlarge", "EC2 instance type of the gateway appliance (x86_64, at least 4 vCPUs and 16 GiB).",
+        "m5.xlarge",
+        "EC2 instance type of the gateway appliance (x86_64, at least 4 vCPUs and 16 GiB).",
         checks=[gateway_instance_type],
     )
     cache_volume_gb: int = key(
         # AWS Storage Gateway User Guide, "Storage Gateway quotas": a file gateway's cache disk is
         # 150 GiB at least; gp3 volumes go to 16 TiB (EC2 API Reference, CreateVolume).
-        150, "Encrypted gp3 cache volume of the gateway in GiB (150-16384; AWS's minimum is 150).",
+        150,
+        "Encrypted gp3 cache volume of the gateway in GiB (150-16384; AWS's minimum is 150).",
         checks=[checks.between(150, 16384)],
     )
     ami_id: str | None = key(
-        None, "Gateway AMI; unset: AWS's current S3 File Gateway AMI at first apply, kept until replaced on purpose.",
+        None,
+        "Gateway AMI; unset: AWS's current S3 File Gateway AMI at first apply, kept until replaced on purpose.",
         checks=[ami_id],
     )
     bucket_name: str | None = key(
-        None, "Serve this existing bucket; unset: create <name>-omero-share-<account>-<region>, encrypted and private.",
+        None,
+        "Serve this existing bucket; unset: create <name>-omero-share-<account>-<region>, encrypted and private.",
         checks=[checks.bucket_name],
     )
     storage_class: str = key(
-        "S3_INTELLIGENT_TIERING", "S3 storage class of the objects the gateway writes.", choices=STORAGE_CLASSES,
+        "S3_INTELLIGENT_TIERING",
+        "S3 storage class of the objects the gateway writes.",
+        choices=STORAGE_CLASSES,
     )
     noncurrent_version_days: int = key(
-        30, "Days the created bucket keeps overwritten or deleted object versions.", checks=[checks.at_least(1)],
+        30,
+        "Days the created bucket keeps overwritten or deleted object versions.",
+        checks=[checks.at_least(1)],
     )
     cache_refresh_seconds: int = key(
-        300, "How stale the gateway's listing may get before it re-reads the bucket (0: never; else 300-2592000).",
+        300,
+        "How stale the gateway's listing may get before it re-reads the bucket (0: never; else 300-2592000).",
         checks=[cache_refresh_seconds],
     )
     activation_key: str | None = key(
-        None, "Activate with this key (fetched by hand from the appliance); unset: Terraform fetches it from the gateway's private IP.",
+        None,
+        "Activate with this key (fetched by hand from the appliance); unset: Terraform fetches it from the gateway's private IP.",
         checks=[activation_key],
     )
     activation_cidrs: tuple[str, ...] = key(
-        (), "Networks allowed to the gateway's port 80, where it hands out its activation key: required without activation_key (where Terraform runs).",
+        (),
+        "Networks allowed to the gateway's port 80, where it hands out its activation key: required without activation_key (where Terraform runs).",
         checks=[activation_cidrs],
     )
     timezone: str = key("GMT", 'Time zone of the gateway\'s maintenance window, e.g. "GMT" or "GMT+1:00".', checks=[timezone])
     kms_key_arn: str | None = key(
-        None, "Customer KMS key for the bucket, the share's objects, the EBS volumes and the log group (its policy must let logs.<region>.amazonaws.com use it); unset: AWS-managed keys.",
+        None,
+        "Customer KMS key for the bucket, the share's objects, the EBS volumes and the log group (its policy must let logs.<region>.amazonaws.com use it); unset: AWS-managed keys.",
         checks=[checks.kms_key_arn],
     )
     log_retention_days: int = key(
-        365, "Days CloudWatch Logs keeps the gateway's health and file-share audit logs.", choices=checks.LOG_RETENTION_DAYS,
+        365,
+        "Days CloudWatch Logs keeps the gateway's health and file-share audit logs.",
+        choices=checks.LOG_RETENTION_DAYS,
     )
 
     @property
@@ -174,27 +189,39 @@ class FileGatewayConfig(Addon):
 
     def enabled_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         if "mount_path" in given and self.role != "import":
-            yield Problem("mount_path", self.mount_path, 'only with role = "import" (role = "repository" mounts the share at /OMERO)')
+            yield Problem(
+                "mount_path", self.mount_path, 'only with role = "import" (role = "repository" mounts the share at /OMERO)'
+            )
         if self.activation_key is None and not self.activation_cidrs:
             yield Problem(
-                "activation_cidrs", None, "",
+                "activation_cidrs",
+                None,
+                "",
                 text="missing; without activation_key, list the networks Terraform runs from (it fetches the activation key from the gateway's port 80)",
             )
         if self.bucket_name is not None and "noncurrent_version_days" in given:
-            yield Problem("noncurrent_version_days", self.noncurrent_version_days, "only without bucket_name (it applies to a bucket this project creates)")
+            yield Problem(
+                "noncurrent_version_days",
+                self.noncurrent_version_days,
+                "only without bucket_name (it applies to a bucket this project creates)",
+            )
 
-    def deployment_checks(self, deployment: "Deployment") -> Iterator[Problem]:
+    def deployment_checks(self, deployment: Deployment) -> Iterator[Problem]:
         if not self.enabled:
             return
         if deployment.cluster.launch_type != "ec2":
             yield Problem(
-                "file_gateway.enabled", True, "",
+                "file_gateway.enabled",
+                True,
+                "",
                 text=f'the S3 File Gateway needs cluster.launch_type = "ec2" (OMERO.server mounts the NFS share on its container instances; it is "{deployment.cluster.launch_type}")',
             )
         if self.holds_repository:
             for name, addon in (("datasync", deployment.datasync), ("uploader", deployment.uploader)):
                 if addon.enabled:
                     yield Problem(
-                        f"{name}.enabled", True, "",
+                        f"{name}.enabled",
+                        True,
+                        "",
                         text=f'the {name} add-on writes to EFS, which does not hold /OMERO with file_gateway.role = "repository"; use file_gateway.role = "import" or switch {name} off',
                     )

@@ -1,9 +1,11 @@
 """Configuration of the uploader add-on."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from config import checks
 from config.addons.base import Addon
@@ -34,9 +36,7 @@ _ARM_FAMILY = re.compile(r"^(?:[a-z]+\d+g[a-z]*|a1)\.")
 _VERSION = re.compile(r"^5\.(\d+)\.(\d+)$")
 _MOUNT_PATH = re.compile(r"^(?:/[A-Za-z0-9._-]+)+$")
 # Where a mount would hide the operating system's own files.
-_SYSTEM_DIRS = frozenset(
-    "/bin /boot /dev /etc /home /lib /lib64 /opt /proc /root /run /sbin /srv /sys /tmp /usr /var".split()
-)
+_SYSTEM_DIRS = frozenset("/bin /boot /dev /etc /home /lib /lib64 /opt /proc /root /run /sbin /srv /sys /tmp /usr /var".split())
 _WHEEL_URL = re.compile(r"^https://[A-Za-z0-9.-]+(?:/[A-Za-z0-9._%+~-]+)*/zeroc_ice-3\.6\.5-cp311-cp311-[A-Za-z0-9_.]+\.whl$")
 
 
@@ -89,41 +89,62 @@ class Uploader(Addon):
 
     enabled: bool = key(False, "An EC2 host with the OMERO CLI and /OMERO mounted, reached through Session Manager.")
     instance_type: str = key("m6i.large", "EC2 instance type of the uploader host (x86_64).", checks=[instance_type])
-    root_volume_gb: int = key(30, "Encrypted gp3 root volume in GiB: the OS, the CLI and local staging (20-16384).", checks=[checks.between(20, 16384)])
+    root_volume_gb: int = key(
+        30, "Encrypted gp3 root volume in GiB: the OS, the CLI and local staging (20-16384).", checks=[checks.between(20, 16384)]
+    )
     kms_key_arn: str | None = key(
-        None, "Customer KMS key for the root volume; unset: the account's default EBS key (aws/ebs).", checks=[checks.kms_key_arn],
+        None,
+        "Customer KMS key for the root volume; unset: the account's default EBS key (aws/ebs).",
+        checks=[checks.kms_key_arn],
     )
     subnet_index: int = key(0, "Which private subnet (0 = the first AZ's) the host runs in.", checks=[checks.between(0, 5)])
     java_package: str = key(
-        "java-17-amazon-corretto-headless", "Amazon Corretto package (Amazon Linux 2023 repositories) that runs omero import.",
+        "java-17-amazon-corretto-headless",
+        "Amazon Corretto package (Amazon Linux 2023 repositories) that runs omero import.",
         choices=JAVA_PACKAGES,
     )
-    omero_py_version: str = key(OMERO_PY_VERSION, "Exact omero-py release installed in the CLI's virtualenv (/opt/omero/venv).", checks=[omero_py_version])
+    omero_py_version: str = key(
+        OMERO_PY_VERSION, "Exact omero-py release installed in the CLI's virtualenv (/opt/omero/venv).", checks=[omero_py_version]
+    )
     ice_wheel_url: str = key(
-        ICE_WHEEL_URL, "Prebuilt zeroc-ice 3.6.5 wheel for Python 3.11 (Ice 3.6 no longer builds from source there); default: Glencoe Software's, as OME installs it.",
+        ICE_WHEEL_URL,
+        "Prebuilt zeroc-ice 3.6.5 wheel for Python 3.11 (Ice 3.6 no longer builds from source there); default: Glencoe Software's, as OME installs it.",
         checks=[ice_wheel_url],
     )
     ice_wheel_sha256: str | None = key(
-        None, "SHA-256 of the wheel (sha256sum of the file, 64 hex digits): pip refuses any other file; unset: the URL alone pins it.",
+        None,
+        "SHA-256 of the wheel (sha256sum of the file, 64 hex digits): pip refuses any other file; unset: the URL alone pins it.",
         checks=[sha256],
     )
-    mount_path: str = key("/OMERO", "Where the host mounts OMERO's binary repository (EFS, through the servers' access point).", checks=[mount_path])
-    mount_read_only: bool = key(False, "Mount the repository read-only (IAM grants ClientMount only); in-place import then needs another writable place.")
+    mount_path: str = key(
+        "/OMERO", "Where the host mounts OMERO's binary repository (EFS, through the servers' access point).", checks=[mount_path]
+    )
+    mount_read_only: bool = key(
+        False, "Mount the repository read-only (IAM grants ClientMount only); in-place import then needs another writable place."
+    )
     detailed_monitoring: bool = key(True, "One-minute EC2 metrics (about $2 a month); false: five-minute basic monitoring.")
     read_bucket_names: tuple[str, ...] = key(
-        (), "S3 buckets the host may list and read (s3:ListBucket, s3:GetObject) to fetch images for import.", checks=[bucket_names],
+        (),
+        "S3 buckets the host may list and read (s3:ListBucket, s3:GetObject) to fetch images for import.",
+        checks=[bucket_names],
     )
 
-    def deployment_checks(self, deployment: "Deployment") -> Iterator[Problem]:
+    def deployment_checks(self, deployment: Deployment) -> Iterator[Problem]:
         if not self.enabled:
             return
         network = deployment.network
         subnets = len(network.private_subnet_ids) if network.vpc_id else network.zone_count
         if self.subnet_index >= subnets:
-            yield Problem("uploader.subnet_index", self.subnet_index, f"0 to {subnets - 1} (the deployment has {subnets} private subnets)")
+            yield Problem(
+                "uploader.subnet_index", self.subnet_index, f"0 to {subnets - 1} (the deployment has {subnets} private subnets)"
+            )
         gateway = deployment.file_gateway
         if gateway.enabled and not gateway.holds_repository:
             # The host mounts the import share where the servers see it: the two must not overlap.
             share, mine = gateway.container_path, self.mount_path
             if share == mine or share.startswith(mine + "/") or mine.startswith(share + "/"):
-                yield Problem("uploader.mount_path", mine, f"a path apart from file_gateway.mount_path ({share}), where the host mounts the import share")
+                yield Problem(
+                    "uploader.mount_path",
+                    mine,
+                    f"a path apart from file_gateway.mount_path ({share}), where the host mounts the import share",
+                )

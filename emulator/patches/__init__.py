@@ -11,6 +11,7 @@ raises ``MotoVersionError`` (tests/test_emulator_patches*.py show which patches 
 
 Nothing here imports moto until a patch is applied, so the version check comes first.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -123,7 +124,17 @@ def patch(name: str, description: str) -> Callable[[Callable[[Patcher], None]], 
 
 # Each module declares its patches when it is imported.
 _MODULES = (
-    "application_autoscaling", "appstream", "backup", "datasync", "ec2", "ecr", "ecs", "efs", "elasticache", "rds", "s3",
+    "application_autoscaling",
+    "appstream",
+    "backup",
+    "datasync",
+    "ec2",
+    "ecr",
+    "ecs",
+    "efs",
+    "elasticache",
+    "rds",
+    "s3",
     "storage_gateway",
 )
 for _module in _MODULES:

@@ -1,6 +1,7 @@
 """Shared by the patches that answer a service moto lacks: requests served ahead of moto's own
 dispatch (``answer_before_moto``), and a JSON-protocol service made of plain handlers
 (``json_service``, whose handlers raise ``ApiError``)."""
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,10 @@ class ApiError(Exception):
 
 
 def json_service(
-    patcher: Patcher, target_prefix: str, message_key: str, actions: dict[str, Callable],
+    patcher: Patcher,
+    target_prefix: str,
+    message_key: str,
+    actions: dict[str, Callable],
     only: frozenset[str] | None = None,
 ) -> None:
     """A JSON-protocol service answered by ``actions`` (operation name -> handler taking the

@@ -1,4 +1,5 @@
 """Application Auto Scaling: tags."""
+
 from __future__ import annotations
 
 import json
@@ -6,12 +7,15 @@ import json
 from emulator.patches import Patcher, patch
 
 
-@patch("application autoscaling tags", (
-    "moto 5.2.5 answers ListTagsForResource, TagResource and UntagResource of Application "
-    "Auto Scaling with 500 (not implemented) and ignores the Tags of RegisterScalableTarget; "
-    "the provider reads a scalable target's tags after creating it and retries for many "
-    "minutes. Here the tags are kept per ARN and answered."
-))
+@patch(
+    "application autoscaling tags",
+    (
+        "moto 5.2.5 answers ListTagsForResource, TagResource and UntagResource of Application "
+        "Auto Scaling with 500 (not implemented) and ignores the Tags of RegisterScalableTarget; "
+        "the provider reads a scalable target's tags after creating it and retries for many "
+        "minutes. Here the tags are kept per ARN and answered."
+    ),
+)
 def tags(patcher: Patcher) -> None:
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 

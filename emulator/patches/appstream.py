@@ -1,4 +1,5 @@
 """AppStream 2.0: fleets, stacks, their association, user-pool users and their stacks, tags."""
+
 from __future__ import annotations
 
 from emulator.patches import Patcher, patch
@@ -17,9 +18,17 @@ _regions: dict[tuple[str, str], dict] = {}
 
 
 def _state(account: str, region: str) -> dict:
-    return _regions.setdefault((account, region), {
-        "fleets": {}, "stacks": {}, "users": {}, "fleet_stacks": set(), "user_stacks": set(), "tags": {},
-    })
+    return _regions.setdefault(
+        (account, region),
+        {
+            "fleets": {},
+            "stacks": {},
+            "users": {},
+            "fleet_stacks": set(),
+            "user_stacks": set(),
+            "tags": {},
+        },
+    )
 
 
 def _arn(account, region, kind: str, name: str) -> str:
@@ -49,10 +58,25 @@ def _stack_of(account, region, name: str) -> dict:
 
 
 _FLEET_KEYS = (
-    "ImageName", "ImageArn", "InstanceType", "FleetType", "VpcConfig", "MaxUserDurationInSeconds",
-    "DisconnectTimeoutInSeconds", "Description", "DisplayName", "EnableDefaultInternetAccess", "DomainJoinInfo",
-    "IdleDisconnectTimeoutInSeconds", "IamRoleArn", "StreamView", "Platform", "MaxConcurrentSessions",
-    "UsbDeviceFilterStrings", "SessionScriptS3Location", "MaxSessionsPerInstance",
+    "ImageName",
+    "ImageArn",
+    "InstanceType",
+    "FleetType",
+    "VpcConfig",
+    "MaxUserDurationInSeconds",
+    "DisconnectTimeoutInSeconds",
+    "Description",
+    "DisplayName",
+    "EnableDefaultInternetAccess",
+    "DomainJoinInfo",
+    "IdleDisconnectTimeoutInSeconds",
+    "IamRoleArn",
+    "StreamView",
+    "Platform",
+    "MaxConcurrentSessions",
+    "UsbDeviceFilterStrings",
+    "SessionScriptS3Location",
+    "MaxSessionsPerInstance",
 )
 
 
@@ -71,12 +95,20 @@ def create_fleet(account, region, body):
         raise ApiError("ResourceAlreadyExistsException", f"The fleet {body['Name']} already exists.")
     fleet = {
         # What AWS fills in when a setting is not given.
-        "FleetType": "ON_DEMAND", "StreamView": "APP", "EnableDefaultInternetAccess": False,
-        "MaxUserDurationInSeconds": 57600, "DisconnectTimeoutInSeconds": 900, "IdleDisconnectTimeoutInSeconds": 0,
+        "FleetType": "ON_DEMAND",
+        "StreamView": "APP",
+        "EnableDefaultInternetAccess": False,
+        "MaxUserDurationInSeconds": 57600,
+        "DisconnectTimeoutInSeconds": 900,
+        "IdleDisconnectTimeoutInSeconds": 0,
         "Platform": "WINDOWS_SERVER_2019",
         **{k: body[k] for k in _FLEET_KEYS if body.get(k) is not None},
-        "Name": body["Name"], "Arn": _arn(account, region, "fleet", body["Name"]), "State": "STOPPED",
-        "CreatedTime": _now(), "FleetErrors": [], "_capacity": body.get("ComputeCapacity") or {},
+        "Name": body["Name"],
+        "Arn": _arn(account, region, "fleet", body["Name"]),
+        "State": "STOPPED",
+        "CreatedTime": _now(),
+        "FleetErrors": [],
+        "_capacity": body.get("ComputeCapacity") or {},
     }
     if "ImageArn" not in fleet:
         fleet["ImageArn"] = _arn(account, region, "image", fleet["ImageName"])
@@ -123,8 +155,15 @@ def delete_fleet(account, region, body):
 
 
 _STACK_KEYS = (
-    "Description", "DisplayName", "StorageConnectors", "RedirectURL", "FeedbackURL", "UserSettings",
-    "AccessEndpoints", "EmbedHostDomains", "StreamingExperienceSettings",
+    "Description",
+    "DisplayName",
+    "StorageConnectors",
+    "RedirectURL",
+    "FeedbackURL",
+    "UserSettings",
+    "AccessEndpoints",
+    "EmbedHostDomains",
+    "StreamingExperienceSettings",
 )
 
 
@@ -134,7 +173,9 @@ def _application_settings(account, region, stack: dict, given) -> None:
     settings: dict[str, object] = {"Enabled": bool(given.get("Enabled"))}
     if settings["Enabled"]:
         # AWS keeps the settings in a bucket it creates for the account and region.
-        settings.update(SettingsGroup=given.get("SettingsGroup", ""), S3BucketName=f"appstream-app-settings-{region}-{account}-emulated")
+        settings.update(
+            SettingsGroup=given.get("SettingsGroup", ""), S3BucketName=f"appstream-app-settings-{region}-{account}-emulated"
+        )
     stack["ApplicationSettings"] = settings
 
 
@@ -144,8 +185,11 @@ def create_stack(account, region, body):
         raise ApiError("ResourceAlreadyExistsException", f"The stack {body['Name']} already exists.")
     stack = {
         **{k: body[k] for k in _STACK_KEYS if body.get(k) is not None},
-        "Name": body["Name"], "Arn": _arn(account, region, "stack", body["Name"]), "CreatedTime": _now(),
-        "StackErrors": [], "ApplicationSettings": {"Enabled": False},
+        "Name": body["Name"],
+        "Arn": _arn(account, region, "stack", body["Name"]),
+        "CreatedTime": _now(),
+        "StackErrors": [],
+        "ApplicationSettings": {"Enabled": False},
     }
     _application_settings(account, region, stack, body.get("ApplicationSettings"))
     found["stacks"][stack["Name"]] = stack
@@ -159,9 +203,14 @@ def describe_stacks(account, region, body):
 
 
 _ATTRIBUTE_KEYS = {
-    "STORAGE_CONNECTORS": "StorageConnectors", "REDIRECT_URL": "RedirectURL", "FEEDBACK_URL": "FeedbackURL",
-    "USER_SETTINGS": "UserSettings", "EMBED_HOST_DOMAINS": "EmbedHostDomains", "ACCESS_ENDPOINTS": "AccessEndpoints",
-    "STREAMING_EXPERIENCE_SETTINGS": "StreamingExperienceSettings", "THEME_NAME": "ThemeName",
+    "STORAGE_CONNECTORS": "StorageConnectors",
+    "REDIRECT_URL": "RedirectURL",
+    "FEEDBACK_URL": "FeedbackURL",
+    "USER_SETTINGS": "UserSettings",
+    "EMBED_HOST_DOMAINS": "EmbedHostDomains",
+    "ACCESS_ENDPOINTS": "AccessEndpoints",
+    "STREAMING_EXPERIENCE_SETTINGS": "StreamingExperienceSettings",
+    "THEME_NAME": "ThemeName",
 }
 
 
@@ -219,8 +268,12 @@ def create_user(account, region, body):
     if key in found["users"]:
         raise ApiError("ResourceAlreadyExistsException", f"The user {body['UserName']} already exists.")
     found["users"][key] = {
-        "Arn": _arn(account, region, "user", f"{key[0]}/{key[1]}"), "UserName": key[1], "AuthenticationType": key[0],
-        "Enabled": True, "Status": "FORCE_CHANGE_PASSWORD", "CreatedTime": _now(),
+        "Arn": _arn(account, region, "user", f"{key[0]}/{key[1]}"),
+        "UserName": key[1],
+        "AuthenticationType": key[0],
+        "Enabled": True,
+        "Status": "FORCE_CHANGE_PASSWORD",
+        "CreatedTime": _now(),
         **{k: body[k] for k in ("FirstName", "LastName") if body.get(k)},
     }
     return {}
@@ -254,25 +307,38 @@ def batch_associate_user_stack(account, region, body):
             _stack_of(account, region, association["StackName"])
             _user_of(account, region, association)
         except ApiError as error:
-            errors.append({"UserStackAssociation": association, "ErrorCode": "STACK_NOT_FOUND" if "stack" in error.message else "USER_NAME_NOT_FOUND", "ErrorMessage": error.message})
+            errors.append(
+                {
+                    "UserStackAssociation": association,
+                    "ErrorCode": "STACK_NOT_FOUND" if "stack" in error.message else "USER_NAME_NOT_FOUND",
+                    "ErrorMessage": error.message,
+                }
+            )
             continue
-        _state(account, region)["user_stacks"].add((association["StackName"], association["UserName"], association["AuthenticationType"]))
+        _state(account, region)["user_stacks"].add(
+            (association["StackName"], association["UserName"], association["AuthenticationType"])
+        )
     return {"errors": errors}
 
 
 def batch_disassociate_user_stack(account, region, body):
     for association in body["UserStackAssociations"]:
-        _state(account, region)["user_stacks"].discard((association["StackName"], association["UserName"], association["AuthenticationType"]))
+        _state(account, region)["user_stacks"].discard(
+            (association["StackName"], association["UserName"], association["AuthenticationType"])
+        )
     return {"errors": []}
 
 
 def describe_user_stack_associations(account, region, body):
-    return {"UserStackAssociations": [
-        {"StackName": stack, "UserName": user, "AuthenticationType": kind}
-        for stack, user, kind in sorted(_state(account, region)["user_stacks"])
-        if body.get("StackName") in (None, stack) and body.get("UserName") in (None, user)
-        and body.get("AuthenticationType") in (None, kind)
-    ]}
+    return {
+        "UserStackAssociations": [
+            {"StackName": stack, "UserName": user, "AuthenticationType": kind}
+            for stack, user, kind in sorted(_state(account, region)["user_stacks"])
+            if body.get("StackName") in (None, stack)
+            and body.get("UserName") in (None, user)
+            and body.get("AuthenticationType") in (None, kind)
+        ]
+    }
 
 
 def _resource_tags(account, region, resource: str) -> dict:
@@ -300,25 +366,52 @@ def untag_resource(account, region, body):
 
 
 _HANDLERS = (
-    create_fleet, describe_fleets, update_fleet, start_fleet, stop_fleet, delete_fleet, create_stack, describe_stacks,
-    update_stack, delete_stack, associate_fleet, disassociate_fleet, list_associated_stacks, list_associated_fleets,
-    create_user, describe_users, enable_user, disable_user, delete_user, batch_associate_user_stack,
-    batch_disassociate_user_stack, describe_user_stack_associations, list_tags_for_resource, tag_resource, untag_resource,
+    create_fleet,
+    describe_fleets,
+    update_fleet,
+    start_fleet,
+    stop_fleet,
+    delete_fleet,
+    create_stack,
+    describe_stacks,
+    update_stack,
+    delete_stack,
+    associate_fleet,
+    disassociate_fleet,
+    list_associated_stacks,
+    list_associated_fleets,
+    create_user,
+    describe_users,
+    enable_user,
+    disable_user,
+    delete_user,
+    batch_associate_user_stack,
+    batch_disassociate_user_stack,
+    describe_user_stack_associations,
+    list_tags_for_resource,
+    tag_resource,
+    untag_resource,
 )
 
 
-@patch("appstream", (
-    "moto 5.2.5 has no AppStream 2.0, so OMERO.insight's fleet, stack and users cannot be "
-    "created. Here fleets (created STOPPED, RUNNING after StartFleet, capacity reported from the "
-    "desired instances; deletion refused while running or still associated, as AWS does), "
-    "stacks (user settings and storage connectors as given, application settings with the "
-    "bucket AWS creates for them), fleet-stack associations, user-pool users (enabled or not) "
-    "and their stack associations, and the tags of fleets and stacks are kept per account and "
-    "region and answered as AWS does (ResourceNotFoundException when absent). Images are not "
-    "emulated: any image name is taken as it is given."
-))
+@patch(
+    "appstream",
+    (
+        "moto 5.2.5 has no AppStream 2.0, so OMERO.insight's fleet, stack and users cannot be "
+        "created. Here fleets (created STOPPED, RUNNING after StartFleet, capacity reported from the "
+        "desired instances; deletion refused while running or still associated, as AWS does), "
+        "stacks (user settings and storage connectors as given, application settings with the "
+        "bucket AWS creates for them), fleet-stack associations, user-pool users (enabled or not) "
+        "and their stack associations, and the tags of fleets and stacks are kept per account and "
+        "region and answered as AWS does (ResourceNotFoundException when absent). Images are not "
+        "emulated: any image name is taken as it is given."
+    ),
+)
 def fleets_stacks_and_users(patcher: Patcher) -> None:
     _regions.clear()
-    json_service(patcher, "PhotonAdminProxyService", "Message", {
-        "".join(part.capitalize() for part in handler.__name__.split("_")): handler for handler in _HANDLERS
-    })
+    json_service(
+        patcher,
+        "PhotonAdminProxyService",
+        "Message",
+        {"".join(part.capitalize() for part in handler.__name__.split("_")): handler for handler in _HANDLERS},
+    )

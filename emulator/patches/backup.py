@@ -1,5 +1,6 @@
 """AWS Backup: selections, vault notifications and access policies, tags; backup, copy and restore
 jobs with their recovery points."""
+
 from __future__ import annotations
 
 import json
@@ -82,8 +83,10 @@ def list_backup_selections(self):
     _plan_of(self)
     listed = [
         {
-            "SelectionId": s["SelectionId"], "SelectionName": s["BackupSelection"]["SelectionName"],
-            "BackupPlanId": s["BackupPlanId"], "CreationDate": s["CreationDate"],
+            "SelectionId": s["SelectionId"],
+            "SelectionName": s["BackupSelection"]["SelectionName"],
+            "BackupPlanId": s["BackupPlanId"],
+            "CreationDate": s["CreationDate"],
             "IamRoleArn": s["BackupSelection"]["IamRoleArn"],
             **({"CreatorRequestId": s["CreatorRequestId"]} if s["CreatorRequestId"] else {}),
         }
@@ -136,18 +139,21 @@ def list_tags(self):
     return json.dumps({"Tags": self.backup_backend.list_tags(resource_arn=arn)})
 
 
-@patch("backup selections, vault notifications and vault access policies", (
-    "moto 5.2.5 routes none of CreateBackupSelection, GetBackupSelection, "
-    "DeleteBackupSelection, ListBackupSelections, Put/Get/DeleteBackupVaultNotifications and "
-    "Put/Get/DeleteBackupVaultAccessPolicy (404 or 500), so aws_backup_selection, "
-    "aws_backup_vault_notifications and aws_backup_vault_policy cannot be created. Here they "
-    "are kept per plan and per vault and answered as AWS does (ResourceNotFoundException "
-    "when absent, so the provider sees a deleted resource as gone), and DeleteBackupPlan "
-    "refuses a plan that still has selections, as AWS does. moto's ListTags also takes the "
-    "path segment before the last one as the ARN (the model's /tags/{arn}/), but the Go SDK "
-    "sends /tags/{arn} without the slash, so every vault and plan lost its tags; here the "
-    "ARN is read after /tags/."
-))
+@patch(
+    "backup selections, vault notifications and vault access policies",
+    (
+        "moto 5.2.5 routes none of CreateBackupSelection, GetBackupSelection, "
+        "DeleteBackupSelection, ListBackupSelections, Put/Get/DeleteBackupVaultNotifications and "
+        "Put/Get/DeleteBackupVaultAccessPolicy (404 or 500), so aws_backup_selection, "
+        "aws_backup_vault_notifications and aws_backup_vault_policy cannot be created. Here they "
+        "are kept per plan and per vault and answered as AWS does (ResourceNotFoundException "
+        "when absent, so the provider sees a deleted resource as gone), and DeleteBackupPlan "
+        "refuses a plan that still has selections, as AWS does. moto's ListTags also takes the "
+        "path segment before the last one as the ARN (the model's /tags/{arn}/), but the Go SDK "
+        "sends /tags/{arn} without the slash, so every vault and plan lost its tags; here the "
+        "ARN is read after /tags/."
+    ),
+)
 def selections_notifications_policies(patcher: Patcher) -> None:
     from moto.backup.exceptions import InvalidRequestException
     from moto.backup.models import BackupBackend
@@ -170,9 +176,16 @@ def selections_notifications_policies(patcher: Patcher) -> None:
     patcher.setattr(BackupBackend, "delete_backup_plan", delete_backup_plan)
     patcher.setattr(BackupResponse, "list_tags", list_tags)
     for handler in (
-        create_backup_selection, get_backup_selection, delete_backup_selection, list_backup_selections,
-        put_backup_vault_notifications, get_backup_vault_notifications, delete_backup_vault_notifications,
-        put_backup_vault_access_policy, get_backup_vault_access_policy, delete_backup_vault_access_policy,
+        create_backup_selection,
+        get_backup_selection,
+        delete_backup_selection,
+        list_backup_selections,
+        put_backup_vault_notifications,
+        get_backup_vault_notifications,
+        delete_backup_vault_notifications,
+        put_backup_vault_access_policy,
+        get_backup_vault_access_policy,
+        delete_backup_vault_access_policy,
     ):
         patcher.setattr(BackupResponse, handler.__name__, handler)
 
@@ -212,10 +225,16 @@ def _add_point(backend, vault, **point) -> dict:
 
     now = unix_time()
     point = {
-        "BackupVaultName": vault.backup_vault_name, "BackupVaultArn": vault.backup_vault_arn,
-        "Status": "COMPLETED", "CreationDate": now, "CompletionDate": now,
-        "EncryptionKeyArn": vault.encryption_key_arn, "IsEncrypted": True, "StorageClass": "WARM",
-        "BackupSizeInBytes": 0, **point,
+        "BackupVaultName": vault.backup_vault_name,
+        "BackupVaultArn": vault.backup_vault_arn,
+        "Status": "COMPLETED",
+        "CreationDate": now,
+        "CompletionDate": now,
+        "EncryptionKeyArn": vault.encryption_key_arn,
+        "IsEncrypted": True,
+        "StorageClass": "WARM",
+        "BackupSizeInBytes": 0,
+        **point,
     }
     _state(backend, "recovery_points").setdefault(vault.backup_vault_name, {})[point["RecoveryPointArn"]] = point
     vault.num_of_recovery_points += 1
@@ -245,15 +264,30 @@ def start_backup_job(self):
         rds.create_db_snapshot(resource_id, name, snapshot_type="awsbackup", tags=[])
         point_arn = _snapshot_arn(rds, name)
     point = _add_point(
-        backend, vault, RecoveryPointArn=point_arn, ResourceArn=resource_arn, ResourceType=resource_type,
-        ResourceName=resource_id, IamRoleArn=self._get_param("IamRoleArn"),
-        Lifecycle=self._get_param("Lifecycle"), CreatedBy={"BackupPlanId": "on-demand"},
+        backend,
+        vault,
+        RecoveryPointArn=point_arn,
+        ResourceArn=resource_arn,
+        ResourceType=resource_type,
+        ResourceName=resource_id,
+        IamRoleArn=self._get_param("IamRoleArn"),
+        Lifecycle=self._get_param("Lifecycle"),
+        CreatedBy={"BackupPlanId": "on-demand"},
     )
     _state(backend, "backup_jobs")[identifier] = {
-        "AccountId": self.current_account, "BackupJobId": identifier, "BackupVaultName": vault.backup_vault_name,
-        "BackupVaultArn": vault.backup_vault_arn, "RecoveryPointArn": point_arn, "ResourceArn": resource_arn,
-        "ResourceType": resource_type, "CreationDate": point["CreationDate"], "CompletionDate": point["CompletionDate"],
-        "State": "COMPLETED", "PercentDone": "100.0", "IamRoleArn": point["IamRoleArn"], "BackupSizeInBytes": 0,
+        "AccountId": self.current_account,
+        "BackupJobId": identifier,
+        "BackupVaultName": vault.backup_vault_name,
+        "BackupVaultArn": vault.backup_vault_arn,
+        "RecoveryPointArn": point_arn,
+        "ResourceArn": resource_arn,
+        "ResourceType": resource_type,
+        "CreationDate": point["CreationDate"],
+        "CompletionDate": point["CompletionDate"],
+        "State": "COMPLETED",
+        "PercentDone": "100.0",
+        "IamRoleArn": point["IamRoleArn"],
+        "BackupSizeInBytes": 0,
     }
     return json.dumps({"BackupJobId": identifier, "RecoveryPointArn": point_arn, "CreationDate": point["CreationDate"]})
 
@@ -278,9 +312,12 @@ def list_recovery_points_by_backup_vault(self):
     kind, resource = self.querystring.get("resourceType", [None])[0], self.querystring.get("resourceArn", [None])[0]
     before, after = when("createdBefore"), when("createdAfter")
     points = [
-        p for p in _vault_points(self).values()
-        if (kind is None or p["ResourceType"] == kind) and (resource is None or p["ResourceArn"] == resource)
-        and (before is None or p["CreationDate"] < before) and (after is None or p["CreationDate"] > after)
+        p
+        for p in _vault_points(self).values()
+        if (kind is None or p["ResourceType"] == kind)
+        and (resource is None or p["ResourceArn"] == resource)
+        and (before is None or p["CreationDate"] < before)
+        and (after is None or p["CreationDate"] > after)
     ]
     return json.dumps({"RecoveryPoints": points})
 
@@ -305,7 +342,12 @@ def _copy_recovery_point(self, point: dict, region: str, identifier: str) -> str
     rds = rds_backends[self.current_account][region]
     copy_name = f"awsbackup:copyjob-{identifier.lower()}"
     rds.database_snapshots[copy_name] = DBSnapshot(
-        rds, snapshot.database, copy_name, "awsbackup", [], snapshot.original_snapshot_create_time,
+        rds,
+        snapshot.database,
+        copy_name,
+        "awsbackup",
+        [],
+        snapshot.original_snapshot_create_time,
     )
     return _snapshot_arn(rds, copy_name)
 
@@ -314,7 +356,9 @@ def start_copy_job(self):
     from moto.backup.models import backup_backends
 
     source = self.backup_backend.describe_backup_vault(self._get_param("SourceBackupVaultName"))
-    point = _state(self.backup_backend, "recovery_points").get(source.backup_vault_name, {}).get(self._get_param("RecoveryPointArn"))
+    point = (
+        _state(self.backup_backend, "recovery_points").get(source.backup_vault_name, {}).get(self._get_param("RecoveryPointArn"))
+    )
     if point is None:
         raise _not_found(f"Recovery point {self._get_param('RecoveryPointArn')} not found")
     destination_arn = self._get_param("DestinationBackupVaultArn")
@@ -323,16 +367,30 @@ def start_copy_job(self):
     vault, identifier = destination.describe_backup_vault(name), _job_id()
     copy_arn = _copy_recovery_point(self, point, region, identifier)
     copied = _add_point(
-        destination, vault, RecoveryPointArn=copy_arn, SourceBackupVaultArn=source.backup_vault_arn,
-        ResourceArn=point["ResourceArn"], ResourceType=point["ResourceType"], ResourceName=point.get("ResourceName"),
-        IamRoleArn=self._get_param("IamRoleArn"), Lifecycle=self._get_param("Lifecycle"),
+        destination,
+        vault,
+        RecoveryPointArn=copy_arn,
+        SourceBackupVaultArn=source.backup_vault_arn,
+        ResourceArn=point["ResourceArn"],
+        ResourceType=point["ResourceType"],
+        ResourceName=point.get("ResourceName"),
+        IamRoleArn=self._get_param("IamRoleArn"),
+        Lifecycle=self._get_param("Lifecycle"),
     )
     _state(self.backup_backend, "copy_jobs")[identifier] = {
-        "AccountId": self.current_account, "CopyJobId": identifier, "SourceBackupVaultArn": source.backup_vault_arn,
-        "SourceRecoveryPointArn": point["RecoveryPointArn"], "DestinationBackupVaultArn": vault.backup_vault_arn,
-        "DestinationRecoveryPointArn": copy_arn, "ResourceArn": point["ResourceArn"], "ResourceType": point["ResourceType"],
-        "CreationDate": copied["CreationDate"], "CompletionDate": copied["CompletionDate"], "State": "COMPLETED",
-        "IamRoleArn": copied["IamRoleArn"], "BackupSizeInBytes": 0,
+        "AccountId": self.current_account,
+        "CopyJobId": identifier,
+        "SourceBackupVaultArn": source.backup_vault_arn,
+        "SourceRecoveryPointArn": point["RecoveryPointArn"],
+        "DestinationBackupVaultArn": vault.backup_vault_arn,
+        "DestinationRecoveryPointArn": copy_arn,
+        "ResourceArn": point["ResourceArn"],
+        "ResourceType": point["ResourceType"],
+        "CreationDate": copied["CreationDate"],
+        "CompletionDate": copied["CompletionDate"],
+        "State": "COMPLETED",
+        "IamRoleArn": copied["IamRoleArn"],
+        "BackupSizeInBytes": 0,
     }
     return json.dumps({"CopyJobId": identifier, "CreationDate": copied["CreationDate"], "IsParent": False})
 
@@ -358,10 +416,18 @@ def start_restore_job(self):
         raise InvalidParameterValueException(msg="This emulator restores EFS recovery points to a new file system only")
     identifier = _job_id()
     job = {
-        "AccountId": self.current_account, "RestoreJobId": identifier, "RecoveryPointArn": arn,
-        "SourceResourceArn": point["ResourceArn"], "BackupVaultArn": point["BackupVaultArn"],
-        "CreationDate": unix_time(), "Status": "RUNNING", "PercentDone": "0.0", "IamRoleArn": self._get_param("IamRoleArn"),
-        "ResourceType": "EFS", "RecoveryPointCreationDate": point["CreationDate"], "BackupSizeInBytes": 0,
+        "AccountId": self.current_account,
+        "RestoreJobId": identifier,
+        "RecoveryPointArn": arn,
+        "SourceResourceArn": point["ResourceArn"],
+        "BackupVaultArn": point["BackupVaultArn"],
+        "CreationDate": unix_time(),
+        "Status": "RUNNING",
+        "PercentDone": "0.0",
+        "IamRoleArn": self._get_param("IamRoleArn"),
+        "ResourceType": "EFS",
+        "RecoveryPointCreationDate": point["CreationDate"],
+        "BackupSizeInBytes": 0,
     }
     efs = efs_backends[self.current_account][backend.region_name]
     token = metadata.get("CreationToken") or identifier
@@ -370,11 +436,19 @@ def start_restore_job(self):
     else:
         encrypted = str(metadata.get("Encrypted", "false")).lower() == "true"
         file_system = efs.create_file_system(
-            creation_token=token, performance_mode=metadata.get("PerformanceMode") or "generalPurpose",
-            encrypted=encrypted, kms_key_id=metadata.get("KmsKeyId"), throughput_mode="bursting",
-            provisioned_throughput_in_mibps=None, availability_zone_name=None, backup=False, tags=[],
+            creation_token=token,
+            performance_mode=metadata.get("PerformanceMode") or "generalPurpose",
+            encrypted=encrypted,
+            kms_key_id=metadata.get("KmsKeyId"),
+            throughput_mode="bursting",
+            provisioned_throughput_in_mibps=None,
+            availability_zone_name=None,
+            backup=False,
+            tags=[],
         )
-        job["_created"] = f"arn:aws:elasticfilesystem:{backend.region_name}:{self.current_account}:file-system/{file_system.file_system_id}"
+        job["_created"] = (
+            f"arn:aws:elasticfilesystem:{backend.region_name}:{self.current_account}:file-system/{file_system.file_system_id}"
+        )
     _state(backend, "restore_jobs")[identifier] = job
     return json.dumps({"RestoreJobId": identifier})
 
@@ -392,31 +466,37 @@ def describe_restore_job(self):
     return _compact(shown)
 
 
-@patch("backup jobs, recovery points, copies and restores", (
-    "moto 5.2.5 has no StartBackupJob, DescribeBackupJob, ListRecoveryPointsByBackupVault, "
-    "DescribeRecoveryPoint, StartCopyJob, DescribeCopyJob, StartRestoreJob or "
-    "DescribeRestoreJob, so the restore command (tools/restore.py) has nothing to read or "
-    "start. Here a backup job completes at once and records a COMPLETED recovery point: for "
-    "an EFS file system an AWS Backup recovery point ARN, for an RDS instance a real DB "
-    "snapshot in moto's RDS backend named as AWS Backup names it (awsbackup:job-<id>, type "
-    "awsbackup; its ARN is the recovery point ARN), so a DB instance can be created from it "
-    "with snapshot_identifier. A copy job copies the point into the destination vault "
-    "(its region's backend; an RDS copy is a snapshot awsbackup:copyjob-<id> there). An "
-    "EFS restore job with newFileSystem creates a file system in moto's EFS backend with "
-    "the requested CreationToken, Encrypted, KmsKeyId and PerformanceMode (FAILED, as in "
-    "AWS, when the creation token is taken) and reports RUNNING once, then COMPLETED with "
-    "CreatedResourceArn. DescribeDBSnapshots finds an awsbackup snapshot when it is asked "
-    "for by its identifier, as AWS does."
-))
+@patch(
+    "backup jobs, recovery points, copies and restores",
+    (
+        "moto 5.2.5 has no StartBackupJob, DescribeBackupJob, ListRecoveryPointsByBackupVault, "
+        "DescribeRecoveryPoint, StartCopyJob, DescribeCopyJob, StartRestoreJob or "
+        "DescribeRestoreJob, so the restore command (tools/restore.py) has nothing to read or "
+        "start. Here a backup job completes at once and records a COMPLETED recovery point: for "
+        "an EFS file system an AWS Backup recovery point ARN, for an RDS instance a real DB "
+        "snapshot in moto's RDS backend named as AWS Backup names it (awsbackup:job-<id>, type "
+        "awsbackup; its ARN is the recovery point ARN), so a DB instance can be created from it "
+        "with snapshot_identifier. A copy job copies the point into the destination vault "
+        "(its region's backend; an RDS copy is a snapshot awsbackup:copyjob-<id> there). An "
+        "EFS restore job with newFileSystem creates a file system in moto's EFS backend with "
+        "the requested CreationToken, Encrypted, KmsKeyId and PerformanceMode (FAILED, as in "
+        "AWS, when the creation token is taken) and reports RUNNING once, then COMPLETED with "
+        "CreatedResourceArn. DescribeDBSnapshots finds an awsbackup snapshot when it is asked "
+        "for by its identifier, as AWS does."
+    ),
+)
 def jobs_and_restores(patcher: Patcher) -> None:
     from moto.backup.responses import BackupResponse
     from moto.rds.models import RDSBackend
 
     _backup_routes(
         patcher,
-        r"/backup-jobs/$", r"/backup-jobs/(?P<job>[^/]+)/?$",
-        r"/copy-jobs/$", r"/copy-jobs/(?P<job>[^/]+)/?$",
-        r"/restore-jobs/$", r"/restore-jobs/(?P<job>[^/]+)/?$",
+        r"/backup-jobs/$",
+        r"/backup-jobs/(?P<job>[^/]+)/?$",
+        r"/copy-jobs/$",
+        r"/copy-jobs/(?P<job>[^/]+)/?$",
+        r"/restore-jobs/$",
+        r"/restore-jobs/(?P<job>[^/]+)/?$",
         r"/backup-vaults/(?P<vault>[^/]+)/recovery-points/$",
         r"/backup-vaults/(?P<vault>[^/]+)/recovery-points/(?P<point>.+)$",
     )
@@ -431,7 +511,13 @@ def jobs_and_restores(patcher: Patcher) -> None:
 
     patcher.setattr(RDSBackend, "describe_db_snapshots", describe_db_snapshots)
     for handler in (
-        start_backup_job, describe_backup_job, list_recovery_points_by_backup_vault, describe_recovery_point,
-        start_copy_job, describe_copy_job, start_restore_job, describe_restore_job,
+        start_backup_job,
+        describe_backup_job,
+        list_recovery_points_by_backup_vault,
+        describe_recovery_point,
+        start_copy_job,
+        describe_copy_job,
+        start_restore_job,
+        describe_restore_job,
     ):
         patcher.setattr(BackupResponse, handler.__name__, handler)

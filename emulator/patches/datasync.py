@@ -1,4 +1,5 @@
 """DataSync: EFS locations, tags, ARNs in the caller's account, S3 location URIs and task settings."""
+
 from __future__ import annotations
 
 import json
@@ -30,7 +31,9 @@ def create_location_s3(self):
         "S3StorageClass": self._get_param("S3StorageClass") or "STANDARD",
         "AgentArns": self._get_param("AgentArns"),
     }
-    arn = self.datasync_backend.create_location(f"s3://{bucket}{_uri_directory(self._get_param('Subdirectory'))}", metadata=metadata, typ="S3")
+    arn = self.datasync_backend.create_location(
+        f"s3://{bucket}{_uri_directory(self._get_param('Subdirectory'))}", metadata=metadata, typ="S3"
+    )
     _keep_tags(arn, self._get_param("Tags"))
     return json.dumps({"LocationArn": arn})
 
@@ -77,7 +80,9 @@ def update_task(self):
 def describe_task(self):
     task = self.datasync_backend._get_task(self._get_param("TaskArn"))
     body = {
-        "TaskArn": task.arn, "Status": task.status, "Name": task.name,
+        "TaskArn": task.arn,
+        "Status": task.status,
+        "Name": task.name,
         "CurrentTaskExecutionArn": task.current_task_execution_arn,
         "SourceLocationArn": task.source_location_arn,
         "DestinationLocationArn": task.destination_location_arn,
@@ -105,17 +110,20 @@ def untag_resource(self):
     return json.dumps({})
 
 
-@patch("datasync efs locations, tags and task settings", (
-    "moto 5.2.5 answers CreateLocationEfs, DescribeLocationEfs and the DataSync tag calls "
-    "(ListTagsForResource, TagResource, UntagResource) with 500 (not implemented), and the "
-    "provider retries for many minutes. It also writes a fixed account id into location and "
-    "task ARNs (the provider derives the EFS file system ARN from the location ARN, so the "
-    "location would be replaced on every plan), builds S3 location URIs with a doubled slash, "
-    "and drops a task's Schedule and Includes and, on UpdateTask, every setting not sent. "
-    "Here EFS locations are kept and described as AWS does (efs://<region>.<fs-id>/<dir>/), "
-    "tags are kept per ARN, ARNs carry the caller's account, and tasks keep what they were "
-    "given."
-))
+@patch(
+    "datasync efs locations, tags and task settings",
+    (
+        "moto 5.2.5 answers CreateLocationEfs, DescribeLocationEfs and the DataSync tag calls "
+        "(ListTagsForResource, TagResource, UntagResource) with 500 (not implemented), and the "
+        "provider retries for many minutes. It also writes a fixed account id into location and "
+        "task ARNs (the provider derives the EFS file system ARN from the location ARN, so the "
+        "location would be replaced on every plan), builds S3 location URIs with a doubled slash, "
+        "and drops a task's Schedule and Includes and, on UpdateTask, every setting not sent. "
+        "Here EFS locations are kept and described as AWS does (efs://<region>.<fs-id>/<dir>/), "
+        "tags are kept per ARN, ARNs carry the caller's account, and tasks keep what they were "
+        "given."
+    ),
+)
 def efs_locations_tags_and_task_settings(patcher: Patcher) -> None:
     from moto.datasync.models import DataSyncBackend
     from moto.datasync.responses import DataSyncResponse
@@ -147,7 +155,14 @@ def efs_locations_tags_and_task_settings(patcher: Patcher) -> None:
     patcher.setattr(DataSyncBackend, "create_task", create_task_in_account)
     patcher.setattr(DataSyncResponse, "create_task", create_task_with_settings)
     for handler in (
-        create_location_s3, describe_location_s3, create_location_efs, describe_location_efs, update_task,
-        describe_task, list_tags_for_resource, tag_resource, untag_resource,
+        create_location_s3,
+        describe_location_s3,
+        create_location_efs,
+        describe_location_efs,
+        update_task,
+        describe_task,
+        list_tags_for_resource,
+        tag_resource,
+        untag_resource,
     ):
         patcher.setattr(DataSyncResponse, handler.__name__, handler)

@@ -1,4 +1,5 @@
 """Elastic Container Registry: pull-through cache rules."""
+
 from __future__ import annotations
 
 import re
@@ -8,8 +9,13 @@ from emulator.patches import Patcher, patch
 from emulator.patches._wsgi import ApiError, json_service
 
 _PREFIX_PATTERN = re.compile(r"^((?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*/?|ROOT)$")
-_REGISTRIES = {"registry-1.docker.io": "docker-hub", "public.ecr.aws": "ecr-public", "quay.io": "quay",
-               "ghcr.io": "github-container-registry", "registry.k8s.io": "k8s"}
+_REGISTRIES = {
+    "registry-1.docker.io": "docker-hub",
+    "public.ecr.aws": "ecr-public",
+    "quay.io": "quay",
+    "ghcr.io": "github-container-registry",
+    "registry.k8s.io": "k8s",
+}
 _rules: dict[tuple[str, str], dict[str, dict]] = {}  # emptied when the patch is applied
 
 
@@ -37,10 +43,15 @@ def create_pull_through_cache_rule(account, region, body):
             raise ApiError("SecretNotFoundException", f"The secret {credential} could not be found.")
     store = _rules.setdefault((account, region), {})
     if prefix in store:
-        raise ApiError("PullThroughCacheRuleAlreadyExistsException", f"A pull through cache rule with prefix {prefix} already exists.")
+        raise ApiError(
+            "PullThroughCacheRuleAlreadyExistsException", f"A pull through cache rule with prefix {prefix} already exists."
+        )
     rule = {
-        "ecrRepositoryPrefix": prefix, "upstreamRegistryUrl": url, "registryId": account,
-        "createdAt": datetime.now(UTC).timestamp(), "upstreamRegistry": _REGISTRIES[url],
+        "ecrRepositoryPrefix": prefix,
+        "upstreamRegistryUrl": url,
+        "registryId": account,
+        "createdAt": datetime.now(UTC).timestamp(),
+        "upstreamRegistry": _REGISTRIES[url],
         # Only ECR-to-ECR rules carry an upstream prefix: a Docker Hub rule is described without
         # one (the provider's basic acceptance test re-plans such a rule empty).
         **({"upstreamRepositoryPrefix": body["upstreamRepositoryPrefix"]} if body.get("upstreamRepositoryPrefix") else {}),
@@ -56,7 +67,9 @@ def describe_pull_through_cache_rules(account, region, body):
     wanted = body.get("ecrRepositoryPrefixes")
     for prefix in wanted or ():
         if prefix not in store:
-            raise ApiError("PullThroughCacheRuleNotFoundException", f"The pull through cache rule with prefix {prefix} was not found.")
+            raise ApiError(
+                "PullThroughCacheRuleNotFoundException", f"The pull through cache rule with prefix {prefix} was not found."
+            )
     return {"pullThroughCacheRules": [store[p] for p in (wanted or sorted(store))]}
 
 
@@ -64,20 +77,25 @@ def delete_pull_through_cache_rule(account, region, body):
     store = _rules.get((account, region), {})
     prefix = body.get("ecrRepositoryPrefix", "")
     if prefix not in store:
-        raise ApiError("PullThroughCacheRuleNotFoundException", f"The pull through cache rule with prefix {prefix} was not found.")
+        raise ApiError(
+            "PullThroughCacheRuleNotFoundException", f"The pull through cache rule with prefix {prefix} was not found."
+        )
     return store.pop(prefix)
 
 
-@patch("ecr pull-through cache rules", (
-    "moto 5.2.5 has no ECR pull-through cache rules (CreatePullThroughCacheRule answers "
-    "'not yet implemented'). Here Create/Describe/DeletePullThroughCacheRule are answered per "
-    "account and region as the ECR API Reference documents them: ecrRepositoryPrefix of 2-30 "
-    "characters in ECR's pattern, PullThroughCacheRuleAlreadyExistsException, "
-    "PullThroughCacheRuleNotFoundException; for Docker Hub (registry-1.docker.io) a "
-    "credentialArn is required, must name a secret 'ecr-pullthroughcache/...' in the rule's "
-    "region and that secret must exist (SecretNotFoundException otherwise; a full ARN's "
-    "six-character suffix is AWS's own and is not compared). Images are not pulled through."
-))
+@patch(
+    "ecr pull-through cache rules",
+    (
+        "moto 5.2.5 has no ECR pull-through cache rules (CreatePullThroughCacheRule answers "
+        "'not yet implemented'). Here Create/Describe/DeletePullThroughCacheRule are answered per "
+        "account and region as the ECR API Reference documents them: ecrRepositoryPrefix of 2-30 "
+        "characters in ECR's pattern, PullThroughCacheRuleAlreadyExistsException, "
+        "PullThroughCacheRuleNotFoundException; for Docker Hub (registry-1.docker.io) a "
+        "credentialArn is required, must name a secret 'ecr-pullthroughcache/...' in the rule's "
+        "region and that secret must exist (SecretNotFoundException otherwise; a full ARN's "
+        "six-character suffix is AWS's own and is not compared). Images are not pulled through."
+    ),
+)
 def pull_through_cache_rules(patcher: Patcher) -> None:
     _rules.clear()
     actions = {

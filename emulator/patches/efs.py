@@ -1,4 +1,5 @@
 """Elastic File System: UpdateFileSystem and backup policies."""
+
 from __future__ import annotations
 
 import json
@@ -23,13 +24,16 @@ def update_file_system(self):
     return 202, {"Content-Type": "application/json"}, json.dumps(file_system.info_json())
 
 
-@patch("efs throughput updates", (
-    "moto 5.2.5 answers UpdateFileSystem with 500 (not implemented), and the provider calls it "
-    "whenever a file system's throughput mode differs from the configuration: a file system "
-    "restored from a recovery point (adopted by restore_from.file_system_id) starts in bursting "
-    "mode. Here the throughput mode and provisioned throughput are set on the file system and "
-    "it is described back, as AWS does."
-))
+@patch(
+    "efs throughput updates",
+    (
+        "moto 5.2.5 answers UpdateFileSystem with 500 (not implemented), and the provider calls it "
+        "whenever a file system's throughput mode differs from the configuration: a file system "
+        "restored from a recovery point (adopted by restore_from.file_system_id) starts in bursting "
+        "mode. Here the throughput mode and provisioned throughput are set on the file system and "
+        "it is described back, as AWS does."
+    ),
+)
 def throughput_updates(patcher: Patcher) -> None:
     from moto.efs.responses import EFSResponse
 
@@ -53,11 +57,14 @@ def describe_backup_policy(self):
     return json.dumps({"BackupPolicy": {"Status": status}}), {"Content-Type": "application/json"}
 
 
-@patch("efs backup policy", (
-    "moto 5.2.5 answers PutBackupPolicy with 500 (not implemented) and the provider retries "
-    "for many minutes. Here it records the status on the file system, which moto already "
-    "reports through DescribeBackupPolicy (DISABLED is reported too, as AWS does)."
-))
+@patch(
+    "efs backup policy",
+    (
+        "moto 5.2.5 answers PutBackupPolicy with 500 (not implemented) and the provider retries "
+        "for many minutes. Here it records the status on the file system, which moto already "
+        "reports through DescribeBackupPolicy (DISABLED is reported too, as AWS does)."
+    ),
+)
 def backup_policy(patcher: Patcher) -> None:
     from moto.efs.responses import EFSResponse
 

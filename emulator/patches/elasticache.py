@@ -1,5 +1,6 @@
 """ElastiCache: the member cache clusters of a replication group, its deletion, and
 DeleteCacheSubnetGroup."""
+
 from __future__ import annotations
 
 from emulator.patches import Patcher, patch
@@ -24,21 +25,40 @@ def _member_cluster(backend, group, kwargs, member: str, zone: str | None, param
     from moto.elasticache.models import CacheCluster
 
     cluster = CacheCluster(
-        account_id=backend.account_id, region_name=backend.region_name, cache_cluster_id=member,
-        cache_node_type=group.cache_node_type, replication_group_id=group.replication_group_id, az_mode=None,
-        preferred_availability_zone=zone, num_cache_nodes=1,
-        engine=group.engine, engine_version=kwargs["engine_version"], cache_parameter_group_name=parameter_group,
+        account_id=backend.account_id,
+        region_name=backend.region_name,
+        cache_cluster_id=member,
+        cache_node_type=group.cache_node_type,
+        replication_group_id=group.replication_group_id,
+        az_mode=None,
+        preferred_availability_zone=zone,
+        num_cache_nodes=1,
+        engine=group.engine,
+        engine_version=kwargs["engine_version"],
+        cache_parameter_group_name=parameter_group,
         cache_subnet_group_name=kwargs["cache_subnet_group_name"],
-        transit_encryption_enabled=group.transit_encryption_enabled, network_type=group.network_type,
-        ip_discovery=group.ip_discovery, snapshot_name=None,
+        transit_encryption_enabled=group.transit_encryption_enabled,
+        network_type=group.network_type,
+        ip_discovery=group.ip_discovery,
+        snapshot_name=None,
         preferred_maintenance_window=kwargs["preferred_maintenance_window"] or "sun:05:00-sun:06:00",
-        port=group.port, notification_topic_arn=kwargs["notification_topic_arn"],
+        port=group.port,
+        notification_topic_arn=kwargs["notification_topic_arn"],
         auto_minor_version_upgrade=kwargs["auto_minor_version_upgrade"],
-        snapshot_retention_limit=group.snapshot_retention_limit, snapshot_window=group.snapshot_window,
-        auth_token=kwargs["auth_token"], outpost_mode=None, preferred_outpost_arn=None,
-        preferred_availability_zones=None, cache_security_group_names=None,
-        security_group_ids=kwargs["security_group_ids"], tags=None, snapshot_arns=None, preferred_outpost_arns=None,
-        log_delivery_configurations=[], cache_node_ids_to_remove=None, cache_node_ids_to_reboot=None,
+        snapshot_retention_limit=group.snapshot_retention_limit,
+        snapshot_window=group.snapshot_window,
+        auth_token=kwargs["auth_token"],
+        outpost_mode=None,
+        preferred_outpost_arn=None,
+        preferred_availability_zones=None,
+        cache_security_group_names=None,
+        security_group_ids=kwargs["security_group_ids"],
+        tags=None,
+        snapshot_arns=None,
+        preferred_outpost_arns=None,
+        log_delivery_configurations=[],
+        cache_node_ids_to_remove=None,
+        cache_node_ids_to_reboot=None,
     )
     cluster.replication_group_id = group.replication_group_id
     cluster.at_rest_encryption_enabled = group.at_rest_encryption_enabled
@@ -76,24 +96,27 @@ def delete_cache_subnet_group(self):
     return ActionResult({})
 
 
-@patch("elasticache replication group members", (
-    "moto 5.2.5 makes one member of a replication group with cluster mode disabled whatever "
-    "its NumCacheClusters (it counts ReplicasPerNodeGroup only), and lists the members "
-    "(<group>-001, -002, ...) without making cache clusters for them, so DescribeCacheClusters answers CacheClusterNotFound; the "
-    "provider reads the group's settings (engine, node type, subnet group, security groups, "
-    "parameter group, encryption, AUTH) from its first member and fails. moto also leaves a "
-    "deleted group in 'deleting' for ever, and the provider waits until it is gone. Here each "
-    "member of a group with cluster mode disabled is a cache cluster carrying the group's "
-    "settings, NumCacheClusters of them, as AWS describes them: "
-    "AtRestEncryptionEnabled, TransitEncryptionEnabled with TransitEncryptionMode 'required' "
-    "when encryption in transit is on at creation, AuthTokenEnabled, the security groups as "
-    "active memberships and the engine's default parameter group (default.<engine><major>) "
-    "when none is given (ElastiCache API Reference, CreateReplicationGroup and CacheCluster). "
-    "A deleted group and its members are gone, and a later describe answers "
-    "ReplicationGroupNotFoundFault, as in AWS. DeleteCacheSubnetGroup, which moto lacks, "
-    "deletes a subnet group no cache cluster uses (CacheSubnetGroupInUse otherwise, "
-    "CacheSubnetGroupNotFoundFault when absent)."
-))
+@patch(
+    "elasticache replication group members",
+    (
+        "moto 5.2.5 makes one member of a replication group with cluster mode disabled whatever "
+        "its NumCacheClusters (it counts ReplicasPerNodeGroup only), and lists the members "
+        "(<group>-001, -002, ...) without making cache clusters for them, so DescribeCacheClusters answers CacheClusterNotFound; the "
+        "provider reads the group's settings (engine, node type, subnet group, security groups, "
+        "parameter group, encryption, AUTH) from its first member and fails. moto also leaves a "
+        "deleted group in 'deleting' for ever, and the provider waits until it is gone. Here each "
+        "member of a group with cluster mode disabled is a cache cluster carrying the group's "
+        "settings, NumCacheClusters of them, as AWS describes them: "
+        "AtRestEncryptionEnabled, TransitEncryptionEnabled with TransitEncryptionMode 'required' "
+        "when encryption in transit is on at creation, AuthTokenEnabled, the security groups as "
+        "active memberships and the engine's default parameter group (default.<engine><major>) "
+        "when none is given (ElastiCache API Reference, CreateReplicationGroup and CacheCluster). "
+        "A deleted group and its members are gone, and a later describe answers "
+        "ReplicationGroupNotFoundFault, as in AWS. DeleteCacheSubnetGroup, which moto lacks, "
+        "deletes a subnet group no cache cluster uses (CacheSubnetGroupInUse otherwise, "
+        "CacheSubnetGroupNotFoundFault when absent)."
+    ),
+)
 def replication_group_members(patcher: Patcher) -> None:
     from moto.elasticache.models import ElastiCacheBackend
     from moto.elasticache.responses import ElastiCacheResponse

@@ -1,5 +1,6 @@
 """Storage Gateway (S3 File Gateway): the appliance's AMI parameter, its activation key and the API
 the provider uses. A gateway is the EC2 instance it was activated from."""
+
 from __future__ import annotations
 
 import re
@@ -11,12 +12,15 @@ from emulator.patches._wsgi import ApiError, answer_before_moto, json_service
 _AMI_PREFIX = "/aws/service/storagegateway/ami/"
 
 
-@patch("storage gateway appliance image", (
-    "moto 5.2.5 has AWS's public SSM parameters for the Amazon Linux and ECS-optimized AMIs but "
-    "not /aws/service/storagegateway/ami/<type>/latest, so the S3 File Gateway appliance has no "
-    "image to launch. Here those parameters name the region's Amazon Linux 2 AMI in moto (an "
-    "image moto launches; the appliance's software is what the next patch stands in for)."
-))
+@patch(
+    "storage gateway appliance image",
+    (
+        "moto 5.2.5 has AWS's public SSM parameters for the Amazon Linux and ECS-optimized AMIs but "
+        "not /aws/service/storagegateway/ami/<type>/latest, so the S3 File Gateway appliance has no "
+        "image to launch. Here those parameters name the region's Amazon Linux 2 AMI in moto (an "
+        "image moto launches; the appliance's software is what the next patch stands in for)."
+    ),
+)
 def appliance_image(patcher: Patcher) -> None:
     from collections import defaultdict
 
@@ -29,17 +33,29 @@ def appliance_image(patcher: Patcher) -> None:
         check(self, key)
         if str(key or "").startswith(_AMI_PREFIX) and not self.__dict__.get("_storage_gateway_amis"):
             self.__dict__["_storage_gateway_amis"] = True
-            linux = {p["Name"].rsplit("/", 1)[-1]: p for p in load_resource(f"ssm/resources/ami-amazon-linux-latest/{self.region_name}.json")}
+            linux = {
+                p["Name"].rsplit("/", 1)[-1]: p
+                for p in load_resource(f"ssm/resources/ami-amazon-linux-latest/{self.region_name}.json")
+            }
             base = linux.get("amzn2-ami-hvm-x86_64-gp2")
             if base is None:
                 return
             for gateway_type in ("FILE_S3", "FILE_FSX_SMB", "CACHED", "STORED", "VTL"):
                 name = f"{_AMI_PREFIX}{gateway_type}/latest"
-                defaultdict.__getitem__(self, name).append(Parameter(
-                    account_id=self.account_id, name=name, value=base["Value"], parameter_type="String",
-                    description=None, allowed_pattern=None, keyid=None, last_modified_date=base["LastModifiedDate"],
-                    version=1, data_type="text",
-                ))
+                defaultdict.__getitem__(self, name).append(
+                    Parameter(
+                        account_id=self.account_id,
+                        name=name,
+                        value=base["Value"],
+                        parameter_type="String",
+                        description=None,
+                        allowed_pattern=None,
+                        keyid=None,
+                        last_modified_date=base["LastModifiedDate"],
+                        version=1,
+                        data_type="text",
+                    )
+                )
 
     patcher.setattr(ParameterDict, "_check_loading_status", _check_loading_status)
 
@@ -47,7 +63,9 @@ def appliance_image(patcher: Patcher) -> None:
 # Instance families on the Xen hypervisor; every other current family is built on the Nitro
 # System, which presents EBS volumes as NVMe block devices (EC2 User Guide, "Instances built on
 # the AWS Nitro System" and "Amazon EBS and NVMe").
-XEN_FAMILIES = frozenset({"c3", "c4", "d2", "f1", "g3", "g3s", "h1", "i2", "i3", "m3", "m4", "p2", "p3", "r3", "r4", "t2", "x1", "x1e"})
+XEN_FAMILIES = frozenset(
+    {"c3", "c4", "d2", "f1", "g3", "g3s", "h1", "i2", "i3", "m3", "m4", "p2", "p3", "r3", "r4", "t2", "x1", "x1e"}
+)
 
 
 def _xen_instance(instance_type: str) -> bool:
@@ -76,8 +94,11 @@ def _suffix() -> str:
 
 def _appliance(environ) -> bool:
     host = environ.get("HTTP_HOST", "").split(":")[0]
-    return bool(re.fullmatch(r"\d+\.\d+\.\d+\.\d+", host)) and not host.startswith("127.") \
+    return (
+        bool(re.fullmatch(r"\d+\.\d+\.\d+\.\d+", host))
+        and not host.startswith("127.")
         and "activationRegion" in environ.get("QUERY_STRING", "")
+    )
 
 
 def _activation(environ, start_response):
@@ -90,7 +111,8 @@ def _activation(environ, start_response):
     query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
     region = query["activationRegion"][0]
     found = [
-        (account, instance) for account, backends in list(ec2_backends.items())
+        (account, instance)
+        for account, backends in list(ec2_backends.items())
         for instance in backends[region].all_instances()
         if instance.private_ip == host and instance.state == "running"
     ]
@@ -136,14 +158,23 @@ def _instance_of(account, gateway: dict):
 def activate_gateway(account, region, body):
     found = _keys.pop(body["ActivationKey"], None)
     if found is None or found[:2] != (account, body["GatewayRegion"]) or body["GatewayRegion"] != region:
-        raise ApiError("InvalidGatewayRequestException", "The activation key is not valid.", error={"errorCode": "InvalidParameters"})
+        raise ApiError(
+            "InvalidGatewayRequestException", "The activation key is not valid.", error={"errorCode": "InvalidParameters"}
+        )
     gateway_id = f"sgw-{_suffix()}"
     arn = f"arn:aws:storagegateway:{region}:{account}:gateway/{gateway_id}"
     _state(account, region)["gateways"][arn] = {
-        "GatewayARN": arn, "GatewayId": gateway_id, "GatewayName": body["GatewayName"],
-        "GatewayTimezone": body["GatewayTimezone"], "GatewayType": body.get("GatewayType", "STORED"),
-        "GatewayState": "RUNNING", "Ec2InstanceId": found[2], "Ec2InstanceRegion": region,
-        "EndpointType": "STANDARD", "HostEnvironment": "EC2", "_cache": [],
+        "GatewayARN": arn,
+        "GatewayId": gateway_id,
+        "GatewayName": body["GatewayName"],
+        "GatewayTimezone": body["GatewayTimezone"],
+        "GatewayType": body.get("GatewayType", "STORED"),
+        "GatewayState": "RUNNING",
+        "Ec2InstanceId": found[2],
+        "Ec2InstanceRegion": region,
+        "EndpointType": "STANDARD",
+        "HostEnvironment": "EC2",
+        "_cache": [],
     }
     _keep_tags(account, region, arn, body.get("Tags"))
     return {"GatewayARN": arn}
@@ -153,7 +184,11 @@ def describe_gateway_information(account, region, body):
     gateway = _gateway_of(account, region, body["GatewayARN"])
     shown = {k: v for k, v in gateway.items() if not k.startswith("_")}
     address = _instance_of(account, gateway).private_ip
-    return {**shown, "GatewayNetworkInterfaces": [{"Ipv4Address": address}], "Tags": _tag_list(account, region, gateway["GatewayARN"])}
+    return {
+        **shown,
+        "GatewayNetworkInterfaces": [{"Ipv4Address": address}],
+        "Tags": _tag_list(account, region, gateway["GatewayARN"]),
+    }
 
 
 def update_gateway_information(account, region, body):
@@ -177,8 +212,11 @@ def delete_gateway(account, region, body):
 def describe_smb_settings(account, region, body):
     gateway = _gateway_of(account, region, body["GatewayARN"])
     return {
-        "GatewayARN": gateway["GatewayARN"], "ActiveDirectoryStatus": "DETACHED", "SMBGuestPasswordSet": False,
-        "SMBSecurityStrategy": "MandatorySigning", "FileSharesVisible": False,
+        "GatewayARN": gateway["GatewayARN"],
+        "ActiveDirectoryStatus": "DETACHED",
+        "SMBGuestPasswordSet": False,
+        "SMBSecurityStrategy": "MandatorySigning",
+        "FileSharesVisible": False,
     }
 
 
@@ -195,14 +233,18 @@ def describe_maintenance_start_time(account, region, body):
     # AWS picks a weekly window at activation; this one is fixed.
     window = gateway.setdefault("_maintenance", {"HourOfDay": 2, "MinuteOfHour": 0, "DayOfWeek": 0})
     return {
-        "GatewayARN": gateway["GatewayARN"], "Timezone": gateway["GatewayTimezone"], **window,
+        "GatewayARN": gateway["GatewayARN"],
+        "Timezone": gateway["GatewayTimezone"],
+        **window,
         "SoftwareUpdatePreferences": {"AutomaticUpdatePolicy": "ALL_VERSIONS"},
     }
 
 
 def update_maintenance_start_time(account, region, body):
     gateway = _gateway_of(account, region, body["GatewayARN"])
-    gateway["_maintenance"] = {k: body[k] for k in ("HourOfDay", "MinuteOfHour", "DayOfWeek", "DayOfMonth") if body.get(k) is not None}
+    gateway["_maintenance"] = {
+        k: body[k] for k in ("HourOfDay", "MinuteOfHour", "DayOfWeek", "DayOfMonth") if body.get(k) is not None
+    }
     return {"GatewayARN": gateway["GatewayARN"]}
 
 
@@ -213,16 +255,23 @@ def list_local_disks(account, region, body):
     gateway = _gateway_of(account, region, body["GatewayARN"])
     instance = _instance_of(account, gateway)
     disks = []
-    attached = [(d, m) for d, m in sorted(instance.block_device_mapping.items()) if d != instance.root_device_name and m.volume_id]
+    attached = [
+        (d, m) for d, m in sorted(instance.block_device_mapping.items()) if d != instance.root_device_name and m.volume_id
+    ]
     for number, (device, mapping) in enumerate(attached, start=1):
         # Nitro instances expose EBS volumes as NVMe devices: nvme0n1 is the root volume.
         path = device if _xen_instance(instance.instance_type) else f"/dev/nvme{number}n1"
-        disks.append({
-            "DiskId": mapping.volume_id, "DiskPath": path, "DiskNode": device, "DiskStatus": "present",
-            "DiskSizeInBytes": int(mapping.size or 0) * 1024**3,
-            "DiskAllocationType": "CACHE STORAGE" if mapping.volume_id in gateway["_cache"] else "AVAILABLE",
-            "DiskAttributeList": [],
-        })
+        disks.append(
+            {
+                "DiskId": mapping.volume_id,
+                "DiskPath": path,
+                "DiskNode": device,
+                "DiskStatus": "present",
+                "DiskSizeInBytes": int(mapping.size or 0) * 1024**3,
+                "DiskAllocationType": "CACHE STORAGE" if mapping.volume_id in gateway["_cache"] else "AVAILABLE",
+                "DiskAttributeList": [],
+            }
+        )
     return {"GatewayARN": gateway["GatewayARN"], "Disks": disks}
 
 
@@ -231,7 +280,9 @@ def add_cache(account, region, body):
     available = {d["DiskId"] for d in list_local_disks(account, region, body)["Disks"]}
     for disk in body["DiskIds"]:
         if disk not in available:
-            raise ApiError("InvalidGatewayRequestException", f"The disk {disk} is not available.", error={"errorCode": "DiskDoesNotExist"})
+            raise ApiError(
+                "InvalidGatewayRequestException", f"The disk {disk} is not available.", error={"errorCode": "DiskDoesNotExist"}
+            )
         if disk not in gateway["_cache"]:
             gateway["_cache"].append(disk)
     return {"GatewayARN": gateway["GatewayARN"]}
@@ -241,18 +292,37 @@ def describe_cache(account, region, body):
     gateway = _gateway_of(account, region, body["GatewayARN"])
     disks = {d["DiskId"]: d for d in list_local_disks(account, region, body)["Disks"]}
     return {
-        "GatewayARN": gateway["GatewayARN"], "DiskIds": list(gateway["_cache"]),
+        "GatewayARN": gateway["GatewayARN"],
+        "DiskIds": list(gateway["_cache"]),
         "CacheAllocatedInBytes": sum(disks[d]["DiskSizeInBytes"] for d in gateway["_cache"] if d in disks),
-        "CacheUsedPercentage": 0.0, "CacheDirtyPercentage": 0.0, "CacheHitPercentage": 0.0, "CacheMissPercentage": 0.0,
+        "CacheUsedPercentage": 0.0,
+        "CacheDirtyPercentage": 0.0,
+        "CacheHitPercentage": 0.0,
+        "CacheMissPercentage": 0.0,
     }
 
 
 # NFS file shares
 
 _SHARE_KEYS = (
-    "NFSFileShareDefaults", "KMSEncrypted", "KMSKey", "Role", "LocationARN", "DefaultStorageClass", "ObjectACL",
-    "ClientList", "Squash", "ReadOnly", "GuessMIMETypeEnabled", "RequesterPays", "FileShareName", "CacheAttributes",
-    "NotificationPolicy", "VPCEndpointDNSName", "BucketRegion", "AuditDestinationARN",
+    "NFSFileShareDefaults",
+    "KMSEncrypted",
+    "KMSKey",
+    "Role",
+    "LocationARN",
+    "DefaultStorageClass",
+    "ObjectACL",
+    "ClientList",
+    "Squash",
+    "ReadOnly",
+    "GuessMIMETypeEnabled",
+    "RequesterPays",
+    "FileShareName",
+    "CacheAttributes",
+    "NotificationPolicy",
+    "VPCEndpointDNSName",
+    "BucketRegion",
+    "AuditDestinationARN",
 )
 
 
@@ -270,16 +340,29 @@ def create_nfs_file_share(account, region, body):
     bucket = body["LocationARN"].split(":::", 1)[-1].split("/", 1)[0]
     # What AWS fills in when a setting is not given.
     share = {
-        "DefaultStorageClass": "S3_STANDARD", "ObjectACL": "private", "ClientList": ["0.0.0.0/0"],
-        "Squash": "RootSquash", "ReadOnly": False, "GuessMIMETypeEnabled": True, "RequesterPays": False,
-        "KMSEncrypted": False, "FileShareName": bucket, "NotificationPolicy": "{}",
+        "DefaultStorageClass": "S3_STANDARD",
+        "ObjectACL": "private",
+        "ClientList": ["0.0.0.0/0"],
+        "Squash": "RootSquash",
+        "ReadOnly": False,
+        "GuessMIMETypeEnabled": True,
+        "RequesterPays": False,
+        "KMSEncrypted": False,
+        "FileShareName": bucket,
+        "NotificationPolicy": "{}",
         "NFSFileShareDefaults": {"FileMode": "0666", "DirectoryMode": "0777", "GroupId": 65534, "OwnerId": 65534},
     }
     share.update({k: body[k] for k in _SHARE_KEYS if body.get(k) is not None})
-    share.update({
-        "FileShareARN": arn, "FileShareId": share_id, "FileShareStatus": "AVAILABLE", "GatewayARN": gateway["GatewayARN"],
-        "Path": f"/{share['FileShareName']}", "FileShareType": "NFS",
-    })
+    share.update(
+        {
+            "FileShareARN": arn,
+            "FileShareId": share_id,
+            "FileShareStatus": "AVAILABLE",
+            "GatewayARN": gateway["GatewayARN"],
+            "Path": f"/{share['FileShareName']}",
+            "FileShareType": "NFS",
+        }
+    )
     _state(account, region)["shares"][arn] = share
     _keep_tags(account, region, arn, body.get("Tags"))
     return {"FileShareARN": arn}
@@ -287,10 +370,15 @@ def create_nfs_file_share(account, region, body):
 
 def describe_nfs_file_shares(account, region, body):
     shares = [_share_of(account, region, arn) for arn in body["FileShareARNList"]]
-    return {"NFSFileShareInfoList": [
-        {**{k: v for k, v in share.items() if k != "FileShareType"}, "Tags": _tag_list(account, region, share["FileShareARN"])}
-        for share in shares
-    ]}
+    return {
+        "NFSFileShareInfoList": [
+            {
+                **{k: v for k, v in share.items() if k != "FileShareType"},
+                "Tags": _tag_list(account, region, share["FileShareARN"]),
+            }
+            for share in shares
+        ]
+    }
 
 
 def update_nfs_file_share(account, region, body):
@@ -308,18 +396,29 @@ def delete_file_share(account, region, body):
 
 def list_file_shares(account, region, body):
     shares = [s for s in _state(account, region)["shares"].values() if body.get("GatewayARN") in (None, s["GatewayARN"])]
-    return {"FileShareInfoList": [
-        {k: s[k] for k in ("FileShareType", "FileShareARN", "FileShareId", "FileShareStatus", "GatewayARN")} for s in shares
-    ]}
+    return {
+        "FileShareInfoList": [
+            {k: s[k] for k in ("FileShareType", "FileShareARN", "FileShareId", "FileShareStatus", "GatewayARN")} for s in shares
+        ]
+    }
 
 
 def list_gateways(account, region, body):
-    return {"Gateways": [
-        {"GatewayARN": g["GatewayARN"], "GatewayId": g["GatewayId"], "GatewayName": g["GatewayName"], "GatewayType": g["GatewayType"],
-         "GatewayOperationalState": "ACTIVE", "Ec2InstanceId": g["Ec2InstanceId"], "Ec2InstanceRegion": g["Ec2InstanceRegion"],
-         "HostEnvironment": "EC2"}
-        for g in _state(account, region)["gateways"].values()
-    ]}
+    return {
+        "Gateways": [
+            {
+                "GatewayARN": g["GatewayARN"],
+                "GatewayId": g["GatewayId"],
+                "GatewayName": g["GatewayName"],
+                "GatewayType": g["GatewayType"],
+                "GatewayOperationalState": "ACTIVE",
+                "Ec2InstanceId": g["Ec2InstanceId"],
+                "Ec2InstanceRegion": g["Ec2InstanceRegion"],
+                "HostEnvironment": "EC2",
+            }
+            for g in _state(account, region)["gateways"].values()
+        ]
+    }
 
 
 # Tags of gateways and file shares
@@ -350,11 +449,27 @@ def remove_tags_from_resource(account, region, body):
 
 
 _HANDLERS = (
-    activate_gateway, describe_gateway_information, update_gateway_information, delete_gateway, describe_smb_settings,
-    describe_bandwidth_rate_limit, describe_bandwidth_rate_limit_schedule, describe_maintenance_start_time,
-    update_maintenance_start_time, list_local_disks, add_cache, describe_cache, create_nfs_file_share,
-    describe_nfs_file_shares, update_nfs_file_share, delete_file_share, list_file_shares, list_gateways,
-    list_tags_for_resource, add_tags_to_resource, remove_tags_from_resource,
+    activate_gateway,
+    describe_gateway_information,
+    update_gateway_information,
+    delete_gateway,
+    describe_smb_settings,
+    describe_bandwidth_rate_limit,
+    describe_bandwidth_rate_limit_schedule,
+    describe_maintenance_start_time,
+    update_maintenance_start_time,
+    list_local_disks,
+    add_cache,
+    describe_cache,
+    create_nfs_file_share,
+    describe_nfs_file_shares,
+    update_nfs_file_share,
+    delete_file_share,
+    list_file_shares,
+    list_gateways,
+    list_tags_for_resource,
+    add_tags_to_resource,
+    remove_tags_from_resource,
 )
 
 
@@ -364,26 +479,29 @@ def _operation(handler) -> str:
     return "".join(words.get(part, part.capitalize()) for part in handler.__name__.split("_"))
 
 
-@patch("storage gateway", (
-    "moto 5.2.5 has no Storage Gateway, so an S3 File Gateway cannot be activated, given its "
-    "cache or its NFS share. Here the calls the provider makes are answered as AWS does: "
-    "ActivateGateway, DescribeGatewayInformation, UpdateGatewayInformation, DeleteGateway, the "
-    "SMB, bandwidth and maintenance settings it reads, ListLocalDisks, AddCache, DescribeCache, "
-    "Create/Describe/UpdateNFSFileShare, DeleteFileShare, ListFileShares, ListGateways and the "
-    "tag calls, with AWS's defaults for settings not given and its errors "
-    "(InvalidGatewayRequestException with GatewayNotFound or FileShareNotFound, so a deleted "
-    "one reads as gone). A gateway is the EC2 instance it was activated from: it reports that "
-    "instance's id and private IP, and its local disks are the EBS volumes attached to it, "
-    "listed as a gateway on that instance lists them: the attachment's device name is the "
-    "disk node, and the disk path is the kernel's name, /dev/nvme<N>n1 on a Nitro instance "
-    "(every current type) and the device name only on a Xen one (hashicorp/"
-    "terraform-provider-aws#5589; the provider's acceptance test rewrites xvdb to nvme1n1). The appliance hands out the activation key on port 80 of "
-    "its private IP (GET /?activationRegion=...), which no test can reach: the tests send "
-    "Terraform's plain-HTTP requests through the emulator (HTTP_PROXY; loopback is never "
-    "proxied, so the AWS calls go direct), which answers for the address of a running instance "
-    "with the appliance's redirect carrying a one-time key (the bare key with no_redirect), and "
-    "404 for any other address."
-))
+@patch(
+    "storage gateway",
+    (
+        "moto 5.2.5 has no Storage Gateway, so an S3 File Gateway cannot be activated, given its "
+        "cache or its NFS share. Here the calls the provider makes are answered as AWS does: "
+        "ActivateGateway, DescribeGatewayInformation, UpdateGatewayInformation, DeleteGateway, the "
+        "SMB, bandwidth and maintenance settings it reads, ListLocalDisks, AddCache, DescribeCache, "
+        "Create/Describe/UpdateNFSFileShare, DeleteFileShare, ListFileShares, ListGateways and the "
+        "tag calls, with AWS's defaults for settings not given and its errors "
+        "(InvalidGatewayRequestException with GatewayNotFound or FileShareNotFound, so a deleted "
+        "one reads as gone). A gateway is the EC2 instance it was activated from: it reports that "
+        "instance's id and private IP, and its local disks are the EBS volumes attached to it, "
+        "listed as a gateway on that instance lists them: the attachment's device name is the "
+        "disk node, and the disk path is the kernel's name, /dev/nvme<N>n1 on a Nitro instance "
+        "(every current type) and the device name only on a Xen one (hashicorp/"
+        "terraform-provider-aws#5589; the provider's acceptance test rewrites xvdb to nvme1n1). The appliance hands out the activation key on port 80 of "
+        "its private IP (GET /?activationRegion=...), which no test can reach: the tests send "
+        "Terraform's plain-HTTP requests through the emulator (HTTP_PROXY; loopback is never "
+        "proxied, so the AWS calls go direct), which answers for the address of a running instance "
+        "with the appliance's redirect carrying a one-time key (the bare key with no_redirect), and "
+        "404 for any other address."
+    ),
+)
 def gateway_api(patcher: Patcher) -> None:
     _regions.clear()
     _keys.clear()

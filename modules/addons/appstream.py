@@ -13,12 +13,12 @@ A stack ties the fleet to what users may do in a session (clipboard, file transf
 keeps per-user home folders in S3 and, optionally, OMERO.insight's settings between sessions.
 Users of the AppStream user pool are created from e-mail addresses and assigned to the stack.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf_cdktf_provider_aws.appstream_fleet import AppstreamFleet, AppstreamFleetComputeCapacity, AppstreamFleetVpcConfig
 from cdktf_cdktf_provider_aws.appstream_fleet_stack_association import AppstreamFleetStackAssociation
 from cdktf_cdktf_provider_aws.appstream_stack import (
@@ -29,6 +29,7 @@ from cdktf_cdktf_provider_aws.appstream_stack import (
 )
 from cdktf_cdktf_provider_aws.appstream_user import AppstreamUser
 from cdktf_cdktf_provider_aws.appstream_user_stack_association import AppstreamUserStackAssociation
+from constructs import Construct
 
 from modules.access import allow_from, https_out, security_group
 from modules.omero_server import SERVER_PORT
@@ -105,15 +106,25 @@ class InsightStreaming(Construct):
         name = f"{props.name}-omero-insight"
 
         self.security_group = security_group(
-            self, "fleet_security_group", name=f"{props.name}-omero-insight-fleet", vpc_id=props.vpc_id,
+            self,
+            "fleet_security_group",
+            name=f"{props.name}-omero-insight-fleet",
+            vpc_id=props.vpc_id,
             description="OMERO.insight streaming instances: Ice to OMERO.server and HTTPS out; no ingress.",
         )
         allow_from(
-            self, ("to_server", "server_from_insight"), self.security_group.id, props.server_security_group_id,
-            SERVER_PORT, "OMERO.server (Ice over TLS)", clients="OMERO.insight on AppStream",
+            self,
+            ("to_server", "server_from_insight"),
+            self.security_group.id,
+            props.server_security_group_id,
+            SERVER_PORT,
+            "OMERO.server (Ice over TLS)",
+            clients="OMERO.insight on AppStream",
         )
         https_out(
-            self, "https_out", self.security_group.id,
+            self,
+            "https_out",
+            self.security_group.id,
             description="HTTPS out: S3 home folders and AppStream services, through the NAT gateways",
         )
 
@@ -145,20 +156,29 @@ class InsightStreaming(Construct):
             storage_connectors=[AppstreamStackStorageConnectors(connector_type="HOMEFOLDERS")] if props.home_folders else None,
             user_settings=props.permissions.user_settings(),
             application_settings=AppstreamStackApplicationSettings(
-                enabled=True, settings_group=name,
-            ) if props.persist_application_settings else AppstreamStackApplicationSettings(enabled=False),
+                enabled=True,
+                settings_group=name,
+            )
+            if props.persist_application_settings
+            else AppstreamStackApplicationSettings(enabled=False),
             tags={"Name": name},
         )
         AppstreamFleetStackAssociation(self, "fleet_stack", fleet_name=self.fleet.name, stack_name=self.stack.name)
 
         for email in props.users:
             user = AppstreamUser(
-                self, user_id(email), authentication_type=USER_POOL, user_name=email,
+                self,
+                user_id(email),
+                authentication_type=USER_POOL,
+                user_name=email,
                 # The welcome e-mail carries the sign-in link and a temporary password.
                 send_email_notification=True,
             )
             AppstreamUserStackAssociation(
-                self, f"{user_id(email)}_stack", authentication_type=USER_POOL, user_name=user.user_name,
+                self,
+                f"{user_id(email)}_stack",
+                authentication_type=USER_POOL,
+                user_name=user.user_name,
                 stack_name=self.stack.name,
             )
 

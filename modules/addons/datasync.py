@@ -9,11 +9,11 @@ NFS to the file system's mount targets. Reading the bucket uses a second role th
 the source prefix. The task logs to a log group with a retention period, which only this
 account's DataSync tasks may write to.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -31,6 +31,7 @@ from cdktf_cdktf_provider_aws.datasync_task import (
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from constructs import Construct
 
 from modules.access import NFS_PORT, allow_from, security_group
 from modules.buckets import bucket_policy, expire_versions, secure_bucket
@@ -67,7 +68,10 @@ class LandingBucket(Construct):
         bucket = S3Bucket(self, "bucket", bucket_prefix=props.bucket_prefix, force_destroy=False)
         secure_bucket(self, bucket.id, sse_algorithm="aws:kms", kms_key_arn=props.kms_key_arn)
         expire_versions(
-            self, bucket.id, rule_id="expire-old-versions", noncurrent_days=props.noncurrent_version_days,
+            self,
+            bucket.id,
+            rule_id="expire-old-versions",
+            noncurrent_days=props.noncurrent_version_days,
             expire_days=props.expire_after_days or None,
         )
         bucket_policy(self, bucket.id, bucket.arn, document_id="policy_document")
@@ -126,11 +130,19 @@ class OmeroDataSync(Construct):
 
         # --- network: NFS to the mount targets, nothing else --------------------------------
         self.security_group = security_group(
-            self, "security_group", name=f"{p.name}-omero-datasync", vpc_id=p.vpc_id,
+            self,
+            "security_group",
+            name=f"{p.name}-omero-datasync",
+            vpc_id=p.vpc_id,
             description="DataSync network interfaces: NFS out to the OMERO file system only; no ingress.",
         )
         allow_from(
-            self, "to_efs", self.security_group.id, p.file_system_security_group_id, NFS_PORT, "EFS (NFS over TLS)",
+            self,
+            "to_efs",
+            self.security_group.id,
+            p.file_system_security_group_id,
+            NFS_PORT,
+            "EFS (NFS over TLS)",
             clients="EFS (NFS over TLS) clients: DataSync",
         )
 
@@ -140,18 +152,29 @@ class OmeroDataSync(Construct):
         read = [
             allow(["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"], [p.bucket_arn]),
             allow(
-                ["s3:GetObject", "s3:GetObjectTagging", "s3:GetObjectVersion", "s3:GetObjectVersionTagging",
-                 "s3:ListMultipartUploadParts"],
+                [
+                    "s3:GetObject",
+                    "s3:GetObjectTagging",
+                    "s3:GetObjectVersion",
+                    "s3:GetObjectVersionTagging",
+                    "s3:ListMultipartUploadParts",
+                ],
                 [objects],
             ),
         ]
         if p.bucket_kms_key_arn:
-            read.append(allow(
-                ["kms:Decrypt"], [p.bucket_kms_key_arn],
-                condition=[when("StringEquals", "kms:ViaService", f"s3.{p.region}.amazonaws.com")],
-            ))
+            read.append(
+                allow(
+                    ["kms:Decrypt"],
+                    [p.bucket_kms_key_arn],
+                    condition=[when("StringEquals", "kms:ViaService", f"s3.{p.region}.amazonaws.com")],
+                )
+            )
         self.bucket_role = self._role(
-            "bucket", f"{p.name}-datasync-source", f"Lets DataSync read s3://{p.bucket}/{prefix} for {task_name}.", read,
+            "bucket",
+            f"{p.name}-datasync-source",
+            f"Lets DataSync read s3://{p.bucket}/{prefix} for {task_name}.",
+            read,
         )
 
         # --- writing to /OMERO: through OMERO.server's access point only ---------------------
@@ -192,7 +215,10 @@ class OmeroDataSync(Construct):
 
         # --- log group that only this account's DataSync tasks may write to -----------------
         self.log_group = log_group(
-            self, "log_group", name=f"/aws/datasync/{p.name}/omero-datasync", retention_days=p.log_retention_days,
+            self,
+            "log_group",
+            name=f"/aws/datasync/{p.name}/omero-datasync",
+            retention_days=p.log_retention_days,
             kms_key_arn=p.logs_kms_key_arn,
         )
         log_policy = DataAwsIamPolicyDocument(
@@ -200,13 +226,20 @@ class OmeroDataSync(Construct):
             "log_policy_document",
             statement=[
                 allow_service(
-                    "DataSyncTaskLogs", DATASYNC, ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{self.log_group.arn}:*"],
-                    source_account=p.account_id, source_arn=tasks_of_this_account,
+                    "DataSyncTaskLogs",
+                    DATASYNC,
+                    ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    [f"{self.log_group.arn}:*"],
+                    source_account=p.account_id,
+                    source_arn=tasks_of_this_account,
                 )
             ],
         )
         log_access = CloudwatchLogResourcePolicy(
-            self, "log_policy", policy_name=f"{p.name}-omero-datasync", policy_document=log_policy.json,
+            self,
+            "log_policy",
+            policy_name=f"{p.name}-omero-datasync",
+            policy_document=log_policy.json,
         )
 
         # --- the task -----------------------------------------------------------------------
@@ -256,6 +289,11 @@ class OmeroDataSync(Construct):
         trust = service_trust(self, f"{key}_trust", DATASYNC, source_account=self._account_id)
         role = IamRole(self, f"{key}_role", name=name, description=description, assume_role_policy=trust)
         self._policies[key] = role_policy(
-            self, f"{key}_policy", role_id=role.id, name=key.replace("_", "-"), document_id=f"{key}_document", statements=statements,
+            self,
+            f"{key}_policy",
+            role_id=role.id,
+            name=key.replace("_", "-"),
+            document_id=f"{key}_document",
+            statements=statements,
         )
         return role

@@ -11,11 +11,12 @@ With ``--transfer=ln_s`` the repository keeps symbolic links to the landed files
 /OMERO (and the S3 File Gateway share, if any) at exactly the paths the server does: a link the
 importer writes must resolve on the server. Landed files must therefore stay where they are.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from constructs import Construct
 from cdktf import Fn
 from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition, EcsTaskDefinitionVolume
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -29,6 +30,7 @@ from cdktf_cdktf_provider_aws.scheduler_schedule import (
     SchedulerScheduleTargetRetryPolicy,
 )
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from constructs import Construct
 
 from modules.access import NFS_PORT, allow_from, https_out, security_group
 from modules.cluster import OmeroClusterOutputs
@@ -47,8 +49,11 @@ OMERO_CLI = "/opt/omero/server/venv3/bin/omero"  # the CLI inside the OMERO.serv
 # the command line would be in every process listing of the host. No "${" or
 # "%{" in it: Terraform would read them as its own template syntax. User and group names never hold
 # spaces or glob characters (the config checks them), so $login_as and $group expand unquoted.
-IMPORT_SCRIPT = r"""set -o pipefail
-omero=""" + OMERO_CLI + r"""
+IMPORT_SCRIPT = (
+    r"""set -o pipefail
+omero="""
+    + OMERO_CLI
+    + r"""
 lock="$LANDING_DIR/.omero-import.lock"
 mkdir -p "$LANDING_DIR" "$OMERO_SESSIONDIR" || exit 1
 # One import at a time: a run that finds the lock leaves the work to the running one. A lock older
@@ -76,6 +81,7 @@ done < <(find "$LANDING_DIR" -mindepth 1 -maxdepth 1 ! -name '.*' -print0 | sort
 echo "imported (or found already imported): $imported, failed: $failed, left for later: $waiting"
 [ "$failed" -eq 0 ]
 """
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,8 +134,11 @@ class ScheduledImport(Construct):
         share = props.data_share
         on_efs = share is None or not share.holds_repository
         logs = log_group(
-            self, "logs", name=f"/omero/{props.name}/omero-import",
-            retention_days=props.log_retention_days, kms_key_arn=cluster.kms_key_arn,
+            self,
+            "logs",
+            name=f"/omero/{props.name}/omero-import",
+            retention_days=props.log_retention_days,
+            kms_key_arn=cluster.kms_key_arn,
         )
         group = self._security_group(props, prefix=prefix, on_efs=on_efs)
         roles = self._roles(props, prefix=prefix, log_group_arn=logs.arn, on_efs=on_efs)
@@ -148,15 +157,25 @@ class ScheduledImport(Construct):
     def _security_group(self, props: ScheduledImportProps, *, prefix: str, on_efs: bool) -> SecurityGroup:
         """The task's network: out to the server (4064), EFS (2049) and HTTPS endpoints only."""
         group = security_group(
-            self, "security_group", name=prefix, vpc_id=props.vpc_id,
+            self,
+            "security_group",
+            name=prefix,
+            vpc_id=props.vpc_id,
             description="Scheduled OMERO import task: no ingress; out to OMERO.server, EFS and HTTPS.",
         )
         pairs = [("server", props.server_security_group_id, SERVER_PORT, "OMERO.server (Ice over TLS)")]
         if on_efs:
             pairs.append(("efs", props.file_system_security_group_id, NFS_PORT, "EFS (NFS over TLS)"))
         for key, target, port, what in pairs:
-            allow_from(self, (f"to_{key}", f"{key}_from_import"), group.id, target, port, what,
-                       clients=f"{what} from the scheduled import")
+            allow_from(
+                self,
+                (f"to_{key}", f"{key}_from_import"),
+                group.id,
+                target,
+                port,
+                what,
+                clients=f"{what} from the scheduled import",
+            )
         https_out(self, "https_out", group.id, description="HTTPS out: image registry, Secrets Manager, CloudWatch Logs")
         return group
 
@@ -227,14 +246,26 @@ class ScheduledImport(Construct):
         }
 
     def _task(
-        self, props: ScheduledImportProps, *, prefix: str, roles: TaskRoles, log_group_name: str, on_efs: bool,
+        self,
+        props: ScheduledImportProps,
+        *,
+        prefix: str,
+        roles: TaskRoles,
+        log_group_name: str,
+        on_efs: bool,
     ) -> EcsTaskDefinition:
         """The import task definition, on Fargate or the EC2 capacity provider."""
         volumes, mounts = self._volumes(props, on_efs=on_efs)
         container = self._container(props, log_group_name=log_group_name, mounts=mounts)
         return task_definition(
-            self, family=prefix, launch_type="EC2" if props.capacity_provider is not None else "FARGATE",
-            cpu=props.cpu, memory=props.memory, roles=roles, container=container, volumes=volumes,
+            self,
+            family=prefix,
+            launch_type="EC2" if props.capacity_provider is not None else "FARGATE",
+            cpu=props.cpu,
+            memory=props.memory,
+            roles=roles,
+            container=container,
+            volumes=volumes,
         )
 
     def _scheduler_role(self, props: ScheduledImportProps, *, prefix: str, roles: TaskRoles) -> IamRole:
@@ -249,14 +280,24 @@ class ScheduledImport(Construct):
         )
         task_definitions = f"arn:{props.partition}:ecs:{props.region}:{props.account_id}:task-definition/{prefix}:*"
         role_policy(
-            self, "scheduler_policy", role_id=scheduler_role.id, name="run-import-task", document_id="scheduler_document",
+            self,
+            "scheduler_policy",
+            role_id=scheduler_role.id,
+            name="run-import-task",
+            document_id="scheduler_document",
             statements=[
                 allow(["ecs:RunTask"], [task_definitions], condition=[when("ArnEquals", "ecs:cluster", cluster.cluster_arn)]),
                 # RunTask with tags also tags the new task.
-                allow(["ecs:TagResource"], [f"arn:{props.partition}:ecs:{props.region}:{props.account_id}:task/{cluster.cluster_name}/*"],
-                      condition=[when("StringEquals", "ecs:CreateAction", "RunTask")]),
-                allow(["iam:PassRole"], [roles.execution_role_arn, roles.task_role_arn],
-                      condition=[when("StringEquals", "iam:PassedToService", "ecs-tasks.amazonaws.com")]),
+                allow(
+                    ["ecs:TagResource"],
+                    [f"arn:{props.partition}:ecs:{props.region}:{props.account_id}:task/{cluster.cluster_name}/*"],
+                    condition=[when("StringEquals", "ecs:CreateAction", "RunTask")],
+                ),
+                allow(
+                    ["iam:PassRole"],
+                    [roles.execution_role_arn, roles.task_role_arn],
+                    condition=[when("StringEquals", "iam:PassedToService", "ecs-tasks.amazonaws.com")],
+                ),
                 # A schedule encrypted with a customer key is decrypted with the role's permissions.
                 *([allow(["kms:Decrypt"], [cluster.kms_key_arn])] if cluster.kms_key_arn else []),
             ],
@@ -264,15 +305,25 @@ class ScheduledImport(Construct):
         return scheduler_role
 
     def _schedule(
-        self, props: ScheduledImportProps, *, prefix: str, role: IamRole, task: EcsTaskDefinition, group: SecurityGroup,
+        self,
+        props: ScheduledImportProps,
+        *,
+        prefix: str,
+        role: IamRole,
+        task: EcsTaskDefinition,
+        group: SecurityGroup,
     ) -> SchedulerSchedule:
         """The EventBridge schedule that starts one import task on props.schedule."""
         cluster = props.cluster
-        placement = dict(launch_type="FARGATE")
+        placement: dict[str, Any] = dict(launch_type="FARGATE")
         if props.capacity_provider is not None:
-            placement = dict(capacity_provider_strategy=[
-                SchedulerScheduleTargetEcsParametersCapacityProviderStrategy(capacity_provider=props.capacity_provider, weight=1, base=0)
-            ])
+            placement = dict(
+                capacity_provider_strategy=[
+                    SchedulerScheduleTargetEcsParametersCapacityProviderStrategy(
+                        capacity_provider=props.capacity_provider, weight=1, base=0
+                    )
+                ]
+            )
         return SchedulerSchedule(
             self,
             "schedule",
@@ -293,7 +344,9 @@ class ScheduledImport(Construct):
                     task_count=1,
                     **placement,
                     network_configuration=SchedulerScheduleTargetEcsParametersNetworkConfiguration(
-                        subnets=props.subnet_ids, security_groups=[group.id], assign_public_ip=False,
+                        subnets=props.subnet_ids,
+                        security_groups=[group.id],
+                        assign_public_ip=False,
                     ),
                     enable_ecs_managed_tags=True,
                     propagate_tags="TASK_DEFINITION",
@@ -308,7 +361,8 @@ class ScheduledImport(Construct):
         """An AWS CLI command that runs one import now, as the schedule would."""
         placement_args = (
             f"--capacity-provider-strategy capacityProvider={props.capacity_provider},weight=1"
-            if props.capacity_provider is not None else "--launch-type FARGATE"
+            if props.capacity_provider is not None
+            else "--launch-type FARGATE"
         )
         return (
             f"aws ecs run-task --region {props.region} --cluster {props.cluster.cluster_name} --task-definition {prefix} "

@@ -11,11 +11,11 @@ services stack, which owns the instances' group); files appear as owned by the O
 (uid/gid 1000), root is squashed, and the gateway's health and file audit logs go to a log group
 with retention.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_s3_bucket import DataAwsS3Bucket
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
@@ -32,6 +32,7 @@ from cdktf_cdktf_provider_aws.storagegateway_nfs_file_share import (
     StoragegatewayNfsFileShareNfsFileShareDefaults,
 )
 from cdktf_cdktf_provider_aws.volume_attachment import VolumeAttachment
+from constructs import Construct
 
 from modules.access import https_out, rule, security_group
 from modules.buckets import bucket_policy, expire_versions, secure_bucket
@@ -145,7 +146,10 @@ class FileGateway(Construct):
 
         # --- the appliance ---
         group = security_group(
-            self, "security_group", name=prefix, vpc_id=props.vpc_id,
+            self,
+            "security_group",
+            name=prefix,
+            vpc_id=props.vpc_id,
             description="S3 File Gateway: NFS from the OMERO container instances; HTTPS out to AWS.",
         )
         # Storage Gateway's endpoints, S3 and activation are all HTTPS.
@@ -154,10 +158,17 @@ class FileGateway(Construct):
         # or to a host from which an operator fetches the key before setting activation_key.
         activation_rules = []
         for index, cidr in enumerate(props.activation_cidrs):
-            activation_rules.append(rule(
-                self, f"activation_{index}_in", group.id, ACTIVATION_PORT, inbound=True, cidr=cidr,
-                description=f"Gateway activation key from {cidr}",
-            ))
+            activation_rules.append(
+                rule(
+                    self,
+                    f"activation_{index}_in",
+                    group.id,
+                    ACTIVATION_PORT,
+                    inbound=True,
+                    cidr=cidr,
+                    description=f"Gateway activation key from {cidr}",
+                )
+            )
 
         if props.ami_id:
             image, keep = props.ami_id, []
@@ -175,10 +186,16 @@ class FileGateway(Construct):
             vpc_security_group_ids=[group.id],
             associate_public_ip_address=False,
             metadata_options=InstanceMetadataOptions(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1, instance_metadata_tags="disabled",
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=1,
+                instance_metadata_tags="disabled",
             ),
             root_block_device=InstanceRootBlockDevice(
-                volume_size=ROOT_VOLUME_GB, volume_type="gp3", encrypted=True, kms_key_id=props.kms_key_arn,
+                volume_size=ROOT_VOLUME_GB,
+                volume_type="gp3",
+                encrypted=True,
+                kms_key_id=props.kms_key_arn,
                 delete_on_termination=True,
             ),
             monitoring=True,
@@ -198,14 +215,21 @@ class FileGateway(Construct):
             tags={"Name": f"{prefix}-cache"},
         )
         attachment = VolumeAttachment(
-            self, "cache_attachment", device_name=CACHE_DEVICE, instance_id=instance.id, volume_id=cache_volume.id,
+            self,
+            "cache_attachment",
+            device_name=CACHE_DEVICE,
+            instance_id=instance.id,
+            volume_id=cache_volume.id,
             # Flush the cache to S3 by stopping the appliance before its disk goes.
             stop_instance_before_detaching=True,
         )
 
         # --- the gateway ---
         logs = log_group(
-            self, "logs", name=f"/omero/{props.name}/file-gateway", retention_days=props.log_retention_days,
+            self,
+            "logs",
+            name=f"/omero/{props.name}/file-gateway",
+            retention_days=props.log_retention_days,
             kms_key_arn=props.kms_key_arn,
         )
         activation = (
@@ -224,7 +248,10 @@ class FileGateway(Construct):
             **activation,
         )
         disk = DataAwsStoragegatewayLocalDisk(
-            self, "cache_disk", gateway_arn=gateway.arn, disk_node=attachment.device_name,
+            self,
+            "cache_disk",
+            gateway_arn=gateway.arn,
+            disk_node=attachment.device_name,
         )
         cache = StoragegatewayCache(self, "cache", gateway_arn=gateway.arn, disk_id=disk.disk_id)
 
@@ -240,7 +267,12 @@ class FileGateway(Construct):
             assume_role_policy=service_trust(self, "trust", "storagegateway.amazonaws.com", source_account=props.account_id),
         )
         role_policy(
-            self, "role_policy", role_id=role.id, name="share-bucket", document_id="share_bucket", statements=bucket_and_objects,
+            self,
+            "role_policy",
+            role_id=role.id,
+            name="share-bucket",
+            document_id="share_bucket",
+            statements=bucket_and_objects,
         )
         share = StoragegatewayNfsFileShare(
             self,
@@ -257,11 +289,16 @@ class FileGateway(Construct):
             kms_encrypted=props.kms_key_arn is not None,
             kms_key_arn=props.kms_key_arn,
             nfs_file_share_defaults=StoragegatewayNfsFileShareNfsFileShareDefaults(
-                owner_id=OMERO_UID, group_id=OMERO_UID, file_mode="0644", directory_mode="0755",
+                owner_id=OMERO_UID,
+                group_id=OMERO_UID,
+                file_mode="0644",
+                directory_mode="0755",
             ),
             cache_attributes=StoragegatewayNfsFileShareCacheAttributes(
                 cache_stale_timeout_in_seconds=props.cache_refresh_seconds,
-            ) if props.cache_refresh_seconds else None,
+            )
+            if props.cache_refresh_seconds
+            else None,
             audit_destination_arn=logs.arn,
             tags={"Name": prefix},
             depends_on=[cache],

@@ -12,13 +12,13 @@ Three constructs, one concern each:
 * :class:`OmeroDashboard`: the load balancer, the ECS services, the database, the file system
   and (on the EC2 launch type) the container instances on one CloudWatch dashboard.
 """
+
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from constructs import Construct
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
@@ -36,6 +36,7 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
+from constructs import Construct
 
 from modules.iam import allow_service, deny_when
 from modules.kms import account_statement
@@ -79,9 +80,7 @@ class AlarmTopic(Construct):
     def __init__(self, scope: Construct, id: str, *, props: AlarmTopicProps):
         super().__init__(scope, id)
         name = f"{props.name}-omero-alarms"
-        alarms_arn = (
-            f"arn:{props.partition}:cloudwatch:{props.region}:{props.account_id}:alarm:{alarm_prefix(props.name)}*"
-        )
+        alarms_arn = f"arn:{props.partition}:cloudwatch:{props.region}:{props.account_id}:alarm:{alarm_prefix(props.name)}*"
         key_arn = props.kms_key_arn
         if key_arn is None:
             key_arn = self._make_key(name, props).arn
@@ -92,13 +91,21 @@ class AlarmTopic(Construct):
             "topic_policy_document",
             statement=[
                 allow_service(
-                    "CloudWatchAlarmsOfThisDeployment", "cloudwatch.amazonaws.com", ["sns:Publish"], [self.topic.arn],
-                    source_account=props.account_id, source_arn=alarms_arn,
+                    "CloudWatchAlarmsOfThisDeployment",
+                    "cloudwatch.amazonaws.com",
+                    ["sns:Publish"],
+                    [self.topic.arn],
+                    source_account=props.account_id,
+                    source_arn=alarms_arn,
                 ),
                 *self._event_rule_statements(props),
                 deny_when(
-                    "DenyWithoutTls", ["sns:Publish", "sns:Subscribe"], [self.topic.arn],
-                    test="Bool", variable="aws:SecureTransport", value="false",
+                    "DenyWithoutTls",
+                    ["sns:Publish", "sns:Subscribe"],
+                    [self.topic.arn],
+                    test="Bool",
+                    variable="aws:SecureTransport",
+                    value="false",
                 ),
             ],
         )
@@ -114,8 +121,12 @@ class AlarmTopic(Construct):
         rules_arn = f"arn:{props.partition}:events:{props.region}:{props.account_id}:rule/{alarm_prefix(props.name)}*"
         return [
             allow_service(
-                "EventRulesOfThisDeployment", "events.amazonaws.com", ["sns:Publish"], [self.topic.arn],
-                source_account=props.account_id, source_arn=rules_arn,
+                "EventRulesOfThisDeployment",
+                "events.amazonaws.com",
+                ["sns:Publish"],
+                [self.topic.arn],
+                source_account=props.account_id,
+                source_arn=rules_arn,
             )
         ]
 
@@ -123,7 +134,7 @@ class AlarmTopic(Construct):
         # A key policy's "*" resource means this key and nothing else. The policy is written as JSON
         # here rather than through aws_iam_policy_document, whose identity-policy linters read "*"
         # as every resource in the account.
-        service = {"Service": "cloudwatch.amazonaws.com"}
+        service: dict[str, str | list[str]] = {"Service": "cloudwatch.amazonaws.com"}
         if props.event_rules:
             service = {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]}
         policy = {
@@ -265,9 +276,16 @@ class OmeroAlarms(Construct):
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
         for alarm in self._alarms(props.watched, props.thresholds):
             actions = [props.topic_arn]
-            single = {} if alarm.queries else dict(
-                namespace=alarm.namespace, metric_name=alarm.metric, dimensions=alarm.dimensions,
-                statistic=alarm.statistic, period=alarm.period,
+            single = (
+                {}
+                if alarm.queries
+                else dict(
+                    namespace=alarm.namespace,
+                    metric_name=alarm.metric,
+                    dimensions=alarm.dimensions,
+                    statistic=alarm.statistic,
+                    period=alarm.period,
+                )
             )
             self.alarms[alarm.key] = CloudwatchMetricAlarm(
                 self,
@@ -298,8 +316,13 @@ class OmeroAlarms(Construct):
                     f"An OMERO.web task fails the load balancer's health check for 3 minutes. Users may see errors. "
                     f"Check the events and logs of {web_logs}; a task that keeps failing is replaced by ECS."
                 ),
-                namespace="AWS/ApplicationELB", metric="UnHealthyHostCount", dimensions=target,
-                statistic="Maximum", comparison="GreaterThanThreshold", threshold=0, periods=3,
+                namespace="AWS/ApplicationELB",
+                metric="UnHealthyHostCount",
+                dimensions=target,
+                statistic="Maximum",
+                comparison="GreaterThanThreshold",
+                threshold=0,
+                periods=3,
             ),
             Alarm(
                 key="web-no-healthy-targets",
@@ -307,8 +330,14 @@ class OmeroAlarms(Construct):
                     f"No healthy OMERO.web task behind the load balancer for 3 minutes: OMERO.web is down. "
                     f"Check the events of {web_logs} (aws ecs describe-services) and whether OMERO.server is up."
                 ),
-                namespace="AWS/ApplicationELB", metric="HealthyHostCount", dimensions=target,
-                statistic="Minimum", comparison="LessThanThreshold", threshold=1, periods=3, missing="breaching",
+                namespace="AWS/ApplicationELB",
+                metric="HealthyHostCount",
+                dimensions=target,
+                statistic="Minimum",
+                comparison="LessThanThreshold",
+                threshold=1,
+                periods=3,
+                missing="breaching",
             ),
             Alarm(
                 key="web-5xx",
@@ -316,8 +345,14 @@ class OmeroAlarms(Construct):
                     f"OMERO.web answered more than {t.web_5xx_count} server errors (5xx) in 5 minutes. "
                     f"Read the log group of {web_logs} for tracebacks; errors on every page often mean OMERO.server is unreachable."
                 ),
-                namespace="AWS/ApplicationELB", metric="HTTPCode_Target_5XX_Count", dimensions=target,
-                statistic="Sum", period=300, comparison="GreaterThanThreshold", threshold=t.web_5xx_count, periods=1,
+                namespace="AWS/ApplicationELB",
+                metric="HTTPCode_Target_5XX_Count",
+                dimensions=target,
+                statistic="Sum",
+                period=300,
+                comparison="GreaterThanThreshold",
+                threshold=t.web_5xx_count,
+                periods=1,
             ),
             Alarm(
                 key="load-balancer-5xx",
@@ -325,8 +360,14 @@ class OmeroAlarms(Construct):
                     f"The load balancer itself answered more than {t.web_5xx_count} errors (502/503/504) in 5 minutes: "
                     f"OMERO.web tasks are missing, refusing connections or too slow. Check {web_logs} and its target health."
                 ),
-                namespace="AWS/ApplicationELB", metric="HTTPCode_ELB_5XX_Count", dimensions={"LoadBalancer": w.load_balancer},
-                statistic="Sum", period=300, comparison="GreaterThanThreshold", threshold=t.web_5xx_count, periods=1,
+                namespace="AWS/ApplicationELB",
+                metric="HTTPCode_ELB_5XX_Count",
+                dimensions={"LoadBalancer": w.load_balancer},
+                statistic="Sum",
+                period=300,
+                comparison="GreaterThanThreshold",
+                threshold=t.web_5xx_count,
+                periods=1,
             ),
             Alarm(
                 key="server-not-running",
@@ -335,9 +376,14 @@ class OmeroAlarms(Construct):
                     "task for 3 minutes: no logins, imports or image viewing. Check the service's events and stopped "
                     "tasks (database or /OMERO mount failures show there) and the server log group."
                 ),
-                namespace="ECS/ContainerInsights", metric="RunningTaskCount",
+                namespace="ECS/ContainerInsights",
+                metric="RunningTaskCount",
                 dimensions={"ClusterName": w.cluster_name, "ServiceName": w.server_service_name},
-                statistic="Minimum", comparison="LessThanThreshold", threshold=1, periods=3, missing="breaching",
+                statistic="Minimum",
+                comparison="LessThanThreshold",
+                threshold=1,
+                periods=3,
+                missing="breaching",
             ),
             Alarm(
                 key="database-cpu-high",
@@ -345,8 +391,13 @@ class OmeroAlarms(Construct):
                     f"The OMERO database ({w.database_instance_id}) has averaged over {t.rds_cpu_percent}% CPU for 15 minutes. "
                     "Look for long queries in Performance Insights (large deletes, searches); consider a larger database.instance_class."
                 ),
-                namespace="AWS/RDS", metric="CPUUtilization", dimensions=database,
-                period=300, comparison="GreaterThanThreshold", threshold=t.rds_cpu_percent, periods=3,
+                namespace="AWS/RDS",
+                metric="CPUUtilization",
+                dimensions=database,
+                period=300,
+                comparison="GreaterThanThreshold",
+                threshold=t.rds_cpu_percent,
+                periods=3,
             ),
             Alarm(
                 key="database-storage-low",
@@ -355,8 +406,14 @@ class OmeroAlarms(Construct):
                     "Storage autoscaling grows it up to database.max_allocated_storage_gb; raise that ceiling (or "
                     "allocated_storage_gb) before PostgreSQL stops accepting writes."
                 ),
-                namespace="AWS/RDS", metric="FreeStorageSpace", dimensions=database, statistic="Minimum",
-                period=300, comparison="LessThanThreshold", threshold=t.rds_free_storage_gib * GIB, periods=1,
+                namespace="AWS/RDS",
+                metric="FreeStorageSpace",
+                dimensions=database,
+                statistic="Minimum",
+                period=300,
+                comparison="LessThanThreshold",
+                threshold=t.rds_free_storage_gib * GIB,
+                periods=1,
             ),
             Alarm(
                 key="database-memory-low",
@@ -365,54 +422,88 @@ class OmeroAlarms(Construct):
                     "memory for 15 minutes and may start swapping. Check connections (omero.db.poolsize per server) and "
                     "consider a larger database.instance_class."
                 ),
-                namespace="AWS/RDS", metric="FreeableMemory", dimensions=database,
-                period=300, comparison="LessThanThreshold", threshold=t.rds_freeable_memory_mib * MIB, periods=3,
+                namespace="AWS/RDS",
+                metric="FreeableMemory",
+                dimensions=database,
+                period=300,
+                comparison="LessThanThreshold",
+                threshold=t.rds_freeable_memory_mib * MIB,
+                periods=3,
             ),
         ]
         if w.performance_mode == "generalPurpose":
-            alarms.append(Alarm(
-                key="efs-io-limit",
-                description=(
-                    f"EFS {w.file_system_id} (/OMERO) has been above {t.efs_io_limit_percent}% of its I/O limit for 15 minutes: "
-                    "imports and image reads slow down. Look for bulk imports or exports running now; spread them out."
-                ),
-                namespace="AWS/EFS", metric="PercentIOLimit", dimensions=file_system, statistic="Maximum",
-                period=300, comparison="GreaterThanThreshold", threshold=t.efs_io_limit_percent, periods=3,
-            ))
+            alarms.append(
+                Alarm(
+                    key="efs-io-limit",
+                    description=(
+                        f"EFS {w.file_system_id} (/OMERO) has been above {t.efs_io_limit_percent}% of its I/O limit for 15 minutes: "
+                        "imports and image reads slow down. Look for bulk imports or exports running now; spread them out."
+                    ),
+                    namespace="AWS/EFS",
+                    metric="PercentIOLimit",
+                    dimensions=file_system,
+                    statistic="Maximum",
+                    period=300,
+                    comparison="GreaterThanThreshold",
+                    threshold=t.efs_io_limit_percent,
+                    periods=3,
+                )
+            )
         if w.throughput_mode == "bursting":
-            alarms.append(Alarm(
-                key="efs-burst-credits-low",
-                description=(
-                    f"EFS {w.file_system_id} (/OMERO) has less than {t.efs_burst_credits_gib} GiB of burst credits; when "
-                    "they run out throughput drops to the baseline of the stored size. Consider storage.throughput_mode = \"elastic\"."
-                ),
-                namespace="AWS/EFS", metric="BurstCreditBalance", dimensions=file_system, statistic="Minimum",
-                period=300, comparison="LessThanThreshold", threshold=t.efs_burst_credits_gib * GIB, periods=1,
-            ))
+            alarms.append(
+                Alarm(
+                    key="efs-burst-credits-low",
+                    description=(
+                        f"EFS {w.file_system_id} (/OMERO) has less than {t.efs_burst_credits_gib} GiB of burst credits; when "
+                        'they run out throughput drops to the baseline of the stored size. Consider storage.throughput_mode = "elastic".'
+                    ),
+                    namespace="AWS/EFS",
+                    metric="BurstCreditBalance",
+                    dimensions=file_system,
+                    statistic="Minimum",
+                    period=300,
+                    comparison="LessThanThreshold",
+                    threshold=t.efs_burst_credits_gib * GIB,
+                    periods=1,
+                )
+            )
         if w.throughput_mode == "provisioned":
+
             def efs_metric(query_id: str, metric: str, stat: str) -> CloudwatchMetricAlarmMetricQuery:
                 return CloudwatchMetricAlarmMetricQuery(
-                    id=query_id, return_data=False,
+                    id=query_id,
+                    return_data=False,
                     metric=CloudwatchMetricAlarmMetricQueryMetric(
-                        namespace="AWS/EFS", metric_name=metric, dimensions=file_system, stat=stat, period=300,
+                        namespace="AWS/EFS",
+                        metric_name=metric,
+                        dimensions=file_system,
+                        stat=stat,
+                        period=300,
                     ),
                 )
-            alarms.append(Alarm(
-                key="efs-throughput-high",
-                description=(
-                    f"EFS {w.file_system_id} (/OMERO) has used over {t.efs_throughput_percent}% of its provisioned throughput "
-                    "for 15 minutes: imports and image reads queue. Raise storage.provisioned_throughput_mibps or spread bulk work."
-                ),
-                comparison="GreaterThanThreshold", threshold=t.efs_throughput_percent, periods=3,
-                queries=(
-                    efs_metric("used", "MeteredIOBytes", "Sum"),
-                    efs_metric("permitted", "PermittedThroughput", "Average"),
-                    CloudwatchMetricAlarmMetricQuery(
-                        id="utilization", expression="100 * (used / PERIOD(used)) / permitted",
-                        label="Throughput used (% of permitted)", return_data=True,
+
+            alarms.append(
+                Alarm(
+                    key="efs-throughput-high",
+                    description=(
+                        f"EFS {w.file_system_id} (/OMERO) has used over {t.efs_throughput_percent}% of its provisioned throughput "
+                        "for 15 minutes: imports and image reads queue. Raise storage.provisioned_throughput_mibps or spread bulk work."
                     ),
-                ),
-            ))
+                    comparison="GreaterThanThreshold",
+                    threshold=t.efs_throughput_percent,
+                    periods=3,
+                    queries=(
+                        efs_metric("used", "MeteredIOBytes", "Sum"),
+                        efs_metric("permitted", "PermittedThroughput", "Average"),
+                        CloudwatchMetricAlarmMetricQuery(
+                            id="utilization",
+                            expression="100 * (used / PERIOD(used)) / permitted",
+                            label="Throughput used (% of permitted)",
+                            return_data=True,
+                        ),
+                    ),
+                )
+            )
         return alarms
 
 
@@ -443,24 +534,54 @@ def dashboard_body(w: WatchedDeployment) -> dict[str, Any]:
         widgets.append({"type": "text", "x": 0, "y": y, "width": 24, "height": 1, "properties": {"markdown": f"## {title}"}})
         width = 24 // len(charts)
         for index, (chart_title, metrics, extra) in enumerate(charts):
-            widgets.append({
-                "type": "metric", "x": index * width, "y": y + 1, "width": width, "height": 6,
-                "properties": {"title": chart_title, "region": w.region, "view": "timeSeries", "stacked": False,
-                               "period": 300, "metrics": metrics, **extra},
-            })
+            widgets.append(
+                {
+                    "type": "metric",
+                    "x": index * width,
+                    "y": y + 1,
+                    "width": width,
+                    "height": 6,
+                    "properties": {
+                        "title": chart_title,
+                        "region": w.region,
+                        "view": "timeSeries",
+                        "stacked": False,
+                        "period": 300,
+                        "metrics": metrics,
+                        **extra,
+                    },
+                }
+            )
 
     lb, tg = ["LoadBalancer", w.load_balancer], ["TargetGroup", w.target_group]
     alb = "AWS/ApplicationELB"
     row(
         "OMERO.web load balancer",
         ("Requests", [[alb, "RequestCount", *lb, {"stat": "Sum"}]], {}),
-        ("Errors (5xx)", [[alb, "HTTPCode_Target_5XX_Count", *lb, *tg, {"stat": "Sum", "label": "OMERO.web 5xx"}],
-                          [alb, "HTTPCode_ELB_5XX_Count", *lb, {"stat": "Sum", "label": "Load balancer 5xx"}]], {}),
-        ("Target response time (s)", [[alb, "TargetResponseTime", *lb, *tg, {"stat": "p90", "label": "p90"}],
-                                      [alb, "TargetResponseTime", *lb, *tg, {"stat": "Average", "label": "average"}]], {}),
-        ("OMERO.web tasks by health", [[alb, "HealthyHostCount", *lb, *tg, {"stat": "Minimum", "label": "healthy"}],
-                                       [alb, "UnHealthyHostCount", *lb, *tg, {"stat": "Maximum", "label": "unhealthy"}]],
-         {"period": 60}),
+        (
+            "Errors (5xx)",
+            [
+                [alb, "HTTPCode_Target_5XX_Count", *lb, *tg, {"stat": "Sum", "label": "OMERO.web 5xx"}],
+                [alb, "HTTPCode_ELB_5XX_Count", *lb, {"stat": "Sum", "label": "Load balancer 5xx"}],
+            ],
+            {},
+        ),
+        (
+            "Target response time (s)",
+            [
+                [alb, "TargetResponseTime", *lb, *tg, {"stat": "p90", "label": "p90"}],
+                [alb, "TargetResponseTime", *lb, *tg, {"stat": "Average", "label": "average"}],
+            ],
+            {},
+        ),
+        (
+            "OMERO.web tasks by health",
+            [
+                [alb, "HealthyHostCount", *lb, *tg, {"stat": "Minimum", "label": "healthy"}],
+                [alb, "UnHealthyHostCount", *lb, *tg, {"stat": "Maximum", "label": "unhealthy"}],
+            ],
+            {"period": 60},
+        ),
     )
     services = [("OMERO.server (read-write)", w.server_service_name), ("OMERO.web", w.web_service_name)]
     for index, name in enumerate(w.read_only_service_names, start=1):
@@ -468,12 +589,31 @@ def dashboard_body(w: WatchedDeployment) -> dict[str, Any]:
     cluster = ["ClusterName", w.cluster_name]
     row(
         "ECS services",
-        ("CPU (%)", [["AWS/ECS", "CPUUtilization", *cluster, "ServiceName", service, {"label": label}] for label, service in services],
-         {"yAxis": {"left": {"min": 0, "max": 100}}}),
-        ("Memory (%)", [["AWS/ECS", "MemoryUtilization", *cluster, "ServiceName", service, {"label": label}] for label, service in services],
-         {"yAxis": {"left": {"min": 0, "max": 100}}}),
-        ("Running tasks", [["ECS/ContainerInsights", "RunningTaskCount", *cluster, "ServiceName", service,
-                            {"label": label, "stat": "Minimum"}] for label, service in services], {"period": 60}),
+        (
+            "CPU (%)",
+            [["AWS/ECS", "CPUUtilization", *cluster, "ServiceName", service, {"label": label}] for label, service in services],
+            {"yAxis": {"left": {"min": 0, "max": 100}}},
+        ),
+        (
+            "Memory (%)",
+            [["AWS/ECS", "MemoryUtilization", *cluster, "ServiceName", service, {"label": label}] for label, service in services],
+            {"yAxis": {"left": {"min": 0, "max": 100}}},
+        ),
+        (
+            "Running tasks",
+            [
+                [
+                    "ECS/ContainerInsights",
+                    "RunningTaskCount",
+                    *cluster,
+                    "ServiceName",
+                    service,
+                    {"label": label, "stat": "Minimum"},
+                ]
+                for label, service in services
+            ],
+            {"period": 60},
+        ),
     )
     db = ["DBInstanceIdentifier", w.database_instance_id]
     row(
@@ -492,14 +632,25 @@ def dashboard_body(w: WatchedDeployment) -> dict[str, Any]:
     )
     row(
         "/OMERO on EFS",
-        ("Throughput (bytes per 5 min)", [[efs, "DataReadIOBytes", *fs, {"stat": "Sum", "label": "read"}],
-                                          [efs, "DataWriteIOBytes", *fs, {"stat": "Sum", "label": "write"}],
-                                          [efs, "MeteredIOBytes", *fs, {"stat": "Sum", "label": "metered"}]], {}),
+        (
+            "Throughput (bytes per 5 min)",
+            [
+                [efs, "DataReadIOBytes", *fs, {"stat": "Sum", "label": "read"}],
+                [efs, "DataWriteIOBytes", *fs, {"stat": "Sum", "label": "write"}],
+                [efs, "MeteredIOBytes", *fs, {"stat": "Sum", "label": "metered"}],
+            ],
+            {},
+        ),
         ("Client connections", [[efs, "ClientConnections", *fs, {"stat": "Sum"}]], {}),
-        ("Storage (bytes)", [[efs, "StorageBytes", *fs, "StorageClass", "Total", {"stat": "Average", "label": "total"}],
-                             [efs, "StorageBytes", *fs, "StorageClass", "Standard", {"stat": "Average", "label": "standard"}],
-                             [efs, "StorageBytes", *fs, "StorageClass", "IA", {"stat": "Average", "label": "infrequent access"}]],
-         {"period": 3600}),
+        (
+            "Storage (bytes)",
+            [
+                [efs, "StorageBytes", *fs, "StorageClass", "Total", {"stat": "Average", "label": "total"}],
+                [efs, "StorageBytes", *fs, "StorageClass", "Standard", {"stat": "Average", "label": "standard"}],
+                [efs, "StorageBytes", *fs, "StorageClass", "IA", {"stat": "Average", "label": "infrequent access"}],
+            ],
+            {"period": 3600},
+        ),
         io_chart,
     )
     if w.container_instances_group is not None:
@@ -507,7 +658,11 @@ def dashboard_body(w: WatchedDeployment) -> dict[str, Any]:
         row(
             "EC2 container instances",
             ("CPU (%)", [["AWS/EC2", "CPUUtilization", *asg]], {"yAxis": {"left": {"min": 0, "max": 100}}}),
-            ("Network (bytes)", [["AWS/EC2", "NetworkIn", *asg, {"stat": "Sum"}], ["AWS/EC2", "NetworkOut", *asg, {"stat": "Sum"}]], {}),
+            (
+                "Network (bytes)",
+                [["AWS/EC2", "NetworkIn", *asg, {"stat": "Sum"}], ["AWS/EC2", "NetworkOut", *asg, {"stat": "Sum"}]],
+                {},
+            ),
             ("Status check failures", [["AWS/EC2", "StatusCheckFailed", *asg, {"stat": "Maximum"}]], {}),
         )
     return {"widgets": widgets}
@@ -520,6 +675,9 @@ class OmeroDashboard(Construct):
         # The names and ids in the body are references to other stacks; they resolve to
         # identifiers (letters, digits, "-", "/", "."), so interpolating them keeps the JSON valid.
         self.dashboard = CloudwatchDashboard(
-            self, "dashboard", dashboard_name=dashboard_name(w.name), dashboard_body=json.dumps(dashboard_body(w)),
+            self,
+            "dashboard",
+            dashboard_name=dashboard_name(w.name),
+            dashboard_body=json.dumps(dashboard_body(w)),
         )
         self.url = dashboard_url(w.region, w.name)

@@ -16,12 +16,12 @@ instance refresh. EC2's automatic recovery moves it to healthy hardware. A new A
 image does not replace it by itself (``ami`` is ignored once created); any replacement, or
 ``terraform apply -replace``, starts it from the newest image.
 """
+
 from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
 
-from constructs import Construct
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
@@ -34,6 +34,7 @@ from cdktf_cdktf_provider_aws.instance import (
     InstanceRootBlockDevice,
 )
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
+from constructs import Construct
 
 from modules.access import NFS_PORT, allow_from, https_out, security_group
 from modules.efs import OmeroFileSystemOutputs
@@ -156,7 +157,10 @@ class UploaderHost(Construct):
 
         # ---- network: no ingress at all; out to the server, the file system and HTTPS ----
         self.security_group = security_group(
-            self, "security_group", name=prefix, vpc_id=props.vpc_id,
+            self,
+            "security_group",
+            name=prefix,
+            vpc_id=props.vpc_id,
             description="OMERO uploader host: no ingress (Session Manager); out to OMERO.server, EFS and HTTPS.",
         )
         group = self.security_group.id
@@ -169,8 +173,15 @@ class UploaderHost(Construct):
                 raise ValueError("the uploader host mounts /OMERO from EFS; a share holding /OMERO is not supported")
             rules.append(("share", props.import_share.security_group_id, NFS_PORT, "the import share (NFS 4.1)"))
         for key, target, port, what in rules:
-            allow_from(self, (f"to_{key}", f"{key}_from_uploader"), group, target, port, what,
-                       clients=f"{what} clients: the uploader host")
+            allow_from(
+                self,
+                (f"to_{key}", f"{key}_from_uploader"),
+                group,
+                target,
+                port,
+                what,
+                clients=f"{what} clients: the uploader host",
+            )
         https_out(self, "https_out", group, description="HTTPS out: SSM, package repositories, PyPI, S3")
 
         # ---- identity: Session Manager, the repository, the buckets it may read ----
@@ -182,12 +193,19 @@ class UploaderHost(Construct):
             assume_role_policy=service_trust(self, "trust", "ec2.amazonaws.com"),
         )
         IamRolePolicyAttachment(
-            self, "ssm", role=role.name, policy_arn=f"arn:{props.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
+            self,
+            "ssm",
+            role=role.name,
+            policy_arn=f"arn:{props.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
         )
         # First boot reports here (the standard Amazon Linux 2023 image has the AWS CLI); Terraform
         # makes it "pending" and leaves the value to the host afterwards.
         status = SsmParameter(
-            self, "status", name=props.status_parameter, type="String", value="pending",
+            self,
+            "status",
+            name=props.status_parameter,
+            type="String",
+            value="pending",
             description=f"First boot of {prefix}: pending, ready: omero-py <version>, or failed: line <n>",
             lifecycle=TerraformResourceLifecycle(ignore_changes=["value"]),
         )

@@ -1,8 +1,8 @@
 """The appstream add-on stack: OMERO.insight streamed from an AppStream 2.0 fleet."""
+
 from __future__ import annotations
 
 from constructs import Construct
-from cdktf import TerraformOutput
 
 from config import Deployment
 from modules.addons.appstream import InsightStreaming, InsightStreamingProps, SessionPermissions
@@ -15,6 +15,7 @@ class AppStreamStack(AddonStack):
     def __init__(self, scope: Construct, *, deployment: Deployment, settings: SynthSettings, core: CoreOutputs):
         super().__init__(scope, "appstream", deployment=deployment, settings=settings, core=core)
         config, region = deployment.appstream, deployment.region
+        assert config.image_name is not None  # the loader requires it when AppStream is on
         streaming = InsightStreaming(
             self,
             "insight",
@@ -49,11 +50,15 @@ class AppStreamStack(AddonStack):
             "--user-id <your-name> --validity 300 --query StreamingURL --output text"
         )
         start_fleet = f"aws appstream start-fleet --region {region} --name {fleet}"
-        out = lambda key, value, description: TerraformOutput(self, key, value=value, description=description)  # noqa: E731
+        out = self.output
         out("fleet_name", fleet, "AppStream fleet streaming OMERO.insight.")
         out("stack_name", stack, "AppStream stack users sign in to.")
         out("security_group_id", streaming.security_group_id, "Security group of the streaming instances.")
-        out("start_fleet_command", start_fleet, "Start the fleet again after stopping it (apply starts a new fleet; stopped fleets bill nothing).")
+        out(
+            "start_fleet_command",
+            start_fleet,
+            "Start the fleet again after stopping it (apply starts a new fleet; stopped fleets bill nothing).",
+        )
         out("streaming_url_command", streaming_url, "A 5-minute streaming URL for one session, for an administrator.")
         out(
             "omero_server_address",

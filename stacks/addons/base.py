@@ -1,4 +1,5 @@
 """What every add-on stack shares: the core stacks' outputs it builds on."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

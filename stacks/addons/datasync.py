@@ -4,10 +4,10 @@ The bucket is new (encrypted, private, TLS only) unless ``datasync.bucket_name``
 files land in ``datasync.destination_path`` under /OMERO, written through the OMERO server's EFS
 access point, from where they can be imported in place.
 """
+
 from __future__ import annotations
 
 from constructs import Construct
-from cdktf import TerraformOutput
 
 from config import Deployment
 from modules.addons.datasync import LandingBucket, LandingBucketProps, OmeroDataSync, OmeroDataSyncProps
@@ -35,6 +35,7 @@ class DataSyncStack(AddonStack):
             ).outputs
             bucket, bucket_arn = landing.bucket, landing.arn
         else:
+            assert config.bucket_name is not None  # the loader requires it unless the bucket is made here
             bucket, bucket_arn = config.bucket_name, f"arn:{partition}:s3:::{config.bucket_name}"
 
         transfer = OmeroDataSync(
@@ -71,10 +72,18 @@ class DataSyncStack(AddonStack):
 
         prefix = config.source_prefix.strip("/")
         start = f"aws datasync start-task-execution --region {region} --task-arn {transfer.task_arn}"
-        out = lambda key, value, description: TerraformOutput(self, key, value=value, description=description)  # noqa: E731
+        out = self.output
         out("bucket_name", bucket, "S3 bucket DataSync copies from.")
-        out("upload_uri", f"s3://{bucket}/{prefix + '/' if prefix else ''}", "Where to put files for OMERO (aws s3 cp/sync target).")
-        out("destination_path", f"/OMERO{config.destination_path.rstrip('/')}", "Where the files appear in the OMERO.server containers.")
+        out(
+            "upload_uri",
+            f"s3://{bucket}/{prefix + '/' if prefix else ''}",
+            "Where to put files for OMERO (aws s3 cp/sync target).",
+        )
+        out(
+            "destination_path",
+            f"/OMERO{config.destination_path.rstrip('/')}",
+            "Where the files appear in the OMERO.server containers.",
+        )
         out("task_arn", transfer.task_arn, "The DataSync task.")
         out("log_group", transfer.log_group_name, "Log group of the DataSync task.")
         out("start_command", start, "Run the copy now instead of waiting for the schedule.")

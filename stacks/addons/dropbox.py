@@ -5,10 +5,11 @@ read-write server the watch properties and folders (``DropBox.server_properties(
 ``watch_directories()``). This stack holds the scheduled import: an ECS task that runs
 ``omero import`` over the landing folder, started by EventBridge Scheduler.
 """
+
 from __future__ import annotations
 
-from constructs import Construct
 from cdktf import TerraformOutput
+from constructs import Construct
 
 from config import Deployment
 from modules.addons.dropbox import ScheduledImport, ScheduledImportProps
@@ -37,7 +38,9 @@ class DropBoxStack(AddonStack):
                 "(what the read-write OMERO.server mounts)"
             )
         if share and not core.services.capacity_provider_name:
-            raise ValueError("dropbox: the S3 File Gateway share is mounted on EC2 container instances only (cluster.launch_type = \"ec2\")")
+            raise ValueError(
+                'dropbox: the S3 File Gateway share is mounted on EC2 container instances only (cluster.launch_type = "ec2")'
+            )
         fs = core.file_system
         self.scheduled_import = ScheduledImport(
             self,
@@ -78,8 +81,17 @@ class DropBoxStack(AddonStack):
             ),
         )
         outputs = self.scheduled_import.outputs
-        TerraformOutput(self, "import_schedule_name", value=outputs.schedule_name, description="EventBridge Scheduler schedule that starts the import.")
-        TerraformOutput(self, "import_task_family", value=outputs.task_family, description="ECS task definition family of the import task.")
-        TerraformOutput(self, "import_log_group", value=outputs.log_group_name, description="Log group with each import run's output.")
+        TerraformOutput(
+            self,
+            "import_schedule_name",
+            value=outputs.schedule_name,
+            description="EventBridge Scheduler schedule that starts the import.",
+        )
+        TerraformOutput(
+            self, "import_task_family", value=outputs.task_family, description="ECS task definition family of the import task."
+        )
+        TerraformOutput(
+            self, "import_log_group", value=outputs.log_group_name, description="Log group with each import run's output."
+        )
         TerraformOutput(self, "landing_dir", value=dropbox.landing_dir, description="Folder the scheduled import reads.")
         TerraformOutput(self, "run_import_command", value=outputs.run_task_command, description="Start an import now (AWS CLI).")

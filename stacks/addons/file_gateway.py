@@ -5,10 +5,10 @@ With ``file_gateway.role = "repository"`` the share holds /OMERO (instead of EFS
 Deployed before the services stack, which mounts the share in the OMERO.server tasks on the EC2
 container instances and lets those instances reach the gateway's NFS ports.
 """
+
 from __future__ import annotations
 
 from constructs import Construct
-from cdktf import TerraformOutput
 
 from config import Deployment
 from modules.addons.file_gateway import FileGateway, FileGatewayProps
@@ -57,7 +57,7 @@ class FileGatewayStack(DeploymentStack):
             security_group_id=gateway.security_group_id,
         )
 
-        out = lambda key, value, description: TerraformOutput(self, key, value=value, description=description)  # noqa: E731
+        out = self.output
         out("gateway_arn", gateway.gateway_arn, "The S3 File Gateway.")
         out("share_arn", gateway.share_arn, "The NFS file share.")
         out("share_path", gateway.share_path, "The NFS export OMERO.server mounts.")

@@ -1,8 +1,8 @@
 """The monitoring add-on stack: CloudWatch dashboard and alarms for a deployment."""
+
 from __future__ import annotations
 
 from constructs import Construct
-from cdktf import TerraformOutput
 
 from config import Deployment
 from modules.addons.monitoring import (
@@ -83,7 +83,7 @@ class MonitoringStack(AddonStack):
         )
         dashboard = OmeroDashboard(self, "dashboard", props=OmeroDashboardProps(watched=watched))
 
-        out = lambda key, value, description: TerraformOutput(self, key, value=value, description=description)  # noqa: E731
+        out = self.output
         out("dashboard_url", dashboard.url, "The deployment's CloudWatch dashboard.")
         out("dashboard_name", dashboard.dashboard.dashboard_name, "Name of the CloudWatch dashboard.")
         out("alarm_topic_arn", topic.topic_arn, "SNS topic the alarms notify; subscribe on-call tools here.")

@@ -4,10 +4,10 @@ Besides the host, this stack adds two ingress rules to groups of the core stacks
 file system's group and 4064 on the OMERO servers' group, both from the host's group only (and
 NFS on the S3 File Gateway's group when its share sits beside /OMERO).
 """
+
 from __future__ import annotations
 
 from constructs import Construct
-from cdktf import TerraformOutput
 
 from config import Deployment
 from modules.addons.uploader import UploaderHost, UploaderHostProps
@@ -50,7 +50,7 @@ class UploaderStack(AddonStack):
             ),
         ).outputs
 
-        out = lambda key, value, description: TerraformOutput(self, key, value=value, description=description)  # noqa: E731
+        out = self.output
         out("uploader_instance_id", host.instance_id, "EC2 instance of the OMERO CLI uploader host.")
         out(
             "uploader_session_command",

@@ -3,14 +3,15 @@
 ``apply_all`` applies stacks in dependency order, two side by side, and insists on a second plan
 without changes, except for the attributes the emulator cannot store (``EMULATOR_DRIFT``).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import os
 from pathlib import Path
 
-from tools import terraform
 from tests.harness.synth import Synthesis
+from tools import terraform
 
 APPLY_TIMEOUT = 600  # seconds per terraform command; the provider's own waiters are slow on moto
 APPLY_WORKERS = 2  # stacks applied side by side within one test (the stacks a stack needs come first)

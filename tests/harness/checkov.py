@@ -3,6 +3,7 @@
 checkov pins its dependencies tightly (``packaging<24``, an old boto3), so it does not share the
 project's environment. ``$OMERO_CHECKOV`` may name a checkov executable to use instead.
 """
+
 from __future__ import annotations
 
 import fcntl

@@ -1,4 +1,5 @@
 """Synthesize deployments in-process (one jsii runtime for the whole test session)."""
+
 from __future__ import annotations
 
 import json
@@ -41,9 +42,7 @@ def synthesize(config: Path | Deployment, outdir: Path, *, emulator_endpoint: st
     import main  # the project's entry point; imports cdktf lazily
 
     deployment = config if isinstance(config, Deployment) else load(config)
-    order = main.synthesize(
-        deployment, outdir=outdir, local_state_dir=outdir.parent, emulator_endpoint=emulator_endpoint
-    )
+    order = main.synthesize(deployment, outdir=outdir, local_state_dir=outdir.parent, emulator_endpoint=emulator_endpoint)
     result = Synthesis(deployment, outdir, order)
     for name in order:
         result.stacks[name] = json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text())
