@@ -91,10 +91,21 @@ def _lookup(table: dict[str, float], name: str) -> float | None:
 
 
 def core_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[Item]:
-    """Network, load balancers, OMERO services, database, storage, logs and secrets."""
-    items: list[Item] = []
-    network, cluster, server, web = deployment.network, deployment.cluster, deployment.server, deployment.web
+    """Network, load balancers, OMERO services, database, storage, backups, logs and secrets."""
+    return [
+        *_network_items(deployment, prices, assume),
+        *_service_items(deployment, prices, assume),
+        *_database_items(deployment, prices, assume),
+        *_storage_items(deployment, prices, assume),
+        *backup_items(deployment, prices, assume),
+        *_operations_items(deployment, prices, assume),
+    ]
 
+
+def _network_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[Item]:
+    """The NAT gateways and the load balancers."""
+    items: list[Item] = []
+    network = deployment.network
     if network.creates_vpc:
         nats = 1 if network.nat_gateways == "single" else network.zone_count
         items.append(Item("network", f"NAT gateway hours ({nats} x {HOURS} h)", nats * HOURS, "h", prices["nat_gateway_hour"]))
@@ -127,6 +138,13 @@ def core_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[
                 note="assumed, --nlb-lcu",
             )
         )
+    return items
+
+
+def _service_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[Item]:
+    """OMERO's tasks on Fargate or EC2, and OMERO.web's session store."""
+    items: list[Item] = []
+    cluster, server, web = deployment.cluster, deployment.server, deployment.web
 
     # Fargate: vCPU-hours and GB-hours per task, times tasks.
     def fargate(name: str, cpu: int, memory: int, low: int, high: int | None = None) -> None:
@@ -195,7 +213,12 @@ def core_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[
                 note="" if node_price is not None else "price not in table",
             )
         )
+    return items
 
+
+def _database_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[Item]:
+    """The RDS instance (twice with Multi-AZ) and its storage."""
+    items: list[Item] = []
     database = deployment.database
     copies = 2 if database.multi_az else 1
     rds_price = _lookup(prices["rds_postgres_instance_hour"], database.instance_class)
@@ -219,7 +242,12 @@ def core_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[
             note="allocated size; autoscaling may grow it",
         )
     )
+    return items
 
+
+def _storage_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[Item]:
+    """EFS by storage class, and its elastic throughput."""
+    items: list[Item] = []
     storage = deployment.storage
     archive = assume.archive_percent if storage.transition_to_archive else 0
     ia = min(assume.ia_percent, 100 - archive)
@@ -277,7 +305,13 @@ def core_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[
                 note="assumed, --efs-write-gb",
             )
         )
-    items += backup_items(deployment, prices, assume)
+    return items
+
+
+def _operations_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[Item]:
+    """Logs, Container Insights, secrets and the Cloud Map namespace."""
+    items: list[Item] = []
+    cluster, server, web = deployment.cluster, deployment.server, deployment.web
 
     items.append(
         Item("operations", "CloudWatch Logs ingested", assume.logs_gb, "GB", prices["logs_ingest_gb"], note="assumed, --logs-gb")

@@ -305,9 +305,14 @@ class OmeroAlarms(Construct):
 
     @staticmethod
     def _alarms(w: WatchedDeployment, t: Thresholds) -> list[Alarm]:
+        """Every alarm: OMERO.web, the servers, the database, then EFS by its modes."""
+        return [*OmeroAlarms._service_alarms(w, t), *OmeroAlarms._file_system_alarms(w, t)]
+
+    @staticmethod
+    def _service_alarms(w: WatchedDeployment, t: Thresholds) -> list[Alarm]:
+        """OMERO.web behind its load balancer, the read-write OMERO.server and the database."""
         target = {"LoadBalancer": w.load_balancer, "TargetGroup": w.target_group}
         database = {"DBInstanceIdentifier": w.database_instance_id}
-        file_system = {"FileSystemId": w.file_system_id}
         web_logs = f"the OMERO.web service {w.web_service_name} (cluster {w.cluster_name})"
         alarms = [
             Alarm(
@@ -431,6 +436,13 @@ class OmeroAlarms(Construct):
                 periods=3,
             ),
         ]
+        return alarms
+
+    @staticmethod
+    def _file_system_alarms(w: WatchedDeployment, t: Thresholds) -> list[Alarm]:
+        """EFS I/O limit, burst credits and provisioned throughput, as its modes make them matter."""
+        file_system = {"FileSystemId": w.file_system_id}
+        alarms: list[Alarm] = []
         if w.performance_mode == "generalPurpose":
             alarms.append(
                 Alarm(
