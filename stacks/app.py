@@ -26,21 +26,23 @@ def build_app(
     output are computed for ``settings.outdir``, where the result is meant to end up.
     """
     app = App(outdir=str(synth_dir or settings.outdir))
+    kinds = stack_kinds(deployment)
+    present = {kind.role for kind in kinds}
     stacks: list[DeploymentStack] = []
-    if deployment.state.remote and deployment.state.create_bucket:
+    if "state" in present:
         stacks.append(StateStack(app, deployment=deployment, settings=settings))
     network = NetworkStack(app, deployment=deployment, settings=settings)
     stacks.append(network)
     storage = StorageStack(app, deployment=deployment, settings=settings, network=network.outputs)
     stacks.append(storage)
-    if deployment.backup.enabled:
+    if "backup" in present:
         from stacks.backup import BackupStack
 
         stacks.append(
             BackupStack(app, deployment=deployment, settings=settings, file_system=storage.file_system, database=storage.database)
         )
     share = None
-    if deployment.file_gateway.enabled:
+    if "file-gateway" in present:
         from stacks.addons.file_gateway import FileGatewayStack
 
         gateway = FileGatewayStack(app, deployment=deployment, settings=settings, network=network.outputs)
@@ -66,12 +68,12 @@ def build_app(
     # The add-ons built on the services, each in its own stack, in the catalog's order (monitoring
     # last, to watch the rest). Each add-on's module (and the provider bindings it uses) loads
     # only when it is enabled.
-    for kind in stack_kinds(deployment):
+    for kind in kinds:
         if kind.on_services:
             stack_class = getattr(importlib.import_module(kind.module), kind.class_name)
             stacks.append(stack_class(app, deployment=deployment, settings=settings, core=core))
     roles = [stack.role for stack in stacks]
-    assert roles == [kind.role for kind in stack_kinds(deployment)], f"stacks {roles} differ from config.catalog"
+    assert roles == [kind.role for kind in kinds], f"stacks {roles} differ from config.catalog"
     # Each stack after the bootstrap one needs the state bucket to exist first.
     for stack in stacks[1:]:
         if isinstance(stacks[0], StateStack):
