@@ -15,7 +15,7 @@ from tools import terraform
 
 APPLY_TIMEOUT = 600  # seconds per terraform command; the provider's own waiters are slow on moto
 APPLY_WORKERS = 2  # stacks applied side by side within one test (the stacks a stack needs come first)
-# A directory to keep every apply's output in, with its duration, when looking for what is slow.
+# A directory where each applied stack gets one line (time, resources, second plan), for finding what is slow.
 APPLY_LOG_ENV = "OMERO_TEST_APPLY_LOG"
 
 
