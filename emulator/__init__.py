@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -38,9 +39,12 @@ def free_port() -> int:
 
 @dataclass
 class Emulator:
+    """A running emulator: started here (``start``: ``process`` and ``log`` set, ``stop`` ends it),
+    or one already running that this process only uses (``attach``: ``stop`` leaves it running)."""
+
     endpoint: str
-    process: subprocess.Popen
-    log: Path
+    process: subprocess.Popen | None
+    log: Path | None
 
     def env(self, region: str) -> dict[str, str]:
         """Environment for terraform and boto3 clients talking to this emulator only."""
@@ -60,7 +64,7 @@ class Emulator:
         return boto3.client(service, region_name=region, endpoint_url=self.endpoint, **keys)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
+        if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)
@@ -101,6 +105,24 @@ def start(log_dir: Path, *, ready_timeout: float = 30.0) -> Emulator:
             time.sleep(0.2)
     emulator.stop()
     raise RuntimeError(f"moto server did not answer on {endpoint} within {ready_timeout}s")
+
+
+LOOPBACK_ENDPOINT = re.compile(r"http://127\.0\.0\.1:(\d{1,5})/?")
+
+
+def attach(endpoint: str, *, timeout: float = 10.0) -> Emulator:
+    """The emulator already running at ``endpoint`` (``python -m emulator.server -H 127.0.0.1 -p
+    PORT``), used and left running. Only ``http://127.0.0.1:PORT`` is accepted, so that nothing is
+    ever sent anywhere but loopback; a ValueError says why otherwise, or that nothing answers there."""
+    match = LOOPBACK_ENDPOINT.fullmatch(endpoint)
+    if not match or not 0 < int(match.group(1)) < 65536:
+        raise ValueError(f"{endpoint}: the emulator's endpoint must be http://127.0.0.1:PORT (it runs on loopback only)")
+    endpoint = endpoint.rstrip("/")
+    try:
+        with _DIRECT.open(f"{endpoint}/moto-api/data.json", timeout=timeout):
+            return Emulator(endpoint, None, None)
+    except OSError as error:
+        raise ValueError(f"{endpoint}: no emulator answers there ({error}); start one with python -m emulator.server") from None
 
 
 def with_hosted_zone(emulator: Emulator, deployment):

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import fcntl
+import json
 from pathlib import Path
 
 import pytest
 
 import emulator as emulator_harness
 import main  # noqa: F401  (sets the jsii warning switches before cdktf loads)
+from config import load
 from emulator import with_hosted_zone
 from tests.harness.apply import Applied, apply_all, disposable
-from tests.harness.synth import Synthesis, example_paths, synthesize
+from tests.harness.synth import Synthesis, example_paths, synthesize, synthesized
 from tools import terraform
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,27 +22,46 @@ EXAMPLES = {path.stem: path for path in example_paths()}
 
 
 @pytest.fixture(scope="session")
-def synth_root(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("synth")
+def synth_root(tmp_path_factory, worker_id) -> Path:
+    """One directory for the whole session, shared by every test worker (xdist gives each worker a
+    base directory of its own inside the session's)."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base if worker_id == "master" else base.parent) / "synth"
+    root.mkdir(exist_ok=True)
+    return root
 
 
 @pytest.fixture(scope="session")
 def examples(synth_root) -> dict[str, Synthesis]:
-    """Every example, synthesized once (lazily, on first use) for the whole session."""
+    """Every example, synthesized once per session (lazily, by the first worker that needs it; the
+    other workers wait for it and read what it wrote). Tests read these directories, never write them."""
     cache: dict[str, Synthesis] = {}
 
     class Lazy(dict):
         def __missing__(self, name: str) -> Synthesis:
             if name not in EXAMPLES:
                 raise KeyError(f"no example named {name!r}")
-            cache[name] = synthesize(EXAMPLES[name], synth_root / name / "cdktf.out")
-            self[name] = cache[name]
+            cache[name] = self[name] = synthesized_once(EXAMPLES[name], synth_root / name)
             return cache[name]
 
         def all(self) -> dict[str, Synthesis]:
             return {name: self[name] for name in EXAMPLES}
 
     return Lazy()
+
+
+def synthesized_once(config: Path, directory: Path) -> Synthesis:
+    """``config`` synthesized into ``directory/cdktf.out`` by whichever worker gets there first
+    (a lock per example; ``order.json`` is written last, so its presence means the synth finished)."""
+    directory.mkdir(exist_ok=True)
+    done = directory / "order.json"
+    with open(directory / "synth.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also on an error
+        if done.exists():
+            return synthesized(load(config), directory / "cdktf.out", json.loads(done.read_text()))
+        synthesis = synthesize(config, directory / "cdktf.out")
+        done.write_text(json.dumps(synthesis.order))
+        return synthesis
 
 
 @pytest.fixture(scope="session")
@@ -103,3 +125,11 @@ def addons_on_emulator(emulator, tf, examples, tmp_path_factory) -> AddonsOnEmul
     directory = tmp_path_factory.mktemp("addons")
     synth = synthesize(deployment, directory / "cdktf.out", emulator_endpoint=emulator.endpoint)
     return AddonsOnEmulator(synth, apply_all(through_emulator(tf, emulator), synth))
+
+
+def pytest_collection_modifyitems(config, items):
+    """The emulator's tests first, in their files' order: each takes minutes, much of it waiting on
+    the provider's waiters, so the test workers start them first and fill the waits with the short
+    tests, rather than start a long one last. (pytest-xdist hands out an xdist_group as one unit,
+    the larger groups first, and then the other tests in this order.)"""
+    items.sort(key=lambda item: item.get_closest_marker("emulator") is None)

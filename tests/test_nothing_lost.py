@@ -1,7 +1,7 @@
 """Nothing that OMERO keeps is lost to a destroy: examples/full.hcl on the emulator.
 
 After the add-on tests (same worker, same core stacks), every stack is destroyed in reverse
-order. The add-ons and the services go; every stack holding a ``prevent_destroy`` resource
+dependency order. The add-ons and the services go; every stack holding a ``prevent_destroy`` resource
 refuses at plan time: the storage stack, the network under it and the state bootstrap stack.
 The file system, the database, its secrets and the state bucket with every stack's state are
 still there afterwards, and so is the whole network (the VPC, its subnets, NAT gateways, routes
@@ -13,7 +13,9 @@ from __future__ import annotations
 import pytest
 
 from config.catalog import ON_SERVICES_ROLES
-from tests.harness.apply import APPLY_TIMEOUT, apply_all, aws
+from tests.harness.apply import APPLY_TIMEOUT, APPLY_WORKERS, apply_all, aws
+from tools.inspect_deployment import read_stacks
+from tools.rehearse import in_dependency_order
 
 pytestmark = [pytest.mark.emulator, pytest.mark.terraform, pytest.mark.xdist_group("addons")]
 
@@ -46,11 +48,14 @@ def test_destroying_the_deployment_keeps_what_omero_keeps(addons_on_emulator, em
     expected_refusals = [stack for stack in reversed(synth.order) if protected(stack)]
     assert {name("storage"), name("network"), name("state")} <= set(expected_refusals)
 
+    # Each stack is destroyed once every stack that needs it has been (the add-ons side by side), as
+    # an operator tearing the deployment down would; a refusal does not stop the stacks under it.
+    def destroy(stack):
+        return tf(stack.directory, "destroy", "-auto-approve", "-input=false", "-no-color", timeout=APPLY_TIMEOUT)
+
+    results = in_dependency_order(read_stacks(synth.outdir), destroy, workers=APPLY_WORKERS, reverse=True)
     destroyed, refused = [], []
-    for stack in reversed(synth.order):
-        result = tf(
-            synth.outdir / "stacks" / stack, "destroy", "-auto-approve", "-input=false", "-no-color", timeout=APPLY_TIMEOUT
-        )
+    for stack, result in reversed(list(zip(synth.order, results, strict=True))):
         (destroyed if result.returncode == 0 else refused).append(stack)
         if result.returncode != 0:
             message = " ".join(result.stderr.split())

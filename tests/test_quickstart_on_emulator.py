@@ -1,45 +1,77 @@
 """The quick start on the emulator, applied once for every test that reads it.
 
-In order (one module, one worker): what the applied stacks hold (local state); three plan reviews
-against that state (tools/plan_review.py): unchanged (exit 0), an in-place change (exit 1, no
-stateful alert, no secret in any report), and a change that would replace the file system (exit 3,
-Terraform refuses it because of prevent_destroy, and the report names it and why); last, what
-destroying the services leaves, and the PostgreSQL 16 to 17 upgrade of the runbook.
+In order (one module, one worker): ``pipenv run rehearse --endpoint`` applies it into this
+session's emulator, and what the rehearsal reports and the applied stacks hold (local state) are
+checked; three plan reviews against that state (tools/plan_review.py): unchanged (exit 0), an
+in-place change (exit 1, no stateful alert, no secret in any report), and a change that would
+replace the file system (exit 3, Terraform refuses it because of prevent_destroy, and the report
+names it and why); last, what destroying the services leaves, and the PostgreSQL 16 to 17 upgrade
+of the runbook.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
+import socket
+from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
+from config import load
 from emulator.drift import unexpected_changes
-from tests.harness.apply import APPLY_TIMEOUT, apply_all, aws, disposable
-from tests.harness.synth import synthesize
+from tests.conftest import EXAMPLES
+from tests.harness.apply import APPLY_TIMEOUT, Applied, apply_all, aws, disposable
+from tests.harness.synth import Synthesis, synthesize, synthesized
 from tests.test_emulator import ecs_services, task_definition
 from tests.test_plan_review import REGION, reviewed
+from tests.test_rehearse import command
+from tools.inspect_deployment import read_stacks
+from tools.rehearse import read_state
 
 pytestmark = [pytest.mark.emulator, pytest.mark.terraform, pytest.mark.xdist_group("quickstart")]
+ROLES = ("network", "storage", "backup", "services")
+
+
+class Quickstart(NamedTuple):
+    deployment: object
+    synth: Synthesis
+    applied: Applied
+    state_dir: Path  # the local-backend state files
+    rehearsal: str  # what pipenv run rehearse printed
+    workdir: Path  # where it ran
 
 
 @pytest.fixture(scope="module")
-def quickstart(emulator, tf, examples, tmp_path_factory):
-    """examples/quickstart-http.hcl applied once: (deployment, synthesis, applied, local state directory)."""
-    state_dir = tmp_path_factory.mktemp("quickstart")
+def quickstart(emulator, tf, examples, tmp_path_factory) -> Quickstart:
+    """examples/quickstart-http.hcl applied once, by ``pipenv run rehearse --endpoint`` into this
+    session's emulator, with the load balancer's deletion protection off so that the last test can
+    destroy the services; then each stack's outputs and state as terraform reads them."""
+    work = tmp_path_factory.mktemp("quickstart")
+    config = work / "quickstart.hcl"
+    config.write_text(EXAMPLES["quickstart-http"].read_text() + "\nload_balancer {\n  deletion_protection = false\n}\n")
     deployment = disposable(examples["quickstart-http"].deployment)
-    synth = synthesize(deployment, state_dir / "cdktf.out", emulator_endpoint=emulator.endpoint)
-    return deployment, synth, apply_all(tf, synth), state_dir
+    assert load(config) == deployment
+    outdir = work / "out"
+    arguments = ("--config", str(config), "--outdir", str(outdir), "--endpoint", emulator.endpoint)
+    ran = command("rehearse", *arguments, cwd=work, timeout=2400)
+    assert ran.returncode == 0, ran.stdout[-6000:] + ran.stderr[-3000:]
+    synth = synthesized(deployment, outdir, [stack.name for stack in read_stacks(outdir)])
+    tf = tf.with_env(AWS_REGION=deployment.region, AWS_DEFAULT_REGION=deployment.region)
+    read = {name: read_state(tf, outdir / "stacks" / name) for name in synth.order}
+    applied = Applied({name: outputs for name, (_, outputs) in read.items()}, {name: state for name, (state, _) in read.items()})
+    return Quickstart(deployment, synth, applied, outdir / "local-state", ran.stdout, work)
 
 
-def reviewable(quickstart):
+def reviewable(quickstart: Quickstart):
     """What plan review's ``reviewed`` takes: the deployment and where its local state is."""
-    deployment, _, _, state_dir = quickstart
-    return deployment, state_dir
+    return quickstart.deployment, quickstart.state_dir
 
 
 def test_local_state_deployment(quickstart, emulator):
-    deployment, synth, applied, state_dir = quickstart
+    applied, state_dir = quickstart.applied, quickstart.state_dir
     network = applied.outputs["omero-quick-network"]
     assert len(network["nat_public_ips"]) == 1
     assert len(network["availability_zones"]) == 2
@@ -112,6 +144,40 @@ def test_local_state_deployment(quickstart, emulator):
     assert token not in json.dumps(web)
 
 
+def test_rehearsal_of_the_quickstart(quickstart, emulator):
+    """What ``pipenv run rehearse`` reported, and what ``inspect --state`` reads from its output."""
+    text = quickstart.rehearsal
+    for role in ROLES:
+        line = next(candidate for candidate in text.splitlines() if candidate.startswith(f"  omero-quick-{role}: "))
+        assert re.search(
+            r"applied in \d+ s, \d+ resources, \d+ data sources; second plan: (empty|emulator gaps only: .*)$", line
+        ), line
+    assert re.search(r'^    vpc_id = "vpc-[0-9a-f]+"$', text, re.M)
+    assert re.search(r'^    web_url = "http://', text, re.M)
+    assert "cross-stack-output-" not in text
+    assert "\nresult: ok: 4 stacks applied, 0 not ok\n" in text
+    assert text.rstrip().splitlines()[-1].startswith("wall time: ")
+    # the emulator it was given is used and left running, not stopped
+    assert f"emulator: moto on {emulator.endpoint} (already running)" in text
+    assert f"emulator left running on {emulator.endpoint}" in text and "emulator stopped" not in text
+    with socket.create_connection(("127.0.0.1", int(emulator.endpoint.rsplit(":", 1)[1])), timeout=5):
+        pass
+    # local state stays inside the output directory, never beside the caller's own
+    assert sorted(p.name for p in quickstart.state_dir.glob("*.tfstate")) == [
+        f"terraform.omero-quick-{role}.tfstate" for role in sorted(ROLES)
+    ]
+    assert not list(quickstart.workdir.glob("terraform.*.tfstate"))
+
+    # inspect --state reads what terraform wrote: the same outputs, offline (local backend)
+    vpc_id = re.search(r'^    vpc_id = ("vpc-[0-9a-f]+")$', text, re.M).group(1)
+    outdir = quickstart.synth.outdir
+    state = command("inspect_deployment", "--state", "--outdir", str(outdir), cwd=quickstart.workdir, timeout=600)
+    assert state.returncode == 0, state.stdout + state.stderr
+    assert re.search(r"^omero-quick-network: \d+ resources, \d+ data sources, 8 outputs$", state.stdout, re.M), state.stdout
+    assert f"  output vpc_id = {vpc_id}" in state.stdout
+    assert "  aws_vpc.network_vpc_4E8F0223" in state.stdout.splitlines()
+
+
 def test_no_change_exits_0(quickstart, emulator, tmp_path):
     plans, code, reports = reviewed(reviewable(quickstart), emulator, tmp_path)
     assert [p.name for p in plans] == [f"omero-quick-{s}" for s in ("network", "storage", "backup", "services")]
@@ -173,7 +239,7 @@ def test_replacing_what_omero_keeps_exits_3_and_names_it(quickstart, emulator, t
 
 def test_destroying_the_services_keeps_what_omero_keeps_and_the_database_upgrades(quickstart, emulator, tf):
     """Last: destroys the services and upgrades PostgreSQL (the tests above read the applied state)."""
-    deployment, synth, applied, state_dir = quickstart
+    deployment, synth, applied = quickstart.deployment, quickstart.synth, quickstart.applied
     storage, services = applied.outputs["omero-quick-storage"], applied.outputs["omero-quick-services"]
     ec2, efs, rds = (aws(emulator, service, "eu-west-1") for service in ("ec2", "efs", "rds"))
     secrets, cache = aws(emulator, "secretsmanager", "eu-west-1"), aws(emulator, "elasticache", "eu-west-1")
@@ -213,7 +279,12 @@ def test_destroying_the_services_keeps_what_omero_keeps_and_the_database_upgrade
     # 16 to 17 applied at once, the postgres17 parameter group replacing the old one.
     [old_group] = [g["DBParameterGroupName"] for g in db["DBParameterGroups"]]
     database = dataclasses.replace(deployment.database, engine_version="17", apply_immediately=True)
-    upgraded = synthesize(dataclasses.replace(deployment, database=database), synth.outdir, emulator_endpoint=emulator.endpoint)
+    upgraded = synthesize(  # beside the rehearsal's output, whose local state it uses
+        dataclasses.replace(deployment, database=database),
+        quickstart.workdir / "upgraded" / "cdktf.out",
+        emulator_endpoint=emulator.endpoint,
+        local_state_dir=quickstart.state_dir,
+    )
     apply_all(tf, upgraded, only=[f"{deployment.name}-storage"])
     [db] = rds.describe_db_instances(DBInstanceIdentifier=storage["db_instance_id"])["DBInstances"]
     assert db["EngineVersion"].split(".")[0] == "17"

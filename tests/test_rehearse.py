@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import selectors
+import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -14,6 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from emulator import free_port
 from tools.rehearse import StackResult, report, terraform_runner
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,43 +31,65 @@ def command(tool: str, *args: str, cwd: Path, timeout: float = 120) -> subproces
     )
 
 
-@pytest.mark.emulator
 @pytest.mark.terraform
-def test_rehearsal_of_the_quickstart(terraform_cli, tmp_path):
-    outdir = tmp_path / "out"
-    ran = command(
-        "rehearse", "--config", str(ROOT / "examples/quickstart-http.hcl"), "--outdir", str(outdir), cwd=tmp_path, timeout=2400
+def test_an_interrupted_rehearsal_stops_the_emulator_it_started(terraform_cli, tmp_path):
+    """SIGTERM (as Ctrl-C) once the emulator is up: exit 130, and nothing listens on its port any more.
+    (The full rehearsal, into an emulator it is given, is in tests/test_quickstart_on_emulator.py.)"""
+    env = {k: v for k, v in os.environ.items() if k not in ("OMERO_CONFIG", "AWS_ENDPOINT_URL")}
+    env["PYTHONPATH"] = str(ROOT)
+    arguments = ("--config", str(ROOT / "examples/quickstart-http.hcl"), "--outdir", str(tmp_path / "out"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tools.rehearse", *arguments],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    assert ran.returncode == 0, ran.stdout[-6000:] + ran.stderr[-3000:]
-    text = ran.stdout
-    for role in ("network", "storage", "backup", "services"):
-        line = next(candidate for candidate in text.splitlines() if candidate.startswith(f"  omero-quick-{role}: "))
-        assert re.search(
-            r"applied in \d+ s, \d+ resources, \d+ data sources; second plan: (empty|emulator gaps only: .*)$", line
-        ), line
-    assert re.search(r'^    vpc_id = "vpc-[0-9a-f]+"$', text, re.M)
-    assert re.search(r'^    web_url = "http://', text, re.M)
-    assert "cross-stack-output-" not in text
-    assert "\nresult: ok: 4 stacks applied, 0 not ok\n" in text
-    assert text.rstrip().splitlines()[-1].startswith("wall time: ")
-    assert "emulator stopped" in text
-    port = int(re.search(r"moto on http://127\.0\.0\.1:(\d+)", text).group(1))
+    try:
+        started = _first_match(process.stdout, r"^emulator: moto on http://127\.0\.0\.1:(\d+) \(log ", timeout=120)
+        assert started, "rehearse never said it started the emulator"
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    assert process.returncode == 130, out + err
+    assert "interrupted; the emulator is stopped" in err and "emulator stopped" in out
     with socket.socket() as probe:  # nothing listens there any more
         probe.settimeout(2)
-        assert probe.connect_ex(("127.0.0.1", port)) != 0
-    # local state stays inside the output directory, never beside the caller's own
-    assert sorted(p.name for p in (outdir / "local-state").glob("*.tfstate")) == [
-        f"terraform.omero-quick-{role}.tfstate" for role in ("backup", "network", "services", "storage")
-    ]
-    assert not list(tmp_path.glob("terraform.*.tfstate"))
+        assert probe.connect_ex(("127.0.0.1", int(started.group(1)))) != 0
 
-    # inspect --state reads what terraform wrote: the same outputs, offline (local backend)
-    vpc_id = re.search(r'^    vpc_id = ("vpc-[0-9a-f]+")$', text, re.M).group(1)
-    state = command("inspect_deployment", "--state", "--outdir", str(outdir), cwd=tmp_path, timeout=600)
-    assert state.returncode == 0, state.stdout + state.stderr
-    assert re.search(r"^omero-quick-network: \d+ resources, \d+ data sources, 8 outputs$", state.stdout, re.M), state.stdout
-    assert f"  output vpc_id = {vpc_id}" in state.stdout
-    assert "  aws_vpc.network_vpc_4E8F0223" in state.stdout.splitlines()
+
+def _first_match(stream, pattern: str, timeout: float) -> re.Match | None:
+    """The first line of ``stream`` matching ``pattern`` within ``timeout`` seconds, else None."""
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if not selector.select(timeout=deadline - time.monotonic()):
+                return None
+            line = stream.readline()
+            if not line:
+                return None
+            if found := re.search(pattern, line):
+                return found
+    return None
+
+
+def test_an_endpoint_off_loopback_or_with_no_emulator_is_refused(tmp_path):
+    config = str(ROOT / "examples/quickstart-http.hcl")
+    for endpoint, message in (
+        ("http://10.0.0.1:5000", "the emulator's endpoint must be http://127.0.0.1:PORT"),
+        ("https://127.0.0.1:5000", "the emulator's endpoint must be http://127.0.0.1:PORT"),
+        (f"http://127.0.0.1:{free_port()}", "no emulator answers there"),
+    ):
+        ran = command("rehearse", "--config", config, "--endpoint", endpoint, cwd=tmp_path)
+        if "terraform is not on PATH" in ran.stderr or "no filesystem mirror" in ran.stderr:
+            pytest.skip(ran.stderr.strip())
+        assert ran.returncode == 2 and ran.stderr.count("\n") == 1, ran.stderr
+        assert ran.stderr.startswith(f"error: --endpoint {endpoint}: ") and message in ran.stderr, ran.stderr
 
 
 def test_bad_input_is_one_line_and_status_2(tmp_path):
@@ -118,3 +144,80 @@ def test_terraform_reaches_nothing_but_the_emulator(emulator, monkeypatch, tmp_p
     with pytest.raises(urllib.error.HTTPError) as answer:
         proxied.open("http://10.99.0.1/?activationRegion=eu-west-1", timeout=30)
     assert answer.value.code == 404 and b"no running instance has the address 10.99.0.1" in answer.value.read()
+
+
+def _stacks(**needs: list[str]) -> list:
+    from tools.inspect_deployment import Stack
+
+    return [Stack(name, name, Path(name), dependencies, backend=None) for name, dependencies in needs.items()]  # type: ignore[arg-type]
+
+
+class _Recorder:
+    """A stand-in for terraform: records when each stack starts and ends, and how many at once."""
+
+    def __init__(self):
+        import threading
+
+        self.lock = threading.Lock()
+        self.events: list[tuple[str, str]] = []
+        self.busy = self.most = 0
+
+    def __call__(self, stack):
+        with self.lock:
+            self.busy += 1
+            self.most = max(self.most, self.busy)
+            self.events.append(("start", stack.name))
+        time.sleep(0.05)
+        with self.lock:
+            self.busy -= 1
+            self.events.append(("end", stack.name))
+        return stack.name
+
+
+def test_stacks_run_after_what_they_need_and_a_destroy_in_reverse():
+    """The scheduler behind rehearse's applies and the tests' destroys: dependency order both ways,
+    never more at once than asked, and a failure's downstream skipped without being run."""
+    from tools.rehearse import in_dependency_order
+
+    stacks = _stacks(
+        state=[], network=["state"], storage=["network"], backup=["storage"], services=["storage"], uploader=["services"]
+    )
+    for reverse in (False, True):
+        run = _Recorder()
+        assert in_dependency_order(stacks, run, workers=2, reverse=reverse) == [s.name for s in stacks]
+        position = {event: index for index, event in enumerate(run.events)}
+        for stack in stacks:
+            for needed in stack.dependencies:
+                first, then = (stack.name, needed) if reverse else (needed, stack.name)
+                assert position[("end", first)] < position[("start", then)], (reverse, first, then)
+        assert run.most == 2  # backup and services (or, destroyed, backup and uploader) side by side
+
+    ran: list[str] = []
+
+    def failing(stack):
+        ran.append(stack.name)
+        return stack.name != "storage"
+
+    def skip(stack, upstream):
+        return None if all(upstream) else False
+
+    results = in_dependency_order(stacks, failing, workers=2, skip=skip)
+    assert results == [True, True, False, False, False, False]
+    assert ran == ["state", "network", "storage"]
+
+
+def test_a_rehearsal_into_a_running_emulator_keeps_the_state_of_the_one_before(tmp_path):
+    """``--endpoint`` with an ``--outdir`` rehearsed into before: the new synth keeps the local state
+    there (it describes what that emulator holds)."""
+    from tools.inspect_deployment import load_deployment
+    from tools.rehearse import _synth
+
+    deployment = load_deployment(ROOT / "examples/quickstart-http.hcl")
+    outdir = tmp_path / "out"
+    _synth(deployment, outdir, "http://127.0.0.1:4566")
+    state = outdir / "local-state" / "terraform.omero-quick-network.tfstate"
+    state.write_text('{"version": 4}')
+    stacks = _synth(deployment, outdir, "http://127.0.0.1:4566", keep_state=True)
+    assert [stack.role for stack in stacks] == ["network", "storage", "backup", "services"]
+    assert state.read_text() == '{"version": 4}'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing left beside it

@@ -1,9 +1,10 @@
 """Rehearse a deployment on a local AWS API emulator: apply every stack, re-plan, report.
 
-    pipenv run rehearse [--config FILE] [--outdir DIR] [--timeout 600]
+    pipenv run rehearse [--config FILE] [--outdir DIR] [--timeout 600] [--endpoint URL]
 
-Starts the patched moto server (``emulator.server``) on 127.0.0.1 at a free port,
-synthesizes the deployment for it (``AWS_ENDPOINT_URL`` set; into a temporary directory, or
+Starts the patched moto server (``emulator.server``) on 127.0.0.1 at a free port (or, with
+``--endpoint http://127.0.0.1:PORT``, uses one already running there and leaves it running, so
+that what was applied can be inspected and planned against afterwards), synthesizes the deployment for it (``AWS_ENDPOINT_URL`` set; into a temporary directory, or
 ``--outdir``), creates the Route 53 hosted zone the config names when it has TLS (the emulator
 starts empty; the zone id in the deployment is replaced by the new one), then applies the stacks
 one by one in dependency order. After each apply a second ``terraform plan`` must be empty, except
@@ -11,8 +12,8 @@ for the attributes moto does not store (``EMULATOR_DRIFT`` in emulator/drift.py)
 stack's ``state list`` and outputs are read. Every stack the deployment has is applied, add-ons
 included: Terraform runs with ``HTTP_PROXY`` set to the emulator, which answers an S3 File Gateway's
 activation-key request to the appliance's private IP as the appliance does (loopback is never
-proxied, so the AWS calls go straight to the emulator). The emulator is stopped at the end, on
-errors and on Ctrl-C.
+proxied, so the AWS calls go straight to the emulator). An emulator it started is stopped at the
+end, on errors and on Ctrl-C.
 
 Only 127.0.0.1 is contacted: fake credentials, every endpoint and the HTTP proxy on the emulator,
 ``AWS_EC2_METADATA_DISABLED=true``, ``CHECKPOINT_DISABLE=1``, and Terraform takes the AWS provider
@@ -135,39 +136,66 @@ def apply_stack(tf, stack: Stack, timeout: float) -> StackResult:
     result.action = "applied"
     result.seconds = time.monotonic() - started
     result.replan = replan_verdict(tf, stack.directory, timeout)
-    listed = tf(stack.directory, "state", "list", timeout=timeout)
-    result.addresses = listed.stdout.split() if listed.returncode == 0 else []
-    outputs = tf(stack.directory, "output", "-json", timeout=timeout)
-    if outputs.returncode == 0:
-        result.outputs = {k: v.get("value") for k, v in json.loads(outputs.stdout or "{}").items()}
+    result.addresses, result.outputs = read_state(tf, stack.directory, timeout)
     return result
+
+
+def read_state(tf, directory: Path, timeout: float = COMMAND_TIMEOUT) -> tuple[list[str], dict[str, Any]]:
+    """An applied stack's ``state list`` and output values (empty where terraform cannot read them);
+    neither command starts the provider."""
+    listed = tf(directory, "state", "list", timeout=timeout)
+    outputs = tf(directory, "output", "-json", timeout=timeout)
+    values = json.loads(outputs.stdout or "{}") if outputs.returncode == 0 else {}
+    return (listed.stdout.split() if listed.returncode == 0 else []), {k: v.get("value") for k, v in values.items()}
 
 
 def apply_stacks(tf, stacks: Sequence[Stack], timeout: float, *, workers: int | None = None, log=print) -> list[StackResult]:
     """Apply ``stacks`` (in deploy order), each as soon as the stacks it needs are applied, at most
     ``workers`` at a time (default: the machine's cores); a stack whose upstream failed is skipped.
     The results come back in deploy order."""
+
+    def skipped(stack: Stack, upstream: list[StackResult]) -> StackResult | None:
+        if all(result.ok for result in upstream):
+            return None
+        return StackResult(stack.name, "skipped", error="a stack it needs was not applied")
+
+    def applied(stack: Stack) -> StackResult:
+        result = apply_stack(tf, stack, timeout)
+        log(_line(result))
+        return result
+
+    return in_dependency_order(stacks, applied, workers=workers, skip=skipped)
+
+
+def in_dependency_order(stacks: Sequence[Stack], run, *, workers: int | None = None, reverse: bool = False, skip=None) -> list:
+    """``run(stack)`` for each of ``stacks`` (given in deploy order), each once the stacks it needs
+    have run (``reverse``, as for a destroy: once the stacks that need it have run), at most
+    ``workers`` at a time (default: the machine's cores). ``skip(stack, results of those stacks)``
+    may return a result to use instead of running it. The results come back in ``stacks``' order."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     names = {stack.name for stack in stacks}
-    results: dict[str, StackResult] = {}
+    before = {stack.name: [d for d in stack.dependencies if d in names] for stack in stacks}
+    if reverse:
+        before = {name: [other for other, needs in before.items() if name in needs] for name in before}
+    ordered = list(reversed(stacks)) if reverse else list(stacks)  # so that a skip reaches what follows it at once
+    results: dict[str, Any] = {}
     running: dict = {}
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         for _ in range(2 * len(stacks) + 1):  # bounded: every round starts or finishes a stack
-            for stack in stacks:
-                if stack.name in results or stack.name in running.values():
+            for stack in ordered:
+                if stack.name in results or stack.name in running.values() or not all(d in results for d in before[stack.name]):
                     continue
-                needs = [d for d in stack.dependencies if d in names]
-                if any(results.get(d) and not results[d].ok for d in needs):
-                    results[stack.name] = StackResult(stack.name, "skipped", error="a stack it needs was not applied")
-                elif all(d in results for d in needs):
-                    running[pool.submit(apply_stack, tf, stack, timeout)] = stack.name
+                instead = skip(stack, [results[d] for d in before[stack.name]]) if skip else None
+                if instead is not None:
+                    results[stack.name] = instead
+                else:
+                    running[pool.submit(run, stack)] = stack.name
             if not running:
                 break
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 results[running.pop(future)] = future.result()
-                log(_line(future.result()))
     return [results[stack.name] for stack in stacks if stack.name in results]
 
 
@@ -197,11 +225,24 @@ def operator_setup(endpoint: str, deployment) -> None:
         pass
 
 
-def _synth(deployment, outdir: Path, endpoint: str) -> list[Stack]:
+def _synth(deployment, outdir: Path, endpoint: str, *, keep_state: bool = False) -> list[Stack]:
+    """Synthesize into ``outdir`` (replaced whole), local-backend state in ``outdir/local-state``.
+    ``keep_state``: a rehearsal into an emulator that is still running keeps the state an earlier
+    one left there, which describes what that emulator holds; a new emulator starts with none."""
+    import shutil
+
     import main
 
     state_dir = outdir / "local-state"
-    main.synthesize(deployment, outdir=outdir, local_state_dir=state_dir, emulator_endpoint=endpoint)
+    kept = outdir.with_name(f".{outdir.name}.local-state-{os.getpid()}")
+    if keep_state and state_dir.is_dir():
+        state_dir.rename(kept)
+    try:
+        main.synthesize(deployment, outdir=outdir, local_state_dir=state_dir, emulator_endpoint=endpoint)
+    finally:
+        if kept.is_dir():
+            shutil.rmtree(state_dir, ignore_errors=True)
+            kept.rename(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     return read_stacks(outdir)
 
@@ -216,14 +257,18 @@ def terraform_runner(server, region: str, work: Path) -> Bounded:
     return Bounded(terraform.Terraform(terraform.write_cli_config(work), env))
 
 
-def rehearse(deployment, outdir: Path, work: Path, timeout: float, log=print, jobs: int | None = None) -> list[StackResult]:
-    """Start the emulator, apply every stack, stop the emulator; the results in order."""
+def rehearse(
+    deployment, outdir: Path, work: Path, timeout: float, log=print, jobs: int | None = None, server=None
+) -> list[StackResult]:
+    """Start the emulator (or use ``server``, an ``emulator.attach``-ed one, left running), apply
+    every stack, stop the emulator it started; the results in order."""
     import emulator as emulators
     from emulator import with_hosted_zone
 
-    server = _start_uninterrupted(emulators, work)
+    attached = server is not None
+    server = server or _start_uninterrupted(emulators, work)
     try:
-        log(f"emulator: moto on {server.endpoint} (log {server.log})")
+        log(f"emulator: moto on {server.endpoint} " + ("(already running)" if attached else f"(log {server.log})"))
         if deployment.load_balancer.tls:
             deployment = with_hosted_zone(server, deployment)
             log(
@@ -231,12 +276,15 @@ def rehearse(deployment, outdir: Path, work: Path, timeout: float, log=print, jo
             )
         tf = terraform_runner(server, deployment.region, work)
         operator_setup(server.endpoint, deployment)
-        stacks = _synth(deployment, outdir, server.endpoint)
+        stacks = _synth(deployment, outdir, server.endpoint, keep_state=attached)
         log(f"synthesized {len(stacks)} stacks into {outdir}")
         return apply_stacks(tf, stacks, timeout, workers=jobs, log=log)
     finally:
-        server.stop()
-        log("emulator stopped")
+        if attached:
+            log(f"emulator left running on {server.endpoint}")
+        else:
+            server.stop()
+            log("emulator stopped")
 
 
 def _start_uninterrupted(emulators, work: Path):
@@ -289,7 +337,23 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         default=os.cpu_count() or 1,
         help="stacks applied at once, each once the stacks it needs are applied (default: the cores, %(default)s)",
     )
+    parser.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="an emulator already running (python -m emulator.server -H 127.0.0.1 -p PORT): http://127.0.0.1:PORT; "
+        "it is used and left running",
+    )
     return parser.parse_args(argv)
+
+
+def _attach(endpoint: str):
+    """The emulator running at ``endpoint``, or a ToolError saying why it cannot be used."""
+    import emulator
+
+    try:
+        return emulator.attach(endpoint)
+    except ValueError as error:
+        raise ToolError(f"--endpoint {error}") from None
 
 
 def _stop_on_sigterm() -> None:
@@ -309,6 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         deployment = load_deployment(path)
         check_tools()
+        server = _attach(options.endpoint) if options.endpoint else None
         if options.outdir is not None and options.outdir.exists() and not (options.outdir / "manifest.json").exists():
             raise ToolError(f"{options.outdir}: exists and is not a synthesized directory; pick a new or a cdktf.out directory")
     except ToolError as error:
@@ -327,9 +392,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 options.timeout,
                 log=lambda text: print(text, flush=True),
                 jobs=max(1, options.jobs),
+                server=server,
             )
         except KeyboardInterrupt:
-            print("interrupted; the emulator is stopped", file=sys.stderr)
+            left = f"left running on {server.endpoint}" if server else "stopped"
+            print(f"interrupted; the emulator is {left}", file=sys.stderr)
             return 130
         except ToolError as error:
             print(f"error: {error}", file=sys.stderr)

@@ -38,11 +38,20 @@ class Synthesis:
         return self.stack(role).get("data", {}).get(data_type, {})
 
 
-def synthesize(config: Path | Deployment, outdir: Path, *, emulator_endpoint: str | None = None) -> Synthesis:
+def synthesize(
+    config: Path | Deployment, outdir: Path, *, emulator_endpoint: str | None = None, local_state_dir: Path | None = None
+) -> Synthesis:
+    """Synthesize into ``outdir``; local-backend state beside it (or in ``local_state_dir``)."""
     import main  # the project's entry point; imports cdktf lazily
 
     deployment = config if isinstance(config, Deployment) else load(config)
-    order = main.synthesize(deployment, outdir=outdir, local_state_dir=outdir.parent, emulator_endpoint=emulator_endpoint)
+    state_dir = local_state_dir or outdir.parent
+    order = main.synthesize(deployment, outdir=outdir, local_state_dir=state_dir, emulator_endpoint=emulator_endpoint)
+    return synthesized(deployment, outdir, order)
+
+
+def synthesized(deployment: Deployment, outdir: Path, order: list[str]) -> Synthesis:
+    """What is in ``outdir`` already: the stacks ``order`` names, synthesized from ``deployment``."""
     result = Synthesis(deployment, outdir, order)
     for name in order:
         result.stacks[name] = json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text())
