@@ -69,8 +69,11 @@ def _synthesize_base(source: Path, relative: Path, label: str, endpoint: str, zo
     return outdir
 
 
-def rehearsed_review(config: Path, base: str, work: Path, *, timeout: float, out: Path | None, log: Log) -> list[StackPlan]:
-    """Apply ``config`` as of ``base`` on a fresh emulator, then plan the working tree's against it."""
+def rehearsed_review(
+    config: Path, base: str, work: Path, *, timeout: float, out: Path | None, log: Log, jobs: int | None = None
+) -> list[StackPlan]:
+    """Apply ``config`` as of ``base`` on a fresh emulator, then plan the working tree's against it
+    (``jobs``: stacks applied, then planned, at once; default: the cores)."""
     import emulator as emulators
     from emulator import with_hosted_zone
     from emulator.drift import EMULATOR_DRIFT
@@ -111,7 +114,7 @@ def rehearsed_review(config: Path, base: str, work: Path, *, timeout: float, out
             log(f"{relative} does not exist at {base}: a new deployment, nothing to apply first")
         else:
             base_out = _synthesize_base(source, relative, f"revision {commit[:12]}", server.endpoint, zone)
-            _apply_base(rehearse, server, base_out, work, timeout, log)
+            _apply_base(rehearse, server, base_out, work, timeout, log, jobs)
         if head is None:
             log(f"{relative} is deleted in the working tree: planning the destruction of every stack")
             runner = rehearse.terraform_runner(server, shown.region, work)
@@ -127,6 +130,7 @@ def rehearsed_review(config: Path, base: str, work: Path, *, timeout: float, out
             out=out,
             timeout=timeout,
             emulator_gaps=EMULATOR_DRIFT,
+            jobs=jobs,
         )
     finally:
         server.stop()
@@ -140,11 +144,11 @@ def resolve_revision_or_fail(revision: str) -> str:
         raise ToolError(str(error)) from None
 
 
-def _apply_base(rehearse, server, base_out: Path, work: Path, timeout: float, log: Log) -> None:
+def _apply_base(rehearse, server, base_out: Path, work: Path, timeout: float, log: Log, jobs: int | None) -> None:
     stacks = read_stacks(base_out)
     region_of = next(iter(stacks)).json["provider"]["aws"][0].get("region", "us-east-1")
     tf = rehearse.terraform_runner(server, region_of, work)
-    results = rehearse.apply_stacks(tf, stacks, timeout, log=lambda line: log(f"base: {line}"))
+    results = rehearse.apply_stacks(tf, stacks, timeout, workers=jobs, log=lambda line: log(f"base: {line}"))
     failed = [r for r in results if not r.ok]
     if failed:
         raise ToolError(

@@ -139,12 +139,18 @@ def review(
     out: Path | None = None,
     timeout: float = COMMAND_TIMEOUT,
     emulator_gaps: dict[str, set[str]] | None = None,
+    jobs: int | None = None,
 ) -> list[StackPlan]:
-    """Synthesize ``deployment`` into ``workdir`` and plan every stack in deploy order.
+    """Synthesize ``deployment`` into ``workdir`` and plan every stack, up to ``jobs`` at once
+    (default: the cores; each plan reads only what is applied, so none waits for another), then
+    review them in deploy order.
 
     ``local_state_dir`` is where stacks without a state bucket keep their state (as ``main.py``
     run there would: default, the current directory).
     """
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
     import main  # the provider bindings load inside synthesize, after the config was validated
 
     outdir = workdir / "cdktf.out"
@@ -157,8 +163,10 @@ def review(
     runner = terraform_runner(workdir, environ)
     plans: list[StackPlan] = []
     pending: set[str] = set()
-    for stack in read_stacks(outdir):
-        plan, plan_json = plan_stack(stack, runner, timeout, emulator_gaps=emulator_gaps)
+    stacks = read_stacks(outdir)
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        planned = list(pool.map(lambda stack: plan_stack(stack, runner, timeout, emulator_gaps=emulator_gaps), stacks))
+    for stack, (plan, plan_json) in zip(stacks, planned, strict=True):
         plan.provisional = [d for d in stack.dependencies if d in pending]
         # A stack whose upstream is still to be created cannot read its outputs: it waits.
         plan.waiting = bool(plan.error and plan.provisional and not plan.refused)
@@ -191,6 +199,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="no AWS account: apply --base on a local emulator, plan the working tree against it",
     )
     parser.add_argument("--base", help="with --rehearse: the git revision applied first (e.g. origin/main)")
+    parser.add_argument(
+        "--jobs", type=int, help="stacks planned at once, and with --rehearse applied at once (default: the cores)"
+    )
     options = parser.parse_args(argv)
     if options.rehearse != (options.base is not None):
         print("error: --rehearse and --base go together", file=sys.stderr)
@@ -219,11 +230,14 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
                     timeout=options.timeout,
                     out=options.out,
                     log=lambda line: print(line, file=sys.stderr, flush=True),
+                    jobs=options.jobs,
                 )
                 where = f"{options.base} rehearsed on a local AWS API emulator"
             else:
                 deployment = load_deployment(path)
-                plans = review(deployment, workdir=Path(tmp), environ=environ, out=options.out, timeout=options.timeout)
+                plans = review(
+                    deployment, workdir=Path(tmp), environ=environ, out=options.out, timeout=options.timeout, jobs=options.jobs
+                )
                 where = "an AWS API emulator" if environ.get("AWS_ENDPOINT_URL") else "AWS"
     except ToolError as error:
         for line in str(error).split("; "):
