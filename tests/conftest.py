@@ -13,7 +13,7 @@ import emulator as emulator_harness
 import main  # noqa: F401  (sets the jsii warning switches before cdktf loads)
 from config import load
 from emulator import with_hosted_zone
-from tests.harness.apply import Applied, apply_all, disposable
+from tests.harness.apply import ADDON_WORKERS, Applied, apply_all, disposable
 from tests.harness.synth import Synthesis, example_paths, synthesize, synthesized
 from tools import terraform
 
@@ -115,7 +115,7 @@ def through_emulator(tf, emulator):
 @pytest.fixture(scope="session")
 def addons_on_emulator(emulator, tf, examples, tmp_path_factory) -> AddonsOnEmulator:
     """examples/full.hcl applied once per session, every stack, for the add-on tests: each stack as
-    soon as the stacks it needs are there (the add-ons side by side), each with an empty second plan.
+    soon as the stacks it needs are there (the add-ons four at a time), each with an empty second plan.
 
     Tests using it read their stack's outputs and state (``addons_on_emulator.applied(name)``) and
     carry ``pytest.mark.xdist_group("addons")`` so that they share one emulator and one deployment;
@@ -124,7 +124,7 @@ def addons_on_emulator(emulator, tf, examples, tmp_path_factory) -> AddonsOnEmul
     deployment = disposable(with_hosted_zone(emulator, examples["full"].deployment))
     directory = tmp_path_factory.mktemp("addons")
     synth = synthesize(deployment, directory / "cdktf.out", emulator_endpoint=emulator.endpoint)
-    return AddonsOnEmulator(synth, apply_all(through_emulator(tf, emulator), synth))
+    return AddonsOnEmulator(synth, apply_all(through_emulator(tf, emulator), synth, workers=ADDON_WORKERS))
 
 
 def pytest_collection_modifyitems(config, items):

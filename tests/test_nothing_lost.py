@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from config.catalog import ON_SERVICES_ROLES
-from tests.harness.apply import APPLY_TIMEOUT, APPLY_WORKERS, apply_all, aws
+from tests.harness.apply import ADDON_WORKERS, APPLY_TIMEOUT, apply_all, aws
 from tools.inspect_deployment import read_stacks
 from tools.rehearse import in_dependency_order
 
@@ -53,7 +53,7 @@ def test_destroying_the_deployment_keeps_what_omero_keeps(addons_on_emulator, em
     def destroy(stack):
         return tf(stack.directory, "destroy", "-auto-approve", "-input=false", "-no-color", timeout=APPLY_TIMEOUT)
 
-    results = in_dependency_order(read_stacks(synth.outdir), destroy, workers=APPLY_WORKERS, reverse=True)
+    results = in_dependency_order(read_stacks(synth.outdir), destroy, workers=ADDON_WORKERS, reverse=True)
     destroyed, refused = [], []
     for stack, result in reversed(list(zip(synth.order, results, strict=True))):
         (destroyed if result.returncode == 0 else refused).append(stack)

@@ -15,6 +15,9 @@ from tools import terraform
 
 APPLY_TIMEOUT = 600  # seconds per terraform command; the provider's own waiters are slow on moto
 APPLY_WORKERS = 2  # stacks applied side by side within one test (the stacks a stack needs come first)
+# examples/full.hcl's add-ons, applied (and destroyed) side by side: the add-on tests share one
+# worker, and that apply and destroy are the longest chain of the run, mostly the provider's waiters.
+ADDON_WORKERS = 4
 # A directory where each applied stack gets one line (time, resources, second plan), for finding what is slow.
 APPLY_LOG_ENV = "OMERO_TEST_APPLY_LOG"
 
@@ -34,9 +37,11 @@ class Applied:
     state: dict[str, list[str]]  # stack name -> terraform state list
 
 
-def apply_all(tf: terraform.Terraform, synth: Synthesis, *, only: list[str] | None = None) -> Applied:
+def apply_all(
+    tf: terraform.Terraform, synth: Synthesis, *, only: list[str] | None = None, workers: int = APPLY_WORKERS
+) -> Applied:
     """Apply ``synth``'s stacks (``only``: these stack names), each as soon as the stacks it needs
-    are applied, two at a time (``pipenv run rehearse`` does the same: ``tools.rehearse.apply_stacks``);
+    are applied, ``workers`` at a time (``pipenv run rehearse`` does the same: ``tools.rehearse.apply_stacks``);
     each is followed by a second plan that must be empty but for EMULATOR_DRIFT. Then each stack's
     outputs and state are read."""
     from tools.inspect_deployment import read_stacks
@@ -47,7 +52,7 @@ def apply_all(tf: terraform.Terraform, synth: Synthesis, *, only: list[str] | No
     operator_setup(synth)
     stacks = [stack for stack in read_stacks(synth.outdir) if only is None or stack.name in only]
     assert only is None or [stack.name for stack in stacks] == [name for name in synth.order if name in only], only
-    results = apply_stacks(Bounded(tf), stacks, APPLY_TIMEOUT, workers=APPLY_WORKERS, log=_log)
+    results = apply_stacks(Bounded(tf), stacks, APPLY_TIMEOUT, workers=workers, log=_log)
     failed = [f"{r.name}: {r.action} {r.error or r.replan}\n{r.detail}" for r in results if not r.ok]
     assert not failed and len(results) == len(stacks), "\n".join(failed)
     return Applied({r.name: r.outputs for r in results}, {r.name: r.addresses for r in results})
