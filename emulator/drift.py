@@ -19,13 +19,6 @@ EMULATOR_DRIFT = {
     },
     # moto 5.2.5 does not report a parameter group's user-set parameters back.
     "aws_db_parameter_group": {"parameter"},
-    # moto 5.2.5 stores none of these four settings of an ECS service.
-    "aws_ecs_service": {
-        "availability_zone_rebalancing",
-        "enable_ecs_managed_tags",
-        "enable_execute_command",
-        "health_check_grace_period_seconds",
-    },
 }
 
 

@@ -73,7 +73,7 @@ def client(service: str):
 def test_patches_are_declared_once_and_listed_in_order():
     assert server.EMULATOR_PATCHES is EMULATOR_PATCHES
     assert [p.name for p in patches.PATCHES] == list(EMULATOR_PATCHES)
-    assert len(EMULATOR_PATCHES) == 19
+    assert len(EMULATOR_PATCHES) == 20
     for declared in patches.PATCHES:
         module = declared.apply.__module__
         assert module.startswith("emulator.patches.") and not module.endswith("._wsgi"), declared.name
@@ -344,6 +344,41 @@ def test_stock_ecs_puts_a_capacity_provider_service_on_ec2():
 def test_ecs_keeps_the_capacity_provider_strategy():
     with applied("ecs service capacity provider strategy"), mock_aws():
         assert service_placement() == (None, [{"capacityProvider": "omero-server", "weight": 1, "base": 1}])
+
+
+# ecs service settings
+
+SETTINGS = {
+    "availabilityZoneRebalancing": "ENABLED",
+    "enableECSManagedTags": True,
+    "enableExecuteCommand": True,
+    "healthCheckGracePeriodSeconds": 600,
+}
+
+
+def service_settings(update: dict | None = None) -> dict:
+    ecs = client("ecs")
+    ecs.create_cluster(clusterName="omero")
+    ecs.register_task_definition(family="web", containerDefinitions=[{"name": "web", "image": "web", "memory": 512}])
+    ecs.create_service(cluster="omero", serviceName="web", taskDefinition="web", desiredCount=1, **SETTINGS)
+    if update:
+        ecs.update_service(cluster="omero", service="web", **update)
+    [service] = ecs.describe_services(cluster="omero", services=["web"])["services"]
+    return {setting: service.get(setting) for setting in SETTINGS}
+
+
+@stock_gap("ecs service settings")
+def test_stock_ecs_drops_the_settings_a_service_is_created_with():
+    with mock_aws():
+        assert service_settings() == dict.fromkeys(SETTINGS)
+
+
+def test_ecs_keeps_the_settings_a_service_is_created_with_and_updates_them():
+    with applied("ecs service settings"), mock_aws():
+        assert service_settings() == SETTINGS
+    with applied("ecs service settings"), mock_aws():
+        changed = {"enableExecuteCommand": False, "healthCheckGracePeriodSeconds": 30}
+        assert service_settings(changed) == {**SETTINGS, **changed}
 
 
 # launch template tags

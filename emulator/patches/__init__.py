@@ -148,6 +148,7 @@ _ORDER = (
     "application autoscaling tags",
     "security group rule descriptions",
     "ecs service capacity provider strategy",
+    "ecs service settings",
     "launch template tags",
     "datasync efs locations, tags and task settings",
     "ec2 detailed monitoring",
