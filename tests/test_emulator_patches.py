@@ -73,7 +73,7 @@ def client(service: str):
 def test_patches_are_declared_once_and_listed_in_order():
     assert server.EMULATOR_PATCHES is EMULATOR_PATCHES
     assert [p.name for p in patches.PATCHES] == list(EMULATOR_PATCHES)
-    assert len(EMULATOR_PATCHES) == 20
+    assert len(EMULATOR_PATCHES) == 21
     for declared in patches.PATCHES:
         module = declared.apply.__module__
         assert module.startswith("emulator.patches.") and not module.endswith("._wsgi"), declared.name
@@ -581,6 +581,59 @@ def test_rds_gives_each_instance_its_own_resource_id():
     with applied("rds instance resource ids"), mock_aws():
         ids = resource_ids()
         assert len(set(ids)) == 2 and all(i.startswith("db-") and len(i) == 29 for i in ids)
+
+
+# rds instance and parameter settings
+
+INSIGHTS = ("PerformanceInsightsEnabled", "PerformanceInsightsRetentionPeriod", "EngineLifecycleSupport")
+
+
+def instance_and_parameter_settings(**create) -> tuple[dict, dict, list]:
+    """What DescribeDBInstances says after the create and after turning Performance Insights off,
+    and the parameters DescribeDBParameters reports after a ModifyDBParameterGroup."""
+    rds = client("rds")
+    rds.create_db_instance(
+        DBInstanceIdentifier="omero",
+        Engine="postgres",
+        DBInstanceClass="db.t4g.micro",
+        MasterUsername="omero",
+        MasterUserPassword="a-password",
+        AllocatedStorage=20,
+        **create,
+    )
+    [created] = rds.describe_db_instances(DBInstanceIdentifier="omero")["DBInstances"]
+    rds.modify_db_instance(DBInstanceIdentifier="omero", EnablePerformanceInsights=False, ApplyImmediately=True)
+    [modified] = rds.describe_db_instances(DBInstanceIdentifier="omero")["DBInstances"]
+    rds.create_db_parameter_group(DBParameterGroupName="omero", DBParameterGroupFamily="postgres17", Description="OMERO")
+    setting = {"ParameterName": "log_min_duration_statement", "ParameterValue": "1000", "ApplyMethod": "immediate"}
+    rds.modify_db_parameter_group(DBParameterGroupName="omero", Parameters=[setting])
+    parameters = rds.describe_db_parameters(DBParameterGroupName="omero")["Parameters"]
+    return {k: created.get(k) for k in INSIGHTS}, {k: modified.get(k) for k in INSIGHTS}, parameters
+
+
+@stock_gap("rds instance and parameter settings")
+def test_stock_rds_reports_no_insights_lifecycle_or_parameter_source():
+    with mock_aws():
+        created, modified, [parameter] = instance_and_parameter_settings(
+            EnablePerformanceInsights=True, PerformanceInsightsRetentionPeriod=7
+        )
+        assert created == modified == dict.fromkeys(INSIGHTS)
+        assert "Source" not in parameter
+
+
+def test_rds_reports_insights_lifecycle_and_user_parameters():
+    with applied("rds instance and parameter settings"), mock_aws():
+        created, modified, [parameter] = instance_and_parameter_settings(
+            EnablePerformanceInsights=True,
+            PerformanceInsightsRetentionPeriod=31,
+            EngineLifecycleSupport="open-source-rds-extended-support-disabled",
+        )
+        assert created == dict(zip(INSIGHTS, (True, 31, "open-source-rds-extended-support-disabled"), strict=True))
+        assert modified == {**created, "PerformanceInsightsEnabled": False}
+        assert parameter["Source"] == "user" and parameter["ParameterValue"] == "1000"
+    with applied("rds instance and parameter settings"), mock_aws():  # AWS's defaults
+        created, _, _ = instance_and_parameter_settings(EnablePerformanceInsights=True)
+        assert created == dict(zip(INSIGHTS, (True, 7, "open-source-rds-extended-support"), strict=True))
 
 
 # storage gateway appliance image

@@ -157,6 +157,7 @@ _ORDER = (
     "backup selections, vault notifications and vault access policies",
     "backup jobs, recovery points, copies and restores",
     "rds instance resource ids",
+    "rds instance and parameter settings",
     "storage gateway appliance image",
     "storage gateway",
     "appstream",
