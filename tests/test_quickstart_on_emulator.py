@@ -149,9 +149,7 @@ def test_rehearsal_of_the_quickstart(quickstart, emulator):
     text = quickstart.rehearsal
     for role in ROLES:
         line = next(candidate for candidate in text.splitlines() if candidate.startswith(f"  omero-quick-{role}: "))
-        assert re.search(
-            r"applied in \d+ s, \d+ resources, \d+ data sources; second plan: empty$", line
-        ), line
+        assert re.search(r"applied in \d+ s, \d+ resources, \d+ data sources; second plan: empty$", line), line
     assert re.search(r'^    vpc_id = "vpc-[0-9a-f]+"$', text, re.M)
     assert re.search(r'^    web_url = "http://', text, re.M)
     assert "cross-stack-output-" not in text
