@@ -557,17 +557,23 @@ def test_ec2_reports_the_maintenance_options_given_at_launch():
 # rds instance resource ids
 
 
+def create_database(rds, name: str = "omero", **settings) -> dict:
+    """The smallest PostgreSQL instance CreateDBInstance takes, with ``settings`` added."""
+    return rds.create_db_instance(
+        DBInstanceIdentifier=name,
+        Engine="postgres",
+        DBInstanceClass="db.t4g.micro",
+        MasterUsername="omero",
+        MasterUserPassword="a-password",
+        AllocatedStorage=20,
+        **settings,
+    )["DBInstance"]
+
+
 def resource_ids() -> list[str]:
     rds = client("rds")
     for name in ("omero", "omero-restored"):
-        rds.create_db_instance(
-            DBInstanceIdentifier=name,
-            Engine="postgres",
-            DBInstanceClass="db.t4g.micro",
-            MasterUsername="omero",
-            MasterUserPassword="a-password",
-            AllocatedStorage=20,
-        )
+        create_database(rds, name)
     return [i["DbiResourceId"] for i in rds.describe_db_instances()["DBInstances"]]
 
 
@@ -592,15 +598,7 @@ def instance_and_parameter_settings(**create) -> tuple[dict, dict, list]:
     """What DescribeDBInstances says after the create and after turning Performance Insights off,
     and the parameters DescribeDBParameters reports after a ModifyDBParameterGroup."""
     rds = client("rds")
-    rds.create_db_instance(
-        DBInstanceIdentifier="omero",
-        Engine="postgres",
-        DBInstanceClass="db.t4g.micro",
-        MasterUsername="omero",
-        MasterUserPassword="a-password",
-        AllocatedStorage=20,
-        **create,
-    )
+    create_database(rds, **create)
     [created] = rds.describe_db_instances(DBInstanceIdentifier="omero")["DBInstances"]
     rds.modify_db_instance(DBInstanceIdentifier="omero", EnablePerformanceInsights=False, ApplyImmediately=True)
     [modified] = rds.describe_db_instances(DBInstanceIdentifier="omero")["DBInstances"]

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from emulator import patches
-from tests.test_emulator_patches import ACCOUNT, FAKE_KEYS, IMAGE, ONE_TRY, REGION, SESSION, stock_gap
+from tests.test_emulator_patches import ACCOUNT, FAKE_KEYS, IMAGE, ONE_TRY, REGION, SESSION, create_database, stock_gap
 
 OTHER_REGION = "us-east-1"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/backup"
@@ -216,14 +216,7 @@ def test_backup_of_a_database_is_a_snapshot_it_can_be_restored_from(serve):
     backup, rds, other = aws(endpoint, "backup"), aws(endpoint, "rds"), aws(endpoint, "backup", OTHER_REGION)
     plan_and_vault(backup)
     copies = other.create_backup_vault(BackupVaultName="omero-copies")["BackupVaultArn"]
-    database = rds.create_db_instance(
-        DBInstanceIdentifier="omero",
-        Engine="postgres",
-        DBInstanceClass="db.t4g.micro",
-        MasterUsername="omero",
-        MasterUserPassword="a-password",
-        AllocatedStorage=20,
-    )["DBInstance"]
+    database = create_database(rds)
     started = backup.start_backup_job(BackupVaultName="omero", ResourceArn=database["DBInstanceArn"], IamRoleArn=ROLE)
     name = f"awsbackup:job-{started['BackupJobId'].lower()}"
     assert started["RecoveryPointArn"] == f"arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:{name}"
