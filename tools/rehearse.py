@@ -4,8 +4,8 @@
 
 Starts the patched moto server (``emulator.server``) on 127.0.0.1 at a free port (or, with
 ``--endpoint http://127.0.0.1:PORT``, uses one already running there and leaves it running, so
-that what was applied can be inspected and planned against afterwards), synthesizes the deployment for it (``AWS_ENDPOINT_URL`` set; into a temporary directory, or
-``--outdir``), creates the Route 53 hosted zone the config names when it has TLS (the emulator
+that what was applied can be inspected and planned against afterwards), synthesizes the
+deployment for it (``AWS_ENDPOINT_URL`` set; into a temporary directory, or ``--outdir``), creates the Route 53 hosted zone the config names when it has TLS (the emulator
 starts empty; the zone id in the deployment is replaced by the new one), then applies the stacks
 one by one in dependency order. After each apply a second ``terraform plan`` must be empty, except
 for the attributes moto does not store (``EMULATOR_DRIFT`` in emulator/drift.py), and the
