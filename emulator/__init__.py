@@ -126,9 +126,15 @@ def attach(endpoint: str, *, timeout: float = 10.0) -> Emulator:
 
 
 def with_hosted_zone(emulator: Emulator, deployment):
-    """The deployment with its Route 53 zone made in the emulator (as it exists in a real account)."""
+    """The deployment with its Route 53 zone made in the emulator (as it exists in a real account).
+
+    The zone is made once per deployment (its name is the CallerReference, which AWS refuses to
+    reuse: HostedZoneAlreadyExists, Route 53 API reference, CreateHostedZone), so a second
+    rehearsal into the same emulator (``rehearse --endpoint``) finds the zone the first one made."""
     balancer = deployment.load_balancer
     route53 = emulator.client("route53", deployment.region)
     parent = balancer.domain_name.split(".", 1)[1]
-    zone = route53.create_hosted_zone(Name=parent, CallerReference=deployment.name)["HostedZone"]["Id"]
+    zones = route53.list_hosted_zones()["HostedZones"]
+    made = [z["Id"] for z in zones if z["CallerReference"] == deployment.name and z["Name"].rstrip(".") == parent]
+    zone = made[0] if made else route53.create_hosted_zone(Name=parent, CallerReference=deployment.name)["HostedZone"]["Id"]
     return dataclasses.replace(deployment, load_balancer=dataclasses.replace(balancer, hosted_zone_id=zone.split("/")[-1]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import selectors
@@ -221,3 +222,16 @@ def test_a_rehearsal_into_a_running_emulator_keeps_the_state_of_the_one_before(t
     assert [stack.role for stack in stacks] == ["network", "storage", "backup", "services"]
     assert state.read_text() == '{"version": 4}'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing left beside it
+
+
+def test_a_deployment_gets_its_hosted_zone_once_per_emulator(emulator):
+    """A second rehearsal of a TLS deployment into the same emulator finds the zone the first made;
+    another deployment gets a zone of its own."""
+    from emulator import with_hosted_zone
+    from tools.inspect_deployment import load_deployment
+
+    deployment = load_deployment(ROOT / "examples/tls-rw.hcl")
+    first = with_hosted_zone(emulator, deployment).load_balancer.hosted_zone_id
+    assert with_hosted_zone(emulator, deployment).load_balancer.hosted_zone_id == first
+    other = dataclasses.replace(deployment, name="omero-tls-zone-other")
+    assert with_hosted_zone(emulator, other).load_balancer.hosted_zone_id != first
