@@ -5,6 +5,16 @@ public SSM parameter at plan time), launched from a template that requires IMDSv
 limit of 1 (containers cannot reach the instance's credentials), encrypts the root volume, gives
 no public IP and no SSH key: operators use SSM Session Manager or ECS Exec. ECS scales the group
 between its bounds to fit the tasks.
+
+New AMIs reach the hosts by themselves. The template reads the AMI id at every plan, so once AWS
+publishes a new ECS-optimized AMI the next apply adds a template version, and the group, which
+runs the template's latest version, starts an instance refresh (``instance_refresh``): one host
+at a time, the new one launched and warmed up before the old one is terminated. ECS managed
+draining holds each termination until the host's tasks are stopped and placed elsewhere. The
+read-write OMERO.server's service allows at most 100 % and at least 0 % of its one task, so
+ECS stops it on the draining host before it starts it on the new one: the refresh never runs two
+read-write servers (ECS Developer Guide, "Container instance draining": with a maximum of 100 %
+replacement tasks start only once the draining tasks have stopped).
 """
 
 from __future__ import annotations
@@ -12,7 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf import Fn, TerraformResourceLifecycle, Token
-from cdktf_cdktf_provider_aws.autoscaling_group import AutoscalingGroup, AutoscalingGroupLaunchTemplate, AutoscalingGroupTag
+from cdktf_cdktf_provider_aws.autoscaling_group import (
+    AutoscalingGroup,
+    AutoscalingGroupInstanceRefresh,
+    AutoscalingGroupInstanceRefreshPreferences,
+    AutoscalingGroupLaunchTemplate,
+    AutoscalingGroupTag,
+)
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.ecs_capacity_provider import (
     EcsCapacityProvider,
@@ -42,6 +58,38 @@ INSTANCE_POLICIES = (
     "service-role/AmazonEC2ContainerServiceforEC2Role",
     "AmazonSSMManagedInstanceCore",
 )
+# Seconds a new host gets to boot and register with ECS before the refresh terminates the next old
+# one (StartInstanceRefresh InstanceWarmup; the ECS agent registers within a minute or two of boot).
+INSTANCE_WARMUP_SECONDS = 300
+
+
+def rolling_refresh() -> AutoscalingGroupInstanceRefresh:
+    """Replace hosts one at a time, launching each new one before the old one goes.
+
+    A change of ``launch_template`` (a new version: a new AMI, instance type or user data) starts
+    it (terraform-provider-aws, aws_autoscaling_group ``instance_refresh``: "A refresh will
+    always be triggered by a change in any of launch_configuration, launch_template, or
+    mixed_instances_policy"). Preferences (EC2 Auto Scaling API Reference, RefreshPreferences):
+    - ``min_healthy_percentage`` 100 and ``max_healthy_percentage`` 200 (the range 100-200, at
+      most 100 apart): capacity never drops below the desired count, so a new host is up before
+      an old one is terminated, and the read-write server has somewhere to go.
+    - ``scale_in_protected_instances`` "Refresh": every host is protected from scale-in (managed
+      termination protection needs it), and the default skips (provider: "Ignore") or waits on
+      (API: "Wait") protected hosts, so no host would ever be replaced. ECS says to refresh them
+      when managed termination protection is on (ECS Developer Guide, "Safely stop Amazon ECS
+      workloads running on EC2 instances").
+    - ``skip_matching``: hosts already on the new template version are left alone.
+    """
+    return AutoscalingGroupInstanceRefresh(
+        strategy="Rolling",
+        preferences=AutoscalingGroupInstanceRefreshPreferences(
+            min_healthy_percentage=100,
+            max_healthy_percentage=200,
+            instance_warmup=str(INSTANCE_WARMUP_SECONDS),
+            scale_in_protected_instances="Refresh",
+            skip_matching=True,
+        ),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,6 +190,8 @@ class ContainerInstances(Construct):
             # ECS manages the group's tag and size from here on.
             tag=[AutoscalingGroupTag(key="AmazonECSManaged", value="true", propagate_at_launch=True)],
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_capacity"]),
+            # New AMIs roll out host by host (see the module docstring).
+            instance_refresh=rolling_refresh(),
         )
         self.capacity_provider = EcsCapacityProvider(
             self,
@@ -150,6 +200,11 @@ class ContainerInstances(Construct):
             auto_scaling_group_provider=EcsCapacityProviderAutoScalingGroupProvider(
                 auto_scaling_group_arn=group.arn,
                 managed_termination_protection="ENABLED",
+                # ECS drains a host the group terminates (a refresh, a scale-in) before it goes:
+                # its service tasks are stopped and placed on other hosts by their services'
+                # deployment settings (CreateCapacityProvider, AutoScalingGroupProvider
+                # managedDraining; AWS's default at creation, stated here so it stays on).
+                managed_draining="ENABLED",
                 managed_scaling=EcsCapacityProviderAutoScalingGroupProviderManagedScaling(
                     status="ENABLED", target_capacity=100, minimum_scaling_step_size=1, maximum_scaling_step_size=1
                 ),

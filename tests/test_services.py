@@ -317,6 +317,17 @@ def test_ec2_launch_type(examples):
     assert provider["auto_scaling_group_provider"]["managed_scaling"]["status"] == "ENABLED"
     assert provider["auto_scaling_group_provider"]["managed_termination_protection"] == "ENABLED"
     server = services(synth)["omero-server"]
+    # New AMIs roll onto the hosts: a launch-template version starts an instance refresh, one host
+    # at a time (a new one up before an old one goes), protected hosts included; ECS drains each
+    # host first, and the read-write server (max 100 %, min 0 %) stops before it starts elsewhere.
+    assert "latest_version" in group["launch_template"]["version"]  # "$Latest" would never start a refresh
+    refresh = group["instance_refresh"]
+    assert refresh["strategy"] == "Rolling" and "triggers" not in refresh  # the template alone triggers it
+    preferences = refresh["preferences"]
+    assert (preferences["min_healthy_percentage"], preferences["max_healthy_percentage"]) == (100, 200)
+    assert preferences["scale_in_protected_instances"] == "Refresh"
+    assert provider["auto_scaling_group_provider"]["managed_draining"] == "ENABLED"
+    assert (server["deployment_maximum_percent"], server["deployment_minimum_healthy_percent"]) == (100, 0)
     assert "launch_type" not in server
     assert "aws_ecs_capacity_provider" in server["capacity_provider_strategy"][0]["capacity_provider"]
     assert task(synth, "-omero-server")["requires_compatibilities"] == ["EC2"]
