@@ -168,14 +168,17 @@ class AlarmTopic(Construct):
 # Failed backup and copy jobs
 # ---------------------------------------------------------------------------------------------
 
-# Job states that mean a recovery point was not made (or not copied).
+# Job states that mean a recovery point was not made (or not copied): of a backup job's states
+# (CREATED, PENDING, RUNNING, ABORTING, ABORTED, COMPLETED, FAILED, EXPIRED, PARTIAL) and a copy
+# job's (CREATED, RUNNING, COMPLETED, FAILED, PARTIAL); AWS Backup API Reference, BackupJob and
+# CopyJob, State.
 FAILED_JOB_STATES = ("FAILED", "ABORTED", "EXPIRED", "PARTIAL")
 
 
 @dataclass(frozen=True, kw_only=True)
 class BackupAlertsProps:
     name: str  # the deployment name
-    resource_arns: tuple[str, ...]  # what the backup plan protects: EFS and the database
+    resource_arns: tuple[str, ...]  # what the backup plan protects: EFS, the database (, the gateway's bucket)
     topic_arn: str
 
 
@@ -183,7 +186,11 @@ class BackupAlerts(Construct):
     """An EventBridge rule sending every failed backup or copy job of the deployment to the topic.
 
     AWS Backup has no CloudWatch metric per plan that an alarm could watch; it sends job state
-    changes to EventBridge, with the protected resource in ``resources``.
+    changes to EventBridge. The protected resource is in ``detail.resourceArn``: the event's
+    top-level ``resources`` is empty for a backup job that made no recovery point and holds the
+    recovery point for a completed job or a copy (AWS Backup Developer Guide, "Monitoring AWS Backup
+    events using Amazon EventBridge", the example events; tests/test_backup_alerts.py tries this
+    pattern on them).
     """
 
     def __init__(self, scope: Construct, id: str, *, props: BackupAlertsProps):
@@ -191,8 +198,7 @@ class BackupAlerts(Construct):
         pattern = {
             "source": ["aws.backup"],
             "detail-type": ["Backup Job State Change", "Copy Job State Change"],
-            "resources": list(props.resource_arns),
-            "detail": {"state": list(FAILED_JOB_STATES)},
+            "detail": {"state": list(FAILED_JOB_STATES), "resourceArn": list(props.resource_arns)},
         }
         self.rule = CloudwatchEventRule(
             self,
