@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from config import checks
 from config.fields import Block, Problem, key
+from config.secrets import secret_properties
 
 # Default images, pinned by tags shown to exist on Docker Hub (a tag once shipped the wrong build,
 # ome/omero-server-docker#50; pin a digest too where that matters):
@@ -102,6 +103,10 @@ def _web_properties(value: dict[str, str]) -> str | None:
     return checks.omero_properties(value, prefix="omero.web.", managed=MANAGED_WEB_PROPERTIES)
 
 
+def _web_secret_properties(value: dict[str, str]) -> str | None:
+    return secret_properties(value, prefix="omero.web.", managed=MANAGED_WEB_PROPERTIES)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Server(Block):
     """OMERO.server: the read-write server (always exactly one task) and optional read-only ones."""
@@ -184,16 +189,25 @@ class Web(Block):
         checks=[_web_properties],
         factory=dict,
     )
+    secret_properties: dict[str, str] = key(
+        None,
+        'OMERO.web properties read from Secrets Manager at task start, never written into the task definition: property -> secret ARN, or "ARN:<json-key>::" for one key of a JSON secret; only OMERO.web\'s execution role may read them.',
+        checks=[_web_secret_properties],
+        factory=dict,
+    )
     session_store: SessionStore = key(doc="The shared session store of the OMERO.web tasks.", factory=SessionStore)
 
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         if self.max_tasks < self.min_tasks:
             yield Problem("max_tasks", self.max_tasks, f"at least min_tasks ({self.min_tasks})")
+        for name in sorted(set(self.secret_properties) & set(self.properties)):
+            yield Problem("secret_properties", name, "", text=f'sets "{name}", which properties sets too (one or the other)')
         if self.session_store.enabled:
-            for name in sorted(set(SESSION_STORE_PROPERTIES) & set(self.properties)):
-                yield Problem(
-                    "properties", name, "", text=f'sets "{name}", which session_store manages (turn it off to set your own)'
-                )
+            for where, values in (("properties", self.properties), ("secret_properties", self.secret_properties)):
+                for name in sorted(set(SESSION_STORE_PROPERTIES) & set(values)):
+                    yield Problem(
+                        where, name, "", text=f'sets "{name}", which session_store manages (turn it off to set your own)'
+                    )
 
 
 @dataclass(frozen=True, kw_only=True)

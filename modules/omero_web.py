@@ -30,7 +30,7 @@ from constructs import Construct
 from modules.cluster import OmeroClusterOutputs
 from modules.ecs_task import awslogs, task_definition
 from modules.logs import log_group
-from modules.omero_config import config_environment, config_variable, server_list
+from modules.omero_config import config_environment, config_secrets, secret_arns, server_list
 from modules.session_store import SESSION_ENGINE
 from modules.task_roles import TaskRoles, TaskRolesProps
 
@@ -66,6 +66,8 @@ class OmeroWebProps:
     # The secret holding omero.web.caches (the shared session store); None: sessions on local disk.
     session_caches_secret_arn: str | None = None
     properties: Mapping[str, str] = field(default_factory=dict)
+    # OMERO.web property -> Secrets Manager reference (a secret ARN, or ARN:json-key:stage:version)
+    secret_properties: Mapping[str, str] = field(default_factory=dict)
     depends_on: tuple[object, ...] = ()  # the listener that forwards to target_group_arn
 
 
@@ -114,6 +116,7 @@ class OmeroWebService(Construct):
         secrets = {"omero.web.secret_key": props.secret_key_arn}
         if props.session_caches_secret_arn:
             secrets["omero.web.caches"] = props.session_caches_secret_arn
+        secrets.update(props.secret_properties)
         logs = log_group(
             self,
             "logs",
@@ -132,7 +135,7 @@ class OmeroWebService(Construct):
                 log_group_arn=logs.arn,
                 image=props.image,
                 cache_repositories_arn=props.cache_repositories_arn,
-                secret_arns=tuple(secrets.values()),
+                secret_arns=secret_arns(secrets),
                 secrets_kms_key_arn=props.secret_key_kms_key_arn,
                 exec_log_group_arn=props.cluster.exec_log_group_arn,
                 exec_kms_key_arn=props.cluster.kms_key_arn,
@@ -144,7 +147,7 @@ class OmeroWebService(Construct):
             "essential": True,
             "portMappings": [{"containerPort": WEB_PORT, "hostPort": WEB_PORT, "protocol": "tcp"}],
             "environment": config_environment(web_properties(props)),
-            "secrets": [{"name": config_variable(p), "valueFrom": arn} for p, arn in secrets.items()],
+            "secrets": config_secrets(secrets),
             "linuxParameters": {"initProcessEnabled": True},
             "stopTimeout": 30,
             "logConfiguration": awslogs(logs.name, props.region, "omero-web"),

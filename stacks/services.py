@@ -476,6 +476,7 @@ class ServicesStack(DeploymentStack):
                 session_caches_secret_arn=sessions.caches_secret_arn if sessions else None,
                 cache_repositories_arn=account.cache_repositories_arn,
                 properties=web.properties,
+                secret_properties=web.secret_properties,
                 depends_on=(web_lb.listener,),
             ),
         )
