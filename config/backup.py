@@ -18,9 +18,9 @@ COLD_STORAGE_MINIMUM_DAYS = 90
 # Words in a deployment's name or environment tag that mark it as production.
 PRODUCTION_WORDS = frozenset({"prod", "production", "prd", "live"})
 
-_FILE_SYSTEM_ID = re.compile(r"^fs-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
-_SNAPSHOT_ID = re.compile(r"^[A-Za-z][A-Za-z0-9:-]{0,254}$")
-_SNAPSHOT_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:rds:([a-z0-9-]+):\d{12}:snapshot:([A-Za-z][A-Za-z0-9:-]{0,254})$")
+_FILE_SYSTEM_ID = checks.Pattern(r"fs-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+_SNAPSHOT_ID = checks.Pattern(r"[A-Za-z][A-Za-z0-9:-]{0,254}")
+_SNAPSHOT_ARN = checks.Pattern(r"arn:aws(?:-cn|-us-gov)?:rds:([a-z0-9-]+):\d{12}:snapshot:([A-Za-z][A-Za-z0-9:-]{0,254})")
 
 
 def looks_like_production(deployment: Deployment) -> bool:
@@ -31,13 +31,13 @@ def looks_like_production(deployment: Deployment) -> bool:
 
 
 def file_system_id(value: str) -> str | None:
-    return None if _FILE_SYSTEM_ID.match(value) else "an EFS file system id (fs- and 8 or 17 hex digits)"
+    return None if _FILE_SYSTEM_ID.fullmatch(value) else "an EFS file system id (fs- and 8 or 17 hex digits)"
 
 
 def db_snapshot(value: str) -> str | None:
     if value.startswith("arn:"):
-        return None if _SNAPSHOT_ARN.match(value) else "an RDS DB snapshot ARN (arn:aws:rds:<region>:<account>:snapshot:<id>)"
-    if "--" in value or value.endswith("-") or not _SNAPSHOT_ID.match(value):
+        return None if _SNAPSHOT_ARN.fullmatch(value) else "an RDS DB snapshot ARN (arn:aws:rds:<region>:<account>:snapshot:<id>)"
+    if "--" in value or value.endswith("-") or not _SNAPSHOT_ID.fullmatch(value):
         return "an RDS DB snapshot identifier (a letter, then letters, digits, hyphens or colons) or its ARN"
     return None
 

@@ -46,15 +46,34 @@ LOG_RETENTION_DAYS = (
     3653,
 )
 
-_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
-_VPC_ID = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
-_SUBNET_ID = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
-_KMS_KEY_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/(?:[0-9a-f-]{36}|mrk-[0-9a-f]{32})$")
-_KMS_ALIAS_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:alias/[A-Za-z0-9/_-]+$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_STATE_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(?:/[A-Za-z0-9!_.*'()-]+)*$")
-_AZ = re.compile(r"^([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)([a-z])$")
-_TAG_CHARS = re.compile(r"^[\w .:/=+\-@]*$", re.UNICODE)
+
+class Pattern:
+    r"""A pattern a whole configuration value must match.
+
+    Only :meth:`fullmatch` exists: ``re``'s ``match`` with a final ``$`` also accepts the value with a
+    newline after it (``$`` matches before a trailing "\n"), which then reaches a script, a file or
+    AWS. Classes are ASCII (``\d`` is 0-9, not every Unicode digit) unless ``unicode`` says
+    otherwise, for the few values AWS takes in any script (tag keys and values).
+    """
+
+    __slots__ = ("regex",)
+
+    def __init__(self, regex: str, *, unicode: bool = False) -> None:
+        self.regex = re.compile(regex, re.UNICODE if unicode else re.ASCII)
+
+    def fullmatch(self, value: str) -> re.Match[str] | None:
+        return self.regex.fullmatch(value)
+
+
+_NAME = Pattern(r"[a-z][a-z0-9-]*")
+_VPC_ID = Pattern(r"vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+_SUBNET_ID = Pattern(r"subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+_KMS_KEY_ARN = Pattern(r"arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/(?:[0-9a-f-]{36}|mrk-[0-9a-f]{32})")
+_KMS_ALIAS_ARN = Pattern(r"arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:alias/[A-Za-z0-9/_-]+")
+_BUCKET = Pattern(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_STATE_PREFIX = Pattern(r"[A-Za-z0-9!_.*'()-]+(?:/[A-Za-z0-9!_.*'()-]+)*")
+_AZ = Pattern(r"([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)([a-z])")
+_TAG_CHARS = Pattern(r"[\w .:/=+\-@]*", unicode=True)
 
 # The longest deployment name: "<name>-" prefixes resource names whose AWS limit is 32
 # characters (load balancers and target groups: "a maximum of 32 characters", Elastic Load
@@ -65,7 +84,7 @@ NAME_MAX = 20
 
 
 def deployment_name(value: str) -> str | None:
-    if not (2 <= len(value) <= NAME_MAX) or not _NAME.match(value):
+    if not (2 <= len(value) <= NAME_MAX) or not _NAME.fullmatch(value):
         return f"2-{NAME_MAX} characters: lowercase letters, digits and hyphens, starting with a letter"
     if value.endswith("-") or "--" in value:
         return "no trailing hyphen and no double hyphen"
@@ -108,12 +127,12 @@ def subnet_cidrs(values: tuple[str, ...]) -> str | None:
 
 
 def vpc_id(value: str) -> str | None:
-    return None if _VPC_ID.match(value) else 'a VPC id such as "vpc-0123456789abcdef0"'
+    return None if _VPC_ID.fullmatch(value) else 'a VPC id such as "vpc-0123456789abcdef0"'
 
 
 def subnet_ids(values: tuple[str, ...]) -> str | None:
     for value in values:
-        if not _SUBNET_ID.match(value):
+        if not _SUBNET_ID.fullmatch(value):
             return f'{value!r}: subnet ids such as "subnet-0123456789abcdef0"'
     if len(set(values)) != len(values):
         return "each subnet id once"
@@ -122,20 +141,20 @@ def subnet_ids(values: tuple[str, ...]) -> str | None:
 
 def kms_key_arn(value: str) -> str | None:
     """A key ARN: resources read back the key ARN, so an alias would re-plan forever."""
-    if _KMS_KEY_ARN.match(value):
+    if _KMS_KEY_ARN.fullmatch(value):
         return None
     return 'a KMS key ARN (not an alias), e.g. "arn:aws:kms:eu-west-1:111122223333:key/<uuid or mrk-id>"'
 
 
 def kms_key_or_alias_arn(value: str) -> str | None:
-    if _KMS_KEY_ARN.match(value) or _KMS_ALIAS_ARN.match(value):
+    if _KMS_KEY_ARN.fullmatch(value) or _KMS_ALIAS_ARN.fullmatch(value):
         return None
     return 'a KMS key or alias ARN, e.g. "arn:aws:kms:eu-west-1:111122223333:key/<uuid>"'
 
 
 def bucket_name(value: str) -> str | None:
     allowed = "an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit"
-    if not _BUCKET.match(value) or ".." in value or ".-" in value or "-." in value:
+    if not _BUCKET.fullmatch(value) or ".." in value or ".-" in value or "-." in value:
         return allowed
     try:
         ipaddress.IPv4Address(value)
@@ -151,14 +170,14 @@ def bucket_name(value: str) -> str | None:
 
 
 def state_prefix(value: str) -> str | None:
-    if len(value) <= 200 and _STATE_PREFIX.match(value):
+    if len(value) <= 200 and _STATE_PREFIX.fullmatch(value):
         return None
     return 'path segments of letters, digits and !_.*\'()- separated by "/", no leading or trailing "/"'
 
 
 def availability_zones(values: tuple[str, ...]) -> str | None:
     for value in values:
-        if not _AZ.match(value):
+        if not _AZ.fullmatch(value):
             return f'{value!r}: availability zone names such as "eu-west-1a"'
     if len(set(values)) != len(values):
         return "each availability zone once"
@@ -167,7 +186,7 @@ def availability_zones(values: tuple[str, ...]) -> str | None:
 
 def az_region(value: str) -> str:
     """The region an availability zone name belongs to (the name without its letter)."""
-    match = _AZ.match(value)
+    match = _AZ.fullmatch(value)
     return match.group(1) if match else ""
 
 
@@ -175,11 +194,11 @@ def tags(values: dict[str, str]) -> str | None:
     """Tag keys of 1-128 and values of 0-256 characters, no "aws:" prefix (Tagging AWS Resources
     User Guide, "Tag naming limits and requirements")."""
     for name, value in values.items():
-        if not name or len(name) > 128 or not _TAG_CHARS.match(name):
+        if not name or len(name) > 128 or not _TAG_CHARS.fullmatch(name):
             return f"tag key {name!r}: 1-128 letters, digits, spaces and _.:/=+-@"
         if name.lower().startswith("aws:"):
             return f"tag key {name!r}: the aws: prefix is reserved"
-        if len(value) > 256 or not _TAG_CHARS.match(value):
+        if len(value) > 256 or not _TAG_CHARS.fullmatch(value):
             return f"tag {name!r} value: up to 256 letters, digits, spaces and _.:/=+-@"
     return None
 
@@ -211,8 +230,8 @@ EFS_TRANSITIONS = (
     "AFTER_365_DAYS",
 )
 
-_PG_VERSION = re.compile(r"^(1[0-9])$")
-_DB_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+_PG_VERSION = Pattern(r"(1[0-9])")
+_DB_CLASS = Pattern(r"db\.[a-z0-9]+\.[a-z0-9]+")
 # OMERO 5.6's support table lists PostgreSQL up to 17 (and 18), and 12 and 13 as unsupported
 # (ome/omero-documentation PR #2513, January 2026; sysadmins/version-requirements); RDS has ended
 # standard support below 15 or soon will. The default stays 16: the OMERO.server image ships the
@@ -225,25 +244,25 @@ def efs_days(value: str) -> int:
 
 
 def postgres_version(value: str) -> str | None:
-    match = _PG_VERSION.match(value)
+    match = _PG_VERSION.fullmatch(value)
     if not match or match.group(1) not in POSTGRES_MAJORS:
         return 'PostgreSQL major version "15", "16" or "17" (as OMERO 5.6 supports them; older majors are out of RDS standard support; minor versions are upgraded automatically)'
     return None
 
 
 def db_instance_class(value: str) -> str | None:
-    return None if _DB_CLASS.match(value) else 'an RDS instance class such as "db.t4g.medium" or "db.m7g.large"'
+    return None if _DB_CLASS.fullmatch(value) else 'an RDS instance class such as "db.t4g.medium" or "db.m7g.large"'
 
 
-_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_INSTANCE_TYPE = Pattern(r"[a-z][a-z0-9-]*\.[a-z0-9]+")
 # Graviton (arm64) families: the OMERO images are built for x86_64 only.
-_ARM_FAMILY = re.compile(r"^[a-z]+\d+g[a-z]*\.")
+_ARM_FAMILY = Pattern(r"[a-z]+\d+g[a-z]*\.[a-z0-9]+")
 
 
 def instance_type(value: str) -> str | None:
-    if not _INSTANCE_TYPE.match(value):
+    if not _INSTANCE_TYPE.fullmatch(value):
         return 'an EC2 instance type such as "m6i.xlarge"'
-    if _ARM_FAMILY.match(value) or value.startswith("a1."):
+    if _ARM_FAMILY.fullmatch(value) or value.startswith("a1."):
         return "an x86_64 instance type (the OMERO images have no arm64 build), e.g. m6i.xlarge"
     return None
 
@@ -259,14 +278,14 @@ def container_instance_type(value: str) -> str | None:
     )
 
 
-_IMAGE = re.compile(
-    r"^(?P<repo>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
-    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
+_IMAGE = Pattern(
+    r"(?P<repo>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?"
 )
 
 
 def container_image(value: str) -> str | None:
-    match = _IMAGE.match(value)
+    match = _IMAGE.fullmatch(value)
     if not match:
         return 'a container image reference such as "openmicroscopy/omero-server:5.6.16"'
     if not match.group("tag") and not match.group("digest"):
@@ -308,12 +327,12 @@ def fargate_memory(cpu: int, memory: int) -> str | None:
     return None if memory in allowed else f"{text} with cpu = {cpu} on Fargate"
 
 
-_PROPERTY = re.compile(r"^omero(?:\.[A-Za-z0-9_]+)+$")
+_PROPERTY = Pattern(r"omero(?:\.[A-Za-z0-9_]+)+")
 
 
 def omero_properties(value: dict[str, str], *, prefix: str, managed: tuple[str, ...]) -> str | None:
     for name in value:
-        if not _PROPERTY.match(name) or not name.startswith(prefix):
+        if not _PROPERTY.fullmatch(name) or not name.startswith(prefix):
             return f"property {name!r}: OMERO property names starting with {prefix!r}, e.g. {prefix}..."
         if name in managed:
             return f"property {name!r}: set by this project (managed: {', '.join(managed)})"
@@ -330,7 +349,7 @@ def cidr_list(values: tuple[str, ...]) -> str | None:
     return None
 
 
-_DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_DOMAIN = Pattern(r"(?=.{4,253}\Z)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
 # The domain becomes the ACM certificate's domain name, which "cannot exceed 64 octets" (ACM API
@@ -339,7 +358,7 @@ DOMAIN_MAX = 64
 
 
 def domain_name(value: str) -> str | None:
-    if _DOMAIN.match(value) and len(value) <= DOMAIN_MAX:
+    if _DOMAIN.fullmatch(value) and len(value) <= DOMAIN_MAX:
         return None
     return (
         f'a lowercase fully qualified domain name of at most {DOMAIN_MAX} characters such as "omero.example.org" '
@@ -347,11 +366,11 @@ def domain_name(value: str) -> str | None:
     )
 
 
-_HOSTED_ZONE = re.compile(r"^Z[A-Z0-9]{1,31}$")
+_HOSTED_ZONE = Pattern(r"Z[A-Z0-9]{1,31}")
 
 
 def hosted_zone_id(value: str) -> str | None:
-    if _HOSTED_ZONE.match(value):
+    if _HOSTED_ZONE.fullmatch(value):
         return None
     return 'a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ"'
 
@@ -368,13 +387,13 @@ TLS_POLICIES = (
 
 
 # A practical e-mail address form: one @, no spaces, a dotted domain (AWS checks deliverability).
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+_EMAIL = Pattern(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
 )
 
 
 def email_address(value: str) -> str | None:
-    if len(value) <= 254 and _EMAIL.match(value):
+    if len(value) <= 254 and _EMAIL.fullmatch(value):
         return None
     return 'an e-mail address such as "imaging-oncall@example.org"'
 

@@ -8,6 +8,7 @@ keys in docs/configuration.md is generated from the same declarations (:mod:`con
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
@@ -59,6 +60,18 @@ def choices_of(field: dataclasses.Field) -> tuple[Any, ...] | None:
 
 def checks_of(field: dataclasses.Field) -> tuple[Check, ...]:
     return field.metadata.get("checks", ())
+
+
+def leaf_keys(cls: type, prefix: str = "") -> Iterator[tuple[str, Any, dataclasses.Field]]:
+    """Every key that holds a value (not a block) under the block class ``cls``, walking nested
+    blocks: its dotted name, its type hint and its field."""
+    hints = typing.get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        hint = hints[field.name]
+        if dataclasses.is_dataclass(hint):
+            yield from leaf_keys(typing.cast(type, hint), f"{prefix}{field.name}.")
+        else:
+            yield prefix + field.name, hint, field
 
 
 class Block:

@@ -11,11 +11,11 @@ keep naming the upstream images.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from config import checks
 from config.backup import looks_like_production, region_of_arn
 from config.fields import Block, Problem, key
 
@@ -25,13 +25,13 @@ if TYPE_CHECKING:
 # CreatePullThroughCacheRule's credentialArn: a secret whose name starts "ecr-pullthroughcache/",
 # in the rule's account and region (Amazon ECR User Guide, "Creating a pull through cache rule";
 # ECR API Reference, CreatePullThroughCacheRule).
-_PULL_THROUGH_SECRET = re.compile(
-    r"^arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache/[A-Za-z0-9/_+=.@-]+$"
+_PULL_THROUGH_SECRET = checks.Pattern(
+    r"arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache/[A-Za-z0-9/_+=.@-]+"
 )
 
 
 def pull_through_secret(value: str) -> str | None:
-    if _PULL_THROUGH_SECRET.match(value):
+    if _PULL_THROUGH_SECRET.fullmatch(value):
         return None
     return (
         'the ARN of a Secrets Manager secret named "ecr-pullthroughcache/<anything>" (ECR requires the prefix), '

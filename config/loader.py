@@ -13,6 +13,8 @@ import json
 import os
 import types
 import typing
+import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -263,6 +265,46 @@ def _has_expression(value: Any) -> bool:
     return False
 
 
+# Characters no configuration value holds: control characters (a newline, a tab, NUL), format
+# characters (zero-width and bidirectional controls), line and paragraph separators, and lone
+# surrogates. Every value ends up in a script, a file, a tag or an AWS API call, one line each.
+_NOT_TEXT = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_CHARACTER_NAMES = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab"}
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from _strings(name)
+            yield from _strings(item)
+
+
+def _not_text(value: Any) -> str | None:
+    """The first character of ``value`` (or of a string in it) that no value may hold."""
+    return next((c for s in _strings(value) for c in s if unicodedata.category(c) in _NOT_TEXT), None)
+
+
+def _not_text_problem(where: str, value: Any, bad: str) -> Problem:
+    named = _CHARACTER_NAMES.get(bad) or unicodedata.name(bad, "a control character").lower()
+    allowed = f"text on one line without control or invisible characters (found {named}, U+{ord(bad):04X})"
+    if isinstance(value, dict):  # a map is not repeated back: it may hold a password
+        return Problem(where, None, "", text=f"names and values allowed: {allowed}")
+    return Problem(where, value, allowed)
+
+
+def _holds_blocks(hint: Any) -> bool:
+    """Whether ``hint`` is a block or a list of blocks (whose own keys are checked one by one)."""
+    args = typing.get_args(hint)
+    return dataclasses.is_dataclass(hint) or (
+        typing.get_origin(hint) is tuple and bool(args) and dataclasses.is_dataclass(args[0])
+    )
+
+
 def _convert(hint: Any, value: Any, where: str, problems: list[Problem]) -> Any:
     origin = typing.get_origin(hint)
     # A block's own keys are checked one by one; any other value must hold no expression at all
@@ -271,6 +313,10 @@ def _convert(hint: Any, value: Any, where: str, problems: list[Problem]) -> Any:
         problems.append(
             Problem(where, value, "a literal value (expressions, interpolation and template directives are not evaluated)")
         )
+        return _INVALID
+    bad = None if _holds_blocks(hint) else _not_text(value)
+    if bad is not None:
+        problems.append(_not_text_problem(where, value, bad))
         return _INVALID
     if origin in (typing.Union, types.UnionType):
         if value is None:

@@ -17,6 +17,7 @@ from config.backup import Backup, RestoreFrom
 from config.fields import Block, Problem, key
 from config.images import Images
 from config.instances import CONTAINER_INSTANCE_TYPES, Task, placement_problem
+from config.network_plan import capacity_problems
 from config.services import Cluster, LoadBalancer, Server, ServerLoadBalancerConfig, Web, fargate_problems
 
 
@@ -403,6 +404,7 @@ class Deployment(Block):
                 "",
                 text=('sets "omero.client.icetransports", which load_balancer.websockets manages (turn it off to set your own)'),
             )
+        yield from capacity_problems(self)
         yield from self.backup.deployment_problems(self)
         yield from self.images.deployment_problems(self)
         yield from self.restore_from.deployment_problems(self)

@@ -207,18 +207,25 @@ class ExistingNetworkProps:
     vpc_id: str
     public_subnet_ids: tuple[str, ...]
     private_subnet_ids: tuple[str, ...]
+    # The longest prefix each tier's subnets may have (config.network_plan.subnet_minimums: what
+    # one subnet may have to hold; /28 is the smallest subnet AWS allows).
+    public_min_prefix: int = 28
+    private_min_prefix: int = 28
 
 
 class ExistingNetwork(Construct):
     """An existing VPC and its subnets, looked up (and checked) at plan time.
 
-    Each subnet must belong to the VPC; ``terraform plan`` stops with a clear error otherwise.
+    Each subnet must belong to the VPC and be large enough for what the deployment puts in it
+    (no longer a prefix than ``<tier>_min_prefix``); ``terraform plan`` stops with a clear error
+    otherwise. Free addresses are not checked: in a shared VPC they come and go with others'
+    resources, and the deployment's own would fail the check on the next plan.
     """
 
     def __init__(self, scope: Construct, id: str, *, props: ExistingNetworkProps):
         super().__init__(scope, id)
 
-        def lookup(tier: str, ids: tuple[str, ...]) -> list[DataAwsSubnet]:
+        def lookup(tier: str, ids: tuple[str, ...], min_prefix: int) -> list[DataAwsSubnet]:
             return [
                 DataAwsSubnet(
                     self,
@@ -229,15 +236,22 @@ class ExistingNetwork(Construct):
                             Postcondition(
                                 condition=f'${{self.vpc_id == "{props.vpc_id}"}}',
                                 error_message=f"network.{tier}_subnet_ids: {subnet_id} is not in {props.vpc_id}.",
-                            )
+                            ),
+                            Postcondition(
+                                condition=f'${{tonumber(split("/", self.cidr_block)[1]) <= {min_prefix}}}',
+                                error_message=(
+                                    f"network.{tier}_subnet_ids: {subnet_id} is smaller than the /{min_prefix} this "
+                                    f"deployment may need in one {tier} subnet (docs/architecture-and-cost.md, Subnet sizes)."
+                                ),
+                            ),
                         ]
                     ),
                 )
                 for i, subnet_id in enumerate(ids)
             ]
 
-        public = lookup("public", props.public_subnet_ids)
-        private = lookup("private", props.private_subnet_ids)
+        public = lookup("public", props.public_subnet_ids, props.public_min_prefix)
+        private = lookup("private", props.private_subnet_ids, props.private_min_prefix)
 
         def distinct_zones(tier: str, subnets: list[DataAwsSubnet]) -> Postcondition:
             zones = ", ".join(f"{s.fqn}.availability_zone" for s in subnets)

@@ -6,6 +6,7 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from config import Deployment
+from config.network_plan import subnet_minimums
 from modules.flow_logs import FlowLogs, FlowLogsProps
 from modules.network import ExistingNetwork, ExistingNetworkProps, Network, NetworkOutputs, NetworkProps
 from stacks.base import DeploymentStack, SynthSettings
@@ -34,6 +35,7 @@ class NetworkStack(DeploymentStack):
             s3_endpoint = network.s3_endpoint
         else:
             assert config.vpc_id is not None  # the existing-VPC branch
+            public_min, private_min = subnet_minimums(deployment)
             network = ExistingNetwork(
                 self,
                 "network",
@@ -41,6 +43,8 @@ class NetworkStack(DeploymentStack):
                     vpc_id=config.vpc_id,
                     public_subnet_ids=config.public_subnet_ids,
                     private_subnet_ids=config.private_subnet_ids,
+                    public_min_prefix=public_min,
+                    private_min_prefix=private_min,
                 ),
             )
         self.outputs: NetworkOutputs = network.outputs

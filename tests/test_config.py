@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -9,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from config import DEFAULT_CONFIG, ConfigError, Deployment, config_path, load, loads
+from config import DEFAULT_CONFIG, ConfigError, Deployment, checks, config_path, load, loads
+from config.fields import checks_of, choices_of, leaf_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,8 +75,9 @@ def test_subnet_plan_carves_the_vpc():
     public, private = network.subnet_plan()
     assert public == ("10.192.0.0/20", "10.192.16.0/20", "10.192.32.0/20")
     assert private == ("10.192.128.0/20", "10.192.144.0/20", "10.192.160.0/20")
-    small = loads('name = "tt"\nnetwork { vpc_cidr = "10.0.0.0/24" }').network
-    assert small.subnet_plan() == (("10.0.0.0/28", "10.0.0.16/28"), ("10.0.0.128/28", "10.0.0.144/28"))
+    # the smallest VPC the defaults fit in (a /24's /28 subnets are refused: tests/test_network_capacity.py)
+    small = loads('name = "tt"\nnetwork { vpc_cidr = "10.0.0.0/23" }').network
+    assert small.subnet_plan() == (("10.0.0.0/27", "10.0.0.32/27"), ("10.0.1.0/27", "10.0.1.32/27"))
 
 
 def test_accepted_variants():
@@ -221,7 +226,7 @@ BAD_INPUTS = [
     ),
     # tags
     ('tags = { "aws:owner" = "x" }', "tags", "aws: prefix is reserved"),
-    ('tags = { owner = "a\\u0007b" }', "tags", "value"),
+    ('tags = { owner = "a\\u0007b" }', "tags", "without control or invisible characters (found a control character, U+0007)"),
     # state
     ('state { bucket = "My_Bucket" }', "state.bucket", "S3 bucket name"),
     ('state { bucket = "ab" }', "state.bucket", "S3 bucket name"),
@@ -540,3 +545,202 @@ def test_unknown_argument_exits_2_before_loading(tmp_path):
     )
     assert result.returncode == 2 and "--bogus" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+# --- every checked key refuses a trailing newline and digits of other scripts ----------------
+# The keys are found by walking the schema; each needs one good value, taken from the examples,
+# the key's default, or (for keys neither sets) the samples below, by check or by key.
+
+KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+SAMPLES_BY_CHECK: dict[object, object] = {
+    checks.kms_key_arn: KEY_ARN,
+    checks.kms_key_or_alias_arn: KEY_ARN,
+    checks.bucket_name: "omero-lab-2024",
+    checks.subnet_cidrs: ("10.192.0.0/24", "10.192.1.0/24"),
+}
+SAMPLES_BY_KEY: dict[str, object] = {
+    "web.properties": {"omero.web.page_size2": "200"},
+    "restore_from.file_system_id": "fs-0123456789abcdef0",
+    "restore_from.db_snapshot": "omero-before-upgrade-5",
+    "file_gateway.ami_id": "ami-0123456789abcdef0",
+    "datasync.includes": ("/microscope1",),
+    "uploader.ice_wheel_sha256": "0" * 64,
+    "dropbox.watch_users": ("user1",),
+    "server.secret_properties": {"omero.ldap.password": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:omero/ldap-Ab12Cd"},
+    "web.secret_properties": {
+        "omero.web.public.password": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:omero/web2-Ab12Cd"
+    },
+}
+# Keys whose values are free text by design: AWS takes tag keys and values in any script
+# ("Tagging AWS resources", tag naming limits: letters and numbers representable in UTF-8), and
+# import arguments are passed to omero import as they are.
+FREE_TEXT = ("tags", "dropbox.import_args")
+
+
+def _checked_string_keys() -> list[tuple[str, dataclasses.Field]]:
+    return [
+        (name, field)
+        for name, hint, field in leaf_keys(Deployment)
+        if "str" in str(hint) and (checks_of(field) or choices_of(field))
+    ]
+
+
+def _dotted(block: object, dotted: str) -> object:
+    for name in dotted.split("."):
+        block = getattr(block, name)
+    return block
+
+
+def _good_value(name: str, field: dataclasses.Field, examples: list[Deployment]) -> object:
+    given = [_dotted(d, name) for d in examples if _dotted(d, name) not in (None, (), {})]
+    if given:
+        return given[0]
+    if field.default not in (None, (), dataclasses.MISSING):
+        return field.default
+    choices = choices_of(field)
+    if choices:
+        return choices[0]
+    for check in checks_of(field):
+        if check in SAMPLES_BY_CHECK:
+            return SAMPLES_BY_CHECK[check]
+    return SAMPLES_BY_KEY.get(name)
+
+
+def _hcl(value: object) -> str:
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # HCL's string escapes are JSON's (\n, \", \\, \uNNNN)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_hcl(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_hcl(k)} = {_hcl(v)}" for k, v in value.items()) + " }"
+    return str(value)
+
+
+def _setting(dotted: str, value: object) -> str:
+    """HCL that sets the dotted key ``dotted`` to ``value``."""
+    *blocks, name = dotted.split(".")
+    text = f"{name} = {_hcl(value)}"
+    for block in reversed(blocks):
+        text = f"{block} {{\n{text}\n}}"
+    return text
+
+
+def _edit(value: object, change, *, in_map_value: bool = False) -> object:
+    """``value`` with ``change`` applied to its string, its first item or its first map key (or value)."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, tuple):
+        return (change(value[0]), *value[1:])
+    assert isinstance(value, dict)
+    first, *rest = value.items()
+    changed = (first[0], change(first[1])) if in_map_value else (change(first[0]), first[1])
+    return dict([changed, *rest])
+
+
+def _other_script_digit(text: str) -> str:
+    """``text`` with its first ASCII digit written as the same Arabic-Indic digit (which re's \\d matches)."""
+    return re.sub("[0-9]", lambda m: chr(0x0660 + int(m.group())), text, count=1)
+
+
+def _bad_variants(name: str, value: object) -> list[tuple[str, object]]:
+    variants = [
+        ("trailing newline", _edit(value, lambda s: s + "\n")),
+        ("newline inside", _edit(value, lambda s: s[:1] + "\n" + s[1:])),
+        ("trailing carriage return and newline", _edit(value, lambda s: s + "\r\n")),
+    ]
+    if isinstance(value, dict):
+        variants.append(("newline in a map value", _edit(value, lambda s: s + "\n", in_map_value=True)))
+    if name not in FREE_TEXT and re.search("[0-9]", repr(value)):
+        variants.append(("Arabic-Indic digit", _edit(value, _other_script_digit)))
+    return [(what, bad) for what, bad in variants if bad != value]
+
+
+@pytest.fixture(scope="module")
+def example_deployments() -> list[Deployment]:
+    return [load(path) for path in sorted((ROOT / "examples").glob("*.hcl"))]
+
+
+def test_every_checked_string_key_has_a_good_value(example_deployments):
+    missing = [name for name, field in _checked_string_keys() if _good_value(name, field, example_deployments) is None]
+    assert not missing, f"give these keys a good value in SAMPLES_BY_KEY (or SAMPLES_BY_CHECK): {missing}"
+    for name, field in _checked_string_keys():
+        value = _good_value(name, field, example_deployments)
+        assert not [c for c in checks_of(field) if c(value)], (name, value)
+
+
+def test_every_checked_key_refuses_newlines_and_other_digits(example_deployments):
+    """A trailing newline (which re's "$" lets through) or a digit of another script (which
+    re's "\\d" matches) in any checked key gives one problem naming that key, never a traceback."""
+    refused = 0
+    for name, field in _checked_string_keys():
+        value = _good_value(name, field, example_deployments)
+        for what, bad in _bad_variants(name, value):
+            try:
+                loads('name = "omero-test"\n' * (name != "name") + _setting(name, bad) + "\n", "test.hcl")
+            except ConfigError as error:
+                named = [line for line in error.lines if line.startswith((f"{name} =", f"{name}:"))]
+                assert named, f"{name} with a {what} ({bad!r}): {error.lines}"
+                refused += 1
+                continue
+            pytest.fail(f"{name} accepts a {what}: {bad!r}")
+    assert refused > 150  # every checked key, each in several ways
+
+
+def test_patterns_match_whole_ascii_values():
+    pattern = checks.Pattern(r"[a-z]+\d")
+    assert pattern.fullmatch("abc1")
+    assert not pattern.fullmatch("abc1\n") and not pattern.fullmatch("abc\u0661") and not pattern.fullmatch("abc12")
+    assert checks.Pattern(r"\w+", unicode=True).fullmatch("Münster")
+
+
+def test_config_checks_use_whole_value_patterns_only():
+    """Every regular expression a module of config/ holds is ASCII (or one of the few Unicode ones
+    listed) and is only ever matched whole: no ``.match``/``.search`` on it, no ``re.match`` or
+    ``re.search`` (checks.Pattern offers fullmatch alone)."""
+    import ast
+
+    offenders, unicode = [], []
+    for module in _config_modules():
+        patterns = {name: value for name, value in vars(module).items() if isinstance(value, (re.Pattern, checks.Pattern))}
+        for name, value in patterns.items():
+            regex = value.regex if isinstance(value, checks.Pattern) else value
+            if not regex.flags & re.ASCII:
+                unicode.append(f"{module.__name__}.{name}")
+        path = Path(module.__file__ or "")
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            called = node.func if isinstance(node, ast.Call) else None
+            if not isinstance(called, ast.Attribute) or not isinstance(called.value, ast.Name):
+                continue
+            partial = called.attr in ("match", "search") and called.value.id in patterns
+            if partial or (called.value.id == "re" and called.attr in ("match", "search", "fullmatch")):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: {called.value.id}.{called.attr}")
+    assert not offenders, offenders
+    assert unicode == ["config.checks._TAG_CHARS"]
+
+
+def _config_modules():
+    import importlib
+    import pkgutil
+
+    import config
+
+    for info in pkgutil.walk_packages(config.__path__, "config."):
+        yield importlib.import_module(info.name)
+
+
+def test_control_and_invisible_characters_are_refused_in_every_value():
+    for text, key, found in [
+        ('images { anonymous_pulls_waiver = "lab\\nonly" }', "images.anonymous_pulls_waiver", "a newline, U+000A"),
+        ('backup { waiver = "test\\tdeployment" }', "backup.waiver", "a tab, U+0009"),
+        ('tags = { owner = "imaging\u200b" }', "tags", "zero width space, U+200B"),
+        ('server { properties = { "omero.db.poolsize" = "25\\r" } }', "server.properties", "a carriage return, U+000D"),
+        ('datasync { excludes = ["*.tmp\u2028"] }', "datasync.excludes", "line separator, U+2028"),
+    ]:
+        [line] = problems(text)
+        assert line.startswith((f"{key} = ", f"{key}: ")), line
+        assert f"without control or invisible characters (found {found})" in line, line
+    # A map is not repeated back (it may hold a password).
+    [line] = problems('server { properties = { "omero.db.password" = "s3cret\\n" } }')
+    assert "s3cret" not in line and line.startswith("server.properties: names and values allowed: text on one line")

@@ -108,8 +108,10 @@ def test_existing_vpc_is_looked_up_and_checked(examples):
         "subnet-0a1b2c3d4e5f60012",
     ]
     for subnet in subnets.values():
-        [check] = subnet["lifecycle"]["postcondition"]
-        assert check["condition"] == '${self.vpc_id == "vpc-0a1b2c3d4e5f60718"}'
+        # in the VPC, and large enough (tests/test_network_capacity.py)
+        [in_vpc, size] = subnet["lifecycle"]["postcondition"]
+        assert in_vpc["condition"] == '${self.vpc_id == "vpc-0a1b2c3d4e5f60718"}'
+        assert size["condition"].startswith('${tonumber(split("/", self.cidr_block)[1]) <= ')
     vpc = one(synth.data("network", "aws_vpc"))
     conditions = [c["condition"] for c in vpc["lifecycle"]["postcondition"]]
     assert len(conditions) == 3 and all(c.startswith("${length(distinct([data.aws_subnet.") for c in conditions[:2])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -11,19 +10,19 @@ from config.addons.base import Addon
 from config.fields import Problem, key
 
 # stream.<family>.<size> or stream.<family>.<generation>.<size>, e.g. stream.graphics.g4dn.xlarge.
-_STREAM_INSTANCE = re.compile(r"^stream\.[a-z]+(?:\.[a-z0-9]+)?\.[a-z0-9]+$")
+_STREAM_INSTANCE = checks.Pattern(r"stream\.[a-z]+(?:\.[a-z0-9]+)?\.[a-z0-9]+")
 # What AppStream accepts as an image name.
-_IMAGE_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}$")
+_IMAGE_NAME = checks.Pattern(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}")
 
 
 def stream_instance_type(value: str) -> str | None:
-    if _STREAM_INSTANCE.match(value):
+    if _STREAM_INSTANCE.fullmatch(value):
         return None
     return 'an AppStream instance type such as "stream.standard.medium" or "stream.compute.large"'
 
 
 def image_name(value: str) -> str | None:
-    if _IMAGE_NAME.match(value):
+    if _IMAGE_NAME.fullmatch(value):
         return None
     return "an AppStream image name: 1-101 letters, digits, _ . -, starting with a letter or digit"
 

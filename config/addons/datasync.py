@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -23,14 +22,14 @@ OMERO_INTERNALS = (
     "lost+found",
 )
 
-_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
-_CRON = re.compile(r"^cron\(([^()]+)\)$")
-_MINUTE = re.compile(r"^(?:[0-9]|[1-5][0-9])$")
+_RATE = checks.Pattern(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
+_CRON = checks.Pattern(r"cron\(([^()]+)\)")
+_MINUTE = checks.Pattern(r"(?:[0-9]|[1-5][0-9])")
 # DataSync's Subdirectory pattern for S3 and EFS locations is ^[a-zA-Z0-9_\-\+\./\(\)\p{Zs}]*$,
 # at most 4096 characters (DataSync API Reference, CreateLocationS3 and CreateLocationEfs): no
 # "@", "=" or ",". Spaces and parentheses are allowed there, but kept out of the paths here so a
 # path never needs quoting in the tasks and scripts that use it.
-_PATH_SEGMENT = re.compile(r"^[A-Za-z0-9._+-]+$")
+_PATH_SEGMENT = checks.Pattern(r"[A-Za-z0-9._+-]+")
 # The include and exclude patterns are joined with "|" into one FilterRule value of at most
 # 102,400 characters (DataSync API Reference, FilterRule).
 FILTER_MAX = 102_400
@@ -40,7 +39,7 @@ _UNIT_MINUTES = {"minute": 1, "hour": 60, "day": 1440}
 def schedule(value: str) -> str | None:
     """A DataSync schedule: rate(...) or a six-field cron(...), at most once an hour."""
     allowed = 'a schedule DataSync accepts, at most hourly: "rate(1 hour)", "rate(2 days)" or "cron(0 * * * ? *)"'
-    rate = _RATE.match(value)
+    rate = _RATE.fullmatch(value)
     if rate:
         count, unit = int(rate.group(1)), rate.group(2).rstrip("s")
         if count < 1 or (count == 1) != (not rate.group(2).endswith("s")):
@@ -48,12 +47,12 @@ def schedule(value: str) -> str | None:
         if count * _UNIT_MINUTES[unit] < 60:
             return allowed + " (DataSync runs a task at most once an hour)"
         return None
-    cron = _CRON.match(value)
+    cron = _CRON.fullmatch(value)
     if cron:
         fields = cron.group(1).split()
         if len(fields) != 6:
             return allowed + " (cron takes six fields: minutes hours day-of-month month day-of-week year)"
-        if not _MINUTE.match(fields[0]):
+        if not _MINUTE.fullmatch(fields[0]):
             return allowed + " (a single minute 0-59 in cron's first field: DataSync runs a task at most once an hour)"
         if "?" not in (fields[2], fields[4]):
             return allowed + ' (cron needs "?" in day-of-month or day-of-week)'
@@ -67,7 +66,7 @@ def _directory(value: str, what: str) -> str | None:
     segments = [s for s in value.split("/") if s]
     if "//" in value.rstrip("/") or any(s in (".", "..") for s in segments):
         return f'a plain path within {what}: no "//", "." or ".." segments'
-    bad = next((s for s in segments if not _PATH_SEGMENT.match(s)), None)
+    bad = next((s for s in segments if not _PATH_SEGMENT.fullmatch(s)), None)
     if bad is not None:
         return f"path segments of letters, digits and ._+- as DataSync allows ({bad!r} has other characters)"
     if len(value) > 1024:

@@ -13,7 +13,6 @@ Two ways, each with its own switch:
 from __future__ import annotations
 
 import posixpath
-import re
 import shlex
 import zoneinfo
 from collections.abc import Iterator
@@ -69,11 +68,11 @@ MANAGED_IMPORT_ARGS = (
     "--exclude",
 )
 
-_USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
-_RATE = re.compile(r"^rate\((?P<value>[1-9]\d*) (?P<unit>minute|minutes|hour|hours|day|days)\)$")
-_CRON = re.compile(r"^cron\((?P<fields>[^()]+)\)$")
-_CRON_FIELD = re.compile(r"^[0-9A-Za-z*?/,#L W-]+$")
-_PATH_PART = re.compile(r"^[A-Za-z0-9._@+-]+$")
+_USER = checks.Pattern(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+_RATE = checks.Pattern(r"rate\((?P<value>[1-9]\d*) (?P<unit>minute|minutes|hour|hours|day|days)\)")
+_CRON = checks.Pattern(r"cron\((?P<fields>[^()]+)\)")
+_CRON_FIELD = checks.Pattern(r"[0-9A-Za-z*?/,#L W-]+")
+_PATH_PART = checks.Pattern(r"[A-Za-z0-9._@+-]+")
 
 
 def directory(value: str) -> str | None:
@@ -83,7 +82,7 @@ def directory(value: str) -> str | None:
         not value.startswith("/")
         or value == "/"
         or posixpath.normpath(value) != value
-        or any(p in ("", ".", "..") or not _PATH_PART.match(p) for p in parts)
+        or any(p in ("", ".", "..") or not _PATH_PART.fullmatch(p) for p in parts)
     ):
         return 'an absolute path of plain names (letters, digits, ._@+-), no ".." and no trailing "/", e.g. "/OMERO/landing"'
     if parts[0] == DATA_DIR.lstrip("/"):
@@ -97,7 +96,7 @@ def directory(value: str) -> str | None:
 
 
 def omero_name(value: str) -> str | None:
-    if _USER.match(value):
+    if _USER.fullmatch(value):
         return None
     return "an OMERO user or group name: 1-64 letters, digits and ._@-, starting with a letter or digit"
 
@@ -114,7 +113,7 @@ def omero_names(values: tuple[str, ...]) -> str | None:
 def schedule_expression(value: str) -> str | None:
     """An EventBridge Scheduler recurring expression: rate(...) or cron(...) with six fields."""
     allowed = 'a schedule such as "rate(1 hour)", "rate(30 minutes)" or "cron(0 2 * * ? *)" (six cron fields)'
-    rate = _RATE.match(value)
+    rate = _RATE.fullmatch(value)
     if rate:
         singular = rate["value"] == "1"
         if singular != (not rate["unit"].endswith("s")):
@@ -122,10 +121,10 @@ def schedule_expression(value: str) -> str | None:
         if rate["unit"].startswith("minute") and int(rate["value"]) < 5:
             return allowed + " (at least 5 minutes apart: an import needs time to start)"
         return None
-    cron = _CRON.match(value)
+    cron = _CRON.fullmatch(value)
     if cron:
         fields = cron["fields"].split(" ")
-        if len(fields) == 6 and all(f and _CRON_FIELD.match(f) for f in fields) and "?" in (fields[2], fields[4]):
+        if len(fields) == 6 and all(f and _CRON_FIELD.fullmatch(f) for f in fields) and "?" in (fields[2], fields[4]):
             return None
     return allowed
 

@@ -9,7 +9,6 @@ the share beside /OMERO at ``mount_path``, so files put in the bucket can be imp
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -29,13 +28,13 @@ MIN_MEMORY_GIB = 16
 # GiB of memory per vCPU of the x86_64 families whose letter says it (c: compute, m: general,
 # r: memory, ...); other families are judged by their vCPUs only.
 _MEMORY_PER_VCPU = {"c": 2, "m": 4, "t": 4, "r": 8, "i": 7, "z": 8, "x": 16}
-_SIZE = re.compile(r"^(?:(\d*)xlarge|metal(?:-\d+xl)?)$")
+_SIZE = checks.Pattern(r"(?:(\d*)xlarge|metal(?:-\d+xl)?)")
 _SMALL_SIZES = ("nano", "micro", "small", "medium", "large")
 
-_ACTIVATION_KEY = re.compile(r"^[A-Z0-9]{5}(?:-[A-Z0-9]{5}){4}$")
-_TIMEZONE = re.compile(r"^GMT(?:[+-](?:[0-9]|1[0-4]):[0-5][0-9])?$")
-_AMI = re.compile(r"^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
-_MOUNT_PATH = re.compile(r"^(?:/[A-Za-z0-9._-]+)+$")
+_ACTIVATION_KEY = checks.Pattern(r"[A-Z0-9]{5}(?:-[A-Z0-9]{5}){4}")
+_TIMEZONE = checks.Pattern(r"GMT(?:[+-](?:[0-9]|1[0-4]):[0-5][0-9])?")
+_AMI = checks.Pattern(r"ami-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+_MOUNT_PATH = checks.Pattern(r"(?:/[A-Za-z0-9._-]+)+")
 # A mount there would hide the operating system's own files in the OMERO.server container.
 _SYSTEM_DIRS = frozenset("/bin /boot /dev /etc /home /lib /lib64 /opt /proc /root /run /sbin /srv /sys /tmp /usr /var".split())
 STORAGE_CLASSES = ("S3_INTELLIGENT_TIERING", "S3_STANDARD", "S3_STANDARD_IA", "S3_ONEZONE_IA")
@@ -51,7 +50,7 @@ def gateway_instance_type(value: str) -> str | None:
     floor = f"at least {MIN_VCPUS} vCPUs and {MIN_MEMORY_GIB} GiB (AWS's minimum for a file gateway), e.g. m5.xlarge"
     if size in _SMALL_SIZES:
         return floor
-    match = _SIZE.match(size)
+    match = _SIZE.fullmatch(size)
     if not match:
         return None  # a size we cannot judge; AWS will
     vcpus = 4 * int(match.group(1) or 1) if size.endswith("xlarge") and not size.startswith("metal") else 64
@@ -62,7 +61,7 @@ def gateway_instance_type(value: str) -> str | None:
 
 
 def activation_key(value: str) -> str | None:
-    if _ACTIVATION_KEY.match(value):
+    if _ACTIVATION_KEY.fullmatch(value):
         return None
     return 'the gateway\'s activation key: five groups of five capitals or digits, e.g. "ABCDE-12345-FGHIJ-67890-KLMNO"'
 
@@ -78,17 +77,17 @@ def activation_cidrs(values: tuple[str, ...]) -> str | None:
 
 
 def timezone(value: str) -> str | None:
-    if _TIMEZONE.match(value):
+    if _TIMEZONE.fullmatch(value):
         return None
     return 'GMT, or an offset such as "GMT-5:00" or "GMT+1:00"'
 
 
 def ami_id(value: str) -> str | None:
-    return None if _AMI.match(value) else 'an AMI id such as "ami-0123456789abcdef0"'
+    return None if _AMI.fullmatch(value) else 'an AMI id such as "ami-0123456789abcdef0"'
 
 
 def mount_path(value: str) -> str | None:
-    if not _MOUNT_PATH.match(value) or "/." in value:
+    if not _MOUNT_PATH.fullmatch(value) or "/." in value:
         return 'an absolute directory path such as "/s3uploads" (letters, digits, ._-; no trailing slash, no dot segments)'
     top = "/" + value.split("/")[1]
     if top == REPOSITORY_PATH:

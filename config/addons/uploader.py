@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,35 +27,35 @@ ICE_WHEEL_URL = (
     "https://github.com/glencoesoftware/zeroc-ice-py-linux-x86_64/releases/download/20240202/"
     "zeroc_ice-3.6.5-cp311-cp311-manylinux_2_28_x86_64.whl"
 )
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = checks.Pattern(r"[0-9a-f]{64}")
 
-_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_INSTANCE_TYPE = checks.Pattern(r"[a-z][a-z0-9-]*\.[a-z0-9]+")
 # Graviton families (m7g, c6gn, t4g, ...) and a1: arm64.
-_ARM_FAMILY = re.compile(r"^(?:[a-z]+\d+g[a-z]*|a1)\.")
-_VERSION = re.compile(r"^5\.(\d+)\.(\d+)$")
-_MOUNT_PATH = re.compile(r"^(?:/[A-Za-z0-9._-]+)+$")
+_ARM_FAMILY = checks.Pattern(r"(?:[a-z]+\d+g[a-z]*|a1)\.[a-z0-9]+")
+_VERSION = checks.Pattern(r"5\.(\d+)\.(\d+)")
+_MOUNT_PATH = checks.Pattern(r"(?:/[A-Za-z0-9._-]+)+")
 # Where a mount would hide the operating system's own files.
 _SYSTEM_DIRS = frozenset("/bin /boot /dev /etc /home /lib /lib64 /opt /proc /root /run /sbin /srv /sys /tmp /usr /var".split())
-_WHEEL_URL = re.compile(r"^https://[A-Za-z0-9.-]+(?:/[A-Za-z0-9._%+~-]+)*/zeroc_ice-3\.6\.5-cp311-cp311-[A-Za-z0-9_.]+\.whl$")
+_WHEEL_URL = checks.Pattern(r"https://[A-Za-z0-9.-]+(?:/[A-Za-z0-9._%+~-]+)*/zeroc_ice-3\.6\.5-cp311-cp311-[A-Za-z0-9_.]+\.whl")
 
 
 def instance_type(value: str) -> str | None:
-    if not _INSTANCE_TYPE.match(value):
+    if not _INSTANCE_TYPE.fullmatch(value):
         return 'an EC2 instance type such as "m6i.large"'
-    if _ARM_FAMILY.match(value):
+    if _ARM_FAMILY.fullmatch(value):
         return "an x86_64 instance type (the host runs the x86_64 Amazon Linux 2023 image), e.g. m6i.large"
     return None
 
 
 def omero_py_version(value: str) -> str | None:
-    match = _VERSION.match(value)
+    match = _VERSION.fullmatch(value)
     if not match or int(match.group(1)) < 20:
         return 'an exact omero-py release from 5.20.0 on, e.g. "5.23.0" (pinned: no ranges, no "latest")'
     return None
 
 
 def mount_path(value: str) -> str | None:
-    if not _MOUNT_PATH.match(value) or "/." in value:
+    if not _MOUNT_PATH.fullmatch(value) or "/." in value:
         return 'an absolute directory path such as "/OMERO" (letters, digits, ._-; no trailing slash, no dot segments)'
     if value.split("/", 2)[1] and "/" + value.split("/", 2)[1] in _SYSTEM_DIRS:
         return f'a path outside the system directories ({", ".join(sorted(_SYSTEM_DIRS))}), e.g. "/OMERO"'
@@ -74,13 +73,13 @@ def bucket_names(values: tuple[str, ...]) -> str | None:
 
 
 def ice_wheel_url(value: str) -> str | None:
-    if _WHEEL_URL.match(value):
+    if _WHEEL_URL.fullmatch(value):
         return None
     return "an https URL of a zeroc_ice-3.6.5-cp311-cp311-<platform>.whl file (Ice 3.6.5 for Python 3.11)"
 
 
 def sha256(value: str) -> str | None:
-    return None if _SHA256.match(value) else "a SHA-256 digest: 64 lowercase hex digits"
+    return None if _SHA256.fullmatch(value) else "a SHA-256 digest: 64 lowercase hex digits"
 
 
 @dataclass(frozen=True, kw_only=True)
