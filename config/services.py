@@ -42,6 +42,8 @@ MANAGED_WEB_PROPERTIES = (
     "omero.web.application_server.host",
     "omero.web.application_server.port",
 )
+# OMERO.web properties that web.workers and web.threads set.
+GUNICORN_KEYS = {"omero.web.wsgi_workers": "workers", "omero.web.wsgi_threads": "threads"}
 # Set by the stacks while web.session_store is on.
 SESSION_STORE_PROPERTIES = ("omero.web.session_engine", "omero.web.caches")
 
@@ -183,6 +185,24 @@ class Web(Block):
     min_tasks: int = key(2, "Fewest OMERO.web tasks (2+ keeps one per AZ).", checks=[checks.between(2, 50)])
     max_tasks: int = key(4, "Most OMERO.web tasks under load.", checks=[checks.between(2, 50)])
     target_cpu_percent: int = key(60, "Average CPU the web autoscaling aims at (20-90).", checks=[checks.between(20, 90)])
+    # ALBRequestCountPerTarget counts a target group's requests a minute per healthy target. 1000 a
+    # minute (about 17 a second) leaves a default task (3 workers x 8 threads) room for requests that
+    # each wait a second on OMERO.server while a new task starts; watch TargetResponseTime to tune it.
+    target_requests_per_task: int = key(
+        1000,
+        "Requests a minute per OMERO.web task the autoscaling aims at (ALBRequestCountPerTarget, 10-100000); it scales on whichever of this and target_cpu_percent asks for more tasks.",
+        checks=[checks.between(10, 100000)],
+    )
+    workers: int | None = key(
+        None,
+        "Gunicorn worker processes per task (omero.web.wsgi_workers, 1-64); unset: 2 x vCPUs + 1, as OMERO.web's install guide advises.",
+        checks=[checks.between(1, 64)],
+    )
+    threads: int = key(
+        8,
+        "Threads per gunicorn worker (omero.web.wsgi_threads, 1-64): requests a worker serves at once, mostly waiting on OMERO.server (gthread workers; 1: sync workers, one request each).",
+        checks=[checks.between(1, 64)],
+    )
     properties: dict[str, str] = key(
         None,
         'Extra OMERO.web properties, e.g. { "omero.web.session_cookie_age" = "28800" }.',
@@ -202,6 +222,10 @@ class Web(Block):
             yield Problem("max_tasks", self.max_tasks, f"at least min_tasks ({self.min_tasks})")
         for name in sorted(set(self.secret_properties) & set(self.properties)):
             yield Problem("secret_properties", name, "", text=f'sets "{name}", which properties sets too (one or the other)')
+        for where, values in (("properties", self.properties), ("secret_properties", self.secret_properties)):
+            for name, own_key in GUNICORN_KEYS.items():
+                if name in values:
+                    yield Problem(where, name, "", text=f'sets "{name}": set web.{own_key} instead')
         if self.session_store.enabled:
             for where, values in (("properties", self.properties), ("secret_properties", self.secret_properties)):
                 for name in sorted(set(SESSION_STORE_PROPERTIES) & set(values)):

@@ -1,9 +1,18 @@
-"""OMERO.web on ECS Fargate behind the application load balancer, scaled on CPU.
+"""OMERO.web on ECS Fargate behind the application load balancer, scaled on requests and CPU.
 
 Every task gets the same Django secret key (from Secrets Manager), so a session or CSRF token
 made by one task is good on another. With a session store (:mod:`modules.session_store`) the
 sessions themselves are shared too; without one they are files on each task's disk, and only the
 load balancer's sticky sessions keep a browser on the task that has its session.
+
+Gunicorn runs threaded workers: ``omero.web.wsgi_threads`` above 1 makes ``omero web start`` pass
+``--threads`` to gunicorn's default worker class, which gunicorn then runs as ``gthread`` ("If you
+try to use the sync worker type and set the threads setting to more than 1, the gthread worker
+type will be used instead", gunicorn settings, ``threads``; omero-web ``omero/plugins/web.py``
+``_build_run_cmd``). A worker then serves that many requests at once, most of them waiting on
+OMERO.server, and a slow download holds one thread, not a whole worker.
+
+The same construct runs the read-only pool (``web.read_only_pool``) as a second service.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ CONTAINER = "omero-web"
 @dataclass(frozen=True, kw_only=True)
 class OmeroWebProps:
     name: str  # the deployment name; prefixes names
+    service_name: str = "omero-web"  # the ECS service; "<name>-<service_name>" names its task, roles and logs
     image: str
     cpu: int
     memory: int
@@ -60,8 +70,15 @@ class OmeroWebProps:
     account_id: str
     partition: str
     log_retention_days: int
-    # The load balancer's idle timeout: a request may run as long before gunicorn kills its worker.
-    request_timeout_seconds: int = 60
+    # The load balancer's idle timeout (load_balancer.idle_timeout_seconds): it closes a connection
+    # to a task after this long without data, so gunicorn keeps idle connections open longer.
+    idle_timeout_seconds: int = 60
+    workers: int | None = None  # gunicorn worker processes per task; None: wsgi_workers(cpu)
+    threads: int = 8  # threads per worker; 1: gunicorn's sync worker
+    # ALB requests a minute per task the autoscaling aims at (ALBRequestCountPerTarget).
+    target_requests_per_task: int = 1000
+    load_balancer_arn_suffix: str  # "app/<name>/<id>": with target_group_arn_suffix, the requests metric
+    target_group_arn_suffix: str  # "targetgroup/<name>/<id>" of target_group_arn
     cache_repositories_arn: str | None = None  # the ECR pull-through cache ``image`` comes through
     # The secret holding omero.web.caches (the shared session store); None: sessions on local disk.
     session_caches_secret_arn: str | None = None
@@ -83,14 +100,44 @@ def wsgi_workers(cpu: int) -> int:
     return 2 * cpu // 1024 + 1
 
 
-def web_properties(props: OmeroWebProps) -> dict[str, str]:
-    properties = {
-        "omero.web.server_list": server_list(props.servers),
-        "omero.web.wsgi_workers": str(wsgi_workers(props.cpu)),
-        # Gunicorn kills a worker silent for omero.web.wsgi_timeout seconds (default 60,
-        # omero-web settings.py); a large export may take as long as the load balancer allows.
-        "omero.web.wsgi_timeout": str(props.request_timeout_seconds),
+# The worker heartbeat with threads: omero-web's default omero.web.wsgi_timeout (settings.py). For
+# gthread workers gunicorn's timeout "just means that the worker process is still communicating and
+# is not tied to the length of time required to handle a single request" (gunicorn settings,
+# ``timeout``): the worker's main loop reports in while its threads serve, so only a hung process
+# is killed, never a long download.
+HEARTBEAT_SECONDS = 60
+# Gunicorn keeps an idle connection this much longer than the load balancer does, so the load
+# balancer always closes it first: AWS recommends "the idle timeout of your application to be
+# larger than the idle timeout configured for the load balancer", or a request the load balancer
+# sends on a connection the target is closing gets a 502 (Elastic Load Balancing, "Edit
+# attributes for your Application Load Balancer", Connection idle timeout).
+KEEP_ALIVE_MARGIN_SECONDS = 5
+
+
+def gunicorn_properties(props: OmeroWebProps) -> dict[str, str]:
+    """OMERO.web's gunicorn settings, which ``omero web start`` turns into gunicorn's options:
+    ``--workers``, ``--threads`` (sync worker class), ``--timeout`` and the ``omero.web.wsgi_args``
+    string split on whitespace (omero-web ``omero/plugins/web.py``, ``_build_run_cmd`` and ``start``)."""
+    # A sync worker (threads = 1) serves one request start to end, and gunicorn kills it after
+    # timeout seconds however busy it is: there the timeout must let a request run as long as the
+    # load balancer does.
+    timeout = HEARTBEAT_SECONDS if props.threads > 1 else props.idle_timeout_seconds
+    # --keep-alive: "the number of seconds to wait for requests on a Keep-Alive connection"; the
+    # sync worker keeps no connection open and ignores it (gunicorn settings, keepalive).
+    wsgi_args = f"--keep-alive {props.idle_timeout_seconds + KEEP_ALIVE_MARGIN_SECONDS}"
+    extra = props.properties.get("omero.web.wsgi_args")
+    return {
+        "omero.web.wsgi_workers": str(props.workers or wsgi_workers(props.cpu)),
+        "omero.web.wsgi_threads": str(props.threads),
+        "omero.web.wsgi_timeout": str(timeout),
+        # A deployment's own omero.web.wsgi_args follow ours: gunicorn takes the last of a repeated option.
+        "omero.web.wsgi_args": f"{wsgi_args} {extra}" if extra else wsgi_args,
     }
+
+
+def web_properties(props: OmeroWebProps) -> dict[str, str]:
+    properties = {"omero.web.server_list": server_list(props.servers)}
+    properties.update(gunicorn_properties(props))
     if props.session_caches_secret_arn:
         # Sessions in Django's cache, which omero.web.caches (a secret) points at the store.
         properties["omero.web.session_engine"] = SESSION_ENGINE
@@ -105,14 +152,14 @@ def web_properties(props: OmeroWebProps) -> dict[str, str]:
                 "omero.web.csrf_trusted_origins": json.dumps([props.public_origin]),
             }
         )
-    properties.update(props.properties)
+    properties.update({name: value for name, value in props.properties.items() if name != "omero.web.wsgi_args"})
     return properties
 
 
 class OmeroWebService(Construct):
     def __init__(self, scope: Construct, id: str, *, props: OmeroWebProps):
         super().__init__(scope, id)
-        prefix = f"{props.name}-omero-web"
+        prefix = f"{props.name}-{props.service_name}"
         secrets = {"omero.web.secret_key": props.secret_key_arn}
         if props.session_caches_secret_arn:
             secrets["omero.web.caches"] = props.session_caches_secret_arn
@@ -120,7 +167,7 @@ class OmeroWebService(Construct):
         logs = log_group(
             self,
             "logs",
-            name=f"/omero/{props.name}/omero-web",
+            name=f"/omero/{props.name}/{props.service_name}",
             retention_days=props.log_retention_days,
             kms_key_arn=props.cluster.kms_key_arn,
         )
@@ -150,7 +197,7 @@ class OmeroWebService(Construct):
             "secrets": config_secrets(secrets),
             "linuxParameters": {"initProcessEnabled": True},
             "stopTimeout": 30,
-            "logConfiguration": awslogs(logs.name, props.region, "omero-web"),
+            "logConfiguration": awslogs(logs.name, props.region, props.service_name),
         }
         task = task_definition(
             self,
@@ -161,12 +208,18 @@ class OmeroWebService(Construct):
             roles=roles,
             container=container,
         )
-        self.service = EcsService(
+        self.service = self._service(props, prefix, task.arn)
+        self._autoscaling(props, prefix)
+        self.outputs = OmeroWebOutputs(service_name=self.service.name, log_group_name=logs.name)
+
+    def _service(self, props: OmeroWebProps, prefix: str, task_definition_arn: str) -> EcsService:
+        """The ECS service: its tasks across the private subnets' zones, registered with the target group."""
+        return EcsService(
             self,
             "service",
-            name="omero-web",
+            name=props.service_name,
             cluster=props.cluster.cluster_arn,
-            task_definition=task.arn,
+            task_definition=task_definition_arn,
             desired_count=props.min_tasks,
             launch_type="FARGATE",
             deployment_maximum_percent=200,
@@ -191,31 +244,45 @@ class OmeroWebService(Construct):
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]),
             depends_on=list(props.depends_on) or None,
         )
-        resource_id = f"service/{props.cluster.cluster_name}/{self.service.name}"
+
+    def _autoscaling(self, props: OmeroWebProps, prefix: str) -> None:
+        """Target tracking on two signals, requests per task and CPU. Application Auto Scaling scales
+        out when any policy asks to and in only when all of them do (Application Auto Scaling User
+        Guide, "How target tracking scaling works", Multiple scaling policies): workers waiting on
+        OMERO.server show in the request count long before they show in CPU."""
         target = AppautoscalingTarget(
             self,
             "scaling_target",
             service_namespace="ecs",
             scalable_dimension="ecs:service:DesiredCount",
-            resource_id=resource_id,
+            resource_id=f"service/{props.cluster.cluster_name}/{self.service.name}",
             min_capacity=props.min_tasks,
             max_capacity=props.max_tasks,
         )
-        AppautoscalingPolicy(
-            self,
-            "scaling_policy",
-            name=f"{prefix}-cpu",
-            policy_type="TargetTrackingScaling",
-            service_namespace=target.service_namespace,
-            scalable_dimension=target.scalable_dimension,
-            resource_id=target.resource_id,
-            target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
-                target_value=props.target_cpu_percent,
-                predefined_metric_specification=AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
-                    predefined_metric_type="ECSServiceAverageCPUUtilization"
-                ),
-                scale_in_cooldown=300,
-                scale_out_cooldown=60,
-            ),
+        # ALBRequestCountPerTarget: the target group's requests a minute divided by its healthy
+        # targets; ResourceLabel is "<load balancer ARN's final part>/<target group ARN's final
+        # part>", app/<name>/<id>/targetgroup/<name>/<id> (Application Auto Scaling API Reference,
+        # PredefinedMetricSpecification), the ARN suffixes Terraform exports as arn_suffix.
+        signals = (
+            ("request_scaling_policy", "requests", props.target_requests_per_task, "ALBRequestCountPerTarget"),
+            ("scaling_policy", "cpu", props.target_cpu_percent, "ECSServiceAverageCPUUtilization"),
         )
-        self.outputs = OmeroWebOutputs(service_name=self.service.name, log_group_name=logs.name)
+        for construct_id, suffix, target_value, metric in signals:
+            label = f"{props.load_balancer_arn_suffix}/{props.target_group_arn_suffix}" if metric.startswith("ALB") else None
+            AppautoscalingPolicy(
+                self,
+                construct_id,
+                name=f"{prefix}-{suffix}",
+                policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
+                    target_value=target_value,
+                    predefined_metric_specification=AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
+                        predefined_metric_type=metric, resource_label=label
+                    ),
+                    scale_in_cooldown=300,
+                    scale_out_cooldown=60,
+                ),
+            )

@@ -183,7 +183,7 @@ def test_web_behind_tls_trusts_the_proxy(examples):
     assert "CONFIG_omero_web_session__cookie__secure" not in plain  # cookies must work over HTTP
 
 
-def test_web_scales_on_cpu_and_spreads_over_zones(examples):
+def test_web_scales_on_requests_and_cpu_and_spreads_over_zones(examples):
     synth = examples["tls-rw"]
     web = services(synth)["omero-web"]
     assert web["desired_count"] == 2 and web["launch_type"] == "FARGATE"
@@ -192,9 +192,22 @@ def test_web_scales_on_cpu_and_spreads_over_zones(examples):
     assert len(web["network_configuration"]["subnets"]) >= 1  # the private subnets from the network stack
     target = one(synth.resources("services", "aws_appautoscaling_target"))
     assert (target["min_capacity"], target["max_capacity"]) == (2, 6)
-    policy = one(synth.resources("services", "aws_appautoscaling_policy"))["target_tracking_scaling_policy_configuration"]
-    assert policy["predefined_metric_specification"]["predefined_metric_type"] == "ECSServiceAverageCPUUtilization"
-    assert policy["target_value"] == 60
+    policies = {
+        p["name"]: p["target_tracking_scaling_policy_configuration"]
+        for p in synth.resources("services", "aws_appautoscaling_policy").values()
+    }
+    assert set(policies) == {"omero-tls-omero-web-requests", "omero-tls-omero-web-cpu"}
+    cpu = policies["omero-tls-omero-web-cpu"]
+    assert cpu["predefined_metric_specification"]["predefined_metric_type"] == "ECSServiceAverageCPUUtilization"
+    assert cpu["target_value"] == 60 and "resource_label" not in cpu["predefined_metric_specification"]
+    requests = policies["omero-tls-omero-web-requests"]
+    metric = requests["predefined_metric_specification"]
+    assert metric["predefined_metric_type"] == "ALBRequestCountPerTarget" and requests["target_value"] == 1000
+    # "app/<lb name>/<id>/targetgroup/<tg name>/<id>": the two ARN suffixes joined by "/"
+    load_balancer, target_group = metric["resource_label"].split("}/${")
+    assert load_balancer.startswith("${aws_lb.web_load_balancer_") and load_balancer.endswith(".arn_suffix")
+    assert target_group.startswith("aws_lb_target_group.web_load_balancer_target_group_")
+    assert target_group.endswith(".arn_suffix}")
 
 
 def test_alb_over_http(examples):
@@ -375,11 +388,15 @@ def test_services_outputs(examples):
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_web_workers_outlive_no_request_the_load_balancer_allows(examples, example):
+def test_web_runs_threaded_workers_that_outlive_the_load_balancer(examples, example):
     synth = examples[example]
     env = environment(container(synth, "-omero-web"))
-    # gunicorn's timeout is the load balancer's idle timeout, not OMERO.web's 60 s default
-    assert env["CONFIG_omero_web_wsgi__timeout"] == str(synth.deployment.load_balancer.idle_timeout_seconds)
+    # 8 threads a worker: gunicorn runs gthread workers, whose timeout is a heartbeat (OMERO.web's 60 s)
+    assert env["CONFIG_omero_web_wsgi__threads"] == "8"
+    assert env["CONFIG_omero_web_wsgi__timeout"] == "60"
+    # idle connections stay open longer than the load balancer keeps them (no 502 on a reused one)
+    idle = synth.deployment.load_balancer.idle_timeout_seconds
+    assert env["CONFIG_omero_web_wsgi__args"] == f"--keep-alive {idle + 5}"
     # (2 x vCPUs) + 1 workers, as OMERO.web's deployment guide advises
     vcpus = synth.deployment.web.cpu / 1024
     assert int(env["CONFIG_omero_web_wsgi__workers"]) == int(2 * vcpus) + 1

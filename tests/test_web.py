@@ -19,7 +19,14 @@ SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:omero/webpublic-A
 WEB_TIER = f"""
 name   = "omero-web"
 region = "us-east-1"
+load_balancer {{
+  idle_timeout_seconds = 120
+}}
 web {{
+  workers                  = 2
+  threads                  = 1
+  target_requests_per_task = 500
+  properties               = {{ "omero.web.wsgi_args" = "--log-level=DEBUG" }}
   secret_properties = {{
     "omero.web.public.password" = "{SECRET}:password::"
     "omero.web.sharing.twitter" = "{SECRET}"
@@ -123,4 +130,43 @@ def test_secret_properties_reach_only_the_web_container_through_ecs_secrets(web_
     ],
 )
 def test_bad_web_secret_properties(text, key, fragment):
+    assert_one_problem(text, key, fragment)
+
+
+# --- gunicorn and autoscaling (web.workers, web.threads, web.target_requests_per_task) ------------
+
+
+def test_sync_workers_may_run_as_long_as_the_load_balancer_allows(web_tier):
+    env = environment(container(web_tier, "-omero-web"))
+    assert env[config_variable("omero.web.wsgi_workers")] == "2"
+    assert env[config_variable("omero.web.wsgi_threads")] == "1"
+    # one request per sync worker, killed after the timeout: the load balancer's idle timeout
+    assert env[config_variable("omero.web.wsgi_timeout")] == "120"
+    # the deployment's own gunicorn arguments come after the keep-alive, so they win a repeat
+    assert env[config_variable("omero.web.wsgi_args")] == "--keep-alive 125 --log-level=DEBUG"
+
+
+def test_request_target_comes_from_the_deployment(web_tier):
+    policies = {p["name"]: p for p in web_tier.resources("services", "aws_appautoscaling_policy").values()}
+    requests = policies["omero-web-omero-web-requests"]["target_tracking_scaling_policy_configuration"]
+    assert requests["target_value"] == 500
+    assert requests["scale_out_cooldown"] == 60 and requests["scale_in_cooldown"] == 300
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "fragment"),
+    [
+        ("web { workers = 0 }", "web.workers", "from 1 to 64"),
+        ("web { workers = 65 }", "web.workers", "from 1 to 64"),
+        ("web { threads = 0 }", "web.threads", "from 1 to 64"),
+        ("web { target_requests_per_task = 5 }", "web.target_requests_per_task", "from 10 to 100000"),
+        ('web { properties = { "omero.web.wsgi_threads" = "4" } }', "web.properties", "set web.threads instead"),
+        (
+            f'web {{ secret_properties = {{ "omero.web.wsgi_workers" = "{SECRET}" }} }}',
+            "web.secret_properties",
+            "set web.workers",
+        ),
+    ],
+)
+def test_bad_gunicorn_and_scaling_keys(text, key, fragment):
     assert_one_problem(text, key, fragment)
