@@ -97,11 +97,27 @@ def region(value: str) -> str | None:
     return "an AWS region such as us-east-1 or eu-west-1"
 
 
+_CIDR = Pattern(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}/(?:[0-9]|[1-2][0-9]|3[0-2])")
+_CIDR_ALLOWED = 'an IPv4 network in CIDR notation with no host bits set, e.g. "10.192.0.0/16"'
+
+
 def ipv4_cidr(value: str) -> str | None:
+    """An IPv4 network written address/prefix length. Python's ipaddress also takes a bare address
+    (as a /32) and a netmask or hostmask after the "/", which security group rules and Terraform
+    refuse (EC2 API Reference, IpRange CidrIp: "The IPv4 address range, in CIDR format")."""
+    address, slash, mask = value.partition("/")
     try:
-        ipaddress.IPv4Network(value, strict=True)
+        network = ipaddress.IPv4Network(value, strict=False)
     except ValueError:
-        return 'an IPv4 network in CIDR notation with no host bits set, e.g. "10.192.0.0/16"'
+        return _CIDR_ALLOWED
+    if not slash:
+        return f'{_CIDR_ALLOWED}; a single address is written "{address}/32"'
+    if "." in mask:
+        return f'{_CIDR_ALLOWED}: a prefix length, not a netmask: "{network}"'
+    if not _CIDR.fullmatch(value):
+        return _CIDR_ALLOWED
+    if network.network_address != ipaddress.IPv4Address(address):
+        return f'an IPv4 network in CIDR notation with no host bits set: "{network}"'
     return None
 
 
@@ -330,13 +346,53 @@ def fargate_memory(cpu: int, memory: int) -> str | None:
 _PROPERTY = Pattern(r"omero(?:\.[A-Za-z0-9_]+)+")
 
 
-def omero_properties(value: dict[str, str], *, prefix: str, managed: tuple[str, ...]) -> str | None:
+# A property holds a secret when the last word of its name says so: omero.ldap.password,
+# omero.web.public.password, omero.mail.password, omero.security.keyStorePassword,
+# omero.web.secret_key, an api_key or apikey, an access_token... Only the last word counts, so
+# omero.security.password_provider and password_required (settings, not secrets) and
+# omero.ldap.keystore or omero.security.keyStore (paths) stay plain properties.
+_SECRET_LAST_WORDS = frozenset(
+    {"pass", "password", "passwd", "passphrase", "secret", "token", "key", "apikey", "credential", "credentials"}
+)
+_SECRET_ENDINGS = ("password", "passwd", "passphrase", "secret", "token", "apikey", "credential", "credentials")
+# Names that read like a secret but hold none: the file name of the server's TLS key
+# ("server.key"; ome/omero-certificates, omero_certificates/certificates.py).
+NOT_SECRET_PROPERTIES = frozenset({"omero.certificates.key"})
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", re.ASCII)  # camelCase humps and lowercase runs
+
+
+def secret_named(name: str) -> bool:
+    """Whether OMERO property ``name`` says it holds a secret (so never a plain value)."""
+    if name in NOT_SECRET_PROPERTIES:
+        return False
+    last = re.split(r"[._]", name)[-1]
+    words = _WORD.findall(last)
+    return bool(words) and words[-1].lower() in _SECRET_LAST_WORDS or last.lower().endswith(_SECRET_ENDINGS)
+
+
+def omero_properties(
+    value: dict[str, str], *, prefix: str, managed: tuple[str, ...], secrets_allowed: bool = False
+) -> str | None:
+    """Property names under ``prefix``, none managed, and (unless ``secrets_allowed``, for the
+    ``secret_properties`` maps) none whose name says it holds a secret."""
     for name in value:
         if not _PROPERTY.fullmatch(name) or not name.startswith(prefix):
             return f"property {name!r}: OMERO property names starting with {prefix!r}, e.g. {prefix}..."
         if name in managed:
             return f"property {name!r}: set by this project (managed: {', '.join(managed)})"
+        if not secrets_allowed and secret_named(name):
+            return (
+                f"property {name!r} holds a secret, which a task definition shows in plain text: "
+                "use secret_properties (the property = a Secrets Manager secret ARN)"
+            )
     return None
+
+
+_PREFIX_LIST = re.compile(r"pl-[0-9a-f]{8,17}", re.ASCII)
+
+
+def prefix_list_id(value: str) -> str | None:
+    return None if _PREFIX_LIST.fullmatch(value) else 'a managed prefix list id such as "pl-0123456789abcdef0"'
 
 
 def cidr_list(values: tuple[str, ...]) -> str | None:

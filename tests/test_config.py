@@ -566,6 +566,7 @@ SAMPLES_BY_KEY: dict[str, object] = {
     "datasync.includes": ("/microscope1",),
     "uploader.ice_wheel_sha256": "0" * 64,
     "dropbox.watch_users": ("user1",),
+    "network.interface_endpoints": ("ecr.api", "logs"),
     "server.secret_properties": {"omero.ldap.password": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:omero/ldap-Ab12Cd"},
     "web.secret_properties": {
         "omero.web.public.password": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:omero/web2-Ab12Cd"
@@ -676,6 +677,8 @@ def test_every_checked_key_refuses_newlines_and_other_digits(example_deployments
     refused = 0
     for name, field in _checked_string_keys():
         value = _good_value(name, field, example_deployments)
+        if value is None:
+            continue  # test_every_checked_string_key_has_a_good_value names it
         for what, bad in _bad_variants(name, value):
             try:
                 loads('name = "omero-test"\n' * (name != "name") + _setting(name, bad) + "\n", "test.hcl")
@@ -744,3 +747,32 @@ def test_control_and_invisible_characters_are_refused_in_every_value():
     # A map is not repeated back (it may hold a password).
     [line] = problems('server { properties = { "omero.db.password" = "s3cret\\n" } }')
     assert "s3cret" not in line and line.startswith("server.properties: names and values allowed: text on one line")
+
+
+# --- CIDR keys: a network with its prefix length, nothing else --------------------------------
+
+
+def _cidr_keys() -> list[tuple[str, object]]:
+    """Every key that takes IPv4 networks, by its name (…_cidr, …_cidrs), walking the schema."""
+    return [(name, hint) for name, hint, _ in leaf_keys(Deployment) if re.search(r"cidrs?$", name)]
+
+
+@pytest.mark.parametrize(
+    "given, says",
+    [
+        ("203.0.113.7", 'a single address is written "203.0.113.7/32"'),
+        ("203.0.113.0/255.255.255.0", 'a prefix length, not a netmask: "203.0.113.0/24"'),
+        ("203.0.113.0/0.0.0.255", 'a prefix length, not a netmask: "203.0.113.0/24"'),
+        ("203.0.113.9/24", 'no host bits set: "203.0.113.0/24"'),
+        ("203.0.113.0/ 24", "CIDR notation"),
+        ("203.0.113.0/024", "CIDR notation"),
+        ("::/0", "IPv4"),
+    ],
+)
+def test_every_cidr_key_refuses_a_bare_address_or_a_netmask(given, says):
+    keys = _cidr_keys()
+    assert len(keys) >= 6, keys
+    for name, hint in keys:
+        lines = problems(_setting(name, given if hint is str else (given,)))
+        named = [line for line in lines if line.startswith((f"{name} =", f"{name}:"))]
+        assert named and says in named[0], (name, lines)
