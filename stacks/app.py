@@ -41,13 +41,13 @@ def build_app(
         stacks.append(
             BackupStack(app, deployment=deployment, settings=settings, file_system=storage.file_system, database=storage.database)
         )
-    share = None
+    share = gateway_outputs = None
     if "file-gateway" in present:
         from stacks.addons.file_gateway import FileGatewayStack
 
         gateway = FileGatewayStack(app, deployment=deployment, settings=settings, network=network.outputs)
         stacks.append(gateway)
-        share = gateway.share
+        share, gateway_outputs = gateway.share, gateway.outputs
     services = ServicesStack(
         app,
         deployment=deployment,
@@ -64,6 +64,7 @@ def build_app(
         database=storage.database,
         services=services.outputs,
         data_share=share,
+        file_gateway=gateway_outputs,
     )
     # The add-ons built on the services, each in its own stack, in the catalog's order (monitoring
     # last, to watch the rest). Each add-on's module (and the provider bindings it uses) loads

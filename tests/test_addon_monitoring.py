@@ -3,6 +3,7 @@ examples/full.hcl and applied on the emulator."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -119,6 +120,12 @@ def test_alarms_notify_the_topic_with_actionable_descriptions(full):
             "database-storage-low",
             "database-memory-low",
             "efs-io-limit",
+            # examples/full.hcl has the S3 File Gateway add-on
+            "file-gateway-unavailable",
+            "file-gateway-health",
+            "file-gateway-cache-dirty",
+            "file-gateway-io-wait",
+            "file-gateway-instance-down",
         )
     }
     topic = f"${{aws_sns_topic.{next(iter(full.resources(ROLE, 'aws_sns_topic')))}.arn}}"
@@ -151,6 +158,78 @@ def test_alarm_metrics_and_thresholds(full):
     for key in ("web-5xx", "load-balancer-5xx"):
         assert found[f"omero-full-omero-{key}"]["statistic"] == "Sum"
         assert found[f"omero-full-omero-{key}"]["threshold"] == 20
+
+
+def test_the_file_gateway_is_watched(full):
+    found = {name.removeprefix("omero-full-omero-file-gateway-"): a for name, a in alarms(full).items() if "file-gateway" in name}
+    for key in ("unavailable", "health", "cache-dirty", "io-wait"):
+        alarm = found[key]
+        assert alarm["namespace"] == "AWS/StorageGateway", key
+        # AWS/StorageGateway keys a gateway's metrics by GatewayId and GatewayName together.
+        assert set(alarm["dimensions"]) == {"GatewayId", "GatewayName"}, key
+        assert "file-gateway.outputs" in alarm["dimensions"]["GatewayId"], key
+        assert alarm["dimensions"]["GatewayName"] == "omero-full-omero-file-gateway", key
+        assert alarm["period"] == 300 and alarm["treat_missing_data"] == "notBreaching", key
+    for key, metric in (("unavailable", "AvailabilityNotifications"), ("health", "HealthNotifications")):
+        alarm = found[key]
+        assert (alarm["metric_name"], alarm["statistic"]) == (metric, "Sum")
+        assert (alarm["comparison_operator"], alarm["threshold"], alarm["evaluation_periods"]) == (
+            "GreaterThanOrEqualToThreshold",
+            1,
+            1,
+        )
+    dirty, wait = found["cache-dirty"], found["io-wait"]
+    assert (dirty["metric_name"], dirty["threshold"], dirty["evaluation_periods"]) == ("CachePercentDirty", 80, 3)
+    assert (wait["metric_name"], wait["threshold"], wait["evaluation_periods"]) == ("IoWaitPercent", 10, 3)
+    assert dirty["comparison_operator"] == wait["comparison_operator"] == "GreaterThanThreshold"
+    down = found["instance-down"]
+    assert (down["namespace"], down["metric_name"], down["statistic"]) == ("AWS/EC2", "StatusCheckFailed", "Maximum")
+    assert "file-gateway.outputs" in down["dimensions"]["InstanceId"]
+    assert down["treat_missing_data"] == "breaching"  # a stopped instance reports nothing
+    # full.hcl mounts the share beside /OMERO (role = "import"); the description says what is at stake.
+    assert "imported in place" in found["unavailable"]["alarm_description"]
+    assert "one instance in one Availability Zone" in down["alarm_description"]
+
+
+def test_gateway_thresholds_and_the_repository_role(tmp_path):
+    from modules.addons.monitoring import OmeroAlarms, Thresholds, WatchedGateway
+
+    gateway = WatchedGateway(gateway_id="sgw-1", gateway_name="g", instance_id="i-1", log_group="/l", holds_repository=True)
+    found = {a.key: a for a in OmeroAlarms._gateway_alarms(gateway, Thresholds(gateway_cache_dirty_percent=60))}
+    assert found["file-gateway-cache-dirty"].threshold == 60 and found["file-gateway-io-wait"].threshold == 10
+    assert "binary repository (/OMERO)" in found["file-gateway-unavailable"].description
+    deployment = loads(
+        'name = "tt"\ncluster { launch_type = "ec2" }\nfile_gateway {\n enabled = true\n activation_cidrs = ["10.0.0.0/16"]\n}\n'
+        "monitoring {\n enabled = true\n gateway_cache_dirty_percent = 60\n gateway_io_wait_percent = 20\n}\n"
+    )
+    assert (deployment.monitoring.gateway_cache_dirty_percent, deployment.monitoring.gateway_io_wait_percent) == (60, 20)
+
+
+def test_gateway_alarms_only_with_the_gateway():
+    from modules.addons.monitoring import OmeroAlarms, Thresholds, WatchedDeployment, WatchedGateway
+
+    base = dict(load_balancer="lb", target_group="tg", cluster_name="c", server_service_name="s", web_service_name="w")
+    watched = WatchedDeployment(
+        name="tt",
+        region="us-east-1",
+        **base,
+        database_instance_id="db",
+        file_system_id="fs-1",
+        performance_mode="generalPurpose",
+        throughput_mode="elastic",
+        container_instances_group="asg",
+    )
+    gateway = WatchedGateway(gateway_id="sgw-1", gateway_name="g", instance_id="i-1", log_group="/l", holds_repository=False)
+    without = [a.key for a in OmeroAlarms._alarms(watched, Thresholds())]
+    with_gateway = [a.key for a in OmeroAlarms._alarms(dataclasses.replace(watched, file_gateway=gateway), Thresholds())]
+    assert not [k for k in without if k.startswith("file-gateway")]
+    assert [k for k in with_gateway if k not in without] == [
+        "file-gateway-unavailable",
+        "file-gateway-health",
+        "file-gateway-cache-dirty",
+        "file-gateway-io-wait",
+        "file-gateway-instance-down",
+    ]
 
 
 def test_dashboard_body_is_json_with_every_part_of_the_deployment(full):
@@ -220,7 +299,7 @@ def test_outputs(full):
         "https://eu-central-1.console.aws.amazon.com/cloudwatch/home?region=eu-central-1#dashboards/dashboard/omero-full-omero"
     )
     assert outputs["alarm_topic_arn"]["value"].startswith("${aws_sns_topic.")
-    assert len(outputs["alarm_names"]["value"]) == 9
+    assert len(outputs["alarm_names"]["value"]) == 14
 
 
 def test_bursting_file_systems_get_a_credit_alarm():
@@ -269,6 +348,10 @@ BAD_INPUTS = [
     (ON + " efs_io_limit_percent = 0 }", "monitoring.efs_io_limit_percent", "from 1 to 100"),
     (ON + " efs_burst_credits_gib = 0 }", "monitoring.efs_burst_credits_gib", "from 1 to 2200"),
     (ON + " efs_throughput_percent = 101 }", "monitoring.efs_throughput_percent", "from 1 to 100"),
+    (ON + " gateway_cache_dirty_percent = 0 }", "monitoring.gateway_cache_dirty_percent", "from 1 to 100"),
+    (ON + " gateway_io_wait_percent = 101 }", "monitoring.gateway_io_wait_percent", "from 1 to 100"),
+    (ON + " gateway_cache_dirty_percent = 70 }", "monitoring.gateway_cache_dirty_percent", "only with file_gateway.enabled"),
+    (ON + " gateway_io_wait_percent = 20 }", "monitoring.gateway_io_wait_percent", "only with file_gateway.enabled"),
     (ON + " efs_burst_credits_gib = 100 }", "monitoring.efs_burst_credits_gib", 'only with storage.throughput_mode = "bursting"'),
     (
         ON + " efs_throughput_percent = 70 }",

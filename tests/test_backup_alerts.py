@@ -57,11 +57,12 @@ def test_the_samples_are_awss_own():
     assert EVENTS["copy-job-failed"]["detail"]["resourceArn"].endswith(":instance/i-0515aee7de03f58e1")
 
 
-def test_the_rule_watches_the_file_system_and_the_database(pattern):
+def test_the_rule_watches_the_file_system_the_database_and_the_gateway_bucket(pattern):
     arns = protected(pattern)
-    assert len(arns) == len(set(arns)) >= 2
+    assert len(arns) == len(set(arns)) == 3
     assert any("aws_efs_file_system" in arn for arn in arns)
     assert any("aws_db_instance" in arn for arn in arns)
+    assert any("aws_s3_bucket" in arn for arn in arns)  # full.hcl has the S3 File Gateway
     assert "resources" not in pattern  # never the protected resource (see above)
 
 

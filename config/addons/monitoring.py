@@ -64,6 +64,18 @@ class Monitoring(Addon):
         'Alarm when EFS uses more than this share of its provisioned throughput (throughput_mode = "provisioned").',
         checks=[checks.between(1, 100)],
     )
+    # S3 File Gateway User Guide, "Troubleshooting: File Gateway issues": CachePercentDirty 80 or
+    # more means writes arrive faster than they upload; IoWaitPercent over 10, a slow cache disk.
+    gateway_cache_dirty_percent: int = key(
+        80,
+        "Alarm when over this share of the S3 File Gateway's cache has waited 15 minutes to upload (file_gateway add-on; 1-100).",
+        checks=[checks.between(1, 100)],
+    )
+    gateway_io_wait_percent: int = key(
+        10,
+        "Alarm when the S3 File Gateway waits on its cache disk more than this share of the time for 15 minutes (1-100).",
+        checks=[checks.between(1, 100)],
+    )
 
     def deployment_checks(self, deployment: Deployment) -> Iterator[Problem]:
         if not self.enabled:
@@ -94,6 +106,8 @@ class Monitoring(Addon):
                 storage.throughput_mode == "provisioned",
                 'only with storage.throughput_mode = "provisioned"',
             ),
+            ("gateway_cache_dirty_percent", deployment.file_gateway.enabled, "only with file_gateway.enabled"),
+            ("gateway_io_wait_percent", deployment.file_gateway.enabled, "only with file_gateway.enabled"),
         )
         # A threshold changed from its default for an alarm this deployment does not have.
         for name, applies, allowed in rules:

@@ -107,6 +107,11 @@ class FileGatewayOutputs:
     host: str  # the appliance's private IP, where clients mount the share
     security_group_id: str  # NFS clients get an ingress rule to this group
     log_group_name: str
+    # What CloudWatch keys the gateway's metrics by (AWS/StorageGateway: GatewayId and GatewayName
+    # together) and the appliance's EC2 instance.
+    gateway_id: str = ""
+    gateway_name: str = ""
+    instance_id: str = ""
 
     @property
     def mount_command(self) -> str:
@@ -312,4 +317,7 @@ class FileGateway(Construct):
             host=instance.private_ip,
             security_group_id=group.id,
             log_group_name=logs.name,
+            gateway_id=gateway.gateway_id,
+            gateway_name=prefix,
+            instance_id=instance.id,
         )

@@ -232,6 +232,18 @@ class WatchedDeployment:
     performance_mode: str  # the file system's: generalPurpose or maxIO
     throughput_mode: str  # elastic, bursting or provisioned
     container_instances_group: str | None  # the Auto Scaling group, on the EC2 launch type
+    file_gateway: WatchedGateway | None = None  # with the S3 File Gateway add-on
+
+
+@dataclass(frozen=True, kw_only=True)
+class WatchedGateway:
+    """The S3 File Gateway: one appliance on one EC2 instance in one Availability Zone."""
+
+    gateway_id: str  # dimension GatewayId
+    gateway_name: str  # dimension GatewayName (AWS/StorageGateway needs both)
+    instance_id: str  # the appliance's EC2 instance
+    log_group: str  # its health and audit logs
+    holds_repository: bool  # the share is /OMERO (file_gateway.role = "repository")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -243,6 +255,8 @@ class Thresholds:
     efs_io_limit_percent: int = 90
     efs_burst_credits_gib: int = 256
     efs_throughput_percent: int = 80
+    gateway_cache_dirty_percent: int = 80
+    gateway_io_wait_percent: int = 10
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,8 +325,9 @@ class OmeroAlarms(Construct):
 
     @staticmethod
     def _alarms(w: WatchedDeployment, t: Thresholds) -> list[Alarm]:
-        """Every alarm: OMERO.web, the servers, the database, then EFS by its modes."""
-        return [*OmeroAlarms._service_alarms(w, t), *OmeroAlarms._file_system_alarms(w, t)]
+        """Every alarm: OMERO.web, the servers, the database, EFS by its modes, the file gateway."""
+        gateway = OmeroAlarms._gateway_alarms(w.file_gateway, t) if w.file_gateway else []
+        return [*OmeroAlarms._service_alarms(w, t), *OmeroAlarms._file_system_alarms(w, t), *gateway]
 
     @staticmethod
     def _service_alarms(w: WatchedDeployment, t: Thresholds) -> list[Alarm]:
@@ -523,6 +538,106 @@ class OmeroAlarms(Construct):
                 )
             )
         return alarms
+
+
+    @staticmethod
+    def _gateway_alarms(g: WatchedGateway, t: Thresholds) -> list[Alarm]:
+        """The S3 File Gateway: its own health and availability reports, its cache, its instance.
+
+        AWS/StorageGateway gateway metrics are keyed by GatewayId and GatewayName together and come
+        every 5 minutes (Storage Gateway User Guide, "Monitoring your gateway": "Understanding
+        gateway metrics"). The thresholds are AWS's own: CachePercentDirty 80 or more means the
+        gateway takes writes faster than it uploads them to S3; IoWaitPercent over 10 means the
+        cache disk is the bottleneck (S3 File Gateway User Guide, "Troubleshooting: File Gateway
+        issues", "Your gateway is slow transferring data to Amazon S3"); at 90 it accepts no new writes
+        (ibid., "Your gateway backup job fails or there are errors when writing to your gateway"). A
+        file that fails to upload raises a health notification (ibid., "You do not see files in your
+        Amazon S3 bucket").
+        """
+        gateway = {"GatewayId": g.gateway_id, "GatewayName": g.gateway_name}
+        stake = (
+            "OMERO's binary repository (/OMERO) lives on this share: imports and image reads stop or stall with it"
+            if g.holds_repository
+            else "files imported in place from the share cannot be read while it is down"
+        )
+        where = f"Read its health log group {g.log_group} and its page in the Storage Gateway console"
+        return [
+            Alarm(
+                key="file-gateway-unavailable",
+                description=f"The S3 File Gateway {g.gateway_name} reported an availability problem: {stake}. {where}.",
+                namespace="AWS/StorageGateway",
+                metric="AvailabilityNotifications",
+                dimensions=gateway,
+                statistic="Sum",
+                period=300,
+                comparison="GreaterThanOrEqualToThreshold",
+                threshold=1,
+                periods=1,
+            ),
+            Alarm(
+                key="file-gateway-health",
+                description=(
+                    f"The S3 File Gateway {g.gateway_name} reported a health problem (files failing to upload to S3 "
+                    f"raise one). {where}; files not yet in S3 exist only on the gateway's cache disk."
+                ),
+                namespace="AWS/StorageGateway",
+                metric="HealthNotifications",
+                dimensions=gateway,
+                statistic="Sum",
+                period=300,
+                comparison="GreaterThanOrEqualToThreshold",
+                threshold=1,
+                periods=1,
+            ),
+            Alarm(
+                key="file-gateway-cache-dirty",
+                description=(
+                    f"Over {t.gateway_cache_dirty_percent}% of the S3 File Gateway's cache ({g.gateway_name}) has been "
+                    "waiting to upload to S3 for 15 minutes: writes arrive faster than they upload, and at 90% the gateway "
+                    "accepts no new writes. Spread large imports out, or raise file_gateway.cache_volume_gb "
+                    "(a new cache disk; see docs/addons.md)."
+                ),
+                namespace="AWS/StorageGateway",
+                metric="CachePercentDirty",
+                dimensions=gateway,
+                period=300,
+                comparison="GreaterThanThreshold",
+                threshold=t.gateway_cache_dirty_percent,
+                periods=3,
+            ),
+            Alarm(
+                key="file-gateway-io-wait",
+                description=(
+                    f"The S3 File Gateway {g.gateway_name} has waited on its cache disk more than "
+                    f"{t.gateway_io_wait_percent}% of the time for 15 minutes: the disk is the bottleneck for reads and "
+                    "writes over NFS. A larger cache disk (gp3 throughput grows with it) or a larger instance type helps."
+                ),
+                namespace="AWS/StorageGateway",
+                metric="IoWaitPercent",
+                dimensions=gateway,
+                period=300,
+                comparison="GreaterThanThreshold",
+                threshold=t.gateway_io_wait_percent,
+                periods=3,
+            ),
+            Alarm(
+                key="file-gateway-instance-down",
+                description=(
+                    f"The EC2 instance of the S3 File Gateway {g.gateway_name} ({g.instance_id}) has failed its status "
+                    f"checks, or reported nothing, for 3 minutes: {stake}. It is one instance in one Availability Zone; "
+                    "start or reboot it (its cache disk keeps what was not yet uploaded)."
+                ),
+                namespace="AWS/EC2",
+                metric="StatusCheckFailed",
+                dimensions={"InstanceId": g.instance_id},
+                statistic="Maximum",
+                comparison="GreaterThanOrEqualToThreshold",
+                threshold=1,
+                periods=3,
+                # A stopped or terminated instance sends no status checks at all.
+                missing="breaching",
+            ),
+        ]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from constructs import Construct
 
@@ -13,6 +14,9 @@ from modules.network import NetworkOutputs
 from modules.omero_server import NfsShare
 from stacks.base import DeploymentStack, SynthSettings
 from stacks.services import ServicesOutputs
+
+if TYPE_CHECKING:  # the add-on's module (and its provider bindings) loads only when it is on
+    from modules.addons.file_gateway import FileGatewayOutputs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,6 +30,7 @@ class CoreOutputs:
     # With the S3 File Gateway add-on: the NFS share the OMERO servers mount (at its
     # container_path; when that is /OMERO, EFS does not hold the repository).
     data_share: NfsShare | None = None
+    file_gateway: FileGatewayOutputs | None = None  # the gateway itself, for the monitoring add-on
 
 
 class AddonStack(DeploymentStack):

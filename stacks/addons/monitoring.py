@@ -16,6 +16,7 @@ from modules.addons.monitoring import (
     OmeroDashboardProps,
     Thresholds,
     WatchedDeployment,
+    WatchedGateway,
 )
 from stacks.addons.base import AddonStack, CoreOutputs
 from stacks.base import SynthSettings
@@ -38,13 +39,16 @@ class MonitoringStack(AddonStack):
                 event_rules=deployment.backup.enabled,
             ),
         ).outputs
+        gateway = core.file_gateway
         if deployment.backup.enabled:
+            protected = (core.file_system.file_system_arn, core.database.instance_arn)
             BackupAlerts(
                 self,
                 "backup_alerts",
                 props=BackupAlertsProps(
                     name=deployment.name,
-                    resource_arns=(core.file_system.file_system_arn, core.database.instance_arn),
+                    # The gateway's bucket too, which holds OMERO data when the add-on is on.
+                    resource_arns=protected + ((gateway.bucket_arn,) if gateway else ()),
                     topic_arn=topic.topic_arn,
                 ),
             )
@@ -62,6 +66,15 @@ class MonitoringStack(AddonStack):
             performance_mode=deployment.storage.performance_mode,
             throughput_mode=deployment.storage.throughput_mode,
             container_instances_group=services.container_instances_group_name,
+            file_gateway=WatchedGateway(
+                gateway_id=gateway.gateway_id,
+                gateway_name=gateway.gateway_name,
+                instance_id=gateway.instance_id,
+                log_group=gateway.log_group_name,
+                holds_repository=deployment.file_gateway.holds_repository,
+            )
+            if gateway
+            else None,
         )
         alarms = OmeroAlarms(
             self,
@@ -76,6 +89,8 @@ class MonitoringStack(AddonStack):
                     efs_io_limit_percent=config.efs_io_limit_percent,
                     efs_burst_credits_gib=config.efs_burst_credits_gib,
                     efs_throughput_percent=config.efs_throughput_percent,
+                    gateway_cache_dirty_percent=config.gateway_cache_dirty_percent,
+                    gateway_io_wait_percent=config.gateway_io_wait_percent,
                 ),
                 topic_arn=topic.topic_arn,
                 notify_on_recovery=config.notify_on_recovery,
