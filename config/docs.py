@@ -34,6 +34,8 @@ def _hcl(value) -> str:
 
 def _type(hint) -> str:
     origin = typing.get_origin(hint)
+    if origin is tuple and dataclasses.is_dataclass(typing.get_args(hint)[0]):
+        return "list(block)"
     if origin is tuple:
         return f"list({_type(typing.get_args(hint)[0])})"
     if origin is dict:
@@ -66,6 +68,9 @@ def rows(cls=Deployment, prefix: str = ""):
         elif choices:
             doc += f" One of `{_hcl(choices[0])}`, `{_hcl(choices[1])}` ... `{_hcl(choices[-1])}`."
         yield name, _type(hint), default, doc
+        item = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else None
+        if dataclasses.is_dataclass(item):  # a list of blocks: the keys of each item
+            yield from rows(item, name + "[].")
 
 
 def table() -> str:

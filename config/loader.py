@@ -181,6 +181,8 @@ def _show(value: Any) -> str:
         return "[" + ", ".join(_show(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k} = {_show(v)}" for k, v in value.items()) + "}"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # an item of a list of blocks
+        return _show({f.name: getattr(value, f.name) for f in dataclasses.fields(value) if getattr(value, f.name) is not None})
     return str(value)
 
 
@@ -189,6 +191,8 @@ def _type_name(hint: Any) -> str:
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(hint) if a is not type(None)]
         return _type_name(inner[0])
+    if origin is tuple and dataclasses.is_dataclass(typing.get_args(hint)[0]):
+        return "a list of blocks [{ ... }, ...]"
     if origin is tuple:
         return "a list of " + {str: "strings", int: "whole numbers"}[typing.get_args(hint)[0]]
     if origin is dict:
@@ -230,6 +234,10 @@ def _build(cls: type[B], raw: Any, prefix: str, problems: list[Problem]) -> B | 
                 problems.append(Problem(prefix + name, typed, "one of " + ", ".join(_show(c) for c in choices)))
                 continue
             failed = next((msg for check in checks_of(field) if (msg := check(typed))), None)
+            if failed and isinstance(typed, dict):
+                # A map is not repeated back: a map of OMERO properties may hold a password.
+                problems.append(Problem(prefix + name, None, "", text=failed))
+                continue
             if failed:
                 problems.append(Problem(prefix + name, typed, failed))
                 continue
@@ -326,6 +334,8 @@ def _convert(hint: Any, value: Any, where: str, problems: list[Problem]) -> Any:
     if dataclasses.is_dataclass(hint):
         built = _build(cast(type[Block], hint), value, where + ".", problems)
         return _INVALID if built is None else built
+    if origin is tuple and dataclasses.is_dataclass(typing.get_args(hint)[0]):
+        return _convert_blocks(typing.get_args(hint)[0], value, where, problems)
     if origin is tuple:
         item = typing.get_args(hint)[0]
         if not isinstance(value, list) or not all(_is(item, v) for v in value):
@@ -341,6 +351,19 @@ def _convert(hint: Any, value: Any, where: str, problems: list[Problem]) -> Any:
         problems.append(Problem(where, value, _type_name(hint)))
         return _INVALID
     return value
+
+
+def _convert_blocks(item: Any, value: Any, where: str, problems: list[Problem]) -> Any:
+    """A list of blocks (``[{ ... }, { ... }]``, or the block written once per item), each built
+    and checked as a block of its own, its problems named ``<key>[<index>].<name>``."""
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        problems.append(Problem(where, value, "a list of blocks [{ ... }, ...]"))
+        return _INVALID
+    before = len(problems)
+    built = [_build(cast(type[Block], item), v, f"{where}[{index}].", problems) for index, v in enumerate(value)]
+    return _INVALID if len(problems) > before else tuple(built)
 
 
 def _is(kind: type, value: Any) -> bool:

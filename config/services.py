@@ -101,6 +101,51 @@ def _server_properties(value: dict[str, str]) -> str | None:
     return checks.omero_properties(value, prefix="omero.", managed=MANAGED_SERVER_PROPERTIES)
 
 
+def _server_secret_properties(value: dict[str, str]) -> str | None:
+    return secret_properties(value, prefix="omero.", managed=MANAGED_SERVER_PROPERTIES)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerEgress(Block):
+    """One destination outside the deployment that OMERO.server may connect to: an LDAP directory
+    (omero.ldap.urls), a mail relay (omero.mail.host), ..."""
+
+    cidr: str | None = key(
+        None, 'IPv4 network of the destination, e.g. "10.20.0.10/32" (or prefix_list_id).', checks=[checks.ipv4_cidr]
+    )
+    prefix_list_id: str | None = key(
+        None, "A managed prefix list of destinations (pl-...), instead of cidr.", checks=[checks.prefix_list_id]
+    )
+    port: int = key(
+        doc="Destination port (1-65535): 636 LDAP over TLS, 389 LDAP, 587 or 465 mail submission, 25 SMTP.",
+        checks=[checks.between(1, 65535)],
+    )
+    protocol: str = key("tcp", "IP protocol.", choices=("tcp", "udp"))
+
+    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        if (self.cidr is None) == (self.prefix_list_id is None):
+            yield Problem("cidr", self.cidr, "", text="set exactly one of cidr and prefix_list_id")
+
+    @property
+    def destination(self) -> str:
+        return self.cidr or self.prefix_list_id or ""
+
+
+# A security group holds at most 60 outbound rules unless AWS raises the quota (Amazon VPC User
+# Guide, "Amazon VPC quotas": inbound or outbound rules per security group, 60); the server group
+# has three of its own (HTTPS, PostgreSQL, EFS).
+EGRESS_MAX = 50
+
+
+def _egress(values: tuple[ServerEgress, ...]) -> str | None:
+    if len(values) > EGRESS_MAX:
+        return f"at most {EGRESS_MAX} destinations (a security group takes 60 outbound rules)"
+    seen = [(e.destination, e.port, e.protocol) for e in values]
+    if len(set(seen)) != len(seen):
+        return "each destination, port and protocol once (AWS refuses a duplicate rule)"
+    return None
+
+
 def _web_properties(value: dict[str, str]) -> str | None:
     return checks.omero_properties(value, prefix="omero.web.", managed=MANAGED_WEB_PROPERTIES)
 
@@ -131,10 +176,25 @@ class Server(Block):
     read_only_memory: int = key(8192, "Memory of each read-only server task in MiB.", checks=[checks.between(2048, 122880)])
     properties: dict[str, str] = key(
         None,
-        'Extra OMERO properties for every server, e.g. { "omero.db.poolsize" = "25" } (database and cluster settings are managed).',
+        'Extra OMERO properties for every server, e.g. { "omero.ldap.urls" = "ldaps://ldap.example.org:636" } (database and cluster settings are managed; secrets go in secret_properties).',
         checks=[_server_properties],
         factory=dict,
     )
+    secret_properties: dict[str, str] = key(
+        None,
+        'OMERO properties read from Secrets Manager at task start, never written into the task definition: property -> secret ARN, or "ARN:<json-key>::" for one key of a JSON secret; only the servers\' execution roles may read them.',
+        checks=[_server_secret_properties],
+        factory=dict,
+    )
+    egress: tuple[ServerEgress, ...] = key(
+        (),
+        'Destinations outside the deployment the servers may connect to, e.g. [{ cidr = "10.20.0.10/32", port = 636 }] for LDAP over TLS; the servers reach only AWS (HTTPS), the database and EFS otherwise.',
+        checks=[_egress],
+    )
+
+    def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        for name in sorted(set(self.properties) & set(self.secret_properties)):
+            yield Problem("secret_properties", name, "", text=f'sets "{name}", which properties sets too (set it once)')
 
 
 # ElastiCache node types for the session store (ElastiCache User Guide, "Supported node types":

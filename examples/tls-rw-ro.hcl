@@ -44,6 +44,25 @@ server {
   read_only_count  = 2
   read_only_cpu    = 2048
   read_only_memory = 8192
+
+  # Logins through the institution's directory, over LDAP with TLS (docs: "LDAP logins"). The
+  # bind password never enters the task definition: ECS reads it from Secrets Manager at start
+  # (a JSON secret's "password" key), and only the servers' execution roles may read that secret.
+  properties = {
+    "omero.ldap.config"         = "true"
+    "omero.ldap.urls"           = "ldaps://ldap.example.org:636"
+    "omero.ldap.username"       = "cn=omero-bind,ou=services,dc=example,dc=org"
+    "omero.ldap.base"           = "ou=people,dc=example,dc=org"
+    "omero.ldap.user_filter"    = "(objectClass=person)"
+    "omero.ldap.new_user_group" = "imaging"
+  }
+  secret_properties = {
+    "omero.ldap.password" = "arn:aws:secretsmanager:us-east-1:123456789012:secret:omero-prod/ldap-bind-Ab12Cd:password::"
+  }
+  # The directory's servers, the only place the OMERO.servers may reach on 636.
+  egress = [
+    { cidr = "10.50.0.0/28", port = 636 },
+  ]
 }
 
 web {

@@ -40,10 +40,12 @@ def rule(
     description: str,
     cidr: str | None = None,
     peer_group_id: str | None = None,
+    prefix_list_id: str | None = None,
     protocol: str = "tcp",
 ) -> SecurityGroupRule:
     """One rule on ``group_id`` for ``port``: an ``aws_vpc_security_group_ingress_rule`` (``inbound``,
-    from ``cidr`` or ``peer_group_id``) or an ``aws_vpc_security_group_egress_rule`` (to either)."""
+    from ``cidr``, ``peer_group_id`` or ``prefix_list_id``) or an ``aws_vpc_security_group_egress_rule``
+    (to any of them)."""
     kind = VpcSecurityGroupIngressRule if inbound else VpcSecurityGroupEgressRule
     return kind(
         scope,
@@ -54,6 +56,7 @@ def rule(
         to_port=port,
         cidr_ipv4=cidr,
         referenced_security_group_id=peer_group_id,
+        prefix_list_id=prefix_list_id,
         description=description,
     )
 

@@ -47,7 +47,7 @@ from modules.cluster import OmeroClusterOutputs
 from modules.ecs_task import awslogs, task_definition
 from modules.efs import access_point_client
 from modules.logs import log_group
-from modules.omero_config import config_environment
+from modules.omero_config import config_environment, config_variable, secret_arns
 from modules.server_start import READ_ONLY_PASSWORD_VARIABLE, health_check, start_command
 from modules.server_websockets import HEALTH_PORT as WSS_HEALTH_PORT
 from modules.server_websockets import WSS_PORT
@@ -152,6 +152,9 @@ class OmeroServerProps:
     partition: str
     log_retention_days: int
     properties: Mapping[str, str] = field(default_factory=dict)  # extra OMERO properties
+    # OMERO properties from Secrets Manager: property -> ECS valueFrom (a secret ARN, optionally
+    # with ":json-key:version-stage:version-id"); never in the task definition's environment.
+    secret_properties: Mapping[str, str] = field(default_factory=dict)
     capacity_provider: str | None = None  # EC2 capacity provider; None: Fargate
     cache_repositories_arn: str | None = None  # the ECR pull-through cache ``image`` comes through
     data_share: NfsShare | None = None  # an NFS share to mount as well as, or instead of, EFS (EC2 only)
@@ -244,6 +247,9 @@ class OmeroServerService(Construct):
         password = database.read_only_password_secret_arn if own_role else database.password_secret_arn
         assert password is not None  # the read-only role's secret exists whenever a server logs in as it
         secrets = {"CONFIG_omero_db_pass": password}
+        # The image's 50-config.py sets every CONFIG_* variable of its environment, and ECS puts
+        # secrets there too (ome/omero-server-docker 50-config.py).
+        secrets.update({config_variable(p): reference for p, reference in sorted(props.secret_properties.items())})
         if not props.read_only:
             secrets["ROOTPASS"] = database.root_password_secret_arn
             if database.read_only_user:  # the read-write server keeps the read-only role in step
@@ -273,7 +279,8 @@ class OmeroServerService(Construct):
                 log_group_arn=log_group_arn,
                 image=props.image,
                 cache_repositories_arn=props.cache_repositories_arn,
-                secret_arns=tuple(secrets.values()),
+                # Each secret by its ARN, without the JSON key and version fields ECS may take.
+                secret_arns=secret_arns(secrets),
                 secrets_kms_key_arn=props.database.kms_key_arn,
                 exec_log_group_arn=props.cluster.exec_log_group_arn,
                 exec_kms_key_arn=props.cluster.kms_key_arn,

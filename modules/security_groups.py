@@ -9,11 +9,14 @@ from networks, and only from the ones the configuration names:
     OMERO.web --6379--> the session store (Valkey, with web.session_store)
     ECS container instances --NFS (111, 2049, 20048)--> S3 File Gateway (with a data share)
 
-Tasks may also open HTTPS connections out (image registry, Secrets Manager, CloudWatch Logs).
+Tasks may also open HTTPS connections out (image registry, Secrets Manager, CloudWatch Logs), and
+OMERO.server to the destinations the configuration names (``server.egress``: an LDAP directory,
+a mail relay), each an outbound rule of its own.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
@@ -28,6 +31,22 @@ from modules.session_store import PORT as SESSION_PORT
 
 # NFS as the S3 File Gateway serves it: portmapper, nfsd and mountd, over TCP and UDP.
 NFS_PORTS = (111, 2049, 20048)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Egress:
+    """A destination OMERO.server may connect to: a network or a managed prefix list, one port."""
+
+    port: int
+    protocol: str = "tcp"
+    cidr: str | None = None
+    prefix_list_id: str | None = None
+
+    @property
+    def destination(self) -> str:
+        destination = self.cidr or self.prefix_list_id
+        assert destination is not None and (self.cidr is None or self.prefix_list_id is None)  # exactly one
+        return destination
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +67,7 @@ class OmeroSecurityGroupsProps:
     data_share_security_group_id: str | None = None
     session_store: bool = False  # a group for OMERO.web's session store
     websockets: bool = False  # the ALB forwards wss (and its health checks) to the servers
+    server_egress: tuple[Egress, ...] = ()  # where else the servers may connect (LDAP, mail)
 
 
 class OmeroSecurityGroups(Construct):
@@ -93,6 +113,7 @@ class OmeroSecurityGroups(Construct):
             https_out(
                 self, f"{key}_https_out", group_id, description="HTTPS out: image registry, Secrets Manager, CloudWatch Logs"
             )
+        self._server_egress(props.server_egress)
 
         self.session_store = None
         if props.session_store:
@@ -140,3 +161,20 @@ class OmeroSecurityGroups(Construct):
                         f"the data share (NFS {protocol.upper()} {port})",
                         protocol=protocol,
                     )
+
+    def _server_egress(self, destinations: tuple[Egress, ...]) -> None:
+        """One outbound rule on the servers' group (read-write and read-only alike) per destination,
+        its id made of the destination, so reordering the list replaces nothing."""
+        for egress in destinations:
+            destination = egress.destination
+            rule(
+                self,
+                f"server_to_{egress.protocol}_{egress.port}_{re.sub(r'[^A-Za-z0-9]', '_', destination)}_out",
+                self.server.id,
+                egress.port,
+                inbound=False,
+                cidr=egress.cidr,
+                prefix_list_id=egress.prefix_list_id,
+                protocol=egress.protocol,
+                description=f"OMERO.server to {destination} ({egress.protocol.upper()} {egress.port}; server.egress)",
+            )

@@ -21,7 +21,7 @@ from modules.network import NetworkOutputs
 from modules.omero_server import SERVER_PORT, Database, DataVolume, NfsShare, OmeroServerProps, OmeroServerService
 from modules.omero_web import OmeroWebProps, OmeroWebService
 from modules.secrets import GeneratedSecret, GeneratedSecretProps
-from modules.security_groups import OmeroSecurityGroups, OmeroSecurityGroupsProps
+from modules.security_groups import Egress, OmeroSecurityGroups, OmeroSecurityGroupsProps
 from modules.server_load_balancer import ServerLoadBalancer, ServerLoadBalancerProps
 from modules.server_websockets import WSS_PORT, ServerWebSockets, ServerWebSocketsProps
 from modules.session_store import SessionStore, SessionStoreOutputs, SessionStoreProps
@@ -192,6 +192,10 @@ class ServicesStack(DeploymentStack):
                 data_share_security_group_id=data_share.security_group_id if data_share else None,
                 session_store=deployment.web.session_store.enabled,
                 websockets=alb.wss,
+                server_egress=tuple(
+                    Egress(port=e.port, protocol=e.protocol, cidr=e.cidr, prefix_list_id=e.prefix_list_id)
+                    for e in deployment.server.egress
+                ),
             ),
         )
 
@@ -342,6 +346,7 @@ class ServicesStack(DeploymentStack):
             partition=account.partition,
             log_retention_days=deployment.cluster.log_retention_days,
             properties=server.properties,
+            secret_properties=server.secret_properties,
             data_share=data_share,
             capacity_provider=instances.capacity_provider_name if instances else None,
             cache_repositories_arn=account.cache_repositories_arn,

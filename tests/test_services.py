@@ -64,12 +64,14 @@ def test_secrets_reach_containers_only_through_ecs_secrets(examples, example):
             names = [e["name"] for e in entry["environment"]]
             assert not [n for n in names if any(word in n.upper() for word in ("PASS", "SECRET", "TOKEN"))], names
             for secret in entry["secrets"]:
-                assert secret["valueFrom"].startswith("${") and secret["valueFrom"].endswith("arn}")
+                made_here = secret["valueFrom"].startswith("${") and secret["valueFrom"].endswith("arn}")
+                assert made_here or secret["valueFrom"].startswith("arn:aws:secretsmanager:"), secret  # or configured
     server = container(synth, "-omero-server")
     # with read-only servers, the read-write one also keeps their role's password in step
     expected = {"CONFIG_omero_db_pass", "ROOTPASS"} | (
         {"OMERO_RO_PASSWORD"} if synth.deployment.server.read_only_count else set()
     )
+    expected |= {config_variable(p) for p in synth.deployment.server.secret_properties}  # server.secret_properties
     assert {s["name"] for s in server["secrets"]} == expected
     assert "storage.outputs" in server["secrets"][0]["valueFrom"]  # from the storage stack's secret
     web = container(synth, "-omero-web")
@@ -149,7 +151,8 @@ def test_read_only_servers(examples):
     assert "CONFIG_omero_cluster_read__only" not in env  # the deprecated switch
     assert env["CONFIG_omero_pixeldata_memoizer_dir_local"] == "/tmp/BioFormatsCache"
     assert server["mountPoints"][0]["readOnly"] is True
-    assert [s["name"] for s in server["secrets"]] == ["CONFIG_omero_db_pass"]  # no root password
+    # no root password; the LDAP bind password of server.secret_properties
+    assert [s["name"] for s in server["secrets"]] == ["CONFIG_omero_db_pass", "CONFIG_omero_ldap_password"]
     # waits for the read-write server's schema, then runs the image's own entry point
     assert "dbpatch" in server["command"][0]
     # ... then the image's config and run steps, never its database step (omego db upgrade / init)
