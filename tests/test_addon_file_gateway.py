@@ -49,7 +49,13 @@ def mount_points(task: dict) -> list[dict]:
 def test_defaults():
     config = loads('name = "tt"\n' + gateway_block(BY_IP)).file_gateway
     assert config.role == "repository" and config.container_path == "/OMERO"
-    assert config.instance_type == "m5.xlarge" and config.cache_volume_gb == 150
+    assert config.instance_type == "m5.xlarge" and config.cache_volume_gb is None
+    # A repository keeps all of /OMERO behind the share: 20% of 2.5 TiB (AWS's sizing rule); the
+    # import share only holds what is imported in place: AWS's 150 GiB minimum.
+    assert config.cache_gb == 512
+    imports = loads('name = "tt"\n' + gateway_block(BY_IP, 'role = "import"', 'mount_path = "/s3"')).file_gateway
+    assert imports.cache_gb == 150
+    assert loads('name = "tt"\n' + gateway_block(BY_IP, "cache_volume_gb = 2048")).file_gateway.cache_gb == 2048
     assert config.bucket_name is None and config.activation_key is None and config.timezone == "GMT"
     assert config.storage_class == "S3_INTELLIGENT_TIERING" and config.cache_refresh_seconds == 300
     assert loads('name = "tt"\n').file_gateway.enabled is False
@@ -186,7 +192,9 @@ def test_appliance_is_private_and_encrypted(examples, example):
     assert instance["lifecycle"] == {"ignore_changes": ["ami"]}  # a new AMI does not replace the gateway
     volume = one(resources(synth, "aws_ebs_volume"))
     assert volume["encrypted"] is True and volume["type"] == "gp3"
-    assert volume["size"] == synth.deployment.file_gateway.cache_volume_gb
+    assert volume["size"] == synth.deployment.file_gateway.cache_gb
+    if synth.deployment.file_gateway.cache_volume_gb is None:  # the role's default
+        assert volume["size"] == (512 if synth.deployment.file_gateway.holds_repository else 150)
     assert "availability_zone" in volume["availability_zone"]  # the subnet's zone, from the network stack
     attachment = one(resources(synth, "aws_volume_attachment"))
     assert attachment["instance_id"].startswith("${aws_instance.") and attachment["volume_id"].startswith("${aws_ebs_volume.")
@@ -502,7 +510,7 @@ def test_file_gateway_applies_on_the_emulator(addons_on_emulator, emulator, tf):
     assert disk["DiskAllocationType"] == "CACHE STORAGE"
     attached = ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [instance["InstanceId"]]}])["Volumes"]
     [volume] = [v for v in attached if v["Attachments"][0]["Device"] == "/dev/xvdb"]
-    assert volume["Size"] == deployment.file_gateway.cache_volume_gb and volume["Encrypted"] is True
+    assert volume["Size"] == deployment.file_gateway.cache_gb and volume["Encrypted"] is True
 
     # The share: the bucket through the stack's role, to the VPC only, as uid/gid 1000.
     [share] = gateways.describe_nfs_file_shares(FileShareARNList=[outputs["share_arn"]])["NFSFileShareInfoList"]

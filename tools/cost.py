@@ -433,7 +433,7 @@ def addon_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list
     if gateway is not None and getattr(gateway, "enabled", False):
         kind = getattr(gateway, "instance_type", None)
         instance("add-on file gateway", "gateway instance", kind or "m5.xlarge", kind is None)
-        cache = getattr(gateway, "cache_volume_gb", None) or 150
+        cache = getattr(gateway, "cache_gb", None) or 150
         items.append(Item("add-on file gateway", f"cache disk ({cache} GB gp3)", cache, "GB-month", prices["ebs_gp3_gb_month"]))
         root = getattr(gateway, "root_volume_gb", None) or 80
         items.append(Item("add-on file gateway", f"root volume ({root} GB gp3)", root, "GB-month", prices["ebs_gp3_gb_month"]))

@@ -40,6 +40,13 @@ _SYSTEM_DIRS = frozenset("/bin /boot /dev /etc /home /lib /lib64 /opt /proc /roo
 STORAGE_CLASSES = ("S3_INTELLIGENT_TIERING", "S3_STANDARD", "S3_STANDARD_IA", "S3_ONEZONE_IA")
 # 0 or 300-2592000 s (30 days): Storage Gateway API Reference, CacheAttributes CacheStaleTimeoutInSeconds.
 CACHE_REFRESH_MAX = 2592000
+# The cache disk by role, unless cache_volume_gb says otherwise. AWS: "allocate at least 20 percent
+# of your existing file store size as cache storage" (Storage Gateway User Guide, "How Storage
+# Gateway works", cache storage), and 150 GiB at least ("Storage Gateway quotas"). A repository
+# keeps all of /OMERO behind the share, and an import larger than the cache's free space slows
+# to the upload rate: 512 GiB is 20% of a 2.5 TiB repository. For import, the share only holds
+# files imported in place: AWS's minimum.
+CACHE_DEFAULT_GB = {"repository": 512, "import": 150}
 
 
 def gateway_instance_type(value: str) -> str | None:
@@ -123,11 +130,12 @@ class FileGatewayConfig(Addon):
         "EC2 instance type of the gateway appliance (x86_64, at least 4 vCPUs and 16 GiB).",
         checks=[gateway_instance_type],
     )
-    cache_volume_gb: int = key(
+    cache_volume_gb: int | None = key(
         # AWS Storage Gateway User Guide, "Storage Gateway quotas": a file gateway's cache disk is
         # 150 GiB at least; gp3 volumes go to 16 TiB (EC2 API Reference, CreateVolume).
-        150,
-        "Encrypted gp3 cache volume of the gateway in GiB (150-16384; AWS's minimum is 150).",
+        None,
+        'Encrypted gp3 cache volume of the gateway in GiB (150-16384); unset: 512 with role = "repository" '
+        '(AWS suggests 20% of the data behind the share), 150 (AWS\'s minimum) with role = "import".',
         checks=[checks.between(150, 16384)],
     )
     ami_id: str | None = key(
@@ -180,6 +188,11 @@ class FileGatewayConfig(Addon):
     @property
     def holds_repository(self) -> bool:
         return self.role == "repository"
+
+    @property
+    def cache_gb(self) -> int:
+        """The cache disk's size: cache_volume_gb, or the role's default."""
+        return self.cache_volume_gb or CACHE_DEFAULT_GB[self.role]
 
     @property
     def container_path(self) -> str:

@@ -36,7 +36,7 @@ class FileGatewayStack(DeploymentStack):
                 account_id=self.account_id,
                 partition=self.partition,
                 instance_type=config.instance_type,
-                cache_volume_gb=config.cache_volume_gb,
+                cache_volume_gb=config.cache_gb,
                 ami_id=config.ami_id,
                 bucket_name=config.bucket_name,
                 storage_class=config.storage_class,
