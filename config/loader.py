@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from config import syntax
 from config.fields import Block, Problem, checks_of, choices_of, doc_of
 from config.schema import Deployment
 
@@ -99,11 +100,17 @@ def _parse_hcl(text: str, source: str) -> dict[str, Any]:
     try:
         tree = hcl2.parses_to_tree(text)  # parsed once: for the values and for repeated keys
     except Exception as exc:  # lark raises a family of its own exceptions
-        where = ""
+        # The parser notices an unclosed block at the end of the file: say where it was opened.
+        where = syntax.bracket_problem(text)
         line, column = getattr(exc, "line", None), getattr(exc, "column", None)
-        if line is not None:
+        if where is not None:
+            where = f": {where}"
+        elif line is not None:
             where = f" at line {line}, column {column}"
-        raise ConfigError(source, [f"is not valid HCL{where}"]) from None
+        raise ConfigError(source, [f"is not valid HCL{where or ''}"]) from None
+    escapes = syntax.bad_escapes(tree)  # python-hcl2 keeps "\q" as it is; Terraform refuses it
+    if escapes:
+        raise ConfigError(source, escapes)
     # python-hcl2 keeps the last of two equal keys (or fails on a name used for a key and a
     # block); Terraform calls both an error, and so do we, naming the key.
     repeated = _repeated_keys(tree, "")
@@ -176,7 +183,8 @@ def _show(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        return json.dumps(value)  # quoted, with newlines and control characters escaped
+        # Quoted, in its own characters; ConfigError escapes what is not printable.
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_show(v) for v in value) + "]"
     if isinstance(value, dict):

@@ -18,7 +18,15 @@ from config.fields import Block, Problem, key
 from config.images import Images
 from config.instances import CONTAINER_INSTANCE_TYPES, Task, placement_problem
 from config.network_plan import capacity_problems
-from config.services import Cluster, LoadBalancer, Server, ServerLoadBalancerConfig, Web, fargate_problems
+from config.services import (
+    Cluster,
+    LoadBalancer,
+    Server,
+    ServerLoadBalancerConfig,
+    Web,
+    fargate_problems,
+    transport_problems,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -404,6 +412,9 @@ class Deployment(Block):
                 "",
                 text=('sets "omero.client.icetransports", which load_balancer.websockets manages (turn it off to set your own)'),
             )
+        else:
+            nlb = self.server_load_balancer
+            yield from transport_problems(self.server, plain_port=nlb.enabled and nlb.plain_port)
         yield from capacity_problems(self)
         yield from self.backup.deployment_problems(self)
         yield from self.images.deployment_problems(self)

@@ -35,6 +35,12 @@ MANAGED_SERVER_PROPERTIES = (
     "omero.pixeldata.memoizer.dir.local",
     "omero.data.dir",
     "omero.jvmcfg.system_memory",
+    # Glacier2's ports, which the security groups, load balancers and health checks assume.
+    "omero.ports.prefix",
+    "omero.ports.ssl",
+    "omero.ports.tcp",
+    "omero.ports.ws",
+    "omero.ports.wss",
 )
 MANAGED_WEB_PROPERTIES = (
     "omero.web.server_list",
@@ -369,6 +375,34 @@ class ServerLoadBalancerConfig(Block):
                 yield Problem(name, getattr(self, name), "only with enabled = true")
         elif not self.allowed_cidrs:
             yield Problem("allowed_cidrs", self.allowed_cidrs, "at least one network when enabled (e.g. your campus range)")
+
+
+ICE_TRANSPORTS = ("ssl", "tcp", "ws", "wss")  # omero.client.icetransports (ome/omero-py admin.py)
+
+
+def transport_problems(server: Server, *, plain_port: bool) -> Iterator[Problem]:
+    """A user's omero.client.icetransports (without load_balancer.websockets) must keep ssl, which
+    OMERO.web and the NLB reach on 4064, and tcp while the NLB forwards 4063 (plain_port)."""
+    value = server.properties.get("omero.client.icetransports")
+    if value is None:
+        return
+    transports = value.split(",")
+    if not set(transports) <= set(ICE_TRANSPORTS) or "ssl" not in transports:
+        yield Problem(
+            "server.properties",
+            value,
+            "",
+            text='sets "omero.client.icetransports" to a list other than ssl, tcp, ws and wss with ssl among them '
+            "(OMERO.web connects with ssl on 4064)",
+        )
+    elif plain_port and "tcp" not in transports:
+        yield Problem(
+            "server.properties",
+            value,
+            "",
+            text='sets "omero.client.icetransports" without tcp, so nothing listens on 4063, which '
+            "server_load_balancer.plain_port forwards",
+        )
 
 
 def fargate_problems(where: str, cpu: int, memory: int) -> Iterator[Problem]:

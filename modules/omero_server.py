@@ -55,6 +55,11 @@ from modules.task_roles import TaskRoles, TaskRolesProps
 
 SERVER_PORT = 4064  # Ice over TLS: OMERO.web, OMERO.insight and the CLI
 PLAIN_PORT = 4063  # Ice without TLS
+# Glacier2 listens on one port per transport of omero.client.icetransports, "ssl,tcp" when unset
+# (ome/omero-py src/omero/plugins/admin.py, rewrite: "{tp} -p {prefix}{port}" for each transport,
+# ports omero.ports.ssl/tcp/ws/wss, 4064/4063/4065/4066 by default).
+DEFAULT_TRANSPORTS = "ssl,tcp"
+TRANSPORT_PORTS = {"ssl": SERVER_PORT, "tcp": PLAIN_PORT, "ws": 4065, "wss": WSS_PORT}
 CONTAINER = "omero-server"
 DATA_DIR = "/OMERO"
 MEMO_DIR = "/tmp/BioFormatsCache"  # read-only servers write Bio-Formats memo files here
@@ -164,6 +169,8 @@ class OmeroServerProps:
     target_groups: tuple[tuple[str, int], ...] = ()
     # Also listen for secure websockets (the read-write server behind the HTTPS load balancer).
     websockets: bool = False
+    # The network load balancer forwards plain Ice (4063) to this server, so it must listen there.
+    plain_port: bool = False
     # Resources the service needs before it can start (listeners, the capacity provider).
     depends_on: tuple[object, ...] = ()
 
@@ -315,9 +322,18 @@ class OmeroServerService(Construct):
             )
         if props.websockets:
             # Glacier2 listens for wss too (OMERO sysadmin docs, "Websockets": omero.client.icetransports,
-            # omero.ports.wss = 4066), and a health responder for it answers the load balancer.
-            properties["omero.client.icetransports"] = "ssl,wss"
+            # omero.ports.wss = 4066), and a health responder for it answers the load balancer. Naming
+            # the transports replaces OMERO's default "ssl,tcp": tcp stays only while the network load
+            # balancer forwards 4063, whose health check would otherwise fail forever.
+            properties["omero.client.icetransports"] = "ssl,tcp,wss" if props.plain_port else "ssl,wss"
         return properties
+
+    @classmethod
+    def _ports(cls, props: OmeroServerProps) -> list[int]:
+        """The ports Glacier2 listens on (one per transport), and the wss health responder's."""
+        transports = cls._properties(props).get("omero.client.icetransports", DEFAULT_TRANSPORTS)
+        ports = [TRANSPORT_PORTS[t] for t in TRANSPORT_PORTS if t in transports.split(",")]
+        return ports + ([WSS_HEALTH_PORT] if props.websockets else [])
 
     @classmethod
     def _container(
@@ -331,7 +347,7 @@ class OmeroServerService(Construct):
     ) -> dict[str, object]:
         """The OMERO.server container definition: ports, configuration, mounts, health and logs."""
         share = props.data_share
-        ports = [SERVER_PORT, PLAIN_PORT] + ([WSS_PORT, WSS_HEALTH_PORT] if props.websockets else [])
+        ports = cls._ports(props)  # only what listens: a published port nothing answers fails its checks
         container = {
             "name": CONTAINER,
             "image": props.image,

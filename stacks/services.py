@@ -364,6 +364,7 @@ class ServicesStack(DeploymentStack):
                 target_groups=(server_lb.outputs.target_groups if server_lb else ())
                 + (((websockets.outputs.target_group_arn, WSS_PORT),) if websockets else ()),
                 websockets=websockets is not None,
+                plain_port=server_lb is not None and deployment.server_load_balancer.plain_port,
                 depends_on=placed_after
                 + tuple(server_lb.listeners if server_lb else ())
                 + ((websockets.rule,) if websockets else ()),

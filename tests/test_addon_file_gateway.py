@@ -192,6 +192,7 @@ def test_appliance_is_private_and_encrypted(examples, example):
     assert instance["lifecycle"] == {"ignore_changes": ["ami"]}  # a new AMI does not replace the gateway
     volume = one(resources(synth, "aws_ebs_volume"))
     assert volume["encrypted"] is True and volume["type"] == "gp3"
+    assert volume["lifecycle"] == {"ignore_changes": ["size"]}  # a gateway's cache disk is never resized
     assert volume["size"] == synth.deployment.file_gateway.cache_gb
     if synth.deployment.file_gateway.cache_volume_gb is None:  # the role's default
         assert volume["size"] == (512 if synth.deployment.file_gateway.holds_repository else 150)

@@ -179,3 +179,63 @@ def test_execution_roles_read_the_secret_itself(examples):
         assert not [r for r in secrets["resources"] if r.startswith(LDAP_SECRET + ":")]
     web = policy_statements(synth, "web_roles_execution_document")
     assert LDAP_SECRET not in json.dumps(web)
+
+
+def ports(definition: dict) -> set[int]:
+    return {p["containerPort"] for p in definition["portMappings"]}
+
+
+def test_only_ports_something_listens_on_are_published(examples):
+    """OMERO's default transports are ssl and tcp (4064, 4063); with wss through the HTTPS load
+    balancer they are ssl and wss, and 4063, where nothing listens, is not published."""
+    plain = container(examples["quickstart-http"], "-omero-server")
+    assert ports(plain) == {4063, 4064} and "CONFIG_omero_client_icetransports" not in environment(plain)
+    wss = container(examples["tls-rw"], "-omero-server")
+    assert environment(wss)["CONFIG_omero_client_icetransports"] == "ssl,wss"
+    assert ports(wss) == {4064, 4066, 4067}  # 4067: the wss health responder
+    read_only = container(examples["tls-rw-ro"], "-omero-server-ro-1")
+    assert ports(read_only) == {4063, 4064}  # no wss there: OMERO's default transports
+
+
+def test_plain_port_with_websockets_keeps_tcp(tmp_path):
+    """The NLB's 4063 next to wss: Glacier2 listens on ssl, tcp and wss, so the 4063 target group's
+    health check finds a listener."""
+    from config import load
+    from tests.harness.synth import EXAMPLES, synthesize
+
+    text = (EXAMPLES / "tls-rw-nlb.hcl").read_text().replace("enabled       = true", "enabled       = true\n  plain_port    = true")
+    (tmp_path / "deployment.hcl").write_text(text)
+    deployment = load(tmp_path / "deployment.hcl")
+    assert deployment.server_load_balancer.plain_port and deployment.load_balancer.wss
+    synth = synthesize(deployment, tmp_path / "cdktf.out")
+    server = container(synth, "-omero-server")
+    assert environment(server)["CONFIG_omero_client_icetransports"] == "ssl,tcp,wss"
+    assert ports(server) == {4063, 4064, 4066, 4067}
+    [service] = [s for s in synth.resources("services", "aws_ecs_service").values() if s["name"] == "omero-server"]
+    assert sorted(b["container_port"] for b in service["load_balancer"]) == [4063, 4064, 4066]
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ('server { properties = { "omero.client.icetransports" = "tcp" } }', "with ssl among them"),
+        ('server { properties = { "omero.client.icetransports" = "ssl,udp" } }', "with ssl among them"),
+        (
+            'server { properties = { "omero.client.icetransports" = "ssl,ws" } }\n'
+            'server_load_balancer {\n enabled = true\n allowed_cidrs = ["192.0.2.0/24"]\n plain_port = true }',
+            "nothing listens on 4063",
+        ),
+        ('server { properties = { "omero.ports.ssl" = "14064" } }', "set by this project"),
+    ],
+)
+def test_transports_keep_what_the_load_balancers_reach(text, fragment):
+    lines = [line for line in problems(text) if line.startswith(("server.properties:", "server.properties ="))]
+    assert any(fragment in line for line in lines), lines
+
+
+def test_transports_a_deployment_may_choose():
+    deployment = loads(
+        'name = "omero-test"\nserver { properties = { "omero.client.icetransports" = "ssl,tcp,ws" } }\n'
+        'server_load_balancer {\n enabled = true\n allowed_cidrs = ["192.0.2.0/24"]\n plain_port = true }'
+    )
+    assert deployment.server.properties["omero.client.icetransports"] == "ssl,tcp,ws"

@@ -90,8 +90,8 @@ def test_server_container(examples):
     assert env["CONFIG_omero_db_poolsize"] == "25"  # from server.properties
     assert server["ulimits"] == [{"name": "nofile", "softLimit": 65536, "hardLimit": 65536}]
     assert server["mountPoints"] == [{"sourceVolume": "omero-data", "containerPath": "/OMERO", "readOnly": False}]
-    # Ice over TLS and plain, and (behind HTTPS) wss with its health responder
-    assert {p["containerPort"] for p in server["portMappings"]} == {4063, 4064, 4066, 4067}
+    # Ice over TLS, and (behind HTTPS) wss with its health responder; no plain Ice with wss
+    assert {p["containerPort"] for p in server["portMappings"]} == {4064, 4066, 4067}
     assert server["logConfiguration"]["options"]["awslogs-region"] == "us-west-2"
     # judged healthy by Blitz's port, with a grace for a schema upgrade (see test_server_start)
     assert server["healthCheck"]["command"][:3] == ["CMD", "/bin/bash", "-c"]

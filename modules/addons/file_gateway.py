@@ -218,6 +218,12 @@ class FileGateway(Construct):
             encrypted=True,
             kms_key_id=props.kms_key_arn,
             tags={"Name": f"{prefix}-cache"},
+            # The gateway keeps using a cache disk at the size it had when it was added; AWS's
+            # guidance is to add cache disks, never to resize one ("When adding cache to an existing
+            # gateway, create new disks ... Do not change the size of previously allocated disks",
+            # AWS training "Planning and designing an S3 File Gateway deployment"). A new default or
+            # cache_volume_gb therefore sizes new gateways only.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["size"]),
         )
         attachment = VolumeAttachment(
             self,

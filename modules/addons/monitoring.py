@@ -593,8 +593,8 @@ class OmeroAlarms(Construct):
                 description=(
                     f"Over {t.gateway_cache_dirty_percent}% of the S3 File Gateway's cache ({g.gateway_name}) has been "
                     "waiting to upload to S3 for 15 minutes: writes arrive faster than they upload, and at 90% the gateway "
-                    "accepts no new writes. Spread large imports out, or raise file_gateway.cache_volume_gb "
-                    "(a new cache disk; see docs/addons.md)."
+                    "accepts no new writes. Spread large imports out; a larger cache is a second cache disk "
+                    '(docs/addons.md, "Cache size").'
                 ),
                 namespace="AWS/StorageGateway",
                 metric="CachePercentDirty",
