@@ -206,14 +206,25 @@ def az_region(value: str) -> str:
     return match.group(1) if match else ""
 
 
+# Tag keys this project sets itself: "project" and "deployment" on every resource (the provider's
+# default tags, stacks/base.py), "Name" on most, "tier" on the subnets (public or private) and
+# "omero-server-image" on the upgrade marker.
+# A resource's own tags win over the provider's default tags (hashicorp/terraform-provider-aws,
+# website/docs/index.html.markdown, default_tags), so a user's tag of that key would be replaced
+# without a word. tests/test_config.py checks this list against what synthesis sets.
+PROJECT_TAG_KEYS = ("deployment", "Name", "omero-server-image", "project", "tier")
+
+
 def tags(values: dict[str, str]) -> str | None:
     """Tag keys of 1-128 and values of 0-256 characters, no "aws:" prefix (Tagging AWS Resources
-    User Guide, "Tag naming limits and requirements")."""
+    User Guide, "Tag naming limits and requirements"), none this project sets itself."""
     for name, value in values.items():
         if not name or len(name) > 128 or not _TAG_CHARS.fullmatch(name):
             return f"tag key {name!r}: 1-128 letters, digits, spaces and _.:/=+-@"
         if name.lower().startswith("aws:"):
             return f"tag key {name!r}: the aws: prefix is reserved"
+        if name in PROJECT_TAG_KEYS:
+            return f"tag key {name!r}: a key this project sets itself ({', '.join(PROJECT_TAG_KEYS)}); name yours differently"
         if len(value) > 256 or not _TAG_CHARS.fullmatch(value):
             return f"tag {name!r} value: up to 256 letters, digits, spaces and _.:/=+-@"
     return None

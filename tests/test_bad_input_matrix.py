@@ -176,6 +176,13 @@ CASES = [
     bad("vpc-cidr-too-wide", "bad-cidr", "network.vpc_cidr", "/16 to /24", 'network { vpc_cidr = "10.0.0.0/8" }'),
     bad("vpc-too-small-for-the-deployment", "bad-cidr", "network.vpc_cidr", "/23 or larger", 'network { vpc_cidr = "10.0.0.0/24" }'),
     bad(
+        "allowed-cidr-bare-address",
+        "bad-cidr",
+        "load_balancer.allowed_cidrs",
+        'a single address is written "203.0.113.7/32"',
+        'load_balancer { allowed_cidrs = ["203.0.113.7"] }',
+    ),
+    bad(
         "allowed-cidr-garbage",
         "bad-cidr",
         "load_balancer.allowed_cidrs",
@@ -219,6 +226,15 @@ CASES = [
         "network.private_subnet_cidrs",
         "(192.168.0.0/24 is not)",
         'network { private_subnet_cidrs = ["10.192.128.0/24", "192.168.0.0/24"] }',
+    ),
+    # --- a value that would reach a script, a file or AWS with a line break in it ----------------
+    bad("name-trailing-newline", "line-break", "name", "found a newline, U+000A", 'name = "omero-matrix\\n"'),
+    bad(
+        "mount-path-newline",
+        "line-break",
+        "uploader.mount_path",
+        "found a newline, U+000A",
+        'uploader {\n  enabled    = true\n  mount_path = "/OMERO\\n/etc"\n}',
     ),
     # --- regions and availability zones --------------------------------------------------------
     bad("region-unknown", "region", "region", "an AWS region", 'region = "eu-west-9"'),
@@ -463,6 +479,12 @@ CASES = [
         "non-hcl",
         "is not valid HCL at line 1",
         _writer("name: omero-matrix\nregion: eu-west-1\n", "deployment.yaml"),
+    ),
+    situation(
+        "unclosed-block",
+        "non-hcl",
+        '"network {" opened at line 2, column 9 is never closed',
+        _writer(NAME + 'network {\n  az_count = 2\n\nregion = "eu-west-1"\n'),
     ),
     situation("toml-pipfile", "non-hcl", "is not valid HCL at line 1", _pipfile),
     situation("missing-file", "missing-file", "file not found", _missing),

@@ -719,8 +719,9 @@ def test_config_checks_use_whole_value_patterns_only():
             partial = called.attr in ("match", "search") and called.value.id in patterns
             if partial or (called.value.id == "re" and called.attr in ("match", "search", "fullmatch")):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: {called.value.id}.{called.attr}")
-    assert not offenders, offenders
-    assert unicode == ["config.checks._TAG_CHARS"]
+    assert not offenders, f"match whole values only (checks.Pattern has fullmatch alone): {offenders}"
+    # Unicode classes (\d, \w, \S of any script) only where AWS takes any script, with its source.
+    assert unicode == ["config.checks._TAG_CHARS"], f"make these checks.Pattern (ASCII), or list them here: {unicode}"
 
 
 def _config_modules():
@@ -776,3 +777,81 @@ def test_every_cidr_key_refuses_a_bare_address_or_a_netmask(given, says):
         lines = problems(_setting(name, given if hint is str else (given,)))
         named = [line for line in lines if line.startswith((f"{name} =", f"{name}:"))]
         assert named and says in named[0], (name, lines)
+
+
+# --- where a syntax error is, escapes, the project's own tags, how values are shown ----------
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ('network {\n  az_count = 2\n\nregion = "eu-west-1"\n', '"network {" opened at line 2, column 9 is never closed'),
+        (
+            'network {\n  flow_logs {\n    enabled = true\n}\nregion = "eu-west-1"\n',
+            '"network {" opened at line 2, column 9 is never closed',
+        ),
+        ('tags = {\n  owner = "imaging"\n', '"tags = {" opened at line 2, column 8 is never closed'),
+        (
+            'load_balancer {\n  allowed_cidrs = ["192.0.2.0/24"\n}\n',
+            '"allowed_cidrs = [" opened at line 3, column 19 is closed by "}" at line 4, column 1',
+        ),
+        ("network {\n  az_count = 2\n}\n}\n", '"}" at line 5, column 1 closes nothing'),
+        # braces inside strings, comments and heredocs do not count
+        (
+            'tags = { note = "{[(" } # {\n/* { */\n// {\nnetwork {\n  az_count = 2\n',
+            '"network {" opened at line 5, column 9 is never closed',
+        ),
+    ],
+)
+def test_an_unclosed_block_is_reported_where_it_was_opened(text, says):
+    [line] = problems(text)
+    assert line == f"is not valid HCL: {says}", line
+
+
+def test_invalid_escapes_are_refused_where_they_are():
+    lines = problems('region = "eu-west-1\\q"\ntags = {\n  owner = "a\\u12"\n  team = "b\\ud83d"\n}\n')
+    allowed = 'allowed: \\n \\r \\t \\" \\\\ \\uNNNN \\UNNNNNNNN (a character, not a lone surrogate)'
+    assert lines == [
+        f'region: "\\q" at line 2, column 20 is not an HCL escape; {allowed}',
+        f'tags: "\\u12" at line 4, column 13 is not an HCL escape; {allowed}',
+        f'tags: "\\ud83d" at line 5, column 12 is not an HCL escape; {allowed}',
+    ]
+    deployment = loads(
+        'name = "ok"\ntags = { site = "M\\u00fcnster", e = "\\U000000E9" }\nserver { properties = { "omero.db.poolsize" = "a\\\\q" } }'
+    )
+    assert deployment.tags == {"site": "Münster", "e": "é"} and deployment.server.properties == {"omero.db.poolsize": "a\\q"}
+
+
+def test_tag_keys_the_project_sets_are_refused():
+    [line] = problems('tags = { owner = "imaging", project = "pathology" }')
+    assert line.startswith("tags") and line.endswith(
+        "tag key 'project': a key this project sets itself (deployment, Name, omero-server-image, project, tier); "
+        "name yours differently"
+    ), line
+    assert problems('tags = { Name = "x" }') and problems('tags = { deployment = "x" }')
+    assert loads('name = "ok"\ntags = { Project = "imaging" }').tags == {"Project": "imaging"}  # keys are case-sensitive
+
+
+def test_values_are_shown_in_their_own_characters():
+    [line] = problems('name = "omero-😀"')
+    assert line.startswith('name = "omero-😀": allowed: ')
+    [line] = problems('datasync { excludes = ["/Größe\\u0007"] }')
+    assert line.startswith('datasync.excludes = ["/Größe\\u0007"]: allowed: ')
+
+
+def test_the_reserved_tag_keys_are_the_ones_synthesis_sets(examples):
+    """Every tag key a synthesized stack sets itself (the provider's default tags, and each
+    resource's own tags) is one the tags key refuses."""
+    synthesis = examples["full"]
+    users = set(synthesis.deployment.tags)
+    found: set[str] = set()
+    for stack in synthesis.stacks.values():
+        for provider in stack.get("provider", {}).get("aws", []):
+            for default in provider.get("default_tags", []):
+                found |= set(default.get("tags", {}))
+        for resources in stack.get("resource", {}).values():
+            for resource in resources.values():
+                if isinstance(resource.get("tags"), dict):
+                    found |= set(resource["tags"])
+    assert {"project", "deployment", "Name"} <= found
+    assert found - users <= set(checks.PROJECT_TAG_KEYS), found - users - set(checks.PROJECT_TAG_KEYS)
