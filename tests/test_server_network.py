@@ -203,7 +203,8 @@ def test_plain_port_with_websockets_keeps_tcp(tmp_path):
     from config import load
     from tests.harness.synth import EXAMPLES, synthesize
 
-    text = (EXAMPLES / "tls-rw-nlb.hcl").read_text().replace("enabled       = true", "enabled       = true\n  plain_port    = true")
+    nlb = "enabled       = true"
+    text = (EXAMPLES / "tls-rw-nlb.hcl").read_text().replace(nlb, f"{nlb}\n  plain_port    = true")
     (tmp_path / "deployment.hcl").write_text(text)
     deployment = load(tmp_path / "deployment.hcl")
     assert deployment.server_load_balancer.plain_port and deployment.load_balancer.wss
