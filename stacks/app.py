@@ -56,6 +56,7 @@ def build_app(
         file_system=storage.file_system,
         database=storage.database,
         data_share=share,
+        upgrade_snapshot=storage.upgrade_snapshot,
     )
     stacks.append(services)
     core = CoreOutputs(

@@ -25,8 +25,8 @@ from modules.security_groups import Egress, OmeroSecurityGroups, OmeroSecurityGr
 from modules.server_load_balancer import ServerLoadBalancer, ServerLoadBalancerProps
 from modules.server_websockets import WSS_PORT, ServerWebSockets, ServerWebSocketsProps
 from modules.session_store import SessionStore, SessionStoreOutputs, SessionStoreProps
-from modules.upgrade import UpgradeSnapshot, UpgradeSnapshotProps
-from modules.web_load_balancer import WebLoadBalancer, WebLoadBalancerProps
+from modules.upgrade import SnapshotTaken, SnapshotTakenProps
+from modules.web_load_balancer import ReadOnlyWebRoute, ReadOnlyWebRouteProps, WebLoadBalancer, WebLoadBalancerProps
 from stacks.base import DeploymentStack, SynthSettings
 
 
@@ -49,6 +49,14 @@ class ServicesOutputs:
     web_target_group_arn_suffix: str  # CloudWatch dimension TargetGroup
     container_instances_group_name: str | None  # the Auto Scaling group, on the EC2 launch type
     capacity_provider_name: str | None  # places tasks on those instances, on the EC2 launch type
+
+
+@dataclass(frozen=True, kw_only=True)
+class _ReadOnlyWeb:
+    """The read-only OMERO.web pool (web.read_only_pool): its way in and its service."""
+
+    route: ReadOnlyWebRoute
+    service: OmeroWebService
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,10 +89,13 @@ class ServicesStack(DeploymentStack):
         file_system: OmeroFileSystemOutputs,
         database: OmeroDatabaseOutputs,
         data_share: NfsShare | None = None,
+        upgrade_snapshot: str | None = None,
     ):
         """``data_share``: an NFS share (the S3 File Gateway add-on) the servers mount too, or
-        instead of EFS when it holds /OMERO."""
+        instead of EFS when it holds /OMERO. ``upgrade_snapshot``: the storage stack's snapshot
+        taken before ``server.image`` first starts (with ``server.snapshot_before_upgrade``)."""
         super().__init__(scope, "services", deployment=deployment, settings=settings)
+        self._upgrade_snapshot = upgrade_snapshot
         account = self._account(deployment)
         groups = self._security_groups(deployment, network, file_system, database, data_share)
         cluster = self._cluster(deployment, network)
@@ -103,7 +114,7 @@ class ServicesStack(DeploymentStack):
             server_lb=server_lb,
             websockets=websockets,
         )
-        web_service, sessions = self._web(
+        web_service, read_only_web, sessions = self._web(
             deployment,
             account,
             network=network,
@@ -124,6 +135,7 @@ class ServicesStack(DeploymentStack):
             read_write=read_write,
             read_only=read_only,
             web_service=web_service,
+            read_only_web=read_only_web,
             sessions=sessions,
         )
         self.outputs = ServicesOutputs(
@@ -283,6 +295,9 @@ class ServicesStack(DeploymentStack):
                     vpc_id=network.vpc_id,
                     listener_arn=web_lb.listener.arn,
                     domain_name=alb.domain_name,
+                    # The security group already admits allowed_cidrs alone: a rule on the client's
+                    # address only where load_balancer.websocket_allowed_cidrs narrows them.
+                    allowed_cidrs=None if set(alb.websocket_cidrs) == set(alb.allowed_cidrs) else alb.websocket_cidrs,
                 ),
             )
         return web_lb, websockets, self._server_load_balancer(deployment, network, groups)
@@ -351,7 +366,7 @@ class ServicesStack(DeploymentStack):
             capacity_provider=instances.capacity_provider_name if instances else None,
             cache_repositories_arn=account.cache_repositories_arn,
         )
-        placed_after = self._placed_after(deployment, database, instances)
+        placed_after = self._placed_after(deployment, instances)
         read_write = OmeroServerService(
             self,
             "server",
@@ -387,27 +402,22 @@ class ServicesStack(DeploymentStack):
         ]
         return read_write, read_only
 
-    def _placed_after(
-        self,
-        deployment: Deployment,
-        database: OmeroDatabaseOutputs,
-        instances: ContainerInstances | None,
-    ) -> tuple[object, ...]:
+    def _placed_after(self, deployment: Deployment, instances: ContainerInstances | None) -> tuple[object, ...]:
         """What every OMERO.server waits for: the capacity provider, and the pre-upgrade snapshot."""
         # Tasks on EC2 need the capacity provider attached to the cluster first.
         placed_after = (instances.association,) if instances else ()
         if deployment.server.snapshot_before_upgrade:
-            # A new server image starts only once the database it may upgrade is snapshotted.
-            upgrade = UpgradeSnapshot(
+            # A new server image starts only once the storage stack has snapshotted the database
+            # it may upgrade (the snapshot lives there, so destroying this stack keeps it).
+            assert self._upgrade_snapshot is not None  # the storage stack takes it with this setting
+            taken = SnapshotTaken(
                 self,
                 "upgrade_snapshot",
-                props=UpgradeSnapshotProps(
-                    name=deployment.name,
-                    image=deployment.server.image,
-                    db_instance_id=database.instance_id,
+                props=SnapshotTakenProps(
+                    name=deployment.name, image=deployment.server.image, snapshot_identifier=self._upgrade_snapshot
                 ),
             )
-            placed_after += (upgrade.snapshot,)
+            placed_after += (taken.snapshot,)
         return placed_after
 
     @staticmethod
@@ -436,13 +446,21 @@ class ServicesStack(DeploymentStack):
         web_lb: WebLoadBalancer,
         read_write: OmeroServerService,
         read_only: list[OmeroServerService],
-    ) -> tuple[OmeroWebService, SessionStoreOutputs | None]:
-        """OMERO.web, its Django secret key and session store, and the OMERO.servers it offers."""
+    ) -> tuple[OmeroWebService, _ReadOnlyWeb | None, SessionStoreOutputs | None]:
+        """OMERO.web, its Django secret key and session store, and the OMERO.servers it offers; and the
+        read-only pool beside it (web.read_only_pool)."""
         name, web, alb = deployment.name, deployment.web, deployment.load_balancer
         cluster_config = deployment.cluster
         servers = [(read_write.outputs.dns_name, SERVER_PORT, "omero")]
         # Each read-only server by its own name: a session stays on the server that made it.
-        servers += [(r.outputs.dns_name, SERVER_PORT, f"omero-read-only-{index}") for index, r in enumerate(read_only, 1)]
+        read_only_servers = [(r.outputs.dns_name, SERVER_PORT, f"omero-read-only-{index}") for index, r in enumerate(read_only, 1)]
+        # omero.web.server_list is the login page's choice of server, not a spread of sessions, and
+        # OMERO.web offers its editing UI whatever the server: with the read-only pool the main
+        # OMERO.web offers the read-write server alone (no login lands where every save fails) and
+        # viewers reach the read-only servers through the pool; without it they stay in the list,
+        # their only way in, for users who pick them to browse.
+        if not web.read_only_pool.enabled:
+            servers += read_only_servers
         secret_key = GeneratedSecret(
             self,
             "web_secret_key",
@@ -455,43 +473,96 @@ class ServicesStack(DeploymentStack):
             ),
         )
         sessions = self._session_store(deployment, network, groups)
+        # What both OMERO.web services share: image, size, secret key, session store and gunicorn.
+        common = dict(
+            name=name,
+            image=account.pulled(web.image),
+            cpu=web.cpu,
+            memory=web.memory,
+            target_cpu_percent=web.target_cpu_percent,
+            cluster=cluster,
+            subnet_ids=network.private_subnet_ids,
+            security_group_id=groups.web.id,
+            secret_key_arn=secret_key.arn,
+            secret_key_kms_key_arn=cluster_config.logs_kms_key_arn,
+            region=account.region,
+            account_id=account.account_id,
+            partition=account.partition,
+            log_retention_days=cluster_config.log_retention_days,
+            idle_timeout_seconds=alb.idle_timeout_seconds,
+            workers=web.workers,
+            threads=web.threads,
+            target_requests_per_task=web.target_requests_per_task,
+            load_balancer_arn_suffix=web_lb.outputs.arn_suffix,
+            session_caches_secret_arn=sessions.caches_secret_arn if sessions else None,
+            cache_repositories_arn=account.cache_repositories_arn,
+        )
         web_service = OmeroWebService(
             self,
             "web",
             props=OmeroWebProps(
-                name=name,
-                image=account.pulled(web.image),
-                cpu=web.cpu,
-                memory=web.memory,
+                **common,
                 min_tasks=web.min_tasks,
                 max_tasks=web.max_tasks,
-                target_cpu_percent=web.target_cpu_percent,
-                cluster=cluster,
-                subnet_ids=network.private_subnet_ids,
-                security_group_id=groups.web.id,
                 target_group_arn=web_lb.outputs.target_group_arn,
-                servers=servers,
-                secret_key_arn=secret_key.arn,
-                secret_key_kms_key_arn=cluster_config.logs_kms_key_arn,
-                public_origin=f"https://{alb.domain_name}" if alb.tls else None,
-                region=account.region,
-                account_id=account.account_id,
-                partition=account.partition,
-                log_retention_days=cluster_config.log_retention_days,
-                idle_timeout_seconds=alb.idle_timeout_seconds,
-                workers=web.workers,
-                threads=web.threads,
-                target_requests_per_task=web.target_requests_per_task,
-                load_balancer_arn_suffix=web_lb.outputs.arn_suffix,
                 target_group_arn_suffix=web_lb.outputs.target_group_arn_suffix,
-                session_caches_secret_arn=sessions.caches_secret_arn if sessions else None,
-                cache_repositories_arn=account.cache_repositories_arn,
+                servers=servers,
+                public_origin=f"https://{alb.domain_name}" if alb.tls else None,
                 properties=web.properties,
                 secret_properties=web.secret_properties,
                 depends_on=(web_lb.listener,),
             ),
         )
-        return web_service, sessions
+        read_only_web = None
+        if web.read_only_pool.enabled:
+            read_only_web = self._read_only_web(deployment, common, network=network, web_lb=web_lb, servers=read_only_servers)
+        return web_service, read_only_web, sessions
+
+    def _read_only_web(
+        self,
+        deployment: Deployment,
+        common: dict,
+        *,
+        network: NetworkOutputs,
+        web_lb: WebLoadBalancer,
+        servers: list[tuple[str, int, str]],
+    ) -> _ReadOnlyWeb:
+        """The read-only pool: a second OMERO.web service, reached on its own host name through the
+        same load balancer, whose login page offers only the read-only servers; with
+        web.read_only_pool.public, visitors browse as OMERO.web's public user (its password a secret)."""
+        web, alb = deployment.web, deployment.load_balancer
+        pool = web.read_only_pool
+        assert alb.domain_name is not None  # the loader allows the pool only with a domain
+        route = ReadOnlyWebRoute(
+            self,
+            "read_only_web_route",
+            props=ReadOnlyWebRouteProps(
+                name=deployment.name,
+                vpc_id=network.vpc_id,
+                host_name=pool.host(alb.domain_name),
+                hosted_zone_id=alb.hosted_zone_id,
+                load_balancer=web_lb,
+            ),
+        )
+        service = OmeroWebService(
+            self,
+            "read_only_web",
+            props=OmeroWebProps(
+                **common,
+                service_name="omero-web-ro",
+                min_tasks=pool.min_tasks,
+                max_tasks=pool.max_tasks,
+                target_group_arn=route.outputs.target_group_arn,
+                target_group_arn_suffix=route.outputs.target_group_arn_suffix,
+                servers=servers,
+                public_origin=route.outputs.url,
+                # web.properties and web.secret_properties apply to both pools; the public user's to this one
+                properties={**web.properties, **pool.public.properties()},
+                secret_properties={**web.secret_properties, **pool.public.secret_properties()},
+                depends_on=(route.rule,),
+            ),
+        )
+        return _ReadOnlyWeb(route=route, service=service)
 
     def _outputs(
         self,
@@ -506,6 +577,7 @@ class ServicesStack(DeploymentStack):
         read_write: OmeroServerService,
         read_only: list[OmeroServerService],
         web_service: OmeroWebService,
+        read_only_web: _ReadOnlyWeb | None,
         sessions: SessionStoreOutputs | None,
     ) -> None:
         """The stack's Terraform outputs: where users connect, and names for operators."""
@@ -547,6 +619,13 @@ class ServicesStack(DeploymentStack):
                 "Cloud Map names of the read-only OMERO.servers, one each.",
             )
         out("web_service_name", web_service.outputs.service_name, "ECS service of OMERO.web.")
+        if read_only_web:
+            out("read_only_web_url", read_only_web.route.outputs.url, "Where viewers open the read-only OMERO.web pool.")
+            out(
+                "read_only_web_service_name",
+                read_only_web.service.outputs.service_name,
+                "ECS service of the read-only OMERO.web pool.",
+            )
         if sessions:
             out(
                 "session_store_endpoint",

@@ -1,7 +1,10 @@
 """The storage stack: what OMERO keeps, on its own so that redeploying services never touches it.
 
 EFS (the binary repository, /OMERO) and RDS PostgreSQL (the metadata), each in its own security
-group with no ingress: the services stack grants its OMERO servers access.
+group with no ingress: the services stack grants its OMERO servers access. With
+``server.snapshot_before_upgrade``, also the manual database snapshot taken before each
+OMERO.server image first starts (``modules/upgrade.py``): here, it outlives a destroy of the
+services stack.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from config import Deployment
 from modules.database import OmeroDatabase, OmeroDatabaseOutputs, OmeroDatabaseProps
 from modules.efs import OmeroFileSystem, OmeroFileSystemOutputs, OmeroFileSystemProps
 from modules.network import NetworkOutputs
+from modules.upgrade import UpgradeSnapshot, UpgradeSnapshotProps
 from stacks.base import DeploymentStack, SynthSettings
 
 
@@ -66,6 +70,23 @@ class StorageStack(DeploymentStack):
         )
         self.file_system: OmeroFileSystemOutputs = file_system.outputs
         self.database: OmeroDatabaseOutputs = database.outputs
+        # The snapshot a new server image starts after (the services stack checks it is there).
+        self.upgrade_snapshot: str | None = None
+        if deployment.server.snapshot_before_upgrade:
+            upgrade = UpgradeSnapshot(
+                self,
+                "upgrade_snapshot",
+                props=UpgradeSnapshotProps(
+                    name=deployment.name, image=deployment.server.image, db_instance_id=database.outputs.instance_id
+                ),
+            )
+            self.upgrade_snapshot = upgrade.identifier
+            TerraformOutput(
+                self,
+                "upgrade_snapshot_id",
+                value=upgrade.identifier,
+                description="Manual RDS snapshot taken before server.image first started: the way back from its schema upgrade.",
+            )
 
         fs, d = self.file_system, self.database
         TerraformOutput(self, "efs_id", value=fs.file_system_id, description="EFS file system holding /OMERO.")

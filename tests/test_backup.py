@@ -14,7 +14,7 @@ import pytest
 from config import load, loads
 from emulator import with_hosted_zone
 from modules.upgrade import image_label, snapshot_identifier
-from tests.harness.apply import apply_all, aws, disposable
+from tests.harness.apply import APPLY_TIMEOUT, apply_all, aws, disposable
 from tests.harness.synth import ROOT, one, synthesize
 from tests.test_config import problems
 
@@ -110,9 +110,11 @@ def test_full_example_copies_every_recovery_point_to_a_second_region(examples):
         [action] = rule["copy_action"]
         assert action["destination_vault_arn"] == f"${{aws_backup_vault.{copy_id}.arn}}"
         assert action["lifecycle"] == rule["lifecycle"], name
-    lock = one(synth.resources("backup", "aws_backup_vault_lock_configuration"))
-    assert lock["min_retention_days"] == 35 and lock["max_retention_days"] == 365
-    assert "changeable_for_days" not in lock  # governance mode
+    locks = {lock.get("provider", "aws"): lock for lock in synth.resources("backup", "aws_backup_vault_lock_configuration").values()}
+    assert sorted(locks) == ["aws", "aws.copy"]  # the copy vault is locked like the home vault
+    for lock in locks.values():
+        assert lock["min_retention_days"] == 35 and lock["max_retention_days"] == 365
+        assert "changeable_for_days" not in lock  # governance mode
 
 
 def test_compliance_lock_customer_keys_and_copy_retention(tmp_path):
@@ -139,8 +141,11 @@ def test_compliance_lock_customer_keys_and_copy_retention(tmp_path):
         ":eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555"
     )
     assert ":eu-north-1:" in vaults["omero-vault-omero-copy"]["kms_key_arn"]
-    lock = one(synth.resources("backup", "aws_backup_vault_lock_configuration"))
+    locks = {lock.get("provider", "aws"): lock for lock in synth.resources("backup", "aws_backup_vault_lock_configuration").values()}
+    lock, copy_lock = locks["aws"], locks["aws.copy"]
     assert (lock["min_retention_days"], lock["max_retention_days"], lock["changeable_for_days"]) == (14, 400, 7)
+    # The copy vault receives only 90-day copies: its lock admits exactly those.
+    assert (copy_lock["min_retention_days"], copy_lock["max_retention_days"], copy_lock["changeable_for_days"]) == (90, 90, 7)
     daily, monthly = rules(synth)["daily"], rules(synth)["monthly"]
     assert daily["schedule"] == "cron(0 22 ? * * *)" and monthly["schedule"] == "cron(0 22 1 * ? *)"
     assert monthly["lifecycle"] == {"delete_after": 400}
@@ -299,18 +304,49 @@ def test_upgrade_snapshot_is_named_after_the_image(image, label):
     assert "--" not in identifier and not identifier.endswith("-") and len(identifier) <= 255
 
 
-def test_server_services_start_after_the_upgrade_snapshot(examples):
+def test_the_upgrade_snapshot_lives_in_the_storage_stack(examples):
+    """The snapshot outlives a destroy of the services stack: it is in the storage stack, whose
+    destroy is refused at plan time (prevent_destroy on the file system and the database)."""
     synth = examples["tls-rw-ro"]
-    [(snapshot_id, snapshot)] = synth.resources("services", "aws_db_snapshot").items()
+    assert "aws_db_snapshot" not in synth.stack("services").get("resource", {})
+    [(snapshot_id, snapshot)] = synth.resources("storage", "aws_db_snapshot").items()
     assert snapshot["db_snapshot_identifier"] == "omero-prod-omero-before-5-6-18"
     assert snapshot["lifecycle"] == {"create_before_destroy": True}
-    assert "aws_db_instance" in snapshot["db_instance_identifier"]
+    assert snapshot["db_instance_identifier"].startswith("${aws_db_instance.")  # same stack: taken once the database exists
+    storage = synth.stack("storage")
+    assert storage["output"]["upgrade_snapshot_id"]["value"] == f"${{aws_db_snapshot.{snapshot_id}.db_snapshot_identifier}}"
+    protected = [
+        r for named in storage["resource"].values() for r in named.values() if r.get("lifecycle", {}).get("prevent_destroy")
+    ]
+    assert protected  # so a destroy of this stack fails before it touches the snapshot
+
+
+def test_server_services_start_after_the_upgrade_snapshot(examples):
+    synth = examples["tls-rw-ro"]
+    [(snapshot_id, snapshot)] = synth.resources("storage", "aws_db_snapshot").items()
+    # The services stack reads the storage stack's snapshot and requires it to be this image's.
+    [(taken_id, taken)] = synth.data("services", "aws_db_snapshot").items()
+    assert "terraform_remote_state" in taken["db_snapshot_identifier"]
+    assert f"aws_db_snapshot{snapshot_id}db_snapshot_identifier" in taken["db_snapshot_identifier"]
+    [check] = taken["lifecycle"]["postcondition"]
+    assert check["condition"] == '${self.db_snapshot_identifier == "omero-prod-omero-before-5-6-18"}'
+    assert check["error_message"] == (
+        "server.image: openmicroscopy/omero-server:5.6.18 starts only after the database snapshot "
+        "omero-prod-omero-before-5-6-18, which the storage stack (omero-prod-storage) takes: apply that stack first, then this one."
+    )
+    # Read at apply whenever the image changes (it depends on a marker that changes with it), so
+    # a plan made before the storage stack is applied still shows the upgrade.
+    [marker] = taken["depends_on"]
+    assert marker.startswith("terraform_data.")
+    body = synth.resources("services", "terraform_data")[marker.split(".", 1)[1]]
+    assert body["input"] == snapshot["tags"]["omero-server-image"]
+    assert set(body) == {"//", "input"}  # a marker only: no provisioner, nothing runs
     services = synth.resources("services", "aws_ecs_service")
     [rw] = [s for key, s in services.items() if key.startswith("server_service")]
     read_only = [s for key, s in services.items() if key.startswith("read_only_server_")]
     assert len(read_only) == 2
     for service in (rw, *read_only):
-        assert f"aws_db_snapshot.{snapshot_id}" in service["depends_on"], service["name"]
+        assert f"data.aws_db_snapshot.{taken_id}" in service["depends_on"], service["name"]
     # The singleton rule: the read-write server never runs beside its successor.
     assert (rw["deployment_maximum_percent"], rw["deployment_minimum_healthy_percent"]) == (100, 0)
 
@@ -318,14 +354,23 @@ def test_server_services_start_after_the_upgrade_snapshot(examples):
 def test_changing_the_server_image_replaces_the_snapshot(tmp_path):
     before = synthesize(loads('name = "omero-up"'), tmp_path / "a")
     after = synthesize(loads('name = "omero-up"\nserver { image = "openmicroscopy/omero-server:5.6.19" }'), tmp_path / "b")
-    old = one(before.resources("services", "aws_db_snapshot"))["db_snapshot_identifier"]
-    new = one(after.resources("services", "aws_db_snapshot"))["db_snapshot_identifier"]
+    old = one(before.resources("storage", "aws_db_snapshot"))["db_snapshot_identifier"]
+    new = one(after.resources("storage", "aws_db_snapshot"))["db_snapshot_identifier"]
     assert (old, new) == ("omero-up-omero-before-5-6-18", "omero-up-omero-before-5-6-19")
+    checks = [one(s.data("services", "aws_db_snapshot"))["lifecycle"]["postcondition"][0]["condition"] for s in (before, after)]
+    assert checks == [f'${{self.db_snapshot_identifier == "{old}"}}', f'${{self.db_snapshot_identifier == "{new}"}}']
+    assert [one(s.resources("services", "terraform_data"))["input"] for s in (before, after)] == [
+        "openmicroscopy/omero-server:5.6.18",
+        "openmicroscopy/omero-server:5.6.19",
+    ]
 
 
 def test_upgrade_snapshot_can_be_turned_off(tmp_path):
     synth = synthesize(loads('name = "omero-nos"\nserver { snapshot_before_upgrade = false }'), tmp_path / "out")
-    assert "aws_db_snapshot" not in synth.stack("services")["resource"]
+    assert "aws_db_snapshot" not in synth.stack("storage")["resource"]
+    assert "upgrade_snapshot_id" not in synth.stack("storage")["output"]
+    assert "aws_db_snapshot" not in synth.stack("services").get("data", {})
+    assert "terraform_data" not in synth.stack("services")["resource"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -434,18 +479,42 @@ def test_restore_rehearsal_into_a_new_deployment(addons_on_emulator, emulator, t
 @pytest.mark.terraform
 @pytest.mark.xdist_group("addons")
 def test_an_omero_upgrade_snapshots_the_database_first(addons_on_emulator, emulator, tf, tmp_path):
-    """Changing server.image on the applied services stack: a new snapshot, the old one gone."""
+    """Changing server.image on the applied deployment: applied to the services stack alone, the
+    apply stops before any server service changes (the storage stack takes the snapshot); then
+    the storage stack and the services: a new snapshot, the old one gone, the new image running."""
     source = addons_on_emulator.synth.deployment
     name, region = source.name, source.region
-    rds = aws(emulator, "rds", region)
+    rds, ecs = aws(emulator, "rds", region), aws(emulator, "ecs", region)
     db_id = addons_on_emulator.core.outputs[f"{name}-storage"]["db_instance_id"]
+    cluster = addons_on_emulator.core.outputs[f"{name}-services"]["cluster_name"]
 
     def snapshots() -> list[str]:
         found = rds.describe_db_snapshots(DBInstanceIdentifier=db_id, SnapshotType="manual")["DBSnapshots"]
         return sorted(s["DBSnapshotIdentifier"] for s in found if "-before-" in s["DBSnapshotIdentifier"])
 
+    def running_image() -> str:
+        [service] = ecs.describe_services(cluster=cluster, services=["omero-server"])["services"]
+        definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+        return next(c["image"] for c in definition["containerDefinitions"] if c["name"] == "omero-server")
+
+    old_image = running_image()
     assert snapshots() == [snapshot_identifier(name, source.server.image)]
     upgraded = dataclasses.replace(source, server=dataclasses.replace(source.server, image="openmicroscopy/omero-server:5.6.19"))
     synth = synthesize(upgraded, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
-    apply_all(tf, synth, only=[f"{name}-services"])
+
+    # The services stack alone: planned fine (a review still shows the upgrade), refused at apply.
+    tf_region = tf.with_env(AWS_REGION=region, AWS_DEFAULT_REGION=region)
+    services_dir = synth.stack_dir("services")
+    assert tf_region(services_dir, "init", "-input=false", "-no-color").returncode == 0
+    planned = tf_region(services_dir, "plan", "-input=false", "-no-color", timeout=APPLY_TIMEOUT)
+    assert planned.returncode == 0, str(planned)
+    alone = tf_region(services_dir, "apply", "-auto-approve", "-input=false", "-no-color", timeout=APPLY_TIMEOUT)
+    assert alone.returncode == 1
+    message = " ".join(alone.stderr.split())
+    assert f"starts only after the database snapshot {name}-omero-before-5-6-19" in message, message
+    assert "apply that stack first" in message
+    assert snapshots() == [snapshot_identifier(name, source.server.image)] and running_image() == old_image
+
+    apply_all(tf, synth, only=[f"{name}-storage", f"{name}-services"])
     assert snapshots() == [f"{name}-omero-before-5-6-19"]
+    assert running_image().endswith("openmicroscopy/omero-server:5.6.19")

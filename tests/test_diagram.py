@@ -41,10 +41,10 @@ def test_production_has_read_only_servers_and_a_certificate(examples):
     # arrows across stacks come from terraform_remote_state and the producing stack's outputs
     for server in ("read_write", "read_only"):
         assert arrow(graph, ("services", server), ("storage", "efs"))
-        # to the database directly, or through the snapshot it starts after
+        # to the database directly, or through the snapshot it starts after (kept in the storage stack)
         assert arrow(graph, ("services", server), ("storage", "rds")) or (
-            arrow(graph, ("services", server), ("services", "upgrade_snapshot"))
-            and arrow(graph, ("services", "upgrade_snapshot"), ("storage", "rds"))
+            arrow(graph, ("services", server), ("storage", "upgrade_snapshot"))
+            and arrow(graph, ("storage", "upgrade_snapshot"), ("storage", "rds"))
         )
         assert arrow(graph, ("services", server), ("storage", "secrets"))
     assert arrow(graph, ("storage", "efs"), ("network", "private_subnets"))

@@ -3,9 +3,10 @@
 After the add-on tests (same worker, same core stacks), every stack is destroyed in reverse
 dependency order. The add-ons and the services go; every stack holding a ``prevent_destroy`` resource
 refuses at plan time: the storage stack, the network under it and the state bootstrap stack.
-The file system, the database, its secrets and the state bucket with every stack's state are
-still there afterwards, and so is the whole network (the VPC, its subnets, NAT gateways, routes
-and internet gateway): a refused plan touches nothing.
+The file system, the database, its secrets, the database snapshot taken before the server's
+image first started and the state bucket with every stack's state are still there afterwards,
+and so is the whole network (the VPC, its subnets, NAT gateways, routes and internet gateway): a
+refused plan touches nothing.
 """
 
 from __future__ import annotations
@@ -104,6 +105,10 @@ def test_destroying_the_deployment_keeps_what_omero_keeps(addons_on_emulator, em
     rds = aws(emulator, "rds", region)
     [database] = rds.describe_db_instances(DBInstanceIdentifier=storage["db_instance_id"])["DBInstances"]
     assert database["DBInstanceStatus"] == "available" and database["DeletionProtection"]
+    # the snapshot taken before the server's image first started (the storage stack holds it; one,
+    # whichever image the tests before this one left running)
+    manual = rds.describe_db_snapshots(DBInstanceIdentifier=storage["db_instance_id"], SnapshotType="manual")["DBSnapshots"]
+    assert len([s for s in manual if s["DBSnapshotIdentifier"].startswith(f"{deployment.name}-omero-before-")]) == 1
     secrets = aws(emulator, "secretsmanager", region)
     assert secrets.get_secret_value(SecretId=storage["db_password_secret_arn"])["SecretString"]
     assert secrets.get_secret_value(SecretId=storage["root_password_secret_arn"])["SecretString"]

@@ -5,8 +5,8 @@ session's emulator, and what the rehearsal reports and the applied stacks hold (
 checked; three plan reviews against that state (tools/plan_review.py): unchanged (exit 0), an
 in-place change (exit 1, no stateful alert, no secret in any report), and a change that would
 replace the file system (exit 3, Terraform refuses it because of prevent_destroy, and the report
-names it and why); last, what destroying the services leaves, and the PostgreSQL 16 to 17 upgrade
-of the runbook.
+names it and why); last, what destroying the services leaves (the pre-upgrade database snapshot
+included), and the PostgreSQL 16 to 17 upgrade of the runbook.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import pytest
 
 from config import load
 from emulator.drift import unexpected_changes
+from modules.upgrade import snapshot_identifier
 from tests.conftest import EXAMPLES
 from tests.harness.apply import APPLY_TIMEOUT, Applied, apply_all, aws, disposable
 from tests.harness.synth import Synthesis, synthesize, synthesized
@@ -248,6 +249,10 @@ def test_destroying_the_services_keeps_what_omero_keeps_and_the_database_upgrade
     assert destroyed.returncode == 0, str(destroyed)
     assert efs.describe_file_systems(FileSystemId=storage["efs_id"])["FileSystems"]
     assert rds.describe_db_instances(DBInstanceIdentifier=storage["db_instance_id"])["DBInstances"]
+    # and the snapshot taken before the server's image first started: the way back from its upgrade
+    assert storage["upgrade_snapshot_id"] == snapshot_identifier(deployment.name, deployment.server.image)
+    [kept] = rds.describe_db_snapshots(DBSnapshotIdentifier=storage["upgrade_snapshot_id"])["DBSnapshots"]
+    assert kept["DBInstanceIdentifier"] == storage["db_instance_id"] and kept["SnapshotType"] == "manual"
     assert secrets.get_secret_value(SecretId=storage["db_password_secret_arn"])["SecretString"] == password
     rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [db_group]}])["SecurityGroupRules"]
     assert not [r for r in rules if not r["IsEgress"]]  # the server's access went with the services

@@ -84,15 +84,12 @@ def test_finds_exactly_the_changes(base, head):
         "aws_appautoscaling_target.web_scaling_target_1C0074BC",
         "aws_ecs_task_definition.server_task_93E23BD0",
         "aws_ecs_task_definition.web_task_ACDD21F9",
-        # named after the image: the new one is taken before the upgraded server starts
-        "aws_db_snapshot.upgrade_snapshot_C7155DFA",
+        # the servers start after the storage stack's snapshot for the new image (read at apply)
+        "terraform_data.upgrade_snapshot_image_0F335644",
+        "data.aws_db_snapshot.upgrade_snapshot_C7155DFA",
         # the read-write server now reads the read-only role's password too
         "data.aws_iam_policy_document.server_roles_execution_document_B5A86FD5",
     }
-    assert [c.line() for c in changed["aws_db_snapshot.upgrade_snapshot_C7155DFA"].changes] == [
-        'db_snapshot_identifier: "omero-quick-omero-before-5-6-18" → "omero-quick-omero-before-5-6-19"',
-        'tags.omero-server-image: "openmicroscopy/omero-server:5.6.18" → "openmicroscopy/omero-server:5.6.19"',
-    ]
     assert [c.line() for c in changed["aws_appautoscaling_target.web_scaling_target_1C0074BC"].changes] == ["max_capacity: 4 → 6"]
     server_paths = {c.path for c in changed["aws_ecs_task_definition.server_task_93E23BD0"].changes}
     assert "container_definitions[0].image" in server_paths
@@ -106,8 +103,17 @@ def test_finds_exactly_the_changes(base, head):
     assert {b.kind for b in added} == {"resource", "data", "output"}
 
     storage = stacks["omero-quick-storage"].blocks
-    changed_storage = [b for b in storage if b.status == "changed"]
-    assert [b.address for b in changed_storage] == ["aws_efs_file_system.efs_file_system_D9A5D3EE"]
+    changed_storage = {b.address: b for b in storage if b.status == "changed"}
+    assert set(changed_storage) == {
+        "aws_efs_file_system.efs_file_system_D9A5D3EE",
+        # named after the image, in the storage stack (a destroy of the services keeps it): the
+        # new one is taken before the upgraded server starts
+        "aws_db_snapshot.upgrade_snapshot_C7155DFA",
+    }
+    assert [c.line() for c in changed_storage["aws_db_snapshot.upgrade_snapshot_C7155DFA"].changes] == [
+        'db_snapshot_identifier: "omero-quick-omero-before-5-6-18" → "omero-quick-omero-before-5-6-19"',
+        'tags.omero-server-image: "openmicroscopy/omero-server:5.6.18" → "openmicroscopy/omero-server:5.6.19"',
+    ]
     # the read-only server's database role gets its password secret
     assert [(b.address, b.kind) for b in storage if b.status == "added"] == [
         ("aws_secretsmanager_secret.database_readonly_secret_BC27CCAA", "resource"),
@@ -115,7 +121,7 @@ def test_finds_exactly_the_changes(base, head):
         ("ephemeral.aws_secretsmanager_random_password.readonly_password", "ephemeral"),
         ("output.cross-stack-output-aws_secretsmanager_secretdatabase_readonly_secret_BC27CCAAarn", "output"),
     ]
-    assert [c.line() for c in changed_storage[0].changes] == [
+    assert [c.line() for c in changed_storage["aws_efs_file_system.efs_file_system_D9A5D3EE"].changes] == [
         'performance_mode: "generalPurpose" → "maxIO"',
         'throughput_mode: "elastic" → "bursting"',
     ]
@@ -131,7 +137,7 @@ def test_flags_the_stateful_change_and_the_omero_upgrade(base, head):
     assert any(a.startswith("STATEFUL") and a.endswith("changes in place: throughput_mode") for a in alerts)
     upgrade = [a for a in alerts if a.startswith("OMERO UPGRADE")]
     assert len(upgrade) == 1 and "openmicroscopy/omero-server: 5.6.18 → 5.6.19" in upgrade[0]
-    assert "The plan snapshots the database first (omero-quick-omero-before-5-6-19)" in upgrade[0]
+    assert "The plan snapshots the database first (omero-quick-omero-before-5-6-19, in the storage stack" in upgrade[0]
     assert "max_capacity: 4 → 6" in result.stdout
     assert "== omero-quick-network: no changes" in result.stdout
 

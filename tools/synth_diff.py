@@ -330,7 +330,7 @@ def diff_trees(old: dict[str, dict], new: dict[str, dict]) -> TreeDiff:
         status = "added" if name not in old else "removed" if name not in new else "changed" if blocks else "unchanged"
         stacks.append(StackDiff(name, status, blocks))
         alerts += stateful_alerts(name, blocks, before, after)
-        alerts += upgrade_alerts(name, old.get(name, {}), new.get(name, {}))
+        alerts += upgrade_alerts(name, old.get(name, {}), new.get(name, {}), snapshots=upgrade_snapshots(new))
     order = {"REPLACEMENT RISK": 0, "STATEFUL": 1, "OMERO UPGRADE": 2}
     alerts.sort(key=lambda w: order[w.level])
     return TreeDiff(stacks, alerts)
@@ -521,21 +521,32 @@ def split_image(image: str) -> tuple[str, str]:
     return image, ""
 
 
-def upgrade_alerts(stack: str, old: dict, new: dict) -> list[Alert]:
-    """An OMERO UPGRADE alert when the read-write server's image changes between ``old`` and ``new``."""
+def upgrade_snapshots(tree: dict[str, dict]) -> list[str]:
+    """The pre-upgrade snapshots a synthesized tree takes (the storage stack holds them)."""
+    return [
+        str(body.get("db_snapshot_identifier"))
+        for name in sorted(tree)
+        for body in ((tree[name].get("resource") or {}).get("aws_db_snapshot") or {}).values()
+        if isinstance(body, dict)
+    ]
+
+
+def upgrade_alerts(stack: str, old: dict, new: dict, *, snapshots: list[str]) -> list[Alert]:
+    """An OMERO UPGRADE alert when the read-write server's image changes between ``old`` and ``new``.
+
+    ``snapshots``: the snapshots the new tree takes before the image starts (``upgrade_snapshots``).
+    """
     before, after = server_image(old), server_image(new)
     if not before or not after or before == after:
         return []
     repository, new_tag = split_image(after)
     old_repository, old_tag = split_image(before)
     shown_old = old_tag if old_repository == repository else before
-    snapshots = [
-        body.get("db_snapshot_identifier")
-        for body in ((new.get("resource") or {}).get("aws_db_snapshot") or {}).values()
-        if isinstance(body, dict)
-    ]
     if snapshots:
-        first = f"The plan snapshots the database first ({', '.join(map(str, snapshots))}) and starts the new image after it"
+        first = (
+            f"The plan snapshots the database first ({', '.join(snapshots)}, in the storage stack: apply it before the "
+            "services) and starts the new image after it"
+        )
     else:
         first = "No snapshot is planned (server.snapshot_before_upgrade = false): snapshot the database first (aws rds create-db-snapshot)"
     return [
