@@ -119,7 +119,9 @@ def attach(endpoint: str, *, timeout: float = 10.0) -> Emulator:
         raise ValueError(f"{endpoint}: the emulator's endpoint must be http://127.0.0.1:PORT (it runs on loopback only)")
     endpoint = endpoint.rstrip("/")
     try:
-        with _DIRECT.open(f"{endpoint}/moto-api/data.json", timeout=timeout):
+        # moto's small config document: data.json would dump every model, megabytes once EC2 has
+        # loaded a region's default images, and take longer than ``timeout`` on a busy machine.
+        with _DIRECT.open(f"{endpoint}/moto-api/config", timeout=timeout):
             return Emulator(endpoint, None, None)
     except OSError as error:
         raise ValueError(f"{endpoint}: no emulator answers there ({error}); start one with python -m emulator.server") from None

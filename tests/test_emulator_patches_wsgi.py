@@ -161,6 +161,7 @@ def test_stock_backup_runs_no_jobs(serve):
     file_system = efs.create_file_system(CreationToken="omero-data")["FileSystemArn"]
     assert error_of(backup.start_backup_job, BackupVaultName="omero", ResourceArn=file_system, IamRoleArn=ROLE)[0] in (404, 500)
     assert error_of(backup.list_recovery_points_by_backup_vault, BackupVaultName="omero")[0] in (404, 500)
+    assert error_of(backup.list_backup_jobs, ByBackupVaultName="omero")[0] in (404, 500)
     assert error_of(backup.describe_restore_job, RestoreJobId="00000000-0000-0000-0000-000000000000")[0] in (404, 500)
 
 
@@ -173,6 +174,10 @@ def test_backup_of_a_file_system_copied_and_restored(serve):
     started = backup.start_backup_job(BackupVaultName="omero", ResourceArn=file_system, IamRoleArn=ROLE)
     job = backup.describe_backup_job(BackupJobId=started["BackupJobId"])
     assert (job["State"], job["ResourceType"], job["RecoveryPointArn"]) == ("COMPLETED", "EFS", started["RecoveryPointArn"])
+    [listed] = backup.list_backup_jobs(ByBackupVaultName="omero", ByResourceArn=file_system)["BackupJobs"]
+    assert (listed["BackupJobId"], listed["State"]) == (started["BackupJobId"], "COMPLETED")
+    assert backup.list_backup_jobs(ByBackupVaultName="omero", ByState="FAILED")["BackupJobs"] == []
+    assert backup.list_backup_jobs(ByBackupVaultName="other")["BackupJobs"] == []
     assert started["RecoveryPointArn"].startswith(f"arn:aws:backup:{REGION}:{ACCOUNT}:recovery-point:")
     [point] = backup.list_recovery_points_by_backup_vault(BackupVaultName="omero", ByResourceArn=file_system)["RecoveryPoints"]
     assert (point["Status"], point["ResourceArn"]) == ("COMPLETED", file_system)

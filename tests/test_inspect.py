@@ -61,8 +61,10 @@ def test_local_state_listing_text(tmp_path):
     assert ran.returncode == 0, ran.stderr
     lines = ran.stdout.splitlines()
     assert lines[0] == "deployment omero-quick (" + str(ROOT / "examples/quickstart-http.hcl") + "), region eu-west-1: 4 stacks"
-    assert "  1. omero-quick-network   local file terraform.omero-quick-network.tfstate" in lines
-    assert "  4. omero-quick-services  local file terraform.omero-quick-services.tfstate" in lines
+    # the full path of each local state file: where the synth ran
+    state_dir = tmp_path.resolve()
+    assert f"  1. omero-quick-network   local file {state_dir}/terraform.omero-quick-network.tfstate" in lines
+    assert f"  4. omero-quick-services  local file {state_dir}/terraform.omero-quick-services.tfstate" in lines
     assert "needs: omero-quick-network, omero-quick-storage" in ran.stdout
     assert lines[-1] == "destroy order: omero-quick-services, omero-quick-backup, omero-quick-storage, omero-quick-network"
     assert "s3://" not in ran.stdout

@@ -56,7 +56,7 @@ class Backend:
     endpoint: str | None = None  # an emulator's S3 endpoint, when synthesized for one
     path: str | None = None  # local state file, resolved to an absolute path
 
-    def describe(self, cwd: Path | None = None) -> str:
+    def describe(self) -> str:
         if self.kind == "s3":
             extra = [self.region or "?"]
             if self.lock_file:
@@ -65,7 +65,7 @@ class Backend:
                 extra.append(f"endpoint {self.endpoint}")
             return f"s3://{self.bucket}/{self.key} ({', '.join(extra)})"
         if self.kind == "local" and self.path:
-            return f"local file {_shown_path(Path(self.path), cwd)}"
+            return f"local file {self.path}"  # the full path: where to find (and keep) the state
         return self.kind
 
 
@@ -87,14 +87,6 @@ def role_of(name: str) -> str:
         if name.endswith(f"-{role}"):
             return role
     return name
-
-
-def _shown_path(path: Path, cwd: Path | None) -> str:
-    cwd = (cwd or Path.cwd()).resolve()
-    try:
-        return str(path.relative_to(cwd))
-    except ValueError:
-        return str(path)
 
 
 def backend_of(stack_json: dict[str, Any], directory: Path) -> Backend:
@@ -193,12 +185,12 @@ def synthesize_to(deployment, outdir: Path, environ: dict[str, str] | None = Non
     )
 
 
-def listing(stacks: Sequence[Stack], *, title: str, cwd: Path | None = None) -> str:
+def listing(stacks: Sequence[Stack], *, title: str) -> str:
     """The human-readable listing: deploy order with backends and needs, then destroy order."""
     width = max((len(s.name) for s in stacks), default=0)
     lines = [title, "", "deploy order:"]
     for number, stack in enumerate(stacks, 1):
-        lines.append(f"  {number}. {stack.name:<{width}}  {stack.backend.describe(cwd)}")
+        lines.append(f"  {number}. {stack.name:<{width}}  {stack.backend.describe()}")
         lines.append(f"     {'':<{width}}  needs: {', '.join(stack.dependencies) or '-'}")
     lines += ["", "destroy order: " + ", ".join(s.name for s in reversed(stacks))]
     return "\n".join(lines)

@@ -299,6 +299,21 @@ def describe_backup_job(self):
     return _compact(job)
 
 
+# ListBackupJobs' filters (query parameter: the job's field), AWS Backup API reference, ListBackupJobs.
+_JOB_FILTERS = {
+    "backupVaultName": "BackupVaultName",
+    "resourceArn": "ResourceArn",
+    "resourceType": "ResourceType",
+    "state": "State",
+}
+
+
+def list_backup_jobs(self):
+    wanted = {field: self.querystring[name][0] for name, field in _JOB_FILTERS.items() if self.querystring.get(name)}
+    jobs = [j for j in _state(self.backup_backend, "backup_jobs").values() if all(j.get(f) == v for f, v in wanted.items())]
+    return json.dumps({"BackupJobs": sorted(jobs, key=lambda j: j["CreationDate"], reverse=True)})
+
+
 def _vault_points(self) -> dict:
     vault = self.backup_backend.describe_backup_vault(self.uri_match["backupVaultName"])
     return _state(self.backup_backend, "recovery_points").get(vault.backup_vault_name, {})
@@ -469,7 +484,7 @@ def describe_restore_job(self):
 @patch(
     "backup jobs, recovery points, copies and restores",
     (
-        "moto 5.2.5 has no StartBackupJob, DescribeBackupJob, ListRecoveryPointsByBackupVault, "
+        "moto 5.2.5 has no StartBackupJob, DescribeBackupJob, ListBackupJobs, ListRecoveryPointsByBackupVault, "
         "DescribeRecoveryPoint, StartCopyJob, DescribeCopyJob, StartRestoreJob or "
         "DescribeRestoreJob, so the restore command (tools/restore.py) has nothing to read or "
         "start. Here a backup job completes at once and records a COMPLETED recovery point: for "
@@ -482,7 +497,8 @@ def describe_restore_job(self):
         "the requested CreationToken, Encrypted, KmsKeyId and PerformanceMode (FAILED, as in "
         "AWS, when the creation token is taken) and reports RUNNING once, then COMPLETED with "
         "CreatedResourceArn. DescribeDBSnapshots finds an awsbackup snapshot when it is asked "
-        "for by its identifier, as AWS does."
+        "for by its identifier, as AWS does. ListBackupJobs lists the jobs newest first, by "
+        "vault, resource, resource type and state (what pipenv run verify asks)."
     ),
 )
 def jobs_and_restores(patcher: Patcher) -> None:
@@ -513,6 +529,7 @@ def jobs_and_restores(patcher: Patcher) -> None:
     for handler in (
         start_backup_job,
         describe_backup_job,
+        list_backup_jobs,
         list_recovery_points_by_backup_vault,
         describe_recovery_point,
         start_copy_job,
