@@ -25,6 +25,7 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from config.backup import looks_like_production
 from config.fields import Problem
 
 if TYPE_CHECKING:  # the schema imports this module, not the other way round
@@ -124,8 +125,68 @@ def subnet_minimums(deployment: Deployment) -> tuple[int, int]:
     return public, private
 
 
+# The AWS services network.interface_endpoints may name (com.amazonaws.<region>.<name>), and what
+# in the deployment calls each from the private subnets.
+INTERFACE_ENDPOINT_SERVICES = {
+    # ECR User Guide, "Amazon ECR interface VPC endpoints": Fargate platform 1.4.0 and later (and
+    # the EC2 launch type) need both, plus the S3 gateway endpoint for the image layers.
+    "ecr.api": "image pulls: registry API and authorization",
+    "ecr.dkr": "image pulls: the Docker registry API (manifests)",
+    "logs": "every task's awslogs driver and the hosts' logs",
+    "secretsmanager": "the secrets ECS hands to the tasks at start",
+    # ECS Developer Guide, "Monitor Amazon ECS containers with ECS Exec": the SSM Session Manager
+    # channel of `aws ecs execute-command` (exec_command) is ssmmessages.
+    "ssmmessages": "ECS Exec and Session Manager sessions",
+    # Systems Manager User Guide, "Use VPC endpoints": the SSM agent needs ssm, ssmmessages and ec2messages.
+    "ssm": "the SSM agent of the EC2 hosts (container instances, uploader) and the uploader's status",
+    "ec2messages": "the SSM agent of the EC2 hosts",
+    # ECS Developer Guide, "Amazon ECS interface VPC endpoints": the container agent on EC2
+    # instances (not needed on Fargate).
+    "ecs": "the ECS container agent on EC2 container instances",
+    "ecs-agent": "the ECS container agent on EC2 container instances",
+    "ecs-telemetry": "the ECS container agent on EC2 container instances",
+    # Nothing here calls STS (tasks get credentials from the ECS agent, hosts from IMDS); allowed
+    # for what operators run on the uploader host.
+    "sts": "AWS Security Token Service (none of the deployment's own calls)",
+}
+
+
+def endpoint_services_check(values: tuple[str, ...]) -> str | None:
+    """The check of network.interface_endpoints: known service names, each once."""
+    for value in values:
+        if value not in INTERFACE_ENDPOINT_SERVICES:
+            return f"{value!r}: service names among {', '.join(INTERFACE_ENDPOINT_SERVICES)}"
+    if len(set(values)) != len(values):
+        return "each service once"
+    return None
+
+
+def used_services(deployment: Deployment) -> tuple[str, ...]:
+    """The services the deployment itself calls from its private subnets."""
+    services = ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssmmessages"]
+    if deployment.cluster.launch_type == "ec2":
+        services += ["ecs", "ecs-agent", "ecs-telemetry"]
+    if deployment.cluster.launch_type == "ec2" or deployment.uploader.enabled:
+        services += ["ssm", "ec2messages"]
+    return tuple(services)
+
+
 def interface_endpoint_services(deployment: Deployment) -> tuple[str, ...]:
-    """The AWS services this deployment reaches through interface endpoints (none yet)."""
+    """The AWS services reached through interface endpoints: as configured; unset, the ones the
+    deployment uses when it is production in a new VPC, none otherwise.
+
+    Production pays about $7.30 a month per endpoint and zone for traffic that keeps running when
+    NAT does not (a NAT gateway's zone failing with nat_gateways = "single"), and that never
+    leaves AWS's network. Elsewhere the endpoints cost more than they save: image layers already
+    come from S3 through the free gateway endpoint, and the API traffic left is a few GB a month
+    ($0.045/GB through NAT). An existing VPC may have endpoints of its own, whose private DNS
+    names would clash with ours (AWS refuses the second), so there only a list set here counts.
+    """
+    configured = deployment.network.interface_endpoints
+    if configured is not None:
+        return configured
+    if deployment.network.creates_vpc and looks_like_production(deployment):
+        return used_services(deployment)
     return ()
 
 

@@ -17,7 +17,7 @@ from config.backup import Backup, RestoreFrom
 from config.fields import Block, Problem, key
 from config.images import Images
 from config.instances import CONTAINER_INSTANCE_TYPES, Task, placement_problem
-from config.network_plan import capacity_problems
+from config.network_plan import capacity_problems, endpoint_services_check
 from config.services import (
     Cluster,
     LoadBalancer,
@@ -86,6 +86,13 @@ class NetworkConfig(Block):
     s3_gateway_endpoint: bool = key(
         True,
         "Route S3 traffic from the private subnets through a gateway endpoint (free) instead of the NAT gateways.",
+    )
+    interface_endpoints: tuple[str, ...] | None = key(
+        None,
+        "AWS services the private subnets reach through interface endpoints (private DNS on), e.g. "
+        '["ecr.api", "ecr.dkr", "logs"]; unset: those the deployment uses if it is production in a new VPC, '
+        "else none (docs/architecture-and-cost.md).",
+        checks=[endpoint_services_check],
     )
     vpc_id: str | None = key(None, "Use this existing VPC instead of creating one.", checks=[checks.vpc_id])
     public_subnet_ids: tuple[str, ...] = key(

@@ -27,6 +27,8 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
+from modules.access import HTTPS_PORT, rule, security_group
+
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkOutputs:
@@ -192,6 +194,7 @@ class Network(Construct):
                 tags={"Name": f"{props.name}-s3"},
             )
 
+        self.private_cidrs = [s.cidr_block for s in self.private_subnets]
         self.outputs = NetworkOutputs(
             vpc_id=self.vpc.id,
             vpc_cidr=self.vpc.cidr_block,
@@ -276,6 +279,7 @@ class ExistingNetwork(Construct):
                 ]
             ),
         )
+        self.private_cidrs = [s.cidr_block for s in private]
         self.outputs = NetworkOutputs(
             vpc_id=self.vpc.id,
             vpc_cidr=self.vpc.cidr_block,
@@ -284,3 +288,64 @@ class ExistingNetwork(Construct):
             availability_zones=[s.availability_zone for s in private],
             nat_public_ips=[],
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class InterfaceEndpointsProps:
+    name: str  # prefixes Name tags and the security group's name
+    region: str
+    vpc_id: str
+    subnet_ids: list[str]  # the private subnets: one endpoint network interface in each
+    client_cidrs: list[str]  # the private subnets' CIDRs, the only sources let in
+    services: tuple[str, ...]  # short names: "ecr.api", "logs", ... (config.network_plan)
+
+
+class InterfaceEndpoints(Construct):
+    """Interface VPC endpoints (AWS PrivateLink) for AWS services, in the private subnets.
+
+    With private DNS on, the services' usual names (``api.ecr.<region>.amazonaws.com``, ...)
+    resolve inside the VPC to the endpoints' addresses, so the tasks and hosts reach them without
+    the NAT gateways and without a change on their side. AWS requires private DNS for ecr.dkr
+    (ECR User Guide, "Amazon ECR interface VPC endpoints") and the VPC's DNS support and DNS
+    hostnames, which the new VPC has and an existing one is checked for.
+
+    One security group serves them all: HTTPS (443) in from the private subnets, which is what the
+    ECR guide asks ("must allow incoming connections on port 443 from the private subnet of the
+    VPC") and no more: the public subnets hold only load balancers and NAT gateways. The OMERO
+    groups are made in the services stack, after this one, so they cannot be named here; their
+    egress (HTTPS out) already reaches the endpoints. No egress rule: an endpoint only answers.
+    Each endpoint keeps AWS's default policy: a path, not a permission; IAM decides as before.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, props: InterfaceEndpointsProps):
+        super().__init__(scope, id)
+        self.security_group = security_group(
+            self,
+            "security_group",
+            name=f"{props.name}-endpoints",
+            vpc_id=props.vpc_id,
+            description="Interface VPC endpoints: HTTPS from the private subnets only.",
+        )
+        for index, cidr in enumerate(props.client_cidrs):
+            rule(
+                self,
+                f"https_in_{index}",
+                self.security_group.id,
+                HTTPS_PORT,
+                inbound=True,
+                cidr=cidr,
+                description=f"HTTPS from private subnet {index}",
+            )
+        self.endpoints: dict[str, VpcEndpoint] = {}
+        for service in props.services:
+            self.endpoints[service] = VpcEndpoint(
+                self,
+                service.replace(".", "_").replace("-", "_"),
+                vpc_id=props.vpc_id,
+                service_name=f"com.amazonaws.{props.region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=props.subnet_ids,
+                security_group_ids=[self.security_group.id],
+                tags={"Name": f"{props.name}-{service}"},
+            )

@@ -6,9 +6,17 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from config import Deployment
-from config.network_plan import subnet_minimums
+from config.network_plan import interface_endpoint_services, subnet_minimums
 from modules.flow_logs import FlowLogs, FlowLogsProps
-from modules.network import ExistingNetwork, ExistingNetworkProps, Network, NetworkOutputs, NetworkProps
+from modules.network import (
+    ExistingNetwork,
+    ExistingNetworkProps,
+    InterfaceEndpoints,
+    InterfaceEndpointsProps,
+    Network,
+    NetworkOutputs,
+    NetworkProps,
+)
 from stacks.base import DeploymentStack, SynthSettings
 
 
@@ -48,6 +56,26 @@ class NetworkStack(DeploymentStack):
                 ),
             )
         self.outputs: NetworkOutputs = network.outputs
+        services = interface_endpoint_services(deployment)
+        if services:
+            endpoints = InterfaceEndpoints(
+                self,
+                "interface_endpoints",
+                props=InterfaceEndpointsProps(
+                    name=deployment.name,
+                    region=deployment.region,
+                    vpc_id=network.outputs.vpc_id,
+                    subnet_ids=network.outputs.private_subnet_ids,
+                    client_cidrs=network.private_cidrs,
+                    services=services,
+                ),
+            )
+            TerraformOutput(
+                self,
+                "interface_endpoint_ids",
+                value={service: endpoint.id for service, endpoint in endpoints.endpoints.items()},
+                description="Interface VPC endpoints in the private subnets, by service.",
+            )
         if s3_endpoint is not None:
             TerraformOutput(
                 self,

@@ -174,7 +174,20 @@ CASES = [
     bad("cidr-prefix-33", "bad-cidr", "network.vpc_cidr", "CIDR notation", 'network { vpc_cidr = "10.0.0.0/33" }'),
     bad("cidr-host-bits", "bad-cidr", "network.vpc_cidr", "no host bits", 'network { vpc_cidr = "10.20.0.1/16" }'),
     bad("vpc-cidr-too-wide", "bad-cidr", "network.vpc_cidr", "/16 to /24", 'network { vpc_cidr = "10.0.0.0/8" }'),
-    bad("vpc-too-small-for-the-deployment", "bad-cidr", "network.vpc_cidr", "/23 or larger", 'network { vpc_cidr = "10.0.0.0/24" }'),
+    bad(
+        "vpc-too-small-for-the-deployment",
+        "bad-cidr",
+        "network.vpc_cidr",
+        "/23 or larger",
+        'network { vpc_cidr = "10.0.0.0/24" }',
+    ),
+    bad(
+        "interface-endpoint-unknown",
+        "aws-limit",
+        "network.interface_endpoints",
+        "service names among",
+        'network { interface_endpoints = ["ecr", "logs"] }',
+    ),
     bad(
         "allowed-cidr-bare-address",
         "bad-cidr",

@@ -173,3 +173,46 @@ def test_backups_count_recovery_points_keys_and_copies():
     items = estimate(plain, prices, assume)
     assert not [i for i in items if i.group == "backup"]
     assert cost(items, "EFS automatic backups") == pytest.approx(2000 * prices["backup_efs_warm_gb_month"])
+
+
+def with_endpoints(deployment, services):
+    return dataclasses.replace(deployment, network=dataclasses.replace(deployment.network, interface_endpoints=services))
+
+
+def test_interface_endpoints_cost_per_service_and_zone_and_save_their_nat_processing():
+    prices, _ = load_prices("us-east-1")
+    items = estimate(PROD, prices, Assumptions(endpoint_gb=40))  # production: on by default
+    [hours] = items_named(items, "interface endpoints (5 services x 3 AZs")
+    assert hours.cost[0] == pytest.approx(5 * 3 * 730 * prices["interface_endpoint_hour"])
+    assert hours.cost[0] == pytest.approx(109.50)  # $7.30 per endpoint per zone
+    assert cost(items, "interface endpoint data processed") == pytest.approx(40 * prices["interface_endpoint_gb"])
+    # the same GB no longer pay NAT processing: a negative line, counted in the total
+    assert cost(items, "NAT data processing the endpoints save") == pytest.approx(-40 * prices["nat_gateway_gb"])
+    without = estimate(with_endpoints(PROD, ()), prices, Assumptions(endpoint_gb=40))
+    assert not [i for i in without if "endpoint" in i.name]
+    extra = totals(items)[0] - totals(without)[0]
+    assert extra == pytest.approx(5 * 3 * 730 * 0.01 + 40 * (0.01 - 0.045))
+
+
+def test_no_interface_endpoints_outside_production_unless_asked():
+    prices, _ = load_prices("eu-west-1")
+    assert not [i for i in estimate(QUICK, prices) if "endpoint" in i.name]
+    items = estimate(with_endpoints(QUICK, ("ecr.api", "ecr.dkr")), prices)
+    [hours] = items_named(items, "interface endpoints (2 services x 2 AZs")
+    assert hours.cost[0] == pytest.approx(2 * 2 * 730 * prices["interface_endpoint_hour"])
+
+
+def test_an_existing_vpcs_nat_is_not_ours_to_save_on():
+    prices, _ = load_prices("us-east-1")
+    shared = load(ROOT / "examples/existing-vpc.hcl")
+    assert not [i for i in estimate(shared, prices) if "endpoint" in i.name]  # off by default there
+    items = estimate(with_endpoints(shared, ("logs",)), prices)
+    [hours] = items_named(items, "interface endpoints (1 services x 2 AZs")
+    assert not [i for i in items if i.name.startswith("NAT data processing")]
+
+
+def test_command_takes_the_endpoint_traffic_and_prints_the_saving():
+    ran = run("--config", "examples/tls-rw-ro.hcl", "--endpoint-gb", "200")
+    assert ran.returncode == 0, ran.stderr
+    line = next(line for line in ran.stdout.splitlines() if "NAT data processing the endpoints save" in line)
+    assert "200 GB x -$0.045" in line and "-$9.00" in line

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from config import loads
-from tests.harness.synth import one, synthesize
+from tests.harness.synth import ROOT, one, synthesize
 
 PROTECTED = ("aws_vpc", "aws_subnet")
 # What "Really deleting a deployment" (docs/deploying.md) has an operator run in the network stack's
@@ -150,8 +150,8 @@ def test_tags_on_everything(examples):
 
 def test_s3_traffic_from_private_subnets_skips_the_nat_gateways(examples):
     synth = examples["tls-rw-ro"]
-    endpoint = one(synth.resources("network", "aws_vpc_endpoint"))
-    assert endpoint["vpc_endpoint_type"] == "Gateway"
+    endpoints = synth.resources("network", "aws_vpc_endpoint").values()
+    endpoint = one({e["service_name"]: e for e in endpoints if e["vpc_endpoint_type"] == "Gateway"})
     assert endpoint["service_name"] == "com.amazonaws.us-east-1.s3"
     # every private route table (one per zone), and none of the public one
     private_tables = {
@@ -164,6 +164,83 @@ def test_s3_traffic_from_private_subnets_skips_the_nat_gateways(examples):
     assert "policy" not in endpoint
     # an existing VPC's routing is its owner's
     assert "aws_vpc_endpoint" not in examples["existing-vpc"].stack("network").get("resource", {})
+
+
+def endpoint_services(synth) -> list[str]:
+    region = synth.deployment.region
+    return sorted(
+        e["service_name"].removeprefix(f"com.amazonaws.{region}.")
+        for e in synth.resources("network", "aws_vpc_endpoint").values()
+        if e["vpc_endpoint_type"] == "Interface"
+    )
+
+
+def test_production_reaches_aws_apis_through_interface_endpoints(examples):
+    synth = examples["tls-rw-ro"]  # production (environment tag), Fargate, three zones
+    assert endpoint_services(synth) == ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssmmessages"]
+    group = one(synth.resources("network", "aws_security_group"))
+    group_ref = "${aws_security_group.interface_endpoints_security_group_51AB3B4D.id}"
+    private = sorted(a for a in synth.resources("network", "aws_subnet") if a.startswith("network_private"))
+    for endpoint in synth.resources("network", "aws_vpc_endpoint").values():
+        if endpoint["vpc_endpoint_type"] != "Interface":
+            continue
+        assert endpoint["private_dns_enabled"] is True  # required for ecr.dkr; the SDKs' usual names resolve to it
+        assert endpoint["subnet_ids"] == [f"${{aws_subnet.{a}.id}}" for a in private]
+        assert endpoint["security_group_ids"] == [group_ref]
+        assert "policy" not in endpoint  # AWS's default: a path, not a permission
+    # HTTPS in from each private subnet, nothing else; no egress rule: an endpoint only answers
+    assert group["name"] == "omero-prod-endpoints" and "ingress" not in group and "egress" not in group
+    rules = synth.resources("network", "aws_vpc_security_group_ingress_rule").values()
+    assert sorted(r["cidr_ipv4"] for r in rules) == [f"${{aws_subnet.{a}.cidr_block}}" for a in private]
+    assert all((r["from_port"], r["to_port"], r["ip_protocol"]) == (443, 443, "tcp") for r in rules)
+    assert all(r["security_group_id"] == group_ref for r in rules)
+    assert not synth.resources("network", "aws_vpc_security_group_egress_rule")
+    output = synth.stack("network")["output"]["interface_endpoint_ids"]["value"]
+    assert sorted(output) == endpoint_services(synth)
+
+
+def test_ec2_hosts_add_the_ecs_and_ssm_agents_endpoints(examples):
+    # EC2 container instances (the file gateway needs them) and the uploader run the ECS and SSM agents
+    assert endpoint_services(examples["full"]) == [
+        "ec2messages",
+        "ecr.api",
+        "ecr.dkr",
+        "ecs",
+        "ecs-agent",
+        "ecs-telemetry",
+        "logs",
+        "secretsmanager",
+        "ssm",
+        "ssmmessages",
+    ]
+
+
+def test_no_interface_endpoints_by_default_outside_production(examples):
+    for name in ("quickstart-http", "tls-rw", "existing-vpc"):
+        assert endpoint_services(examples[name]) == [], name
+        assert "interface_endpoint_ids" not in examples[name].stack("network")["output"]
+
+
+def test_interface_endpoints_as_configured(tmp_path):
+    chosen = 'name = "chosen"\nnetwork { interface_endpoints = ["logs", "sts"] }'
+    synth = synthesize(loads(chosen), tmp_path / "chosen")
+    assert endpoint_services(synth) == ["logs", "sts"]
+    none = (  # production (its name says so), but asked for none
+        'name = "omero-prod"\nnetwork { interface_endpoints = [] }\nimages { anonymous_pulls_waiver = "a test" }'
+    )
+    assert endpoint_services(synthesize(loads(none), tmp_path / "none")) == []
+
+
+def test_an_existing_vpc_gets_endpoints_only_when_listed(examples, tmp_path):
+    # its owner may have endpoints already, and AWS refuses a second private DNS name for a service
+    text = (ROOT / "examples" / "existing-vpc.hcl").read_text()
+    text = text.replace("network {", 'network {\n  interface_endpoints = ["ecr.api", "ecr.dkr"]', 1)
+    synth = synthesize(loads(text), tmp_path / "out")
+    assert endpoint_services(synth) == ["ecr.api", "ecr.dkr"]
+    rules = synth.resources("network", "aws_vpc_security_group_ingress_rule").values()
+    assert sorted(r["cidr_ipv4"] for r in rules) == sorted(
+        f"${{data.aws_subnet.{a}.cidr_block}}" for a in synth.data("network", "aws_subnet") if a.startswith("network_private")
+    )
 
 
 def test_s3_gateway_endpoint_can_be_switched_off(tmp_path):

@@ -138,3 +138,31 @@ def test_the_plan_time_condition_reads_the_prefix(examples, terraform_cli, tmp_p
         assert result.returncode == 0, str(result)
     result = terraform_cli(tmp_path, "output", "-raw", "fits", timeout=120)
     assert result.stdout.strip() == ("true" if fits else "false"), str(result)
+
+
+@pytest.mark.parametrize(
+    ("services", "says"),
+    [
+        ('["ecr.api", "s3"]', "'s3': service names among ecr.api, ecr.dkr, logs"),  # S3 is the gateway endpoint
+        ('["logs", "logs"]', "each service once"),
+        ('["com.amazonaws.us-east-1.logs"]', "'com.amazonaws.us-east-1.logs': service names among"),
+    ],
+)
+def test_interface_endpoints_name_known_services_once(services, says):
+    [line] = problems(f"network {{ interface_endpoints = {services} }}")
+    assert line.startswith(f"network.interface_endpoints = {json.dumps(json.loads(services))}")
+    assert says in line
+
+
+def test_each_interface_endpoint_takes_an_address_in_every_private_subnet():
+    listed = dict(private_demand(loads(NAME + 'network { interface_endpoints = ["logs", "sts", "ssm"] }')))
+    assert listed["interface endpoints"] == 3
+    # production in a new VPC: the ones it uses, by default
+    production = load(ROOT / "examples" / "tls-rw-ro.hcl")
+    assert dict(private_demand(production))["interface endpoints"] == 5
+    assert "interface endpoints" not in dict(private_demand(loads(NAME)))
+    # enough endpoints tip a /27 over
+    eleven = '["ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "ssmmessages", "ec2messages", "sts", "ecs", "ecs-agent", "ecs-telemetry"]'
+    loads(NAME + 'network { vpc_cidr = "10.0.0.0/23" }\nweb { max_tasks = 6 }')  # 18 of a /27's 27
+    [line] = problems(f'network {{\n vpc_cidr = "10.0.0.0/23"\n interface_endpoints = {eleven} }}\nweb {{ max_tasks = 6 }}')
+    assert line.startswith('network.vpc_cidr = "10.0.0.0/23": allowed: /22 or larger') and "interface endpoints 11" in line

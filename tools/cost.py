@@ -45,7 +45,8 @@ class Assumptions:
     archive_percent: float = 0  # share in Archive (only with storage.transition_to_archive)
     efs_read_gb: float = 200  # elastic throughput: GB read per month
     efs_write_gb: float = 50  # elastic throughput: GB written per month
-    nat_gb: float = 100  # GB through the NAT gateways per month (image pulls, AWS APIs)
+    nat_gb: float = 100  # GB through the NAT gateways per month (the internet, AWS APIs; image layers use the S3 endpoint)
+    endpoint_gb: float = 10  # of which to AWS APIs the interface endpoints serve (logs, manifests, secrets, agents)
     alb_lcu: float = 1  # average application load balancer capacity units
     nlb_lcu: float = 1  # average network load balancer capacity units
     logs_gb: float = 20  # CloudWatch Logs ingested per month (containers, flow logs, RDS)
@@ -114,6 +115,7 @@ def _network_items(deployment, prices: dict[str, Any], assume: Assumptions) -> l
         )
     else:
         items.append(Item("network", "NAT gateways (existing VPC: not ours)", 0, "h", prices["nat_gateway_hour"]))
+    items += _endpoint_items(deployment, prices, assume)
 
     items.append(Item("load balancers", "ALB hours", HOURS, "h", prices["alb_hour"]))
     items.append(
@@ -136,6 +138,47 @@ def _network_items(deployment, prices: dict[str, Any], assume: Assumptions) -> l
                 "NLCU-h",
                 prices["nlb_lcu_hour"],
                 note="assumed, --nlb-lcu",
+            )
+        )
+    return items
+
+
+def _endpoint_items(deployment, prices: dict[str, Any], assume: Assumptions) -> list[Item]:
+    """Interface endpoints: hours per endpoint and zone, the GB they carry, and the NAT processing
+    of that traffic they save (a negative line; with an existing VPC the NAT is not ours)."""
+    from config.network_plan import interface_endpoint_services
+
+    services = interface_endpoint_services(deployment)
+    if not services:
+        return []
+    network = deployment.network
+    zones = network.zone_count if network.creates_vpc else len(network.private_subnet_ids)
+    items = [
+        Item(
+            "network",
+            f"interface endpoints ({len(services)} services x {zones} AZs x {HOURS} h)",
+            len(services) * zones * HOURS,
+            "endpoint-h",
+            prices["interface_endpoint_hour"],
+        ),
+        Item(
+            "network",
+            "interface endpoint data processed",
+            assume.endpoint_gb,
+            "GB",
+            prices["interface_endpoint_gb"],
+            note="assumed, --endpoint-gb",
+        ),
+    ]
+    if network.creates_vpc:
+        items.append(
+            Item(
+                "network",
+                "NAT data processing the endpoints save",
+                assume.endpoint_gb,
+                "GB",
+                -prices["nat_gateway_gb"],
+                note="the --endpoint-gb no longer through NAT",
             )
         )
     return items
@@ -528,7 +571,10 @@ def totals(items: Sequence[Item]) -> tuple[float, float]:
 
 
 def _money(low: float, high: float) -> str:
-    return f"${low:,.2f}" if round(low, 2) == round(high, 2) else f"${low:,.2f}..${high:,.2f}"
+    def one(value: float) -> str:
+        return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+    return one(low) if round(low, 2) == round(high, 2) else f"{one(low)}..{one(high)}"
 
 
 def render(deployment, region: str, items: Sequence[Item], table: dict[str, Any]) -> str:
@@ -542,7 +588,8 @@ def render(deployment, region: str, items: Sequence[Item], table: dict[str, Any]
         if item.price is None:
             cost, unit = "price not in table", f"{quantity} {item.unit}"
         else:
-            cost, unit = _money(*(item.cost or (0.0, 0.0))), f"{quantity} {item.unit} x ${item.price:g}"
+            sign = "-" if item.price < 0 else ""
+            cost, unit = _money(*(item.cost or (0.0, 0.0))), f"{quantity} {item.unit} x {sign}${abs(item.price):g}"
         note = f"  ({item.note})" if item.note and item.note != "price not in table" else ""
         rows.append((item.group, item.name, unit, cost, note))
     name_width, unit_width, cost_width = (max(len(row[i]) for row in rows) for i in (1, 2, 3))
@@ -575,6 +622,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "efs_read_gb",
         "efs_write_gb",
         "nat_gb",
+        "endpoint_gb",
         "alb_lcu",
         "nlb_lcu",
         "logs_gb",

@@ -122,6 +122,7 @@ RULES: tuple[Rule, ...] = (
     Rule(("aws_subnet",), "private_subnets", _count("private subnets"), prefix="network_private"),
     Rule(("aws_internet_gateway",), "igw", _fixed("internet gateway")),
     Rule(("aws_nat_gateway",), "nat", _count("NAT gateways")),
+    Rule(("aws_vpc_endpoint",), "interface_endpoints", _count("interface endpoints"), prefix="interface_endpoints"),
     Rule(("aws_vpc_endpoint",), "s3_endpoint", _fixed("S3 gateway endpoint")),
     Rule(("aws_flow_log",), "flow_logs", _fixed("VPC flow logs")),
     Rule(
