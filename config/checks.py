@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
+from collections.abc import Iterable
 
 # Regions that exist for the aws provider (commercial, GovCloud, China), as of provider 5.100.
 AWS_REGIONS = frozenset(
@@ -81,6 +83,12 @@ _TAG_CHARS = Pattern(r"[\w .:/=+\-@]*", unicode=True)
 # 10-character suffix; the longest other name built from it is the session store's
 # "<name>-omero-sessions" (35 of ElastiCache's 40, CreateReplicationGroup ReplicationGroupId).
 NAME_MAX = 20
+
+
+def did_you_mean(value: str, known: Iterable[str]) -> str:
+    """``; did you mean "x"?`` naming the closest of ``known``, or nothing when none is close."""
+    close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.8)
+    return f'; did you mean "{close[0]}"?' if close else ""
 
 
 def deployment_name(value: str) -> str | None:
@@ -258,7 +266,6 @@ EFS_TRANSITIONS = (
 )
 
 _PG_VERSION = Pattern(r"(1[0-9])")
-_DB_CLASS = Pattern(r"db\.[a-z0-9]+\.[a-z0-9]+")
 # OMERO 5.6's support table lists PostgreSQL up to 17 (and 18), and 12 and 13 as unsupported
 # (ome/omero-documentation PR #2513, January 2026; sysadmins/version-requirements); RDS has ended
 # standard support below 15 or soon will. The default stays 16: the OMERO.server image ships the
@@ -278,7 +285,16 @@ def postgres_version(value: str) -> str | None:
 
 
 def db_instance_class(value: str) -> str | None:
-    return None if _DB_CLASS.fullmatch(value) else 'an RDS instance class such as "db.t4g.medium" or "db.m7g.large"'
+    """A DB instance class AWS prices for RDS for PostgreSQL (config/aws_types.json)."""
+    from config import aws_types
+
+    offered = aws_types.rds_postgres_instance_classes()
+    if value in offered:
+        return None
+    return (
+        f"an RDS for PostgreSQL DB instance class AWS offers (config/aws_types.json of {aws_types.generated()}), "
+        f'e.g. "db.t4g.medium" or "db.m7g.large"{did_you_mean(value, offered)}'
+    )
 
 
 _INSTANCE_TYPE = Pattern(r"[a-z][a-z0-9-]*\.[a-z0-9]+")
@@ -286,12 +302,28 @@ _INSTANCE_TYPE = Pattern(r"[a-z][a-z0-9-]*\.[a-z0-9]+")
 _ARM_FAMILY = Pattern(r"[a-z]+\d+g[a-z]*\.[a-z0-9]+")
 
 
+def arm64(value: str) -> bool:
+    """Whether an EC2 instance type is a Graviton (arm64) one: m7g, c6gn, t4g, x2gd, ..., and a1."""
+    return bool(_ARM_FAMILY.fullmatch(value)) or value.startswith("a1.")
+
+
+def ec2_offered(value: str) -> str | None:
+    """An EC2 instance type the EC2 API knows (config/aws_types.json); a near miss is named."""
+    from config import aws_types
+
+    if value in aws_types.ec2_instance_types():
+        return None
+    x86 = [name for name in aws_types.ec2_instance_types() if not arm64(name)]
+    return (
+        f'an EC2 instance type AWS offers (config/aws_types.json of {aws_types.generated()}), e.g. "m6i.xlarge"'
+        f"{did_you_mean(value, x86)}"
+    )
+
+
 def instance_type(value: str) -> str | None:
-    if not _INSTANCE_TYPE.fullmatch(value):
-        return 'an EC2 instance type such as "m6i.xlarge"'
-    if _ARM_FAMILY.fullmatch(value) or value.startswith("a1."):
+    if _INSTANCE_TYPE.fullmatch(value) and arm64(value):
         return "an x86_64 instance type (the OMERO images have no arm64 build), e.g. m6i.xlarge"
-    return None
+    return ec2_offered(value)
 
 
 def container_instance_type(value: str) -> str | None:

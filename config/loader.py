@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from config import syntax
+from config.checks import did_you_mean
 from config.fields import Block, Problem, checks_of, choices_of, doc_of
 from config.schema import Deployment
 
@@ -239,7 +240,8 @@ def _build(cls: type[B], raw: Any, prefix: str, problems: list[Problem]) -> B | 
         if not dataclasses.is_dataclass(hints[name]) and typed is not None:
             choices = choices_of(field)
             if choices is not None and typed not in choices:
-                problems.append(Problem(prefix + name, typed, "one of " + ", ".join(_show(c) for c in choices)))
+                near = did_you_mean(typed, choices) if isinstance(typed, str) else ""
+                problems.append(Problem(prefix + name, typed, "one of " + ", ".join(_show(c) for c in choices) + near))
                 continue
             failed = next((msg for check in checks_of(field) if (msg := check(typed))), None)
             if failed and isinstance(typed, dict):

@@ -445,6 +445,13 @@ CASES = [
         "whose capacity is known",
         'cluster {\n  launch_type = "ec2"\n  ec2 { instance_type = "t3.xlarge" }\n}',
     ),
+    bad(
+        "db-instance-class-typo",
+        "aws-limit",
+        "database.instance_class",
+        'did you mean "db.t4g.medium"?',
+        'database { instance_class = "db.t4g.mediun" }',
+    ),
     # --- the ECR pull-through cache's credential: name prefix and region as ECR requires -------------
     bad(
         "image-secret-without-ecr-prefix",

@@ -273,7 +273,7 @@ BAD_INPUTS = [
     ('database { engine_version = "16.4" }', "database.engine_version", "minor versions are upgraded automatically"),
     ('database { engine_version = "18" }', "database.engine_version", 'major version "15", "16" or "17"'),
     ("database { engine_version = 16 }", "database.engine_version", "a string"),
-    ('database { instance_class = "t4g.medium" }', "database.instance_class", "RDS instance class"),
+    ('database { instance_class = "t4g.medium" }', "database.instance_class", "RDS for PostgreSQL DB instance class"),
     ("database { allocated_storage_gb = 10 }", "database.allocated_storage_gb", "from 20 to 65536"),
     ("database { max_allocated_storage_gb = 40 }", "database.max_allocated_storage_gb", "at least 55"),
     ("database { max_allocated_storage_gb = 54 }", "database.max_allocated_storage_gb", "allocated_storage_gb plus 10%"),
@@ -567,6 +567,9 @@ SAMPLES_BY_KEY: dict[str, object] = {
     "uploader.ice_wheel_sha256": "0" * 64,
     "dropbox.watch_users": ("user1",),
     "network.interface_endpoints": ("ecr.api", "logs"),
+    "load_balancer.websocket_allowed_cidrs": ("192.0.2.0/24",),
+    "web.read_only_pool.host_name": "view.omero.example.org",
+    "backup.copy_account_vault_arn": "arn:aws:backup:eu-west-1:111122223333:backup-vault:omero-copy",
     "server.secret_properties": {"omero.ldap.password": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:omero/ldap-Ab12Cd"},
     "web.secret_properties": {
         "omero.web.public.password": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:omero/web2-Ab12Cd"

@@ -40,11 +40,9 @@ _WHEEL_URL = checks.Pattern(r"https://[A-Za-z0-9.-]+(?:/[A-Za-z0-9._%+~-]+)*/zer
 
 
 def instance_type(value: str) -> str | None:
-    if not _INSTANCE_TYPE.fullmatch(value):
-        return 'an EC2 instance type such as "m6i.large"'
-    if _ARM_FAMILY.fullmatch(value):
+    if _INSTANCE_TYPE.fullmatch(value) and _ARM_FAMILY.fullmatch(value):
         return "an x86_64 instance type (the host runs the x86_64 Amazon Linux 2023 image), e.g. m6i.large"
-    return None
+    return checks.ec2_offered(value)
 
 
 def omero_py_version(value: str) -> str | None:
