@@ -21,6 +21,10 @@ PRODUCTION_WORDS = frozenset({"prod", "production", "prd", "live"})
 _FILE_SYSTEM_ID = checks.Pattern(r"fs-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 _SNAPSHOT_ID = checks.Pattern(r"[A-Za-z][A-Za-z0-9:-]{0,254}")
 _SNAPSHOT_ARN = checks.Pattern(r"arn:aws(?:-cn|-us-gov)?:rds:([a-z0-9-]+):\d{12}:snapshot:([A-Za-z][A-Za-z0-9:-]{0,254})")
+# IAM API Reference, CreateRole: RoleName [\w+=,.@-]{1,64}, Path "/" or /.../ of the same characters.
+_ROLE_ARN = checks.Pattern(r"arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}")
+# AWS Backup API Reference, CreateBackupVault: BackupVaultName ^[a-zA-Z0-9\-\_]{2,50}$.
+_VAULT_ARN = checks.Pattern(r"arn:aws(?:-cn|-us-gov)?:backup:([a-z0-9-]+):(\d{12}):backup-vault:[A-Za-z0-9_-]{2,50}")
 
 
 def looks_like_production(deployment: Deployment) -> bool:
@@ -40,6 +44,18 @@ def db_snapshot(value: str) -> str | None:
     if "--" in value or value.endswith("-") or not _SNAPSHOT_ID.fullmatch(value):
         return "an RDS DB snapshot identifier (a letter, then letters, digits, hyphens or colons) or its ARN"
     return None
+
+
+def role_arn(value: str) -> str | None:
+    if _ROLE_ARN.fullmatch(value):
+        return None
+    return 'an IAM role ARN, e.g. "arn:aws:iam::111122223333:role/backup-break-glass"'
+
+
+def vault_arn(value: str) -> str | None:
+    if _VAULT_ARN.fullmatch(value):
+        return None
+    return 'a backup vault ARN, e.g. "arn:aws:backup:eu-west-1:444455556666:backup-vault:omero-copies"'
 
 
 def region_of_arn(arn: str) -> str | None:
@@ -117,6 +133,18 @@ class Backup(Block):
         "With copy_region: days copies are kept; unset: as long as the recovery point they copy.",
         checks=[checks.between(1, 36500)],
     )
+    break_glass_role_arn: str | None = key(
+        None,
+        "IAM role that alone may delete recovery points, shorten their retention, lift the Vault Lock or change the vaults' "
+        "access policy, which both vaults then get; unset: no access policy (IAM alone decides).",
+        checks=[role_arn],
+    )
+    copy_account_vault_arn: str | None = key(
+        None,
+        "Also copy every recovery point to this vault in another account of the organization, which must admit "
+        "backup:CopyIntoBackupVault from this one (needs database.kms_key_arn); unset: no cross-account copy.",
+        checks=[vault_arn],
+    )
 
     @property
     def retentions(self) -> tuple[int, ...]:
@@ -182,6 +210,16 @@ class Backup(Block):
             yield Problem("backup.copy_region", self.copy_region, f"a region other than the deployment's ({deployment.region})")
         if self.kms_key_arn and region_of_arn(self.kms_key_arn) != deployment.region:
             yield Problem("backup.kms_key_arn", self.kms_key_arn, f"a key in the deployment's region ({deployment.region})")
+        if self.copy_account_vault_arn and not deployment.database.kms_key_arn:
+            # RDS User Guide, "Sharing encrypted snapshots": "You can't share a snapshot that has
+            # been encrypted using the default KMS key of the AWS account that shared the snapshot."
+            yield Problem(
+                "database.kms_key_arn",
+                None,
+                "",
+                text="missing; backup.copy_account_vault_arn copies database snapshots to another "
+                "account, which RDS refuses for the default aws/rds key: give a customer key that account may use",
+            )
         if deployment.storage.automatic_backups:
             yield Problem(
                 "storage.automatic_backups",

@@ -16,13 +16,15 @@ state {
   bucket = "omero-full-terraform-state-example"
 }
 
-# Daily and monthly recovery points of EFS and the database, each copied to Ireland; the vault is
-# locked in governance mode (removable only by principals allowed backup:DeleteBackupVaultLockConfiguration).
+# Daily and monthly recovery points of EFS and the database, each copied to Ireland; both vaults are
+# locked in governance mode, and their access policies let only the break-glass role delete or
+# shorten a recovery point, lift the lock or change the policy.
 backup {
   daily_retention_days   = 35
   monthly_retention_days = 365
   copy_region            = "eu-west-1"
   vault_lock             = "governance"
+  break_glass_role_arn   = "arn:aws:iam::123456789012:role/omero-full-backup-break-glass"
 }
 
 cluster {

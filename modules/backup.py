@@ -4,7 +4,10 @@ One plan holds both resources, so each rule backs up the file system and the dat
 same window: the nearest thing to a consistent point AWS Backup offers without stopping OMERO
 (see "Backups" in docs/backups-restores-upgrades.md). The vault is encrypted with a key made for it (or a customer key),
 can be locked, and is never destroyed by a plan; recovery points outlive the stack anyway, since
-AWS refuses to delete a vault that holds any.
+AWS refuses to delete a vault that holds any. The copy vault in another region is locked like it;
+with a break-glass role, both vaults get an access policy that lets only that role delete recovery
+points, shorten them, lift the lock or change the policy; a copy can also go to a vault in another
+account.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from cdktf_cdktf_provider_aws.backup_plan import (
 from cdktf_cdktf_provider_aws.backup_selection import BackupSelection
 from cdktf_cdktf_provider_aws.backup_vault import BackupVault
 from cdktf_cdktf_provider_aws.backup_vault_lock_configuration import BackupVaultLockConfiguration
+from cdktf_cdktf_provider_aws.backup_vault_policy import BackupVaultPolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
@@ -35,6 +39,21 @@ from modules.kms import account_statement
 # AWS's managed policies for the AWS Backup service role: what it needs to snapshot EFS and RDS
 # (and to copy, tag and delete recovery points) and to restore them.
 BACKUP_POLICIES = ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores")
+
+# What a vault access policy denies to every principal but the break-glass role: deleting a
+# recovery point or shortening its retention (the two AWS's Config rule
+# backup-recovery-point-manual-deletion-disabled asks a vault policy to deny, with
+# PutBackupVaultAccessPolicy), lifting a governance Vault Lock, and replacing, deleting the policy
+# or the vault itself. AWS Backup access policies take no wildcard in Action (AWS Backup Developer
+# Guide, "Vault access policies"), hence the list.
+PROTECTED_ACTIONS = (
+    "backup:DeleteRecoveryPoint",
+    "backup:UpdateRecoveryPointLifecycle",
+    "backup:DeleteBackupVaultLockConfiguration",
+    "backup:PutBackupVaultAccessPolicy",
+    "backup:DeleteBackupVaultAccessPolicy",
+    "backup:DeleteBackupVault",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,6 +87,10 @@ class OmeroBackupProps:
     vault_lock: str = "none"  # none, governance, compliance
     vault_lock_changeable_days: int = 3
     copy: BackupCopy | None = None
+    # The only principal that may delete or shorten recovery points, lift a lock or change the
+    # vaults' access policy; None: no access policy.
+    break_glass_role_arn: str | None = None
+    account_copy_vault_arn: str | None = None  # a vault in another account also receiving every point
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,6 +100,9 @@ class OmeroBackupOutputs:
     plan_id: str
     role_arn: str  # also the role restore jobs run with
     copy_vault_arn: str | None
+    # DeleteAfterDays a job into the vault may use (a locked vault fails any other, and a job
+    # without a lifecycle): the rules' shortest and longest retention, the lock's bounds.
+    retention_days: tuple[int, int] = (1, 36500)
 
 
 class OmeroBackup(Construct):
@@ -93,17 +119,7 @@ class OmeroBackup(Construct):
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
         retentions = [rule.retention_days for rule in props.rules]
-        if props.vault_lock != "none":
-            BackupVaultLockConfiguration(
-                self,
-                "vault_lock",
-                backup_vault_name=self.vault.name,
-                min_retention_days=min(retentions),
-                max_retention_days=max(retentions),
-                # Compliance mode: after this many days the lock, and every retention under it,
-                # can no longer be changed by anyone. Without it, governance mode.
-                changeable_for_days=props.vault_lock_changeable_days if props.vault_lock == "compliance" else None,
-            )
+        self._protect("vault", self.vault, retentions, props)
         copy_vault = None
         if props.copy is not None:
             copy = props.copy
@@ -117,6 +133,9 @@ class OmeroBackup(Construct):
                 force_destroy=False,
                 lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
             )
+            # Locked like the home vault, within the retentions of the copies it receives.
+            copies = [copy.retention_days or days for days in retentions]
+            self._protect("copy_vault", copy_vault, copies, props, provider=copy.provider)
         self.role = IamRole(
             self,
             "role",
@@ -151,14 +170,59 @@ class OmeroBackup(Construct):
             plan_id=self.plan.id,
             role_arn=self.role.arn,
             copy_vault_arn=copy_vault.arn if copy_vault else None,
+            retention_days=(min(retentions), max(retentions)),
         )
+
+    def _protect(
+        self,
+        id: str,
+        vault: BackupVault,
+        retentions: list[int],
+        props: OmeroBackupProps,
+        *,
+        provider: TerraformProvider | None = None,
+    ) -> None:
+        """The vault's Vault Lock (with vault_lock) and access policy (with a break-glass role)."""
+        if props.vault_lock != "none":
+            BackupVaultLockConfiguration(
+                self,
+                f"{id}_lock" if id != "vault" else "vault_lock",
+                provider=provider,
+                backup_vault_name=vault.name,
+                # Every backup or copy job into the vault must then have a lifecycle within these
+                # (AWS Backup API Reference, PutBackupVaultLockConfiguration MinRetentionDays and
+                # MaxRetentionDays): the retentions of the jobs it receives.
+                min_retention_days=min(retentions),
+                max_retention_days=max(retentions),
+                # Compliance mode: after this many days the lock, and every retention under it,
+                # can no longer be changed by anyone. Without it, governance mode.
+                changeable_for_days=props.vault_lock_changeable_days if props.vault_lock == "compliance" else None,
+            )
+        if props.break_glass_role_arn is None:
+            return
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "OnlyTheBreakGlassRoleDeletesShortensOrUnlocks",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": list(PROTECTED_ACTIONS),
+                    "Resource": "*",
+                    # aws:PrincipalArn is the role's ARN for every session of the role (IAM User
+                    # Guide, "AWS global condition context keys").
+                    "Condition": {"ArnNotEquals": {"aws:PrincipalArn": props.break_glass_role_arn}},
+                }
+            ],
+        }
+        BackupVaultPolicy(self, f"{id}_policy", provider=provider, backup_vault_name=vault.name, policy=json.dumps(policy))
 
     def _rule(self, rule: BackupRule, props: OmeroBackupProps, copy_vault: BackupVault | None) -> BackupPlanRule:
         cold = rule.cold_storage_after_days or None
-        copy_action = None
+        copy_action = []
         if copy_vault is not None and props.copy is not None:  # the vault exists only with a copy
             copy_days = props.copy.retention_days or rule.retention_days
-            copy_action = [
+            copy_action.append(
                 BackupPlanRuleCopyAction(
                     destination_vault_arn=copy_vault.arn,
                     lifecycle=BackupPlanRuleCopyActionLifecycle(
@@ -167,7 +231,16 @@ class OmeroBackup(Construct):
                         cold_storage_after=cold if cold and copy_days >= cold + 90 else None,
                     ),
                 )
-            ]
+            )
+        if props.account_copy_vault_arn is not None:
+            # Another account's copy is kept as long as its source (that vault's lock, if any,
+            # must admit the rules' retentions).
+            copy_action.append(
+                BackupPlanRuleCopyAction(
+                    destination_vault_arn=props.account_copy_vault_arn,
+                    lifecycle=BackupPlanRuleCopyActionLifecycle(delete_after=rule.retention_days, cold_storage_after=cold),
+                )
+            )
         return BackupPlanRule(
             rule_name=rule.name,
             target_vault_name=self.vault.name,
@@ -176,7 +249,7 @@ class OmeroBackup(Construct):
             start_window=props.start_window_minutes,
             completion_window=props.completion_window_minutes,
             lifecycle=BackupPlanRuleLifecycle(delete_after=rule.retention_days, cold_storage_after=cold),
-            copy_action=copy_action,
+            copy_action=copy_action or None,
             recovery_point_tags={"deployment": props.name, "rule": rule.name},
         )
 

@@ -68,6 +68,8 @@ class BackupStack(DeploymentStack):
                 vault_lock=backup.vault_lock,
                 vault_lock_changeable_days=backup.vault_lock_changeable_days,
                 copy=copy,
+                break_glass_role_arn=backup.break_glass_role_arn,
+                account_copy_vault_arn=backup.copy_account_vault_arn,
             ),
         )
         self.outputs: OmeroBackupOutputs = protection.outputs
@@ -90,3 +92,17 @@ class BackupStack(DeploymentStack):
                 value=out.copy_vault_arn,
                 description=f"Vault in {backup.copy_region} receiving a copy of every recovery point.",
             )
+        shortest, longest = out.retention_days
+        TerraformOutput(
+            self,
+            "manual_backup_retention_days",
+            value={"min": shortest, "max": longest},
+            description=(
+                "DeleteAfterDays a manual backup job into the vault must use (aws backup start-backup-job --lifecycle): "
+                + (
+                    "the Vault Lock's minimum and maximum retention."
+                    if backup.vault_lock != "none"
+                    else "the rules' own retentions."
+                )
+            ),
+        )

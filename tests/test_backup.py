@@ -110,7 +110,9 @@ def test_full_example_copies_every_recovery_point_to_a_second_region(examples):
         [action] = rule["copy_action"]
         assert action["destination_vault_arn"] == f"${{aws_backup_vault.{copy_id}.arn}}"
         assert action["lifecycle"] == rule["lifecycle"], name
-    locks = {lock.get("provider", "aws"): lock for lock in synth.resources("backup", "aws_backup_vault_lock_configuration").values()}
+    locks = {
+        lock.get("provider", "aws"): lock for lock in synth.resources("backup", "aws_backup_vault_lock_configuration").values()
+    }
     assert sorted(locks) == ["aws", "aws.copy"]  # the copy vault is locked like the home vault
     for lock in locks.values():
         assert lock["min_retention_days"] == 35 and lock["max_retention_days"] == 365
@@ -141,7 +143,9 @@ def test_compliance_lock_customer_keys_and_copy_retention(tmp_path):
         ":eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555"
     )
     assert ":eu-north-1:" in vaults["omero-vault-omero-copy"]["kms_key_arn"]
-    locks = {lock.get("provider", "aws"): lock for lock in synth.resources("backup", "aws_backup_vault_lock_configuration").values()}
+    locks = {
+        lock.get("provider", "aws"): lock for lock in synth.resources("backup", "aws_backup_vault_lock_configuration").values()
+    }
     lock, copy_lock = locks["aws"], locks["aws.copy"]
     assert (lock["min_retention_days"], lock["max_retention_days"], lock["changeable_for_days"]) == (14, 400, 7)
     # The copy vault receives only 90-day copies: its lock admits exactly those.
