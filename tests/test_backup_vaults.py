@@ -9,7 +9,7 @@ import json
 import pytest
 
 from config import loads
-from tests.harness.synth import one, synthesize
+from tests.harness.synth import ROOT, one, synthesize
 from tests.test_config import problems
 
 BREAK_GLASS = "arn:aws:iam::123456789012:role/omero-full-backup-break-glass"
@@ -147,3 +147,15 @@ def test_bad_vault_protection_input(text, key, allowed):
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"{key} ") or lines[0].startswith(f"{key}:"), lines
     assert allowed in lines[0], lines
+
+
+def test_the_manual_backup_runbook_gives_every_job_a_lifecycle(full):
+    """docs/backups-restores-upgrades.md: a job without a lifecycle fails on a locked vault."""
+    text = (ROOT / "docs" / "backups-restores-upgrades.md").read_text()
+    runbook = text[text.index("For a strictly consistent point") : text.index("A restore of both looks like this")]
+    jobs = runbook.replace("\\\n", " ").split("aws backup start-backup-job")[1:]
+    assert len(jobs) >= 2
+    for job in jobs:
+        assert "--lifecycle DeleteAfterDays=" in job.splitlines()[0], job
+    assert "manual_backup_retention_days" in runbook
+    assert "manual_backup_retention_days" in full.stack("backup")["output"]
