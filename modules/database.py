@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import Fn, TerraformResource, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.db_instance import DbInstance
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
@@ -75,6 +75,8 @@ class OmeroDatabaseOutputs:
     kms_key_arn: str | None  # the key encrypting both secrets (None: aws/secretsmanager)
     # Clients get access by adding an ingress rule from their own security group to this one.
     security_group_id: str
+    # The snapshot RDS takes when the instance is deleted (unique per instance).
+    final_snapshot_identifier: str = ""
     read_only_username: str | None = None  # a SELECT-only role for the read-only servers
     read_only_password_secret_arn: str | None = None
 
@@ -198,7 +200,7 @@ class OmeroDatabase(Construct):
             copy_tags_to_snapshot=True,
             deletion_protection=props.deletion_protection,
             skip_final_snapshot=False,
-            final_snapshot_identifier=f"{identifier}-final",
+            final_snapshot_identifier=final_snapshot_identifier(self, identifier),
             auto_minor_version_upgrade=True,
             iam_database_authentication_enabled=True,
             performance_insights_enabled=props.performance_insights,
@@ -223,6 +225,7 @@ class OmeroDatabase(Construct):
             username=DB_USER,
             instance_id=self.instance.identifier,
             instance_arn=self.instance.arn,
+            final_snapshot_identifier=self.instance.final_snapshot_identifier,
             password_secret_arn=self.password.arn,
             root_password_secret_arn=self.root_password.arn,
             kms_key_arn=props.kms_key_arn,
@@ -230,3 +233,25 @@ class OmeroDatabase(Construct):
             read_only_username=READ_ONLY_USER if self.read_only_password else None,
             read_only_password_secret_arn=self.read_only_password.arn if self.read_only_password else None,
         )
+
+
+def final_snapshot_identifier(scope: Construct, identifier: str) -> str:
+    """``<identifier>-final-<YYYYMMDDhhmmss>``: the UTC time of the first plan that made the instance.
+
+    DeleteDBInstance fails with DBSnapshotAlreadyExists when FinalDBSnapshotIdentifier names a
+    snapshot that exists (RDS API Reference, DeleteDBInstance), so a fixed name lets only the first
+    destroy of a deployment name succeed. Terraform's built-in ``terraform_data`` (no provider)
+    keeps ``plantimestamp()`` of its first plan in state and ignores it afterwards, so the name is
+    new for every instance a deployment name gets and stable for the life of each: later plans
+    show no change. An RDS snapshot identifier is 1-255 letters, digits and hyphens, starting with a
+    letter, without two hyphens in a row or a trailing one (RDS User Guide, "Naming constraints in
+    Amazon RDS"): ``<name>-omero-final-`` plus 14 digits fits (NAME_MAX is 20).
+    """
+    created = TerraformResource(
+        scope,
+        "created",
+        terraform_resource_type="terraform_data",
+        lifecycle=TerraformResourceLifecycle(ignore_changes=["input"]),
+    )
+    created.add_override("input", Fn.plantimestamp())
+    return f"{identifier}-final-{Fn.formatdate('YYYYMMDDhhmmss', created.get_string_attribute('output'))}"

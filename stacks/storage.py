@@ -100,6 +100,12 @@ class StorageStack(DeploymentStack):
         TerraformOutput(self, "db_instance_id", value=d.instance_id, description="RDS instance identifier.")
         TerraformOutput(
             self,
+            "db_final_snapshot_id",
+            value=d.final_snapshot_identifier,
+            description="Snapshot RDS takes when the instance is deleted: pass it to aws rds delete-db-instance.",
+        )
+        TerraformOutput(
+            self,
             "db_password_secret_arn",
             value=d.password_secret_arn,
             description="Secrets Manager secret holding the database password.",

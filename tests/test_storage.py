@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
+
+import pytest
 
 from config import loads
+from tests.harness.apply import APPLY_TIMEOUT, aws
 from tests.harness.synth import one, synthesize
 
 
@@ -72,7 +76,12 @@ def test_database_defaults(examples):
     assert db["allow_major_version_upgrade"] is True
     assert db["storage_encrypted"] is True and db["publicly_accessible"] is False
     assert db["deletion_protection"] is True and db["skip_final_snapshot"] is False
-    assert db["final_snapshot_identifier"] == "omero-quick-omero-final"
+    created = one(examples["quickstart-http"].resources("storage", "terraform_data"))
+    assert created["input"] == "${plantimestamp()}" and created["lifecycle"] == {"ignore_changes": ["input"]}
+    [(address, _)] = examples["quickstart-http"].resources("storage", "terraform_data").items()
+    assert db["final_snapshot_identifier"] == (
+        f'omero-quick-omero-final-${{formatdate("YYYYMMDDhhmmss", terraform_data.{address}.output)}}'
+    )
     assert db["lifecycle"] == {"prevent_destroy": True, "ignore_changes": ["snapshot_identifier"]}
     assert db["multi_az"] is False and db["backup_retention_period"] == 7
     assert db["copy_tags_to_snapshot"] is True and db["auto_minor_version_upgrade"] is True
@@ -156,8 +165,69 @@ def test_storage_outputs(examples):
         "efs_access_point_id",
         "db_address",
         "db_instance_id",
+        "db_final_snapshot_id",
         "db_password_secret_arn",
         "root_password_secret_arn",
     } <= set(outputs)
     text = json.dumps(outputs)
     assert "ephemeral." not in text and "password_wo" not in text
+
+
+FINAL_REGION = "eu-central-1"
+
+
+def final_snapshot_configuration(endpoint: str, db: dict, created: dict, address: str) -> dict:
+    """The synthesized final-snapshot identifier and its terraform_data, on a bare instance."""
+    return {
+        "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}}},
+        "provider": {
+            "aws": {
+                "region": FINAL_REGION,
+                "endpoints": [{s: endpoint for s in ("rds", "sts")}],
+                "skip_credentials_validation": True,
+                "skip_metadata_api_check": "true",
+                "skip_region_validation": True,
+            }
+        },
+        "resource": {
+            "terraform_data": {address: {k: v for k, v in created.items() if k != "//"}},
+            "aws_db_instance": {
+                "omero": {
+                    "identifier": "omero-quick-omero",
+                    "engine": "postgres",
+                    "instance_class": "db.t4g.micro",
+                    "allocated_storage": 20,
+                    "username": "omero",
+                    "password": "not-a-real-password",
+                    "skip_final_snapshot": False,
+                    "final_snapshot_identifier": db["final_snapshot_identifier"],
+                }
+            },
+        },
+    }
+
+
+@pytest.mark.emulator
+@pytest.mark.terraform
+def test_a_deployment_name_is_destroyed_twice_with_a_final_snapshot_each_time(examples, emulator, tf, tmp_path):
+    """The same name applied and destroyed twice: two final snapshots, and no change in between."""
+    synth = examples["quickstart-http"]
+    [(address, created)] = synth.resources("storage", "terraform_data").items()
+    configuration = final_snapshot_configuration(
+        emulator.endpoint, one(synth.resources("storage", "aws_db_instance")), created, address
+    )
+    (tmp_path / "main.tf.json").write_text(json.dumps(configuration))
+    run = tf.with_env(AWS_REGION=FINAL_REGION, AWS_DEFAULT_REGION=FINAL_REGION)
+    assert (done := run(tmp_path, "init", "-input=false", "-no-color")).returncode == 0, str(done)
+    for attempt in range(2):
+        time.sleep(1.1)  # plantimestamp() has one-second resolution
+        done = run(tmp_path, "apply", "-auto-approve", "-input=false", "-no-color", timeout=APPLY_TIMEOUT)
+        assert done.returncode == 0, str(done)
+        time.sleep(1.1)
+        replan = run(tmp_path, "plan", "-detailed-exitcode", "-input=false", "-no-color", timeout=APPLY_TIMEOUT)
+        assert replan.returncode == 0, f"attempt {attempt}: the identifier re-plans:\n{replan}"
+        done = run(tmp_path, "destroy", "-auto-approve", "-input=false", "-no-color", timeout=APPLY_TIMEOUT)
+        assert done.returncode == 0, f"attempt {attempt}:\n{done}"
+    snapshots = aws(emulator, "rds", FINAL_REGION).describe_db_snapshots(DBInstanceIdentifier="omero-quick-omero")["DBSnapshots"]
+    finals = sorted(s["DBSnapshotIdentifier"] for s in snapshots if s["SnapshotType"] == "manual")
+    assert len(finals) == 2 and all(f.startswith("omero-quick-omero-final-") and len(f) == 38 for f in finals), finals
