@@ -77,6 +77,7 @@ def table() -> str:
     lines = ["| key | type | default | what it does |", "|---|---|---|---|"]
     for name, kind, default, doc in rows():
         shown = f"`{default}`" if default not in ("", "unset", "required") else default
+        shown = shown.replace("|", "\\|")  # a pipe ends a table cell, in a code span too (GFM tables)
         lines.append(f"| `{name}` | {kind} | {shown} | {doc.replace('|', '/').replace('<', '&lt;')} |")
     return "\n".join(lines)
 

@@ -81,6 +81,8 @@ def private_demand(deployment: Deployment) -> list[tuple[str, int]]:
     # OMERO.web deploys with maximumPercent 200 (modules/omero_web.py): at max_tasks, a deploy
     # runs twice as many tasks for a while. The servers stop before they are replaced (100%).
     tasks = 2 * web.max_tasks + 1 + server.read_only_count
+    if web.read_only_pool.enabled:
+        tasks += 2 * web.read_only_pool.max_tasks  # the read-only OMERO.web pool deploys the same way
     if deployment.dropbox.enabled and deployment.dropbox.scheduled_import:
         tasks += 2  # a run, and the next one that finds its lock and exits (modules/addons/dropbox.py)
     demand = [("tasks", _spread(tasks, zones))]

@@ -425,6 +425,7 @@ class Deployment(Block):
         yield from capacity_problems(self)
         yield from self.backup.deployment_problems(self)
         yield from self.images.deployment_problems(self)
+        yield from self.web.read_only_pool.deployment_problems(self)
         yield from self.restore_from.deployment_problems(self)
         for addon in self.addons():
             yield from addon.deployment_checks(self)

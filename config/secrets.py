@@ -11,7 +11,7 @@ environment variable; the task definition holds only the reference.
 
 from __future__ import annotations
 
-import re
+from config.checks import Pattern
 
 # Secret names: 1-512 of letters, digits and /_+=.@- (Secrets Manager API Reference, CreateSecret
 # Name); the complete ARN ends in "-" and six random characters (Secrets Manager User Guide,
@@ -19,8 +19,8 @@ import re
 _SECRET_ARN = (
     r"arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}-[A-Za-z0-9]{6}"
 )
-_REFERENCE = re.compile(rf"(?P<arn>{_SECRET_ARN})(?::(?P<json_key>[^:\s]*):(?P<stage>[^:\s]*):(?P<version>[^:\s]*))?", re.ASCII)
-_PROPERTY = re.compile(r"omero(?:\.[A-Za-z0-9_]+)+", re.ASCII)
+_REFERENCE = Pattern(rf"(?P<arn>{_SECRET_ARN})(?::(?P<json_key>[^:\s]*):(?P<stage>[^:\s]*):(?P<version>[^:\s]*))?")
+_PROPERTY = Pattern(r"omero(?:\.[A-Za-z0-9_]+)+")
 EXAMPLE = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:omero/ldap-Ab12Cd"
 
 

@@ -3,11 +3,13 @@ balancers in front of them."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from config import checks
 from config.fields import Block, Problem, key
+from config.read_only_web import ReadOnlyPool
 from config.secrets import secret_properties
 
 # Default images, pinned by tags shown to exist on Docker Hub (a tag once shipped the wrong build,
@@ -48,6 +50,8 @@ MANAGED_WEB_PROPERTIES = (
     "omero.web.application_server.host",
     "omero.web.application_server.port",
 )
+# load_balancer.websocket_allowed_cidrs: 10 listener rules of 3 networks each.
+WEBSOCKET_CIDRS_MAX = 30
 # OMERO.web properties that web.workers and web.threads set.
 GUNICORN_KEYS = {"omero.web.wsgi_workers": "workers", "omero.web.wsgi_threads": "threads"}
 # Set by the stacks while web.session_store is on.
@@ -175,7 +179,7 @@ class Server(Block):
     )
     read_only_count: int = key(
         0,
-        "Read-only OMERO.servers beside the read-write one (0-10); OMERO.web spreads sessions over all.",
+        "Read-only OMERO.servers beside the read-write one (0-10), for viewers: web.read_only_pool serves them on a host name of their own (OMERO.web's login page only offers servers, it spreads nothing).",
         checks=[checks.between(0, 10)],
     )
     read_only_cpu: int = key(2048, "CPU units of each read-only server task.", checks=[checks.task_cpu])
@@ -282,6 +286,9 @@ class Web(Block):
         factory=dict,
     )
     session_store: SessionStore = key(doc="The shared session store of the OMERO.web tasks.", factory=SessionStore)
+    read_only_pool: ReadOnlyPool = key(
+        doc="OMERO.web for viewers on its own host name, logging in to the read-only servers only.", factory=ReadOnlyPool
+    )
 
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
         if self.max_tasks < self.min_tasks:
@@ -335,10 +342,24 @@ class LoadBalancer(Block):
         "With domain_name: OMERO clients (omero-py, the CLI) connect as wss://<domain_name>/omero-ws on 443 through this "
         "load balancer, which forwards /omero-ws to the read-write server's wss port 4066.",
     )
+    # A listener rule holds at most 5 condition values ("Condition values per rule", Elastic Load
+    # Balancing, "Quotas for your Application Load Balancers"; source-ip: "The total number of
+    # values must be less than, or equal to five", SourceIpConditionConfig), 2 of them the
+    # /omero-ws paths: 3 networks a rule, and 10 rules of the 100 a load balancer may hold.
+    websocket_allowed_cidrs: tuple[str, ...] | None = key(
+        None,
+        "IPv4 networks that may open wss://<domain_name>/omero-ws (up to 30, each inside allowed_cidrs; others get 403); unset: allowed_cidrs, the networks that reach OMERO.web.",
+        checks=[checks.cidr_list],
+    )
 
     @property
     def tls(self) -> bool:
         return self.domain_name is not None
+
+    @property
+    def websocket_cidrs(self) -> tuple[str, ...]:
+        """The networks that may reach the read-write server over wss."""
+        return self.allowed_cidrs if self.websocket_allowed_cidrs is None else self.websocket_allowed_cidrs
 
     @property
     def wss(self) -> bool:
@@ -357,6 +378,28 @@ class LoadBalancer(Block):
             yield Problem("tls_policy", self.tls_policy, "only with domain_name (HTTPS)")
         if "websockets" in given and self.websockets and self.domain_name is None:
             yield Problem("websockets", self.websockets, "only with domain_name (wss goes through the HTTPS listener)")
+        yield from self._websocket_problems()
+
+    def _websocket_problems(self) -> Iterator[Problem]:
+        cidrs = self.websocket_allowed_cidrs
+        if cidrs is None:
+            return
+        if not self.wss:
+            yield Problem("websocket_allowed_cidrs", cidrs, "only with domain_name and websockets = true")
+        elif not cidrs:
+            yield Problem("websocket_allowed_cidrs", cidrs, "at least one network (turn websockets off to close /omero-ws)")
+        elif len(cidrs) > WEBSOCKET_CIDRS_MAX:
+            yield Problem("websocket_allowed_cidrs", cidrs, f"at most {WEBSOCKET_CIDRS_MAX} networks")
+        elif checks.cidr_list(cidrs) is None and checks.cidr_list(self.allowed_cidrs) is None:
+            allowed = [ipaddress.IPv4Network(c) for c in self.allowed_cidrs]
+            for cidr in cidrs:
+                if not any(ipaddress.IPv4Network(cidr).subnet_of(outer) for outer in allowed):
+                    yield Problem(
+                        "websocket_allowed_cidrs",
+                        cidrs,
+                        f"networks inside allowed_cidrs, which the load balancer's security group admits ({cidr} is not)",
+                    )
+                    break
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,5 +1,6 @@
-# Production: a read-write OMERO.server plus two read-only ones that OMERO.web spreads viewers
-# over, TLS on omero.example.org, three AZs with a NAT gateway each, a Multi-AZ database, and state
+# Production: a read-write OMERO.server plus two read-only ones that a second OMERO.web serves to
+# viewers on view.omero.example.org (anonymous browsing as a public user, like the IDR), TLS on
+# omero.example.org, three AZs with a NAT gateway each, a Multi-AZ database, and state
 # in S3. The bootstrap stack (omero-prod-state, local state) creates the bucket; every other
 # stack keeps its state at omero/omero-prod/<stack>.tfstate in it, with S3-native locking.
 name   = "omero-prod"
@@ -70,6 +71,18 @@ web {
   memory    = 4096
   min_tasks = 3
   max_tasks = 9
+
+  # OMERO.web's login page offers servers to pick, it spreads nothing over them: the read-only
+  # servers get an OMERO.web of their own on view.omero.example.org, which logs visitors in as the
+  # OMERO user "public" (a member of read-only groups only; its password a JSON secret's key).
+  read_only_pool {
+    enabled = true
+    public {
+      enabled             = true
+      user                = "public"
+      password_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:omero-prod/web-public-Cd34Ef:password::"
+    }
+  }
 }
 
 load_balancer {

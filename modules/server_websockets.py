@@ -19,6 +19,11 @@ and the HTTPS listener forwards ``/omero-ws`` to it. Clients built on omero-py c
   accepts connections and 503 otherwise.
 - Websocket connections are sticky by nature and the listener's idle timeout applies to them
   (load_balancer.idle_timeout_seconds).
+- Who may connect: the load balancer's security group admits load_balancer.allowed_cidrs to 443,
+  for OMERO.web and /omero-ws alike. With load_balancer.websocket_allowed_cidrs narrower, the
+  /omero-ws rules also match the client's address (a source-ip condition: the address that
+  connects to the load balancer, never X-Forwarded-For; ELB API Reference,
+  SourceIpConditionConfig), and a last rule answers 403 to everyone else.
 """
 
 from __future__ import annotations
@@ -28,8 +33,10 @@ from dataclasses import dataclass
 from cdktf_cdktf_provider_aws.lb_listener_rule import (
     LbListenerRule,
     LbListenerRuleAction,
+    LbListenerRuleActionFixedResponse,
     LbListenerRuleCondition,
     LbListenerRuleConditionPathPattern,
+    LbListenerRuleConditionSourceIp,
 )
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
 from constructs import Construct
@@ -37,7 +44,11 @@ from constructs import Construct
 WSS_PORT = 4066  # omero.ports.wss
 HEALTH_PORT = 4067  # the server task's health responder for the websocket port
 PATH = "/omero-ws"
+PATHS = [PATH, f"{PATH}/*"]
 RULE_PRIORITY = 10
+# A rule holds at most 5 condition values (Elastic Load Balancing, "Quotas for your Application
+# Load Balancers": Condition values per rule), 2 of them PATHS: 3 source networks a rule.
+NETWORKS_PER_RULE = 3
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +57,8 @@ class ServerWebSocketsProps:
     vpc_id: str
     listener_arn: str  # the HTTPS listener of the OMERO.web load balancer
     domain_name: str
+    # The client networks /omero-ws is open to; None: whoever the load balancer admits.
+    allowed_cidrs: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,13 +92,42 @@ class ServerWebSockets(Construct):
             ),
             tags={"Name": f"{props.name}-omero-wss"},
         )
-        self.rule = LbListenerRule(
-            self,
-            "rule",
-            listener_arn=props.listener_arn,
-            priority=RULE_PRIORITY,
-            condition=[LbListenerRuleCondition(path_pattern=LbListenerRuleConditionPathPattern(values=[PATH, f"{PATH}/*"]))],
-            action=[LbListenerRuleAction(type="forward", target_group_arn=self.target_group.arn)],
-            tags={"Name": f"{props.name}-omero-wss"},
-        )
+        forward = [LbListenerRuleAction(type="forward", target_group_arn=self.target_group.arn)]
+        path = LbListenerRuleCondition(path_pattern=LbListenerRuleConditionPathPattern(values=PATHS))
+        cidrs = props.allowed_cidrs
+        groups = [cidrs[i : i + NETWORKS_PER_RULE] for i in range(0, len(cidrs), NETWORKS_PER_RULE)] if cidrs else [()]
+        self.rules = [
+            LbListenerRule(
+                self,
+                "rule" if index == 0 else f"rule_{index + 1}",
+                listener_arn=props.listener_arn,
+                priority=RULE_PRIORITY + index,
+                condition=[path]
+                + ([LbListenerRuleCondition(source_ip=LbListenerRuleConditionSourceIp(values=list(group)))] if group else []),
+                action=forward,
+                tags={"Name": f"{props.name}-omero-wss"},
+            )
+            for index, group in enumerate(groups)
+        ]
+        self.rule = self.rules[0]
+        if cidrs:
+            # Anyone else asking for /omero-ws: a plain refusal, not OMERO.web's 404.
+            LbListenerRule(
+                self,
+                "refuse",
+                listener_arn=props.listener_arn,
+                priority=RULE_PRIORITY + len(groups),
+                condition=[path],
+                action=[
+                    LbListenerRuleAction(
+                        type="fixed-response",
+                        fixed_response=LbListenerRuleActionFixedResponse(
+                            content_type="text/plain",
+                            status_code="403",
+                            message_body="OMERO's websocket is not open to your network.\n",
+                        ),
+                    )
+                ],
+                tags={"Name": f"{props.name}-omero-wss-refuse"},
+            )
         self.outputs = ServerWebSocketsOutputs(target_group_arn=self.target_group.arn, url=f"wss://{props.domain_name}{PATH}")

@@ -3,7 +3,8 @@
 Without a domain it serves HTTP on its own DNS name. With a domain and a Route 53 hosted zone it
 gets an ACM certificate validated through DNS, an HTTPS listener with a TLS 1.2+ policy, a
 permanent redirect from HTTP, and an alias record for the domain. Access logs go to a bucket of
-their own.
+their own. The read-only OMERO.web pool (:class:`ReadOnlyWebRoute`) comes in through the same
+listener on a host name of its own.
 """
 
 from __future__ import annotations
@@ -18,6 +19,13 @@ from cdktf_cdktf_provider_aws.lb_listener import (
     LbListener,
     LbListenerDefaultAction,
     LbListenerDefaultActionRedirect,
+)
+from cdktf_cdktf_provider_aws.lb_listener_certificate import LbListenerCertificate
+from cdktf_cdktf_provider_aws.lb_listener_rule import (
+    LbListenerRule,
+    LbListenerRuleAction,
+    LbListenerRuleCondition,
+    LbListenerRuleConditionHostHeader,
 )
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck, LbTargetGroupStickiness
 from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
@@ -58,6 +66,84 @@ class WebLoadBalancerOutputs:
     certificate_arn: str | None
 
 
+def validated_certificate(scope: Construct, domain_name: str, hosted_zone_id: str | None) -> str:
+    """An ACM certificate for ``domain_name``, validated through a DNS record in the hosted zone; the
+    ARN of its validation, which a listener waits for (ACM issues the certificate only then)."""
+    certificate = AcmCertificate(
+        scope,
+        "certificate",
+        domain_name=domain_name,
+        validation_method="DNS",
+        options=AcmCertificateOptions(certificate_transparency_logging_preference="ENABLED"),
+        tags={"Name": domain_name},
+        lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+    )
+    # One domain, so one validation record: the first (only) element of the set.
+    option = Fn.element(Fn.tolist(certificate.domain_validation_options), 0)
+    validation_record = Route53Record(
+        scope,
+        "certificate_validation_record",
+        zone_id=hosted_zone_id,
+        name=Fn.lookup(option, "resource_record_name"),
+        type=Fn.lookup(option, "resource_record_type"),
+        records=[Fn.lookup(option, "resource_record_value")],
+        ttl=300,
+        allow_overwrite=True,
+    )
+    validation = AcmCertificateValidation(
+        scope,
+        "certificate_validation",
+        certificate_arn=certificate.arn,
+        validation_record_fqdns=[validation_record.fqdn],
+    )
+    return validation.certificate_arn
+
+
+def alias_record(scope: Construct, id: str, *, hosted_zone_id: str | None, name: str, load_balancer: Lb) -> Route53Record:
+    """``name`` in the hosted zone, an alias of the load balancer."""
+    return Route53Record(
+        scope,
+        id,
+        zone_id=hosted_zone_id,
+        name=name,
+        type="A",
+        alias=Route53RecordAlias(
+            name=load_balancer.dns_name,
+            zone_id=load_balancer.zone_id,
+            evaluate_target_health=True,
+        ),
+    )
+
+
+def web_target_group(scope: Construct, *, name: str, vpc_id: str) -> LbTargetGroup:
+    """OMERO.web's tasks on WEB_PORT by IP, checked on HEALTH_CHECK_PATH."""
+    return LbTargetGroup(
+        scope,
+        "target_group",
+        name=name,
+        port=WEB_PORT,
+        protocol="HTTP",
+        target_type="ip",
+        vpc_id=vpc_id,
+        deregistration_delay="30",
+        health_check=LbTargetGroupHealthCheck(
+            enabled=True,
+            path=HEALTH_CHECK_PATH,
+            port="traffic-port",
+            protocol="HTTP",
+            matcher="200",
+            interval=15,
+            timeout=5,
+            healthy_threshold=2,
+            unhealthy_threshold=3,
+        ),
+        # Keep a browser on one task: needed when sessions are on each task's disk
+        # (web.session_store off), and keeps that task's caches warm when they are not.
+        stickiness=LbTargetGroupStickiness(type="lb_cookie", enabled=True, cookie_duration=86400),
+        tags={"Name": name},
+    )
+
+
 class WebLoadBalancer(Construct):
     def __init__(self, scope: Construct, id: str, *, props: WebLoadBalancerProps):
         super().__init__(scope, id)
@@ -90,62 +176,11 @@ class WebLoadBalancer(Construct):
             # ELB checks that it may write to the bucket when access logs are switched on.
             depends_on=[logs.policy],
         )
-        self.target_group = LbTargetGroup(
-            self,
-            "target_group",
-            name=f"{props.name}-omero-web",
-            port=WEB_PORT,
-            protocol="HTTP",
-            target_type="ip",
-            vpc_id=props.vpc_id,
-            deregistration_delay="30",
-            health_check=LbTargetGroupHealthCheck(
-                enabled=True,
-                path=HEALTH_CHECK_PATH,
-                port="traffic-port",
-                protocol="HTTP",
-                matcher="200",
-                interval=15,
-                timeout=5,
-                healthy_threshold=2,
-                unhealthy_threshold=3,
-            ),
-            # Keep a browser on one task: needed when sessions are on each task's disk
-            # (web.session_store off), and keeps that task's caches warm when they are not.
-            stickiness=LbTargetGroupStickiness(type="lb_cookie", enabled=True, cookie_duration=86400),
-            tags={"Name": f"{props.name}-omero-web"},
-        )
+        self.target_group = web_target_group(self, name=f"{props.name}-omero-web", vpc_id=props.vpc_id)
         forward = [LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)]
         certificate_arn = None
         if props.domain_name:
-            certificate = AcmCertificate(
-                self,
-                "certificate",
-                domain_name=props.domain_name,
-                validation_method="DNS",
-                options=AcmCertificateOptions(certificate_transparency_logging_preference="ENABLED"),
-                tags={"Name": props.domain_name},
-                lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
-            )
-            # One domain, so one validation record: the first (only) element of the set.
-            option = Fn.element(Fn.tolist(certificate.domain_validation_options), 0)
-            validation_record = Route53Record(
-                self,
-                "certificate_validation_record",
-                zone_id=props.hosted_zone_id,
-                name=Fn.lookup(option, "resource_record_name"),
-                type=Fn.lookup(option, "resource_record_type"),
-                records=[Fn.lookup(option, "resource_record_value")],
-                ttl=300,
-                allow_overwrite=True,
-            )
-            validation = AcmCertificateValidation(
-                self,
-                "certificate_validation",
-                certificate_arn=certificate.arn,
-                validation_record_fqdns=[validation_record.fqdn],
-            )
-            certificate_arn = validation.certificate_arn
+            certificate_arn = validated_certificate(self, props.domain_name, props.hosted_zone_id)
             self.https = LbListener(
                 self,
                 "https",
@@ -169,17 +204,8 @@ class WebLoadBalancer(Construct):
                     )
                 ],
             )
-            Route53Record(
-                self,
-                "alias",
-                zone_id=props.hosted_zone_id,
-                name=props.domain_name,
-                type="A",
-                alias=Route53RecordAlias(
-                    name=self.load_balancer.dns_name,
-                    zone_id=self.load_balancer.zone_id,
-                    evaluate_target_health=True,
-                ),
+            alias_record(
+                self, "alias", hosted_zone_id=props.hosted_zone_id, name=props.domain_name, load_balancer=self.load_balancer
             )
             url = f"https://{props.domain_name}"
             self.listener = self.https
@@ -202,4 +228,63 @@ class WebLoadBalancer(Construct):
             target_group_arn_suffix=self.target_group.arn_suffix,
             access_log_bucket=logs.outputs.bucket,
             certificate_arn=certificate_arn,
+        )
+
+
+# The read-only pool's rule: after the websocket path's rules (modules.server_websockets, from 10),
+# so wss://<pool host>/omero-ws reaches the read-write server like any other host's.
+READ_ONLY_RULE_PRIORITY = 100
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadOnlyWebRouteProps:
+    name: str  # the deployment name (2-20 characters): target group names allow 32
+    vpc_id: str
+    host_name: str  # what viewers open: https://<host_name>
+    hosted_zone_id: str | None  # the zone holding host_name: its alias and certificate validation
+    load_balancer: WebLoadBalancer  # with HTTPS (a domain)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadOnlyWebRouteOutputs:
+    url: str
+    target_group_arn: str
+    target_group_arn_suffix: str
+
+
+class ReadOnlyWebRoute(Construct):
+    """The read-only OMERO.web pool's way in through the same load balancer: its host name (an alias
+    record and a certificate of its own, added to the HTTPS listener for SNI), a listener rule on
+    that host, and the pool's target group.
+
+    A certificate of its own leaves the main one as it is (adding a name to it would replace it);
+    an HTTPS listener picks the certificate by the name the client asks for (Elastic Load
+    Balancing, "SSL certificates for your Application Load Balancer": SNI, up to 25 certificates
+    beside the default). The rule matches the Host header, which the HTTP listener's redirect to
+    HTTPS keeps (its default host is #{host}).
+    """
+
+    def __init__(self, scope: Construct, id: str, *, props: ReadOnlyWebRouteProps):
+        super().__init__(scope, id)
+        balancer = props.load_balancer
+        # Target group names allow 32 characters: "<name>-omero-view" is at most 31.
+        self.target_group = web_target_group(self, name=f"{props.name}-omero-view", vpc_id=props.vpc_id)
+        certificate_arn = validated_certificate(self, props.host_name, props.hosted_zone_id)
+        LbListenerCertificate(self, "listener_certificate", listener_arn=balancer.listener.arn, certificate_arn=certificate_arn)
+        self.rule = LbListenerRule(
+            self,
+            "rule",
+            listener_arn=balancer.listener.arn,
+            priority=READ_ONLY_RULE_PRIORITY,
+            condition=[LbListenerRuleCondition(host_header=LbListenerRuleConditionHostHeader(values=[props.host_name]))],
+            action=[LbListenerRuleAction(type="forward", target_group_arn=self.target_group.arn)],
+            tags={"Name": f"{props.name}-omero-view"},
+        )
+        alias_record(
+            self, "alias", hosted_zone_id=props.hosted_zone_id, name=props.host_name, load_balancer=balancer.load_balancer
+        )
+        self.outputs = ReadOnlyWebRouteOutputs(
+            url=f"https://{props.host_name}",
+            target_group_arn=self.target_group.arn,
+            target_group_arn_suffix=self.target_group.arn_suffix,
         )

@@ -60,6 +60,14 @@ class _ReadOnlyWeb:
 
 
 @dataclass(frozen=True, kw_only=True)
+class _ReadOnlyWeb:
+    """The read-only OMERO.web pool (web.read_only_pool): its way in and its service."""
+
+    route: ReadOnlyWebRoute
+    service: OmeroWebService
+
+
+@dataclass(frozen=True, kw_only=True)
 class _Account:
     """Where the services run, and where their tasks pull images from."""
 
@@ -453,7 +461,9 @@ class ServicesStack(DeploymentStack):
         cluster_config = deployment.cluster
         servers = [(read_write.outputs.dns_name, SERVER_PORT, "omero")]
         # Each read-only server by its own name: a session stays on the server that made it.
-        read_only_servers = [(r.outputs.dns_name, SERVER_PORT, f"omero-read-only-{index}") for index, r in enumerate(read_only, 1)]
+        read_only_servers = [
+            (r.outputs.dns_name, SERVER_PORT, f"omero-read-only-{index}") for index, r in enumerate(read_only, 1)
+        ]
         # omero.web.server_list is the login page's choice of server, not a spread of sessions, and
         # OMERO.web offers its editing UI whatever the server: with the read-only pool the main
         # OMERO.web offers the read-write server alone (no login lands where every save fails) and
@@ -619,6 +629,13 @@ class ServicesStack(DeploymentStack):
                 "Cloud Map names of the read-only OMERO.servers, one each.",
             )
         out("web_service_name", web_service.outputs.service_name, "ECS service of OMERO.web.")
+        if read_only_web:
+            out("read_only_web_url", read_only_web.route.outputs.url, "Where viewers open the read-only OMERO.web pool.")
+            out(
+                "read_only_web_service_name",
+                read_only_web.service.outputs.service_name,
+                "ECS service of the read-only OMERO.web pool.",
+            )
         if read_only_web:
             out("read_only_web_url", read_only_web.route.outputs.url, "Where viewers open the read-only OMERO.web pool.")
             out(

@@ -7,7 +7,6 @@ import pytest
 from config import ConfigError, loads
 from modules.omero_config import config_variable
 from modules.server_websockets import HEALTH_PORT, PATH, WSS_PORT
-from tests.harness.synth import one
 from tests.test_services import container, environment, services
 
 TLS = ["tls-rw", "tls-rw-ro", "tls-rw-nlb"]
@@ -26,7 +25,10 @@ def test_https_listener_forwards_omero_ws_to_the_read_write_server(examples, exa
     # Ice answers no plain HTTP on 4066: the health check asks the task's responder instead
     check = group["health_check"]
     assert (check["protocol"], check["port"], check["matcher"]) == ("HTTP", str(HEALTH_PORT), "200")
-    rule = one(synth.resources("services", "aws_lb_listener_rule"))
+    # the websocket path's rule (the read-only OMERO.web pool, where there is one, has a host rule)
+    [(rule_key, rule)] = [
+        (k, r) for k, r in synth.resources("services", "aws_lb_listener_rule").items() if k.startswith("server_websockets_")
+    ]
     assert rule["condition"][0]["path_pattern"]["values"] == [PATH, f"{PATH}/*"]
     assert rule["action"] == [{"target_group_arn": f"${{aws_lb_target_group.{key}.arn}}", "type": "forward"}]
     assert "aws_lb_listener.web_load_balancer_https_" in rule["listener_arn"]
@@ -35,7 +37,7 @@ def test_https_listener_forwards_omero_ws_to_the_read_write_server(examples, exa
     assert attached == [
         {"container_name": "omero-server", "container_port": WSS_PORT, "target_group_arn": f"${{aws_lb_target_group.{key}.arn}}"}
     ]
-    assert f"aws_lb_listener_rule.{next(iter(synth.resources('services', 'aws_lb_listener_rule')))}" in server["depends_on"]
+    assert f"aws_lb_listener_rule.{rule_key}" in server["depends_on"]
     assert server["health_check_grace_period_seconds"] == 1800  # a schema upgrade is waited out
     domain = synth.deployment.load_balancer.domain_name
     assert synth.stack("services")["output"]["server_websocket_url"]["value"] == f"wss://{domain}{PATH}"

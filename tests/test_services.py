@@ -51,9 +51,11 @@ def test_read_write_server_is_a_singleton(examples, example):
     assert server["deployment_maximum_percent"] == 100 and server["deployment_minimum_healthy_percent"] == 0
     assert server["enable_execute_command"] is True
     assert server["network_configuration"]["assign_public_ip"] is False
-    targets = examples[example].resources("services", "aws_appautoscaling_target")
-    [target] = targets.values()  # OMERO.web scales; the servers never do
-    assert target["resource_id"].endswith("/${aws_ecs_service.web_service_10983F6A.name}")
+    targets = examples[example].resources("services", "aws_appautoscaling_target").values()
+    # OMERO.web scales (and the read-only pool's OMERO.web, if there is one); the servers never do
+    scaled = sorted(t["resource_id"].rsplit("/", 1)[1] for t in targets)
+    assert "${aws_ecs_service.web_service_10983F6A.name}" in scaled
+    assert all(s.startswith(("${aws_ecs_service.web_service_", "${aws_ecs_service.read_only_web_service_")) for s in scaled)
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -164,9 +166,12 @@ def test_read_only_servers(examples):
 
 
 def test_web_server_list_names_servers_by_cloud_map(examples):
+    # with the read-only pool, the main OMERO.web offers the read-write server alone ...
     web = environment(container(examples["tls-rw-ro"], "-omero-web"))
-    assert json.loads(web["CONFIG_omero_web_server__list"]) == [
-        ["omero-server.omero-prod.internal", 4064, "omero"],
+    assert json.loads(web["CONFIG_omero_web_server__list"]) == [["omero-server.omero-prod.internal", 4064, "omero"]]
+    # ... and the pool only the read-only ones, each by its own name
+    pool = environment(container(examples["tls-rw-ro"], "-omero-web-ro"))
+    assert json.loads(pool["CONFIG_omero_web_server__list"]) == [
         ["omero-server-ro-1.omero-prod.internal", 4064, "omero-read-only-1"],
         ["omero-server-ro-2.omero-prod.internal", 4064, "omero-read-only-2"],
     ]
@@ -360,7 +365,8 @@ def test_cluster_insights_and_audited_exec(examples):
     assert "aws_cloudwatch_log_group" in exec_config["log_configuration"]["cloud_watch_log_group_name"]
     groups = {g["name"]: g for g in synth.resources("services", "aws_cloudwatch_log_group").values()}
     assert set(groups) == {
-        f"/omero/omero-prod/{n}" for n in ("ecs-exec", "omero-server", "omero-server-ro-1", "omero-server-ro-2", "omero-web")
+        f"/omero/omero-prod/{n}"
+        for n in ("ecs-exec", "omero-server", "omero-server-ro-1", "omero-server-ro-2", "omero-web", "omero-web-ro")
     }
     assert all(g["retention_in_days"] == 731 for g in groups.values())
 
@@ -417,11 +423,15 @@ def test_images_come_through_the_deployment_cache(examples):
         ("-omero-server", "openmicroscopy/omero-server:5.6.18"),
         ("-omero-server-ro-1", "openmicroscopy/omero-server:5.6.18"),
         ("-omero-web", "openmicroscopy/omero-web-standalone:5.33.0-1"),
+        ("-omero-web-ro", "openmicroscopy/omero-web-standalone:5.33.0-1"),
     ):
         pulled = container(synth, family)["image"]
         assert pulled.startswith(f"{registry}/{prefix}") and pulled.endswith(f".ecr_repository_prefix}}/{image}"), pulled
-    for role in ("server_roles", "read_only_server_1_roles", "web_roles"):
-        statements = policy_statements(synth, f"{role}_execution_document")
+    documents = synth.data("services", "aws_iam_policy_document")
+    for role in ("server_roles", "read_only_server_1_roles", "web_roles", "read_only_web_roles"):
+        statements = [
+            s for key, doc in documents.items() if key.startswith(f"{role}_execution_document") for s in doc["statement"]
+        ]
         [pull] = [s for s in statements if "ecr:BatchGetImage" in s["actions"]]
         # a first pull of a tag creates its repository and imports the image, with the task's role
         assert sorted(pull["actions"]) == [

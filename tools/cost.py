@@ -242,6 +242,15 @@ def _service_items(deployment, prices: dict[str, Any], assume: Assumptions) -> l
             )
         )
     fargate("OMERO.web", web.cpu, web.memory, web.min_tasks, web.max_tasks if web.max_tasks != web.min_tasks else None)
+    pool = web.read_only_pool
+    if pool.enabled:
+        fargate(
+            "read-only OMERO.web",
+            web.cpu,
+            web.memory,
+            pool.min_tasks,
+            pool.max_tasks if pool.max_tasks != pool.min_tasks else None,
+        )
     store = web.session_store
     if store.enabled:
         nodes = 1 + store.replicas

@@ -80,9 +80,15 @@ def _servers(noun: str) -> Callable[[list[dict[str, Any]]], str]:
     return label
 
 
-def _web(bodies: list[dict[str, Any]]) -> str:
-    low, high = _first(bodies, "min_capacity"), _first(bodies, "max_capacity")
-    return f"OMERO.web ×{low}..{high}" if low is not None else "OMERO.web"
+def _web_label(noun: str) -> Callable[[list[dict[str, Any]]], str]:
+    def label(bodies: list[dict[str, Any]]) -> str:
+        low, high = _first(bodies, "min_capacity"), _first(bodies, "max_capacity")
+        return f"{noun} ×{low}..{high}" if low is not None else noun
+
+    return label
+
+
+_web = _web_label("OMERO.web")
 
 
 def _session_store(bodies: list[dict[str, Any]]) -> str:
@@ -216,6 +222,12 @@ RULES: tuple[Rule, ...] = (
         "read_only",
         _servers("read-only OMERO.server"),
         prefix="read_only_server",
+    ),
+    Rule(
+        ("aws_ecs_service", "aws_ecs_task_definition", "aws_appautoscaling_target", "aws_appautoscaling_policy"),
+        "read_only_web",
+        _web_label("read-only OMERO.web"),
+        prefix="read_only_web",
     ),
     Rule(
         ("aws_ecs_service", "aws_ecs_task_definition", "aws_service_discovery_service"),
