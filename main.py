@@ -48,9 +48,25 @@ def main(environ: dict[str, str] | None = None, argv: list[str] | None = None) -
         local_state_dir=Path.cwd(),
         emulator_endpoint=environ.get("AWS_ENDPOINT_URL") or None,
     )
+    note = local_state_note(deployment, Path.cwd())
+    if note:
+        print(note, file=sys.stderr)
     if not quiet(argv, environ):
         print(summary(path, outdir, order))
     return 0
+
+
+def local_state_note(deployment, state_dir: Path) -> str | None:
+    """One line for a deployment without ``state.bucket``: its stacks keep their Terraform state in
+    local files in ``state_dir`` (said on every synth, in quiet mode too: losing them loses track
+    of what was deployed). None for a deployment with a state bucket."""
+    if deployment.state.bucket is not None:
+        return None
+    return (
+        f"note: {deployment.name} has no state.bucket: each stack's Terraform state is a local file "
+        f"terraform.{deployment.name}-<stack>.tfstate in {state_dir.resolve()} (git-ignored: keep them safe, "
+        "or set state.bucket; docs/deploying.md#where-state-lives)"
+    )
 
 
 def quiet(argv: list[str], environ: dict[str, str]) -> bool:
