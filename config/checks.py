@@ -96,7 +96,10 @@ def deployment_name(value: str) -> str | None:
         return f"2-{NAME_MAX} characters: lowercase letters, digits and hyphens, starting with a letter"
     if value.endswith("-") or "--" in value:
         return "no trailing hyphen and no double hyphen"
-    return None
+    from config.names import refused  # every AWS name built from it, with AWS's rule for each
+
+    problem = refused(value)
+    return f"a name AWS accepts in every name built from it; here {problem}" if problem else None
 
 
 def region(value: str) -> str | None:

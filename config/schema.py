@@ -336,7 +336,12 @@ class Deployment(Block):
     """One OMERO deployment (an environment such as dev or prod)."""
 
     name: str = key(
-        doc="Deployment name: prefixes every stack and named resource, so deployments can share an account.",
+        doc=(
+            "Deployment name, 2-20 lowercase letters, digits and single hyphens: prefixes every stack and named resource, so "
+            "deployments can share an account. A name that makes one AWS refuses is refused (config/names.py): none starting "
+            'with "aws", "ecs" or "fargate" (ECS capacity provider), nor one whose first words are "sg", "internal", '
+            '"sthree" or "amzn-s3-demo" (security group, load balancer, S3 bucket).'
+        ),
         checks=[checks.deployment_name],
     )
     region: str = key("us-east-1", "AWS region to deploy to.", checks=[checks.region])
