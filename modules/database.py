@@ -43,6 +43,11 @@ class OmeroDatabaseProps:
     storage_type: str = "gp3"
     multi_az: bool = False
     backup_retention_days: int = 7
+    # UTC, RDS's formats: "hh:mm-hh:mm" daily and "ddd:hh:mm-ddd:hh:mm" weekly, 30 minutes at least
+    # each, never overlapping (RDS API Reference, CreateDBInstance PreferredBackupWindow and
+    # PreferredMaintenanceWindow); config.rds_windows places them and checks them against AWS Backup.
+    backup_window: str = "01:30-02:00"
+    maintenance_window: str = "sun:00:30-sun:01:00"
     deletion_protection: bool = True
     performance_insights: bool = True
     monitoring_interval_seconds: int = 60  # Enhanced Monitoring; 0 turns it off
@@ -197,6 +202,8 @@ class OmeroDatabase(Construct):
             publicly_accessible=False,
             multi_az=props.multi_az,
             backup_retention_period=props.backup_retention_days,
+            backup_window=props.backup_window,
+            maintenance_window=props.maintenance_window,
             copy_tags_to_snapshot=True,
             deletion_protection=props.deletion_protection,
             skip_final_snapshot=False,

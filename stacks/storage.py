@@ -42,6 +42,7 @@ class StorageStack(DeploymentStack):
                 restored_file_system_id=deployment.restore_from.file_system_id,
             ),
         )
+        backup_window, maintenance_window = db.windows(deployment.backup.start_hour_utc)
         database = OmeroDatabase(
             self,
             "database",
@@ -56,6 +57,8 @@ class StorageStack(DeploymentStack):
                 storage_type=db.storage_type,
                 multi_az=db.multi_az,
                 backup_retention_days=db.backup_retention_days,
+                backup_window=backup_window,
+                maintenance_window=maintenance_window,
                 deletion_protection=db.deletion_protection,
                 performance_insights=db.performance_insights,
                 monitoring_interval_seconds=db.monitoring_interval_seconds,
