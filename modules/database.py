@@ -210,6 +210,10 @@ class OmeroDatabase(Construct):
             final_snapshot_identifier=final_snapshot_identifier(self, identifier),
             auto_minor_version_upgrade=True,
             iam_database_authentication_enabled=True,
+            # Performance Insights on every class: AWS's support table ("Amazon RDS DB engine, Region,
+            # and instance class support for Performance Insights", RDS User Guide,
+            # USER_PerfInsights.Overview.Engines) restricts db.t2/t3/t4g .micro and .small for RDS
+            # for MariaDB and MySQL only; its RDS for PostgreSQL row says N/A (no restriction).
             performance_insights_enabled=props.performance_insights,
             performance_insights_kms_key_id=props.kms_key_arn if props.performance_insights else None,
             performance_insights_retention_period=7 if props.performance_insights else None,

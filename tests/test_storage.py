@@ -231,3 +231,13 @@ def test_a_deployment_name_is_destroyed_twice_with_a_final_snapshot_each_time(ex
     snapshots = aws(emulator, "rds", FINAL_REGION).describe_db_snapshots(DBInstanceIdentifier="omero-quick-omero")["DBSnapshots"]
     finals = sorted(s["DBSnapshotIdentifier"] for s in snapshots if s["SnapshotType"] == "manual")
     assert len(finals) == 2 and all(f.startswith("omero-quick-omero-final-") and len(f) == 38 for f in finals), finals
+
+
+def test_performance_insights_stays_on_for_small_postgresql_classes(tmp_path):
+    """AWS's Performance Insights support table restricts db.t*.micro and .small for MariaDB and
+    MySQL; its RDS for PostgreSQL row has no restriction (N/A), so nothing is refused or dropped."""
+    deployment = loads('name = "pi"\ndatabase { instance_class = "db.t4g.micro" }\n')
+    assert deployment.database.performance_insights is True
+    db = one(synthesize(deployment, tmp_path / "out").resources("storage", "aws_db_instance"))
+    assert db["instance_class"] == "db.t4g.micro" and db["performance_insights_enabled"] is True
+    assert db["performance_insights_retention_period"] == 7
