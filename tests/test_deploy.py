@@ -120,7 +120,7 @@ def test_off_a_terminal_a_progress_line_every_n_seconds():
     for second in range(0, 95, 1):
         now[0] = float(second)
         console.status(f"applying: a, {second} s")
-    assert stream.getvalue().splitlines() == ["applying: a, 30 s", "applying: a, 60 s", "applying: a, 90 s"]
+    assert stream.getvalue().splitlines() == ["applying: a, 0 s", "applying: a, 30 s", "applying: a, 60 s", "applying: a, 90 s"]
 
 
 @pytest.mark.parametrize("typed, answer", [("y\n", True), ("yes\n", True), ("\n", False), ("n\n", False), ("Y\n", True)])

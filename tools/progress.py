@@ -98,7 +98,7 @@ class Console:
         self.clock = clock
         self._lock = threading.RLock()
         self._shown = ""  # the progress line on screen (terminal only)
-        self._printed_at = clock()
+        self._printed_at: float | None = None  # off a terminal: when the last progress line was printed
 
     def _write(self, text: str) -> None:
         self.stream.write(text)
@@ -122,7 +122,7 @@ class Console:
                 self._clear()
                 self._shown = text
                 self._write(text)
-            elif text and self.clock() - self._printed_at >= self.every:
+            elif text and (self._printed_at is None or self.clock() - self._printed_at >= self.every):
                 self._write(text + "\n")
                 self._printed_at = self.clock()
 
