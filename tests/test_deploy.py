@@ -134,6 +134,29 @@ def test_the_question_is_answered_on_the_terminal(typed, answer):
     assert stream.getvalue() == "Apply this plan to x? [y/N] "
 
 
+def test_the_plan_and_its_question_are_one_block():
+    """Another stack's line waits until the question shown after a plan is answered."""
+    leader, follower = os.openpty()
+    stream = io.StringIO()
+    console = Console(stream, tty=True)
+    with os.fdopen(follower, "r") as terminal:
+        asked = threading.Thread(
+            target=console.ask, args=("Apply this plan to a?", threading.Event(), terminal), kwargs={"before": "plan of a"}
+        )
+        asked.start()
+        while "[y/N]" not in stream.getvalue():
+            threading.Event().wait(0.01)
+        other = threading.Thread(target=console.log, args=("b: applied in 3 s",))
+        other.start()
+        other.join(0.3)
+        assert other.is_alive()  # held back while the question waits
+        os.write(leader, b"y\n")
+        asked.join(5)
+        other.join(5)
+    os.close(leader)
+    assert stream.getvalue() == "plan of a\nApply this plan to a? [y/N] b: applied in 3 s\n"
+
+
 def test_a_question_waiting_is_given_up_on_ctrl_c():
     leader, follower = os.openpty()
     stopping = threading.Event()

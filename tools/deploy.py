@@ -128,12 +128,14 @@ def plan_summary(stack: Stack, plan: dict) -> list[str]:
 
 
 def approved(run: Run, stack: Stack, text: str, plan: dict) -> bool | None:
-    """Show the plan; the operator's answer (True with --auto-approve, None when interrupted)."""
-    run.console.log(text.rstrip() + "\n" + "\n".join(plan_summary(stack, plan)))
+    """Show the plan; the operator's answer (True with --auto-approve, None when interrupted). The
+    plan and its question come as one block, never split by another stack's lines."""
+    shown = text.rstrip() + "\n" + "\n".join(plan_summary(stack, plan))
     if run.auto_approve:
+        run.console.log(shown)
         return True
     verb = "Destroy" if run.destroy else "Apply"
-    return run.console.ask(f"{verb} this plan to {stack.name}?", run.stopping)
+    return run.console.ask(f"{verb} this plan to {stack.name}?", run.stopping, before=shown)
 
 
 def apply_plan(run: Run, stack: Stack) -> tuple[int, Applying]:

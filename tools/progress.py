@@ -126,13 +126,14 @@ class Console:
                 self._write(text + "\n")
                 self._printed_at = self.clock()
 
-    def ask(self, question: str, stopping: threading.Event, answers: IO[str] | None = None) -> bool | None:
-        """``question`` [y/N] on the terminal: True for y or yes, False for anything else, None
-        when ``stopping`` is set first (Ctrl-C while the question waits). Other threads' lines
-        wait until it is answered."""
+    def ask(self, question: str, stopping: threading.Event, answers: IO[str] | None = None, *, before: str = "") -> bool | None:
+        """``question`` [y/N] on the terminal, right after the lines ``before`` (what it is about):
+        True for y or yes, False for anything else, None when ``stopping`` is set first (Ctrl-C
+        while the question waits). Other threads' lines wait until it is answered."""
         answers = answers or sys.stdin
         with self._lock:
             self._clear()
+            self._write(f"{before}\n" if before else "")
             self._write(f"{question} [y/N] ")
             try:
                 while not stopping.is_set():
