@@ -60,14 +60,6 @@ class _ReadOnlyWeb:
 
 
 @dataclass(frozen=True, kw_only=True)
-class _ReadOnlyWeb:
-    """The read-only OMERO.web pool (web.read_only_pool): its way in and its service."""
-
-    route: ReadOnlyWebRoute
-    service: OmeroWebService
-
-
-@dataclass(frozen=True, kw_only=True)
 class _Account:
     """Where the services run, and where their tasks pull images from."""
 
@@ -629,13 +621,6 @@ class ServicesStack(DeploymentStack):
                 "Cloud Map names of the read-only OMERO.servers, one each.",
             )
         out("web_service_name", web_service.outputs.service_name, "ECS service of OMERO.web.")
-        if read_only_web:
-            out("read_only_web_url", read_only_web.route.outputs.url, "Where viewers open the read-only OMERO.web pool.")
-            out(
-                "read_only_web_service_name",
-                read_only_web.service.outputs.service_name,
-                "ECS service of the read-only OMERO.web pool.",
-            )
         if read_only_web:
             out("read_only_web_url", read_only_web.route.outputs.url, "Where viewers open the read-only OMERO.web pool.")
             out(
