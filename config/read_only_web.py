@@ -2,8 +2,10 @@
 
 ``omero.web.server_list`` is the login page's list of servers to choose from, the first chosen
 unless the user picks another ("A list of servers the Web client can connect to", omero-web
-``settings.py``); OMERO.web spreads nothing over it and knows nothing of read-only servers. So the
-read-only OMERO.servers get their own OMERO.web: a second ECS service on its own host name whose
+``settings.py``); OMERO.web spreads nothing over it, and on a read-only server it hides only a
+few create buttons (``can_create``, from omero-py's ``BlitzGateway.canCreate`` at login, in a
+handful of templates): most of its editing UI stays, and those saves fail. So the read-only
+OMERO.servers get their own OMERO.web: a second ECS service on its own host name whose
 list names only them, optionally browsable without logging in as OMERO.web's public user, the way
 OME's public-data guide runs "a dedicated, separate web server for servicing the public
 workflows" (ome/omero-documentation ``sysadmins/public.rst``) and the IDR serves its viewers.

@@ -457,10 +457,11 @@ class ServicesStack(DeploymentStack):
             (r.outputs.dns_name, SERVER_PORT, f"omero-read-only-{index}") for index, r in enumerate(read_only, 1)
         ]
         # omero.web.server_list is the login page's choice of server, not a spread of sessions, and
-        # OMERO.web offers its editing UI whatever the server: with the read-only pool the main
-        # OMERO.web offers the read-write server alone (no login lands where every save fails) and
-        # viewers reach the read-only servers through the pool; without it they stay in the list,
-        # their only way in, for users who pick them to browse.
+        # on a read-only server OMERO.web hides only a few create buttons (it asks omero-py's
+        # canCreate at login): with the read-only pool the main OMERO.web offers the read-write
+        # server alone (no login lands where saves fail) and viewers reach the read-only servers
+        # through the pool; without it they stay in the list, their only way in, for users who
+        # pick them to browse.
         if not web.read_only_pool.enabled:
             servers += read_only_servers
         secret_key = GeneratedSecret(
