@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from config import syntax
-from config.checks import did_you_mean
+from config.checks import Pattern, did_you_mean
 from config.fields import Block, Problem, checks_of, choices_of, doc_of
 from config.schema import Deployment
 
@@ -231,7 +231,11 @@ def _build(cls: type[B], raw: Any, prefix: str, problems: list[Problem]) -> B | 
             close = difflib.get_close_matches(name, list(fields), n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}? " if close else ""
             known = f"{hint}known keys here: {', '.join(fields)}"
-            problems.append(Problem(prefix + name, value, "", text=f"unknown key; {known}"))
+            if _IDENTIFIER.fullmatch(name):
+                problems.append(Problem(prefix + name, value, "", text=f"unknown key; {known}"))
+            else:  # a map's key ({ ":" = 1 }) is any text: named after the block, quoted
+                where = prefix.rstrip(".") or "<top level>"
+                problems.append(Problem(where, value, "", text=f"unknown key {json.dumps(name, ensure_ascii=False)}; {known}"))
             continue
         typed = _convert(hints[name], value, prefix + name, problems)
         if typed is _INVALID:
@@ -270,6 +274,8 @@ def _build(cls: type[B], raw: Any, prefix: str, problems: list[Problem]) -> B | 
 
 
 _INVALID = object()
+# An HCL identifier: what a key written as a name (not as a quoted map key) looks like.
+_IDENTIFIER = Pattern(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 def _has_expression(value: Any) -> bool:
