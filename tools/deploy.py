@@ -134,8 +134,8 @@ def approved(run: Run, stack: Stack, text: str, plan: dict) -> bool | None:
     if run.auto_approve:
         run.console.log(shown)
         return True
-    verb = "Destroy" if run.destroy else "Apply"
-    return run.console.ask(f"{verb} this plan to {stack.name}?", run.stopping, before=shown)
+    question = f"Destroy {stack.name} as planned?" if run.destroy else f"Apply this plan to {stack.name}?"
+    return run.console.ask(question, run.stopping, before=shown)
 
 
 def apply_plan(run: Run, stack: Stack) -> tuple[int, Applying]:
