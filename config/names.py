@@ -61,7 +61,7 @@ class Rule:
         if len(value) < self.min_length or (self.max_length is not None and len(value) > self.max_length):
             most = f"{self.max_length}" if self.max_length is not None else "any number of"
             return f"is {len(value)} characters long; at most {most} (at least {self.min_length})"
-        if not re.fullmatch(self.pattern, value):
+        if not re.fullmatch(self.pattern, value, re.ASCII):  # AWS's names are ASCII: \w is [A-Za-z0-9_]
             return f"must match {self.pattern}"
         if self.no_double_hyphen and "--" in value:
             return "must not hold two hyphens in a row"

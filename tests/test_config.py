@@ -570,6 +570,8 @@ SAMPLES_BY_KEY: dict[str, object] = {
     "load_balancer.websocket_allowed_cidrs": ("192.0.2.0/24",),
     "web.read_only_pool.host_name": "view.omero.example.org",
     "backup.copy_account_vault_arn": "arn:aws:backup:eu-west-1:111122223333:backup-vault:omero-copy",
+    "database.backup_window": "01:00-01:30",
+    "database.maintenance_window": "sun:00:00-sun:00:30",
     "server.secret_properties": {"omero.ldap.password": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:omero/ldap-Ab12Cd"},
     "web.secret_properties": {
         "omero.web.public.password": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:omero/web2-Ab12Cd"
@@ -704,7 +706,7 @@ def test_patterns_match_whole_ascii_values():
 def test_config_checks_use_whole_value_patterns_only():
     """Every regular expression a module of config/ holds is ASCII (or one of the few Unicode ones
     listed) and is only ever matched whole: no ``.match``/``.search`` on it, no ``re.match`` or
-    ``re.search`` (checks.Pattern offers fullmatch alone)."""
+    ``re.search``, and ``re.fullmatch`` only with re.ASCII (checks.Pattern offers fullmatch alone)."""
     import ast
 
     offenders, unicode = [], []
@@ -720,7 +722,9 @@ def test_config_checks_use_whole_value_patterns_only():
             if not isinstance(called, ast.Attribute) or not isinstance(called.value, ast.Name):
                 continue
             partial = called.attr in ("match", "search") and called.value.id in patterns
-            if partial or (called.value.id == "re" and called.attr in ("match", "search", "fullmatch")):
+            ascii_flag = any("re.ASCII" in ast.unparse(argument) for argument in [*node.args[2:], *node.keywords])
+            whole = called.attr == "fullmatch" and ascii_flag
+            if partial or (called.value.id == "re" and called.attr in ("match", "search", "fullmatch") and not whole):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: {called.value.id}.{called.attr}")
     assert not offenders, f"match whole values only (checks.Pattern has fullmatch alone): {offenders}"
     # Unicode classes (\d, \w, \S of any script) only where AWS takes any script, with its source.
