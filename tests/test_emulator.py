@@ -87,7 +87,9 @@ def test_remote_state_deployment(emulator, tf, examples, tmp_path):
         "omero-server-ro-1": 1,
         "omero-server-ro-2": 1,
         "omero-web": 3,
+        "omero-web-ro": 2,  # the read-only pool, for viewers on view.omero.example.org
     }
+    assert services["read_only_web_url"] == "https://view.omero.example.org"
     assert services["read_only_service_names"] == ["omero-server-ro-1", "omero-server-ro-2"]
     # (moto reports no deployment configuration; the singletons' 100/0 is asserted on the JSON)
     for name in services["read_only_service_names"]:
@@ -115,8 +117,9 @@ def test_remote_state_deployment(emulator, tf, examples, tmp_path):
     assert (wss["Protocol"], wss["Port"], wss["HealthCheckPort"]) == ("HTTPS", 4066, "4067")
     assert services["server_websocket_url"] == "wss://omero.example.org/omero-ws"
     acm = aws(emulator, "acm", "us-east-1")
-    [certificate] = acm.list_certificates()["CertificateSummaryList"]
-    assert certificate["DomainName"] == "omero.example.org" and certificate["Status"] == "ISSUED"
+    certificates = {c["DomainName"]: c for c in acm.list_certificates()["CertificateSummaryList"]}
+    assert set(certificates) == {"omero.example.org", "view.omero.example.org"}  # the pool's, by SNI
+    assert all(c["Status"] == "ISSUED" for c in certificates.values())
     records = aws(emulator, "route53", "us-east-1").list_resource_record_sets(
         HostedZoneId=deployment.load_balancer.hosted_zone_id
     )
@@ -185,6 +188,15 @@ def test_ec2_launch_type_deployment(emulator, tf, examples, tmp_path):
     assert group["NewInstancesProtectedFromScaleIn"] is True
     [provider] = ecs.describe_capacity_providers(capacityProviders=["omero-ec2-omero-ecs-host"])["capacityProviders"]
     assert provider["autoScalingGroupProvider"]["managedTerminationProtection"] == "ENABLED"
+    # ECS drains a host the group terminates (an instance refresh onto a new AMI, a scale-in)
+    assert provider["autoScalingGroupProvider"]["managedDraining"] == "ENABLED"
+    # The server services start after the storage stack's pre-upgrade snapshot, read back from RDS.
+    storage = applied.outputs["omero-ec2-storage"]
+    [snapshot] = aws(emulator, "rds", "ap-southeast-2").describe_db_snapshots(
+        DBSnapshotIdentifier=storage["upgrade_snapshot_id"]
+    )["DBSnapshots"]
+    assert snapshot["DBInstanceIdentifier"] == storage["db_instance_id"]
+    assert "data.aws_db_snapshot.upgrade_snapshot_C7155DFA" in applied.state["omero-ec2-services"]
 
 
 def existing_network(emulator, region: str) -> dict[str, list[str] | str]:
