@@ -29,6 +29,7 @@ from tests.harness.synth import Synthesis, synthesize, synthesized
 from tests.test_emulator import ecs_services, task_definition
 from tests.test_plan_review import REGION, reviewed
 from tests.test_rehearse import command
+from tests.test_verify import verify_the_rehearsed_quickstart
 from tools.inspect_deployment import read_stacks
 from tools.rehearse import read_state
 
@@ -175,6 +176,11 @@ def test_rehearsal_of_the_quickstart(quickstart, emulator):
     assert re.search(r"^omero-quick-network: \d+ resources, \d+ data sources, 8 outputs$", state.stdout, re.M), state.stdout
     assert f"  output vpc_id = {vpc_id}" in state.stdout
     assert "  aws_vpc.network_vpc_4E8F0223" in state.stdout.splitlines()
+
+
+def test_verify_asks_the_emulator_about_the_applied_quickstart(quickstart, emulator):
+    """``pipenv run verify --endpoint``: what it must find is in tests/test_verify.py."""
+    verify_the_rehearsed_quickstart(quickstart, emulator, command)
 
 
 def test_no_change_exits_0(quickstart, emulator, tmp_path):
