@@ -378,8 +378,8 @@ def test_upgrade_snapshot_can_be_turned_off(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# On the emulator: examples/full.hcl's core (backup stack included) is applied once per session
-# by the addons_on_emulator fixture; these tests share it.
+# On the emulator: examples/full.hcl (backup stack included) is applied once per session into the
+# session's shared emulator (the addons_on_emulator fixture); these tests share it with the add-ons'.
 # ---------------------------------------------------------------------------------------------
 
 
@@ -391,16 +391,25 @@ def storage_arns(emulator, region: str, outputs: dict) -> tuple[str, str]:
 
 @pytest.mark.emulator
 @pytest.mark.terraform
-@pytest.mark.xdist_group("addons")
-def test_backup_plan_protects_the_applied_storage(addons_on_emulator, emulator):
+def test_backup_plan_protects_the_applied_storage(addons_on_emulator):
+    emulator = addons_on_emulator.emulator  # the session's shared emulator
     name, region = addons_on_emulator.synth.deployment.name, addons_on_emulator.synth.deployment.region
     outputs = addons_on_emulator.core.outputs[f"{name}-backup"]
     assert outputs["vault_name"] == f"{name}-omero"
     backup = aws(emulator, "backup", region)
     vault = backup.describe_backup_vault(BackupVaultName=outputs["vault_name"])
     assert vault["EncryptionKeyArn"].startswith(f"arn:aws:kms:{region}:")
-    copy_vault = aws(emulator, "backup", "eu-west-1").describe_backup_vault(BackupVaultName=f"{name}-omero-copy")
+    copy_backup = aws(emulator, "backup", "eu-west-1")
+    copy_vault = copy_backup.describe_backup_vault(BackupVaultName=f"{name}-omero-copy")
     assert copy_vault["BackupVaultArn"] == outputs["copy_vault_arn"] and ":eu-west-1:" in copy_vault["EncryptionKeyArn"]
+    # Both vaults locked alike, both with the access policy that leaves deleting to the break-glass role.
+    for client, described in ((backup, vault), (copy_backup, copy_vault)):
+        assert described["Locked"] is True and (described["MinRetentionDays"], described["MaxRetentionDays"]) == (35, 365)
+        policy = json.loads(client.get_backup_vault_access_policy(BackupVaultName=described["BackupVaultName"])["Policy"])
+        [statement] = policy["Statement"]
+        assert statement["Effect"] == "Deny" and "backup:DeleteRecoveryPoint" in statement["Action"]
+        assert statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"].endswith(":role/omero-full-backup-break-glass")
+    assert outputs["manual_backup_retention_days"] == {"min": 35, "max": 365}
     plan = backup.get_backup_plan(BackupPlanId=outputs["plan_id"])["BackupPlan"]
     assert sorted(rule["RuleName"] for rule in plan["Rules"]) == ["daily", "monthly"]
     [selection] = backup.list_backup_selections(BackupPlanId=outputs["plan_id"])["BackupSelectionsList"]
@@ -414,9 +423,10 @@ def test_backup_plan_protects_the_applied_storage(addons_on_emulator, emulator):
 
 @pytest.mark.emulator
 @pytest.mark.terraform
-@pytest.mark.xdist_group("addons")
-def test_restore_rehearsal_into_a_new_deployment(addons_on_emulator, emulator, tf, tmp_path):
-    """Back up the applied storage, run ``pipenv run restore`` and deploy the restored storage."""
+def test_restore_rehearsal_into_a_new_deployment(addons_on_emulator, tmp_path):
+    """Back up the applied storage, run ``pipenv run restore`` and deploy the restored storage
+    (as soon as the storage and backup stacks are there; a deployment of its own)."""
+    emulator, tf = addons_on_emulator.emulator, addons_on_emulator.tf  # the session's shared emulator
     source = addons_on_emulator.synth.deployment
     name, region = source.name, source.region
     outputs = addons_on_emulator.core.outputs
@@ -481,11 +491,15 @@ def test_restore_rehearsal_into_a_new_deployment(addons_on_emulator, emulator, t
 
 @pytest.mark.emulator
 @pytest.mark.terraform
-@pytest.mark.xdist_group("addons")
-def test_an_omero_upgrade_snapshots_the_database_first(addons_on_emulator, emulator, tf, tmp_path):
+def test_an_omero_upgrade_snapshots_the_database_first(addons_on_emulator, tmp_path):
     """Changing server.image on the applied deployment: applied to the services stack alone, the
     apply stops before any server service changes (the storage stack takes the snapshot); then
-    the storage stack and the services: a new snapshot, the old one gone, the new image running."""
+    the storage stack and the services: a new snapshot, the old one gone, the new image running.
+
+    The other tests of the deployment read the server's service meanwhile: its volumes, cluster
+    and name stay as they were."""
+    emulator, tf = addons_on_emulator.emulator, addons_on_emulator.tf  # the session's shared emulator
+    addons_on_emulator.all_applied()
     source = addons_on_emulator.synth.deployment
     name, region = source.name, source.region
     rds, ecs = aws(emulator, "rds", region), aws(emulator, "ecs", region)
