@@ -167,3 +167,22 @@ def verify_the_rehearsed_quickstart(quickstart, emulator, command) -> None:
     ), ran.stdout
     assert lines[-1].startswith("verify: 3 of 7 checks FAIL: ecs service omero-server (0 of 1 tasks running")
     assert "Traceback" not in ran.stderr
+
+
+def test_bad_input_is_one_line_and_status_2(examples, tmp_path):
+    from tests.conftest import EXAMPLES
+    from tests.test_rehearse import command
+
+    quick, prod = str(EXAMPLES["quickstart-http"]), str(EXAMPLES["tls-rw-ro"])
+    outdir = str(examples["quickstart-http"].outdir)
+    for arguments, message in (
+        (("--config", quick, "--outdir", str(tmp_path / "none")), f"error: {tmp_path / 'none'}: no such directory"),
+        (("--config", prod, "--outdir", outdir), f"error: {outdir} holds stacks of another deployment"),
+        (
+            ("--config", quick, "--outdir", outdir, "--endpoint", "http://10.0.0.1:5000"),
+            "error: --endpoint http://10.0.0.1:5000: ",
+        ),
+    ):
+        ran = command("verify", *arguments, cwd=tmp_path)
+        assert ran.returncode == 2 and ran.stdout == "", ran.stdout + ran.stderr
+        assert ran.stderr.startswith(message) and ran.stderr.count("\n") == 1, ran.stderr
