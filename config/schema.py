@@ -11,7 +11,7 @@ import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from config import checks
+from config import checks, rds_windows
 from config.addons import Addon, AppStream, DataSync, DropBox, FileGatewayConfig, Monitoring, Uploader
 from config.backup import Backup, RestoreFrom
 from config.fields import Block, Problem, key
@@ -295,6 +295,18 @@ class DatabaseConfig(Block):
     backup_retention_days: int = key(
         7, "Days of automated backups and point-in-time recovery (1-35).", checks=[checks.between(1, 35)]
     )
+    backup_window: str | None = key(
+        None,
+        'Daily window of RDS\'s automated backup, "hh:mm-hh:mm" UTC, 30 minutes at least, outside the AWS Backup '
+        "window and the maintenance window; unset: from 90 to 60 minutes before backup.start_hour_utc.",
+        checks=[rds_windows.backup_window_problem],
+    )
+    maintenance_window: str | None = key(
+        None,
+        'Weekly RDS maintenance window (minor upgrades, reboots), "ddd:hh:mm-ddd:hh:mm" UTC, ddd mon-sun, 30 minutes at '
+        "least, outside the backup windows; unset: Sunday, from 150 to 120 minutes before backup.start_hour_utc.",
+        checks=[rds_windows.maintenance_window_problem],
+    )
     deletion_protection: bool = key(True, "Refuse to delete the instance until this is turned off.")
     performance_insights: bool = key(True, "Turn on Performance Insights (7 days free).")
     monitoring_interval_seconds: int = key(60, "Enhanced Monitoring interval; 0 turns it off.", choices=(0, 1, 5, 10, 15, 30, 60))
@@ -329,6 +341,40 @@ class DatabaseConfig(Block):
                 self.max_allocated_storage_gb,
                 f"0, or at least {least} (allocated_storage_gb plus 10%)",
             )
+
+    def windows(self, start_hour_utc: int) -> tuple[str, str]:
+        """The backup and maintenance windows RDS gets: as configured, else placed before AWS Backup's."""
+        return (
+            self.backup_window or rds_windows.default_backup_window(start_hour_utc),
+            (self.maintenance_window or rds_windows.default_maintenance_window(start_hour_utc)).lower(),
+        )
+
+    def deployment_problems(self, deployment: Deployment) -> Iterator[Problem]:
+        """The two RDS windows must not meet each other (RDS) nor AWS Backup's start window."""
+        backup = deployment.backup
+        backup_window, maintenance_window = self.windows(backup.start_hour_utc)
+        daily, weekly = rds_windows.backup_spans(backup_window), [rds_windows.maintenance_span(maintenance_window)]
+        if rds_windows.overlap(daily, weekly, touching=True):
+            where = "maintenance_window" if self.maintenance_window else "backup_window"
+            yield Problem(
+                f"database.{where}",
+                getattr(self, where),
+                f"a window apart from the {'backup' if where == 'maintenance_window' else 'maintenance'} window "
+                f"({backup_window if where == 'maintenance_window' else maintenance_window}): RDS refuses overlapping windows",
+            )
+        if not backup.enabled:
+            return
+        start = backup.start_hour_utc * 60
+        aws_backup = rds_windows.daily_spans(start, backup.start_window_minutes)
+        described = rds_windows.describe_daily(start, backup.start_window_minutes)
+        for name, spans, value in (("backup_window", daily, backup_window), ("maintenance_window", weekly, maintenance_window)):
+            if rds_windows.overlap(spans, aws_backup):
+                yield Problem(
+                    f"database.{name}" if getattr(self, name) else "backup.start_hour_utc",
+                    getattr(self, name) or backup.start_hour_utc,
+                    f"no overlap of the RDS {name.replace('_', ' ')} ({value}) with AWS Backup's start window "
+                    f"({described}: backup.start_hour_utc and start_window_minutes)",
+                )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -429,6 +475,7 @@ class Deployment(Block):
             yield from transport_problems(self.server, plain_port=nlb.enabled and nlb.plain_port)
         yield from capacity_problems(self)
         yield from self.backup.deployment_problems(self)
+        yield from self.database.deployment_problems(self)
         yield from self.images.deployment_problems(self)
         yield from self.web.read_only_pool.deployment_problems(self)
         yield from self.restore_from.deployment_problems(self)
