@@ -1,9 +1,11 @@
-"""The bad-input matrix: invalid deployment files run through the real CLI, end to end.
+"""The bad-input matrix: invalid deployment files through the command line's entry point.
 
-Every case runs ``python main.py`` the way users do (``OMERO_CONFIG`` names the file,
-``CDKTF_OUTDIR`` a directory that already holds a good synth) and must give exit status 2, one
-stderr line per problem naming the key (or, for an unusable file, the file itself), no traceback,
-nothing on stdout, and leave the good output byte for byte as it was, with nothing beside it.
+Every case runs ``main.main`` in this process, as ``python main.py`` runs it (``OMERO_CONFIG``
+names the file, ``CDKTF_OUTDIR`` a directory that already holds a good synth), and must give exit
+status 2, one stderr line per problem naming the key (or, for an unusable file, the file itself),
+no exception, nothing on stdout, and leave the good output byte for byte as it was, with nothing
+beside it. A handful of them (``THROUGH_THE_CLI``) also run the real ``python main.py`` end to end,
+for what only a process shows: the exit status, no traceback on stderr, nothing overwritten.
 The rules themselves are tested one by one in ``tests/test_config.py``; this file proves the
 command line around them.
 """
@@ -22,13 +24,11 @@ from pathlib import Path
 
 import pytest
 
+import main
 from config import ConfigError, load, loads
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD_CONFIG = ROOT / "examples" / "quickstart-http.hcl"
-
-# All cases share one worker, so the good output is synthesized once per run.
-pytestmark = pytest.mark.xdist_group("bad_input_matrix")
 
 # The kinds of bad input the matrix must always cover (the hardening issue's list, and more).
 REQUIRED_CATEGORIES = (
@@ -526,6 +526,21 @@ CASES = [
 ]
 
 
+# The cases that also run ``python main.py`` as a process: one of each way a file goes wrong (a key,
+# several keys, no file, a directory, bytes that are not UTF-8, a stream without end, a name with a
+# newline, a byte order mark).
+THROUGH_THE_CLI = (
+    "typo-top-level",
+    "typo-block-name",
+    "missing-file",
+    "directory",
+    "latin-1-file",
+    "endless-stream",
+    "newline-in-file-name",
+    "bom-and-typo",
+)
+
+
 def run_cli(config: Path, outdir: Path) -> subprocess.CompletedProcess:
     """``python main.py`` as a user runs it, from the repository, with the venv's python."""
     env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL", "PYTHONPATH")}
@@ -549,6 +564,15 @@ def tree_digest(root: Path) -> dict[str, str]:
     return digest
 
 
+def run_in_process(config: Path, outdir: Path, capsys) -> subprocess.CompletedProcess:
+    """``main.main`` with the environment ``python main.py`` would have, in this process: what it
+    returns and printed, as the process's exit status and output."""
+    capsys.readouterr()
+    code = main.main({"OMERO_CONFIG": str(config), "CDKTF_OUTDIR": str(outdir)}, [])
+    printed = capsys.readouterr()
+    return subprocess.CompletedProcess(["main.main"], code, printed.out, printed.err)
+
+
 @dataclasses.dataclass(frozen=True)
 class GoodOutput:
     outdir: Path
@@ -556,11 +580,10 @@ class GoodOutput:
 
 
 @pytest.fixture(scope="session")
-def good_output(tmp_path_factory) -> GoodOutput:
-    """examples/quickstart-http.hcl synthesized once through the CLI: what a bad run must not touch."""
-    outdir = tmp_path_factory.mktemp("good") / "cdktf.out"
-    result = run_cli(GOOD_CONFIG, outdir)
-    assert result.returncode == 0, result.stderr
+def good_output(examples) -> GoodOutput:
+    """examples/quickstart-http.hcl synthesized once per session (by main.synthesize, what the CLI
+    runs after the checks): what a bad run must not touch."""
+    outdir = examples[GOOD_CONFIG.stem].outdir
     digest = tree_digest(outdir)
     assert any(name.endswith("/cdk.tf.json") for name in digest), digest
     return GoodOutput(outdir, digest)
@@ -572,14 +595,28 @@ def _shown(path: Path) -> str:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_bad_input(case: Case, good_output: GoodOutput, tmp_path: Path):
+def test_bad_input(case: Case, good_output: GoodOutput, tmp_path: Path, capsys):
+    check_refused(case, good_output, tmp_path, lambda config, outdir: run_in_process(config, outdir, capsys))
+
+
+END_TO_END = [case for case in CASES if case.id in THROUGH_THE_CLI]
+
+
+@pytest.mark.parametrize("case", END_TO_END, ids=[case.id for case in END_TO_END])
+def test_bad_input_through_the_cli(case: Case, good_output: GoodOutput, tmp_path: Path):
+    check_refused(case, good_output, tmp_path, run_cli)
+
+
+def check_refused(case: Case, good_output: GoodOutput, tmp_path: Path, run) -> None:
+    """``run(config, outdir)`` on the case's file, over a copy of the good output: exit status 2,
+    one line per problem naming its key, the good output untouched."""
     outdir = tmp_path / "deploy" / "cdktf.out"
     shutil.copytree(good_output.outdir, outdir, symlinks=True)
     inputs = tmp_path / "input"
     inputs.mkdir()
     config = case.make(inputs)
 
-    result = run_cli(config, outdir)
+    result = run(config, outdir)
 
     assert result.returncode == 2, f"exit {result.returncode}: {result.stderr}"
     assert result.stdout == ""
@@ -601,6 +638,7 @@ def test_bad_input(case: Case, good_output: GoodOutput, tmp_path: Path):
 def test_matrix_keeps_its_size_and_coverage():
     assert len(CASES) >= MIN_CASES
     assert len({case.id for case in CASES}) == len(CASES), "case ids must be unique"
+    assert len(END_TO_END) == len(THROUGH_THE_CLI), "every end-to-end case is a case of the matrix"
     covered = {case.category for case in CASES}
     missing = [category for category in REQUIRED_CATEGORIES if category not in covered]
     assert not missing, f"no case for: {missing}"
