@@ -244,7 +244,7 @@ def test_container_definitions_are_the_json_documents(parsed, examples):
     """JSON held in a string, with quotes and interpolations, comes back as the same document."""
     synth = examples["tls-rw-ro"]
     definitions = synth.resources("services", "aws_ecs_task_definition")
-    assert len(definitions) == 4, "server, two read-only servers and web"
+    assert len(definitions) == 5, "server, two read-only servers, web and the read-only pool's web"
     written = parsed["tls-rw-ro"][f"{synth.deployment.name}-services"]["resource"]["aws_ecs_task_definition"]
     for task, values in definitions.items():
         assert json.loads(written[task]["container_definitions"]) == json.loads(values["container_definitions"])
