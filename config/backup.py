@@ -19,6 +19,7 @@ COLD_STORAGE_MINIMUM_DAYS = 90
 PRODUCTION_WORDS = frozenset({"prod", "production", "prd", "live"})
 
 _FILE_SYSTEM_ID = checks.Pattern(r"fs-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+_ACCOUNT_ID = checks.Pattern(r"[0-9]{12}")
 _SNAPSHOT_ID = checks.Pattern(r"[A-Za-z][A-Za-z0-9:-]{0,254}")
 _SNAPSHOT_ARN = checks.Pattern(r"arn:aws(?:-cn|-us-gov)?:rds:([a-z0-9-]+):\d{12}:snapshot:([A-Za-z][A-Za-z0-9:-]{0,254})")
 # IAM API Reference, CreateRole: RoleName [\w+=,.@-]{1,64}, Path "/" or /.../ of the same characters.
@@ -242,8 +243,16 @@ class RestoreFrom(Block):
         "RDS snapshot (identifier, or ARN of an AWS Backup recovery point) the database is created from; read only when the instance is created.",
         checks=[db_snapshot],
     )
+    share_bucket: str | None = key(
+        None,
+        "S3 bucket restored from a recovery point of the file gateway's bucket, named as this deployment's "
+        "(<name>-omero-share-<account>-<region>): the file gateway stack adopts it instead of making an empty one.",
+        checks=[checks.bucket_name],
+    )
 
     def deployment_problems(self, deployment: Deployment) -> Iterator[Problem]:
+        if self.share_bucket:
+            yield from self._share_bucket_problems(deployment)
         if self.db_snapshot and self.db_snapshot.startswith("arn:"):
             region = region_of_arn(self.db_snapshot)
             if region != deployment.region:
@@ -252,3 +261,23 @@ class RestoreFrom(Block):
                     self.db_snapshot,
                     f"a snapshot in the deployment's region ({deployment.region}); restore a copy in {region} into a deployment there",
                 )
+
+    def _share_bucket_problems(self, deployment: Deployment) -> Iterator[Problem]:
+        gateway, value = deployment.file_gateway, self.share_bucket or ""
+        if not gateway.enabled or gateway.bucket_name:
+            yield Problem(
+                "restore_from.share_bucket",
+                value,
+                "only with file_gateway.enabled and without file_gateway.bucket_name (the gateway adopts it as the bucket it creates)",
+            )
+            return
+        prefix, suffix = f"{deployment.name}-omero-share-", f"-{deployment.region}"
+        account = value[len(prefix) : -len(suffix)] if value.startswith(prefix) and value.endswith(suffix) else ""
+        if not _ACCOUNT_ID.fullmatch(account):
+            yield Problem("restore_from.share_bucket", value, f"the name this deployment's share bucket has: {prefix}<account>{suffix}")
+
+
+def share_bucket_under_backup(deployment: Deployment) -> bool:
+    """Whether the backup plan selects the file gateway's bucket (AWS Backup for S3)."""
+    gateway = deployment.file_gateway
+    return deployment.backup.enabled and gateway.enabled and gateway.backup

@@ -39,6 +39,11 @@ from modules.kms import account_statement
 # AWS's managed policies for the AWS Backup service role: what it needs to snapshot EFS and RDS
 # (and to copy, tag and delete recovery points) and to restore them.
 BACKUP_POLICIES = ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores")
+# And, with an S3 bucket in the selection, AWS's S3 policies (AWS Backup Developer Guide, "Amazon S3
+# backups" and "Restore S3 data"): read every object version and decrypt through S3 to back up,
+# create a bucket and write it to restore. They sit at the root path, not under service-role/
+# (AWS Managed Policy Reference, AWSBackupServiceRolePolicyForS3Backup / ...ForS3Restore).
+S3_BACKUP_POLICIES = ("AWSBackupServiceRolePolicyForS3Backup", "AWSBackupServiceRolePolicyForS3Restore")
 
 # What a vault access policy denies to every principal but the break-glass role: deleting a
 # recovery point or shortening its retention (the two AWS's Config rule
@@ -79,7 +84,8 @@ class OmeroBackupProps:
     name: str  # the deployment name; prefixes every name
     partition: str
     account_id: str
-    resources: tuple[str, ...]  # ARNs: the EFS file system and the RDS instance
+    resources: tuple[str, ...]  # ARNs: the EFS file system, the RDS instance (and the share bucket)
+    s3: bool = False  # an S3 bucket is among the resources
     rules: tuple[BackupRule, ...]
     start_window_minutes: int = 60
     completion_window_minutes: int = 1440
@@ -149,6 +155,13 @@ class OmeroBackup(Construct):
                 f"role_{policy}",
                 role=self.role.name,
                 policy_arn=f"arn:{props.partition}:iam::aws:policy/service-role/{policy}",
+            )
+        for policy in S3_BACKUP_POLICIES if props.s3 else ():
+            IamRolePolicyAttachment(
+                self,
+                f"role_{policy}",
+                role=self.role.name,
+                policy_arn=f"arn:{props.partition}:iam::aws:policy/{policy}",
             )
         self.plan = BackupPlan(
             self,

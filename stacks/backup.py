@@ -10,6 +10,8 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from config import Deployment
+from config.addons.file_gateway import share_bucket_name
+from config.backup import share_bucket_under_backup
 from modules.backup import BackupCopy, BackupRule, OmeroBackup, OmeroBackupOutputs, OmeroBackupProps
 from modules.database import OmeroDatabaseOutputs
 from modules.efs import OmeroFileSystemOutputs
@@ -33,6 +35,14 @@ def backup_rules(deployment: Deployment) -> tuple[BackupRule, ...]:
     return tuple(rules)
 
 
+def share_bucket_arn(stack: DeploymentStack, deployment: Deployment) -> str:
+    """The file gateway's bucket, by its name: the file-gateway stack is deployed after this one, and
+    a selection may name a resource that does not exist yet (AWS Backup skips it until it does)."""
+    gateway = deployment.file_gateway
+    name = gateway.bucket_name or share_bucket_name(deployment.name, stack.account_id, deployment.region)
+    return f"arn:{stack.partition}:s3:::{name}"
+
+
 class BackupStack(DeploymentStack):
     def __init__(
         self,
@@ -53,6 +63,7 @@ class BackupStack(DeploymentStack):
                 kms_key_arn=backup.copy_kms_key_arn,
                 retention_days=backup.copy_retention_days,
             )
+        share = (share_bucket_arn(self, deployment),) if share_bucket_under_backup(deployment) else ()
         protection = OmeroBackup(
             self,
             "backup",
@@ -60,7 +71,8 @@ class BackupStack(DeploymentStack):
                 name=deployment.name,
                 partition=self.partition,
                 account_id=self.account_id,
-                resources=(file_system.file_system_arn, database.instance_arn),
+                resources=(file_system.file_system_arn, database.instance_arn, *share),
+                s3=bool(share),
                 rules=backup_rules(deployment),
                 start_window_minutes=backup.start_window_minutes,
                 completion_window_minutes=backup.completion_window_minutes,

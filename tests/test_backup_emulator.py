@@ -2,8 +2,9 @@
 
 A small hand-written configuration (not the synthesized stack) with what the backup stack uses: a
 vault with its own KMS key, a copy vault in a second region, a plan whose rules copy, tier and tag
-their recovery points, a selection naming an EFS file system and an RDS instance, vault
-notifications, a vault access policy and a vault lock. Apply, a second plan with no changes, the
+their recovery points, a selection naming an EFS file system, an RDS instance and an S3 bucket
+(with AWS's S3 policies on the backup role), vault notifications, a vault access policy and a vault
+lock. Apply, a second plan with no changes, the
 API's view of each resource, destroy. It proves the emulator patches in
 emulator/patches/backup.py, so that a failure of the backup stack's own emulator test is the
 stack's and not the emulator's.
@@ -22,7 +23,7 @@ pytestmark = [pytest.mark.emulator, pytest.mark.terraform]
 
 REGION, COPY_REGION = "eu-central-1", "eu-west-1"
 NAME = "omero-bk"
-SERVICES = ("backup", "efs", "iam", "kms", "rds", "sns", "sts")
+SERVICES = ("backup", "efs", "iam", "kms", "rds", "s3", "sns", "sts")
 
 
 def provider(endpoint: str, region: str, alias: str | None = None) -> dict:
@@ -123,6 +124,19 @@ def configuration(endpoint: str) -> dict:
                     "policy_arn": f"arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyFor{policy}",
                 }
                 for policy in ("Backup", "Restores")
+            }
+            # AWS's S3 backup and restore policies sit at the root path, not under service-role/.
+            | {
+                f"s3_{policy.lower()}": {
+                    "role": "${aws_iam_role.backup.name}",
+                    "policy_arn": f"arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3{policy}",
+                }
+                for policy in ("Backup", "Restore")
+            },
+            # The file gateway's bucket, versioned as AWS Backup for S3 requires.
+            "aws_s3_bucket": {"share": {"bucket": f"{NAME}-omero-share-123456789012-{REGION}"}},
+            "aws_s3_bucket_versioning": {
+                "share": {"bucket": "${aws_s3_bucket.share.id}", "versioning_configuration": [{"status": "Enabled"}]}
             },
             "aws_efs_file_system": {
                 "data": {"creation_token": f"{NAME}-omero-data", "encrypted": True},
@@ -135,6 +149,7 @@ def configuration(endpoint: str) -> dict:
                     "resources": [
                         "${aws_efs_file_system.data.arn}",
                         f"arn:aws:rds:{REGION}:${{data.aws_caller_identity.current.account_id}}:db:{NAME}-omero",
+                        "${aws_s3_bucket.share.arn}",
                     ],
                 },
             },
@@ -204,7 +219,11 @@ def test_backup_resources_apply_replan_and_destroy(emulator, tf, tmp_path):
     got = backup.get_backup_selection(BackupPlanId=plan_id, SelectionId=selection["id"])["BackupSelection"]
     assert got["SelectionName"] == f"{NAME}-omero"
     assert got["IamRoleArn"] == values["aws_iam_role.backup"]["arn"]
-    assert sorted(got["Resources"]) == sorted(selection["resources"]) and len(got["Resources"]) == 2
+    assert sorted(got["Resources"]) == sorted(selection["resources"]) and len(got["Resources"]) == 3
+    attached = aws(emulator, "iam", REGION).list_attached_role_policies(RoleName=f"{NAME}-omero-backup")["AttachedPolicies"]
+    assert {"AWSBackupServiceRolePolicyForS3Backup", "AWSBackupServiceRolePolicyForS3Restore"} <= {
+        a["PolicyName"] for a in attached
+    }
     listed = backup.list_backup_selections(BackupPlanId=plan_id)["BackupSelectionsList"]
     assert [s["SelectionId"] for s in listed] == [selection["id"]]
 

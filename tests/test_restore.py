@@ -90,6 +90,27 @@ def test_a_gap_over_a_day_is_refused_unless_allowed():
     assert choose([point("EFS", 0), point("RDS", -24 * 60)]).gap == timedelta(days=1)  # a day exactly is fine
 
 
+def test_with_the_share_the_bucket_point_closest_to_the_efs_point():
+    points = [
+        point("EFS", 0),
+        point("EFS", 1440),
+        point("RDS", 1441),
+        point("S3", 1400),
+        point("S3", 1450),
+        point("S3", 1445, "EXPIRED"),
+    ]
+    choice = choose(points, share=True)
+    assert (choice.efs, choice.rds, choice.s3) == (point("EFS", 1440), point("RDS", 1441), point("S3", 1450))
+    assert choice.share_gap == timedelta(minutes=10)
+    assert choose(points).s3 is None  # without the share, S3 points are not looked at
+    with pytest.raises(RestoreError, match="no completed S3 recovery point of the file gateway's bucket"):
+        choose([point("EFS", 0), point("RDS", 0), point("S3", 0, "FAILED")], share=True)
+    far = [point("EFS", 0), point("RDS", 0), point("S3", -(24 * 60 + 5))]
+    with pytest.raises(RestoreError, match=r"the closest S3 point .* are 1 d 5 min apart, more than 1 d; pass --allow-gap"):
+        choose(far, share=True)
+    assert choose(far, share=True, allow_gap=True).s3 == point("S3", -(24 * 60 + 5))
+
+
 def test_parse_when():
     assert parse_when("2026-11-20T00:00Z") == datetime(2026, 11, 20, tzinfo=UTC)
     assert parse_when("2026-11-20") == datetime(2026, 11, 20, tzinfo=UTC)
@@ -166,6 +187,31 @@ def test_restored_text_from_copy_moves_region_and_copies_home():
     )
 
 
+def test_restored_text_names_the_restored_bucket_and_drops_bucket_name():
+    source = (
+        (ROOT / "examples/full.hcl")
+        .read_text()
+        .replace('  role             = "import"\n', '  role             = "import"\n  bucket_name      = "lab-images"\n')
+    )
+    assert loads(source).file_gateway.bucket_name == "lab-images"
+    bucket = "omero-restored-omero-share-123456789012-eu-central-1"
+    text = restored_text(
+        source,
+        name="omero-restored",
+        file_system_id="fs-0123abcd",
+        db_snapshot=SNAPSHOT,
+        source_name="omero-full",
+        share_bucket=bucket,
+    )
+    deployment = validated(
+        text, "r.hcl", name="omero-restored", file_system_id="fs-0123abcd", db_snapshot=SNAPSHOT, share_bucket=bucket
+    )
+    assert deployment.restore_from.share_bucket == bucket and deployment.file_gateway.bucket_name is None
+    assert '  # bucket_name      = "lab-images"  (the restored bucket is restore_from.share_bucket)' in text
+    with pytest.raises(RestoreError, match="does not read back as written"):
+        validated(text, "r.hcl", name="omero-restored", file_system_id="fs-0123abcd", db_snapshot=SNAPSHOT)
+
+
 def test_a_snapshot_of_another_region_does_not_validate():
     source = (ROOT / "examples/full.hcl").read_text()
     snapshot = SNAPSHOT.replace("eu-central-1", "eu-west-1")
@@ -228,6 +274,31 @@ class Source:
             IamRoleArn=self.role,
         )
         return self.backup.describe_copy_job(CopyJobId=job["CopyJobId"])["CopyJob"]
+
+
+GATEWAY = 'cluster { launch_type = "ec2" }\nfile_gateway {\n  enabled          = true\n  activation_cidrs = ["10.0.0.0/16"]\n}\n'
+
+
+class SourceWithShare(Source):
+    """A source deployment whose file gateway bucket (versioned, as the add-on makes it) holds files."""
+
+    FILES = {"OMERO/ManagedRepository/user_2/a.tif": b"pixels a", "OMERO/Files/1": b"an original file"}
+
+    def __init__(self, emulator, name: str):
+        super().__init__(emulator, name, copy_vault=False)
+        self.s3 = aws(emulator, "s3", REGION)
+        self.bucket = f"{name}-omero-share-123456789012-{REGION}"
+        self.s3.create_bucket(Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+        self.s3.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
+        for key, body in self.FILES.items():
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=body)
+
+    def back_up_bucket(self) -> dict:
+        job = self.backup.start_backup_job(
+            BackupVaultName=f"{self.name}-omero", ResourceArn=f"arn:aws:s3:::{self.bucket}", IamRoleArn=self.role
+        )
+        assert self.backup.describe_backup_job(BackupJobId=job["BackupJobId"])["State"] == "COMPLETED"
+        return self.backup.describe_recovery_point(BackupVaultName=f"{self.name}-omero", RecoveryPointArn=job["RecoveryPointArn"])
 
 
 def restore(emulator, *args: str) -> subprocess.CompletedProcess:
@@ -486,3 +557,53 @@ def test_terraform_adopts_the_restored_file_system_and_creates_the_database_from
     assert "1 imported, 1 added, 0 changed, 0 destroyed" in result.stdout, result.stdout[-2000:]
     [instance] = aws(emulator, "rds", REGION).describe_db_instances(DBInstanceIdentifier="omero-rs6-new-omero")["DBInstances"]
     assert instance["Engine"] == "postgres" and instance["MasterUsername"] == "omero"  # the source database's
+
+
+@pytest.mark.emulator
+def test_restore_brings_the_file_gateway_bucket_back_with_the_database(emulator, tmp_path):
+    """A deployment whose gateway bucket is under AWS Backup: the bucket is restored beside EFS into
+    the new deployment's share bucket, with the files as they were at its recovery point."""
+    source = SourceWithShare(emulator, "omero-rs7")
+    efs, rds, share = source.back_up("EFS"), source.back_up("RDS"), source.back_up_bucket()
+    assert share["ResourceType"] == "S3" and share["ResourceArn"] == f"arn:aws:s3:::{source.bucket}"
+    source.s3.put_object(Bucket=source.bucket, Key="OMERO/Files/2", Body=b"written after the backup")
+    config = source_config(tmp_path, "omero-rs7", copy=False)
+    config.write_text(config.read_text() + GATEWAY)
+    written = tmp_path / "restored.hcl"
+
+    done = restore(emulator, "--config", str(config), "--into", "omero-rs7-new", "--write", str(written))
+    assert done.returncode == 0, done.stderr
+    new_bucket = f"omero-rs7-new-omero-share-123456789012-{REGION}"
+    assert share["RecoveryPointArn"] in done.stdout and f"to a new bucket {new_bucket}" in done.stdout
+    deployment = loads(written.read_text(), str(written))
+    assert deployment.restore_from.share_bucket == new_bucket
+    assert deployment.restore_from.db_snapshot == rds["RecoveryPointArn"]
+    assert efs["RecoveryPointArn"] in done.stdout
+    # the restored bucket holds what the backup saw, encrypted with S3's AWS managed key, versioned
+    listed = source.s3.list_objects_v2(Bucket=new_bucket)["Contents"]
+    assert sorted(o["Key"] for o in listed) == sorted(SourceWithShare.FILES)
+    for key, body in SourceWithShare.FILES.items():
+        got = source.s3.get_object(Bucket=new_bucket, Key=key)
+        assert got["Body"].read() == body and got["ServerSideEncryption"] == "aws:kms"
+    assert source.s3.get_bucket_versioning(Bucket=new_bucket)["Status"] == "Enabled"
+
+    # again: the new deployment's bucket name is taken now
+    again = restore(emulator, "--config", str(config), "--into", "omero-rs7-new", "--write", str(tmp_path / "b.hcl"))
+    assert again.returncode == 2 and f"error: a bucket {new_bucket} already exists; choose another --into" in again.stderr
+
+
+@pytest.mark.emulator
+def test_a_share_without_a_bucket_recovery_point_is_refused_and_an_unversioned_bucket_fails_its_backup(emulator, tmp_path):
+    source = SourceWithShare(emulator, "omero-rs8")
+    source.back_up("EFS"), source.back_up("RDS")
+    config = source_config(tmp_path, "omero-rs8", copy=False)
+    config.write_text(config.read_text() + GATEWAY)
+    done = restore(emulator, "--config", str(config), "--into", "omero-rs8-new", "--write", str(tmp_path / "o.hcl"))
+    assert done.returncode == 2 and done.stderr == "error: no completed S3 recovery point of the file gateway's bucket\n"
+    # AWS Backup backs up versioned buckets only
+    source.s3.create_bucket(Bucket="omero-rs8-plain", CreateBucketConfiguration={"LocationConstraint": REGION})
+    job = source.backup.start_backup_job(
+        BackupVaultName="omero-rs8-omero", ResourceArn="arn:aws:s3:::omero-rs8-plain", IamRoleArn=source.role
+    )
+    failed = source.backup.describe_backup_job(BackupJobId=job["BackupJobId"])
+    assert failed["State"] == "FAILED" and "Versioning must be enabled" in failed["StatusMessage"]

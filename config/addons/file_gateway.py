@@ -15,12 +15,18 @@ from typing import TYPE_CHECKING
 
 from config import checks
 from config.addons.base import Addon
+from config.backup import looks_like_production
 from config.fields import Problem, key
 
 if TYPE_CHECKING:
     from config.schema import Deployment
 
 REPOSITORY_PATH = "/OMERO"
+
+
+def share_bucket_name(name: str, account_id: str, region: str) -> str:
+    """The bucket the add-on creates when bucket_name is unset (at most 60 characters: NAME_MAX 20)."""
+    return f"{name}-omero-share-{account_id}-{region}"
 
 # AWS's floor for a file gateway on EC2: 4 vCPUs and 16 GiB of memory.
 MIN_VCPUS = 4
@@ -184,6 +190,15 @@ class FileGatewayConfig(Addon):
         "Days CloudWatch Logs keeps the gateway's health and file-share audit logs.",
         choices=checks.LOG_RETENTION_DAYS,
     )
+    backup: bool = key(
+        True,
+        "Back up the share's bucket in the deployment's AWS Backup plan, beside EFS and the database (with backup.enabled; "
+        "AWS Backup needs versioning on the bucket, which a created bucket has); false in production needs backup_waiver.",
+    )
+    backup_waiver: str | None = key(
+        None,
+        "Why this production deployment keeps its share's bucket out of AWS Backup; needed there to set backup = false.",
+    )
 
     @property
     def holds_repository(self) -> bool:
@@ -200,6 +215,8 @@ class FileGatewayConfig(Addon):
         return REPOSITORY_PATH if self.holds_repository else self.mount_path
 
     def enabled_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        if self.backup_waiver is not None and self.backup:
+            yield Problem("backup_waiver", self.backup_waiver, "only with backup = false")
         if "mount_path" in given and self.role != "import":
             yield Problem(
                 "mount_path", self.mount_path, 'only with role = "import" (role = "repository" mounts the share at /OMERO)'
@@ -227,6 +244,14 @@ class FileGatewayConfig(Addon):
                 True,
                 "",
                 text=f'the S3 File Gateway needs cluster.launch_type = "ec2" (OMERO.server mounts the NFS share on its container instances; it is "{deployment.cluster.launch_type}")',
+            )
+        if not self.backup and looks_like_production(deployment) and not (self.backup_waiver or "").strip():
+            holds = "/OMERO itself" if self.holds_repository else "the only copy of images imported in place"
+            yield Problem(
+                "file_gateway.backup",
+                False,
+                f"true for a production deployment ({deployment.name}), whose share's bucket holds {holds}; "
+                "or a file_gateway.backup_waiver saying why not",
             )
         if self.holds_repository:
             for name, addon in (("datasync", deployment.datasync), ("uploader", deployment.uploader)):

@@ -209,10 +209,13 @@ def _job_id() -> str:
 
 
 def _resource_of(arn: str) -> tuple[str, str, str]:
-    """(resource type, region, id) of an EFS file system or RDS instance ARN."""
+    """(resource type, region, id) of an EFS file system, RDS instance or S3 bucket ARN (a bucket's
+    ARN has no region: "" then)."""
     from moto.backup.exceptions import InvalidParameterValueException
 
     parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[2] == "s3" and parts[5] and "/" not in parts[5]:
+        return "S3", "", parts[5]
     if len(parts) == 6 and parts[2] == "elasticfilesystem" and parts[5].startswith("file-system/"):
         return "EFS", parts[3], parts[5].split("/", 1)[1]
     if len(parts) == 6 and parts[2] == "rds" and parts[5].startswith("db:"):
@@ -254,7 +257,17 @@ def start_backup_job(self):
     vault = backend.describe_backup_vault(self._get_param("BackupVaultName"))
     resource_arn, identifier = self._get_param("ResourceArn"), _job_id()
     resource_type, region, resource_id = _resource_of(resource_arn)
-    if resource_type == "EFS":
+    if resource_type == "S3":
+        contents = _bucket_contents(self.current_account, backend.region_name, resource_id)
+        if contents is None:
+            return _failed_backup_job(
+                self, vault, identifier, resource_arn, f"Versioning must be enabled on the bucket {resource_id} to back it up"
+            )
+        point_arn = (
+            f"arn:aws:backup:{backend.region_name}:{self.current_account}:recovery-point:{resource_id}-{mock_random.uuid4()}"
+        )
+        _state(backend, "s3_contents")[point_arn] = contents
+    elif resource_type == "EFS":
         if resource_id not in efs_backends[self.current_account][region].file_systems_by_id:
             raise _not_found(f"Resource {resource_arn} not found")
         point_arn = f"arn:aws:backup:{backend.region_name}:{self.current_account}:recovery-point:{mock_random.uuid4()}"
@@ -290,6 +303,42 @@ def start_backup_job(self):
         "BackupSizeInBytes": 0,
     }
     return json.dumps({"BackupJobId": identifier, "RecoveryPointArn": point_arn, "CreationDate": point["CreationDate"]})
+
+
+def _s3(account: str, region: str):
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+
+    return s3_backends[account][get_partition(region)]
+
+
+def _bucket_contents(account: str, region: str, bucket_name: str) -> dict[str, bytes] | None:
+    """The current objects of a bucket (key -> bytes), None when its versioning is not enabled, as
+    AWS Backup requires for S3 (AWS Backup Developer Guide, "Amazon S3 backups")."""
+    from moto.s3.models import FakeKey
+
+    bucket = _s3(account, region).get_bucket(bucket_name)  # NoSuchBucket when it is not there
+    if bucket.versioning_status != "Enabled":
+        return None
+    return {name: key.value for name, key in bucket.keys.items() if isinstance(key, FakeKey)}
+
+
+def _failed_backup_job(self, vault, identifier: str, resource_arn: str, message: str) -> str:
+    from moto.core.utils import unix_time
+
+    _state(self.backup_backend, "backup_jobs")[identifier] = {
+        "AccountId": self.current_account,
+        "BackupJobId": identifier,
+        "BackupVaultName": vault.backup_vault_name,
+        "BackupVaultArn": vault.backup_vault_arn,
+        "ResourceArn": resource_arn,
+        "ResourceType": "S3",
+        "CreationDate": unix_time(),
+        "State": "FAILED",
+        "StatusMessage": message,
+        "IamRoleArn": self._get_param("IamRoleArn"),
+    }
+    return json.dumps({"BackupJobId": identifier})
 
 
 def describe_backup_job(self):
@@ -381,6 +430,8 @@ def start_copy_job(self):
     destination = backup_backends[self.current_account][region]
     vault, identifier = destination.describe_backup_vault(name), _job_id()
     copy_arn = _copy_recovery_point(self, point, region, identifier)
+    if point["ResourceType"] == "S3":
+        _state(destination, "s3_contents")[copy_arn] = _state(self.backup_backend, "s3_contents")[point["RecoveryPointArn"]]
     copied = _add_point(
         destination,
         vault,
@@ -427,6 +478,8 @@ def start_restore_job(self):
     if point is None:
         raise _not_found(f"Recovery point {arn} not found")
     metadata = self._get_param("Metadata") or {}
+    if point["ResourceType"] == "S3":
+        return _start_bucket_restore(self, point, metadata)
     if point["ResourceType"] != "EFS" or str(metadata.get("newFileSystem")).lower() != "true":
         raise InvalidParameterValueException(msg="This emulator restores EFS recovery points to a new file system only")
     identifier = _job_id()
@@ -468,6 +521,48 @@ def start_restore_job(self):
     return json.dumps({"RestoreJobId": identifier})
 
 
+def _start_bucket_restore(self, point: dict, metadata: dict) -> str:
+    """Restore an S3 point into a new bucket (NewBucket true, DestinationBucketName), versioned, each
+    object written with the asked encryption (EncryptionType SSE-S3 or SSE-KMS, KMSKey): the
+    metadata of "Restore S3 data using AWS Backup" (AWS Backup Developer Guide)."""
+    from moto.backup.exceptions import InvalidParameterValueException
+    from moto.core.utils import unix_time
+
+    backend, identifier = self.backup_backend, _job_id()
+    name = metadata.get("DestinationBucketName") or ""
+    if str(metadata.get("NewBucket")).lower() != "true" or not name:
+        raise InvalidParameterValueException(msg="This emulator restores S3 recovery points to a new bucket only")
+    job = {
+        "AccountId": self.current_account,
+        "RestoreJobId": identifier,
+        "RecoveryPointArn": point["RecoveryPointArn"],
+        "SourceResourceArn": point["ResourceArn"],
+        "BackupVaultArn": point["BackupVaultArn"],
+        "CreationDate": unix_time(),
+        "Status": "RUNNING",
+        "PercentDone": "0.0",
+        "IamRoleArn": self._get_param("IamRoleArn"),
+        "ResourceType": "S3",
+        "RecoveryPointCreationDate": point["CreationDate"],
+        "BackupSizeInBytes": 0,
+    }
+    s3 = _s3(self.current_account, backend.region_name)
+    try:
+        s3.create_bucket(name, backend.region_name)
+    except Exception as error:  # BucketAlreadyExists, InvalidBucketName: the job fails, as in AWS
+        job.update(Status="FAILED", StatusMessage=f"Cannot create the bucket {name}: {type(error).__name__}")
+    else:
+        s3.put_bucket_versioning(name, "Enabled")
+        kms = metadata.get("EncryptionType") == "SSE-KMS"
+        for key, value in _state(backend, "s3_contents")[point["RecoveryPointArn"]].items():
+            s3.put_object(
+                name, key, value, encryption="aws:kms" if kms else "AES256", kms_key_id=metadata.get("KMSKey") if kms else None
+            )
+        job["_created"] = f"arn:aws:s3:::{name}"
+    _state(backend, "restore_jobs")[identifier] = job
+    return json.dumps({"RestoreJobId": identifier})
+
+
 def describe_restore_job(self):
     from moto.core.utils import unix_time
 
@@ -488,14 +583,16 @@ def describe_restore_job(self):
         "DescribeRecoveryPoint, StartCopyJob, DescribeCopyJob, StartRestoreJob or "
         "DescribeRestoreJob, so the restore command (tools/restore.py) has nothing to read or "
         "start. Here a backup job completes at once and records a COMPLETED recovery point: for "
-        "an EFS file system an AWS Backup recovery point ARN, for an RDS instance a real DB "
+        "an EFS file system an AWS Backup recovery point ARN, for an S3 bucket (versioning enabled, "
+        "else the job FAILS as AWS requires) a point holding a copy of its current objects, for an RDS instance a real DB "
         "snapshot in moto's RDS backend named as AWS Backup names it (awsbackup:job-<id>, type "
         "awsbackup; its ARN is the recovery point ARN), so a DB instance can be created from it "
         "with snapshot_identifier. A copy job copies the point into the destination vault "
         "(its region's backend; an RDS copy is a snapshot awsbackup:copyjob-<id> there). An "
         "EFS restore job with newFileSystem creates a file system in moto's EFS backend with "
         "the requested CreationToken, Encrypted, KmsKeyId and PerformanceMode (FAILED, as in "
-        "AWS, when the creation token is taken) and reports RUNNING once, then COMPLETED with "
+        "AWS, when the creation token is taken); an S3 restore job with NewBucket creates the bucket "
+        "DestinationBucketName, versioned, with the point's objects (FAILED when the bucket exists); both report RUNNING once, then COMPLETED with "
         "CreatedResourceArn. DescribeDBSnapshots finds an awsbackup snapshot when it is asked "
         "for by its identifier, as AWS does. ListBackupJobs lists the jobs newest first, by "
         "vault, resource, resource type and state (what pipenv run verify asks)."

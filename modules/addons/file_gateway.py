@@ -34,6 +34,7 @@ from cdktf_cdktf_provider_aws.storagegateway_nfs_file_share import (
 from cdktf_cdktf_provider_aws.volume_attachment import VolumeAttachment
 from constructs import Construct
 
+from config.addons.file_gateway import share_bucket_name
 from modules.access import https_out, rule, security_group
 from modules.buckets import bucket_policy, expire_versions, secure_bucket
 from modules.iam import allow, role_policy, service_trust
@@ -87,6 +88,8 @@ class FileGatewayProps:
     cache_volume_gb: int = 150
     ami_id: str | None = None  # None: the current AMI from AWS's public SSM parameter, kept once launched
     bucket_name: str | None = None  # an existing bucket; None: create one
+    # A bucket AWS Backup restored, named as the one this deployment creates: adopted by an import.
+    restored_bucket: str | None = None
     storage_class: str = "S3_INTELLIGENT_TIERING"
     noncurrent_version_days: int = 30  # for a created bucket
     cache_refresh_seconds: int = 300  # 0: never re-read the bucket's listing by itself
@@ -130,11 +133,15 @@ class ShareBucket(Construct):
         bucket = S3Bucket(
             self,
             "bucket",
-            bucket=f"{props.name}-omero-share-{props.account_id}-{props.region}",
+            bucket=share_bucket_name(props.name, props.account_id, props.region),
             force_destroy=False,
             # It may hold OMERO's binary repository: never deleted by a destroy.
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
+        if props.restored_bucket:
+            # Terraform adopts the bucket pipenv run restore made and brings its settings in line
+            # (an aws_s3_bucket is imported by its name).
+            bucket.import_from(props.restored_bucket)
         secure_bucket(self, bucket.id, sse_algorithm="aws:kms", kms_key_arn=props.kms_key_arn)
         expire_versions(self, bucket.id, rule_id="expire-replaced-versions", noncurrent_days=props.noncurrent_version_days)
         bucket_policy(self, bucket.id, bucket.arn, document_id="tls_only")

@@ -39,6 +39,7 @@ class FileGatewayStack(DeploymentStack):
                 cache_volume_gb=config.cache_gb,
                 ami_id=config.ami_id,
                 bucket_name=config.bucket_name,
+                restored_bucket=deployment.restore_from.share_bucket,
                 storage_class=config.storage_class,
                 noncurrent_version_days=config.noncurrent_version_days,
                 cache_refresh_seconds=config.cache_refresh_seconds,
