@@ -274,7 +274,9 @@ class RestoreFrom(Block):
         prefix, suffix = f"{deployment.name}-omero-share-", f"-{deployment.region}"
         account = value[len(prefix) : -len(suffix)] if value.startswith(prefix) and value.endswith(suffix) else ""
         if not _ACCOUNT_ID.fullmatch(account):
-            yield Problem("restore_from.share_bucket", value, f"the name this deployment's share bucket has: {prefix}<account>{suffix}")
+            yield Problem(
+                "restore_from.share_bucket", value, f"the name this deployment's share bucket has: {prefix}<account>{suffix}"
+            )
 
 
 def share_bucket_under_backup(deployment: Deployment) -> bool:

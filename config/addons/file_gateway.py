@@ -28,6 +28,7 @@ def share_bucket_name(name: str, account_id: str, region: str) -> str:
     """The bucket the add-on creates when bucket_name is unset (at most 60 characters: NAME_MAX 20)."""
     return f"{name}-omero-share-{account_id}-{region}"
 
+
 # AWS's floor for a file gateway on EC2: 4 vCPUs and 16 GiB of memory.
 MIN_VCPUS = 4
 MIN_MEMORY_GIB = 16
