@@ -268,6 +268,10 @@ class Web(Block):
         "Gunicorn worker processes per task (omero.web.wsgi_workers, 1-64); unset: 2 x vCPUs + 1, as OMERO.web's install guide advises.",
         checks=[checks.between(1, 64)],
     )
+    # OME's install guide sets omero.web.wsgi_threads to "2-4 x NUM_CORES" (ome/omero-documentation
+    # sysadmins/unix/install-web/web-deployment.rst, marked experimental), as gunicorn's settings do
+    # for threads: sized for CPU work on a shared host. Here a request mostly waits on OMERO.server
+    # in another task, so 8 a worker: 24 requests at once in a 1-vCPU task (3 workers).
     threads: int = key(
         8,
         "Threads per gunicorn worker (omero.web.wsgi_threads, 1-64): requests a worker serves at once, mostly waiting on OMERO.server (gthread workers; 1: sync workers, one request each).",
