@@ -48,7 +48,7 @@ from modules.ecs_task import awslogs, task_definition
 from modules.efs import access_point_client
 from modules.logs import log_group
 from modules.omero_config import config_environment, config_variable, secret_arns
-from modules.server_start import READ_ONLY_PASSWORD_VARIABLE, health_check, start_command
+from modules.server_start import READ_ONLY_PASSWORD_VARIABLE, STOP_TIMEOUT_SECONDS, health_check, start_command
 from modules.server_websockets import HEALTH_PORT as WSS_HEALTH_PORT
 from modules.server_websockets import WSS_PORT
 from modules.task_roles import TaskRoles, TaskRolesProps
@@ -363,7 +363,8 @@ class OmeroServerService(Construct):
             ),
             "ulimits": [{"name": "nofile", "softLimit": 65536, "hardLimit": 65536}],
             "linuxParameters": {"initProcessEnabled": True},
-            "stopTimeout": 120,
+            # On SIGTERM the start shell runs omero admin stop, all within this (server_start).
+            "stopTimeout": STOP_TIMEOUT_SECONDS,
             # A hung Blitz or a wedged grid is replaced; a schema upgrade is waited out.
             "healthCheck": health_check(SERVER_PORT),
             "logConfiguration": awslogs(log_group_name, props.region, service_name),

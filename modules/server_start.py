@@ -1,24 +1,37 @@
-"""How an OMERO.server container starts, and how ECS judges its health.
+"""How an OMERO.server container starts and stops, and how ECS judges its health.
 
 The image's entry point activates OMERO's virtualenv and runs each file of ``/startup`` in order:
 ``50-config.py`` (the ``CONFIG_*`` settings), ``60-database.sh`` ("omego db upgrade", or
 "omego db init" when that fails) and ``99-run.sh`` ("omero admin start --foreground")
-(ome/omero-server-docker, entrypoint.sh and Dockerfile).
+(ome/omero-server-docker, entrypoint.sh and Dockerfile). The container runs those steps itself,
+under a shell that stops OMERO properly (see Stop).
 
 Logs: OMERO's Java services log to files under ``var/log`` only (etc/logback.xml has no console
 appender; ome/omero-server-docker#9), and the container's ``awslogs`` driver takes stdout and
 stderr alone, so the start script follows those files onto stdout beside the image's own output.
 
-Health: Blitz listening on 4064 is healthy. A server that is still starting is given time: while
-``omego`` creates or upgrades the schema (which can take far longer than the 300 s ECS allows as a
-start period) and for ``GRACE_SECONDS`` after, counted from a mark the check itself keeps.
+Health: healthy when Glacier2 accepts connections on 4064 *and* ``omero admin status`` answers,
+which asks IceGrid for Blitz's session manager and tries a login there (ome/omero-py
+src/omero/plugins/admin.py, ``status``; manics/kubernetes-omero probes the server with it), so a
+hung or out-of-memory Blitz behind a live router is replaced. A server that is still starting is
+given time: while ``omego`` creates or upgrades the schema (which can take far longer than the
+300 s ECS allows as a start period) and for ``GRACE_SECONDS`` after, counted from a mark the check
+itself keeps.
+
+Stop: ECS stops a task by SIGTERM to the container's init (``initProcessEnabled``), which passes
+it to its child alone, and kills everything ``stopTimeout`` seconds later. ``omero admin start
+--foreground`` has no handler for SIGTERM: it would die at once and leave icegridnode, Blitz,
+PixelData and the Indexer to be killed mid-import. So the start shell runs the steps in a process
+group of their own, traps SIGTERM, runs OMERO's own ``omero admin stop`` (IceGrid shuts every
+service down and the node exits), then ends whatever is left of the steps and its helpers, all
+within ``STOP_TIMEOUT_SECONDS``.
 """
 
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 
-ENTRYPOINT = "/usr/local/bin/entrypoint.sh"  # the image's own start script
 SERVER_DIR = "/opt/omero/server/OMERO.server"
 LOG_DIR = f"{SERVER_DIR}/var/log"
 # The files OMERO.server's services write there (OMERO sysadmin docs, "Server log files").
@@ -33,24 +46,73 @@ LOG_FILES = (
     "DropBox.log",
     "master.err",
 )
-GRACE_SECONDS = 600  # after the schema step, for Blitz to open its port
+GRACE_SECONDS = 600  # after the schema step, for Blitz to answer
 MARK = "/tmp/omero-health-grace"  # its age is the grace used so far
+STATUS_TIMEOUT_SECONDS = 20  # omero admin status beyond this is a server that does not answer
 
-# A read-only server runs the config and run steps only: it must never create or upgrade the
-# schema, whatever state the database is in.
-READ_ONLY_START = "source /opt/omero/server/venv3/bin/activate && /startup/50-config.py && exec /startup/99-run.sh"
+# ECS kills the container this long after the SIGTERM: Fargate allows at most 120 s (ECS API
+# Reference, ContainerDefinition stopTimeout: "the max stop timeout value is 120 seconds"; on EC2
+# the task's value applies, else the agent's ECS_CONTAINER_STOP_TIMEOUT, 30 s by default).
+STOP_TIMEOUT_SECONDS = 120
+# omero admin stop waits this long for the node to go down (its --wait, polled 30 times; omero-py
+# admin.py stop/waitdown), leaving time to end what is left before ECS kills the container.
+STOP_WAIT_SECONDS = 90
 
-# A read-only server must not start before the read-write one has created the schema. It waits
-# for a finished database patch (keeping its health grace fresh meanwhile), then starts without
-# the image's database step: after an image upgrade it fails OMERO's own schema check (and ECS
-# starts it again) until the read-write server has upgraded the database.
-WAIT_FOR_SCHEMA = (
-    'export PGPASSWORD="$CONFIG_omero_db_pass"; '
-    'until [ "$(psql -h "$CONFIG_omero_db_host" -p "$CONFIG_omero_db_port" -U "$CONFIG_omero_db_user" '
-    '"$CONFIG_omero_db_name" -tAc "SELECT 1 FROM dbpatch WHERE finished IS NOT NULL LIMIT 1" 2>/dev/null)" = 1 ]; '
-    f'do echo "waiting for the read-write OMERO.server to initialise the database"; touch {MARK}; sleep 15; done; '
-    f"unset PGPASSWORD; {READ_ONLY_START}"
-)
+# Read-only servers keep their TLS certificate on local disk: /OMERO is read-only there, and
+# omero certificates writes into omero.glacier2.IceSSL.DefaultDir, <omero.data.dir>/certs unless
+# set (ome/omero-certificates certificates.py, update_config), failing (and the container with
+# it) when it cannot create that directory.
+READ_ONLY_CERT_DIR = "/tmp/omero-certs"
+
+
+@dataclass(frozen=True)
+class Image:
+    """Where the image keeps what the start shell runs (ome/omero-server-docker Dockerfile and
+    entrypoint.sh); tests point these at stand-ins."""
+
+    venv: str = "/opt/omero/server/venv3"  # OMERO's virtualenv: python, omero, omego
+    startup: str = "/startup"  # 50-config.py, 60-database.sh, 99-run.sh
+
+    @property
+    def omero(self) -> str:
+        return f"{self.venv}/bin/omero"
+
+    @property
+    def python(self) -> str:
+        return f"{self.venv}/bin/python"
+
+    @property
+    def activate(self) -> str:
+        return f"source {shlex.quote(self.venv + '/bin/activate')}"
+
+
+IMAGE = Image()
+
+
+def read_only_start(image: Image = IMAGE, cert_dir: str = READ_ONLY_CERT_DIR) -> str:
+    """A read-only server runs the config and run steps only: it must never create or upgrade the
+    schema, whatever state the database is in. Its certificate directory is set before the config
+    step, whose ``omero load`` runs ``certificates`` (ome/ansible-role-omero-server
+    templates/00-omero-server-omero.j2) before any ``CONFIG_*`` variable is applied."""
+    return (
+        f"{image.activate} && {shlex.quote(image.omero)} config set omero.glacier2.IceSSL.DefaultDir "
+        f"{shlex.quote(cert_dir)} && {shlex.quote(image.startup + '/50-config.py')} && "
+        f"exec {shlex.quote(image.startup + '/99-run.sh')}"
+    )
+
+
+def wait_for_schema(image: Image = IMAGE, cert_dir: str = READ_ONLY_CERT_DIR) -> str:
+    """A read-only server must not start before the read-write one has created the schema. It
+    waits for a finished database patch (keeping its health grace fresh meanwhile), then starts
+    without the image's database step: after an image upgrade it fails OMERO's own schema check
+    (and ECS starts it again) until the read-write server has upgraded the database."""
+    return (
+        'export PGPASSWORD="$CONFIG_omero_db_pass"; '
+        'until [ "$(psql -h "$CONFIG_omero_db_host" -p "$CONFIG_omero_db_port" -U "$CONFIG_omero_db_user" '
+        '"$CONFIG_omero_db_name" -tAc "SELECT 1 FROM dbpatch WHERE finished IS NOT NULL LIMIT 1" 2>/dev/null)" = 1 ]; '
+        f'do echo "waiting for the read-write OMERO.server to initialise the database"; touch {MARK}; sleep 15; done; '
+        f"unset PGPASSWORD; {read_only_start(image, cert_dir)}"
+    )
 
 
 def follow_logs(log_dir: str = LOG_DIR) -> str:
@@ -62,7 +124,7 @@ def follow_logs(log_dir: str = LOG_DIR) -> str:
     return f"mkdir -p {shlex.quote(log_dir)}; tail -n 0 -F {files} 2>/dev/null & "
 
 
-PYTHON = "/opt/omero/server/venv3/bin/python"  # the image's OMERO virtualenv
+PYTHON = IMAGE.python
 
 # An HTTP answer for the load balancer about a port that cannot give one: Ice closes a plain HTTP
 # request on its websocket port without answering (zeroc-ice/ice 3.6, WSTransceiver), so this
@@ -142,37 +204,69 @@ def start_command(
     make_dirs: tuple[str, ...] = (),
     websocket: tuple[int, int] | None = None,
     read_only_user: str | None = None,
+    image: Image = IMAGE,
+    log_dir: str = LOG_DIR,
+    cert_dir: str = READ_ONLY_CERT_DIR,
 ) -> str:
     """The container's command (run by ``/bin/bash -c``); ``websocket``: (wss port, its health
     port) when the load balancer forwards websockets to this server; ``read_only_user``: the
     role the read-only servers log in as, kept in step before the server runs."""
+    helpers = follow_logs(log_dir) + (websocket_health(*websocket, python=image.python) if websocket else "")
     if read_only:
-        return follow_logs() + WAIT_FOR_SCHEMA
+        return helpers + supervised(wait_for_schema(image, cert_dir), image)
     mkdir = f"mkdir -p {' '.join(shlex.quote(d) for d in make_dirs)} && " if make_dirs else ""
-    health = websocket_health(*websocket) if websocket else ""
-    if read_only_user is None:
-        return f"{follow_logs()}{health}{mkdir}exec {ENTRYPOINT}"
-    return f"{follow_logs()}{health}{mkdir}{run_startup(before_run=read_only_role(read_only_user))}"
+    before_run = read_only_role(read_only_user, python=image.python) if read_only_user else "true"
+    return helpers + supervised(mkdir + run_startup(before_run=before_run, image=image), image)
 
 
-def run_startup(*, before_run: str) -> str:
+def run_startup(*, before_run: str, image: Image = IMAGE) -> str:
     """The image's start steps as its entry point runs them (every executable file of /startup in
     order, in OMERO's virtualenv; ome/omero-server-docker entrypoint.sh), with ``before_run``
     between the schema step and the last one, 99-run.sh, which runs the server."""
     return (
-        "set -e; source /opt/omero/server/venv3/bin/activate; "
-        'for f in /startup/*; do [ -f "$f" ] && [ -x "$f" ] || continue; '
+        f"set -e; {image.activate}; "
+        f'for f in {shlex.quote(image.startup)}/*; do [ -f "$f" ] && [ -x "$f" ] || continue; '
         f'case "$f" in */99-run.sh) {before_run}; exec "$f";; esac; echo "Running $f"; "$f"; done'
     )
 
 
-def health_script(port: int, *, mark: str = MARK, grace_seconds: int = GRACE_SECONDS) -> str:
-    """Exit 0 when Blitz accepts connections on ``port``, or while the server is still starting.
-
-    Only bash and coreutils, which the image has. The schema step is found by the command line
-    ``omego db ...`` in /proc; the pattern is split so the check never finds its own."""
+def supervised(steps: str, image: Image = IMAGE) -> str:
+    """Shell that runs ``steps`` in a process group of their own (``set -m``) and, on SIGTERM, stops
+    OMERO with ``omero admin stop`` before ending what is left of the steps and the helpers
+    started before it (the log follower, the wss health responder), so the container exits within
+    ``STOP_TIMEOUT_SECONDS``. Without a SIGTERM the shell exits with the steps' status."""
+    stop = (
+        f"timeout {STOP_WAIT_SECONDS + 10} {shlex.quote(image.omero)} admin stop --wait {STOP_WAIT_SECONDS} "
+        '|| echo "omero admin stop failed; ending the server"'
+    )
     return (
-        f"(exec 3<>/dev/tcp/localhost/{port}) 2>/dev/null && exit 0; "
+        "stop_server() { "
+        'echo "SIGTERM: stopping OMERO.server"; '
+        f"{stop}; "
+        '[ -n "$server" ] && kill -TERM -- -"$server" 2>/dev/null; wait "$server"; '
+        "kill $(jobs -p) 2>/dev/null; exit 0; }; "
+        "trap stop_server TERM; "
+        f"set -m; ( {steps} ) & server=$!; set +m; "
+        'wait "$server"; status=$?; kill $(jobs -p) 2>/dev/null; exit "$status"'
+    )
+
+
+def health_script(
+    port: int,
+    *,
+    omero: str = IMAGE.omero,
+    mark: str = MARK,
+    grace_seconds: int = GRACE_SECONDS,
+    status_timeout: int = STATUS_TIMEOUT_SECONDS,
+) -> str:
+    """Exit 0 when Glacier2 accepts connections on ``port`` and Blitz answers ``omero admin
+    status`` within ``status_timeout`` seconds, or while the server is still starting.
+
+    Only bash, coreutils and OMERO's CLI, which the image has. The schema step is found by the
+    command line ``omego db ...`` in /proc; the pattern is split so the check never finds its own."""
+    return (
+        f"(exec 3<>/dev/tcp/localhost/{port}) 2>/dev/null && "
+        f"timeout {status_timeout} {shlex.quote(omero)} admin status >/dev/null 2>&1 && exit 0; "
         "o=ome; for c in /proc/[0-9]*/cmdline; do "
         f'case "$(tr "\\0" " " < "$c" 2>/dev/null)" in *"$o"go\\ db*) touch {mark}; exit 0;; esac; done; '
         f"[ -f {mark} ] || {{ touch {mark}; exit 0; }}; "
@@ -182,11 +276,12 @@ def health_script(port: int, *, mark: str = MARK, grace_seconds: int = GRACE_SEC
 
 def health_check(port: int) -> dict[str, object]:
     """The container's ``healthCheck`` (ECS API Reference, HealthCheck: interval 5-300 s,
-    timeout 2-60 s, retries 1-10, startPeriod 0-300 s)."""
+    timeout 2-60 s, retries 1-10, startPeriod 0-300 s): a check a minute, as kubernetes-omero
+    probes (periodSeconds 60), given more than ``omero admin status``'s own timeout."""
     return {
         "command": ["CMD", "/bin/bash", "-c", health_script(port)],
-        "interval": 30,
-        "timeout": 10,
+        "interval": 60,
+        "timeout": STATUS_TIMEOUT_SECONDS + 10,
         "retries": 3,
         "startPeriod": 300,
     }

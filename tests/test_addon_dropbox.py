@@ -279,7 +279,7 @@ def test_server_watch_settings_off_in_full_example(examples):
     [definition] = json.loads(server[0]["container_definitions"])
     assert not [e for e in definition["environment"] if e["name"].startswith("CONFIG_omero_fs_")]
     [command] = definition["command"]
-    assert "mkdir -p /OMERO" not in command and command.endswith("& exec /usr/local/bin/entrypoint.sh")  # no folders to create
+    assert "mkdir -p /OMERO" not in command and "( set -e; source " in command  # no folders to create
 
 
 # --- a deployment of our own: Fargate, OMERO.dropbox watching -------------------------------
@@ -296,9 +296,8 @@ def test_server_gets_watch_properties_and_creates_folders(watching):
     assert env[config_variable("omero.fs.dirImportWait")] == "60"
     assert definition["entryPoint"] == ["/bin/bash", "-c"]
     [command] = definition["command"]
-    assert command.endswith(
-        "mkdir -p /OMERO/DropBox /OMERO/DropBox/alice /OMERO/DropBox/bob && exec /usr/local/bin/entrypoint.sh"
-    )
+    # the folders made (as the server's user) before the image's start steps run
+    assert "( mkdir -p /OMERO/DropBox /OMERO/DropBox/alice /OMERO/DropBox/bob && set -e; source " in command
     assert (
         "tail -n 0 -F " in command and " /opt/omero/server/OMERO.server/var/log/DropBox.log " in command
     )  # its log to CloudWatch
@@ -565,8 +564,8 @@ def test_landing_dir_apart_from_watch_dir():
 
 @pytest.mark.emulator
 @pytest.mark.terraform
-@pytest.mark.xdist_group("addons")
-def test_dropbox_on_emulator(emulator, tf, addons_on_emulator):
+def test_dropbox_on_emulator(addons_on_emulator):
+    emulator = addons_on_emulator.emulator  # the session's shared emulator
     synth = addons_on_emulator.synth
     name = addons_on_emulator.stack_name("dropbox")
     applied = addons_on_emulator.applied(name)

@@ -169,7 +169,7 @@ def test_tables_a_schema_upgrade_adds_are_readable_and_the_step_repeats(database
 
 def test_the_step_runs_between_the_schema_step_and_the_server(tmp_path):
     """The read-write start command runs /startup's steps in order with the role step before
-    99-run.sh; without read-only servers it is the image's own entry point, untouched."""
+    99-run.sh; without read-only servers the same steps run with nothing between them."""
     command = start_command(read_only=False, read_only_user=READ_ONLY_USER)
     loop = command[command.index("set -e;") :]
     assert (
@@ -178,7 +178,8 @@ def test_the_step_runs_between_the_schema_step_and_the_server(tmp_path):
         < loop.index("read-only database role")
         < loop.index('exec "$f"')
     )
-    assert start_command(read_only=False).endswith("exec /usr/local/bin/entrypoint.sh")
+    plain = start_command(read_only=False)
+    assert "read-only database role" not in plain and "*/99-run.sh) true; exec" in plain
     assert "${" not in command and "%{" not in command  # Terraform's template syntax
 
 
@@ -196,11 +197,13 @@ def test_read_only_servers_log_in_as_their_role_and_never_see_the_owner_password
     for index in (1, 2):
         reader = container(synth, f"-omero-server-ro-{index}")
         assert environment(reader)["CONFIG_omero_db_user"] == READ_ONLY_USER
-        [password] = reader["secrets"]
+        # its database password, and the example's LDAP bind password (server.secret_properties)
+        [password, ldap] = reader["secrets"]
         assert password["name"] == "CONFIG_omero_db_pass" and "readonly" in password["valueFrom"]
+        assert ldap["name"] == "CONFIG_omero_ldap_password" and ldap["valueFrom"].startswith("arn:aws:secretsmanager:")
         statements = policy_statements(synth, f"read_only_server_{index}_roles_execution_document")
         [readable] = [s["resources"] for s in statements if s["actions"] == ["secretsmanager:GetSecretValue"]]
-        assert len(readable) == 1 and "readonly" in readable[0]
+        assert len(readable) == 2 and "readonly" in readable[0] and "omero-prod/ldap-bind" in readable[1]
 
 
 def test_without_read_only_servers_there_is_no_role(examples):

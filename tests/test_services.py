@@ -95,15 +95,19 @@ def test_server_container(examples):
     # Ice over TLS, and (behind HTTPS) wss with its health responder; no plain Ice with wss
     assert {p["containerPort"] for p in server["portMappings"]} == {4064, 4066, 4067}
     assert server["logConfiguration"]["options"]["awslogs-region"] == "us-west-2"
-    # judged healthy by Blitz's port, with a grace for a schema upgrade (see test_server_start)
+    # judged healthy by Glacier2's port and Blitz's answer, with a grace for a schema upgrade (see test_server_start)
     assert server["healthCheck"]["command"][:3] == ["CMD", "/bin/bash", "-c"]
     assert "/dev/tcp/localhost/4064" in server["healthCheck"]["command"][3]
+    assert "/opt/omero/server/venv3/bin/omero admin status" in server["healthCheck"]["command"][3]
     assert server["healthCheck"]["startPeriod"] == 300
-    # the server's own log files follow the image's output to CloudWatch, then its entry point runs
+    # the server's own log files follow the image's output to CloudWatch, then its start steps run
+    # under a shell that stops OMERO with omero admin stop on SIGTERM, within the stop timeout
     assert server["entryPoint"] == ["/bin/bash", "-c"]
     [command] = server["command"]
     assert "tail -n 0 -F /opt/omero/server/OMERO.server/var/log/Blitz-0.log" in command
-    assert command.endswith("& exec /usr/local/bin/entrypoint.sh")
+    assert "trap stop_server TERM" in command and "admin stop --wait 90" in command
+    assert "for f in /startup/*" in command and "entrypoint.sh" not in command
+    assert server["stopTimeout"] == 120
     definition = task(synth, "-omero-server")
     assert definition["requires_compatibilities"] == ["FARGATE"] and definition["network_mode"] == "awsvpc"
     assert (definition["cpu"], definition["memory"]) == ("4096", "16384")
@@ -157,8 +161,11 @@ def test_read_only_servers(examples):
     assert [s["name"] for s in server["secrets"]] == ["CONFIG_omero_db_pass", "CONFIG_omero_ldap_password"]
     # waits for the read-write server's schema, then runs the image's own entry point
     assert "dbpatch" in server["command"][0]
-    # ... then the image's config and run steps, never its database step (omego db upgrade / init)
-    assert server["command"][0].endswith("/startup/50-config.py && exec /startup/99-run.sh")
+    # ... then the image's config and run steps, never its database step (omego db upgrade / init),
+    # with the certificate on local disk (/OMERO is read-only here), stopped by omero admin stop
+    read_only_steps = "config set omero.glacier2.IceSSL.DefaultDir /tmp/omero-certs && /startup/50-config.py && exec /startup/99-run.sh"
+    assert read_only_steps in server["command"][0]
+    assert "trap stop_server TERM" in server["command"][0]
     assert "60-database" not in server["command"][0] and "entrypoint.sh" not in server["command"][0]
     statements = policy_statements(synth, "read_only_server_1_roles_task_document")
     efs = [a for s in statements for a in s["actions"] if a.startswith("elasticfilesystem:")]
