@@ -18,6 +18,7 @@ from config.fields import Block, Problem, key
 from config.images import Images
 from config.instances import CONTAINER_INSTANCE_TYPES, Task, placement_problem
 from config.network_plan import capacity_problems, endpoint_services_check
+from config.production import production_problems
 from config.services import (
     Cluster,
     LoadBalancer,
@@ -292,6 +293,11 @@ class DatabaseConfig(Block):
     )
     storage_type: str = key("gp3", "Storage type.", choices=("gp3", "gp2"))
     multi_az: bool = key(False, "Keep a synchronous standby in a second AZ (about twice the cost).")
+    single_az_waiver: str | None = key(
+        None,
+        "Why this production deployment (prod, production, prd or live in its name or environment tag) runs its database "
+        "in one AZ; needed there to keep multi_az = false.",
+    )
     backup_retention_days: int = key(
         7, "Days of automated backups and point-in-time recovery (1-35).", checks=[checks.between(1, 35)]
     )
@@ -476,6 +482,8 @@ class Deployment(Block):
         yield from capacity_problems(self)
         yield from self.backup.deployment_problems(self)
         yield from self.database.deployment_problems(self)
+        yield from production_problems(self)
+        yield from pool_problems(self)
         yield from self.images.deployment_problems(self)
         yield from self.web.read_only_pool.deployment_problems(self)
         yield from self.restore_from.deployment_problems(self)

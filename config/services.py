@@ -330,6 +330,10 @@ class LoadBalancer(Block):
         "Existing Route 53 public hosted zone for domain_name (certificate validation and the alias record).",
         checks=[checks.hosted_zone_id],
     )
+    plain_http_waiver: str | None = key(
+        None,
+        "Why this production deployment serves OMERO.web over plain HTTP; needed there to leave domain_name unset.",
+    )
     tls_policy: str = key(
         "ELBSecurityPolicy-TLS13-1-2-2021-06",
         "TLS policy of the HTTPS listener (TLS 1.2 and 1.3 only).",

@@ -27,6 +27,12 @@ backup {
   break_glass_role_arn   = "arn:aws:iam::123456789012:role/omero-full-backup-break-glass"
 }
 
+# Production: a standby in a second AZ (the production rules refuse a Single-AZ database without
+# database.single_az_waiver).
+database {
+  multi_az = true
+}
+
 cluster {
   launch_type = "ec2"
 

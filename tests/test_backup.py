@@ -253,7 +253,10 @@ def test_bad_data_protection_input(text, key, allowed):
     ],
 )
 def test_production_needs_backups_or_a_waiver(name, tags):
-    images = 'images { anonymous_pulls_waiver = "a mirror outside AWS" }'
+    images = (
+        'images { anonymous_pulls_waiver = "a mirror outside AWS" }\n'
+        'database { single_az_waiver = "a test" }\nload_balancer { plain_http_waiver = "a test" }'
+    )
     text = f'name = "{name}"\n{tags}\n{images}\nbackup {{\n enabled = false\n}}'
     [line] = problems(text)
     assert line.startswith("backup.enabled = false") and "backup.waiver" in line

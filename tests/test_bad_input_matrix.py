@@ -472,7 +472,7 @@ CASES = [
         "aws-limit",
         "images.docker_hub_secret_arn",
         "anonymous Docker Hub pulls",
-        'name = "omero-prod"',
+        'name = "omero-prod"\ndatabase { multi_az = true }\nload_balancer { plain_http_waiver = "an internal test" }',
     ),
     bad(
         "waiver-beside-secret",

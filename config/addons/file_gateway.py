@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from config import checks
 from config.addons.base import Addon
-from config.backup import looks_like_production
 from config.fields import Problem, key
 
 if TYPE_CHECKING:
@@ -245,14 +244,6 @@ class FileGatewayConfig(Addon):
                 True,
                 "",
                 text=f'the S3 File Gateway needs cluster.launch_type = "ec2" (OMERO.server mounts the NFS share on its container instances; it is "{deployment.cluster.launch_type}")',
-            )
-        if not self.backup and looks_like_production(deployment) and not (self.backup_waiver or "").strip():
-            holds = "/OMERO itself" if self.holds_repository else "the only copy of images imported in place"
-            yield Problem(
-                "file_gateway.backup",
-                False,
-                f"true for a production deployment ({deployment.name}), whose share's bucket holds {holds}; "
-                "or a file_gateway.backup_waiver saying why not",
             )
         if self.holds_repository:
             for name, addon in (("datasync", deployment.datasync), ("uploader", deployment.uploader)):
