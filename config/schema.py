@@ -483,7 +483,6 @@ class Deployment(Block):
         yield from self.backup.deployment_problems(self)
         yield from self.database.deployment_problems(self)
         yield from production_problems(self)
-        yield from pool_problems(self)
         yield from self.images.deployment_problems(self)
         yield from self.web.read_only_pool.deployment_problems(self)
         yield from self.restore_from.deployment_problems(self)
