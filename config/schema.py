@@ -15,6 +15,7 @@ from config import checks, rds_windows
 from config.addons import Addon, AppStream, DataSync, DropBox, FileGatewayConfig, Monitoring, Uploader
 from config.backup import Backup, RestoreFrom
 from config.fields import Block, Problem, key
+from config.db_pool import pool_problems
 from config.images import Images
 from config.instances import CONTAINER_INSTANCE_TYPES, Task, placement_problem
 from config.network_plan import capacity_problems, endpoint_services_check
@@ -483,6 +484,7 @@ class Deployment(Block):
         yield from self.backup.deployment_problems(self)
         yield from self.database.deployment_problems(self)
         yield from production_problems(self)
+        yield from pool_problems(self)
         yield from self.images.deployment_problems(self)
         yield from self.web.read_only_pool.deployment_problems(self)
         yield from self.restore_from.deployment_problems(self)

@@ -37,6 +37,9 @@ MANAGED_SERVER_PROPERTIES = (
     "omero.pixeldata.memoizer.dir.local",
     "omero.data.dir",
     "omero.jvmcfg.system_memory",
+    "omero.jvmcfg.max_system_memory",  # the task's memory, so a large task is not capped at 48000 MB
+    "omero.db.poolsize",  # server.db_pool_size
+    "omero.glacier2.IceSSL.DefaultDir",  # local on read-only servers, /OMERO/certs on the read-write one
     # Glacier2's ports, which the security groups, load balancers and health checks assume.
     "omero.ports.prefix",
     "omero.ports.ssl",
@@ -184,6 +187,12 @@ class Server(Block):
     )
     read_only_cpu: int = key(2048, "CPU units of each read-only server task.", checks=[checks.task_cpu])
     read_only_memory: int = key(8192, "Memory of each read-only server task in MiB.", checks=[checks.between(2048, 122880)])
+    db_pool_size: int | None = key(
+        None,
+        "omero.db.poolsize: database connections each Java service of each server (Blitz, Indexer, PixelData) may hold, "
+        "10-1000; unset: 50, or less where database.instance_class allows fewer (docs: Tuning).",
+        checks=[checks.between(10, 1000)],
+    )
     properties: dict[str, str] = key(
         None,
         'Extra OMERO properties for every server, e.g. { "omero.ldap.urls" = "ldaps://ldap.example.org:636" } (database and cluster settings are managed; secrets go in secret_properties).',

@@ -14,9 +14,8 @@ server {
   image  = "openmicroscopy/omero-server:5.6.18"
   cpu    = 4096
   memory = 16384
-  properties = {
-    "omero.db.poolsize" = "25"
-  }
+  # omero.db.poolsize of Blitz, the Indexer and PixelData (unset: 50, or what the database allows)
+  db_pool_size = 25
 }
 
 web {

@@ -146,6 +146,7 @@ class OmeroServerProps:
     image: str
     cpu: int
     memory: int  # MiB; the JVMs are sized from it
+    db_pool_size: int = 10  # omero.db.poolsize, per Java service (OMERO's default 10)
     index: int = 0  # read-only servers: 1, 2, ... (each its own service); 0 for the read-write one
     cluster: OmeroClusterOutputs
     subnet_ids: list[str]
@@ -308,8 +309,12 @@ class OmeroServerService(Construct):
             "omero.db.port": str(database.port),
             "omero.db.name": database.name,
             "omero.db.user": user,
-            # The JVMs are sized as percentages of this, not of the host's memory.
+            # The JVMs are sized as percentages of this, not of the host's memory, and OMERO caps it
+            # at max_system_memory, 48000 MB unless set (ome/omero-py src/omero/install/jvmcfg.py:
+            # active = max(min(total, max_system_memory), min_system_memory)).
             "omero.jvmcfg.system_memory": str(props.memory),
+            "omero.jvmcfg.max_system_memory": str(props.memory),
+            "omero.db.poolsize": str(props.db_pool_size),
             **props.properties,
         }
         if props.read_only:

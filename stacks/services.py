@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from config import Deployment
+from config.db_pool import pool_size
 from modules.cluster import OmeroCluster, OmeroClusterOutputs, OmeroClusterProps
 from modules.container_instances import ContainerInstances, ContainerInstancesProps
 from modules.database import OmeroDatabaseOutputs
@@ -362,6 +363,7 @@ class ServicesStack(DeploymentStack):
             log_retention_days=deployment.cluster.log_retention_days,
             properties=server.properties,
             secret_properties=server.secret_properties,
+            db_pool_size=pool_size(deployment),
             data_share=data_share,
             capacity_provider=instances.capacity_provider_name if instances else None,
             cache_repositories_arn=account.cache_repositories_arn,

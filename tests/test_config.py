@@ -824,9 +824,9 @@ def test_invalid_escapes_are_refused_where_they_are():
         f'tags: "\\ud83d" at line 5, column 12 is not an HCL escape; {allowed}',
     ]
     deployment = loads(
-        'name = "ok"\ntags = { site = "M\\u00fcnster", e = "\\U000000E9" }\nserver { properties = { "omero.db.poolsize" = "a\\\\q" } }'
+        'name = "ok"\ntags = { site = "M\\u00fcnster", e = "\\U000000E9" }\nserver { properties = { "omero.sessions.timeout" = "a\\\\q" } }'
     )
-    assert deployment.tags == {"site": "Münster", "e": "é"} and deployment.server.properties == {"omero.db.poolsize": "a\\q"}
+    assert deployment.tags == {"site": "Münster", "e": "é"} and deployment.server.properties == {"omero.sessions.timeout": "a\\q"}
 
 
 def test_tag_keys_the_project_sets_are_refused():

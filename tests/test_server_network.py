@@ -119,7 +119,7 @@ def test_names_that_hold_secrets(name):
         "omero.certificates.key",  # the TLS key's file name (omero-certificates)
         "omero.ldap.username",
         "omero.ldap.urls",
-        "omero.db.poolsize",
+        "omero.sessions.timeout",
         "omero.x.bypass",
     ],
 )

@@ -89,7 +89,7 @@ def test_server_container(examples):
     assert env["CONFIG_omero_db_name"] == "omero" and env["CONFIG_omero_db_user"] == "omero"
     assert env["CONFIG_omero_db_host"].startswith("${data.terraform_remote_state.")
     assert env["CONFIG_omero_jvmcfg_system__memory"] == "16384"  # the task's memory, not the host's
-    assert env["CONFIG_omero_db_poolsize"] == "25"  # from server.properties
+    assert env["CONFIG_omero_db_poolsize"] == "25"  # from server.db_pool_size
     assert server["ulimits"] == [{"name": "nofile", "softLimit": 65536, "hardLimit": 65536}]
     assert server["mountPoints"] == [{"sourceVolume": "omero-data", "containerPath": "/OMERO", "readOnly": False}]
     # Ice over TLS, and (behind HTTPS) wss with its health responder; no plain Ice with wss
