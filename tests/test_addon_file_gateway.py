@@ -272,8 +272,9 @@ def test_share_role_is_least_privilege(examples):
     assert role["assume_role_policy"].endswith(".json}")
     statements = next(d for k, d in trust.items() if "share_bucket" in k)["statement"]
     bucket = "${aws_s3_bucket.file_gateway_bucket_E523AD88.arn}"
-    assert [s["resources"] for s in statements] == [[bucket], [f"{bucket}/*"]]
-    for statement in statements:
+    key = "${aws_kms_key.file_gateway_share_key_07F29A40.arn}"
+    assert [s["resources"] for s in statements] == [[bucket], [f"{bucket}/*"], [key]]
+    for statement in statements[:2]:
         assert all(a.startswith("s3:") and "*" not in a for a in statement["actions"])
     assert "s3:PutObject" in statements[1]["actions"] and "s3:ListBucket" in statements[0]["actions"]
 
@@ -294,6 +295,33 @@ def test_created_bucket_is_encrypted_private_and_kept(examples):
     assert {s["sid"] for s in policy["statement"]} == {"DenyInsecureTransport", "DenyOutdatedTLS"}
     [lifecycle] = one(resources(synth, "aws_s3_bucket_lifecycle_configuration"))["rule"]
     assert lifecycle["noncurrent_version_expiration"] == [{"noncurrent_days": 30}]
+
+
+def test_a_created_bucket_and_its_share_objects_use_a_key_made_for_them(examples):
+    """The share writes every object under SSE-KMS with the bucket's key: without a key it would
+    write SSE-S3 objects whatever the bucket's default (Storage Gateway API Reference,
+    CreateNFSFileShare KMSEncrypted)."""
+    synth = examples["s3-file-gateway-http"]
+    [(address, key)] = resources(synth, "aws_kms_key").items()
+    assert key["enable_key_rotation"] is True and key["lifecycle"] == {"prevent_destroy": True}
+    [statement] = json.loads(key["policy"])["Statement"]
+    assert statement["Principal"]["AWS"].endswith(":root")  # IAM decides: the gateway's role, AWS Backup's
+    assert one(resources(synth, "aws_kms_alias"))["name"] == "alias/omero-s3fg-omero-share"
+    share = one(resources(synth, "aws_storagegateway_nfs_file_share"))
+    assert share["kms_encrypted"] is True and share["kms_key_arn"] == f"${{aws_kms_key.{address}.arn}}"
+    [rule] = one(resources(synth, "aws_s3_bucket_server_side_encryption_configuration"))["rule"]
+    assert rule["apply_server_side_encryption_by_default"]["kms_master_key_id"] == f"${{aws_kms_key.{address}.arn}}"
+    # the volumes and the log group keep AWS-managed keys
+    assert "kms_key_id" not in one(resources(synth, "aws_ebs_volume"))
+
+
+def test_an_existing_bucket_without_a_key_keeps_its_objects_as_its_owner_has_them(tmp_path):
+    synth = synthesize(
+        loads('name = "byo"\n' + gateway_block('bucket_name = "lab-images"', 'activation_key = "ABCDE-12345-FGHIJ-67890-KLMNO"')),
+        tmp_path / "out",
+    )
+    assert not resources(synth, "aws_kms_key")
+    assert one(resources(synth, "aws_storagegateway_nfs_file_share"))["kms_encrypted"] is False
 
 
 def test_existing_bucket_and_customer_key(tmp_path):

@@ -182,7 +182,7 @@ class FileGatewayConfig(Addon):
     timezone: str = key("GMT", 'Time zone of the gateway\'s maintenance window, e.g. "GMT" or "GMT+1:00".', checks=[timezone])
     kms_key_arn: str | None = key(
         None,
-        "Customer KMS key for the bucket, the share's objects, the EBS volumes and the log group (its policy must let logs.<region>.amazonaws.com use it); unset: AWS-managed keys.",
+        "Customer KMS key for the bucket, the share's objects, the EBS volumes and the log group (its policy must let logs.<region>.amazonaws.com use it); unset: a key made for a created bucket and its objects, AWS-managed keys for the rest.",
         checks=[checks.kms_key_arn],
     )
     log_retention_days: int = key(

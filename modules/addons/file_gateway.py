@@ -14,6 +14,7 @@ with retention.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from cdktf import TerraformResourceLifecycle
@@ -23,6 +24,8 @@ from cdktf_cdktf_provider_aws.data_aws_storagegateway_local_disk import DataAwsS
 from cdktf_cdktf_provider_aws.ebs_volume import EbsVolume
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.instance import Instance, InstanceMetadataOptions, InstanceRootBlockDevice
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.storagegateway_cache import StoragegatewayCache
 from cdktf_cdktf_provider_aws.storagegateway_gateway import StoragegatewayGateway
@@ -38,6 +41,7 @@ from config.addons.file_gateway import share_bucket_name
 from modules.access import https_out, rule, security_group
 from modules.buckets import bucket_policy, expire_versions, secure_bucket
 from modules.iam import allow, role_policy, service_trust
+from modules.kms import account_statement
 from modules.logs import log_group
 from modules.omero_server import NFS_OPTIONS
 
@@ -124,7 +128,7 @@ class FileGatewayOutputs:
 class ShareBucket(Construct):
     """The bucket behind the share: created (secure by default) or an existing one."""
 
-    def __init__(self, scope: Construct, id: str, *, props: FileGatewayProps):
+    def __init__(self, scope: Construct, id: str, *, props: FileGatewayProps, kms_key_arn: str | None):
         super().__init__(scope, id)
         if props.bucket_name is not None:
             existing = DataAwsS3Bucket(self, "existing", bucket=props.bucket_name)
@@ -142,7 +146,7 @@ class ShareBucket(Construct):
             # Terraform adopts the bucket pipenv run restore made and brings its settings in line
             # (an aws_s3_bucket is imported by its name).
             bucket.import_from(props.restored_bucket)
-        secure_bucket(self, bucket.id, sse_algorithm="aws:kms", kms_key_arn=props.kms_key_arn)
+        secure_bucket(self, bucket.id, sse_algorithm="aws:kms", kms_key_arn=kms_key_arn)
         expire_versions(self, bucket.id, rule_id="expire-replaced-versions", noncurrent_days=props.noncurrent_version_days)
         bucket_policy(self, bucket.id, bucket.arn, document_id="tls_only")
         self.name, self.arn = bucket.bucket, bucket.arn
@@ -154,7 +158,13 @@ class FileGateway(Construct):
         if props.activation_key is None and not props.activation_cidrs:
             raise ValueError("activation by IP needs the networks Terraform runs from (activation_cidrs)")
         prefix = f"{props.name}-omero-file-gateway"
-        bucket = ShareBucket(self, "bucket", props=props)
+        # The key of the bucket's default encryption and of every object the share writes: the
+        # configured one, else one made for a bucket created here. Without a key the share would
+        # write SSE-S3 objects whatever the bucket's default ("KMSEncrypted: true to use SSE-KMS
+        # with your own KMS key, false to use a key managed by Amazon S3", Storage Gateway API
+        # Reference, CreateNFSFileShare); an existing bucket's objects stay as its owner has them.
+        share_key = props.kms_key_arn or (None if props.bucket_name else share_key_arn(self, props))
+        bucket = ShareBucket(self, "bucket", props=props, kms_key_arn=share_key)
 
         # --- the appliance ---
         group = security_group(
@@ -275,8 +285,8 @@ class FileGateway(Construct):
 
         # --- the share ---
         bucket_and_objects = [allow(list(BUCKET_ACTIONS), [bucket.arn]), allow(list(OBJECT_ACTIONS), [f"{bucket.arn}/*"])]
-        if props.kms_key_arn:
-            bucket_and_objects.append(allow(list(KMS_ACTIONS), [props.kms_key_arn]))
+        if share_key:
+            bucket_and_objects.append(allow(list(KMS_ACTIONS), [share_key]))
         role = IamRole(
             self,
             "role",
@@ -304,8 +314,8 @@ class FileGateway(Construct):
             default_storage_class=props.storage_class,
             # Objects belong to the bucket owner (ACLs are off on the created bucket).
             object_acl="bucket-owner-full-control",
-            kms_encrypted=props.kms_key_arn is not None,
-            kms_key_arn=props.kms_key_arn,
+            kms_encrypted=share_key is not None,
+            kms_key_arn=share_key,
             nfs_file_share_defaults=StoragegatewayNfsFileShareNfsFileShareDefaults(
                 owner_id=OMERO_UID,
                 group_id=OMERO_UID,
@@ -334,3 +344,21 @@ class FileGateway(Construct):
             gateway_name=prefix,
             instance_id=instance.id,
         )
+
+
+def share_key_arn(scope: Construct, props: FileGatewayProps) -> str:
+    """A KMS key made for the created bucket and the share's objects (rotated, kept by plans: every
+    object is encrypted with it). Its policy delegates to IAM: the gateway's role uses it through
+    its role policy, AWS Backup through AWS's S3 backup policy (kms:Decrypt via S3)."""
+    policy = {"Version": "2012-10-17", "Statement": [account_statement(props.partition, props.account_id)]}
+    key = KmsKey(
+        scope,
+        "share_key",
+        description=f"Encrypts the objects of the S3 File Gateway share of {props.name}.",
+        enable_key_rotation=True,
+        deletion_window_in_days=30,
+        policy=json.dumps(policy),
+        lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+    )
+    KmsAlias(scope, "share_key_alias", name=f"alias/{props.name}-omero-share", target_key_id=key.key_id)
+    return key.arn
