@@ -276,6 +276,7 @@ def test_share_role_is_least_privilege(examples):
     assert [s["resources"] for s in statements] == [[bucket], [f"{bucket}/*"], [key]]
     for statement in statements[:2]:
         assert all(a.startswith("s3:") and "*" not in a for a in statement["actions"])
+    assert "kms:GenerateDataKey" in statements[2]["actions"] and "kms:Decrypt" in statements[2]["actions"]
     assert "s3:PutObject" in statements[1]["actions"] and "s3:ListBucket" in statements[0]["actions"]
 
 
