@@ -52,9 +52,18 @@ def test_topic_is_encrypted_with_a_key_cloudwatch_may_use(full):
         assert statement["Resource"] == "*"  # in a key policy: this key
     account, cloudwatch = key_policy["Statement"]
     assert account["Principal"] == {"AWS": "arn:REF:iam::REF:root"}
-    # The failed-backup rule (the example has backups) publishes through EventBridge.
-    assert cloudwatch["Principal"] == {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]}
+    topic_arn = "arn:REF:sns:eu-central-1:REF:omero-full-omero-alarms"
+    # CloudWatch: this account's alarms of this deployment, for this topic only.
+    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert sorted(cloudwatch["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert cloudwatch["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "REF", "kms:EncryptionContext:aws:sns:topicArn": topic_arn},
+        "ArnLike": {"aws:SourceArn": "arn:REF:cloudwatch:eu-central-1:REF:alarm:omero-full-omero-*"},
+    }
+    # The failed-backup rule (the example has backups) publishes through EventBridge: for this
+    # topic only; aws:Source* conditions are not supported in a key policy for EventBridge.
+    assert events["Principal"] == {"Service": "events.amazonaws.com"}
+    assert events["Condition"] == {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}}
     assert "${data.aws_caller_identity.account.account_id}" in key["policy"]
 
 

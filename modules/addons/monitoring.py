@@ -130,6 +130,48 @@ class AlarmTopic(Construct):
             )
         ]
 
+    @staticmethod
+    def _publisher_statements(name: str, props: AlarmTopicProps) -> list[dict]:
+        """Who may use the key to publish to the topic: CloudWatch for this deployment's alarms and,
+        with event rules, EventBridge; only for this topic (SNS encrypts every message under the
+        encryption context aws:sns:topicArn, Amazon SNS Developer Guide, "Encryption at rest").
+
+        CloudWatch's use is also held to this account and the deployment's alarm names (aws:SourceAccount,
+        aws:SourceArn), as the topic policy holds it. EventBridge's cannot be: a KMS key policy
+        condition on aws:SourceAccount, aws:SourceArn or aws:SourceOrgID is not supported for
+        EventBridge publishing to an encrypted topic, and delivery then fails (Amazon SNS Developer
+        Guide, "Enable compatibility between event sources from AWS services and encrypted topics");
+        the topic policy holds its publishing to this account's rules of this deployment instead."""
+        topic_arn = f"arn:{props.partition}:sns:{props.region}:{props.account_id}:{name}"
+        this_topic = {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}
+        alarms_arn = f"arn:{props.partition}:cloudwatch:{props.region}:{props.account_id}:alarm:{alarm_prefix(props.name)}*"
+        actions = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        statements = [
+            {
+                "Sid": "CloudWatchAlarmsOfThisDeploymentPublishToTheTopic",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": actions,
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": props.account_id, **this_topic},
+                    "ArnLike": {"aws:SourceArn": alarms_arn},
+                },
+            }
+        ]
+        if props.event_rules:
+            statements.append(
+                {
+                    "Sid": "EventRulesPublishToTheTopic",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": actions,
+                    "Resource": "*",
+                    "Condition": {"StringEquals": this_topic},
+                }
+            )
+        return statements
+
     def _make_key(self, name: str, props: AlarmTopicProps) -> KmsKey:
         # A key policy's "*" resource means this key and nothing else. The policy is written as JSON
         # here rather than through aws_iam_policy_document, whose identity-policy linters read "*"
@@ -139,18 +181,7 @@ class AlarmTopic(Construct):
             service = {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]}
         policy = {
             "Version": "2012-10-17",
-            "Statement": [
-                account_statement(props.partition, props.account_id),
-                # CloudWatch encrypts each notification for the topic; only publishing to a topic
-                # whose policy admits it (this account's alarms of this deployment) uses the key.
-                {
-                    "Sid": "AlarmsAndEventRulesPublishToTheTopic" if props.event_rules else "CloudWatchAlarmsPublishToTheTopic",
-                    "Effect": "Allow",
-                    "Principal": service,
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                    "Resource": "*",
-                },
-            ],
+            "Statement": [account_statement(props.partition, props.account_id), *self._publisher_statements(name, props)],
         }
         key = KmsKey(
             self,
