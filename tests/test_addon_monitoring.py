@@ -50,7 +50,7 @@ def test_topic_is_encrypted_with_a_key_cloudwatch_may_use(full):
     for statement in key_policy["Statement"]:
         assert "*" not in statement["Action"] and "kms:*" not in statement["Action"]
         assert statement["Resource"] == "*"  # in a key policy: this key
-    account, cloudwatch = key_policy["Statement"]
+    account, cloudwatch, events = key_policy["Statement"]
     assert account["Principal"] == {"AWS": "arn:REF:iam::REF:root"}
     topic_arn = "arn:REF:sns:eu-central-1:REF:omero-full-omero-alarms"
     # CloudWatch: this account's alarms of this deployment, for this topic only.

@@ -176,9 +176,6 @@ class AlarmTopic(Construct):
         # A key policy's "*" resource means this key and nothing else. The policy is written as JSON
         # here rather than through aws_iam_policy_document, whose identity-policy linters read "*"
         # as every resource in the account.
-        service: dict[str, str | list[str]] = {"Service": "cloudwatch.amazonaws.com"}
-        if props.event_rules:
-            service = {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]}
         policy = {
             "Version": "2012-10-17",
             "Statement": [account_statement(props.partition, props.account_id), *self._publisher_statements(name, props)],
