@@ -190,7 +190,7 @@ class Server(Block):
     db_pool_size: int | None = key(
         None,
         "omero.db.poolsize: database connections each Java service of each server (Blitz, Indexer, PixelData) may hold, "
-        "10-1000; unset: 50, or less where database.instance_class allows fewer (docs: Tuning).",
+        "10-1000; unset: 50, or less where database.instance_class allows fewer (docs/ldap-mail-tuning.md).",
         checks=[checks.between(10, 1000)],
     )
     properties: dict[str, str] = key(

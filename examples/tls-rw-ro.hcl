@@ -46,7 +46,7 @@ server {
   read_only_cpu    = 2048
   read_only_memory = 8192
 
-  # Logins through the institution's directory, over LDAP with TLS (docs: "LDAP logins"). The
+  # Logins through the institution's directory, over LDAP with TLS (docs/ldap-mail-tuning.md). The
   # bind password never enters the task definition: ECS reads it from Secrets Manager at start
   # (a JSON secret's "password" key), and only the servers' execution roles may read that secret.
   properties = {

@@ -13,8 +13,9 @@ from tools import synth_diff
 
 # The quick start with five changes whose effect is known: a read-only server (new resources and
 # a longer server list for OMERO.web), a higher web ceiling, a new server image (an OMERO
-# upgrade), a different EFS performance mode (forces a new file system) and an LDAP password in
-# the server properties (must never print).
+# upgrade), a different EFS performance mode (forces a new file system) and LDAP: the bind
+# password from Secrets Manager (its ARN shows) and a directory URL that carries credentials (must
+# never print: plain properties refuse a password, but a value may still hold one).
 MODIFIED = """
 name   = "omero-quick"
 region = "eu-west-1"
@@ -33,7 +34,10 @@ storage {
 server {
   image           = "openmicroscopy/omero-server:5.6.19"
   read_only_count = 1
-  properties      = { "omero.ldap.password" = "hunter2-ldap-bind" }
+  properties      = { "omero.ldap.urls" = "ldaps://omero-bind:hunter2-ldap-bind@ldap.example.org:636" }
+  secret_properties = {
+    "omero.ldap.password" = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:omero/ldap-Ab12Cd:password::"
+  }
 }
 
 web {
@@ -147,8 +151,9 @@ def test_secrets_are_redacted(base, head):
         result = run(str(base.outdir), str(head.outdir), "--format", output_format)
         assert result.returncode == 1, result.stderr
         assert LDAP_PASSWORD not in result.stdout
-        assert "environment[5].value: (none) → (redacted)" in result.stdout
-        assert '"CONFIG_omero_ldap_password"' in result.stdout
+        [url] = [line for line in result.stdout.splitlines() if "environment[" in line and ".value: (none) → " in line]
+        assert url.endswith("(none) → (redacted)"), url  # the URL's value
+        assert '"CONFIG_omero_ldap_urls"' in result.stdout and '"CONFIG_omero_ldap_password"' in result.stdout
 
 
 def test_markdown_renders_a_pull_request_comment(base, head):
@@ -159,7 +164,7 @@ def test_markdown_renders_a_pull_request_comment(base, head):
     assert "> [!CAUTION]\n> **REPLACEMENT RISK**" in text
     assert "> [!IMPORTANT]\n> **OMERO UPGRADE**" in text
     assert "| stack | status | resources | data sources | outputs |" in text
-    assert "| `omero-quick-services` | changed | +8 ~4 -0 | +3 ~1 -0 | +2 ~0 -0 |" in text
+    assert "| `omero-quick-services` | changed | +8 ~4 -0 | +3 ~2 -0 | +2 ~0 -0 |" in text
     assert "| `omero-quick-network` | unchanged |" in text
     # One collapsible section per changed stack, each with a closed diff block.
     assert text.count("<details>") == text.count("</details>") == 2
