@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from config import checks, rds_windows
 from config.addons import Addon, AppStream, DataSync, DropBox, FileGatewayConfig, Monitoring, Uploader
 from config.backup import Backup, RestoreFrom
-from config.fields import Block, Problem, key
 from config.db_pool import pool_problems
+from config.fields import Block, Problem, key
 from config.images import Images
 from config.instances import CONTAINER_INSTANCE_TYPES, Task, placement_problem
 from config.network_plan import capacity_problems, endpoint_services_check
