@@ -260,7 +260,7 @@ def test_lifecycle_conditions_are_blocks(hcl_out, parsed, examples):
             lifecycle = parsed["existing-vpc"][name]["data"][data_type][data_name]["lifecycle"]
             assert _difference(lifecycle, values["lifecycle"]) is None
             checked += len(values["lifecycle"]["postcondition"])
-    assert checked == 7, "the VPC's three checks and one per subnet"
+    assert checked == 11, "the VPC's three checks, and two per subnet (its VPC and its size)"
     text = (hcl_out["existing-vpc"] / "stacks" / name / "cdk.tf").read_text()
     vpc_id = synth.deployment.network.vpc_id
     assert text.count("    postcondition {\n") == checked
