@@ -87,7 +87,12 @@ uploader {
   root_volume_gb    = 100
   java_package      = "java-17-amazon-corretto-headless"
   omero_py_version  = "5.23.0"
+  # The Ice wheel's SHA-256 (curl -sL <ice_wheel_url> | sha256sum, once, from a trusted network):
+  # a placeholder here, so pip refuses the wheel until it is the real digest.
+  ice_wheel_sha256  = "0000000000000000000000000000000000000000000000000000000000000000"
   read_bucket_names = ["omero-full-microscope-drop"]
+  # The drop bucket's objects are encrypted with the facility's key: the host decrypts through S3.
+  read_bucket_kms_key_arns = ["arn:aws:kms:eu-central-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"]
 }
 
 # Imports in place what DataSync delivers to /OMERO/incoming, hourly during the facility's working

@@ -17,6 +17,9 @@ from tests.harness.synth import one, synthesize
 EXAMPLES = ["s3-file-gateway-http", "s3-file-gateway-tls", "full"]
 ON_EC2 = 'cluster { launch_type = "ec2" }\n'
 BY_IP = 'activation_cidrs = ["10.0.0.0/16"]'
+UPLOADER = (
+    'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n}\n'
+)
 
 
 def problems(text: str) -> list[str]:
@@ -86,7 +89,7 @@ BAD_INPUTS = [
     # the add-on and the rest of the deployment
     (gateway_block(BY_IP, ec2=False), "file_gateway.enabled", 'needs cluster.launch_type = "ec2"'),
     (gateway_block(BY_IP) + "datasync { enabled = true }", "datasync.enabled", 'use file_gateway.role = "import"'),
-    (gateway_block(BY_IP) + "uploader { enabled = true }", "uploader.enabled", 'use file_gateway.role = "import"'),
+    (gateway_block(BY_IP) + UPLOADER, "uploader.enabled", 'use file_gateway.role = "import"'),
     # keys only with enabled = true
     ('file_gateway { role = "import" }', "file_gateway.role", "only with enabled = true"),
     ('file_gateway { instance_type = "m5.2xlarge" }', "file_gateway.instance_type", "only with enabled = true"),
@@ -169,7 +172,7 @@ def test_activation_key_with_a_network_to_fetch_it_from(tmp_path):
 
 
 def test_import_role_allows_the_efs_writers():
-    deployment = loads('name = "tt"\n' + gateway_block(BY_IP, 'role = "import"') + "uploader { enabled = true }")
+    deployment = loads('name = "tt"\n' + gateway_block(BY_IP, 'role = "import"') + UPLOADER)
     assert deployment.uploader.enabled and deployment.file_gateway.container_path == "/s3uploads"
 
 

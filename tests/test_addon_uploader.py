@@ -14,6 +14,7 @@ from tests.harness.apply import aws
 from tests.harness.synth import one, synthesize
 
 ROLE = "uploader"
+SHA = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"  # the Ice wheel's digest, required with the add-on
 
 
 def problems(text: str) -> list[str]:
@@ -51,20 +52,21 @@ def test_off_by_default_and_no_stack(examples):
 
 
 def test_defaults_are_pinned_and_small():
-    uploader = loads('name = "tt"\nuploader { enabled = true }').uploader
+    uploader = loads(f'name = "tt"\nuploader {{\n enabled = true\n ice_wheel_sha256 = "{SHA}"\n}}').uploader
     assert uploader.instance_type == "m6i.large"
     assert uploader.java_package == "java-17-amazon-corretto-headless"
     assert uploader.omero_py_version == "5.23.0"
     assert uploader.mount_path == "/OMERO" and uploader.mount_read_only is False
     assert uploader.read_bucket_names == () and uploader.root_volume_gb == 30
     assert uploader.ice_wheel_url.startswith("https://github.com/glencoesoftware/zeroc-ice-py-linux-x86_64/releases/")
-    assert uploader.ice_wheel_sha256 is None and uploader.kms_key_arn is None and uploader.subnet_index == 0
+    assert uploader.ice_wheel_sha256 == SHA and uploader.kms_key_arn is None and uploader.subnet_index == 0
     assert uploader.detailed_monitoring is True
 
 
 def test_accepted_values():
     uploader = loads(
-        textwrap.dedent("""\
+        textwrap.dedent(
+            """\
         name = "tt"
         network { az_count = 3 }
         uploader {
@@ -79,10 +81,14 @@ def test_accepted_values():
           mount_path        = "/data/omero"
           mount_read_only   = true
           read_bucket_names = ["lab-a-raw", "lab-b.raw"]
+          read_bucket_kms_key_arns = ["arn:aws:kms:us-east-1:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"]
+          ice_wheel_sha256  = "<sha>"
         }
-    """)
+    """.replace("<sha>", SHA)
+        )
     ).uploader
     assert uploader.subnet_index == 2 and uploader.read_bucket_names == ("lab-a-raw", "lab-b.raw")
+    assert uploader.read_bucket_kms_key_arns == ("arn:aws:kms:us-east-1:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab",)
 
 
 GATEWAY = textwrap.dedent("""\
@@ -103,7 +109,11 @@ BAD_INPUTS = [
     ('uploader { mount_path = "/data" }', "uploader.mount_path", "only with enabled = true"),
     ("uploader { mount_read_only = true }", "uploader.mount_read_only", "only with enabled = true"),
     ("uploader { detailed_monitoring = false }", "uploader.detailed_monitoring", "only with enabled = true"),
-    ("uploader {\n enabled = true\n detailed_monitoring = 1\n}", "uploader.detailed_monitoring", "true or false"),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n detailed_monitoring = 1\n}',
+        "uploader.detailed_monitoring",
+        "true or false",
+    ),
     ('uploader { java_package = "java-11-amazon-corretto-headless" }', "uploader.java_package", "only with enabled = true"),
     ('uploader { omero_py_version = "5.22.1" }', "uploader.omero_py_version", "only with enabled = true"),
     ("uploader { subnet_index = 1 }", "uploader.subnet_index", "only with enabled = true"),
@@ -119,63 +129,138 @@ BAD_INPUTS = [
     ),
     # each key's own rule
     ('uploader {\n enabled = "yes"\n}', "uploader.enabled", "true or false"),
-    ('uploader {\n enabled = true\n instance_type = "large"\n}', "uploader.instance_type", "EC2 instance type"),
-    ('uploader {\n enabled = true\n instance_type = "m7g.large"\n}', "uploader.instance_type", "x86_64"),
-    ('uploader {\n enabled = true\n instance_type = "t4g.medium"\n}', "uploader.instance_type", "x86_64"),
-    ("uploader {\n enabled = true\n root_volume_gb = 8\n}", "uploader.root_volume_gb", "from 20 to 16384"),
-    ('uploader {\n enabled = true\n kms_key_arn = "alias/aws/ebs"\n}', "uploader.kms_key_arn", "KMS key ARN"),
-    ("uploader {\n enabled = true\n subnet_index = 6\n}", "uploader.subnet_index", "from 0 to 5"),
     (
-        "uploader {\n enabled = true\n subnet_index = 2\n}",
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n instance_type = "large"\n}',
+        "uploader.instance_type",
+        "EC2 instance type",
+    ),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n instance_type = "m7g.large"\n}',
+        "uploader.instance_type",
+        "x86_64",
+    ),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n instance_type = "t4g.medium"\n}',
+        "uploader.instance_type",
+        "x86_64",
+    ),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n root_volume_gb = 8\n}',
+        "uploader.root_volume_gb",
+        "from 20 to 16384",
+    ),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n kms_key_arn = "alias/aws/ebs"\n}',
+        "uploader.kms_key_arn",
+        "KMS key ARN",
+    ),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n subnet_index = 6\n}',
+        "uploader.subnet_index",
+        "from 0 to 5",
+    ),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n subnet_index = 2\n}',
         "uploader.subnet_index",
         "0 to 1 (the deployment has 2 private subnets)",
     ),
     (
-        'uploader {\n enabled = true\n java_package = "java-1.8.0-amazon-corretto"\n}',
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n java_package = "java-1.8.0-amazon-corretto"\n}',
         "uploader.java_package",
         "java-17-amazon-corretto-headless",
     ),
-    ('uploader {\n enabled = true\n omero_py_version = "latest"\n}', "uploader.omero_py_version", "exact omero-py release"),
-    ('uploader {\n enabled = true\n omero_py_version = ">=5.20"\n}', "uploader.omero_py_version", "exact omero-py release"),
-    ('uploader {\n enabled = true\n omero_py_version = "5.19.8"\n}', "uploader.omero_py_version", "from 5.20.0 on"),
     (
-        'uploader {\n enabled = true\n ice_wheel_url = "http://example.org/zeroc_ice-3.6.5-cp311-cp311-linux_x86_64.whl"\n}',
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n omero_py_version = "latest"\n}',
+        "uploader.omero_py_version",
+        "exact omero-py release",
+    ),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n omero_py_version = ">=5.20"\n}',
+        "uploader.omero_py_version",
+        "exact omero-py release",
+    ),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n omero_py_version = "5.19.8"\n}',
+        "uploader.omero_py_version",
+        "from 5.20.0 on",
+    ),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n ice_wheel_url = "http://example.org/zeroc_ice-3.6.5-cp311-cp311-linux_x86_64.whl"\n}',
         "uploader.ice_wheel_url",
         "https URL",
     ),
     (
-        'uploader {\n enabled = true\n ice_wheel_url = "https://example.org/zeroc_ice-3.7.10-cp311-cp311-linux_x86_64.whl"\n}',
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n ice_wheel_url = "https://example.org/zeroc_ice-3.7.10-cp311-cp311-linux_x86_64.whl"\n}',
         "uploader.ice_wheel_url",
         "Ice 3.6.5 for Python 3.11",
     ),
     ('uploader {\n enabled = true\n ice_wheel_sha256 = "sha256:abc"\n}', "uploader.ice_wheel_sha256", "64 lowercase hex digits"),
-    ('uploader {\n enabled = true\n mount_path = "OMERO"\n}', "uploader.mount_path", "absolute directory path"),
-    ('uploader {\n enabled = true\n mount_path = "/OMERO/"\n}', "uploader.mount_path", "no trailing slash"),
-    ('uploader {\n enabled = true\n mount_path = "/data/../etc"\n}', "uploader.mount_path", "no dot segments"),
-    ('uploader {\n enabled = true\n mount_path = "/"\n}', "uploader.mount_path", "absolute directory path"),
-    ('uploader {\n enabled = true\n mount_path = "/usr/local/omero"\n}', "uploader.mount_path", "outside the system directories"),
-    ('uploader {\n enabled = true\n mount_read_only = "no"\n}', "uploader.mount_read_only", "true or false"),
-    ('uploader {\n enabled = true\n read_bucket_names = ["Lab_Raw"]\n}', "uploader.read_bucket_names", "S3 bucket name"),
     (
-        'uploader {\n enabled = true\n read_bucket_names = ["lab-raw", "lab-raw"]\n}',
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n mount_path = "OMERO"\n}',
+        "uploader.mount_path",
+        "absolute directory path",
+    ),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n mount_path = "/OMERO/"\n}',
+        "uploader.mount_path",
+        "no trailing slash",
+    ),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n mount_path = "/data/../etc"\n}',
+        "uploader.mount_path",
+        "no dot segments",
+    ),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n mount_path = "/"\n}',
+        "uploader.mount_path",
+        "absolute directory path",
+    ),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n mount_path = "/usr/local/omero"\n}',
+        "uploader.mount_path",
+        "outside the system directories",
+    ),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n mount_read_only = "no"\n}',
+        "uploader.mount_read_only",
+        "true or false",
+    ),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n read_bucket_names = ["Lab_Raw"]\n}',
+        "uploader.read_bucket_names",
+        "S3 bucket name",
+    ),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n read_bucket_names = ["lab-raw", "lab-raw"]\n}',
         "uploader.read_bucket_names",
         "each bucket once",
     ),
-    ('uploader {\n enabled = true\n read_bucket_names = "lab-raw"\n}', "uploader.read_bucket_names", "a list of strings"),
-    ('uploader {\n enabled = true\n instance_typ = "m6i.large"\n}', "uploader.instance_typ", "did you mean 'instance_type'"),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n read_bucket_names = "lab-raw"\n}',
+        "uploader.read_bucket_names",
+        "a list of strings",
+    ),
+    (
+        'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n instance_typ = "m6i.large"\n}',
+        "uploader.instance_typ",
+        "did you mean 'instance_type'",
+    ),
     # the import share of the S3 File Gateway is mounted where the servers see it
     (
-        GATEWAY + 'uploader {\n enabled = true\n mount_path = "/s3uploads"\n}',
+        GATEWAY
+        + 'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n mount_path = "/s3uploads"\n}',
         "uploader.mount_path",
         "apart from file_gateway.mount_path (/s3uploads)",
     ),
     (
-        GATEWAY + 'uploader {\n enabled = true\n mount_path = "/s3uploads/omero"\n}',
+        GATEWAY
+        + 'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n mount_path = "/s3uploads/omero"\n}',
         "uploader.mount_path",
         "apart from file_gateway.mount_path",
     ),
     (
-        GATEWAY.replace('"/s3uploads"', '"/data/share"') + 'uploader {\n enabled = true\n mount_path = "/data"\n}',
+        GATEWAY.replace('"/s3uploads"', '"/data/share"')
+        + 'uploader {\n enabled = true\n ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n mount_path = "/data"\n}',
         "uploader.mount_path",
         "apart from file_gateway.mount_path (/data/share)",
     ),
@@ -192,7 +277,8 @@ def test_bad_input_names_the_key(text, key, fragment):
 
 
 def test_subnet_index_counts_existing_subnets():
-    text = textwrap.dedent("""\
+    text = textwrap.dedent(
+        """\
         name = "tt"
         network {
           vpc_id             = "vpc-0123456789abcdef0"
@@ -202,8 +288,10 @@ def test_subnet_index_counts_existing_subnets():
         uploader {
           enabled      = true
           subnet_index = 2
+          ice_wheel_sha256 = "<sha>"
         }
-    """)
+    """.replace("<sha>", SHA)
+    )
     assert loads(text).uploader.subnet_index == 2
     with pytest.raises(ConfigError) as caught:
         loads(text.replace("subnet_index = 2", "subnet_index = 3"))
@@ -307,7 +395,18 @@ def test_iam_is_least_privilege(examples):
     [attachment] = synth.resources(ROLE, "aws_iam_role_policy_attachment").values()
     assert attachment["policy_arn"].endswith(":iam::aws:policy/AmazonSSMManagedInstanceCore")
     found = {s["sid"]: s for s in statements(synth)}
-    assert set(found) == {"RepositoryThroughAccessPoint", "ListImportBuckets", "ReadImportBuckets", "ReportFirstBoot"}
+    assert set(found) == {
+        "RepositoryThroughAccessPoint",
+        "ListImportBuckets",
+        "ReadImportBuckets",
+        "DecryptImportBuckets",
+        "ReportFirstBoot",
+    }
+    # the drop bucket's customer key, through S3 in the deployment's region only
+    assert found["DecryptImportBuckets"]["resources"] == [
+        "arn:aws:kms:eu-central-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    ]
+    assert found["DecryptImportBuckets"]["condition"][0]["values"] == ["s3.eu-central-1.amazonaws.com"]
     assert found["ReportFirstBoot"]["actions"] == ["ssm:PutParameter"]
     [parameter] = found["ReportFirstBoot"]["resources"]  # its own status parameter, nothing else
     assert parameter.startswith("${aws_ssm_parameter.uploader_status_") and parameter.endswith(".arn}")
@@ -345,7 +444,11 @@ def test_user_data_mounts_the_repository_and_installs_pinned_tools(examples):
     assert "/opt/omero/venv/bin/pip install --no-cache-dir 'omero-py==5.23.0'\n" in script
     # a prebuilt Ice wheel, never a source build (it fails on Python 3.11), and nothing to build with
     wheel = "zeroc-ice-py-linux-x86_64/releases/download/20240202/zeroc_ice-3.6.5-cp311-cp311-manylinux_2_28_x86_64.whl"
-    assert f"pip install --no-cache-dir --only-binary=:all: https://github.com/glencoesoftware/{wheel}\n" in script
+    # verified against its digest: pip refuses a file of another SHA-256 (the example's is a placeholder)
+    digest = examples["full"].deployment.uploader.ice_wheel_sha256
+    assert (
+        f"pip install --no-cache-dir --only-binary=:all: 'https://github.com/glencoesoftware/{wheel}#sha256={digest}'\n" in script
+    )
     assert "gcc" not in script and "zeroc-ice==" not in script
     # the CLI must answer before the host reports ready; any failed step reports failed
     status = "--name /omero/omero-full/uploader/first-boot"
@@ -483,3 +586,44 @@ def test_uploader_applies_on_the_emulator(emulator, tf, addons_on_emulator):
     names = {g["GroupName"] for g in ec2.describe_security_groups(GroupIds=nfs_groups)["SecurityGroups"]}
     assert f"{synth.deployment.name}-omero-efs" in names
     assert any(a.startswith("aws_instance.") for a in applied.state[name])
+
+
+def test_the_ice_wheel_needs_its_digest():
+    """No default digest is known here, and none is invented: the add-on asks for the wheel's."""
+    [line] = problems("uploader { enabled = true }")
+    assert line.startswith("uploader.ice_wheel_sha256: missing;") and "sha256sum" in line
+
+
+def test_customer_keys_of_the_read_buckets_are_decrypted_through_s3_only(tmp_path):
+    key = "arn:aws:kms:us-east-1:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"
+    text = (
+        'name = "kk"\nuploader {\n enabled = true\n'
+        f' ice_wheel_sha256 = "{SHA}"\n read_bucket_names = ["lab-raw"]\n read_bucket_kms_key_arns = ["{key}"]\n}}\n'
+    )
+    synth = synthesize(loads(text), tmp_path / "out")
+    [decrypt] = [s for s in statements(synth) if s.get("sid") == "DecryptImportBuckets"]
+    assert decrypt["actions"] == ["kms:Decrypt"] and decrypt["resources"] == [key]
+    assert decrypt["condition"] == [
+        {"test": "StringEquals", "variable": "kms:ViaService", "values": ["s3.us-east-1.amazonaws.com"]}
+    ]
+    plain = synthesize(loads(text.replace(f' read_bucket_kms_key_arns = ["{key}"]\n', "")), tmp_path / "plain")
+    assert not [s for s in statements(plain) if "kms:Decrypt" in s["actions"]]
+
+
+@pytest.mark.parametrize(
+    "extra, says",
+    [
+        (
+            'read_bucket_kms_key_arns = ["arn:aws:kms:us-east-1:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"]',
+            "only together with read_bucket_names",
+        ),
+        ('read_bucket_names = ["lab-raw"]\n read_bucket_kms_key_arns = ["alias/lab"]', "KMS key ARN"),
+        (
+            'read_bucket_names = ["lab-raw"]\n read_bucket_kms_key_arns = ["arn:aws:kms:eu-west-1:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"]',
+            "keys in the deployment's region (us-east-1)",
+        ),
+    ],
+)
+def test_bad_read_bucket_keys_name_the_key(extra, says):
+    [line] = problems(f'uploader {{\n enabled = true\n ice_wheel_sha256 = "{SHA}"\n {extra}\n}}')
+    assert line.startswith("uploader.read_bucket_kms_key_arns") and says in line, line

@@ -272,7 +272,7 @@ CASES = [
         "az-count",
         "uploader.subnet_index",
         "2 private subnets",
-        "uploader {\n  enabled      = true\n  subnet_index = 2\n}",
+        'uploader {\n  enabled      = true\n  subnet_index = 2\n  ice_wheel_sha256 = "3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f"\n}',
     ),
     # --- Fargate CPU/memory pairs ------------------------------------------------------------
     bad(

@@ -76,6 +76,14 @@ def ice_wheel_url(value: str) -> str | None:
     return "an https URL of a zeroc_ice-3.6.5-cp311-cp311-<platform>.whl file (Ice 3.6.5 for Python 3.11)"
 
 
+def kms_key_arns(values: tuple[str, ...]) -> str | None:
+    for value in values:
+        problem = checks.kms_key_arn(value)
+        if problem:
+            return f"{value!r}: {problem}"
+    return "each key once" if len(set(values)) != len(values) else None
+
+
 def sha256(value: str) -> str | None:
     return None if _SHA256.fullmatch(value) else "a SHA-256 digest: 64 lowercase hex digits"
 
@@ -110,7 +118,8 @@ class Uploader(Addon):
     )
     ice_wheel_sha256: str | None = key(
         None,
-        "SHA-256 of the wheel (sha256sum of the file, 64 hex digits): pip refuses any other file; unset: the URL alone pins it.",
+        "SHA-256 of the wheel (sha256sum of the file, 64 hex digits), required: pip installs that file and no other "
+        "(a release asset can be replaced under the same URL).",
         checks=[sha256],
     )
     mount_path: str = key(
@@ -125,6 +134,24 @@ class Uploader(Addon):
         "S3 buckets the host may list and read (s3:ListBucket, s3:GetObject) to fetch images for import.",
         checks=[bucket_names],
     )
+    read_bucket_kms_key_arns: tuple[str, ...] = key(
+        (),
+        "Customer KMS keys (in the deployment's region) the objects of read_bucket_names are encrypted with (SSE-KMS): "
+        "the host may decrypt with them through S3 only.",
+        checks=[kms_key_arns],
+    )
+
+    def enabled_checks(self, given: frozenset[str]) -> Iterator[Problem]:
+        if self.ice_wheel_sha256 is None:
+            yield Problem(
+                "ice_wheel_sha256",
+                None,
+                "",
+                text="missing; the SHA-256 of the Ice wheel (curl -sL <ice_wheel_url> | sha256sum, once, from a trusted "
+                "network): the host installs no unverified binary",
+            )
+        if self.read_bucket_kms_key_arns and not self.read_bucket_names:
+            yield Problem("read_bucket_kms_key_arns", self.read_bucket_kms_key_arns, "only together with read_bucket_names")
 
     def deployment_checks(self, deployment: Deployment) -> Iterator[Problem]:
         if not self.enabled:
@@ -135,6 +162,14 @@ class Uploader(Addon):
             yield Problem(
                 "uploader.subnet_index", self.subnet_index, f"0 to {subnets - 1} (the deployment has {subnets} private subnets)"
             )
+        for key_arn in self.read_bucket_kms_key_arns:
+            if key_arn.split(":")[3] != deployment.region:
+                yield Problem(
+                    "uploader.read_bucket_kms_key_arns",
+                    self.read_bucket_kms_key_arns,
+                    f"keys in the deployment's region ({deployment.region}), where the host reads through S3 ({key_arn} is not)",
+                )
+                break
         gateway = deployment.file_gateway
         if gateway.enabled and not gateway.holds_repository:
             # The host mounts the import share where the servers see it: the two must not overlap.

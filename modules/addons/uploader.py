@@ -38,7 +38,7 @@ from constructs import Construct
 
 from modules.access import NFS_PORT, allow_from, https_out, security_group
 from modules.efs import OmeroFileSystemOutputs
-from modules.iam import allow, role_policy, service_trust
+from modules.iam import allow, role_policy, service_trust, when
 from modules.omero_server import NFS_OPTIONS, SERVER_PORT, NfsShare
 
 # Amazon Linux 2023, the newest standard x86_64 image, as AWS publishes it.
@@ -64,12 +64,13 @@ class UploaderHostProps:
     java_package: str = "java-17-amazon-corretto-headless"
     omero_py_version: str = "5.23.0"
     ice_wheel_url: str  # a prebuilt zeroc-ice 3.6.5 wheel for Python 3.11
-    ice_wheel_sha256: str | None = None  # pip refuses a wheel of another digest
+    ice_wheel_sha256: str  # pip refuses a wheel of another digest
     status_parameter: str = ""  # SSM parameter first boot reports to: pending, ready or failed
     mount_path: str = "/OMERO"
     mount_read_only: bool = False  # ClientMount only, and an "ro" mount
     detailed_monitoring: bool = True  # one-minute EC2 metrics
     read_bucket_names: tuple[str, ...] = ()  # the host may list and read these buckets
+    read_bucket_kms_key_arns: tuple[str, ...] = ()  # customer keys of those buckets' objects
     # An NFS share the OMERO servers mount beside /OMERO; the host mounts it at the same path.
     import_share: NfsShare | None = None
 
@@ -113,8 +114,9 @@ def user_data(props: UploaderHostProps) -> str:
             f"mountpoint -q {share_path} || mount -t nfs -o {share_options} {share.host}:{share.path} {share_path}",
         ]
     # Ice 3.6.5 no longer builds from source on Python 3.11 (ome/omero-py#360, #412): a prebuilt
-    # wheel, verified by pip against its digest when one is given.
-    ice = shlex.quote(props.ice_wheel_url + (f"#sha256={props.ice_wheel_sha256}" if props.ice_wheel_sha256 else ""))
+    # wheel, which pip verifies against the digest in the URL's #sha256= fragment and refuses when
+    # it differs (pip documentation, "Secure installs": hashes in URL fragments are checked).
+    ice = shlex.quote(f"{props.ice_wheel_url}#sha256={props.ice_wheel_sha256}")
     status = shlex.quote(props.status_parameter)
     report = f"aws ssm put-parameter --region {props.region} --overwrite --type String --name {status} --value"
     lines = [
@@ -219,6 +221,17 @@ class UploaderHost(Construct):
                 allow(["s3:ListBucket"], buckets, sid="ListImportBuckets"),
                 allow(["s3:GetObject"], [f"{b}/*" for b in buckets], sid="ReadImportBuckets"),
             ]
+        if props.read_bucket_kms_key_arns:
+            # SSE-KMS objects under a customer key are read only with kms:Decrypt on it; held to
+            # requests S3 makes for the host (AWS KMS Developer Guide, kms:ViaService).
+            statements.append(
+                allow(
+                    ["kms:Decrypt"],
+                    list(props.read_bucket_kms_key_arns),
+                    sid="DecryptImportBuckets",
+                    condition=[when("StringEquals", "kms:ViaService", f"s3.{props.region}.amazonaws.com")],
+                )
+            )
         role_policy(self, "policy", role_id=role.id, name="omero-uploader", document_id="policy_document", statements=statements)
         profile = IamInstanceProfile(self, "profile", name=prefix, role=role.name)
 

@@ -20,6 +20,7 @@ class UploaderStack(AddonStack):
     def __init__(self, scope: Construct, *, deployment: Deployment, settings: SynthSettings, core: CoreOutputs):
         super().__init__(scope, "uploader", deployment=deployment, settings=settings, core=core)
         config, region = deployment.uploader, deployment.region
+        assert config.ice_wheel_sha256 is not None  # the config requires it with the add-on
         server_host = core.services.server_dns_name
         host = UploaderHost(
             self,
@@ -46,6 +47,7 @@ class UploaderStack(AddonStack):
                 mount_read_only=config.mount_read_only,
                 detailed_monitoring=config.detailed_monitoring,
                 read_bucket_names=config.read_bucket_names,
+                read_bucket_kms_key_arns=config.read_bucket_kms_key_arns,
                 import_share=core.data_share,
             ),
         ).outputs
