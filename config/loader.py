@@ -266,6 +266,11 @@ def _build(cls: type[B], raw: Any, prefix: str, problems: list[Problem]) -> B | 
         elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
             problems.append(Problem(prefix + name, None, "", text=f"missing; this key is required ({doc_of(field)})"))
     if len(problems) > before:
+        # Checks across the blocks that are right still run, so one round lists every problem.
+        partial = getattr(cls, "partial_checks", None)
+        if partial is not None:
+            valid = {name: value for name, value in values.items() if value is not None}
+            problems.extend(problem._replace(key=prefix + problem.key) for problem in partial(valid))
         return None
     instance = cls(**values)
     for problem in instance.cross_checks(frozenset(raw)):

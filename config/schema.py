@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from config import checks, rds_windows
 from config.addons import Addon, AppStream, DataSync, DropBox, FileGatewayConfig, Monitoring, Uploader
@@ -453,13 +454,14 @@ class Deployment(Block):
             value = ec2.max_instances if where == "cluster.ec2.max_instances" else _dotted(self, where)
             yield Problem(where, value, allowed)
 
+    @staticmethod
+    def partial_checks(valid: dict[str, Any]) -> Iterator[Problem]:
+        """The checks across blocks that need only the blocks in ``valid`` (those whose own keys are
+        right): the loader runs them when other keys are wrong, so one round reports every problem."""
+        yield from _fargate_pair_problems(valid.get("web"), valid.get("cluster"), valid.get("server"))
+
     def cross_checks(self, given: frozenset[str]) -> Iterator[Problem]:
-        # Fargate takes fixed CPU/memory pairs; OMERO.web always runs there.
-        yield from fargate_problems("web.", self.web.cpu, self.web.memory)
-        if self.cluster.launch_type == "fargate":
-            yield from fargate_problems("server.", self.server.cpu, self.server.memory)
-            if self.server.read_only_count:
-                yield from fargate_problems("server.read_only_", self.server.read_only_cpu, self.server.read_only_memory)
+        yield from _fargate_pair_problems(self.web, self.cluster, self.server)
         if self.cluster.launch_type == "ec2":
             yield from self._placement_problems()
         for zone in self.network.availability_zones:
@@ -490,6 +492,18 @@ class Deployment(Block):
         yield from self.restore_from.deployment_problems(self)
         for addon in self.addons():
             yield from addon.deployment_checks(self)
+
+
+def _fargate_pair_problems(web: Any, cluster: Any, server: Any) -> Iterator[Problem]:
+    """Fargate takes fixed CPU/memory pairs; OMERO.web always runs there, the servers with
+    cluster.launch_type = "fargate". A block that is None (not valid) is skipped."""
+    if web is not None:
+        yield from fargate_problems("web.", web.cpu, web.memory)
+    if cluster is None or server is None or cluster.launch_type != "fargate":
+        return
+    yield from fargate_problems("server.", server.cpu, server.memory)
+    if server.read_only_count:
+        yield from fargate_problems("server.read_only_", server.read_only_cpu, server.read_only_memory)
 
 
 def _dotted(block: object, dotted: str) -> object:

@@ -862,3 +862,29 @@ def test_the_reserved_tag_keys_are_the_ones_synthesis_sets(examples):
                     found |= set(resource["tags"])
     assert {"project", "deployment", "Name"} <= found
     assert found - users <= set(checks.PROJECT_TAG_KEYS), found - users - set(checks.PROJECT_TAG_KEYS)
+
+
+def test_fargate_pairs_reported_with_other_problems():
+    """A file with a wrong key and a wrong Fargate pair lists both in one round."""
+    lines = problems(
+        """
+        region = "nowhere-1"
+        server {
+          cpu = 2048
+          memory = 3072
+        }
+        web {
+          cpu = 256
+          memory = 4096
+        }
+        """
+    )
+    assert any(line.startswith("region") for line in lines), lines
+    assert any(line.startswith("server.memory") and "with cpu = 2048 on Fargate" in line for line in lines), lines
+    assert any(line.startswith("web.memory") for line in lines), lines
+
+
+def test_fargate_pair_of_a_wrong_block_is_not_checked():
+    """A server block with a wrong key of its own is not also checked as a pair."""
+    lines = problems("server {\n cpu = 2048\n memory = 3072\n read_only_count = -1 }")
+    assert [line.split(":")[0].split(" ")[0] for line in lines] == ["server.read_only_count"], lines
