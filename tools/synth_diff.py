@@ -163,6 +163,8 @@ def blocks_of(stack: dict) -> dict[str, Block]:
             prefix = "" if key == "resource" else f"{key}."
             for type_, named in value.items():
                 for name, body in (named or {}).items():
+                    if type_ == "terraform_remote_state":
+                        body = _local_remote_state(body)
                     add(key, f"{prefix}{type_}.{name}", body, type_)
         elif key in ("output", "variable", "locals") and isinstance(value, dict):
             kind = {"locals": "local", "variable": "variable", "output": "output"}[key]
@@ -199,6 +201,17 @@ def _local_backend(backend_type: str, backend: Any) -> Any:
     if backend_type == "local" and isinstance(backend, dict) and isinstance(backend.get("path"), str):
         return {**backend, "path": os.path.basename(backend["path"])}
     return backend
+
+
+def _local_remote_state(body: Any) -> Any:
+    """A local ``terraform_remote_state`` reads a path relative to the output directory, which
+    depends on where the synth ran: as for the backend, only the state file's name counts."""
+    if not isinstance(body, dict) or body.get("backend") != "local" or not isinstance(body.get("config"), dict):
+        return body
+    config = body["config"]
+    if not isinstance(config.get("path"), str):
+        return body
+    return {**body, "config": {**config, "path": os.path.basename(config["path"])}}
 
 
 def flatten(value: Any, path: str = "", *, secret: bool = False) -> dict[str, tuple[Any, bool]]:
