@@ -15,7 +15,7 @@ crosses midnight, or Sunday night, wraps. The backup and maintenance windows mus
 
 from __future__ import annotations
 
-import re
+from config.checks import Pattern
 
 DAY = 1440
 WEEK = 7 * DAY
@@ -26,8 +26,8 @@ MIN_MINUTES = 30  # both windows, RDS API Reference (CreateDBInstance)
 MAX_MAINTENANCE_MINUTES = DAY
 
 _TIME = r"([01][0-9]|2[0-3]):([0-5][0-9])"
-_BACKUP = re.compile(rf"{_TIME}-{_TIME}")
-_MAINTENANCE = re.compile(rf"({'|'.join(DAYS)}):{_TIME}-({'|'.join(DAYS)}):{_TIME}", re.IGNORECASE)
+_BACKUP = Pattern(rf"{_TIME}-{_TIME}")
+_MAINTENANCE = Pattern(rf"(?i)({'|'.join(DAYS)}):{_TIME}-({'|'.join(DAYS)}):{_TIME}")
 
 # Defaults, in minutes before the AWS Backup rules start (backup.start_hour_utc): the automated
 # backup from 90 to 60 minutes before, the weekly maintenance from 150 to 120 minutes before on

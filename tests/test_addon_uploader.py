@@ -606,6 +606,11 @@ def test_customer_keys_of_the_read_buckets_are_decrypted_through_s3_only(tmp_pat
     assert decrypt["condition"] == [
         {"test": "StringEquals", "variable": "kms:ViaService", "values": ["s3.us-east-1.amazonaws.com"]}
     ]
+    # a bucket of another region: its key is used through S3 there
+    other = key.replace("us-east-1", "eu-west-1")
+    both = synthesize(loads(text.replace(f'["{key}"]', f'["{key}", "{other}"]')), tmp_path / "both")
+    [decrypt] = [s for s in statements(both) if s.get("sid") == "DecryptImportBuckets"]
+    assert decrypt["condition"][0]["values"] == ["s3.eu-west-1.amazonaws.com", "s3.us-east-1.amazonaws.com"]
     plain = synthesize(loads(text.replace(f' read_bucket_kms_key_arns = ["{key}"]\n', "")), tmp_path / "plain")
     assert not [s for s in statements(plain) if "kms:Decrypt" in s["actions"]]
 
@@ -618,10 +623,6 @@ def test_customer_keys_of_the_read_buckets_are_decrypted_through_s3_only(tmp_pat
             "only together with read_bucket_names",
         ),
         ('read_bucket_names = ["lab-raw"]\n read_bucket_kms_key_arns = ["alias/lab"]', "KMS key ARN"),
-        (
-            'read_bucket_names = ["lab-raw"]\n read_bucket_kms_key_arns = ["arn:aws:kms:eu-west-1:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"]',
-            "keys in the deployment's region (us-east-1)",
-        ),
     ],
 )
 def test_bad_read_bucket_keys_name_the_key(extra, says):

@@ -136,8 +136,8 @@ class Uploader(Addon):
     )
     read_bucket_kms_key_arns: tuple[str, ...] = key(
         (),
-        "Customer KMS keys (in the deployment's region) the objects of read_bucket_names are encrypted with (SSE-KMS): "
-        "the host may decrypt with them through S3 only.",
+        "Customer KMS keys the objects of read_bucket_names are encrypted with (SSE-KMS): the host may decrypt with them "
+        "through S3 in each key's region only.",
         checks=[kms_key_arns],
     )
 
@@ -162,14 +162,6 @@ class Uploader(Addon):
             yield Problem(
                 "uploader.subnet_index", self.subnet_index, f"0 to {subnets - 1} (the deployment has {subnets} private subnets)"
             )
-        for key_arn in self.read_bucket_kms_key_arns:
-            if key_arn.split(":")[3] != deployment.region:
-                yield Problem(
-                    "uploader.read_bucket_kms_key_arns",
-                    self.read_bucket_kms_key_arns,
-                    f"keys in the deployment's region ({deployment.region}), where the host reads through S3 ({key_arn} is not)",
-                )
-                break
         gateway = deployment.file_gateway
         if gateway.enabled and not gateway.holds_repository:
             # The host mounts the import share where the servers see it: the two must not overlap.

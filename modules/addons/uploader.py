@@ -223,13 +223,16 @@ class UploaderHost(Construct):
             ]
         if props.read_bucket_kms_key_arns:
             # SSE-KMS objects under a customer key are read only with kms:Decrypt on it; held to
-            # requests S3 makes for the host (AWS KMS Developer Guide, kms:ViaService).
+            # requests S3 makes for the host (AWS KMS Developer Guide, kms:ViaService), in the key's
+            # region, which is its bucket's (S3 uses a key of the bucket's region).
+            keys = props.read_bucket_kms_key_arns
+            services = sorted({f"s3.{key.split(':')[3]}.amazonaws.com" for key in keys})
             statements.append(
                 allow(
                     ["kms:Decrypt"],
-                    list(props.read_bucket_kms_key_arns),
+                    list(keys),
                     sid="DecryptImportBuckets",
-                    condition=[when("StringEquals", "kms:ViaService", f"s3.{props.region}.amazonaws.com")],
+                    condition=[when("StringEquals", "kms:ViaService", *services)],
                 )
             )
         role_policy(self, "policy", role_id=role.id, name="omero-uploader", document_id="policy_document", statements=statements)
