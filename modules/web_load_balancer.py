@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import Fn, TerraformResourceLifecycle
+from cdktf import Fn, Postcondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate, AcmCertificateOptions
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
+from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
 from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
 from cdktf_cdktf_provider_aws.lb_listener import (
     LbListener,
@@ -66,9 +67,43 @@ class WebLoadBalancerOutputs:
     certificate_arn: str | None
 
 
-def validated_certificate(scope: Construct, domain_name: str, hosted_zone_id: str | None) -> str:
+def zone_conditions(host_name: str, key: str) -> list[Postcondition]:
+    """The plan-time checks of the hosted zone that holds ``host_name`` (the config key ``key``):
+    a public zone (ACM's DNS validation record and the alias must resolve on the internet; a
+    private zone answers only inside its VPCs: Route 53 Developer Guide, "Working with private
+    hosted zones"), whose name is ``host_name`` or a parent of it (a zone holds only names under
+    its own: Route 53 Developer Guide, "Working with hosted zones"). The zone's name is compared
+    in lower case without the trailing dot Route 53 may return (GetHostedZone's Name)."""
+    zone_name = 'trimsuffix(lower(self.name), ".")'
+    return [
+        Postcondition(
+            condition="${self.private_zone == false}",
+            error_message=(
+                f"load_balancer.hosted_zone_id: the zone is private; {key} {host_name} needs a public "
+                "zone, which the certificate's DNS validation and OMERO.web's users can resolve."
+            ),
+        ),
+        Postcondition(
+            condition=f'${{endswith(".{host_name.lower()}", ".${{{zone_name}}}")}}',
+            error_message=(
+                f"load_balancer.hosted_zone_id: {key} {host_name} is not in this zone; "
+                "give the id of the zone whose name is the domain or a parent of it."
+            ),
+        ),
+    ]
+
+
+def validated_certificate(scope: Construct, domain_name: str, hosted_zone_id: str | None, *, key: str) -> str:
     """An ACM certificate for ``domain_name``, validated through a DNS record in the hosted zone; the
-    ARN of its validation, which a listener waits for (ACM issues the certificate only then)."""
+    ARN of its validation, which a listener waits for (ACM issues the certificate only then).
+    The zone is read at plan time and checked (``zone_conditions``), so a wrong or private zone
+    stops the plan instead of an apply that waits for a validation that never comes."""
+    DataAwsRoute53Zone(
+        scope,
+        "hosted_zone",
+        zone_id=hosted_zone_id,
+        lifecycle=TerraformResourceLifecycle(postcondition=zone_conditions(domain_name, key)),
+    )
     certificate = AcmCertificate(
         scope,
         "certificate",
@@ -180,7 +215,9 @@ class WebLoadBalancer(Construct):
         forward = [LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)]
         certificate_arn = None
         if props.domain_name:
-            certificate_arn = validated_certificate(self, props.domain_name, props.hosted_zone_id)
+            certificate_arn = validated_certificate(
+                self, props.domain_name, props.hosted_zone_id, key="load_balancer.domain_name"
+            )
             self.https = LbListener(
                 self,
                 "https",
@@ -269,7 +306,7 @@ class ReadOnlyWebRoute(Construct):
         balancer = props.load_balancer
         # Target group names allow 32 characters: "<name>-omero-view" is at most 31.
         self.target_group = web_target_group(self, name=f"{props.name}-omero-view", vpc_id=props.vpc_id)
-        certificate_arn = validated_certificate(self, props.host_name, props.hosted_zone_id)
+        certificate_arn = validated_certificate(self, props.host_name, props.hosted_zone_id, key="web.read_only_pool.host_name")
         LbListenerCertificate(self, "listener_certificate", listener_arn=balancer.listener.arn, certificate_arn=certificate_arn)
         self.rule = LbListenerRule(
             self,
