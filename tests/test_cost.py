@@ -216,3 +216,42 @@ def test_command_takes_the_endpoint_traffic_and_prints_the_saving():
     assert ran.returncode == 0, ran.stderr
     line = next(line for line in ran.stdout.splitlines() if "NAT data processing the endpoints save" in line)
     assert "200 GB x -$0.045" in line and "-$9.00" in line
+
+
+def test_readme_gives_every_example_its_figure_from_the_tool():
+    """The README's examples table states each example's monthly figure as `cost --examples` prices
+    it, within a dollar, so the figures cannot drift from the model or the prices."""
+    import re
+
+    from tools.cost import example_figures
+
+    readme = (ROOT / "README.md").read_text()
+    rows = dict(re.findall(r"^\| `examples/([^`]+)` \|.*\| (\$[\d,]+(?:\.\.\$[\d,]+)?) \|$", readme, re.MULTILINE))
+    figures = example_figures()
+    assert set(rows) == set(figures), "every example has one row with a figure"
+    for name, (low, high) in figures.items():
+        stated = [float(part.replace(",", "")) for part in rows[name].replace("$", "").split("..")]
+        assert abs(stated[0] - low) <= 1 and abs(stated[-1] - high) <= 1, (name, rows[name], low, high)
+
+
+def test_examples_command_prints_the_readme_rows():
+    ran = run("--examples")
+    assert ran.returncode == 0, ran.stderr
+    assert "`examples/lab.hcl` | $" in ran.stdout
+    assert len(ran.stdout.splitlines()) == len(list((ROOT / "examples").glob("*.hcl")))
+
+
+def test_lab_is_the_cheapest_example():
+    """examples/lab.hcl is what a facility can try for the least money: cheaper than every other
+    example at the same prices, with the choices that make it so."""
+    from tools.cost import example_figures
+
+    figures = example_figures()
+    lab = figures.pop("lab.hcl")
+    assert all(lab[1] < low for low, _ in figures.values()), figures
+    deployment = load(ROOT / "examples/lab.hcl")
+    assert deployment.network.nat_gateways == "single"
+    assert not deployment.web.session_store.enabled
+    assert deployment.cluster.container_insights == "enabled"  # not enhanced
+    assert deployment.network.interface_endpoints == ()
+    assert deployment.web.min_tasks == deployment.web.max_tasks == 2

@@ -618,12 +618,40 @@ def render(deployment, region: str, items: Sequence[Item], table: dict[str, Any]
     return "\n".join(lines)
 
 
+# The region the README's examples table prices every example in, so their figures compare.
+EXAMPLES_REGION = "us-east-1"
+
+
+def example_figures(region: str = EXAMPLES_REGION) -> dict[str, tuple[float, float]]:
+    """The monthly (low, high) total of every file in examples/, at ``region``'s prices and the
+    default assumptions: the figures of the README's examples table."""
+    from config import load
+
+    prices, _ = load_prices(region)
+    return {path.name: totals(estimate(load(path), prices)) for path in sorted((ROOT / "examples").glob("*.hcl"))}
+
+
+def whole_dollars(low: float, high: float) -> str:
+    """A monthly figure as the README gives it: "$312" or "$312..$386"."""
+    return f"${low:,.0f}" if round(low) == round(high) else f"${low:,.0f}..${high:,.0f}"
+
+
+def render_examples(region: str = EXAMPLES_REGION) -> str:
+    """The README's monthly figure of each example, one "`examples/<file>` | <figure>" line each."""
+    return "\n".join(f"`examples/{name}` | {whole_dollars(*total)}" for name, total in example_figures(region).items())
+
+
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     defaults = Assumptions()
     parser = argparse.ArgumentParser(prog="cost", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, help="deployment file (default: $OMERO_CONFIG, else config/default.hcl)")
     parser.add_argument("--region", help="price as this region (default: the deployment's region)")
     parser.add_argument("--json", action="store_true", help="print the items as JSON")
+    parser.add_argument(
+        "--examples",
+        action="store_true",
+        help=f"print every example's monthly total (at --region, default {EXAMPLES_REGION}): the README's examples table",
+    )
     for name in (
         "data_gb",
         "ia_percent",
@@ -648,6 +676,14 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     options = _parse(argv)
     from config import ConfigError, config_path, load
+
+    if options.examples:
+        try:
+            print(render_examples(options.region or EXAMPLES_REGION))
+        except (ToolError, ConfigError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        return 0
 
     path = options.config or config_path(os.environ)
     try:
