@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
-from tests.harness.synth import Synthesis, synthesize
+from tests.harness.synth import ROOT, Synthesis, synthesize
 from tools import synth_diff
+from tools.change_cost import cost_line
 
 
 @pytest.fixture(scope="module")
@@ -20,3 +24,74 @@ def test_local_state_elsewhere_is_no_change(quickstart, tmp_path):
     diff = synth_diff.diff_trees(synth_diff.load_tree(quickstart.outdir), synth_diff.load_tree(elsewhere.outdir))
     assert [(s.name, s.status) for s in diff.stacks if s.status != "unchanged"] == []
     assert not diff.changed
+
+
+# The quick start with a domain: HTTPS on the load balancer, secure cookies for OMERO.web, and
+# OMERO.server reached over WebSockets (a new start step and port).
+DOMAIN = """
+load_balancer {
+  domain_name    = "omero.example.org"
+  hosted_zone_id = "Z0123456789ABCDEFGHIJ"
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def with_domain(quickstart, tmp_path_factory) -> Synthesis:
+    directory = tmp_path_factory.mktemp("with-domain")
+    config = directory / "domain.hcl"
+    config.write_text((ROOT / "examples" / "quickstart-http.hcl").read_text() + DOMAIN)
+    return synthesize(config, directory / "cdktf.out")
+
+
+def _domain_diff(quickstart: Synthesis, with_domain: Synthesis) -> synth_diff.TreeDiff:
+    diff = synth_diff.diff_trees(synth_diff.load_tree(quickstart.outdir), synth_diff.load_tree(with_domain.outdir))
+    diff.cost = cost_line(quickstart.deployment, with_domain.deployment)
+    return diff
+
+
+def test_adding_a_domain_reads_as_a_reviewer_needs(quickstart, with_domain):
+    """Named variable changes, the start script's diff, the restart alert, the cost; no noise."""
+    text = synth_diff.render_text(_domain_diff(quickstart, with_domain))
+    lines = text.splitlines()
+    # Variables by name: one added variable is one line, none renamed.
+    assert '        container_definitions.omero-server.environment.CONFIG_omero_client_icetransports: (none) → "ssl,wss"' in lines
+    assert (
+        '        container_definitions.omero-web.environment.CONFIG_omero_web_session__cookie__secure: (none) → "true"' in lines
+    )
+    assert not any("environment[" in line or ".name: " in line for line in lines), text
+    # The start script as a unified diff: the WebSockets health responder is added.
+    script = lines.index("        container_definitions.omero-server.command[0]:")
+    assert lines[script + 1].lstrip().startswith("@@ ")
+    assert "            +class Health(http.server.BaseHTTPRequestHandler):" in lines
+    assert not any("chars)" in line for line in lines), text  # no shortened long value
+    # The restart alert, with the downtime and no schema upgrade (same image).
+    [restart] = [line for line in lines if line.startswith("OMERO RESTART")]
+    assert "aws_ecs_task_definition.server_task_" in restart and "stops the only read-write OMERO.server" in restart
+    assert "up to 120 s" in restart and "no schema upgrade" in restart
+    # The cost before and after.
+    [cost] = [line for line in lines if line.startswith("COST: ")]
+    money = r"\$[\d,]+(\.\.\$[\d,]+)?"
+    assert re.match(rf"COST: monthly estimate {money} → {money} \((no change|[-+]{money}[^;]* a month);", cost), cost
+    # Added rules and listeners say what they let in and where they send it.
+    ingress = lines.index("  + aws_vpc_security_group_ingress_rule.security_groups_alb_443_0_in_5F91E5E6")
+    assert lines[ingress + 1] == "        tcp port 443 from/to 0.0.0.0/0"
+    https = lines.index("  + aws_lb_listener.web_load_balancer_https_4E3D7187")
+    assert lines[https + 1] == "        HTTPS port 443"
+    # No empty-value noise.
+    assert not re.search(r'(: ""|: \[\]|: null|: \{\}) → |→ (""|\[\]|null|\{\})$', text, re.MULTILINE), text
+
+
+def test_a_new_image_is_a_restart_with_a_schema_upgrade(quickstart):
+    """The alert says whether the schema upgrades: it does when the server's image changes."""
+    old = synth_diff.load_tree(quickstart.outdir)
+    new = json.loads(json.dumps(old))
+    services = next(stack for name, stack in new.items() if name.endswith("-services"))
+    for body in services["resource"]["aws_ecs_task_definition"].values():
+        containers = json.loads(body["container_definitions"])
+        for container in containers:
+            if container["name"] == "omero-server":
+                container["image"] = "openmicroscopy/omero-server:5.6.19"
+        body["container_definitions"] = json.dumps(containers)
+    [restart] = [a for a in synth_diff.diff_trees(old, new).alerts if a.level == "OMERO RESTART"]
+    assert "omero-server:5.6.19), so the new server upgrades the database schema as it starts" in restart.message

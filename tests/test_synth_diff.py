@@ -96,9 +96,11 @@ def test_finds_exactly_the_changes(base, head):
     }
     assert [c.line() for c in changed["aws_appautoscaling_target.web_scaling_target_1C0074BC"].changes] == ["max_capacity: 4 → 6"]
     server_paths = {c.path for c in changed["aws_ecs_task_definition.server_task_93E23BD0"].changes}
-    assert "container_definitions[0].image" in server_paths
+    # containers by name, variables and secrets by variable name
+    assert "container_definitions.omero-server.image" in server_paths
+    assert "container_definitions.omero-server.secrets.OMERO_RO_PASSWORD" in server_paths
     # the image, and (with a read-only server now) the role's password and the start step making it
-    assert all(".environment[" in p or ".secrets[" in p or ".command[" in p or p.endswith(".image") for p in server_paths), (
+    assert all(".environment." in p or ".secrets." in p or ".command[" in p or p.endswith(".image") for p in server_paths), (
         server_paths
     )
     assert not any(b.status == "removed" for b in services)
@@ -151,9 +153,11 @@ def test_secrets_are_redacted(base, head):
         result = run(str(base.outdir), str(head.outdir), "--format", output_format)
         assert result.returncode == 1, result.stderr
         assert LDAP_PASSWORD not in result.stdout
-        [url] = [line for line in result.stdout.splitlines() if "environment[" in line and ".value: (none) → " in line]
-        assert url.endswith("(none) → (redacted)"), url  # the URL's value
-        assert '"CONFIG_omero_ldap_urls"' in result.stdout and '"CONFIG_omero_ldap_password"' in result.stdout
+        # variables by name: the URL's value redacted, the password's secret by its ARN
+        [url] = [line for line in result.stdout.splitlines() if ".environment.CONFIG_omero_ldap_urls: " in line]
+        assert url.endswith("(none) → (redacted)"), url
+        [password] = [line for line in result.stdout.splitlines() if ".secrets.CONFIG_omero_ldap_password: " in line]
+        assert password.endswith('(none) → "arn:aws:secretsmanager:eu-west-1:123456789012:secret:omero/ldap-Ab12Cd:password::"')
 
 
 def test_markdown_renders_a_pull_request_comment(base, head):

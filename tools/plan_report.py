@@ -9,7 +9,10 @@ not miss, taken from the plan itself:
   bucket its stack protects with ``prevent_destroy``), naming the attributes that force the
   replacement (the plan's ``replace_paths``). A plan Terraform refuses because of
   ``prevent_destroy`` is the same alert (see :func:`refused_alert`).
-- WORLD INGRESS: a security group rule that lets in 0.0.0.0/0 or ::/0, new or changed.
+- OMERO RESTART: the read-write OMERO.server's task definition is replaced: ECS stops the only
+  read-write server before the new one starts (expected downtime, and whether the schema upgrades).
+- WORLD INGRESS: a security group rule that lets in 0.0.0.0/0 or ::/0, new or changed; INGRESS:
+  one that lets in any other CIDR.
 - IAM: Allow actions a policy gains.
 - OMERO IMAGE: a container image of OMERO.server, OMERO.web or the import task changes.
 
@@ -25,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tools.readable_change import added_details, is_long_text, readable, restart_message, text_diff
 from tools.synth_diff import REDACTED, STATEFUL_TYPES, flatten, show
 
 # What OMERO keeps, by resource type (the synthesized diff's list, plus the upgrade snapshots).
@@ -43,7 +47,7 @@ _ACTIONS = {
 
 @dataclass(frozen=True)
 class Alert:
-    level: str  # "STATEFUL", "WORLD INGRESS", "IAM", "OMERO IMAGE"
+    level: str  # one of LEVELS
     stack: str
     message: str
 
@@ -99,8 +103,11 @@ def covered(path: str, marked: set[str]) -> bool:
 def attribute_changes(change: dict) -> list[str]:
     """Changed leaves of one resource change, as "path: before → after", secrets redacted.
 
-    An attribute known only after apply is one line, however many leaves it had before."""
-    before, after = flatten(change.get("before") or {}), flatten(change.get("after") or {})
+    An attribute known only after apply is one line, however many leaves it had before. Containers,
+    their variables and port mappings are compared by name, empty values (null, "", []) are no
+    value, and a changed script or policy is a unified diff (:mod:`tools.readable_change`)."""
+    before = flatten(readable(change.get("before") or {}))
+    after = flatten(readable(change.get("after") or {}))
     sensitive = marked_paths(change.get("before_sensitive")) | marked_paths(change.get("after_sensitive"))
     unknown = {p for p in marked_paths(change.get("after_unknown")) if p}
     lines = []
@@ -116,6 +123,8 @@ def attribute_changes(change: dict) -> list[str]:
         if path in unknown:
             had = old is not None or any(covered(p, {path}) for p in before)
             lines.append(f"{path}: {shown(old, secret) if old else '(set)' if had else '(none)'} → {UNKNOWN}")
+        elif old != new and old and new and not secret and is_long_text(old[0], new[0]):
+            lines += [f"{path}:"] + [f"    {line}" for line in text_diff(old[0], new[0])]
         elif old != new:
             lines.append(f"{path}: {shown(old, secret)} → {shown(new, secret)}")
     return lines
@@ -137,7 +146,11 @@ def resource_changes(plan: dict) -> list[tuple[dict, ResourceChange]]:
                 ResourceChange(
                     entry["address"],
                     action,
-                    attribute_changes(change) if action in ("change", "replace") else [],
+                    attribute_changes(change)
+                    if action in ("change", "replace")
+                    else added_details(entry.get("type", ""), change.get("after"))
+                    if action == "add"
+                    else [],
                     [".".join(str(p) for p in path) for path in change.get("replace_paths") or []],
                 ),
             )
@@ -181,29 +194,37 @@ def _alerts(stack: str, entry: dict, change: ResourceChange, stack_json: dict) -
         alerts += _ingress_alerts(stack, entry["type"], change.address, before, after)
         alerts += _iam_alerts(stack, entry["type"], change.address, before, after, entry["change"].get("after_unknown") or {})
         alerts += _image_alerts(stack, entry["type"], change.address, before, after)
+    if change.action in ("change", "replace") and entry["type"] == "aws_ecs_task_definition":
+        message = restart_message(change.address, before, after)
+        alerts += [Alert("OMERO RESTART", stack, message)] if message else []
     return alerts
 
 
-def _ingress_alerts(stack: str, type_: str, address: str, before: dict, after: dict) -> list[Alert]:
-    def world(values: dict) -> set[str]:
-        if type_ == "aws_vpc_security_group_ingress_rule":
-            return {str(values.get(k) or "") for k in ("cidr_ipv4", "cidr_ipv6")} & set(WORLD)
-        if type_ == "aws_security_group_rule" and values.get("type") == "ingress":
-            return set(values.get("cidr_blocks") or []) & set(WORLD) | set(values.get("ipv6_cidr_blocks") or []) & set(WORLD)
-        if type_ == "aws_security_group":
-            return {
-                c
-                for rule in values.get("ingress") or []
-                for c in (rule.get("cidr_blocks") or []) + (rule.get("ipv6_cidr_blocks") or [])
-                if c in WORLD
-            }
-        return set()
+def ingress_cidrs(type_: str, values: dict) -> set[str]:
+    """The CIDRs a security group rule (or a group's inline ingress) lets in."""
+    if type_ == "aws_vpc_security_group_ingress_rule":
+        return {str(values[k]) for k in ("cidr_ipv4", "cidr_ipv6") if values.get(k)}
+    if type_ == "aws_security_group_rule" and values.get("type") == "ingress":
+        return set(values.get("cidr_blocks") or []) | set(values.get("ipv6_cidr_blocks") or [])
+    if type_ == "aws_security_group":
+        return {
+            c
+            for rule in values.get("ingress") or []
+            for c in (rule.get("cidr_blocks") or []) + (rule.get("ipv6_cidr_blocks") or [])
+        }
+    return set()
 
-    opened = world(after) - world(before)
-    if not opened:
-        return []
+
+def _ingress_alerts(stack: str, type_: str, address: str, before: dict, after: dict) -> list[Alert]:
+    """WORLD INGRESS for the world's CIDRs a rule newly lets in, INGRESS for any other CIDR."""
+    opened = ingress_cidrs(type_, after) - ingress_cidrs(type_, before)
     ports = f"{after.get('from_port')}-{after.get('to_port')}" if "from_port" in after else "its ports"
-    return [Alert("WORLD INGRESS", stack, f"{address} lets {', '.join(sorted(opened))} in on {ports}")]
+    world, other = sorted(opened & set(WORLD)), sorted(opened - set(WORLD))
+    return [
+        Alert(level, stack, f"{address} lets {', '.join(cidrs)} in on {ports}")
+        for level, cidrs in (("WORLD INGRESS", world), ("INGRESS", other))
+        if cidrs
+    ]
 
 
 _POLICY_TYPES = {"aws_iam_role_policy": "policy", "aws_iam_policy": "policy"}
@@ -311,8 +332,15 @@ def refused_alert(stack: str, address: str, state: dict, stack_json: dict) -> Al
 # Rendering
 # ---------------------------------------------------------------------------------------------
 
-LEVELS = ("STATEFUL", "WORLD INGRESS", "IAM", "OMERO IMAGE")
-_CALLOUT = {"STATEFUL": "CAUTION", "WORLD INGRESS": "WARNING", "IAM": "NOTE", "OMERO IMAGE": "IMPORTANT"}
+LEVELS = ("STATEFUL", "OMERO RESTART", "WORLD INGRESS", "INGRESS", "IAM", "OMERO IMAGE")
+_CALLOUT = {
+    "STATEFUL": "CAUTION",
+    "OMERO RESTART": "WARNING",
+    "WORLD INGRESS": "WARNING",
+    "INGRESS": "NOTE",
+    "IAM": "NOTE",
+    "OMERO IMAGE": "IMPORTANT",
+}
 # GitHub refuses a comment over 65,536 characters; stay under it with room for a heading.
 MARKDOWN_LIMIT = 60_000
 

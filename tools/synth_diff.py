@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from tools.readable_change import Text, added_details, is_long_text, readable, restart_message, text_diff
+
 ROOT = Path(__file__).resolve().parents[1]
 SYNTH_TIMEOUT_SECONDS = 600
 MAX_VALUE_CHARS = 100
@@ -221,15 +223,18 @@ def flatten(value: Any, path: str = "", *, secret: bool = False) -> dict[str, tu
     secret-named key, beside ``"name": <secret-named>`` (ECS environment entries), or when its
     value looks like a key.
     """
-    if isinstance(value, str):
+    if isinstance(value, str) and not isinstance(value, Text):
         parsed = _json_in_string(value)
         if parsed is not None:
             return flatten(parsed, path, secret=secret)
     if isinstance(value, dict) and value:
         leaves: dict[str, tuple[Any, bool]] = {}
         named_secret = isinstance(value.get("name"), str) and is_secret_name(value["name"])
+        # ECS secrets keyed by variable name (tools.readable_change) hold ARNs, not the secret.
+        references = path.rsplit(".", 1)[-1] == "secrets"
         for key, item in value.items():
-            hidden = secret or is_secret_name(str(key)) or (named_secret and key in ("value", "Value"))
+            by_name = is_secret_name(str(key)) and not references
+            hidden = secret or by_name or (named_secret and key in ("value", "Value"))
             leaves.update(flatten(item, f"{path}.{key}" if path else str(key), secret=hidden))
         return leaves
     if isinstance(value, list) and value:
@@ -284,6 +289,12 @@ class Change:
     def line(self) -> str:
         return f"{self.path}: {show(self.before)} → {show(self.after)}"
 
+    def lines(self) -> list[str]:
+        """The change as a reviewer reads it: a script or a policy as a unified diff, else one line."""
+        if is_long_text(self.before, self.after):
+            return [f"{self.path}:"] + [f"    {line}" for line in text_diff(self.before, self.after)]
+        return [self.line()]
+
     @property
     def attribute(self) -> str:
         """The top-level attribute the leaf belongs to (``posix_user`` for ``posix_user[0].uid``)."""
@@ -297,13 +308,14 @@ class BlockDiff:
     type: str
     status: str  # "added", "removed" or "changed"
     changes: tuple[Change, ...] = ()
+    details: tuple[str, ...] = ()  # what matters of an added block (a rule's CIDR, a policy's actions)
 
 
 @dataclass(frozen=True)
 class Alert:
     """Something a reviewer must see first."""
 
-    level: str  # "REPLACEMENT RISK", "STATEFUL" or "OMERO UPGRADE"
+    level: str  # "REPLACEMENT RISK", "STATEFUL", "OMERO RESTART" or "OMERO UPGRADE"
     stack: str
     message: str
 
@@ -326,6 +338,7 @@ class StackDiff:
 class TreeDiff:
     stacks: list[StackDiff]
     alerts: list[Alert]
+    cost: str = ""  # the monthly estimate before → after (tools.change_cost), when the deployments are known
 
     @property
     def changed(self) -> bool:
@@ -344,7 +357,8 @@ def diff_trees(old: dict[str, dict], new: dict[str, dict]) -> TreeDiff:
         stacks.append(StackDiff(name, status, blocks))
         alerts += stateful_alerts(name, blocks, before, after)
         alerts += upgrade_alerts(name, old.get(name, {}), new.get(name, {}), snapshots=upgrade_snapshots(new))
-    order = {"REPLACEMENT RISK": 0, "STATEFUL": 1, "OMERO UPGRADE": 2}
+        alerts += restart_alerts(name, blocks, before, after)
+    order = {"REPLACEMENT RISK": 0, "STATEFUL": 1, "OMERO RESTART": 2, "OMERO UPGRADE": 3}
     alerts.sort(key=lambda w: order[w.level])
     return TreeDiff(stacks, alerts)
 
@@ -355,7 +369,7 @@ def diff_blocks(before: dict[str, Block], after: dict[str, Block]) -> list[Block
         old, new = before.get(address), after.get(address)
         if old is None:
             assert new is not None
-            result.append(BlockDiff(new.kind, address, new.type, "added"))
+            result.append(BlockDiff(new.kind, address, new.type, "added", details=tuple(added_details(new.type, new.body))))
         elif new is None:
             result.append(BlockDiff(old.kind, address, old.type, "removed"))
         else:
@@ -369,7 +383,7 @@ def diff_blocks(before: dict[str, Block], after: dict[str, Block]) -> list[Block
 
 def diff_values(before: Any, after: Any) -> list[Change]:
     """Changed leaves between two block bodies, by path; secrets compared but kept out."""
-    old, new = flatten(before), flatten(after)
+    old, new = flatten(readable(before)), flatten(readable(after))
     changes = []
     for path in sorted(set(old) | set(new), key=_path_key):
         a, b = old.get(path), new.get(path)
@@ -503,6 +517,19 @@ def stateful_alerts(stack: str, blocks: list[BlockDiff], before: dict[str, Block
     return alerts
 
 
+def restart_alerts(stack: str, blocks: list[BlockDiff], before: dict[str, Block], after: dict[str, Block]) -> list[Alert]:
+    """OMERO RESTART when the read-write server's task definition changes (a new revision that
+    its service deploys): the only read-write server stops before the new one starts."""
+    alerts = []
+    for diff in blocks:
+        if diff.status != "changed" or diff.type != "aws_ecs_task_definition":
+            continue
+        message = restart_message(diff.address, before[diff.address].body, after[diff.address].body)
+        if message:
+            alerts.append(Alert("OMERO RESTART", stack, message))
+    return alerts
+
+
 def server_image(stack: dict) -> str | None:
     """The image of the read-write OMERO.server in a stack's task definitions, if it has one.
 
@@ -594,8 +621,11 @@ def _block_lines(stack: StackDiff, *, diff_syntax: bool = False) -> Iterator[str
         for block in blocks:
             mark = "!" if diff_syntax and block.status == "changed" else _MARK[block.status]
             yield f"{indent}{mark} {block.address}"
+            for detail in block.details:
+                yield f"{indent}      {detail}"
             for change in block.changes:
-                yield f"{indent}      {change.line()}"
+                for line in change.lines():
+                    yield f"{indent}      {line}"
 
 
 def _totals(diff: TreeDiff) -> str:
@@ -613,6 +643,8 @@ def render_text(diff: TreeDiff, title: str = "") -> str:
         lines.append(f"no changes ({len(diff.stacks)} stacks compared)")
         return "\n".join(lines) + "\n"
     lines.append(_totals(diff))
+    if diff.cost:
+        lines.append(f"COST: {diff.cost}")
     if diff.alerts:
         lines.append("")
         width = max(len(w.level) for w in diff.alerts)
@@ -628,7 +660,7 @@ def render_text(diff: TreeDiff, title: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-_CALLOUT = {"REPLACEMENT RISK": "CAUTION", "STATEFUL": "WARNING", "OMERO UPGRADE": "IMPORTANT"}
+_CALLOUT = {"REPLACEMENT RISK": "CAUTION", "STATEFUL": "WARNING", "OMERO RESTART": "WARNING", "OMERO UPGRADE": "IMPORTANT"}
 
 
 def _md_cell(text: str) -> str:
@@ -642,6 +674,8 @@ def render_markdown(diff: TreeDiff, title: str = "") -> str:
         lines.append(f"No changes ({len(diff.stacks)} stacks compared).")
         return "\n".join(lines) + "\n"
     lines += [_totals(diff) + ".", ""]
+    if diff.cost:
+        lines += [f"**Cost:** {diff.cost}", ""]
     for level in _CALLOUT:
         found = [w for w in diff.alerts if w.level == level]
         if found:
@@ -797,10 +831,48 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--format", choices=("text", "markdown"), default="text", help="text (default) or markdown (a PR comment)"
     )
     parser.add_argument("--title", default="", help="heading printed above the diff (e.g. the deployment file)")
+    parser.add_argument("--old-config", help="the old deployment file, to print the monthly cost before and after")
+    parser.add_argument("--new-config", help="the new deployment file (default: --old-config)")
     options = parser.parse_args(argv)
     if options.old is None or (options.new is None and not options.git):
         parser.error("give two cdktf.out directories, or --git BASE [HEAD]")
     return options
+
+
+def _deployment_at(revision: str | None, path: str) -> Any:
+    """The deployment file ``path`` as it is at ``revision`` (None: on disk), loaded; None if absent."""
+    from config import load
+
+    if revision is None:
+        return load(Path(path)) if Path(path).is_file() else None
+    relative = Path(path).resolve().relative_to(ROOT)
+    shown = _git("show", f"{resolve_revision(revision)}:{relative.as_posix()}")
+    if shown.returncode != 0:
+        return None
+    with tempfile.TemporaryDirectory(prefix="synth-diff-config-") as work:
+        copy = Path(work) / relative.name
+        copy.write_text(shown.stdout)
+        return load(copy)
+
+
+def _cost(options: argparse.Namespace) -> str:
+    """The monthly cost line for the deployment files compared, or "" when none is known."""
+    from config import ConfigError
+    from tools.change_cost import cost_line
+
+    try:
+        if options.git and options.config:
+            if not options.config_from_revision:
+                deployment = _deployment_at(None, options.config)
+                return cost_line(deployment, deployment)
+            return cost_line(_deployment_at(options.old, options.config), _deployment_at(options.new, options.config))
+        if options.old_config:
+            return cost_line(
+                _deployment_at(None, options.old_config), _deployment_at(None, options.new_config or options.old_config)
+            )
+    except (ConfigError, BadInput, ValueError) as problem:
+        return f"monthly estimate unavailable: {str(problem).splitlines()[0] if str(problem) else type(problem).__name__}"
+    return ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -814,6 +886,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     diff = diff_trees(old, new)
+    diff.cost = _cost(options)
     render = render_markdown if options.format == "markdown" else render_text
     sys.stdout.write(render(diff, options.title))
     return 1 if diff.changed else 0
