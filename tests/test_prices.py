@@ -40,6 +40,13 @@ def write_offers(root: Path, region: str, prefix: str, price_of) -> None:
             price = price_of(name, variant) / selector.scale
             dimension = {"unit": "x", "beginRange": "0", "endRange": "Inf", "pricePerUnit": {"USD": f"{price:.10f}"}}
             offer["terms"]["OnDemand"][sku] = {f"{sku}.T": {"priceDimensions": {f"{sku}.T.D": dimension}}}
+    offers["AmazonEC2"]["products"]["regional"] = {
+        "sku": "regional",
+        "attributes": {"usagetype": f"{prefix}-RegionalNatGateway-Hours"},
+    }
+    offers["AmazonEC2"]["terms"]["OnDemand"]["regional"] = {
+        "r.T": {"priceDimensions": {"r.T.D": {"beginRange": "0", "pricePerUnit": {"USD": "7.77"}}}}
+    }
     offers["AmazonEC2"]["products"]["windows"] = {
         "sku": "windows",
         "attributes": {**_product(SELECTORS["ec2_instance_hour"], prefix, "t3.medium"), "operatingSystem": "Windows"},

@@ -82,7 +82,8 @@ def load_prices(region: str, path: Path = PRICES) -> tuple[dict[str, Any], dict[
     if region not in regions:
         raise ToolError(
             f"no prices for region {region} in {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
-            f"(regions priced: {', '.join(sorted(regions))}); pass --region to price it as one of those"
+            f"(regions priced: {', '.join(sorted(regions))}); pass --region to price it as one of those, "
+            "or regenerate the table with pipenv run prices"
         )
     return regions[region], table
 

@@ -40,7 +40,8 @@ class PriceError(Exception):
 @dataclass(frozen=True)
 class Selector:
     """Which SKUs of a service's offer file give one item: attributes that must be equal, and a
-    usage type ending (usage types start with a region prefix such as "EUC1-")."""
+    usage type: the whole of it after the region prefix ("EUC1-"; us-east-1 has none), so that
+    "NatGateway-Hours" does not also take "EUC1-RegionalNatGateway-Hours"."""
 
     service: str
     usage_suffix: str = ""
@@ -49,7 +50,8 @@ class Selector:
     scale: float = 1.0  # price list unit -> the table's unit
 
     def matches(self, attributes: dict[str, str]) -> bool:
-        if self.usage_suffix and not attributes.get("usagetype", "").endswith(self.usage_suffix):
+        usage = attributes.get("usagetype", "")
+        if self.usage_suffix and usage != self.usage_suffix and not usage.endswith("-" + self.usage_suffix):
             return False
         return all(attributes.get(name) == value for name, value in self.attributes.items())
 
