@@ -336,7 +336,7 @@ class LoadBalancer(Block):
     )
     hosted_zone_id: str | None = key(
         None,
-        "Existing Route 53 public hosted zone for domain_name (certificate validation and the alias record).",
+        "Existing Route 53 public hosted zone for domain_name (certificate validation and the alias record); read at plan time, which stops if it is private or domain_name is not in it.",
         checks=[checks.hosted_zone_id],
     )
     plain_http_waiver: str | None = key(
