@@ -95,3 +95,70 @@ def test_a_new_image_is_a_restart_with_a_schema_upgrade(quickstart):
         body["container_definitions"] = json.dumps(containers)
     [restart] = [a for a in synth_diff.diff_trees(old, new).alerts if a.level == "OMERO RESTART"]
     assert "omero-server:5.6.19), so the new server upgrades the database schema as it starts" in restart.message
+
+
+def _plan_entry(address: str, actions: list[str], before: dict | None, after: dict | None) -> dict:
+    """One resource change as ``terraform show -json`` writes it."""
+    type_, _, name = address.partition(".")
+    return {
+        "address": address,
+        "mode": "managed",
+        "type": type_,
+        "name": name,
+        "change": {"actions": actions, "before": before, "after": after, "after_unknown": {}, "replace_paths": []},
+    }
+
+
+def test_the_plan_report_reads_the_same(quickstart, with_domain):
+    """The plan path (terraform show -json) renders the same details: a plan whose before and after
+    are the two synths' task definitions (Terraform replaces a task definition on any change), the
+    new HTTPS ingress from the world and a rule from one facility network."""
+    from tools.plan_report import analyze, render_markdown, render_text
+
+    def body(synthesis: Synthesis, address: str) -> dict:
+        type_, _, name = address.partition(".")
+        found = synthesis.stack("services")["resource"][type_][name]
+        return {k: v for k, v in found.items() if k != "//"}
+
+    server = "aws_ecs_task_definition.server_task_93E23BD0"
+    web = "aws_ecs_task_definition.web_task_ACDD21F9"
+    https = "aws_vpc_security_group_ingress_rule.security_groups_alb_443_0_in_5F91E5E6"
+    plan = {
+        "resource_changes": [
+            _plan_entry(server, ["delete", "create"], body(quickstart, server), body(with_domain, server)),
+            _plan_entry(web, ["delete", "create"], body(quickstart, web), body(with_domain, web)),
+            _plan_entry(https, ["create"], None, body(with_domain, https)),
+            _plan_entry(
+                "aws_vpc_security_group_ingress_rule.facility",
+                ["create"],
+                None,
+                {"cidr_ipv4": "192.0.2.0/24", "from_port": 443, "to_port": 443, "ip_protocol": "tcp"},
+            ),
+        ]
+    }
+    stack = analyze("omero-quick-services", plan, with_domain.stack("services"))
+    cost = cost_line(quickstart.deployment, with_domain.deployment)
+    text = render_text([stack], "Plan of the quick start with a domain", cost)
+    lines = text.splitlines()
+    assert f"COST: {cost}" in lines
+    assert {a.level for a in stack.alerts} == {"OMERO RESTART", "WORLD INGRESS", "INGRESS"}, stack.alerts
+    [ingress] = [a.message for a in stack.alerts if a.level == "INGRESS"]
+    assert ingress == "aws_vpc_security_group_ingress_rule.facility lets 192.0.2.0/24 in on 443-443"
+    assert '        container_definitions.omero-server.environment.CONFIG_omero_client_icetransports: (none) → "ssl,wss"' in lines
+    assert "        container_definitions.omero-server.command[0]:" in lines
+    assert "            +class Health(http.server.BaseHTTPRequestHandler):" in lines
+    assert "        tcp port 443 from/to 0.0.0.0/0" in lines
+    assert not any("environment[" in line or "chars)" in line for line in lines), text
+    assert not re.search(r'(: ""|: \[\]|: null) → |→ (""|\[\]|null)$', text, re.MULTILINE), text
+    markdown = render_markdown([stack], "Plan", cost)
+    assert f"**Cost:** {cost}" in markdown and "> **OMERO RESTART**" in markdown
+
+
+def test_plan_gives_the_cost_before_and_after():
+    """``plan`` prices the file as it is at the base revision and on disk; with no base, after only."""
+    from tools.plan_review import cost_of_change
+
+    example = ROOT / "examples" / "quickstart-http.hcl"
+    assert re.match(r"monthly estimate \$[\d,]+\.\.\$[\d,]+ → \$[\d,]+\.\.\$[\d,]+ \(no change;", cost_of_change(example, "HEAD"))
+    assert cost_of_change(example, None).startswith("monthly estimate $")
+    assert "once applied" in cost_of_change(example, None)

@@ -24,6 +24,14 @@ def _money(low: float, high: float, *, sign: bool = False) -> str:
     return one(low) if round(low) == round(high) else f"{one(low)}..{one(high)}"
 
 
+def cost_after_line(after) -> str:
+    """One line when only the planned deployment is known: its monthly estimate."""
+    new = monthly(after)
+    if isinstance(new, str):
+        return f"monthly estimate unavailable: {new}"
+    return f"monthly estimate {_money(*new)} once applied (tools/cost.py's model; the cost before: plan --cost-base REV)"
+
+
 def cost_line(before, after) -> str:
     """One line: the monthly estimate before → after and the difference (``before`` None: a new
     deployment; ``after`` None: removed)."""

@@ -365,8 +365,9 @@ def _status(stack: StackPlan) -> str:
     return (stack.counts() if stack.resources else "no changes") + note
 
 
-def render_text(stacks: list[StackPlan], title: str) -> str:
-    lines = [title, ""]
+def render_text(stacks: list[StackPlan], title: str, cost: str = "") -> str:
+    """The report as text; ``cost``: the monthly estimate line (tools.change_cost)."""
+    lines = [title, ""] + ([f"COST: {cost}", ""] if cost else [])
     lines += [f"{a.level:<14} {a.stack}: {a.message}" for a in all_alerts(stacks)]
     if any(s.alerts for s in stacks):
         lines.append("")
@@ -382,13 +383,13 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(stacks: list[StackPlan], title: str, *, limit: int = MARKDOWN_LIMIT) -> str:
+def render_markdown(stacks: list[StackPlan], title: str, cost: str = "", *, limit: int = MARKDOWN_LIMIT) -> str:
     """A pull-request comment: alerts, a table of stacks, a collapsible section per changed stack.
 
     Sections that do not fit under ``limit`` characters are left out with a note: the whole
     report is in the artifact.
     """
-    head = [f"### {title}", ""]
+    head = [f"### {title}", ""] + ([f"**Cost:** {_md(cost)}", ""] if cost else [])
     alerts = all_alerts(stacks)
     for level in LEVELS:
         found = [a for a in alerts if a.level == level]
@@ -414,5 +415,6 @@ def render_markdown(stacks: list[StackPlan], title: str, *, limit: int = MARKDOW
     return "\n".join(head + sections) + "\n"
 
 
-def render_json(stacks: list[StackPlan], title: str, exit_code: int) -> str:
-    return json.dumps({"title": title, "exit_code": exit_code, "stacks": [asdict(s) for s in stacks]}, indent=2) + "\n"
+def render_json(stacks: list[StackPlan], title: str, exit_code: int, cost: str = "") -> str:
+    report = {"title": title, "exit_code": exit_code, "cost": cost, "stacks": [asdict(s) for s in stacks]}
+    return json.dumps(report, indent=2) + "\n"

@@ -180,11 +180,27 @@ def review(
     return plans
 
 
-def write_reports(plans: list[StackPlan], title: str, code: int, out: Path) -> None:
+def write_reports(plans: list[StackPlan], title: str, code: int, out: Path, cost: str = "") -> None:
     out.mkdir(parents=True, exist_ok=True)
-    (out / "report.txt").write_text(render_text(plans, title))
-    (out / "report.md").write_text(render_markdown(plans, title))
-    (out / "report.json").write_text(render_json(plans, title, code))
+    (out / "report.txt").write_text(render_text(plans, title, cost))
+    (out / "report.md").write_text(render_markdown(plans, title, cost))
+    (out / "report.json").write_text(render_json(plans, title, code, cost))
+
+
+def cost_of_change(path: Path, base: str | None) -> str:
+    """The monthly estimate before (the file as it is at ``base``) and after (as it is on disk),
+    from tools.cost's model; only after when there is no base."""
+    from config import ConfigError
+    from tools.change_cost import cost_after_line, cost_line
+    from tools.synth_diff import BadInput, deployment_at
+
+    try:
+        after = deployment_at(None, str(path))
+        if base is None:
+            return cost_after_line(after) if after is not None else ""
+        return cost_line(deployment_at(base, str(path)), after)
+    except (ConfigError, BadInput, ValueError) as problem:
+        return f"monthly estimate unavailable: {str(problem).splitlines()[0] if str(problem) else type(problem).__name__}"
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -199,6 +215,10 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="no AWS account: apply --base on a local emulator, plan the working tree against it",
     )
     parser.add_argument("--base", help="with --rehearse: the git revision applied first (e.g. origin/main)")
+    parser.add_argument(
+        "--cost-base",
+        help="the git revision whose deployment file is the cost before (default: --base; none: the cost after only)",
+    )
     parser.add_argument(
         "--jobs", type=int, help="stacks planned at once, and with --rehearse applied at once (default: the cores)"
     )
@@ -245,10 +265,11 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         return 2
     code = exit_code(plans)
     title = f"Plan of {path} against {where}: {len(plans)} stacks, {time.monotonic() - started:.0f} s"
+    cost = cost_of_change(path, options.cost_base or options.base)
     if options.out:
-        write_reports(plans, title, code, options.out)
+        write_reports(plans, title, code, options.out, cost)
     render = {"text": render_text, "markdown": render_markdown}.get(options.format)
-    sys.stdout.write(render(plans, title) if render else render_json(plans, title, code))
+    sys.stdout.write(render(plans, title, cost) if render else render_json(plans, title, code, cost))
     return code
 
 

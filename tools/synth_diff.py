@@ -839,7 +839,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return options
 
 
-def _deployment_at(revision: str | None, path: str) -> Any:
+def deployment_at(revision: str | None, path: str) -> Any:
     """The deployment file ``path`` as it is at ``revision`` (None: on disk), loaded; None if absent."""
     from config import load
 
@@ -863,12 +863,12 @@ def _cost(options: argparse.Namespace) -> str:
     try:
         if options.git and options.config:
             if not options.config_from_revision:
-                deployment = _deployment_at(None, options.config)
+                deployment = deployment_at(None, options.config)
                 return cost_line(deployment, deployment)
-            return cost_line(_deployment_at(options.old, options.config), _deployment_at(options.new, options.config))
+            return cost_line(deployment_at(options.old, options.config), deployment_at(options.new, options.config))
         if options.old_config:
             return cost_line(
-                _deployment_at(None, options.old_config), _deployment_at(None, options.new_config or options.old_config)
+                deployment_at(None, options.old_config), deployment_at(None, options.new_config or options.old_config)
             )
     except (ConfigError, BadInput, ValueError) as problem:
         return f"monthly estimate unavailable: {str(problem).splitlines()[0] if str(problem) else type(problem).__name__}"
