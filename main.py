@@ -51,6 +51,8 @@ def main(environ: dict[str, str] | None = None, argv: list[str] | None = None) -
     note = local_state_note(deployment, Path.cwd())
     if note:
         print(note, file=sys.stderr)
+    if environ.get("AWS_ENDPOINT_URL"):
+        print(emulator_note(environ["AWS_ENDPOINT_URL"]), file=sys.stderr)
     if not quiet(argv, environ):
         print(summary(path, outdir, order))
     return 0
@@ -66,6 +68,14 @@ def local_state_note(deployment, state_dir: Path) -> str | None:
         f"note: {deployment.name} has no state.bucket: each stack's Terraform state is a local file "
         f"terraform.{deployment.name}-<stack>.tfstate in {state_dir.resolve()} (git-ignored: keep them safe, "
         "or set state.bucket; docs/deploying.md#where-state-lives)"
+    )
+
+
+def emulator_note(endpoint: str) -> str:
+    """One line when AWS_ENDPOINT_URL is set: the stacks point at that emulator, not at AWS."""
+    return (
+        f"note: emulator mode: AWS_ENDPOINT_URL={endpoint}, so every provider and state backend points at that "
+        "AWS API emulator, not AWS (unset it to synthesize for a real account; docs/emulator.md)"
     )
 
 

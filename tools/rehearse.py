@@ -164,14 +164,25 @@ def apply_stacks(tf, stacks: Sequence[Stack], timeout: float, *, workers: int | 
         log(_line(result))
         return result
 
-    return in_dependency_order(stacks, applied, workers=workers, skip=skipped)
+    def progress(running: list[str], seconds: float) -> None:
+        log(f"... applying {', '.join(running)}: {seconds:.0f} s so far")
+
+    return in_dependency_order(stacks, applied, workers=workers, skip=skipped, progress=progress)
 
 
-def in_dependency_order(stacks: Sequence[Stack], run, *, workers: int | None = None, reverse: bool = False, skip=None) -> list:
+# While stacks run, a progress line at least this often (an apply is silent for minutes otherwise).
+PROGRESS_SECONDS = 15.0
+
+
+def in_dependency_order(
+    stacks: Sequence[Stack], run, *, workers: int | None = None, reverse: bool = False, skip=None, progress=None
+) -> list:
     """``run(stack)`` for each of ``stacks`` (given in deploy order), each once the stacks it needs
     have run (``reverse``, as for a destroy: once the stacks that need it have run), at most
     ``workers`` at a time (default: the machine's cores). ``skip(stack, results of those stacks)``
-    may return a result to use instead of running it. The results come back in ``stacks``' order."""
+    may return a result to use instead of running it. ``progress(names running, seconds since the
+    start)`` is called every ``PROGRESS_SECONDS`` while nothing finishes. The results come back in
+    ``stacks``' order."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     names = {stack.name for stack in stacks}
@@ -181,6 +192,7 @@ def in_dependency_order(stacks: Sequence[Stack], run, *, workers: int | None = N
     ordered = list(reversed(stacks)) if reverse else list(stacks)  # so that a skip reaches what follows it at once
     results: dict[str, Any] = {}
     running: dict = {}
+    started = time.monotonic()
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         for _ in range(2 * len(stacks) + 1):  # bounded: every round starts or finishes a stack
             for stack in ordered:
@@ -193,7 +205,10 @@ def in_dependency_order(stacks: Sequence[Stack], run, *, workers: int | None = N
                     running[pool.submit(run, stack)] = stack.name
             if not running:
                 break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            done, _ = wait(running, return_when=FIRST_COMPLETED, timeout=PROGRESS_SECONDS if progress else None)
+            while not done:  # a progress line per quiet interval (progress is set, or done is not empty)
+                progress(sorted(running.values()), time.monotonic() - started)
+                done, _ = wait(running, return_when=FIRST_COMPLETED, timeout=PROGRESS_SECONDS)
             for future in done:
                 results[running.pop(future)] = future.result()
     return [results[stack.name] for stack in stacks if stack.name in results]
@@ -405,7 +420,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"wall time: {time.monotonic() - started:.0f} s (independent stacks applied side by side, up to {max(1, options.jobs)} at once)"
     )
+    print(next_step(path, all(r.ok for r in results)))
     return 0 if all(r.ok for r in results) else 1
+
+
+def next_step(path: Path, good: bool) -> str:
+    """The last line: what to do after a rehearsal (the outputs above are the emulator's, not AWS's)."""
+    if not good:
+        return f"Next: fix the stack named above, then run `pipenv run rehearse --config {path}` again"
+    return (
+        f"Next: review a change with `pipenv run plan --rehearse --base origin/main --config {path}`, then deploy to "
+        f"AWS with `pipenv run deploy --config {path}` (the outputs above are the emulator's; docs/deploying.md)"
+    )
 
 
 if __name__ == "__main__":
