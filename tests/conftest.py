@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,9 @@ import emulator as emulator_harness
 import main  # noqa: F401  (sets the jsii warning switches before cdktf loads)
 from config import load
 from emulator import with_hosted_zone
-from tests.harness.apply import ADDON_WORKERS, Applied, apply_all, disposable
+from tests.harness import checkov
+from tests.harness.apply import Applied, disposable, through_emulator  # noqa: F401  (tests import it from here)
+from tests.harness.shared import FULL, AppliedExample, SharedError, SharedSession, Waiting
 from tests.harness.synth import Synthesis, example_paths, synthesize, synthesized
 from tools import terraform
 
@@ -90,46 +93,159 @@ def tf(emulator, terraform_cli):
     return terraform.Terraform(Path(terraform_cli.env["TF_CLI_CONFIG_FILE"]), emulator.env("us-east-1"))
 
 
+# --- examples/full.hcl applied once per session, shared by every worker ---------------------------
+# The keeper (tests/harness/keeper.py) applies it into an emulator of its own, started by the first
+# worker whose selected tests use it; the tests that read it run on any worker and wait for the stacks
+# they read; the one that destroys it (``addons_to_destroy``) runs last and waits for the others.
+SHARED, DESTROYER = "addons_on_emulator", "addons_to_destroy"
+SESSION = pytest.StashKey[SharedSession]()
+USERS = pytest.StashKey[list[str]]()  # node ids of the selected tests that use it, but the destroying one
+CONTROLLER_PID = "omero_controller_pid"  # in each worker's workerinput
+
+
+def session_of(config: pytest.Config) -> SharedSession:
+    """The session's shared directory (the controller's base temporary directory: each worker's is
+    inside it) and the controller's process id."""
+    if SESSION not in config.stash:
+        base = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]  # as the tmp_path_factory fixture
+        workerinput = getattr(config, "workerinput", None)
+        if workerinput is None:
+            config.stash[SESSION] = SharedSession(base / "shared", os.getpid())
+        else:
+            config.stash[SESSION] = SharedSession(base.parent / "shared", workerinput.get(CONTROLLER_PID, os.getppid()))
+    return config.stash[SESSION]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """In the controller, as pytest-xdist starts each worker: the keeper lives as long as this process."""
+    node.workerinput[CONTROLLER_PID] = os.getpid()
+    session_of(node.config)
+
+
+def pytest_unconfigure(config):
+    """In the controller (or the only process, -n 0): the keeper stops the shared emulator."""
+    if not hasattr(config, "workerinput") and SESSION in config.stash:
+        config.stash[SESSION].stop()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    """As soon as a worker starts testing, what takes minutes and needs nobody (the first worker
+    starts it, the others find it started): the keeper, if a selected test uses the shared
+    deployment; checkov's environment, if the checkov tests are selected and it is not built."""
+    config = session.config
+    if config.option.collectonly:
+        return
+    if any("checkov_report" in item.fixturenames for item in session.items):
+        checkov.start_in_background(session_of(config).root)
+    if terraform.why_unavailable() is None and any(SHARED in item.fixturenames for item in session.items):
+        session_of(config).start_keeper([FULL])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Each test of the shared deployment leaves its mark when it ends, however it ended."""
+    yield
+    if item.nodeid in item.config.stash.get(USERS, ()):
+        session_of(item.config).mark_finished(item.nodeid)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_handlecrashitem(crashitem, report, sched):
+    """A test whose worker crashed leaves its mark too (in the controller), so that the destroying
+    test does not wait for it."""
+    session_of(sched.config).mark_finished(crashitem)
+
+
 @dataclasses.dataclass
 class AddonsOnEmulator:
-    """examples/full.hcl synthesized for the emulator, every stack applied (add-ons included)."""
+    """examples/full.hcl synthesized for the session's shared emulator, every stack applied (add-ons
+    included) by the keeper; ``core`` waits for each stack when it is read."""
 
     synth: Synthesis
-    core: Applied  # outputs and state of every stack, as applied by the fixture
+    shared: AppliedExample
+    emulator: emulator_harness.Emulator  # the shared one (not the worker's ``emulator`` fixture)
+    tf: terraform.Terraform  # terraform with that emulator's fake credentials
+
+    @property
+    def core(self) -> Applied:
+        """Outputs and state of every stack, as the keeper's apply gave them (each waited for)."""
+        return Applied(Waiting(self.shared, "outputs"), Waiting(self.shared, "addresses"))  # type: ignore[arg-type]
 
     def stack_name(self, role: str) -> str:
         return f"{self.synth.deployment.name}-{role}"
 
     def applied(self, name: str) -> Applied:
-        """What the fixture's apply gave for the stack ``name`` (applied with an empty second plan)."""
+        """What the keeper's apply gave for the stack ``name`` (applied with an empty second plan)."""
         return Applied({name: self.core.outputs[name]}, {name: self.core.state[name]})
 
-
-def through_emulator(tf, emulator):
-    """Terraform whose plain-HTTP requests to addresses other than loopback go to the emulator as
-    a proxy: the S3 File Gateway's activation key, fetched from the appliance's private IP, is
-    answered there (see emulator/patches/storage_gateway.py)."""
-    return tf.with_env(HTTP_PROXY=emulator.endpoint)
+    def all_applied(self) -> None:
+        """Wait until every stack is applied with an empty second plan (or fail with what was not):
+        the tests that change the deployment start from the whole of it."""
+        self.shared.all_applied()
 
 
 @pytest.fixture(scope="session")
-def addons_on_emulator(emulator, tf, examples, tmp_path_factory) -> AddonsOnEmulator:
-    """examples/full.hcl applied once per session, every stack, for the add-on tests: each stack as
-    soon as the stacks it needs are there (the add-ons four at a time), each with an empty second plan.
+def addons_on_emulator(request, terraform_cli) -> AddonsOnEmulator:
+    """examples/full.hcl, every stack applied once per session by the keeper into its emulator.
 
-    Tests using it read their stack's outputs and state (``addons_on_emulator.applied(name)``) and
-    carry ``pytest.mark.xdist_group("addons")`` so that they share one emulator and one deployment;
-    the last of them (tests/test_nothing_lost.py) destroys it.
+    Tests using it read their stack's outputs and state (``addons_on_emulator.applied(name)``, which
+    waits for that stack) and talk to ``addons_on_emulator.emulator`` with ``addons_on_emulator.tf``.
+    Those that change the deployment call ``all_applied()`` first; what they change must leave the
+    others' assertions true while they run (each says why it does). tests/test_nothing_lost.py
+    destroys it last (``addons_to_destroy``).
     """
-    deployment = disposable(with_hosted_zone(emulator, examples["full"].deployment))
-    directory = tmp_path_factory.mktemp("addons")
-    synth = synthesize(deployment, directory / "cdktf.out", emulator_endpoint=emulator.endpoint)
-    return AddonsOnEmulator(synth, apply_all(through_emulator(tf, emulator), synth, workers=ADDON_WORKERS))
+    session = session_of(request.config)
+    session.start_keeper([FULL])  # started already, unless this test was not known to need it
+    shared = AppliedExample(session, FULL.stem)
+    try:
+        server = emulator_harness.attach(session.endpoint())
+        order = shared.order()
+    except SharedError as error:
+        pytest.fail(str(error), pytrace=False)
+    deployment = disposable(with_hosted_zone(server, load(FULL)))  # the zone the keeper made
+    tf = terraform.Terraform(Path(terraform_cli.env["TF_CLI_CONFIG_FILE"]), server.env("us-east-1"))
+    return AddonsOnEmulator(synthesized(deployment, shared.outdir, order), shared, server, tf)
 
 
+@pytest.fixture
+def addons_to_destroy(addons_on_emulator, request) -> AddonsOnEmulator:
+    """The shared deployment, once every stack is applied and every other selected test using it
+    has ended (bounded: tests/harness/shared.py SHARED_WAIT). It is the last test handed out, so no
+    test of the deployment can be queued behind it on its worker."""
+    others = [nodeid for nodeid in request.config.stash.get(USERS, []) if nodeid != request.node.nodeid]
+    try:
+        addons_on_emulator.all_applied()
+        session_of(request.config).wait_until_finished(others)
+    except SharedError as error:
+        pytest.fail(str(error), pytrace=False)
+    return addons_on_emulator
+
+
+def _rank(item) -> int:
+    """The order in which pytest-xdist hands tests out (pytest.ini: --no-loadscope-reorder; an
+    xdist_group goes as one unit, where its first test is). The emulator's chains first (an
+    xdist_group of emulator tests: one worker, one after the other), then its other deployments
+    (each takes minutes, much of it the provider's waiters, so the workers start them first and
+    fill the waits with short tests), then the tests of the shared deployment (by then its apply,
+    started with the session, is well under way), then the rest; the destroying test last of all."""
+    if DESTROYER in item.fixturenames:
+        return 4
+    if item.get_closest_marker("emulator") is None:
+        return 3
+    if SHARED in item.fixturenames:
+        return 2
+    return 0 if item.get_closest_marker("xdist_group") else 1
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """The emulator's tests first, in their files' order: each takes minutes, much of it waiting on
-    the provider's waiters, so the test workers start them first and fill the waits with the short
-    tests, rather than start a long one last. (pytest-xdist hands out an xdist_group as one unit,
-    the larger groups first, and then the other tests in this order.)"""
-    items.sort(key=lambda item: item.get_closest_marker("emulator") is None)
+    """After deselection (trylast): the order above, and which selected tests use the shared deployment."""
+    items.sort(key=_rank)
+    config.stash[USERS] = [item.nodeid for item in items if SHARED in item.fixturenames and DESTROYER not in item.fixturenames]
+    for item in items:
+        if DESTROYER in item.fixturenames and item.get_closest_marker("xdist_group"):
+            raise pytest.UsageError(
+                f"{item.nodeid}: the destroying test must not be in an xdist_group (it must be handed out last)"
+            )

@@ -173,8 +173,10 @@ def test_bad_input_names_the_key(text, key, fragment):
 
 @pytest.mark.emulator
 @pytest.mark.terraform
-@pytest.mark.xdist_group("addons")
-def test_appstream_applies_on_the_emulator(addons_on_emulator, emulator, tf):
+def test_appstream_applies_on_the_emulator(addons_on_emulator):
+    emulator, tf = addons_on_emulator.emulator, addons_on_emulator.tf  # the session's shared emulator
+    # It destroys its own stack at the end: nothing else reads it (the monitoring stack is applied before).
+    addons_on_emulator.all_applied()
     synth = addons_on_emulator.synth
     name = addons_on_emulator.stack_name(ROLE)
     applied = addons_on_emulator.applied(name)  # with an empty second plan

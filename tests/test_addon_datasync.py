@@ -397,8 +397,8 @@ def test_bad_input_names_the_key(body, key, fragment):
 
 @pytest.mark.emulator
 @pytest.mark.terraform
-@pytest.mark.xdist_group("addons")
-def test_datasync_applies_on_the_emulator(addons_on_emulator, emulator, tf):
+def test_datasync_applies_on_the_emulator(addons_on_emulator):
+    emulator = addons_on_emulator.emulator  # the session's shared emulator
     synth = addons_on_emulator.synth
     stack = addons_on_emulator.stack_name(ROLE)
     applied = addons_on_emulator.applied(stack)

@@ -492,11 +492,17 @@ def test_share_needs_the_ec2_launch_type():
 
 @pytest.mark.emulator
 @pytest.mark.terraform
-@pytest.mark.xdist_group("addons")
-def test_file_gateway_applies_on_the_emulator(addons_on_emulator, emulator, tf):
+def test_file_gateway_applies_on_the_emulator(addons_on_emulator):
     """examples/full.hcl's gateway, applied with the core (before the services stack, which
     mounts its share); its second plan was empty there. A gateway, its cache and its share are
-    destroyed and made again; the bucket behind the share is kept."""
+    destroyed and made again; the bucket behind the share is kept.
+
+    Other tests may read the deployment meanwhile, and the upgrade test (tests/test_backup.py)
+    apply the services stack, which reads the share's address and path from this stack's state:
+    a targeted destroy keeps the outputs (hashicorp/terraform#27151) and the new share has the
+    same appliance and path."""
+    emulator, tf = addons_on_emulator.emulator, addons_on_emulator.tf  # the session's shared emulator
+    addons_on_emulator.all_applied()
     synth = addons_on_emulator.synth
     name = addons_on_emulator.stack_name("file-gateway")
     outputs = addons_on_emulator.core.outputs[name]

@@ -387,8 +387,8 @@ def test_bad_input_names_the_key(text, key, fragment):
 
 @pytest.mark.emulator
 @pytest.mark.terraform
-@pytest.mark.xdist_group("addons")
-def test_monitoring_applies_on_the_emulator(addons_on_emulator, tf, emulator):
+def test_monitoring_applies_on_the_emulator(addons_on_emulator):
+    emulator = addons_on_emulator.emulator  # the session's shared emulator
     synth = addons_on_emulator.synth
     name = addons_on_emulator.stack_name(ROLE)
     applied = addons_on_emulator.applied(name)

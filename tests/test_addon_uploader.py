@@ -543,8 +543,8 @@ def test_options_reach_the_host(tmp_path):
 
 @pytest.mark.emulator
 @pytest.mark.terraform
-@pytest.mark.xdist_group("addons")
-def test_uploader_applies_on_the_emulator(emulator, tf, addons_on_emulator):
+def test_uploader_applies_on_the_emulator(addons_on_emulator):
+    emulator = addons_on_emulator.emulator  # the session's shared emulator
     synth = addons_on_emulator.synth
     name = addons_on_emulator.stack_name(ROLE)
     applied = addons_on_emulator.applied(name)

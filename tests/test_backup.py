@@ -381,8 +381,8 @@ def test_upgrade_snapshot_can_be_turned_off(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# On the emulator: examples/full.hcl's core (backup stack included) is applied once per session
-# by the addons_on_emulator fixture; these tests share it.
+# On the emulator: examples/full.hcl (backup stack included) is applied once per session into the
+# session's shared emulator (the addons_on_emulator fixture); these tests share it with the add-ons'.
 # ---------------------------------------------------------------------------------------------
 
 
@@ -394,8 +394,8 @@ def storage_arns(emulator, region: str, outputs: dict) -> tuple[str, str]:
 
 @pytest.mark.emulator
 @pytest.mark.terraform
-@pytest.mark.xdist_group("addons")
-def test_backup_plan_protects_the_applied_storage(addons_on_emulator, emulator):
+def test_backup_plan_protects_the_applied_storage(addons_on_emulator):
+    emulator = addons_on_emulator.emulator  # the session's shared emulator
     name, region = addons_on_emulator.synth.deployment.name, addons_on_emulator.synth.deployment.region
     outputs = addons_on_emulator.core.outputs[f"{name}-backup"]
     assert outputs["vault_name"] == f"{name}-omero"
@@ -426,9 +426,10 @@ def test_backup_plan_protects_the_applied_storage(addons_on_emulator, emulator):
 
 @pytest.mark.emulator
 @pytest.mark.terraform
-@pytest.mark.xdist_group("addons")
-def test_restore_rehearsal_into_a_new_deployment(addons_on_emulator, emulator, tf, tmp_path):
-    """Back up the applied storage, run ``pipenv run restore`` and deploy the restored storage."""
+def test_restore_rehearsal_into_a_new_deployment(addons_on_emulator, tmp_path):
+    """Back up the applied storage, run ``pipenv run restore`` and deploy the restored storage
+    (as soon as the storage and backup stacks are there; a deployment of its own)."""
+    emulator, tf = addons_on_emulator.emulator, addons_on_emulator.tf  # the session's shared emulator
     source = addons_on_emulator.synth.deployment
     name, region = source.name, source.region
     outputs = addons_on_emulator.core.outputs
@@ -493,11 +494,15 @@ def test_restore_rehearsal_into_a_new_deployment(addons_on_emulator, emulator, t
 
 @pytest.mark.emulator
 @pytest.mark.terraform
-@pytest.mark.xdist_group("addons")
-def test_an_omero_upgrade_snapshots_the_database_first(addons_on_emulator, emulator, tf, tmp_path):
+def test_an_omero_upgrade_snapshots_the_database_first(addons_on_emulator, tmp_path):
     """Changing server.image on the applied deployment: applied to the services stack alone, the
     apply stops before any server service changes (the storage stack takes the snapshot); then
-    the storage stack and the services: a new snapshot, the old one gone, the new image running."""
+    the storage stack and the services: a new snapshot, the old one gone, the new image running.
+
+    The other tests of the deployment read the server's service meanwhile: its volumes, cluster
+    and name stay as they were."""
+    emulator, tf = addons_on_emulator.emulator, addons_on_emulator.tf  # the session's shared emulator
+    addons_on_emulator.all_applied()
     source = addons_on_emulator.synth.deployment
     name, region = source.name, source.region
     rds, ecs = aws(emulator, "rds", region), aws(emulator, "ecs", region)

@@ -1,6 +1,7 @@
 """Nothing that OMERO keeps is lost to a destroy: examples/full.hcl on the emulator.
 
-After the add-on tests (same worker, same core stacks), every stack is destroyed in reverse
+After every other test of the shared deployment (the ``addons_to_destroy`` fixture waits for them,
+on whichever worker they ran), every stack is destroyed in reverse
 dependency order. The add-ons and the services go; every stack holding a ``prevent_destroy`` resource
 refuses at plan time: the storage stack, the network under it and the state bootstrap stack.
 The file system, the database, its secrets, the database snapshot taken before the server's
@@ -18,12 +19,14 @@ from tests.harness.apply import ADDON_WORKERS, APPLY_TIMEOUT, apply_all, aws
 from tools.inspect_deployment import read_stacks
 from tools.rehearse import in_dependency_order
 
-pytestmark = [pytest.mark.emulator, pytest.mark.terraform, pytest.mark.xdist_group("addons")]
+pytestmark = [pytest.mark.emulator, pytest.mark.terraform]
 
 ADDON_ROLES = ON_SERVICES_ROLES
 
 
-def test_destroying_the_deployment_keeps_what_omero_keeps(addons_on_emulator, emulator, tf):
+def test_destroying_the_deployment_keeps_what_omero_keeps(addons_to_destroy):
+    addons_on_emulator = addons_to_destroy
+    emulator, tf = addons_on_emulator.emulator, addons_on_emulator.tf  # the session's shared emulator
     synth = addons_on_emulator.synth
     deployment = synth.deployment
     region = deployment.region

@@ -15,8 +15,8 @@ from tools import terraform
 
 APPLY_TIMEOUT = 600  # seconds per terraform command; the provider's own waiters are slow on moto
 APPLY_WORKERS = 2  # stacks applied side by side within one test (the stacks a stack needs come first)
-# examples/full.hcl's add-ons, applied (and destroyed) side by side: the add-on tests share one
-# worker, and that apply and destroy are the longest chain of the run, mostly the provider's waiters.
+# examples/full.hcl's add-ons, applied (and destroyed) side by side: that apply (by the session's
+# keeper, tests/harness/keeper.py) and destroy are the longest chain of the run, mostly the provider's waiters.
 ADDON_WORKERS = 4
 # A directory where each applied stack gets one line (time, resources, second plan), for finding what is slow.
 APPLY_LOG_ENV = "OMERO_TEST_APPLY_LOG"
@@ -24,6 +24,13 @@ APPLY_LOG_ENV = "OMERO_TEST_APPLY_LOG"
 
 def aws(emulator, service: str, region: str):
     return emulator.client(service, region)
+
+
+def through_emulator(tf: terraform.Terraform, emulator) -> terraform.Terraform:
+    """Terraform whose plain-HTTP requests to addresses other than loopback go to the emulator as
+    a proxy: the S3 File Gateway's activation key, fetched from the appliance's private IP, is
+    answered there (see emulator/patches/storage_gateway.py)."""
+    return tf.with_env(HTTP_PROXY=emulator.endpoint)
 
 
 def disposable(deployment):

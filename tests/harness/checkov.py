@@ -2,6 +2,11 @@
 
 checkov pins its dependencies tightly (``packaging<24``, an old boto3), so it does not share the
 project's environment. ``$OMERO_CHECKOV`` may name a checkov executable to use instead.
+
+Building it takes minutes, so it starts in the background: ``.ci/run`` starts
+``python3 -m tests.harness.checkov`` beside ``pipenv sync``, and a test session whose selection
+runs checkov starts it as the session starts (``start_in_background``) when it is not there yet;
+the checkov test then waits on the same lock for it.
 """
 
 from __future__ import annotations
@@ -48,6 +53,26 @@ def ensure() -> Path:
         return _ensure_locked()
 
 
+def start_in_background(session_dir: Path) -> None:
+    """Start building the environment in a process of its own, unless it is there or a worker of
+    this session has started it already (an ``ensure()`` later waits for it, on the lock)."""
+    if os.environ.get(CHECKOV_ENV) or (VENV / "bin" / "checkov").exists():
+        return
+    session_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(session_dir / "checkov-started", os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        return
+    with open(session_dir / "checkov-install.log", "w") as log:
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.harness.checkov"],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+
+
 def _ensure_locked() -> Path:
     executable = VENV / "bin" / "checkov"
     if executable.exists() and _version(executable) == pinned_version():
@@ -66,3 +91,11 @@ def _ensure_locked() -> Path:
     if _version(executable) != pinned_version():
         raise RuntimeError(f"{executable} does not report checkov {pinned_version()}")
     return executable
+
+
+if __name__ == "__main__":
+    try:
+        print(ensure())
+    except RuntimeError as error:
+        print(error, file=sys.stderr)
+        sys.exit(1)
