@@ -75,7 +75,7 @@ def test_adding_a_domain_reads_as_a_reviewer_needs(quickstart, with_domain):
     assert re.match(rf"COST: monthly estimate {money} → {money} \((no change|[-+]{money}[^;]* a month);", cost), cost
     # Added rules and listeners say what they let in and where they send it.
     ingress = lines.index("  + aws_vpc_security_group_ingress_rule.security_groups_alb_443_0_in_5F91E5E6")
-    assert lines[ingress + 1] == "        tcp port 443 from/to 0.0.0.0/0"
+    assert lines[ingress + 1] == "        ingress: tcp port 443 from 0.0.0.0/0"
     https = lines.index("  + aws_lb_listener.web_load_balancer_https_4E3D7187")
     assert lines[https + 1] == "        HTTPS port 443"
     # No empty-value noise.
@@ -147,7 +147,7 @@ def test_the_plan_report_reads_the_same(quickstart, with_domain):
     assert '        container_definitions.omero-server.environment.CONFIG_omero_client_icetransports: (none) → "ssl,wss"' in lines
     assert "        container_definitions.omero-server.command[0]:" in lines
     assert "            +class Health(http.server.BaseHTTPRequestHandler):" in lines
-    assert "        tcp port 443 from/to 0.0.0.0/0" in lines
+    assert "        ingress: tcp port 443 from 0.0.0.0/0" in lines
     assert not any("environment[" in line or "chars)" in line for line in lines), text
     assert not re.search(r'(: ""|: \[\]|: null) → |→ (""|\[\]|null)$', text, re.MULTILINE), text
     markdown = render_markdown([stack], "Plan", cost)

@@ -114,7 +114,7 @@ def text_diff(before: str, after: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _rule(body: dict) -> list[str]:
+def _rule(type_: str, body: dict) -> list[str]:
     source = [
         str(body[k])
         for k in ("cidr_ipv4", "cidr_ipv6", "referenced_security_group_id", "prefix_list_id", "source_security_group_id")
@@ -127,8 +127,10 @@ def _rule(body: dict) -> list[str]:
         if str(protocol) == "-1"
         else f"port {body.get('from_port')}" + (f"-{body.get('to_port')}" if body.get("to_port") != body.get("from_port") else "")
     )
-    direction = body.get("type") or ""
-    return [f"{direction + ' ' if direction else ''}{protocol} {ports} from/to {', '.join(source) or '(none)'}"]
+    egress = "egress" in type_ or body.get("type") == "egress"
+    return [
+        f"{'egress' if egress else 'ingress'}: {protocol} {ports} {'to' if egress else 'from'} {', '.join(source) or '(none)'}"
+    ]
 
 
 def _statements(document: Any) -> list[str]:
@@ -180,7 +182,7 @@ def added_details(type_: str, body: Any) -> list[str]:
     if not isinstance(body, dict):
         return []
     if type_ in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule", "aws_security_group_rule"):
-        return _rule(body)
+        return _rule(type_, body)
     if type_ in ("aws_iam_role_policy", "aws_iam_policy"):
         return _statements(body.get("policy"))
     if type_ == "aws_iam_policy_document":
