@@ -114,7 +114,8 @@ def test_rehearsed_plan_of_a_file_new_since_the_base_is_all_adds(tmp_path):
     assert any("does not exist at HEAD" in line for line in lines)
     assert [p.name for p in plans] == [f"omero-new-{s}" for s in ("network", "storage", "backup", "services")]
     # The first stack is planned whole; the others read the outputs of stacks still to be created,
-    # so they are planned as far as Terraform can, or wait for them: neither is an error.
+    # so each is planned again once those are applied on the emulator: every stack shows its adds.
     assert plans[0].resources and all(r.action == "add" for p in plans for r in p.resources)
-    assert all(p.resources or (p.waiting and p.provisional) for p in plans), [(p.name, p.error) for p in plans]
+    assert all(p.resources and not p.waiting for p in plans), [(p.name, p.error) for p in plans]
+    assert all(p.emulated for p in plans[1:]) and any("applying omero-new-network" in line for line in lines)
     assert exit_code(plans) == 1

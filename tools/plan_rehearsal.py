@@ -12,6 +12,10 @@ planned against it. No AWS account is needed, so a pull request from a fork gets
    the base's; remote state is in the emulator's S3), and read as :mod:`tools.plan_review` reads
    any plan. A file deleted in the working tree is planned for destruction (``plan -destroy`` of
    the base's stacks, last stack first), with the same stateful alerts.
+4. A stack that reads a stack with pending changes (for a new deployment: every stack after the
+   first) is planned again once those stacks of the working tree are applied on the emulator, in
+   deploy order, so the first pull request of a new deployment shows every stack; its report says
+   that the values it reads from them are the emulator's.
 
 With TLS, the Route 53 zone the file names is made in the emulator (it starts empty) and both
 syntheses are pointed at it. Only 127.0.0.1 is contacted.
@@ -23,7 +27,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from tools.inspect_deployment import ToolError, read_stacks
+from tools.inspect_deployment import ToolError, read_stacks, terraform_runner
 from tools.plan_report import StackPlan
 from tools.synth_diff import ROOT, BadInput, export_revision, resolve_revision, synthesize_checkout
 
@@ -122,7 +126,7 @@ def rehearsed_review(
             return [plan_stack(stack, runner, timeout, destroy=True)[0] for stack in reversed(read_stacks(base_out))]
         state_dir = source if base_out is not None else work / "new-state"
         # What the emulator does not store re-plans forever there; it is no change of the deployment.
-        return review(
+        plans = review(
             head,
             workdir=work / "head",
             environ=environ,
@@ -132,9 +136,50 @@ def rehearsed_review(
             emulator_gaps=EMULATOR_DRIFT,
             jobs=jobs,
         )
+        # Each stack whose upstream has pending changes, planned again once they are applied here.
+        runner = terraform_runner(work / "head", environ)
+        return plan_after_upstream(
+            plans,
+            read_stacks(work / "head" / "cdktf.out"),
+            apply=lambda stack: rehearse.apply_stack(runner, stack, timeout),
+            plan=lambda stack: plan_stack(stack, runner, timeout, emulator_gaps=EMULATOR_DRIFT)[0],
+            log=log,
+        )
     finally:
         server.stop()
         log("emulator stopped")
+
+
+def plan_after_upstream(plans: list[StackPlan], stacks: list, *, apply, plan, log: Log) -> list[StackPlan]:
+    """Plan again, in deploy order, every stack that was planned while stacks it reads had pending
+    changes (provisional, or waiting for a new deployment's upstream), once those stacks are applied
+    on the emulator (``apply(stack)`` -> a result with ``ok`` and ``error``; ``plan(stack)`` -> its
+    StackPlan). So a new deployment's first plan shows every stack; the values a stack reads from
+    the applied ones are the emulator's, as its status says. A failed apply keeps the first plan."""
+    by_name = {stack.name: stack for stack in stacks}
+    applied: set[str] = set()
+    result = []
+    for first in plans:
+        upstream = [name for name in first.provisional if name in by_name]
+        if not upstream:
+            result.append(first)
+            continue
+        failed = None
+        for name in (n for n in upstream if n not in applied):
+            log(f"applying {name} of the working tree on the emulator, to plan {first.name} against it")
+            outcome = apply(by_name[name])
+            if not outcome.ok:
+                failed = f"{name}: {outcome.error}"
+                break
+            applied.add(name)
+        if failed:
+            log(f"{first.name}: kept its first plan ({failed} did not apply on the emulator)")
+            result.append(first)
+            continue
+        again = plan(by_name[first.name])
+        again.provisional, again.emulated = list(first.provisional), list(upstream)
+        result.append(again)
+    return result
 
 
 def resolve_revision_or_fail(revision: str) -> str:

@@ -71,6 +71,9 @@ class StackPlan:
     # Not plannable yet: it reads outputs of upstream stacks that are still to be applied (a new
     # deployment's stacks after the first); ``error`` says what Terraform said.
     waiting: bool = False
+    # Planned again once these upstream stacks were applied on a rehearsal's emulator: what it
+    # reads from them are the emulator's values.
+    emulated: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def count(self, action: str) -> int:
@@ -358,7 +361,9 @@ def _status(stack: StackPlan) -> str:
     if stack.refused:
         return "refused by Terraform (prevent_destroy)"
     note = (
-        f" (provisional: planned against the current outputs of {', '.join(stack.provisional)}, which have pending changes)"
+        f" (planned after applying {', '.join(stack.emulated)} on the emulator: the values it reads from them are the emulator's)"
+        if stack.emulated
+        else f" (provisional: planned against the current outputs of {', '.join(stack.provisional)}, which have pending changes)"
         if stack.provisional
         else ""
     )
