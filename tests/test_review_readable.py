@@ -162,3 +162,20 @@ def test_plan_gives_the_cost_before_and_after():
     assert re.match(r"monthly estimate \$[\d,]+\.\.\$[\d,]+ → \$[\d,]+\.\.\$[\d,]+ \(no change;", cost_of_change(example, "HEAD"))
     assert cost_of_change(example, None).startswith("monthly estimate $")
     assert "once applied" in cost_of_change(example, None)
+
+
+def test_a_changed_policy_is_a_unified_diff():
+    """An IAM policy held in a string is compared as indented JSON, a line per action."""
+    from tools.plan_report import attribute_changes
+
+    def policy(*actions: str) -> str:
+        return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]})
+
+    change = {
+        "before": {"policy": policy("s3:GetObject"), "name": "read"},
+        "after": {"policy": policy("s3:GetObject", "s3:PutObject"), "name": "read"},
+        "after_unknown": {},
+    }
+    lines = attribute_changes(change)
+    assert lines[0] == "policy:"
+    assert lines[1].startswith("    @@ ") and '    +        "s3:PutObject"' in lines, lines
