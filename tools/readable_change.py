@@ -215,9 +215,11 @@ def restart_message(address: str, before: Any, after: Any) -> str | None:
     ``before`` to ``after`` (bodies; ``before`` None when it is new) restarts the read-write server.
 
     Its service runs one task with deployment maximum 100 % and minimum healthy 0 %
-    (modules/omero_server.py; ECS Developer Guide, "Deployment configuration": with these ECS
-    stops the running task before it starts the new one), so OMERO is down from the old server's
-    stop until the new one is healthy. ``stopTimeout`` is the container's stop limit and the
+    (modules/omero_server.py). ECS API Reference, DeploymentConfiguration: maximumPercent caps the
+    tasks RUNNING or PENDING during a deployment (100 % of one: no second task) and
+    minimumHealthyPercent the ones that must stay RUNNING (0 %: the only one may stop), so ECS stops
+    the running server before it starts the new one, and OMERO is down from the old server's stop
+    until the new one is healthy. ``stopTimeout`` is the container's stop limit and the
     health check's ``startPeriod`` the time the new server is given to start (ECS API Reference,
     ContainerDefinition and HealthCheck).
     """
