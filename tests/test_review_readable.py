@@ -60,6 +60,8 @@ def test_adding_a_domain_reads_as_a_reviewer_needs(quickstart, with_domain):
         '        container_definitions.omero-web.environment.CONFIG_omero_web_session__cookie__secure: (none) → "true"' in lines
     )
     assert not any("environment[" in line or ".name: " in line for line in lines), text
+    # Port mappings by container port, one line each: the WebSockets port and its health port.
+    assert '        container_definitions.omero-server.portMappings.4066: (none) → "hostPort=4066 protocol=tcp"' in lines
     # The start script as a unified diff: the WebSockets health responder is added.
     script = lines.index("        container_definitions.omero-server.command[0]:")
     assert lines[script + 1].lstrip().startswith("@@ ")

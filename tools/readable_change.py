@@ -54,7 +54,12 @@ def _container(definition: dict) -> dict:
     reshaped = dict(definition)
     reshaped["environment"] = _keyed(definition.get("environment"), "name", "value")
     reshaped["secrets"] = _keyed(definition.get("secrets"), "name", "valueFrom")
-    reshaped["portMappings"] = _keyed(definition.get("portMappings"), "containerPort")
+    ports = _keyed(definition.get("portMappings"), "containerPort")
+    if isinstance(ports, dict):  # one line per port: "hostPort=4064 protocol=tcp"
+        ports = {
+            port: Text(" ".join(f"{k}={v}" for k, v in sorted(rest.items()) if not _empty(v))) for port, rest in ports.items()
+        }
+    reshaped["portMappings"] = ports
     reshaped["mountPoints"] = _keyed(definition.get("mountPoints"), "containerPath")
     return reshaped
 
