@@ -181,3 +181,19 @@ def test_a_changed_policy_is_a_unified_diff():
     lines = attribute_changes(change)
     assert lines[0] == "policy:"
     assert lines[1].startswith("    @@ ") and '    +        "s3:PutObject"' in lines, lines
+
+
+def test_replacing_the_servers_service_is_a_restart(quickstart):
+    """A plan that replaces the read-write server's ECS service stops OMERO; the web's does not."""
+    from tools.plan_report import analyze
+
+    services = quickstart.stack("services")["resource"]["aws_ecs_service"]
+    plan = {
+        "resource_changes": [
+            _plan_entry(f"aws_ecs_service.{name}", ["delete", "create"], {k: v for k, v in body.items() if k != "//"}, None)
+            for name, body in services.items()
+        ]
+    }
+    alerts = analyze("omero-quick-services", plan, quickstart.stack("services")).alerts
+    assert [a.message.split(" ")[0] for a in alerts if a.level == "OMERO RESTART"] == ["aws_ecs_service.server_service_2F405F39"]
+    assert "stopping OMERO" in alerts[0].message

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tools.readable_change import added_details, is_long_text, readable, restart_message, text_diff
+from tools.readable_change import added_details, is_long_text, readable, restart_message, service_restart_message, text_diff
 from tools.synth_diff import REDACTED, STATEFUL_TYPES, flatten, show
 
 # What OMERO keeps, by resource type (the synthesized diff's list, plus the upgrade snapshots).
@@ -199,6 +199,9 @@ def _alerts(stack: str, entry: dict, change: ResourceChange, stack_json: dict) -
         alerts += _image_alerts(stack, entry["type"], change.address, before, after)
     if change.action in ("change", "replace") and entry["type"] == "aws_ecs_task_definition":
         message = restart_message(change.address, before, after)
+        alerts += [Alert("OMERO RESTART", stack, message)] if message else []
+    if entry["type"] == "aws_ecs_service":
+        message = service_restart_message(change.address, change.action, before)
         alerts += [Alert("OMERO RESTART", stack, message)] if message else []
     return alerts
 

@@ -215,6 +215,20 @@ def read_write_server(body: Any) -> dict | None:
     return next((c for c in _containers(body.get("container_definitions")) if c.get("name") == "omero-server"), None)
 
 
+# The read-write server's ECS service (modules/omero_server.py); read-only servers' are named apart.
+SERVER_SERVICE = "omero-server"
+
+
+def service_restart_message(address: str, action: str, before: Any) -> str | None:
+    """The OMERO RESTART alert's text when a plan replaces or destroys the read-write server's service:
+    Terraform destroys the service (its task stops) before it creates the new one."""
+    if action not in ("replace", "destroy") or not isinstance(before, dict) or before.get("name") != SERVER_SERVICE:
+        return None
+    then = "creates it anew and the new server starts (a few minutes)" if action == "replace" else "does not create it again"
+    done = {"replace": "replaced", "destroy": "destroyed"}[action]
+    return f"{address} is {done}: Terraform destroys the read-write OMERO.server's service, stopping OMERO, then {then}."
+
+
 def restart_message(address: str, before: Any, after: Any) -> str | None:
     """The OMERO RESTART alert's text when a change of the task definition ``address`` from
     ``before`` to ``after`` (bodies; ``before`` None when it is new) restarts the read-write server.
