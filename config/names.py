@@ -427,6 +427,7 @@ NAMES: tuple[BuiltName, ...] = tuple(
     + _rows(SNS_TOPIC, "aws_sns_topic", "name", "{name}-omero-alarms")
     + _rows(SNS_DISPLAY_NAME, "aws_sns_topic", "display_name", "OMERO {name} alarms")
     + _rows(KMS_ALIAS, "aws_kms_alias", "name", "alias/{name}-omero-alarms")
+    + _rows(KMS_ALIAS, "aws_kms_alias", "name", "alias/{name}-omero-share")
     + _rows(DASHBOARD, "aws_cloudwatch_dashboard", "dashboard_name", "{name}-omero")
     + _rows(
         ALARM,

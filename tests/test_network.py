@@ -215,6 +215,10 @@ def test_ec2_hosts_add_the_ecs_and_ssm_agents_endpoints(examples):
     ]
 
 
+# What a production deployment (its name says so) must otherwise have: a standby database and HTTPS.
+PRODUCTION_WAIVERS = 'database { single_az_waiver = "a test" }\nload_balancer { plain_http_waiver = "a test" }'
+
+
 def test_no_interface_endpoints_by_default_outside_production(examples):
     for name in ("quickstart-http", "tls-rw", "existing-vpc"):
         assert endpoint_services(examples[name]) == [], name
@@ -226,7 +230,8 @@ def test_interface_endpoints_as_configured(tmp_path):
     synth = synthesize(loads(chosen), tmp_path / "chosen")
     assert endpoint_services(synth) == ["logs", "sts"]
     none = (  # production (its name says so), but asked for none
-        'name = "omero-prod"\nnetwork { interface_endpoints = [] }\nimages { anonymous_pulls_waiver = "a test" }'
+        'name = "omero-prod"\nnetwork { interface_endpoints = [] }\nimages { anonymous_pulls_waiver = "a test" }\n'
+        + PRODUCTION_WAIVERS
     )
     assert endpoint_services(synthesize(loads(none), tmp_path / "none")) == []
 
@@ -261,7 +266,11 @@ def test_two_deployments_do_not_collide(tmp_path):
         # both through an image cache: one Docker Hub secret, a cache rule each
         secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf"
         synth = synthesize(
-            loads(f'name = "omero-{name}"\nimages {{ docker_hub_secret_arn = "{secret}" }}'), tmp_path / name / "out"
+            loads(
+                f'name = "omero-{name}"\nimages {{ docker_hub_secret_arn = "{secret}" }}\n'
+                + (PRODUCTION_WAIVERS if name == "prod" else "")
+            ),
+            tmp_path / name / "out",
         )
         # names that must be unique in an account and region (an inline role policy's name
         # is scoped to its role, an ECS service's to its cluster, a Cloud Map service's to its

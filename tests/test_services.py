@@ -163,7 +163,9 @@ def test_read_only_servers(examples):
     assert "dbpatch" in server["command"][0]
     # ... then the image's config and run steps, never its database step (omego db upgrade / init),
     # with the certificate on local disk (/OMERO is read-only here), stopped by omero admin stop
-    read_only_steps = "config set omero.glacier2.IceSSL.DefaultDir /tmp/omero-certs && /startup/50-config.py && exec /startup/99-run.sh"
+    read_only_steps = (
+        "config set omero.glacier2.IceSSL.DefaultDir /tmp/omero-certs && /startup/50-config.py && exec /startup/99-run.sh"
+    )
     assert read_only_steps in server["command"][0]
     assert "trap stop_server TERM" in server["command"][0]
     assert "60-database" not in server["command"][0] and "entrypoint.sh" not in server["command"][0]
