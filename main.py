@@ -91,7 +91,8 @@ def summary(config: Path, outdir: Path, order: list[str]) -> str:
     lines = [f"Synthesized {config} into {shown}: {len(order)} stacks, in deploy order:"]
     lines += [f"  {index}. {name}" for index, name in enumerate(order, 1)]
     lines += [
-        "Next: review the plans with `pipenv run plan`, then apply the stacks in that order, the first with",
+        "Next: review the plans with `pipenv run plan`, then `pipenv run deploy` (every stack in that order,"
+        " each plan shown and confirmed), or by hand, stack by stack, the first with",
         f"  terraform -chdir={first} init && terraform -chdir={first} apply",
     ]
     return "\n".join(lines)

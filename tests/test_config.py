@@ -505,7 +505,7 @@ def test_synth_summary_names_the_stacks_in_order_and_the_next_command(tmp_path, 
     lines = text.splitlines()
     assert lines[0] == "Synthesized lab.hcl into cdktf.out: 3 stacks, in deploy order:"
     assert lines[1:4] == ["  1. lab-network", "  2. lab-storage", "  3. lab-services"]
-    assert "pipenv run plan" in lines[4]
+    assert "pipenv run plan" in lines[4] and "pipenv run deploy" in lines[4]
     assert (
         lines[5] == "  terraform -chdir=cdktf.out/stacks/lab-network init && terraform -chdir=cdktf.out/stacks/lab-network apply"
     )
