@@ -27,7 +27,7 @@ from config import load
 from tests.conftest import EXAMPLES, ROOT
 from tests.harness.apply import aws
 from tests.test_emulator import existing_network
-from tools.deploy import Outcome, next_steps, plan_summary, refusal, selected, selection_notes
+from tools.deploy import Outcome, _parse, next_steps, plan_summary, refusal, selected, selection_notes, verifies, verify_argv
 from tools.inspect_deployment import Stack, ToolError, read_stacks
 from tools.progress import CLEAR_LINE, Applying, Console
 from tools.rehearse import in_dependency_order
@@ -261,6 +261,31 @@ def test_the_last_block_says_where_to_log_in_and_what_to_run():
         "  omero-quick-storage: declined: not confirmed",
         "Fix what is named, then run pipenv run deploy --config lab.hcl again (applied stacks show no changes).",
     ]
+
+
+def test_deploy_ends_with_verify_once_the_services_are_deployed():
+    deployment = load(EXAMPLES["quickstart-http"])
+    network, services = Outcome("omero-quick-network", "applied"), Outcome("omero-quick-services", "applied")
+    options = _parse(["--config", "lab.hcl"], destroy=False)
+    assert verifies(options, deployment, [network, services])
+    assert verify_argv(options, Path("lab.hcl")) == ["--config", "lab.hcl", "--wait", "900.0"]
+    assert not verifies(options, deployment, [network]), "with --stacks short of the services there is nothing to judge"
+    failed = Outcome("omero-quick-services", "failed", error="apply failed")
+    assert not verifies(options, deployment, [network, failed]), "a failed stack is reported, not verified"
+    skipped = _parse(["--verify-wait", "-1"], destroy=False)
+    assert not verifies(skipped, deployment, [network, services])
+    emulated = _parse(["--endpoint", "http://127.0.0.1:5000", "--verify-wait", "0", "--outdir", "out"], destroy=False)
+    assert verify_argv(emulated, Path("lab.hcl")) == [
+        "--config",
+        "lab.hcl",
+        "--wait",
+        "0.0",
+        "--outdir",
+        "out",
+        "--endpoint",
+        "http://127.0.0.1:5000",
+    ]
+    assert not hasattr(_parse([], destroy=True), "verify_wait"), "destroy has nothing to verify"
 
 
 # --- the command ----------------------------------------------------------------------------

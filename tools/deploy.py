@@ -371,7 +371,29 @@ def _parse(argv: Sequence[str] | None, destroy: bool) -> argparse.Namespace:
         help="seconds between progress lines when not on a terminal (default %(default)s)",
     )
     parser.add_argument("--endpoint", metavar="URL", help="a local AWS API emulator instead of AWS: http://127.0.0.1:PORT")
+    if not destroy:
+        parser.add_argument(
+            "--verify-wait",
+            type=float,
+            default=900.0,
+            help="once every stack is deployed, pipenv run verify waits this many seconds for OMERO to be up "
+            "(default %(default)s; a negative number skips it)",
+        )
     return parser.parse_args(argv)
+
+
+def verify_argv(options: argparse.Namespace, path: Path) -> list[str]:
+    """``pipenv run verify``'s arguments for what was just deployed."""
+    argv = ["--config", str(path), "--wait", str(max(0.0, options.verify_wait))]
+    argv += ["--outdir", str(options.outdir)] if options.outdir else []
+    return argv + (["--endpoint", options.endpoint] if options.endpoint else [])
+
+
+def verifies(options: argparse.Namespace, deployment, outcomes: Sequence[Outcome]) -> bool:
+    """Whether deploy ends with verify: every stack it ran went through, the services stack among
+    them (with --stacks short of it there is nothing to judge yet), and it was not switched off."""
+    services = f"{deployment.name}-services"
+    return options.verify_wait >= 0 and all(o.ok for o in outcomes) and any(o.name == services for o in outcomes)
 
 
 def _prepare(options: argparse.Namespace, path: Path, work: Path, destroy: bool, console: Console):
@@ -444,7 +466,13 @@ def main(argv: Sequence[str] | None = None, *, destroy: bool = False) -> int:
         destroy_report(outcomes) if destroy else ["", *next_steps(deployment, outcomes, config=path, endpoint=options.endpoint)]
     )
     console.log("\n".join(lines) + f"\nwall time: {elapsed(time.monotonic() - started)}")
-    return 0 if all(o.ok or o.action == "kept" for o in outcomes) else 1
+    code = 0 if all(o.ok or o.action == "kept" for o in outcomes) else 1
+    if not destroy and verifies(options, deployment, outcomes):
+        from tools import verify
+
+        console.log(f"pipenv run verify {' '.join(verify_argv(options, path))}")
+        code = verify.main(verify_argv(options, path))
+    return code
 
 
 if __name__ == "__main__":
