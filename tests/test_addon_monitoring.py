@@ -398,7 +398,8 @@ def test_monitoring_applies_on_the_emulator(addons_on_emulator):
 
     cloudwatch = aws(emulator, "cloudwatch", region)
     found = {a["AlarmName"]: a for a in cloudwatch.describe_alarms(AlarmNamePrefix=prefix)["MetricAlarms"]}
-    assert set(found) == set(outputs["alarm_names"]) and len(found) == 9
+    # nine of the deployment, five of its S3 File Gateway
+    assert set(found) == set(outputs["alarm_names"]) and len(found) == 14
     topic_arn = outputs["alarm_topic_arn"]
     for alarm in found.values():
         assert alarm["AlarmActions"] == [topic_arn] and alarm["OKActions"] == [topic_arn]

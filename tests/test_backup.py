@@ -336,7 +336,7 @@ def test_server_services_start_after_the_upgrade_snapshot(examples):
     assert "terraform_remote_state" in taken["db_snapshot_identifier"]
     assert f"aws_db_snapshot{snapshot_id}db_snapshot_identifier" in taken["db_snapshot_identifier"]
     [check] = taken["lifecycle"]["postcondition"]
-    assert check["condition"] == '${self.db_snapshot_identifier == "omero-prod-omero-before-5-6-18"}'
+    assert check["condition"] == '${self.id == "omero-prod-omero-before-5-6-18"}'
     assert check["error_message"] == (
         "server.image: openmicroscopy/omero-server:5.6.18 starts only after the database snapshot "
         "omero-prod-omero-before-5-6-18, which the storage stack (omero-prod-storage) takes: apply that stack first, then this one."
@@ -365,7 +365,7 @@ def test_changing_the_server_image_replaces_the_snapshot(tmp_path):
     new = one(after.resources("storage", "aws_db_snapshot"))["db_snapshot_identifier"]
     assert (old, new) == ("omero-up-omero-before-5-6-18", "omero-up-omero-before-5-6-19")
     checks = [one(s.data("services", "aws_db_snapshot"))["lifecycle"]["postcondition"][0]["condition"] for s in (before, after)]
-    assert checks == [f'${{self.db_snapshot_identifier == "{old}"}}', f'${{self.db_snapshot_identifier == "{new}"}}']
+    assert checks == [f'${{self.id == "{old}"}}', f'${{self.id == "{new}"}}']
     assert [one(s.resources("services", "terraform_data"))["input"] for s in (before, after)] == [
         "openmicroscopy/omero-server:5.6.18",
         "openmicroscopy/omero-server:5.6.19",
@@ -418,8 +418,10 @@ def test_backup_plan_protects_the_applied_storage(addons_on_emulator):
     [selection] = backup.list_backup_selections(BackupPlanId=outputs["plan_id"])["BackupSelectionsList"]
     chosen = backup.get_backup_selection(BackupPlanId=outputs["plan_id"], SelectionId=selection["SelectionId"])["BackupSelection"]
     # a set to AWS and to the provider: any order
+    # EFS, the database and the S3 File Gateway's bucket (OMERO data imported in place lives there)
+    share_bucket = addons_on_emulator.core.outputs[f"{name}-file-gateway"]["bucket"]
     assert sorted(chosen["Resources"]) == sorted(
-        storage_arns(emulator, region, addons_on_emulator.core.outputs[f"{name}-storage"])
+        storage_arns(emulator, region, addons_on_emulator.core.outputs[f"{name}-storage"]) + [f"arn:aws:s3:::{share_bucket}"]
     )
     assert chosen["IamRoleArn"] == outputs["backup_role_arn"]
 
@@ -434,7 +436,8 @@ def test_restore_rehearsal_into_a_new_deployment(addons_on_emulator, tmp_path):
     name, region = source.name, source.region
     outputs = addons_on_emulator.core.outputs
     backup = aws(emulator, "backup", region)
-    for arn in storage_arns(emulator, region, outputs[f"{name}-storage"]):
+    share_bucket = f"arn:aws:s3:::{outputs[f'{name}-file-gateway']['bucket']}"  # restored with the rest
+    for arn in storage_arns(emulator, region, outputs[f"{name}-storage"]) + [share_bucket]:
         job = backup.start_backup_job(
             BackupVaultName=f"{name}-omero",
             ResourceArn=arn,
@@ -475,6 +478,7 @@ def test_restore_rehearsal_into_a_new_deployment(addons_on_emulator, tmp_path):
     assert not restored.state.create_bucket  # the source's bucket, shared
     file_system_id, snapshot = restored.restore_from.file_system_id, restored.restore_from.db_snapshot
     assert file_system_id and ":snapshot:awsbackup:" in snapshot
+    assert restored.restore_from.share_bucket, "the gateway bucket's point restored into a bucket of its own"
 
     # Deploy the restored deployment's network and storage: the storage stack adopts the
     # restored file system and creates the database from the recovery point; a second plan is empty.

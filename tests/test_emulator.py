@@ -99,7 +99,10 @@ def test_remote_state_deployment(emulator, tf, examples, tmp_path):
         assert definition["mountPoints"][0]["readOnly"] is True
         # they log in as the SELECT-only role, with its own password
         assert {"name": "CONFIG_omero_db_user", "value": "omero_ro"} in definition["environment"]
-        [password] = definition["secrets"]
+        # beside the LDAP bind password (server.secret_properties)
+        secrets = {secret["name"]: secret for secret in definition["secrets"]}
+        assert sorted(secrets) == ["CONFIG_omero_db_pass", "CONFIG_omero_ldap_password"]
+        password = secrets["CONFIG_omero_db_pass"]
         assert password["valueFrom"].endswith(
             tuple(
                 s["ARN"]

@@ -156,7 +156,9 @@ def test_rehearsal_of_the_quickstart(quickstart, emulator):
     assert re.search(r'^    web_url = "http://', text, re.M)
     assert "cross-stack-output-" not in text
     assert "\nresult: ok: 4 stacks applied, 0 not ok\n" in text
-    assert text.rstrip().splitlines()[-1].startswith("wall time: ")
+    *_, wall, next_step = text.rstrip().splitlines()
+    assert wall.startswith("wall time: ")
+    assert next_step.startswith("Next: review a change with `pipenv run plan --rehearse") and "pipenv run deploy" in next_step
     # the emulator it was given is used and left running, not stopped
     assert f"emulator: moto on {emulator.endpoint} (already running)" in text
     assert f"emulator left running on {emulator.endpoint}" in text and "emulator stopped" not in text
