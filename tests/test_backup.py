@@ -421,7 +421,7 @@ def test_backup_plan_protects_the_applied_storage(addons_on_emulator):
     # EFS, the database and the S3 File Gateway's bucket (OMERO data imported in place lives there)
     share_bucket = addons_on_emulator.core.outputs[f"{name}-file-gateway"]["bucket"]
     assert sorted(chosen["Resources"]) == sorted(
-        storage_arns(emulator, region, addons_on_emulator.core.outputs[f"{name}-storage"]) + [f"arn:aws:s3:::{share_bucket}"]
+        [*storage_arns(emulator, region, addons_on_emulator.core.outputs[f"{name}-storage"]), f"arn:aws:s3:::{share_bucket}"]
     )
     assert chosen["IamRoleArn"] == outputs["backup_role_arn"]
 
@@ -437,7 +437,7 @@ def test_restore_rehearsal_into_a_new_deployment(addons_on_emulator, tmp_path):
     outputs = addons_on_emulator.core.outputs
     backup = aws(emulator, "backup", region)
     share_bucket = f"arn:aws:s3:::{outputs[f'{name}-file-gateway']['bucket']}"  # restored with the rest
-    for arn in storage_arns(emulator, region, outputs[f"{name}-storage"]) + [share_bucket]:
+    for arn in [*storage_arns(emulator, region, outputs[f"{name}-storage"]), share_bucket]:
         job = backup.start_backup_job(
             BackupVaultName=f"{name}-omero",
             ResourceArn=arn,
