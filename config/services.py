@@ -176,6 +176,12 @@ class Server(Block):
         True,
         "Take a manual RDS snapshot named after the image tag before a new server image starts (and upgrades the database schema).",
     )
+    figure_export: bool = key(
+        True,
+        "Install OMERO.figure's export script (Figure_To_Pdf.py, copied from web.image and checked against its pinned sha256 "
+        "in config/artifacts.py) into every server at start; off: figures cannot be exported as PDF or TIFF, "
+        "e.g. for a web.image whose omero-figure release is not pinned yet (the servers would refuse to start).",
+    )
     cpu: int = key(2048, "CPU units of the read-write server task (1024 = 1 vCPU).", checks=[checks.task_cpu])
     memory: int = key(
         8192, "Memory of the read-write server task in MiB (the JVMs are sized from it).", checks=[checks.between(2048, 122880)]
