@@ -109,9 +109,139 @@ FIGURE_EXPORT: tuple[Artifact, ...] = (
 # "install figure export dependencies by default"), so nothing more is staged for it. zarr and
 # dask are imported only to render OME-Zarr images given by URL in a figure, which stays off.
 
-ALL: tuple[Artifact, ...] = FIGURE_EXPORT
+# --- omero-zarr-pixel-buffer (the zarr add-on) -------------------------------------------------
+#
+# Glencoe Software's pixel buffer lets OMERO.server read an image whose ExternalInfo points at an
+# OME-Zarr (NGFF 0.4) on S3. It is installed by "adding the JAR file and all its dependencies
+# (jzarr, caffeine, s3fs, aws-java-sdk-s3, tika-core) under the lib/server directory of
+# OMERO.server" (glencoesoftware/omero-zarr-pixel-buffer v0.6.1, README.md, Installation). Its
+# build.gradle at v0.6.1 declares exactly those: caffeine 3.1.8, jzarr 0.4.2, s3fs 2.2.3,
+# aws-java-sdk-s3 1.12.659, tika-core 1.28.5; aws-java-sdk-s3 brings aws-java-sdk-core and
+# aws-java-sdk-kms of its own version (its Maven POM), which OME's Ansible role installs too
+# (dominikl/ansible-role-omero-zarr-pixel-buffer defaults/main.yml, commit 97f7220 "Add
+# aws-java-sdk-core dep"; it has no tika-core and no kms).
+#
+# Every sha256 below is the one ZMB-UZH/omero-docker-extended ("OMERO Docker Extended") verifies
+# the same file with, `sha256sum -c`, after downloading it from the same URL
+# (docker/omero-server.Dockerfile, the version with OMERO_ZARR_PIXEL_BUFFER_SHA256, code index id
+# 62478166433; its earlier versions, commits fec0091 and 0270ffc, fetched the files unchecked):
+# OMERO_ZARR_PIXEL_BUFFER_SHA256, CAFFEINE_3_1_8_SHA256, AWS_JAVA_SDK_{S3,CORE,KMS}_1_12_659_SHA256,
+# S3FS_2_2_3_SHA256, TIKA_CORE_1_28_5_SHA256, and JZARR_SHA256 of
+# repo1.maven.org/maven2/dev/zarr/jzarr/0.4.2/jzarr-0.4.2.jar (its JZARR_VERSION=0.4.2: the artifact
+# dev.zarr:jzarr:0.4.2 of the pixel buffer's build.gradle). caffeine-3.1.8.jar's digest is also
+# Bazel rules_java's http_jar pin of the same Maven Central URL (code index id 57446338838).
+# Maven Central and Glencoe's Artifactory were not reachable where these pins were written: the
+# digests are checked again by ``pipenv run artifacts stage`` on download and by the server at
+# every start, so a wrong pin stops the install, never a wrong file.
+#
+# Each file is installed as lib/server/<artifact>.jar, without its version, as OME's Ansible role
+# does (tasks/main.yml, dest "{{ omero_zarr_pixel_buffer_folder }}/{{ item.name }}.jar"): a JAR
+# OMERO.server ships under the same name (OMERO's lib/server names have no version, e.g. an older
+# jzarr.jar for its OMEZarrReader) is replaced, not left beside the new one on Blitz's classpath.
+ZARR_TARGET = "lib/server"
+_MAVEN = "https://repo1.maven.org/maven2"
+_GLENCOE = "https://artifacts.glencoesoftware.com/artifactory/gs-omero-snapshots-local"
+_EXTENDED = "ZMB-UZH/omero-docker-extended docker/omero-server.Dockerfile (code index id 62478166433)"
+
+
+def _jar(name: str, version: str, sha256: str, repository: str, group: str, variable: str) -> Artifact:
+    return Artifact(
+        name=f"{name}.jar",
+        version=version,
+        sha256=sha256,
+        source=f"{_EXTENDED}, {variable}",
+        target=ZARR_TARGET,
+        url=f"{repository}/{group}/{name}/{version}/{name}-{version}.jar",
+    )
+
+
+ZARR_PIXEL_BUFFER: tuple[Artifact, ...] = (
+    _jar(
+        "omero-zarr-pixel-buffer",
+        "0.6.1",
+        "9cb3d1ed491ef866bc1703415b809097693fda13eb4818dc0eb6959f8fe94f97",
+        _GLENCOE,
+        "com/glencoesoftware/omero",
+        "OMERO_ZARR_PIXEL_BUFFER_SHA256",
+    ),
+    _jar(
+        "caffeine",
+        "3.1.8",
+        "7dd15f9df1be238ffaa367ce6f556737a88031de4294dad18eef57c474ddf1d3",
+        _MAVEN,
+        "com/github/ben-manes/caffeine",
+        "CAFFEINE_3_1_8_SHA256",
+    ),
+    _jar(
+        "jzarr", "0.4.2", "43f265b26dc8de384802853a2df34e18f0d836eae8bf4538f6c61c479b366cd8", _MAVEN, "dev/zarr", "JZARR_SHA256"
+    ),
+    _jar(
+        "s3fs",
+        "2.2.3",
+        "a22e94403de3dcf6e08fe233718d9364b578cf91555eb0dd6edc628443f44602",
+        _MAVEN,
+        "org/lasersonlab",
+        "S3FS_2_2_3_SHA256",
+    ),
+    _jar(
+        "aws-java-sdk-s3",
+        "1.12.659",
+        "44ed3a329a14c486a3f1c3b46eb47d26db4d93426a630790d2eefe542983dfa9",
+        _MAVEN,
+        "com/amazonaws",
+        "AWS_JAVA_SDK_S3_1_12_659_SHA256",
+    ),
+    _jar(
+        "aws-java-sdk-core",
+        "1.12.659",
+        "f7713aa96c49f3e9f8c2a67b2d9b2d431d746fbfa9a73083be67f914043d23eb",
+        _MAVEN,
+        "com/amazonaws",
+        "AWS_JAVA_SDK_CORE_1_12_659_SHA256",
+    ),
+    _jar(
+        "aws-java-sdk-kms",
+        "1.12.659",
+        "828c441cb154326f9dec238c498eeb346ea2a19f60e36f5910cccc7570b9bd10",
+        _MAVEN,
+        "com/amazonaws",
+        "AWS_JAVA_SDK_KMS_1_12_659_SHA256",
+    ),
+    _jar(
+        "tika-core",
+        "1.28.5",
+        "e64b3dc06c60b98ecbdfb9dbc3857f4ab54f9548eedd449ee0de39c0df5e3170",
+        _MAVEN,
+        "org/apache/tika",
+        "TIKA_CORE_1_28_5_SHA256",
+    ),
+)
+
+
+def staged_file(artifact: Artifact) -> str:
+    """The upstream file name of an artifact fetched from a URL (its version in it), e.g.
+    "jzarr-0.4.2.jar"."""
+    assert artifact.url is not None  # only artifacts with a download URL are staged
+    return artifact.url.rsplit("/", 1)[1]
+
+
+def staged_key(artifact: Artifact) -> str:
+    """Where ``pipenv run artifacts stage`` puts the file in the deployment's artifacts bucket:
+    addressed by its content, ``<sha256>/<upstream file name>``, so a key names one exact file."""
+    return f"{artifact.sha256}/{staged_file(artifact)}"
+
+
+ALL: tuple[Artifact, ...] = FIGURE_EXPORT + ZARR_PIXEL_BUFFER
+# Fetched from the deployment's artifacts bucket by an init container (the zarr add-on's stager).
+STAGED: tuple[Artifact, ...] = ZARR_PIXEL_BUFFER
+
+
+def staged_artifacts(deployment: Deployment) -> tuple[Artifact, ...]:
+    """What the deployment's servers fetch from its artifacts bucket: what
+    ``pipenv run artifacts stage`` must have put there first."""
+    return ZARR_PIXEL_BUFFER if deployment.zarr.enabled else ()
 
 
 def server_artifacts(deployment: Deployment) -> tuple[Artifact, ...]:
     """What the deployment's OMERO.servers install at start."""
-    return FIGURE_EXPORT if deployment.server.figure_export else ()
+    return (FIGURE_EXPORT if deployment.server.figure_export else ()) + staged_artifacts(deployment)

@@ -14,6 +14,7 @@ from typing import Any
 
 from config import checks, rds_windows
 from config.addons import Addon, AppStream, DataSync, DropBox, FileGatewayConfig, Monitoring, Uploader
+from config.addons.zarr import Zarr
 from config.backup import Backup, RestoreFrom
 from config.db_pool import pool_problems
 from config.fields import Block, Problem, key
@@ -421,6 +422,7 @@ class Deployment(Block):
     restore_from: RestoreFrom = key(doc="Recovery points this deployment's storage is built from.", factory=RestoreFrom)
     # Add-ons, each off until enabled.
     file_gateway: FileGatewayConfig = key(doc="S3 File Gateway as OMERO's data store (add-on).", factory=FileGatewayConfig)
+    zarr: Zarr = key(doc="OME-Zarr images read in place from S3 by OMERO.server (add-on).", factory=Zarr)
     datasync: DataSync = key(doc="DataSync from an S3 bucket into /OMERO (add-on).", factory=DataSync)
     uploader: Uploader = key(doc="OMERO CLI uploader host (add-on).", factory=Uploader)
     dropbox: DropBox = key(doc="Automated import: DropBox and scheduled in-place import (add-on).", factory=DropBox)
@@ -429,7 +431,7 @@ class Deployment(Block):
 
     def addons(self) -> tuple[Addon, ...]:
         """Every add-on block, enabled or not, in deployment order."""
-        return (self.file_gateway, self.datasync, self.uploader, self.dropbox, self.appstream, self.monitoring)
+        return (self.file_gateway, self.zarr, self.datasync, self.uploader, self.dropbox, self.appstream, self.monitoring)
 
     @property
     def efs_automatic_backups(self) -> bool:
