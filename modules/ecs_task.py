@@ -38,9 +38,10 @@ def task_definition(
     roles: TaskRoles,
     container: dict[str, Any],
     volumes: list[EcsTaskDefinitionVolume] | None = None,
+    init_containers: list[dict[str, Any]] | None = None,
 ) -> EcsTaskDefinition:
     """The ``aws_ecs_task_definition`` "task" of one container, for ``launch_type`` (FARGATE or EC2),
-    tagged with its family name."""
+    tagged with its family name; ``init_containers`` run before it, as its ``dependsOn`` says."""
     return EcsTaskDefinition(
         scope,
         "task",
@@ -52,7 +53,7 @@ def task_definition(
         runtime_platform=EcsTaskDefinitionRuntimePlatform(operating_system_family="LINUX", cpu_architecture="X86_64"),
         execution_role_arn=roles.execution_role_arn,
         task_role_arn=roles.task_role_arn,
-        container_definitions=json.dumps([container]),
+        container_definitions=json.dumps([container, *(init_containers or [])]),
         volume=volumes,
         tags={"Name": family},
     )

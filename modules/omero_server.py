@@ -48,6 +48,7 @@ from modules.ecs_task import awslogs, task_definition
 from modules.efs import access_point_client
 from modules.logs import log_group
 from modules.omero_config import config_environment, config_variable, secret_arns
+from modules.server_extras import STAGED_DIR, ServerExtras, server_container_parts, stager_container, staging_volume
 from modules.server_start import READ_ONLY_PASSWORD_VARIABLE, STOP_TIMEOUT_SECONDS, health_check, start_command
 from modules.server_websockets import HEALTH_PORT as WSS_HEALTH_PORT
 from modules.server_websockets import WSS_PORT
@@ -166,6 +167,8 @@ class OmeroServerProps:
     data_share: NfsShare | None = None  # an NFS share to mount as well as, or instead of, EFS (EC2 only)
     # Directories the server creates (as its own user) before it starts, e.g. DropBox watch folders.
     make_dirs: tuple[str, ...] = ()
+    # Files installed into OMERO.server at start, verified against their pins (server_extras).
+    extras: ServerExtras | None = None
     # (target group ARN, container port) pairs of the load balancers in front of this server
     target_groups: tuple[tuple[str, int], ...] = ()
     # Also listen for secure websockets (the read-write server behind the HTTPS load balancer).
@@ -229,7 +232,10 @@ class OmeroServerService(Construct):
             memory=props.memory,
             roles=roles,
             container=container,
-            volumes=self._volumes(props, efs_repository=efs_repository),
+            volumes=self._volumes(props, efs_repository=efs_repository) + ([staging_volume()] if props.extras else []),
+            init_containers=[
+                stager_container(s, container["logConfiguration"]) for s in (props.extras.stagers if props.extras else ())
+            ],
         )
         discovery = self._discovery(props, service_name=service_name, kind=kind)
         self.service = self._service(props, service_name=service_name, prefix=prefix, task=task, discovery=discovery)
@@ -286,6 +292,7 @@ class OmeroServerService(Construct):
                 partition=props.partition,
                 log_group_arn=log_group_arn,
                 image=props.image,
+                other_images=tuple(s.image for s in props.extras.stagers) if props.extras else (),
                 cache_repositories_arn=props.cache_repositories_arn,
                 # Each secret by its ARN, without the JSON key and version fields ECS may take.
                 secret_arns=secret_arns(secrets),
@@ -382,8 +389,14 @@ class OmeroServerService(Construct):
                 make_dirs=props.make_dirs,
                 websocket=(WSS_PORT, WSS_HEALTH_PORT) if props.websockets else None,
                 read_only_user=None if props.read_only else props.database.read_only_user,
+                extras=STAGED_DIR if props.extras else None,
             )
         ]
+        if props.extras:  # the staged files, their pins, and the stagers it waits for
+            for name, parts in server_container_parts(props.extras).items():
+                existing = container.get(name, [])
+                assert isinstance(existing, list)  # mountPoints and environment are lists; dependsOn is new
+                container[name] = existing + parts
         return container
 
     @staticmethod

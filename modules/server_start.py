@@ -32,6 +32,8 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from modules.server_extras import PINS_VARIABLE
+
 SERVER_DIR = "/opt/omero/server/OMERO.server"
 LOG_DIR = f"{SERVER_DIR}/var/log"
 # The files OMERO.server's services write there (OMERO sysadmin docs, "Server log files").
@@ -198,25 +200,50 @@ def read_only_role(user: str, python: str = PYTHON) -> str:
     )
 
 
+def install_extras(staged: str, server_dir: str = SERVER_DIR, variable: str = PINS_VARIABLE) -> str:
+    """Shell that installs the files pinned in ``$variable`` ("<path>=<sha256>[,<sha256>...]"
+    entries, space-separated; config.artifacts.pins) from ``staged`` into ``server_dir``, at the
+    same relative path: each file is copied next to its place, its copy's sha256 checked against
+    the pins, and only then moved in (a file already there with those bytes is left as it is).
+    A missing file or any other digest ends the start with one line naming the file; nothing of
+    OMERO runs. Only bash and coreutils, which the image has (modules/server_extras.py)."""
+    fail = 'echo "OMERO.server not started: $path'
+    return (
+        f'for pin in ${variable}; do path=$(printf %s "$pin" | cut -d= -f1); accepted=$(printf %s "$pin" | cut -d= -f2); '
+        f'from={shlex.quote(staged)}/"$path"; to={shlex.quote(server_dir)}/"$path"; '
+        f'[ -f "$from" ] || {{ {fail} is pinned but was not staged (no $from)" >&2; exit 1; }}; '
+        f'mkdir -p "$(dirname "$to")" && cp "$from" "$to.staged" || {{ {fail} could not be copied into OMERO.server" >&2; exit 1; }}; '
+        'got=$(sha256sum "$to.staged" | cut -d" " -f1); '
+        'case ",$accepted," in *",$got,"*) [ -n "$got" ];; *) false;; esac || { rm -f "$to.staged"; '
+        f'{fail} has sha256 $got, which is not pinned ($accepted; config/artifacts.py)" >&2; exit 1; }}; '
+        'if cmp -s "$to.staged" "$to"; then rm -f "$to.staged"; echo "$path: already installed (sha256 $got)"; '
+        'else mv -f "$to.staged" "$to" && echo "$path: installed (sha256 $got)"; fi; done'
+    )
+
+
 def start_command(
     *,
     read_only: bool,
     make_dirs: tuple[str, ...] = (),
     websocket: tuple[int, int] | None = None,
     read_only_user: str | None = None,
+    extras: str | None = None,
     image: Image = IMAGE,
     log_dir: str = LOG_DIR,
     cert_dir: str = READ_ONLY_CERT_DIR,
+    server_dir: str = SERVER_DIR,
 ) -> str:
     """The container's command (run by ``/bin/bash -c``); ``websocket``: (wss port, its health
     port) when the load balancer forwards websockets to this server; ``read_only_user``: the
-    role the read-only servers log in as, kept in step before the server runs."""
+    role the read-only servers log in as, kept in step before the server runs; ``extras``: the
+    directory of staged files to verify and install before anything else (see install_extras)."""
     helpers = follow_logs(log_dir) + (websocket_health(*websocket, python=image.python) if websocket else "")
+    install = f"{install_extras(extras, server_dir)}; " if extras else ""
     if read_only:
-        return helpers + supervised(wait_for_schema(image, cert_dir), image)
+        return helpers + supervised(install + wait_for_schema(image, cert_dir), image)
     mkdir = f"mkdir -p {' '.join(shlex.quote(d) for d in make_dirs)} && " if make_dirs else ""
     before_run = read_only_role(read_only_user, python=image.python) if read_only_user else "true"
-    return helpers + supervised(mkdir + run_startup(before_run=before_run, image=image), image)
+    return helpers + supervised(install + mkdir + run_startup(before_run=before_run, image=image), image)
 
 
 def run_startup(*, before_run: str, image: Image = IMAGE) -> str:

@@ -28,6 +28,7 @@ class TaskRolesProps:
     partition: str
     log_group_arn: str
     image: str
+    other_images: tuple[str, ...] = ()  # of the task's init containers, pulled with the same role
     secret_arns: tuple[str, ...] = ()
     secrets_kms_key_arn: str | None = None  # the customer key encrypting secret_arns, if any
     exec_log_group_arn: str | None = None  # ECS Exec audit log; None: no ECS Exec
@@ -47,7 +48,7 @@ class TaskRoles(Construct):
             execution.append(allow(["secretsmanager:GetSecretValue"], list(props.secret_arns)))
             if props.secrets_kms_key_arn:
                 execution.append(allow(["kms:Decrypt"], [props.secrets_kms_key_arn]))
-        ecr = _ECR_IMAGE.match(props.image)
+        repositories = self._ecr_repositories(props)
         if props.cache_repositories_arn:
             # The first pull of a tag creates its repository and imports it from upstream
             # (Amazon ECR User Guide, "IAM permissions required to sync an upstream registry").
@@ -58,9 +59,8 @@ class TaskRoles(Construct):
                 )
             )
             execution.append(allow(["ecr:GetAuthorizationToken"], ["*"]))
-        elif ecr:
-            repository = f"arn:{props.partition}:ecr:{ecr['region']}:{ecr['account']}:repository/{ecr['repository']}"
-            execution.append(allow(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [repository]))
+        elif repositories:
+            execution.append(allow(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], repositories))
             # GetAuthorizationToken has no resource-level permissions: AWS requires "*".
             execution.append(allow(["ecr:GetAuthorizationToken"], ["*"]))
         self.execution_role = IamRole(
@@ -114,3 +114,15 @@ class TaskRoles(Construct):
             role_policy(self, "task_policy", role_id=self.task_role.id, name="task", document_id="task_document", statements=task)
         self.execution_role_arn = self.execution_role.arn
         self.task_role_arn = self.task_role.arn
+
+    @staticmethod
+    def _ecr_repositories(props: TaskRolesProps) -> list[str]:
+        """The ARNs of the ECR repositories the task's images (its own and its init containers')
+        come from, in order and once each; images from elsewhere need no permission here."""
+        arns: list[str] = []
+        for image in (props.image, *props.other_images):
+            ecr = _ECR_IMAGE.match(image)
+            if ecr:
+                arn = f"arn:{props.partition}:ecr:{ecr['region']}:{ecr['account']}:repository/{ecr['repository']}"
+                arns += [arn] if arn not in arns else []
+        return arns

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from config import Deployment
+from config.artifacts import pins, server_artifacts
 from config.db_pool import pool_size
 from modules.cluster import OmeroCluster, OmeroClusterOutputs, OmeroClusterProps
 from modules.container_instances import ContainerInstances, ContainerInstancesProps
@@ -23,6 +24,7 @@ from modules.omero_server import SERVER_PORT, Database, DataVolume, NfsShare, Om
 from modules.omero_web import OmeroWebProps, OmeroWebService
 from modules.secrets import GeneratedSecret, GeneratedSecretProps
 from modules.security_groups import Egress, OmeroSecurityGroups, OmeroSecurityGroupsProps
+from modules.server_extras import ServerExtras, Stager, figure_stager
 from modules.server_load_balancer import ServerLoadBalancer, ServerLoadBalancerProps
 from modules.server_websockets import WSS_PORT, ServerWebSockets, ServerWebSocketsProps
 from modules.session_store import SessionStore, SessionStoreOutputs, SessionStoreProps
@@ -367,6 +369,7 @@ class ServicesStack(DeploymentStack):
             data_share=data_share,
             capacity_provider=instances.capacity_provider_name if instances else None,
             cache_repositories_arn=account.cache_repositories_arn,
+            extras=self._server_extras(deployment, account),
         )
         placed_after = self._placed_after(deployment, instances)
         read_write = OmeroServerService(
@@ -421,6 +424,16 @@ class ServicesStack(DeploymentStack):
             )
             placed_after += (taken.snapshot,)
         return placed_after
+
+    @staticmethod
+    def _server_extras(deployment: Deployment, account: _Account) -> ServerExtras | None:
+        """The files every OMERO.server installs at start (config/artifacts.py) and the init
+        containers that stage them: OMERO.figure's export script from the web service's own image."""
+        artifacts = server_artifacts(deployment)
+        stagers: tuple[Stager, ...] = ()
+        if deployment.server.figure_export:
+            stagers += (figure_stager(account.pulled(deployment.web.image)),)
+        return ServerExtras(pins=pins(artifacts), stagers=stagers) if artifacts else None
 
     @staticmethod
     def _server_database(database: OmeroDatabaseOutputs) -> Database:

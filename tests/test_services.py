@@ -22,8 +22,8 @@ def task(synth, family_suffix: str) -> dict:
 
 
 def container(synth, family_suffix: str) -> dict:
-    [only] = json.loads(task(synth, family_suffix)["container_definitions"])
-    return only
+    """The task's own container: first, before any init container (OMERO.server's stagers)."""
+    return json.loads(task(synth, family_suffix)["container_definitions"])[0]
 
 
 def environment(definition: dict) -> dict[str, str]:
@@ -63,9 +63,9 @@ def test_secrets_reach_containers_only_through_ecs_secrets(examples, example):
     synth = examples[example]
     for definition in synth.resources("services", "aws_ecs_task_definition").values():
         for entry in json.loads(definition["container_definitions"]):
-            names = [e["name"] for e in entry["environment"]]
+            names = [e["name"] for e in entry.get("environment", [])]  # init containers may have none
             assert not [n for n in names if any(word in n.upper() for word in ("PASS", "SECRET", "TOKEN"))], names
-            for secret in entry["secrets"]:
+            for secret in entry.get("secrets", []):
                 made_here = secret["valueFrom"].startswith("${") and secret["valueFrom"].endswith("arn}")
                 assert made_here or secret["valueFrom"].startswith("arn:aws:secretsmanager:"), secret  # or configured
     server = container(synth, "-omero-server")
@@ -91,7 +91,10 @@ def test_server_container(examples):
     assert env["CONFIG_omero_jvmcfg_system__memory"] == "16384"  # the task's memory, not the host's
     assert env["CONFIG_omero_db_poolsize"] == "25"  # from server.db_pool_size
     assert server["ulimits"] == [{"name": "nofile", "softLimit": 65536, "hardLimit": 65536}]
-    assert server["mountPoints"] == [{"sourceVolume": "omero-data", "containerPath": "/OMERO", "readOnly": False}]
+    assert server["mountPoints"] == [
+        {"sourceVolume": "omero-data", "containerPath": "/OMERO", "readOnly": False},
+        {"sourceVolume": "omero-server-extras", "containerPath": "/opt/omero/server/staged", "readOnly": True},
+    ]  # /OMERO, and the files staged for OMERO.server (tests/test_server_extras.py)
     # Ice over TLS, and (behind HTTPS) wss with its health responder; no plain Ice with wss
     assert {p["containerPort"] for p in server["portMappings"]} == {4064, 4066, 4067}
     assert server["logConfiguration"]["options"]["awslogs-region"] == "us-west-2"
@@ -111,7 +114,8 @@ def test_server_container(examples):
     definition = task(synth, "-omero-server")
     assert definition["requires_compatibilities"] == ["FARGATE"] and definition["network_mode"] == "awsvpc"
     assert (definition["cpu"], definition["memory"]) == ("4096", "16384")
-    [volume] = definition["volume"]
+    volume, staged = definition["volume"]  # /OMERO, and the task's own volume of staged files
+    assert staged == {"name": "omero-server-extras"}  # no host path: gone with the task
     efs = volume["efs_volume_configuration"]
     assert efs["transit_encryption"] == "ENABLED" and efs["authorization_config"]["iam"] == "ENABLED"
     assert "access_point" in efs["authorization_config"]["access_point_id"]
