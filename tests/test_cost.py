@@ -12,20 +12,21 @@ from pathlib import Path
 import pytest
 
 from config import load
-from tools.cost import HOURS, PRICES, Assumptions, Item, ToolError, estimate, load_prices, totals
+from tools.common import ToolError
+from tools.cost_model import HOURS, PRICES, Assumptions, Charge, estimate, load_prices, totals
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = load(ROOT / "examples/quickstart-http.hcl")  # eu-west-1, single NAT, HTTP
 PROD = load(ROOT / "examples/tls-rw-ro.hcl")  # us-east-1, 3 NATs, 2 read-only servers, Multi-AZ
 
 
-def items_named(items: list[Item], prefix: str) -> list[Item]:
+def items_named(items: list[Charge], prefix: str) -> list[Charge]:
     found = [item for item in items if item.name.startswith(prefix)]
     assert found, f"no item starting with {prefix!r}: {[i.name for i in items]}"
     return found
 
 
-def cost(items: list[Item], prefix: str) -> float:
+def cost(items: list[Charge], prefix: str) -> float:
     return sum(item.cost[0] for item in items_named(items, prefix))
 
 
@@ -223,7 +224,7 @@ def test_readme_gives_every_example_its_figure_from_the_tool():
     it, within a dollar, so the figures cannot drift from the model or the prices."""
     import re
 
-    from tools.cost import example_figures
+    from tools.cost_model import example_figures
 
     readme = (ROOT / "README.md").read_text()
     rows = dict(re.findall(r"^\| `examples/([^`]+)` \|.*\| (\$[\d,]+(?:\.\.\$[\d,]+)?) \|$", readme, re.MULTILINE))
@@ -244,7 +245,7 @@ def test_examples_command_prints_the_readme_rows():
 def test_lab_is_the_cheapest_example():
     """examples/lab.hcl is what a facility can try for the least money: cheaper than every other
     example at the same prices, with the choices that make it so."""
-    from tools.cost import example_figures
+    from tools.cost_model import example_figures
 
     figures = example_figures()
     lab = figures.pop("lab.hcl")
@@ -255,3 +256,11 @@ def test_lab_is_the_cheapest_example():
     assert deployment.cluster.container_insights == "enabled"  # not enhanced
     assert deployment.network.interface_endpoints == ()
     assert deployment.web.min_tasks == deployment.web.max_tasks == 2
+
+
+def test_the_gateway_root_volume_priced_is_the_one_the_module_makes():
+    """The appliance's root disk is no config key: the model prices the module's own size."""
+    from modules.addons.file_gateway import ROOT_VOLUME_GB
+    from tools.cost_model import GATEWAY_ROOT_VOLUME_GB
+
+    assert GATEWAY_ROOT_VOLUME_GB == ROOT_VOLUME_GB

@@ -1,4 +1,4 @@
-"""pipenv run deploy and destroy (tools/deploy.py, tools/progress.py), and the local-state note.
+"""pipenv run deploy and destroy (tools/deploying.py, tools/progress.py), and the local-state note.
 
 The progress line is read from recordings of real ``terraform apply -json`` runs (tests/fixtures:
 the network stack of an existing-VPC deployment applied to the emulator; Terraform's built-in
@@ -27,10 +27,10 @@ from config import load
 from tests.conftest import EXAMPLES, ROOT
 from tests.harness.apply import aws
 from tests.test_emulator import existing_network
-from tools.deploy import Outcome, _parse, next_steps, plan_summary, refusal, selected, selection_notes, verifies, verify_argv
-from tools.inspect_deployment import Stack, ToolError, read_stacks
+from tools.common import ToolError
+from tools.deploying import Outcome, _parse, next_steps, plan_summary, refusal, selected, selection_notes, verifies, verify_argv
+from tools.deployment import Stack, in_dependency_order, read_stacks
 from tools.progress import CLEAR_LINE, Applying, Console
-from tools.rehearse import in_dependency_order
 
 FIXTURES = ROOT / "tests" / "fixtures"
 
@@ -212,7 +212,7 @@ def test_stacks_are_chosen_by_role_or_name(examples):
 def test_what_refuses_destroy_is_kept_with_what_it_needs(examples):
     """The quick start as synthesized: every stack refuses (what OMERO keeps, a new VPC, the load
     balancer's deletion protection); without that protection the services stack goes, the rest stays."""
-    from tools.deploy import destroy_skip
+    from tools.deploying import destroy_skip
 
     stacks = read_stacks(examples["quickstart-http"].outdir)
     reasons = {s.role: refusal(s) for s in stacks}

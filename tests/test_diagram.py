@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tools.deployment import read_stacks
 from tools.diagram import END, START, Graph, build_graph, current_block, mermaid, readme_block, reduce_edges
-from tools.inspect_deployment import read_stacks
 
 ROOT = Path(__file__).resolve().parents[1]
 

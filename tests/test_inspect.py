@@ -12,7 +12,8 @@ import pytest
 
 from config.catalog import ON_SERVICES_ROLES
 from tests.harness.synth import synthesize
-from tools.inspect_deployment import ToolError, deploy_order, read_stacks, role_of
+from tools.common import ToolError
+from tools.deployment import deploy_order, read_stacks, role_of
 
 ROOT = Path(__file__).resolve().parents[1]
 

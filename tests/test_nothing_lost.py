@@ -16,8 +16,7 @@ import pytest
 
 from config.catalog import ON_SERVICES_ROLES
 from tests.harness.apply import ADDON_WORKERS, APPLY_TIMEOUT, apply_all, aws
-from tools.inspect_deployment import read_stacks
-from tools.rehearse import in_dependency_order
+from tools.deployment import in_dependency_order, read_stacks
 
 pytestmark = [pytest.mark.emulator, pytest.mark.terraform]
 

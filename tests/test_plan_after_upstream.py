@@ -1,5 +1,5 @@
 """A rehearsed plan plans a stack again once the stacks it reads are applied on the emulator
-(tools.plan_rehearsal.plan_after_upstream): the order of applies and plans, and what the report says.
+(tools.plan.rehearsal.plan_after_upstream): the order of applies and plans, and what the report says.
 The applies and plans themselves are terraform's, exercised end to end by the rehearsed-plan
 emulator tests; here they are recorded calls, to check the scheduling alone."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from tools.plan_rehearsal import plan_after_upstream
-from tools.plan_report import ResourceChange, StackPlan, render_text
+from tools.plan.rehearsal import plan_after_upstream
+from tools.plan.report import ResourceChange, StackPlan, render_text
 
 NAMES = ("lab-network", "lab-storage", "lab-backup", "lab-services")
 NEEDS = {

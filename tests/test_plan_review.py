@@ -1,4 +1,4 @@
-"""Plan review (tools/plan_review.py): the real terraform plan of each stack, read for a reviewer.
+"""Plan review (tools/plan/, pipenv run plan): the real terraform plan of each stack, read for a reviewer.
 
 The reviews of three versions of the quick start against its applied state (exit 0, 1 and 3) are
 in tests/test_quickstart_on_emulator.py, beside the other tests that read that one apply.
@@ -12,8 +12,8 @@ import sys
 import pytest
 
 from tests.harness.synth import ROOT
-from tools.plan_report import MARKDOWN_LIMIT, ResourceChange, StackPlan, attribute_changes, render_markdown
-from tools.plan_review import exit_code, review, write_reports
+from tools.plan.report import MARKDOWN_LIMIT, ResourceChange, StackPlan, attribute_changes, render_markdown
+from tools.plan.review import exit_code, review, write_reports
 
 REGION = "eu-west-1"
 
@@ -22,7 +22,7 @@ def test_bad_config_exits_2_with_the_loaders_message(tmp_path):
     bad = tmp_path / "bad.hcl"
     bad.write_text('name = "x"\nweb { min_tasks = 1 }\n')
     run = subprocess.run(
-        [sys.executable, "-m", "tools.plan_review", "--config", str(bad)], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "tools.plan", "--config", str(bad)], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert run.returncode == 2, run.stderr
     assert "web.min_tasks" in run.stderr and "Traceback" not in run.stderr
@@ -73,7 +73,7 @@ def _plan(after: dict, unknown: dict | None = None, actions=("update",)) -> dict
 
 
 def test_a_fresh_plan_that_makes_the_reviewed_changes_may_be_applied():
-    from tools.plan_compare import differences
+    from tools.plan.compare import differences
 
     assert differences(_plan({"desired_count": 2}), _plan({"desired_count": 2})) == []
     # what the reviewer saw as known after apply may be known now (an upstream stack was applied)
@@ -81,7 +81,7 @@ def test_a_fresh_plan_that_makes_the_reviewed_changes_may_be_applied():
 
 
 def test_a_fresh_plan_that_does_anything_else_is_refused():
-    from tools.plan_compare import differences, main
+    from tools.plan.compare import differences, main
 
     assert differences(_plan({"desired_count": 2}), _plan({"desired_count": 3})) == [
         "aws_ecs_service.web: other values than reviewed for desired_count"
@@ -102,7 +102,7 @@ def test_rehearsed_plan_of_a_file_new_since_the_base_is_all_adds(tmp_path):
     and every stack of the working tree's file is planned as new, on an emulator of its own."""
     import os
 
-    from tools.plan_rehearsal import rehearsed_review
+    from tools.plan.rehearsal import rehearsed_review
 
     config = ROOT / f".plan-review-new-{os.getpid()}.hcl"  # inside the repository, never committed
     config.write_text('name = "omero-new"\nregion = "eu-west-1"\n')

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.cost import PRICES
+from tools.cost_model import PRICES
 from tools.prices import COMMERCIAL_REGIONS, SELECTORS, PriceError, generate, offer_path
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from emulator import free_port
-from tools.rehearse import StackResult, report, terraform_runner
+from tools.on_emulator import StackResult, emulator_terraform
+from tools.rehearse import report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -133,7 +134,7 @@ def test_terraform_reaches_nothing_but_the_emulator(emulator, monkeypatch, tmp_p
         "AWS_ENDPOINT_URL": "https://aws.example",
     }.items():
         monkeypatch.setenv(name, value)
-    env = terraform_runner(emulator, "eu-west-1", tmp_path).tf.env
+    env = emulator_terraform(emulator, "eu-west-1", tmp_path).tf.env
     monkeypatch.undo()
     assert env["HTTP_PROXY"] == env["AWS_ENDPOINT_URL"] == emulator.endpoint
     assert {name for name in env if "proxy" in name.lower()} == {"HTTP_PROXY"}
@@ -148,7 +149,7 @@ def test_terraform_reaches_nothing_but_the_emulator(emulator, monkeypatch, tmp_p
 
 
 def _stacks(**needs: list[str]) -> list:
-    from tools.inspect_deployment import Stack
+    from tools.deployment import Stack
 
     return [Stack(name, name, Path(name), dependencies, backend=None) for name, dependencies in needs.items()]  # type: ignore[arg-type]
 
@@ -178,7 +179,7 @@ class _Recorder:
 def test_stacks_run_after_what_they_need_and_a_destroy_in_reverse():
     """The scheduler behind rehearse's applies and the tests' destroys: dependency order both ways,
     never more at once than asked, and a failure's downstream skipped without being run."""
-    from tools.rehearse import in_dependency_order
+    from tools.deployment import in_dependency_order
 
     stacks = _stacks(
         state=[], network=["state"], storage=["network"], backup=["storage"], services=["storage"], uploader=["services"]
@@ -210,15 +211,15 @@ def test_stacks_run_after_what_they_need_and_a_destroy_in_reverse():
 def test_a_rehearsal_into_a_running_emulator_keeps_the_state_of_the_one_before(tmp_path):
     """``--endpoint`` with an ``--outdir`` rehearsed into before: the new synth keeps the local state
     there (it describes what that emulator holds)."""
-    from tools.inspect_deployment import load_deployment
-    from tools.rehearse import _synth
+    from tools.deployment import load_deployment
+    from tools.on_emulator import synthesize_for_emulator
 
     deployment = load_deployment(ROOT / "examples/quickstart-http.hcl")
     outdir = tmp_path / "out"
-    _synth(deployment, outdir, "http://127.0.0.1:4566")
+    synthesize_for_emulator(deployment, outdir, "http://127.0.0.1:4566")
     state = outdir / "local-state" / "terraform.omero-quick-network.tfstate"
     state.write_text('{"version": 4}')
-    stacks = _synth(deployment, outdir, "http://127.0.0.1:4566", keep_state=True)
+    stacks = synthesize_for_emulator(deployment, outdir, "http://127.0.0.1:4566", keep_state=True)
     assert [stack.role for stack in stacks] == ["network", "storage", "backup", "services"]
     assert state.read_text() == '{"version": 4}'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing left beside it
@@ -228,7 +229,7 @@ def test_a_deployment_gets_its_hosted_zone_once_per_emulator(emulator):
     """A second rehearsal of a TLS deployment into the same emulator finds the zone the first made;
     another deployment gets a zone of its own."""
     from emulator import with_hosted_zone
-    from tools.inspect_deployment import load_deployment
+    from tools.deployment import load_deployment
 
     deployment = load_deployment(ROOT / "examples/tls-rw.hcl")
     first = with_hosted_zone(emulator, deployment).load_balancer.hosted_zone_id

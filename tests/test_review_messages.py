@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import main
 from tests.harness.synth import ROOT
-from tools import rehearse
+from tools import deployment, rehearse
 
 
 def test_a_synth_in_emulator_mode_says_so(tmp_path, capsys):
@@ -26,13 +26,13 @@ def test_a_synth_in_emulator_mode_says_so(tmp_path, capsys):
 
 def test_a_long_apply_prints_progress_lines(monkeypatch):
     """A stack that runs for longer than the progress interval is named while it runs."""
-    monkeypatch.setattr(rehearse, "PROGRESS_SECONDS", 0.05)
+    monkeypatch.setattr(deployment, "PROGRESS_SECONDS", 0.05)
     release = threading.Event()
     # the scheduler reads a stack's name and dependencies only
     stacks = [SimpleNamespace(name="omero-quick-network", dependencies=[])]
     said: list[str] = []
     threading.Timer(0.3, release.set).start()
-    results = rehearse.in_dependency_order(
+    results = deployment.in_dependency_order(
         stacks,
         lambda stack: release.wait(5) and stack.name,
         workers=1,

@@ -456,7 +456,7 @@ def test_bad_websocket_networks(text, key, fragment):
 
 def test_the_read_only_pool_is_in_the_cost_estimate():
     from config import load
-    from tools.cost import estimate, load_prices
+    from tools.cost_model import estimate, load_prices
 
     prices, _ = load_prices("us-east-1")
     production = load(ROOT / "examples" / "tls-rw-ro.hcl")

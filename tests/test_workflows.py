@@ -93,7 +93,7 @@ def test_plan_only_with_a_role_and_never_for_forks():
     assert len(credentials) == 1 and credentials[0]["with"]["role-to-assume"] == "${{ vars.AWS_PLAN_ROLE_ARN }}"
     assert "aws-access-key-id" not in credentials[0]["with"]
     script = "\n".join(s.get("run", "") for s in steps)
-    assert "tools.plan_review --config" in script and "deployments/*.hcl" in script and "--out" in script
+    assert "-m tools.plan --config" in script and "deployments/*.hcl" in script and "--out" in script
     assert any(s.get("uses", "").startswith("actions/upload-artifact@") for s in steps)
 
 
@@ -103,7 +103,7 @@ def test_rehearsed_plan_needs_no_aws_and_runs_for_forks():
     steps = [s for _, s in _steps({"jobs": {"j": job}})]
     assert not any(s.get("uses", "").startswith("aws-actions/") for s in steps)
     script = "\n".join(s.get("run", "") for s in steps)
-    assert "tools.plan_review --rehearse --base" in script and "GITHUB_STEP_SUMMARY" in script
+    assert "-m tools.plan --rehearse --base" in script and "GITHUB_STEP_SUMMARY" in script
     assert "pipenv sync --dev" in script and "OMERO_TF_PROVIDER_MIRROR" in script
 
 
@@ -150,7 +150,7 @@ def test_deploy_applies_only_reviewed_plans_behind_environments():
     [credentials] = [s for s in steps if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
     assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
     script = "\n".join(s.get("run", "") for s in steps)
-    compare, apply_at = script.index("tools.plan_compare"), script.index("apply -input=false -no-color fresh.tfplan")
+    compare, apply_at = script.index("-m tools.plan.compare "), script.index("apply -input=false -no-color fresh.tfplan")
     assert compare < apply_at  # the comparison gates the apply of exactly the compared plan
     assert "gh run download" in script and "--name plans" in script
 
@@ -162,7 +162,7 @@ def test_drift_keeps_one_issue_per_deployment():
     assert job["permissions"] == {"contents": "read", "id-token": "write", "issues": "write"}
     assert "vars.AWS_PLAN_ROLE_ARN != ''" in job["if"]
     script = "\n".join(s.get("run", "") for _, s in _steps(workflow))
-    assert "tools.plan_review --config" in script
+    assert "-m tools.plan --config" in script
     for command in ("gh issue create", "gh issue edit", "gh issue close"):
         assert command in script
     assert 'title="Drift: $name"' in script

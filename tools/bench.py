@@ -11,13 +11,14 @@ best of --repeat runs is reported (the machine's noise only ever adds time).
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from tools.common import Parser
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,7 +57,7 @@ def best(repeat: int, args: list[str], env: dict[str, str]) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = Parser(prog="pipenv run bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best is kept)")
     options = parser.parse_args()
     examples = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "examples").glob("*.hcl"))

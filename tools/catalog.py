@@ -23,7 +23,6 @@ Nothing here runs in the tests except on files given to it; the catalog it wrote
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import subprocess
@@ -32,6 +31,8 @@ import urllib.request
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+from tools.common import Parser
 
 CATALOG = Path(__file__).resolve().parents[1] / "config" / "aws_types.json"
 CFN_LINT = "aws-cloudformation/cfn-lint"
@@ -135,7 +136,7 @@ def dumps(catalog: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pipenv run catalog", description=__doc__.split("\n\n")[0])
+    parser = Parser(prog="pipenv run catalog", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--cfn-lint",
         default="main",

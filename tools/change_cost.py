@@ -1,10 +1,11 @@
-"""The monthly cost of a change, for the synthesized diff and the plan report: ``tools.cost``'s
-model (the same items, prices and default assumptions as ``pipenv run cost``) of the deployment
-before and after."""
+"""The monthly cost of a change, for the synthesized diff and the plan report: the cost model
+(:mod:`tools.cost_model`: the same charges, prices and default assumptions as ``pipenv run cost``)
+of the deployment before and after."""
 
 from __future__ import annotations
 
-from tools.cost import ToolError, estimate, load_prices, totals
+from tools.common import ToolError
+from tools.cost_model import estimate, load_prices, totals
 
 
 def monthly(deployment) -> tuple[float, float] | str:

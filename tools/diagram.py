@@ -31,7 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.inspect_deployment import Stack, ToolError, load_deployment, read_stacks, role_of, synthesize_to
+from config import config_path
+from tools.common import Parser, ToolError
+from tools.deployment import Stack, load_deployment, read_stacks, role_of, synthesize_to
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -448,7 +450,7 @@ def current_block(text: str) -> str | None:
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="diagram", description=__doc__.split("\n\n")[0])
+    parser = Parser(prog="pipenv run diagram", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, help="deployment file (default: $OMERO_CONFIG, else config/default.hcl)")
     parser.add_argument("--outdir", type=Path, help="read this synthesized directory instead of synthesizing")
     parser.add_argument("--write-docs", action="store_true", help="replace the marked block of the docs page with the diagram")
@@ -462,7 +464,6 @@ def diagram_for(config: Path | None = None, outdir: Path | None = None) -> str:
     """The Mermaid text for a synthesized directory, or for a config synthesized on the spot."""
     if outdir is not None:
         return mermaid(build_graph(read_stacks(outdir)))
-    from config import config_path
 
     deployment = load_deployment(config or config_path(os.environ))
     with tempfile.TemporaryDirectory(prefix="omero-diagram-") as tmp:

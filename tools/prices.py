@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from config.checks import AWS_REGIONS
-from tools.cost import PRICES
+from tools.common import Parser
+from tools.cost_model import PRICES
 
 OFFERS = "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws"
 # Commercial regions: the aws partition (not GovCloud, aws-us-gov, nor China, aws-cn, whose price
@@ -181,7 +182,7 @@ def generate(root: Path, regions: Sequence[str], table: dict[str, Any], publishe
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="prices", description=__doc__.split("\n\n")[0])
+    parser = Parser(prog="pipenv run prices", description=__doc__.split("\n\n")[0])
     parser.add_argument("--from", dest="root", type=Path, help="directory of offer files: <ServiceCode>/<region>/index.json")
     parser.add_argument("--region", action="append", help="price only this region (repeatable; default: every commercial one)")
     parser.add_argument("--published", default="", help="the offer files' publicationDate (default: read from them)")

@@ -43,6 +43,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from config import ConfigError, loads
+from config.addons.file_gateway import share_bucket_name
+from config.backup import share_bucket_under_backup
+from tools.common import Parser, ToolError
+from tools.deployment import load_deployment
+
 MAX_GAP = timedelta(days=1)  # EFS and RDS share the plan's backup window; a day apart is suspect
 COMPLETED = "COMPLETED"
 
@@ -156,7 +162,7 @@ def describe_gap(gap: timedelta) -> str:
 
 
 @dataclass(frozen=True)
-class Item:
+class TopLevelSpan:
     """A top-level attribute or block of an HCL file: its name and its lines [start, end]."""
 
     name: str
@@ -211,10 +217,10 @@ def _line_depths(lines: list[str]) -> list[tuple[int, int]]:
     return depths
 
 
-def top_level_items(text: str) -> list[Item]:
+def top_level_items(text: str) -> list[TopLevelSpan]:
     lines = text.splitlines()
     depths = _line_depths(lines)
-    items: list[Item] = []
+    items: list[TopLevelSpan] = []
     index = 0
     while index < len(lines):
         start_depth, _ = depths[index]
@@ -225,7 +231,7 @@ def top_level_items(text: str) -> list[Item]:
         end = index
         while depths[end][1] > 0 and end + 1 < len(lines):
             end += 1
-        items.append(Item(match.group(1), "attribute" if match.group(2) == "=" else "block", index, end))
+        items.append(TopLevelSpan(match.group(1), "attribute" if match.group(2) == "=" else "block", index, end))
         index = end + 1
     return items
 
@@ -234,7 +240,7 @@ def _hcl_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("${", "$${") + '"'
 
 
-def _set_attribute(lines: list[str], item: Item, value: str) -> None:
+def _set_attribute(lines: list[str], item: TopLevelSpan, value: str) -> None:
     """Replace a one-line top-level attribute's value, keeping its alignment and any comment."""
     match = re.match(r'^(\s*[A-Za-z_][A-Za-z0-9_-]*\s*=\s*)("(?:[^"\\]|\\.)*"|[^#/\s]+)(.*)$', lines[item.start])
     if not match or item.end != item.start:
@@ -242,7 +248,7 @@ def _set_attribute(lines: list[str], item: Item, value: str) -> None:
     lines[item.start] = match.group(1) + value + match.group(3)
 
 
-def _set_in_block(lines: list[str], block: Item | None, key: str, value: str, comment: str) -> None:
+def _set_in_block(lines: list[str], block: TopLevelSpan | None, key: str, value: str, comment: str) -> None:
     """Set ``key = value`` inside a top-level block (replace its line, or add one before ``}``)."""
     if block is None:
         raise RestoreError(f"cannot set {key}: the source config has no block for it; add the block and run again")
@@ -278,7 +284,7 @@ def restored_text(
     """The source config's text for the restored deployment (see the module doc)."""
     lines = text.splitlines()
 
-    def item(wanted: str, kind: str | None = None) -> Item | None:
+    def item(wanted: str, kind: str | None = None) -> TopLevelSpan | None:
         found = [i for i in top_level_items("\n".join(lines)) if i.name == wanted and (kind is None or i.kind == kind)]
         return found[0] if found else None
 
@@ -356,7 +362,7 @@ def restored_text(
     return "\n".join(lines) + "\n"
 
 
-def _comment_out_in_block(lines: list[str], block: Item | None, key: str, why: str) -> None:
+def _comment_out_in_block(lines: list[str], block: TopLevelSpan | None, key: str, why: str) -> None:
     """Turn a one-line ``key = ...`` inside a top-level block into a comment saying why."""
     if block is None:
         return
@@ -369,8 +375,6 @@ def _comment_out_in_block(lines: list[str], block: Item | None, key: str, why: s
 
 def validated(text: str, source: str, *, name: str, file_system_id: str, db_snapshot: str, share_bucket: str | None = None):
     """The deployment ``text`` describes, checked to be the restored one; RestoreError otherwise."""
-    from config import ConfigError, loads
-
     try:
         deployment = loads(text, source)
     except ConfigError as error:
@@ -596,11 +600,6 @@ def wait_for_restore(
 # --- the command --------------------------------------------------------------------------------
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, not the usage: the command is usually pasted from the docs
-        self.exit(2, f"error: {message} (see pipenv run restore --help)\n")
-
-
 def _when(text: str) -> datetime:
     try:
         return parse_when(text)
@@ -609,7 +608,7 @@ def _when(text: str) -> datetime:
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = _Parser(
+    parser = Parser(
         prog="pipenv run restore",
         description="Restore a deployment's latest AWS Backup recovery points into a new deployment and write its config.",
     )
@@ -672,8 +671,6 @@ class Target:
 
 
 def _target(options: argparse.Namespace, source) -> Target:
-    from config.backup import share_bucket_under_backup
-
     backup = source.backup
     if not backup.enabled:
         raise RestoreError(f"{options.config}: backup.enabled is false; {source.name} has no backup vault")
@@ -761,9 +758,6 @@ def _restore_all(
 
 
 def run(options: argparse.Namespace, say: Callable[[str], None] = print) -> int:
-    from config.addons.file_gateway import share_bucket_name
-    from tools.inspect_deployment import ToolError, load_deployment
-
     try:
         source = load_deployment(options.config)
     except ToolError as error:

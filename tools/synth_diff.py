@@ -28,103 +28,26 @@ Exit status, as diff(1): 0 no changes, 1 changes, 2 bad input (one line on stder
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from tools.readable_change import Text, added_details, is_long_text, readable, restart_message, text_diff
-
-ROOT = Path(__file__).resolve().parents[1]
-SYNTH_TIMEOUT_SECONDS = 600
-MAX_VALUE_CHARS = 100
-REDACTED = "(redacted)"
-
-
-class BadInput(Exception):
-    """Input the tool cannot use (missing directory, unknown revision, failed synth): one line."""
-
+from config import ConfigError
+from tools.change_cost import cost_line
+from tools.common import Parser, ToolError
+from tools.readable_change import added_details, is_long_text, readable, restart_message, text_diff
+from tools.revisions import ROOT, deployment_at, export_revision, resolve_revision, synthesize_checkout
+from tools.synthesized import ABSENT, HIDDEN, STATEFUL_TYPES, flatten, json_in_string, load_tree, show
 
 # ---------------------------------------------------------------------------------------------
-# Secrets: by attribute name and by the look of a value
+# The blocks of a stack
 # ---------------------------------------------------------------------------------------------
-
-_SECRET_NAME = re.compile(
-    r"password|passwd|secret|token|private_key|privatekey|api_key|access_key|credential"
-    r"|(^|[_.])pass($|[_.])|_wo$",
-    re.IGNORECASE,
-)
-# Names that match the words above but hold references, versions or settings, never the secret.
-_NOT_SECRET_SUFFIX = re.compile(
-    r"(_version|_arn|_arns|_id|_ids|_name|_names|_length|_count|_days|_period|_interval|_type"
-    r"|_enabled|_rotation|_policy|_lifetime)$",
-    re.IGNORECASE,
-)
-_NOT_SECRET_NAMES = {"creation_token", "secrets", "valueFrom"}
-_SECRET_VALUE = re.compile(
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----"  # PEM private keys
-    r"|\b(AKIA|ASIA)[0-9A-Z]{16}\b"  # AWS access key ids
-    r"|\bgh[pousr]_[A-Za-z0-9]{36,}\b"  # GitHub tokens
-    r"|\bxox[abprs]-[A-Za-z0-9-]{10,}"  # Slack tokens
-    r"|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\."  # JSON web tokens
-    r"|://[^/\s:@]+:[^/\s@]+@"  # credentials in a URL
-)
-_HIGH_ENTROPY = re.compile(r"^[A-Za-z0-9+/]{32,}={0,2}$")
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether an attribute (or an ECS environment variable) called ``name`` holds a secret."""
-    if name in _NOT_SECRET_NAMES or _NOT_SECRET_SUFFIX.search(name):
-        return False
-    return bool(_SECRET_NAME.search(name))
-
-
-def looks_secret(value: Any) -> bool:
-    """Whether a value looks like a key or token whatever its attribute is called."""
-    if not isinstance(value, str) or "${" in value:
-        return False
-    if _SECRET_VALUE.search(value):
-        return True
-    # A long run of base64 with upper case, lower case and digits: a key, not a name or a digest.
-    return bool(
-        _HIGH_ENTROPY.match(value) and re.search(r"[a-z]", value) and re.search(r"[A-Z]", value) and re.search(r"[0-9]", value)
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading synthesized trees and flattening blocks
-# ---------------------------------------------------------------------------------------------
-
-
-def load_tree(outdir: Path) -> dict[str, dict]:
-    """Every stack's JSON in a ``cdktf.out`` directory (or its ``stacks/`` directory), by name."""
-    if not outdir.is_dir():
-        raise BadInput(f"{outdir}: no such directory (expected a synthesized cdktf.out)")
-    stacks_dir = outdir / "stacks" if (outdir / "stacks").is_dir() else outdir
-    stacks: dict[str, dict] = {}
-    for stack_dir in sorted(p for p in stacks_dir.iterdir() if p.is_dir()):
-        path = stack_dir / "cdk.tf.json"
-        if not path.is_file():
-            if (stack_dir / "cdk.tf").is_file():
-                raise BadInput(f"{stack_dir}: holds HCL (cdk.tf); synthesize JSON (without SYNTH_HCL_OUTPUT) to compare")
-            continue
-        try:
-            stacks[stack_dir.name] = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            raise BadInput(f"{path}: not valid JSON") from None
-    if not stacks:
-        raise BadInput(f"{outdir}: no stacks/<stack>/cdk.tf.json inside (expected a synthesized cdktf.out)")
-    return stacks
-
 
 # The order blocks are listed in, and how each kind is named in messages.
 KINDS = ("resource", "data", "ephemeral", "output", "variable", "local", "provider", "terraform", "other")
@@ -216,63 +139,6 @@ def _local_remote_state(body: Any) -> Any:
     return {**body, "config": {**config, "path": os.path.basename(config["path"])}}
 
 
-def flatten(value: Any, path: str = "", *, secret: bool = False) -> dict[str, tuple[Any, bool]]:
-    """Leaves of ``value`` by dotted path (``a.b[0].c``), each with whether it is secret.
-
-    JSON held in strings (container definitions, policies) is opened too. A leaf is secret under a
-    secret-named key, beside ``"name": <secret-named>`` (ECS environment entries), or when its
-    value looks like a key.
-    """
-    if isinstance(value, str) and not isinstance(value, Text):
-        parsed = _json_in_string(value)
-        if parsed is not None:
-            return flatten(parsed, path, secret=secret)
-    if isinstance(value, dict) and value:
-        leaves: dict[str, tuple[Any, bool]] = {}
-        named_secret = isinstance(value.get("name"), str) and is_secret_name(value["name"])
-        # ECS secrets keyed by variable name (tools.readable_change) hold ARNs, not the secret.
-        references = path.rsplit(".", 1)[-1] == "secrets"
-        for key, item in value.items():
-            by_name = is_secret_name(str(key)) and not references
-            hidden = secret or by_name or (named_secret and key in ("value", "Value"))
-            leaves.update(flatten(item, f"{path}.{key}" if path else str(key), secret=hidden))
-        return leaves
-    if isinstance(value, list) and value:
-        leaves = {}
-        for index, item in enumerate(value):
-            leaves.update(flatten(item, f"{path}[{index}]", secret=secret))
-        return leaves
-    return {path: (value, secret or looks_secret(value))}
-
-
-def _json_in_string(value: str) -> Any:
-    text = value.strip()
-    if not (text.startswith("{") and text.endswith("}")) and not (text.startswith("[") and text.endswith("]")):
-        return None
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, (dict, list)) else None
-
-
-def show(value: Any) -> str:
-    """A leaf as a reviewer reads it: JSON scalars, absent as "(none)", long values shortened."""
-    if value is _ABSENT:
-        return "(none)"
-    if value is _REDACTED:
-        return REDACTED
-    text = json.dumps(value, sort_keys=True)
-    if len(text) > MAX_VALUE_CHARS:
-        keep = MAX_VALUE_CHARS - 30
-        text = f"{text[:keep]}…{text[-12:]} ({len(text)} chars)"
-    return text
-
-
-_ABSENT = object()  # the leaf is not there on this side
-_REDACTED = object()  # the leaf is a secret: compared, never shown
-
-
 # ---------------------------------------------------------------------------------------------
 # The diff
 # ---------------------------------------------------------------------------------------------
@@ -283,8 +149,8 @@ class Change:
     """One changed leaf of a block."""
 
     path: str
-    before: Any  # _ABSENT when the leaf is new
-    after: Any  # _ABSENT when the leaf is gone
+    before: Any  # ABSENT when the leaf is new
+    after: Any  # ABSENT when the leaf is gone
 
     def line(self) -> str:
         return f"{self.path}: {show(self.before)} → {show(self.after)}"
@@ -396,8 +262,8 @@ def diff_values(before: Any, after: Any) -> list[Change]:
 
 def _shown(leaf: tuple[Any, bool] | None, hidden: bool) -> Any:
     if leaf is None:
-        return _ABSENT
-    return _REDACTED if hidden else leaf[0]
+        return ABSENT
+    return HIDDEN if hidden else leaf[0]
 
 
 def _path_key(path: str) -> list[Any]:
@@ -408,37 +274,6 @@ def _path_key(path: str) -> list[Any]:
 # ---------------------------------------------------------------------------------------------
 # What must not be missed: stateful resources and OMERO upgrades
 # ---------------------------------------------------------------------------------------------
-
-# What OMERO keeps, and for each type the arguments whose change makes Terraform destroy the
-# resource and create a new one (ForceNew in hashicorp/aws 5.x).
-STATEFUL_TYPES: dict[str, frozenset[str]] = {
-    "aws_efs_file_system": frozenset({"creation_token", "encrypted", "kms_key_id", "performance_mode", "availability_zone_name"}),
-    "aws_efs_access_point": frozenset({"file_system_id", "posix_user", "root_directory"}),
-    "aws_db_instance": frozenset(
-        {
-            "identifier",
-            "identifier_prefix",
-            "engine",
-            "kms_key_id",
-            "storage_encrypted",
-            "availability_zone",
-            "db_name",
-            "username",
-            "character_set_name",
-            "nchar_character_set_name",
-            "timezone",
-            "snapshot_identifier",
-            "restore_to_point_in_time",
-            "s3_import",
-            "custom_iam_instance_profile",
-        }
-    ),
-    "aws_s3_bucket": frozenset({"bucket", "bucket_prefix", "object_lock_enabled"}),
-    "aws_secretsmanager_secret": frozenset({"name", "name_prefix"}),
-    # The recovery points of EFS and the database.
-    "aws_backup_vault": frozenset({"name", "kms_key_arn"}),
-}
-
 
 # Switches that keep a stateful resource from being destroyed; turning one off is flagged.
 _PROTECTIONS = ("lifecycle.prevent_destroy", "deletion_protection")
@@ -543,7 +378,7 @@ def server_image(stack: dict) -> str | None:
             continue
         containers = body.get("container_definitions")
         if isinstance(containers, str):
-            containers = _json_in_string(containers)
+            containers = json_in_string(containers)
         for container in containers or []:
             if isinstance(container, dict) and container.get("name") == "omero-server":
                 return container.get("image")
@@ -711,79 +546,22 @@ def render_markdown(diff: TreeDiff, title: str = "") -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _git(*args: str, binary: bool = False) -> subprocess.CompletedProcess:
-    try:
-        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=not binary, timeout=120, check=False)
-    except FileNotFoundError:
-        raise BadInput("git is not installed") from None
-
-
-def resolve_revision(revision: str) -> str:
-    """The commit id of ``revision``; BadInput when git does not know it."""
-    result = _git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
-    if result.returncode != 0 or not result.stdout.strip():
-        raise BadInput(f"{revision}: not a revision of {ROOT}")
-    return result.stdout.strip()
-
-
-def export_revision(commit: str, directory: Path) -> Path:
-    """The tree of ``commit`` written to ``directory`` (git archive; the repository is untouched)."""
-    archive = _git("archive", "--format=tar", commit, binary=True)
-    if archive.returncode != 0:
-        raise BadInput(f"{commit}: git archive failed: {archive.stderr.decode(errors='replace').strip()}")
-    directory.mkdir(parents=True)
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(directory, filter="data")
-    return directory
-
-
-def synthesize_checkout(
-    source: Path, outdir: Path, config: Path | None, label: str, extra_env: dict[str, str] | None = None
-) -> dict[str, dict]:
-    """Run ``main.py`` of ``source`` with this checkout's Python; return the stacks (none if no config).
-
-    ``extra_env`` is added to the environment (``AWS_ENDPOINT_URL`` for an emulator)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("OMERO_CONFIG", "CDKTF_OUTDIR", "SYNTH_HCL_OUTPUT")}
-    env.update(extra_env or {})
-    env["CDKTF_OUTDIR"] = str(outdir)
-    if config is not None:
-        if not config.is_file():
-            return {}  # the deployment file does not exist in this revision: no stacks
-        env["OMERO_CONFIG"] = str(config)
-    try:
-        result = subprocess.run(
-            [sys.executable, "main.py"],
-            cwd=source,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=SYNTH_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise BadInput(f"{label}: synth took longer than {SYNTH_TIMEOUT_SECONDS} s") from None
-    if result.returncode != 0:
-        last = next((line for line in reversed(result.stderr.splitlines()) if line.strip()), "no message")
-        raise BadInput(f"{label}: synth failed (exit {result.returncode}): {last.strip()}")
-    return load_tree(outdir)
-
-
 def synthesize_revisions(
     base: str, head: str | None, config: str | None, config_from_revision: bool
 ) -> tuple[dict[str, dict], dict[str, dict]]:
     """Synthesize ``base`` and ``head`` (None: the working tree) into a temporary directory."""
     if config_from_revision and not config:
-        raise BadInput("--config-from-revision needs --config (a path inside the repository)")
+        raise ToolError("--config-from-revision needs --config (a path inside the repository)")
     config = config or os.environ.get("OMERO_CONFIG") or None
     shared = Path(config).resolve() if config else None
     if shared is not None and not config_from_revision and not shared.is_file():
-        raise BadInput(f"{config}: no such deployment file")
+        raise ToolError(f"{config}: no such deployment file")
     relative = None
     if config_from_revision:
         try:
             relative = Path(str(config)).resolve().relative_to(ROOT)
         except ValueError:
-            raise BadInput(f"{config}: not inside {ROOT}; --config-from-revision reads it from each revision") from None
+            raise ToolError(f"{config}: not inside {ROOT}; --config-from-revision reads it from each revision") from None
     commits = [resolve_revision(base)] + ([resolve_revision(head)] if head else [])
     work = Path(tempfile.mkdtemp(prefix="synth-diff-"))
     try:
@@ -796,7 +574,7 @@ def synthesize_revisions(
             file = ROOT / relative if relative is not None else shared
             trees.append(synthesize_checkout(ROOT, work / "worktree" / "cdktf.out", file, "working tree"))
         if not trees[0] and not trees[1]:
-            raise BadInput(f"{config}: in neither revision")
+            raise ToolError(f"{config}: in neither revision")
         return trees[0], trees[1]
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -807,15 +585,9 @@ def synthesize_revisions(
 # ---------------------------------------------------------------------------------------------
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one line and status 2, like every bad input here
-        print(f"error: {message}", file=sys.stderr)
-        raise SystemExit(2)
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = _Parser(
-        prog="python -m tools.synth_diff",
+    parser = Parser(
+        prog="pipenv run diff",
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="exit status: 0 no changes, 1 changes, 2 bad input",
@@ -839,27 +611,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return options
 
 
-def deployment_at(revision: str | None, path: str) -> Any:
-    """The deployment file ``path`` as it is at ``revision`` (None: on disk), loaded; None if absent."""
-    from config import load
-
-    if revision is None:
-        return load(Path(path)) if Path(path).is_file() else None
-    relative = Path(path).resolve().relative_to(ROOT)
-    shown = _git("show", f"{resolve_revision(revision)}:{relative.as_posix()}")
-    if shown.returncode != 0:
-        return None
-    with tempfile.TemporaryDirectory(prefix="synth-diff-config-") as work:
-        copy = Path(work) / relative.name
-        copy.write_text(shown.stdout)
-        return load(copy)
-
-
 def _cost(options: argparse.Namespace) -> str:
     """The monthly cost line for the deployment files compared, or "" when none is known."""
-    from config import ConfigError
-    from tools.change_cost import cost_line
-
     try:
         if options.git and options.config:
             if not options.config_from_revision:
@@ -870,7 +623,7 @@ def _cost(options: argparse.Namespace) -> str:
             return cost_line(
                 deployment_at(None, options.old_config), deployment_at(None, options.new_config or options.old_config)
             )
-    except (ConfigError, BadInput, ValueError) as problem:
+    except (ConfigError, ToolError, ValueError) as problem:
         return f"monthly estimate unavailable: {str(problem).splitlines()[0] if str(problem) else type(problem).__name__}"
     return ""
 
@@ -882,7 +635,7 @@ def main(argv: list[str] | None = None) -> int:
             old, new = synthesize_revisions(options.old, options.new, options.config, options.config_from_revision)
         else:
             old, new = load_tree(Path(options.old)), load_tree(Path(options.new))
-    except BadInput as problem:
+    except ToolError as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     diff = diff_trees(old, new)

@@ -107,3 +107,17 @@ class Terraform:
             timeout=timeout,
         )
         return Result(tuple(args), completed.returncode, completed.stdout, completed.stderr)
+
+
+class Bounded:
+    """A terraform runner whose commands that overrun their time bound fail (exit status 124, as
+    timeout(1)) instead of raising."""
+
+    def __init__(self, tf: Terraform):
+        self.tf = tf
+
+    def __call__(self, directory: Path, *args: str, timeout: float) -> Result:
+        try:
+            return self.tf(directory, *args, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return Result(tuple(args), 124, "", f"Error: terraform {args[0]} did not finish within {timeout:.0f} s")

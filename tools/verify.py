@@ -34,7 +34,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tools.inspect_deployment import Stack, ToolError, load_deployment, read_stacks, read_state, terraform_runner
+from config import config_path
+from tools.common import Parser, ToolError
+from tools.deployment import Stack, load_deployment, read_stacks, read_state, terraform_runner
 from tools.progress import Console, elapsed
 
 POLL_SECONDS = 15.0
@@ -266,7 +268,7 @@ def verdict(checks: Sequence[Check]) -> str:
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="verify", description=__doc__.split("\n\n")[0])
+    parser = Parser(prog="pipenv run verify", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, help="deployment file (default: $OMERO_CONFIG, else config/default.hcl)")
     parser.add_argument("--outdir", type=Path, help="the synthesized deployment (default: $CDKTF_OUTDIR, else cdktf.out)")
     parser.add_argument(
@@ -309,8 +311,6 @@ def _stacks(options: argparse.Namespace, deployment, path: Path) -> list[Stack]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = _parse(argv)
-    from config import config_path
-
     path = options.config or config_path(os.environ)
     console = Console(every=POLL_SECONDS)
     with tempfile.TemporaryDirectory(prefix="omero-verify-") as tmp:

@@ -48,11 +48,12 @@ def apply_all(
     tf: terraform.Terraform, synth: Synthesis, *, only: list[str] | None = None, workers: int = APPLY_WORKERS
 ) -> Applied:
     """Apply ``synth``'s stacks (``only``: these stack names), each as soon as the stacks it needs
-    are applied, ``workers`` at a time (``pipenv run rehearse`` does the same: ``tools.rehearse.apply_stacks``);
+    are applied, ``workers`` at a time (``pipenv run rehearse`` does the same: ``tools.on_emulator.apply_stacks``);
     each is followed by a second plan that must be empty but for EMULATOR_DRIFT. Then each stack's
     outputs and state are read."""
-    from tools.inspect_deployment import read_stacks
-    from tools.rehearse import Bounded, apply_stacks
+    from tools.deployment import read_stacks
+    from tools.on_emulator import apply_stacks
+    from tools.terraform import Bounded
 
     region = synth.deployment.region
     tf = tf.with_env(AWS_REGION=region, AWS_DEFAULT_REGION=region)
@@ -67,8 +68,8 @@ def apply_all(
 
 def operator_setup(synth: Synthesis) -> None:
     """The Docker Hub secret an operator makes before a first apply, made in the emulator the
-    synthesized stacks point at (tools.rehearse.operator_setup)."""
-    from tools.rehearse import operator_setup as make
+    synthesized stacks point at (tools.on_emulator.operator_setup)."""
+    from tools.on_emulator import operator_setup as make
 
     if not synth.deployment.images.docker_hub_secret_arn:
         return

@@ -32,8 +32,9 @@ from tools import terraform
 def apply_example(directory: Path, config: Path, server: emulator.Emulator) -> None:
     """``config`` synthesized for ``server`` and applied, each stack's result written as it comes."""
     from tests.harness.synth import synthesize
-    from tools.inspect_deployment import read_stacks
-    from tools.rehearse import Bounded, StackResult, _line, apply_stack, in_dependency_order
+    from tools.deployment import in_dependency_order, read_stacks
+    from tools.on_emulator import StackResult, apply_stack, result_line
+    from tools.terraform import Bounded
 
     deployment = disposable(emulator.with_hosted_zone(server, load(config)))
     synth = synthesize(deployment, directory / "cdktf.out", emulator_endpoint=server.endpoint)
@@ -57,7 +58,7 @@ def apply_example(directory: Path, config: Path, server: emulator.Emulator) -> N
             result = apply_stack(Bounded(tf), stack, APPLY_TIMEOUT)
         except Exception:  # recorded for the tests that wait for this stack
             result = StackResult(stack.name, "failed", error="the keeper failed", detail=traceback.format_exc())
-        _log(_line(result))
+        _log(result_line(result))
         return publish(result)
 
     in_dependency_order(read_stacks(synth.outdir), applied, workers=ADDON_WORKERS, skip=skipped)

@@ -171,7 +171,7 @@ class AppliedExample:
         return self.session.wait_for(self.directory / "order.json", f"{self.name}: the synth")["order"]
 
     def result(self, stack: str) -> dict:
-        """What ``tools.rehearse.apply_stack`` gave for ``stack`` (as a dict), once the keeper has it;
+        """What ``tools.on_emulator.apply_stack`` gave for ``stack`` (as a dict), once the keeper has it;
         a SharedError with the keeper's message if it was not applied with an empty second plan."""
         if stack not in self.order():
             raise KeyError(stack)

@@ -9,7 +9,7 @@ planned against it. No AWS account is needed, so a pull request from a fork gets
    does, independent stacks side by side. A file that does not exist at the base is a new
    deployment: nothing is applied and every stack of the working tree is an add.
 3. The working tree's synthesis of the file is planned against that state (local state files are
-   the base's; remote state is in the emulator's S3), and read as :mod:`tools.plan_review` reads
+   the base's; remote state is in the emulator's S3), and read as :mod:`tools.plan.review` reads
    any plan. A file deleted in the working tree is planned for destruction (``plan -destroy`` of
    the base's stacks, last stack first), with the same stateful alerts.
 4. A stack that reads a stack with pending changes (for a new deployment: every stack after the
@@ -27,9 +27,14 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from tools.inspect_deployment import ToolError, read_stacks, terraform_runner
-from tools.plan_report import StackPlan
-from tools.synth_diff import ROOT, BadInput, export_revision, resolve_revision, synthesize_checkout
+from emulator import with_hosted_zone
+from emulator.drift import EMULATOR_DRIFT
+from tools.common import ToolError
+from tools.deployment import load_if_there, read_stacks, terraform_runner
+from tools.on_emulator import apply_stack, apply_stacks, check_tools, emulator_terraform, operator_setup, start_uninterrupted
+from tools.plan.report import StackPlan
+from tools.plan.review import plan_stack, review
+from tools.revisions import ROOT, export_revision, resolve_revision, synthesize_checkout
 
 Log = Callable[[str], None]
 
@@ -49,25 +54,10 @@ def _point_at_zone(outdir: Path, old_zone: str | None, new_zone: str) -> None:
         path.write_text(path.read_text().replace(old_zone, new_zone))
 
 
-def _load_or_none(path: Path):
-    """The deployment at ``path`` (None when the file is not there); bad input is a ToolError."""
-    from config import ConfigError, load
-
-    if not path.is_file():
-        return None
-    try:
-        return load(path)
-    except ConfigError as error:
-        raise ToolError("; ".join(f"{error.source}: {line}" for line in error.lines)) from None
-
-
 def _synthesize_base(source: Path, relative: Path, label: str, endpoint: str, zone: tuple[str | None, str] | None) -> Path:
     """The base revision's synthesis (its own code, in ``source``) for the emulator."""
     outdir = source / "cdktf.out"
-    try:
-        synthesize_checkout(source, outdir, source / relative, label, {"AWS_ENDPOINT_URL": endpoint})
-    except BadInput as error:
-        raise ToolError(str(error)) from None
+    synthesize_checkout(source, outdir, source / relative, label, {"AWS_ENDPOINT_URL": endpoint})
     if zone:
         _point_at_zone(outdir, *zone)
     return outdir
@@ -78,27 +68,18 @@ def rehearsed_review(
 ) -> list[StackPlan]:
     """Apply ``config`` as of ``base`` on a fresh emulator, then plan the working tree's against it
     (``jobs``: stacks applied, then planned, at once; default: the cores)."""
-    import emulator as emulators
-    from emulator import with_hosted_zone
-    from emulator.drift import EMULATOR_DRIFT
-    from tools import rehearse
-    from tools.plan_review import plan_stack, review
-
-    commit = resolve_revision_or_fail(base)
+    commit = resolve_revision(base)
     relative = _relative(config)
-    head = _load_or_none(config)
-    try:
-        source = export_revision(commit, work / "base")
-    except BadInput as error:
-        raise ToolError(str(error)) from None
+    head = load_if_there(config)
+    source = export_revision(commit, work / "base")
     # The base's file read with this tree's code: for its region and zone only (its stacks come
     # from its own code).
-    base_deployment = _load_or_none(source / relative)
+    base_deployment = load_if_there(source / relative)
     if head is None and base_deployment is None:
         raise ToolError(f"{relative}: in neither {base} nor the working tree")
     shown = head or base_deployment
-    rehearse.check_tools()
-    server = rehearse._start_uninterrupted(emulators, work)
+    check_tools()
+    server = start_uninterrupted(work)
     try:
         log(f"emulator: moto on {server.endpoint}")
         zone = None
@@ -112,16 +93,16 @@ def rehearsed_review(
             "PATH": os.environ.get("PATH", ""),
             "HOME": os.environ.get("HOME", str(work)),
         }
-        rehearse.operator_setup(server.endpoint, shown)
+        operator_setup(server.endpoint, shown)
         base_out = None
         if base_deployment is None:
             log(f"{relative} does not exist at {base}: a new deployment, nothing to apply first")
         else:
             base_out = _synthesize_base(source, relative, f"revision {commit[:12]}", server.endpoint, zone)
-            _apply_base(rehearse, server, base_out, work, timeout, log, jobs)
+            _apply_base(server, base_out, work, timeout, log, jobs)
         if head is None:
             log(f"{relative} is deleted in the working tree: planning the destruction of every stack")
-            runner = rehearse.terraform_runner(server, shown.region, work)
+            runner = emulator_terraform(server, shown.region, work)
             assert base_out is not None  # the file exists at the base when it is gone from the tree (checked above)
             return [plan_stack(stack, runner, timeout, destroy=True)[0] for stack in reversed(read_stacks(base_out))]
         state_dir = source if base_out is not None else work / "new-state"
@@ -137,12 +118,12 @@ def rehearsed_review(
             jobs=jobs,
         )
         # Each stack whose upstream has pending changes, planned again once they are applied here.
-        runner = terraform_runner(work / "head", environ)
+        tf = terraform_runner(work / "head", environ)
         return plan_after_upstream(
             plans,
             read_stacks(work / "head" / "cdktf.out"),
-            apply=lambda stack: rehearse.apply_stack(runner, stack, timeout),
-            plan=lambda stack: plan_stack(stack, runner, timeout, emulator_gaps=EMULATOR_DRIFT)[0],
+            apply=lambda stack: apply_stack(tf, stack, timeout),
+            plan=lambda stack: plan_stack(stack, tf, timeout, emulator_gaps=EMULATOR_DRIFT)[0],
             log=log,
         )
     finally:
@@ -182,18 +163,11 @@ def plan_after_upstream(plans: list[StackPlan], stacks: list, *, apply, plan, lo
     return result
 
 
-def resolve_revision_or_fail(revision: str) -> str:
-    try:
-        return resolve_revision(revision)
-    except BadInput as error:
-        raise ToolError(str(error)) from None
-
-
-def _apply_base(rehearse, server, base_out: Path, work: Path, timeout: float, log: Log, jobs: int | None) -> None:
+def _apply_base(server, base_out: Path, work: Path, timeout: float, log: Log, jobs: int | None) -> None:
     stacks = read_stacks(base_out)
     region_of = next(iter(stacks)).json["provider"]["aws"][0].get("region", "us-east-1")
-    tf = rehearse.terraform_runner(server, region_of, work)
-    results = rehearse.apply_stacks(tf, stacks, timeout, workers=jobs, log=lambda line: log(f"base: {line}"))
+    tf = emulator_terraform(server, region_of, work)
+    results = apply_stacks(tf, stacks, timeout, workers=jobs, log=lambda line: log(f"base: {line}"))
     failed = [r for r in results if not r.ok]
     if failed:
         raise ToolError(

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tools.readable_change import added_details, is_long_text, readable, restart_message, service_restart_message, text_diff
-from tools.synth_diff import REDACTED, STATEFUL_TYPES, flatten, show
+from tools.synthesized import REDACTED, STATEFUL_TYPES, flatten, show
 
 # What OMERO keeps, by resource type (the synthesized diff's list, plus the upgrade snapshots).
 KEPT_TYPES = frozenset(STATEFUL_TYPES) | {"aws_db_snapshot"}
@@ -46,7 +46,7 @@ _ACTIONS = {
 
 
 @dataclass(frozen=True)
-class Alert:
+class PlanAlert:
     level: str  # one of LEVELS
     stack: str
     message: str
@@ -64,7 +64,7 @@ class ResourceChange:
 class StackPlan:
     name: str
     resources: list[ResourceChange] = field(default_factory=list)
-    alerts: list[Alert] = field(default_factory=list)
+    alerts: list[PlanAlert] = field(default_factory=list)
     error: str = ""  # the plan failed (and was not a refusal, which is an alert)
     refused: bool = False  # Terraform refused the plan (prevent_destroy)
     provisional: list[str] = field(default_factory=list)  # upstream stacks with pending changes
@@ -181,7 +181,7 @@ def analyze(stack: str, plan: dict, stack_json: dict) -> StackPlan:
     return result
 
 
-def _alerts(stack: str, entry: dict, change: ResourceChange, stack_json: dict) -> list[Alert]:
+def _alerts(stack: str, entry: dict, change: ResourceChange, stack_json: dict) -> list[PlanAlert]:
     alerts = []
     if change.action in ("destroy", "replace") and is_kept(entry, stack, stack_json):
         forced = f", forced by {', '.join(change.replace_paths)}" if change.replace_paths else ""
@@ -191,7 +191,7 @@ def _alerts(stack: str, entry: dict, change: ResourceChange, stack_json: dict) -
             if entry["type"] == "aws_db_snapshot"
             else "what it holds is lost"
         )
-        alerts.append(Alert("STATEFUL", stack, f"{change.address} would be {verb}{forced}: {lost}"))
+        alerts.append(PlanAlert("STATEFUL", stack, f"{change.address} would be {verb}{forced}: {lost}"))
     before, after = entry["change"].get("before") or {}, entry["change"].get("after") or {}
     if change.action in ("add", "change", "replace"):
         alerts += _ingress_alerts(stack, entry["type"], change.address, before, after)
@@ -199,10 +199,10 @@ def _alerts(stack: str, entry: dict, change: ResourceChange, stack_json: dict) -
         alerts += _image_alerts(stack, entry["type"], change.address, before, after)
     if change.action in ("change", "replace") and entry["type"] == "aws_ecs_task_definition":
         message = restart_message(change.address, before, after)
-        alerts += [Alert("OMERO RESTART", stack, message)] if message else []
+        alerts += [PlanAlert("OMERO RESTART", stack, message)] if message else []
     if entry["type"] == "aws_ecs_service":
         message = service_restart_message(change.address, change.action, before)
-        alerts += [Alert("OMERO RESTART", stack, message)] if message else []
+        alerts += [PlanAlert("OMERO RESTART", stack, message)] if message else []
     return alerts
 
 
@@ -221,13 +221,13 @@ def ingress_cidrs(type_: str, values: dict) -> set[str]:
     return set()
 
 
-def _ingress_alerts(stack: str, type_: str, address: str, before: dict, after: dict) -> list[Alert]:
+def _ingress_alerts(stack: str, type_: str, address: str, before: dict, after: dict) -> list[PlanAlert]:
     """WORLD INGRESS for the world's CIDRs a rule newly lets in, INGRESS for any other CIDR."""
     opened = ingress_cidrs(type_, after) - ingress_cidrs(type_, before)
     ports = f"{after.get('from_port')}-{after.get('to_port')}" if "from_port" in after else "its ports"
     world, other = sorted(opened & set(WORLD)), sorted(opened - set(WORLD))
     return [
-        Alert(level, stack, f"{address} lets {', '.join(cidrs)} in on {ports}")
+        PlanAlert(level, stack, f"{address} lets {', '.join(cidrs)} in on {ports}")
         for level, cidrs in (("WORLD INGRESS", world), ("INGRESS", other))
         if cidrs
     ]
@@ -252,18 +252,18 @@ def allowed_actions(document: Any) -> set[str]:
     return actions
 
 
-def _iam_alerts(stack: str, type_: str, address: str, before: dict, after: dict, unknown: dict) -> list[Alert]:
+def _iam_alerts(stack: str, type_: str, address: str, before: dict, after: dict, unknown: dict) -> list[PlanAlert]:
     if type_ == "aws_iam_role_policy_attachment" and after.get("policy_arn") != before.get("policy_arn"):
-        return [Alert("IAM", stack, f"{address} attaches {after.get('policy_arn') or UNKNOWN}")]
+        return [PlanAlert("IAM", stack, f"{address} attaches {after.get('policy_arn') or UNKNOWN}")]
     attribute = _POLICY_TYPES.get(type_)
     if attribute is None:
         return []
     if unknown.get(attribute) is True:
-        return [Alert("IAM", stack, f"{address}: the policy is {UNKNOWN} (it names resources this plan creates)")]
+        return [PlanAlert("IAM", stack, f"{address}: the policy is {UNKNOWN} (it names resources this plan creates)")]
     gained = sorted(allowed_actions(after.get(attribute)) - allowed_actions(before.get(attribute)))
     if not gained:
         return []
-    return [Alert("IAM", stack, f"{address} allows {len(gained)} more action(s): {', '.join(gained)}")]
+    return [PlanAlert("IAM", stack, f"{address} allows {len(gained)} more action(s): {', '.join(gained)}")]
 
 
 def container_images(definitions: Any) -> dict[str, str]:
@@ -279,12 +279,12 @@ def container_images(definitions: Any) -> dict[str, str]:
     }
 
 
-def _image_alerts(stack: str, type_: str, address: str, before: dict, after: dict) -> list[Alert]:
+def _image_alerts(stack: str, type_: str, address: str, before: dict, after: dict) -> list[PlanAlert]:
     if type_ != "aws_ecs_task_definition":
         return []
     old, new = container_images(before.get("container_definitions")), container_images(after.get("container_definitions"))
     return [
-        Alert(
+        PlanAlert(
             "OMERO IMAGE",
             stack,
             f"{address}: {name} {old[name]} → {image}"
@@ -307,7 +307,7 @@ def refused_addresses(error_text: str) -> list[str]:
     return sorted(set(_REFUSED.findall(re.sub(r"[│╷╵]\s*", " ", error_text).replace("\n", " "))))
 
 
-def refused_alert(stack: str, address: str, state: dict, stack_json: dict) -> Alert:
+def refused_alert(stack: str, address: str, state: dict, stack_json: dict) -> PlanAlert:
     """The STATEFUL alert for a refused plan, naming the forcing arguments whose values change.
 
     ``state`` is ``terraform show -json`` of the stack's state; the new values are the literal
@@ -331,7 +331,7 @@ def refused_alert(stack: str, address: str, state: dict, stack_json: dict) -> Al
         if new != current.get(argument):
             changed.append(f"{argument}: {show(current.get(argument))} → {show(new)}")
     why = "; ".join(changed) if changed else "an argument that forces replacement changes (its new value is known only at apply)"
-    return Alert("STATEFUL", stack, f"{address} would be replaced ({why}); prevent_destroy makes Terraform refuse the plan")
+    return PlanAlert("STATEFUL", stack, f"{address} would be replaced ({why}); prevent_destroy makes Terraform refuse the plan")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -351,7 +351,7 @@ _CALLOUT = {
 MARKDOWN_LIMIT = 60_000
 
 
-def all_alerts(stacks: Iterable[StackPlan]) -> list[Alert]:
+def all_alerts(stacks: Iterable[StackPlan]) -> list[PlanAlert]:
     alerts = [a for s in stacks for a in s.alerts]
     return sorted(alerts, key=lambda a: LEVELS.index(a.level))
 

@@ -1,6 +1,6 @@
 """Compare the plan reviewed in a pull request with a fresh plan, before applying the fresh one.
 
-    python -m tools.plan_compare REVIEWED.plan.json FRESH.plan.json
+    python -m tools.plan.compare REVIEWED.plan.json FRESH.plan.json
 
 Both files are ``terraform show -json`` of a plan of the same stack. They agree when they change
 the same resources with the same actions and the same values after the change; a value the
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tools.plan_report import UNKNOWN, covered, marked_paths
-from tools.synth_diff import flatten
+from tools.plan.report import UNKNOWN, covered, marked_paths
+from tools.synthesized import flatten
 
 
 def planned_changes(plan: dict) -> dict[str, dict[str, Any]]:
@@ -66,7 +66,7 @@ def differences(reviewed: dict, fresh: dict) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 2:
-        print("error: usage: python -m tools.plan_compare REVIEWED.plan.json FRESH.plan.json", file=sys.stderr)
+        print("error: usage: python -m tools.plan.compare REVIEWED.plan.json FRESH.plan.json", file=sys.stderr)
         return 2
     try:
         reviewed, fresh = (json.loads(Path(a).read_text()) for a in args)
