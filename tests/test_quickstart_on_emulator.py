@@ -2,7 +2,7 @@
 
 In order (one module, one worker): ``pipenv run rehearse --endpoint`` applies it into this
 session's emulator, and what the rehearsal reports and the applied stacks hold (local state) are
-checked; three plan reviews against that state (tools/plan_review.py): unchanged (exit 0), an
+checked; three plan reviews against that state (tools/plan/review.py): unchanged (exit 0), an
 in-place change (exit 1, no stateful alert, no secret in any report), and a change that would
 replace the file system (exit 3, Terraform refuses it because of prevent_destroy, and the report
 names it and why); last, what destroying the services leaves (the pre-upgrade database snapshot
@@ -30,8 +30,7 @@ from tests.test_emulator import ecs_services, task_definition
 from tests.test_plan_review import REGION, reviewed
 from tests.test_rehearse import command
 from tests.test_verify import verify_the_rehearsed_quickstart
-from tools.inspect_deployment import read_stacks
-from tools.rehearse import read_state
+from tools.deployment import applied_state, read_stacks
 
 pytestmark = [pytest.mark.emulator, pytest.mark.terraform, pytest.mark.xdist_group("quickstart")]
 ROLES = ("network", "storage", "backup", "services")
@@ -62,7 +61,7 @@ def quickstart(emulator, tf, examples, tmp_path_factory) -> Quickstart:
     assert ran.returncode == 0, ran.stdout[-6000:] + ran.stderr[-3000:]
     synth = synthesized(deployment, outdir, [stack.name for stack in read_stacks(outdir)])
     tf = tf.with_env(AWS_REGION=deployment.region, AWS_DEFAULT_REGION=deployment.region)
-    read = {name: read_state(tf, outdir / "stacks" / name) for name in synth.order}
+    read = {name: applied_state(tf, outdir / "stacks" / name) for name in synth.order}
     applied = Applied({name: outputs for name, (_, outputs) in read.items()}, {name: state for name, (state, _) in read.items()})
     return Quickstart(deployment, synth, applied, outdir / "local-state", ran.stdout, work)
 

@@ -10,6 +10,7 @@ import pytest
 from tests.harness.synth import ROOT, Synthesis, synthesize
 from tools import synth_diff
 from tools.change_cost import cost_line
+from tools.synthesized import load_tree
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def test_local_state_elsewhere_is_no_change(quickstart, tmp_path):
     """The same deployment synthesized with its local state in another directory: no change
     (``terraform_remote_state``'s ``config.path`` is relative to where the synth ran)."""
     elsewhere = synthesize(quickstart.deployment, tmp_path / "a" / "b" / "cdktf.out", local_state_dir=tmp_path / "state")
-    diff = synth_diff.diff_trees(synth_diff.load_tree(quickstart.outdir), synth_diff.load_tree(elsewhere.outdir))
+    diff = synth_diff.diff_trees(load_tree(quickstart.outdir), load_tree(elsewhere.outdir))
     assert [(s.name, s.status) for s in diff.stacks if s.status != "unchanged"] == []
     assert not diff.changed
 
@@ -45,7 +46,7 @@ def with_domain(quickstart, tmp_path_factory) -> Synthesis:
 
 
 def _domain_diff(quickstart: Synthesis, with_domain: Synthesis) -> synth_diff.TreeDiff:
-    diff = synth_diff.diff_trees(synth_diff.load_tree(quickstart.outdir), synth_diff.load_tree(with_domain.outdir))
+    diff = synth_diff.diff_trees(load_tree(quickstart.outdir), load_tree(with_domain.outdir))
     diff.cost = cost_line(quickstart.deployment, with_domain.deployment)
     return diff
 
@@ -86,7 +87,7 @@ def test_adding_a_domain_reads_as_a_reviewer_needs(quickstart, with_domain):
 
 def test_a_new_image_is_a_restart_with_a_schema_upgrade(quickstart):
     """The alert says whether the schema upgrades: it does when the server's image changes."""
-    old = synth_diff.load_tree(quickstart.outdir)
+    old = load_tree(quickstart.outdir)
     new = json.loads(json.dumps(old))
     services = next(stack for name, stack in new.items() if name.endswith("-services"))
     for body in services["resource"]["aws_ecs_task_definition"].values():
@@ -115,7 +116,7 @@ def test_the_plan_report_reads_the_same(quickstart, with_domain):
     """The plan path (terraform show -json) renders the same details: a plan whose before and after
     are the two synths' task definitions (Terraform replaces a task definition on any change), the
     new HTTPS ingress from the world and a rule from one facility network."""
-    from tools.plan_report import analyze, render_markdown, render_text
+    from tools.plan.report import analyze, render_markdown, render_text
 
     def body(synthesis: Synthesis, address: str) -> dict:
         type_, _, name = address.partition(".")
@@ -158,7 +159,7 @@ def test_the_plan_report_reads_the_same(quickstart, with_domain):
 
 def test_plan_gives_the_cost_before_and_after():
     """``plan`` prices the file as it is at the base revision and on disk; with no base, after only."""
-    from tools.plan_review import cost_of_change
+    from tools.plan.review import cost_of_change
 
     example = ROOT / "examples" / "quickstart-http.hcl"
     assert re.match(r"monthly estimate \$[\d,]+\.\.\$[\d,]+ → \$[\d,]+\.\.\$[\d,]+ \(no change;", cost_of_change(example, "HEAD"))
@@ -168,7 +169,7 @@ def test_plan_gives_the_cost_before_and_after():
 
 def test_a_changed_policy_is_a_unified_diff():
     """An IAM policy held in a string is compared as indented JSON, a line per action."""
-    from tools.plan_report import attribute_changes
+    from tools.plan.report import attribute_changes
 
     def policy(*actions: str) -> str:
         return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]})
@@ -185,7 +186,7 @@ def test_a_changed_policy_is_a_unified_diff():
 
 def test_replacing_the_servers_service_is_a_restart(quickstart):
     """A plan that replaces the read-write server's ECS service stops OMERO; the web's does not."""
-    from tools.plan_report import analyze
+    from tools.plan.report import analyze
 
     services = quickstart.stack("services")["resource"]["aws_ecs_service"]
     plan = {

@@ -10,6 +10,7 @@ import pytest
 
 from tests.harness.synth import ROOT, Synthesis, synthesize
 from tools import synth_diff
+from tools.synthesized import is_secret_name, load_tree, looks_secret
 
 # The quick start with five changes whose effect is known: a read-only server (new resources and
 # a longer server list for OMERO.web), a higher web ceiling, a new server image (an OMERO
@@ -73,7 +74,7 @@ def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> 
 
 
 def test_finds_exactly_the_changes(base, head):
-    diff = synth_diff.diff_trees(synth_diff.load_tree(base.outdir), synth_diff.load_tree(head.outdir))
+    diff = synth_diff.diff_trees(load_tree(base.outdir), load_tree(head.outdir))
     stacks = {stack.name: stack for stack in diff.stacks}
     assert {name: stack.status for name, stack in stacks.items()} == {
         "omero-quick-backup": "unchanged",
@@ -243,7 +244,7 @@ def _environ() -> dict[str, str]:
     ],
 )
 def test_secret_names(name):
-    assert synth_diff.is_secret_name(name)
+    assert is_secret_name(name)
 
 
 @pytest.mark.parametrize(
@@ -261,7 +262,7 @@ def test_secret_names(name):
     ],
 )
 def test_not_secret_names(name):
-    assert not synth_diff.is_secret_name(name)
+    assert not is_secret_name(name)
 
 
 @pytest.mark.parametrize(
@@ -274,7 +275,7 @@ def test_not_secret_names(name):
     ],
 )
 def test_secret_looking_values(value):
-    assert synth_diff.looks_secret(value)
+    assert looks_secret(value)
 
 
 @pytest.mark.parametrize(
@@ -288,7 +289,7 @@ def test_secret_looking_values(value):
     ],
 )
 def test_ordinary_values(value):
-    assert not synth_diff.looks_secret(value)
+    assert not looks_secret(value)
 
 
 def test_a_changed_secret_shows_as_changed_but_redacted():
