@@ -29,10 +29,7 @@ from constructs import Construct
 
 from modules.access import security_group
 from modules.iam import allow, deny_when, when
-
-# The uid/gid the openmicroscopy/omero-server image runs as.
-OMERO_UID = 1000
-OMERO_GID = 1000
+from modules.omero_facts import OMERO_GID, OMERO_UID
 
 
 def access_point_client(

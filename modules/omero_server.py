@@ -31,7 +31,6 @@ from cdktf_cdktf_provider_aws.ecs_service import (
 from cdktf_cdktf_provider_aws.ecs_task_definition import (
     EcsTaskDefinition,
     EcsTaskDefinitionVolume,
-    EcsTaskDefinitionVolumeDockerVolumeConfiguration,
     EcsTaskDefinitionVolumeEfsVolumeConfiguration,
     EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig,
 )
@@ -48,26 +47,20 @@ from modules.ecs_task import awslogs, task_definition
 from modules.efs import access_point_client
 from modules.logs import log_group
 from modules.omero_config import config_environment, config_variable, secret_arns
+from modules.omero_facts import DATA_DIR, PLAIN_PORT, SERVER_PORT, SHARE_VOLUME, NfsShare, nfs_volume
 from modules.server_extras import STAGED_DIR, ServerExtras, server_container_parts, stager_container, staging_volume
 from modules.server_start import READ_ONLY_PASSWORD_VARIABLE, STOP_TIMEOUT_SECONDS, health_check, start_command
 from modules.server_websockets import HEALTH_PORT as WSS_HEALTH_PORT
 from modules.server_websockets import WSS_PORT
 from modules.task_roles import TaskRoles, TaskRolesProps
 
-SERVER_PORT = 4064  # Ice over TLS: OMERO.web, OMERO.insight and the CLI
-PLAIN_PORT = 4063  # Ice without TLS
 # Glacier2 listens on one port per transport of omero.client.icetransports, "ssl,tcp" when unset
 # (ome/omero-py src/omero/plugins/admin.py, rewrite: "{tp} -p {prefix}{port}" for each transport,
 # ports omero.ports.ssl/tcp/ws/wss, 4064/4063/4065/4066 by default).
 DEFAULT_TRANSPORTS = "ssl,tcp"
 TRANSPORT_PORTS = {"ssl": SERVER_PORT, "tcp": PLAIN_PORT, "ws": 4065, "wss": WSS_PORT}
 CONTAINER = "omero-server"
-DATA_DIR = "/OMERO"
 MEMO_DIR = "/tmp/BioFormatsCache"  # read-only servers write Bio-Formats memo files here
-SHARE_VOLUME = "omero-share"  # an NFS share beside /OMERO
-# NFS 4.1 (one port, no lock daemon), hard mounts that wait out a restart of the NFS server
-# instead of handing OMERO I/O errors, and the timeouts AWS recommends for its NFS services.
-NFS_OPTIONS = "nfsvers=4.1,hard,timeo=600,retrans=2,noresvport"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,37 +100,6 @@ class DataVolume:
                 ),
             ),
         )
-
-
-@dataclass(frozen=True, kw_only=True)
-class NfsShare:
-    """An NFS export the OMERO servers mount (the S3 File Gateway add-on; EC2 launch type only).
-
-    Mounted at ``container_path``: "/OMERO" makes it the binary repository instead of EFS; any
-    other path (e.g. "/s3uploads") adds it beside /OMERO on EFS, for in-place import of its files.
-    """
-
-    host: str  # the NFS server's private IP address or DNS name
-    path: str  # the export, e.g. "/omero-prod-omero-data"
-    container_path: str  # where the servers see it
-    security_group_id: str  # the OMERO servers get NFS access by an ingress rule to this group
-
-    @property
-    def holds_repository(self) -> bool:
-        return self.container_path == DATA_DIR
-
-
-def nfs_volume(name: str, share: NfsShare, *, read_only: bool) -> EcsTaskDefinitionVolume:
-    """A Docker volume the container instance mounts from ``share`` when the task starts."""
-    options = f"addr={share.host},{NFS_OPTIONS}" + (",ro" if read_only else "")
-    return EcsTaskDefinitionVolume(
-        name=name,
-        docker_volume_configuration=EcsTaskDefinitionVolumeDockerVolumeConfiguration(
-            scope="task",
-            driver="local",
-            driver_opts={"type": "nfs", "device": f":{share.path}", "o": options},
-        ),
-    )
 
 
 @dataclass(frozen=True, kw_only=True)

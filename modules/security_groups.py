@@ -23,7 +23,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
 from modules.access import NFS_PORT, allow_from, https_out, rule, security_group
-from modules.omero_server import PLAIN_PORT, SERVER_PORT
+from modules.omero_facts import PLAIN_PORT, SERVER_PORT
 from modules.omero_web import WEB_PORT
 from modules.server_websockets import HEALTH_PORT as WSS_HEALTH_PORT
 from modules.server_websockets import WSS_PORT

@@ -12,7 +12,7 @@ from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAc
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
 from constructs import Construct
 
-from modules.omero_server import PLAIN_PORT, SERVER_PORT
+from modules.omero_facts import PLAIN_PORT, SERVER_PORT
 
 
 @dataclass(frozen=True, kw_only=True)

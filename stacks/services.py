@@ -20,7 +20,8 @@ from modules.database import OmeroDatabaseOutputs
 from modules.efs import OmeroFileSystemOutputs
 from modules.image_cache import DockerHubCache, ImageCacheOutputs, ImageCacheProps
 from modules.network import NetworkOutputs
-from modules.omero_server import SERVER_PORT, Database, DataVolume, NfsShare, OmeroServerProps, OmeroServerService
+from modules.omero_facts import SERVER_PORT, NfsShare
+from modules.omero_server import Database, DataVolume, OmeroServerProps, OmeroServerService
 from modules.omero_web import OmeroWebProps, OmeroWebService
 from modules.secrets import GeneratedSecret, GeneratedSecretProps
 from modules.security_groups import Egress, OmeroSecurityGroups, OmeroSecurityGroupsProps

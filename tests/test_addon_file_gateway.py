@@ -455,7 +455,8 @@ def test_share_needs_the_ec2_launch_type():
     from cdktf import TerraformStack, Testing
 
     from modules.cluster import OmeroClusterOutputs
-    from modules.omero_server import Database, DataVolume, NfsShare, OmeroServerProps, OmeroServerService
+    from modules.omero_facts import NfsShare
+    from modules.omero_server import Database, DataVolume, OmeroServerProps, OmeroServerService
 
     stack = TerraformStack(Testing.app(), "t")
     props = OmeroServerProps(

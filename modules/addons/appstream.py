@@ -32,7 +32,7 @@ from cdktf_cdktf_provider_aws.appstream_user_stack_association import AppstreamU
 from constructs import Construct
 
 from modules.access import allow_from, https_out, security_group
-from modules.omero_server import SERVER_PORT
+from modules.omero_facts import SERVER_PORT
 
 USER_POOL = "USERPOOL"
 

@@ -37,7 +37,8 @@ from modules.cluster import OmeroClusterOutputs
 from modules.ecs_task import awslogs, task_definition
 from modules.iam import allow, role_policy, service_trust, when
 from modules.logs import log_group
-from modules.omero_server import DATA_DIR, SERVER_PORT, SHARE_VOLUME, DataVolume, NfsShare, nfs_volume
+from modules.omero_facts import DATA_DIR, SERVER_PORT, SHARE_VOLUME, NfsShare, nfs_volume
+from modules.omero_server import DataVolume
 from modules.task_roles import TaskRoles, TaskRolesProps
 
 CONTAINER = "omero-import"

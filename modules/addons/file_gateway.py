@@ -43,7 +43,7 @@ from modules.buckets import bucket_policy, expire_versions, secure_bucket
 from modules.iam import allow, role_policy, service_trust
 from modules.kms import account_statement
 from modules.logs import log_group
-from modules.omero_server import NFS_OPTIONS
+from modules.omero_facts import NFS_OPTIONS, OMERO_GID, OMERO_UID
 
 AMI_PARAMETER = "/aws/service/storagegateway/ami/FILE_S3/latest"
 # The cache volume's device name. The gateway reports it as the disk's node; its disk path is the
@@ -53,7 +53,6 @@ AMI_PARAMETER = "/aws/service/storagegateway/ami/FILE_S3/latest"
 CACHE_DEVICE = "/dev/xvdb"
 ROOT_VOLUME_GB = 80  # AWS's size for the appliance's root disk
 ACTIVATION_PORT = 80
-OMERO_UID = "1000"  # the omero-server user and group in the OMERO.server image
 
 # What a file share's role may do on its bucket, as AWS documents it for S3 File Gateway.
 BUCKET_ACTIONS = (
@@ -317,8 +316,8 @@ class FileGateway(Construct):
             kms_encrypted=share_key is not None,
             kms_key_arn=share_key,
             nfs_file_share_defaults=StoragegatewayNfsFileShareNfsFileShareDefaults(
-                owner_id=OMERO_UID,
-                group_id=OMERO_UID,
+                owner_id=str(OMERO_UID),
+                group_id=str(OMERO_GID),
                 file_mode="0644",
                 directory_mode="0755",
             ),

@@ -39,7 +39,7 @@ from constructs import Construct
 from modules.access import NFS_PORT, allow_from, https_out, security_group
 from modules.efs import OmeroFileSystemOutputs
 from modules.iam import allow, role_policy, service_trust, when
-from modules.omero_server import NFS_OPTIONS, SERVER_PORT, NfsShare
+from modules.omero_facts import NFS_OPTIONS, SERVER_PORT, NfsShare
 
 # Amazon Linux 2023, the newest standard x86_64 image, as AWS publishes it.
 AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"

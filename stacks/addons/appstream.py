@@ -6,7 +6,7 @@ from constructs import Construct
 
 from config import Deployment
 from modules.addons.appstream import InsightStreaming, InsightStreamingProps, SessionPermissions
-from modules.omero_server import SERVER_PORT
+from modules.omero_facts import SERVER_PORT
 from stacks.addons.base import AddonStack, CoreOutputs
 from stacks.base import SynthSettings
 

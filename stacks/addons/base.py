@@ -11,7 +11,7 @@ from config import Deployment
 from modules.database import OmeroDatabaseOutputs
 from modules.efs import OmeroFileSystemOutputs
 from modules.network import NetworkOutputs
-from modules.omero_server import NfsShare
+from modules.omero_facts import NfsShare
 from stacks.base import DeploymentStack, SynthSettings
 from stacks.services import ServicesOutputs
 

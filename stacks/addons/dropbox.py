@@ -13,7 +13,8 @@ from constructs import Construct
 
 from config import Deployment
 from modules.addons.dropbox import ScheduledImport, ScheduledImportProps
-from modules.omero_server import DATA_DIR, DataVolume
+from modules.omero_facts import DATA_DIR
+from modules.omero_server import DataVolume
 from stacks.addons.base import AddonStack, CoreOutputs
 from stacks.base import SynthSettings
 

@@ -13,7 +13,7 @@ from constructs import Construct
 from config import Deployment
 from modules.addons.file_gateway import FileGateway, FileGatewayProps
 from modules.network import NetworkOutputs
-from modules.omero_server import NfsShare
+from modules.omero_facts import NfsShare
 from stacks.base import DeploymentStack, SynthSettings
 
 
