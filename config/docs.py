@@ -1,23 +1,31 @@
-"""The table of configuration keys in docs/configuration.md, generated from the schema.
+"""The table of configuration keys in docs/configuration.md, generated from the schema, and the
+default images the HCL samples in the README and that page show.
 
     pipenv run python -m config.docs          # print the table
-    pipenv run python -m config.docs --write  # refresh it in docs/configuration.md (between the markers)
+    pipenv run python -m config.docs --write  # refresh it in docs/configuration.md (between the markers),
+                                              # and the samples' images in both pages
 
-tests/test_docs.py fails when that page's table differs from what this prints.
+tests/test_docs.py fails when that page's table differs from what this prints, or a sample shows
+another image than the default.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 import typing
 from pathlib import Path
 
 from config.fields import choices_of, doc_of
 from config.schema import Deployment
+from config.services import SERVER_IMAGE, WEB_IMAGE
 
-PAGE = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"  # the page holding the table
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = ROOT / "docs" / "configuration.md"  # the page holding the table
 START, END = "<!-- config-keys:start -->", "<!-- config-keys:end -->"
+SAMPLE_PAGES = (ROOT / "README.md", PAGE)  # pages whose HCL samples set an image: the default
+DEFAULT_IMAGES = (SERVER_IMAGE, WEB_IMAGE)
 
 
 def _hcl(value) -> str:
@@ -88,9 +96,21 @@ def refreshed(readme: str) -> str:
     return f"{head}{START}\n{table()}\n{END}{tail}"
 
 
+def with_default_images(text: str) -> str:
+    """``text`` with every ``image = "<repository>:<tag>"`` of a default image's repository set to
+    the default (config/services.py SERVER_IMAGE, WEB_IMAGE)."""
+    for image in DEFAULT_IMAGES:
+        repository = image.rsplit(":", 1)[0]
+        pattern = rf'(\bimage\s*=\s*"){re.escape(repository)}[:@][^"]*"'
+        text = re.sub(pattern, rf'\g<1>{image}"', text)  # an image reference holds no backslash
+    return text
+
+
 def main(argv: list[str]) -> int:
     if argv == ["--write"]:
         PAGE.write_text(refreshed(PAGE.read_text()))
+        for page in SAMPLE_PAGES:
+            page.write_text(with_default_images(page.read_text()))
         return 0
     print(table())
     return 0

@@ -29,7 +29,6 @@ cluster {
 }
 
 server {
-  image = "openmicroscopy/omero-server:5.6.18"
   # 1 vCPU and 4 GiB, the smallest Fargate pair here that leaves the JVMs room (cpu = 1024 allows
   # 2048-8192 MiB: Amazon ECS Developer Guide, "Task CPU and memory"). OMERO's system requirements
   # suggest 8 GB for 25-50 users (ome/omero-documentation omero/sysadmins/system-requirements.rst);
@@ -39,7 +38,6 @@ server {
 }
 
 web {
-  image = "openmicroscopy/omero-web-standalone:5.33.0-1"
   # 0.5 vCPU and 1 GiB each (cpu = 512 allows 1024-4096 MiB on Fargate), two gunicorn workers.
   cpu       = 512
   memory    = 1024

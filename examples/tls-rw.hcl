@@ -11,7 +11,6 @@ load_balancer {
 }
 
 server {
-  image  = "openmicroscopy/omero-server:5.6.18"
   cpu    = 4096
   memory = 16384
   # omero.db.poolsize of Blitz, the Indexer and PixelData (unset: 50, or what the database allows)
@@ -19,7 +18,6 @@ server {
 }
 
 web {
-  image     = "openmicroscopy/omero-web-standalone:5.33.0-1"
   min_tasks = 2
   max_tasks = 6
 }

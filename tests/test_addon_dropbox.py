@@ -144,7 +144,7 @@ def test_full_example_task(examples):
     # The server's image, pinned, through the deployment's Docker Hub cache (full.hcl sets images).
     registry, _, image = container["image"].partition("/")
     assert registry.startswith("${data.terraform_remote_state.") and ".dkr.ecr.eu-central-1." in registry
-    assert image.endswith("/openmicroscopy/omero-server:5.6.18") and "ecr_repository_prefix" in image
+    assert image.endswith(f"/{synth.deployment.server.image}") and "ecr_repository_prefix" in image
     assert container["entryPoint"] == ["/bin/bash", "-c"]  # not the image's server start script
     script, arg0, *arguments = container["command"]
     assert "/opt/omero/server/venv3/bin/omero" in script and "--exclude=clientpath" in script

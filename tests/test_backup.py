@@ -15,6 +15,7 @@ from config import load, loads
 from emulator import with_hosted_zone
 from modules.upgrade import image_label, snapshot_identifier
 from tests.harness.apply import APPLY_TIMEOUT, apply_all, aws, disposable
+from tests.harness.defaults import SERVER_IMAGE, SERVER_UPGRADE, label, next_patch
 from tests.harness.synth import ROOT, one, synthesize
 from tests.test_config import problems
 
@@ -317,7 +318,7 @@ def test_the_upgrade_snapshot_lives_in_the_storage_stack(examples):
     synth = examples["tls-rw-ro"]
     assert "aws_db_snapshot" not in synth.stack("services").get("resource", {})
     [(snapshot_id, snapshot)] = synth.resources("storage", "aws_db_snapshot").items()
-    assert snapshot["db_snapshot_identifier"] == "omero-prod-omero-before-5-6-18"
+    assert snapshot["db_snapshot_identifier"] == f"omero-prod-omero-before-{label(SERVER_IMAGE)}"
     assert snapshot["lifecycle"] == {"create_before_destroy": True}
     assert snapshot["db_instance_identifier"].startswith("${aws_db_instance.")  # same stack: taken once the database exists
     storage = synth.stack("storage")
@@ -336,10 +337,11 @@ def test_server_services_start_after_the_upgrade_snapshot(examples):
     assert "terraform_remote_state" in taken["db_snapshot_identifier"]
     assert f"aws_db_snapshot{snapshot_id}db_snapshot_identifier" in taken["db_snapshot_identifier"]
     [check] = taken["lifecycle"]["postcondition"]
-    assert check["condition"] == '${self.id == "omero-prod-omero-before-5-6-18"}'
+    snapshot_name = f"omero-prod-omero-before-{label(SERVER_IMAGE)}"
+    assert check["condition"] == f'${{self.id == "{snapshot_name}"}}'
     assert check["error_message"] == (
-        "server.image: openmicroscopy/omero-server:5.6.18 starts only after the database snapshot "
-        "omero-prod-omero-before-5-6-18, which the storage stack (omero-prod-storage) takes: apply that stack first, then this one."
+        f"server.image: {SERVER_IMAGE} starts only after the database snapshot "
+        f"{snapshot_name}, which the storage stack (omero-prod-storage) takes: apply that stack first, then this one."
     )
     # Read at apply whenever the image changes (it depends on a marker that changes with it), so
     # a plan made before the storage stack is applied still shows the upgrade.
@@ -360,16 +362,13 @@ def test_server_services_start_after_the_upgrade_snapshot(examples):
 
 def test_changing_the_server_image_replaces_the_snapshot(tmp_path):
     before = synthesize(loads('name = "omero-up"'), tmp_path / "a")
-    after = synthesize(loads('name = "omero-up"\nserver { image = "openmicroscopy/omero-server:5.6.19" }'), tmp_path / "b")
+    after = synthesize(loads(f'name = "omero-up"\nserver {{ image = "{SERVER_UPGRADE}" }}'), tmp_path / "b")
     old = one(before.resources("storage", "aws_db_snapshot"))["db_snapshot_identifier"]
     new = one(after.resources("storage", "aws_db_snapshot"))["db_snapshot_identifier"]
-    assert (old, new) == ("omero-up-omero-before-5-6-18", "omero-up-omero-before-5-6-19")
+    assert (old, new) == (f"omero-up-omero-before-{label(SERVER_IMAGE)}", f"omero-up-omero-before-{label(SERVER_UPGRADE)}")
     checks = [one(s.data("services", "aws_db_snapshot"))["lifecycle"]["postcondition"][0]["condition"] for s in (before, after)]
     assert checks == [f'${{self.id == "{old}"}}', f'${{self.id == "{new}"}}']
-    assert [one(s.resources("services", "terraform_data"))["input"] for s in (before, after)] == [
-        "openmicroscopy/omero-server:5.6.18",
-        "openmicroscopy/omero-server:5.6.19",
-    ]
+    assert [one(s.resources("services", "terraform_data"))["input"] for s in (before, after)] == [SERVER_IMAGE, SERVER_UPGRADE]
 
 
 def test_upgrade_snapshot_can_be_turned_off(tmp_path):
@@ -524,7 +523,8 @@ def test_an_omero_upgrade_snapshots_the_database_first(addons_on_emulator, tmp_p
 
     old_image = running_image()
     assert snapshots() == [snapshot_identifier(name, source.server.image)]
-    upgraded = dataclasses.replace(source, server=dataclasses.replace(source.server, image="openmicroscopy/omero-server:5.6.19"))
+    new_image = next_patch(source.server.image)
+    upgraded = dataclasses.replace(source, server=dataclasses.replace(source.server, image=new_image))
     synth = synthesize(upgraded, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
 
     # The services stack alone: planned fine (a review still shows the upgrade), refused at apply.
@@ -536,10 +536,10 @@ def test_an_omero_upgrade_snapshots_the_database_first(addons_on_emulator, tmp_p
     alone = tf_region(services_dir, "apply", "-auto-approve", "-input=false", "-no-color", timeout=APPLY_TIMEOUT)
     assert alone.returncode == 1
     message = " ".join(alone.stderr.split())
-    assert f"starts only after the database snapshot {name}-omero-before-5-6-19" in message, message
+    assert f"starts only after the database snapshot {name}-omero-before-{label(new_image)}" in message, message
     assert "apply that stack first" in message
     assert snapshots() == [snapshot_identifier(name, source.server.image)] and running_image() == old_image
 
     apply_all(tf, synth, only=[f"{name}-storage", f"{name}-services"])
-    assert snapshots() == [f"{name}-omero-before-5-6-19"]
-    assert running_image().endswith("openmicroscopy/omero-server:5.6.19")
+    assert snapshots() == [f"{name}-omero-before-{label(new_image)}"]
+    assert running_image().endswith(new_image)

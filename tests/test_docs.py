@@ -16,6 +16,18 @@ def test_config_table_is_current():
     assert docs.refreshed(page) == page, "docs/configuration.md's key table is stale: run `pipenv run docs`"
 
 
+def test_samples_show_the_default_images():
+    """The HCL samples set server.image as the schema's default, which `pipenv run docs` writes in."""
+    for page in docs.SAMPLE_PAGES:
+        text = page.read_text()
+        assert any(image in text for image in docs.DEFAULT_IMAGES), (
+            f"{page.name}: no default image shown; drop it from SAMPLE_PAGES"
+        )
+        assert docs.with_default_images(text) == text, (
+            f"{page.relative_to(ROOT)} shows an image other than the default (config/services.py): run `pipenv run docs`"
+        )
+
+
 def test_every_example_is_documented():
     for name in EXAMPLES:
         assert f"`examples/{name}.hcl`" in README, name

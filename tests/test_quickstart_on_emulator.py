@@ -25,6 +25,7 @@ from emulator.drift import unexpected_changes
 from modules.upgrade import snapshot_identifier
 from tests.conftest import EXAMPLES
 from tests.harness.apply import APPLY_TIMEOUT, Applied, apply_all, aws, disposable
+from tests.harness.defaults import POSTGRES_UPGRADE
 from tests.harness.synth import Synthesis, synthesize, synthesized
 from tests.test_emulator import ecs_services, task_definition
 from tests.test_plan_review import REGION, reviewed
@@ -281,9 +282,9 @@ def test_destroying_the_services_keeps_what_omero_keeps_and_the_database_upgrade
         assert not unexpected_changes(json.loads(shown.stdout))
 
     # A PostgreSQL major upgrade as the runbook (docs/backups-restores-upgrades.md) makes it (the servers are gone already):
-    # 16 to 17 applied at once, the postgres17 parameter group replacing the old one.
+    # the default major to the next, applied at once, the new family's parameter group replacing the old one.
     [old_group] = [g["DBParameterGroupName"] for g in db["DBParameterGroups"]]
-    database = dataclasses.replace(deployment.database, engine_version="17", apply_immediately=True)
+    database = dataclasses.replace(deployment.database, engine_version=POSTGRES_UPGRADE, apply_immediately=True)
     upgraded = synthesize(  # beside the rehearsal's output, whose local state it uses
         dataclasses.replace(deployment, database=database),
         quickstart.workdir / "upgraded" / "cdktf.out",
@@ -292,8 +293,8 @@ def test_destroying_the_services_keeps_what_omero_keeps_and_the_database_upgrade
     )
     apply_all(tf, upgraded, only=[f"{deployment.name}-storage"])
     [db] = rds.describe_db_instances(DBInstanceIdentifier=storage["db_instance_id"])["DBInstances"]
-    assert db["EngineVersion"].split(".")[0] == "17"
+    assert db["EngineVersion"].split(".")[0] == POSTGRES_UPGRADE
     [new_group] = [g["DBParameterGroupName"] for g in db["DBParameterGroups"]]
     [group] = rds.describe_db_parameter_groups(DBParameterGroupName=new_group)["DBParameterGroups"]
-    assert group["DBParameterGroupFamily"] == "postgres17" and new_group != old_group
+    assert group["DBParameterGroupFamily"] == f"postgres{POSTGRES_UPGRADE}" and new_group != old_group
     assert old_group not in {g["DBParameterGroupName"] for g in rds.describe_db_parameter_groups()["DBParameterGroups"]}

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests.harness.defaults import SERVER_UPGRADE
 from tests.harness.synth import ROOT, Synthesis, synthesize
 from tools import synth_diff
 from tools.change_cost import cost_line
@@ -94,10 +95,10 @@ def test_a_new_image_is_a_restart_with_a_schema_upgrade(quickstart):
         containers = json.loads(body["container_definitions"])
         for container in containers:
             if container["name"] == "omero-server":
-                container["image"] = "openmicroscopy/omero-server:5.6.19"
+                container["image"] = SERVER_UPGRADE
         body["container_definitions"] = json.dumps(containers)
     [restart] = [a for a in synth_diff.diff_trees(old, new).alerts if a.level == "OMERO RESTART"]
-    assert "omero-server:5.6.19), so the new server upgrades the database schema as it starts" in restart.message
+    assert f"{SERVER_UPGRADE}), so the new server upgrades the database schema as it starts" in restart.message
 
 
 def _plan_entry(address: str, actions: list[str], before: dict | None, after: dict | None) -> dict:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from modules.omero_config import config_variable
+from tests.harness.defaults import SERVER_IMAGE, WEB_IMAGE
 from tests.harness.synth import one
 
 EXAMPLES = ["quickstart-http", "tls-rw", "tls-rw-ro", "tls-rw-nlb", "ec2-launch-type", "existing-vpc"]
@@ -84,7 +85,7 @@ def test_secrets_reach_containers_only_through_ecs_secrets(examples, example):
 def test_server_container(examples):
     synth = examples["tls-rw"]
     server = container(synth, "-omero-server")
-    assert server["image"] == "openmicroscopy/omero-server:5.6.18"
+    assert server["image"] == SERVER_IMAGE  # the example sets none: the default
     env = environment(server)
     assert env["CONFIG_omero_db_name"] == "omero" and env["CONFIG_omero_db_user"] == "omero"
     assert env["CONFIG_omero_db_host"].startswith("${data.terraform_remote_state.")
@@ -433,10 +434,10 @@ def test_images_come_through_the_deployment_cache(examples):
     registry = "${data.aws_caller_identity.account.account_id}.dkr.ecr.us-east-1.${data.aws_partition.partition.dns_suffix}"
     prefix = "${aws_ecr_pull_through_cache_rule.image_cache_rule_"  # the rule's attribute: its tasks wait for it
     for family, image in (
-        ("-omero-server", "openmicroscopy/omero-server:5.6.18"),
-        ("-omero-server-ro-1", "openmicroscopy/omero-server:5.6.18"),
-        ("-omero-web", "openmicroscopy/omero-web-standalone:5.33.0-1"),
-        ("-omero-web-ro", "openmicroscopy/omero-web-standalone:5.33.0-1"),
+        ("-omero-server", SERVER_IMAGE),
+        ("-omero-server-ro-1", SERVER_IMAGE),
+        ("-omero-web", WEB_IMAGE),
+        ("-omero-web-ro", WEB_IMAGE),
     ):
         pulled = container(synth, family)["image"]
         assert pulled.startswith(f"{registry}/{prefix}") and pulled.endswith(f".ecr_repository_prefix}}/{image}"), pulled
@@ -463,7 +464,7 @@ def test_images_come_through_the_deployment_cache(examples):
 def test_without_a_cache_images_come_from_docker_hub(examples):
     synth = examples["tls-rw"]
     assert not synth.resources("services", "aws_ecr_pull_through_cache_rule")
-    assert container(synth, "-omero-web")["image"] == "openmicroscopy/omero-web-standalone:5.33.0-1"
+    assert container(synth, "-omero-web")["image"] == WEB_IMAGE
 
 
 def test_cached_image_names():

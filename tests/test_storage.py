@@ -9,6 +9,7 @@ import pytest
 
 from config import loads
 from tests.harness.apply import APPLY_TIMEOUT, aws
+from tests.harness.defaults import POSTGRES, POSTGRES_UPGRADE
 from tests.harness.synth import one, synthesize
 
 
@@ -71,7 +72,7 @@ def test_efs_policy_denies_plain_nfs(examples):
 
 def test_database_defaults(examples):
     db = one(examples["quickstart-http"].resources("storage", "aws_db_instance"))
-    assert db["engine"] == "postgres" and db["engine_version"] == "16"
+    assert db["engine"] == "postgres" and db["engine_version"] == POSTGRES
     assert db["engine_lifecycle_support"] == "open-source-rds-extended-support-disabled"
     assert db["allow_major_version_upgrade"] is True
     assert db["storage_encrypted"] is True and db["publicly_accessible"] is False
@@ -104,12 +105,13 @@ def test_major_upgrade_applies_immediately(tmp_path):
     from tests.harness.synth import synthesize
 
     synth = synthesize(
-        loads('name = "up"\ndatabase {\n  engine_version = "15"\n  apply_immediately = true\n}\n'), tmp_path / "out"
+        loads(f'name = "up"\ndatabase {{\n  engine_version = "{POSTGRES_UPGRADE}"\n  apply_immediately = true\n}}\n'),
+        tmp_path / "out",
     )
     db = one(synth.resources("storage", "aws_db_instance"))
-    assert db["apply_immediately"] is True and db["engine_version"] == "15"
+    assert db["apply_immediately"] is True and db["engine_version"] == POSTGRES_UPGRADE
     [group] = synth.resources("storage", "aws_db_parameter_group").values()
-    assert group["family"] == "postgres15" and group["lifecycle"] == {"create_before_destroy": True}
+    assert group["family"] == f"postgres{POSTGRES_UPGRADE}" and group["lifecycle"] == {"create_before_destroy": True}
 
 
 def test_production_example_database(examples):
@@ -121,7 +123,7 @@ def test_production_example_database(examples):
 
 def test_database_forces_tls(examples):
     group = one(examples["quickstart-http"].resources("storage", "aws_db_parameter_group"))
-    assert group["family"] == "postgres16"
+    assert group["family"] == f"postgres{POSTGRES}"
     assert {"name": "rds.force_ssl", "value": "1"} in group["parameter"]
 
 

@@ -8,15 +8,17 @@ import sys
 
 import pytest
 
+from tests.harness.defaults import SERVER_IMAGE, SERVER_UPGRADE, label
 from tests.harness.synth import ROOT, Synthesis, synthesize
 from tools import synth_diff
 from tools.synthesized import is_secret_name, load_tree, looks_secret
 
 # The quick start with five changes whose effect is known: a read-only server (new resources and
 # a longer server list for OMERO.web), a higher web ceiling, a new server image (an OMERO
-# upgrade), a different EFS performance mode (forces a new file system) and LDAP: the bind
-# password from Secrets Manager (its ARN shows) and a directory URL that carries credentials (must
-# never print: plain properties refuse a password, but a value may still hold one).
+# upgrade: the default's next patch), a different EFS performance mode (forces a new file
+# system) and LDAP: the bind password from Secrets Manager (its ARN shows) and a directory URL
+# that carries credentials (must never print: plain properties refuse a password, but a value
+# may still hold one).
 MODIFIED = """
 name   = "omero-quick"
 region = "eu-west-1"
@@ -33,7 +35,7 @@ storage {
 }
 
 server {
-  image           = "openmicroscopy/omero-server:5.6.19"
+  image           = "SERVER_UPGRADE"
   read_only_count = 1
   properties      = { "omero.ldap.urls" = "ldaps://omero-bind:hunter2-ldap-bind@ldap.example.org:636" }
   secret_properties = {
@@ -44,7 +46,7 @@ server {
 web {
   max_tasks = 6
 }
-"""
+""".replace("SERVER_UPGRADE", SERVER_UPGRADE)
 LDAP_PASSWORD = "hunter2-ldap-bind"
 
 
@@ -118,8 +120,8 @@ def test_finds_exactly_the_changes(base, head):
         "aws_db_snapshot.upgrade_snapshot_C7155DFA",
     }
     assert [c.line() for c in changed_storage["aws_db_snapshot.upgrade_snapshot_C7155DFA"].changes] == [
-        'db_snapshot_identifier: "omero-quick-omero-before-5-6-18" → "omero-quick-omero-before-5-6-19"',
-        'tags.omero-server-image: "openmicroscopy/omero-server:5.6.18" → "openmicroscopy/omero-server:5.6.19"',
+        f'db_snapshot_identifier: "omero-quick-omero-before-{label(SERVER_IMAGE)}" → "omero-quick-omero-before-{label(SERVER_UPGRADE)}"',
+        f'tags.omero-server-image: "{SERVER_IMAGE}" → "{SERVER_UPGRADE}"',
     ]
     # the read-only server's database role gets its password secret
     assert [(b.address, b.kind) for b in storage if b.status == "added"] == [
@@ -143,8 +145,10 @@ def test_flags_the_stateful_change_and_the_omero_upgrade(base, head):
     assert 'performance_mode: "generalPurpose" → "maxIO" forces replacement' in alerts[0]
     assert any(a.startswith("STATEFUL") and a.endswith("changes in place: throughput_mode") for a in alerts)
     upgrade = [a for a in alerts if a.startswith("OMERO UPGRADE")]
-    assert len(upgrade) == 1 and "openmicroscopy/omero-server: 5.6.18 → 5.6.19" in upgrade[0]
-    assert "The plan snapshots the database first (omero-quick-omero-before-5-6-19, in the storage stack" in upgrade[0]
+    repository, old_tag = SERVER_IMAGE.rsplit(":", 1)
+    assert len(upgrade) == 1 and f"{repository}: {old_tag} → {SERVER_UPGRADE.rsplit(':', 1)[1]}" in upgrade[0]
+    snapshot = f"omero-quick-omero-before-{label(SERVER_UPGRADE)}"
+    assert f"The plan snapshots the database first ({snapshot}, in the storage stack" in upgrade[0]
     assert "max_capacity: 4 → 6" in result.stdout
     assert "== omero-quick-network: no changes" in result.stdout
 
