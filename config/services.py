@@ -232,7 +232,7 @@ SESSION_NODE_TYPES = tuple(
 
 
 @dataclass(frozen=True, kw_only=True)
-class SessionStore(Block):
+class SessionStoreConfig(Block):
     """Where OMERO.web keeps its sessions: a Valkey replication group every web task shares."""
 
     enabled: bool = key(
@@ -304,7 +304,7 @@ class Web(Block):
         checks=[_web_secret_properties],
         factory=dict,
     )
-    session_store: SessionStore = key(doc="The shared session store of the OMERO.web tasks.", factory=SessionStore)
+    session_store: SessionStoreConfig = key(doc="The shared session store of the OMERO.web tasks.", factory=SessionStoreConfig)
     read_only_pool: ReadOnlyPool = key(
         doc="OMERO.web for viewers on its own host name, logging in to the read-only servers only.", factory=ReadOnlyPool
     )

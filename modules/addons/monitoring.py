@@ -41,7 +41,9 @@ from constructs import Construct
 from modules.iam import allow_service, deny_when
 from modules.kms import account_statement
 
-# What the account (its IAM policies) may do with the topic key: administer it and use it.
+# Bytes per GiB and MiB: thresholds are configured in those units, and FreeStorageSpace,
+# FreeableMemory (RDS User Guide, "Amazon CloudWatch metrics for Amazon RDS") and
+# BurstCreditBalance (EFS User Guide, "CloudWatch metrics for Amazon EFS") are in bytes.
 GIB = 1024**3
 MIB = 1024**2
 
