@@ -15,6 +15,7 @@ import boto3
 import pytest
 
 from config import loads
+from config.hcl_text import top_level_spans
 from tests.harness.apply import aws
 from tools.restore import (
     Aws,
@@ -25,7 +26,6 @@ from tools.restore import (
     parse_when,
     restore_file_system,
     restored_text,
-    top_level_items,
     validated,
 )
 
@@ -163,7 +163,19 @@ def test_restored_text_replaces_an_existing_restore_from_and_sets_create_bucket(
     assert (deployment.restore_from.file_system_id, deployment.restore_from.db_snapshot) == ("fs-22222222", SNAPSHOT)
     assert "fs-11111111" not in text and "an old restore" not in text
     assert 'name = "omero-b"  # the first' in text and "{braces} in a comment" in text
-    assert [i.name for i in top_level_items(text)] == ["name", "region", "state", "network", "restore_from"]
+    assert [i.name for i in top_level_spans(text)] == ["name", "region", "state", "network", "restore_from"]
+
+
+def test_restored_text_refuses_an_edit_the_files_layout_does_not_allow():
+    """The file is edited as text (config/hcl_text.py): what cannot be changed on its own line is
+    refused, naming the key and the line, never written half-changed."""
+    made = dict(name="omero-b", file_system_id="fs-22222222", db_snapshot=SNAPSHOT, source_name="omero-a")
+    with pytest.raises(RestoreError, match="cannot set state.create_bucket: the file has no state block"):
+        restored_text('name = "omero-a"\n', keep_state_bucket=True, **made)
+    with pytest.raises(RestoreError, match="cannot add create_bucket to the one-line state block at line 2"):
+        restored_text('name = "omero-a"\nstate { bucket = "b" }\n', keep_state_bucket=True, **made)
+    with pytest.raises(RestoreError, match='cannot rewrite name at line 1: expected name = "..." on one line'):
+        restored_text('name = join("", [\n  "omero-a",\n])\n', **made)
 
 
 def test_restored_text_from_copy_moves_region_and_copies_home():

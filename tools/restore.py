@@ -46,6 +46,7 @@ from pathlib import Path
 from config import ConfigError, loads
 from config.addons.file_gateway import share_bucket_name
 from config.backup import share_bucket_under_backup
+from config.hcl_text import HclText, TextEditError, hcl_string
 from tools.common import Parser, ToolError
 from tools.deployment import load_deployment
 
@@ -158,114 +159,7 @@ def describe_gap(gap: timedelta) -> str:
     return " ".join(parts) or f"{seconds} s"
 
 
-# --- writing the restored config (text edits, comments kept) ------------------------------------
-
-
-@dataclass(frozen=True)
-class TopLevelSpan:
-    """A top-level attribute or block of an HCL file: its name and its lines [start, end]."""
-
-    name: str
-    kind: str  # "attribute" or "block"
-    start: int
-    end: int
-
-
-_TOP = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*(=|\{)")
-
-
-def _line_depths(lines: list[str]) -> list[tuple[int, int]]:
-    """For each line, the brace/bracket depth at its start and at its end (strings, comments and
-    heredocs skipped)."""
-    depths, depth, block_comment, heredoc = [], 0, False, None
-    for line in lines:
-        start, i, in_string = depth, 0, False
-        if heredoc is not None:
-            if line.strip() == heredoc:
-                heredoc = None
-            depths.append((start, depth))
-            continue
-        while i < len(line):
-            c, pair = line[i], line[i : i + 2]
-            if block_comment:
-                if pair == "*/":
-                    block_comment, i = False, i + 2
-                    continue
-            elif in_string:
-                if c == "\\":
-                    i += 1
-                elif c == '"':
-                    in_string = False
-            elif c == '"':
-                in_string = True
-            elif c == "#" or pair == "//":
-                break
-            elif pair == "/*":
-                block_comment, i = True, i + 2
-                continue
-            elif pair == "<<":
-                match = re.match(r"<<-?([A-Za-z_]+)\s*$", line[i:])
-                if match:
-                    heredoc = match.group(1)
-                    break
-            elif c in "{[(":
-                depth += 1
-            elif c in "}])":
-                depth -= 1
-            i += 1
-        depths.append((start, depth))
-    return depths
-
-
-def top_level_items(text: str) -> list[TopLevelSpan]:
-    lines = text.splitlines()
-    depths = _line_depths(lines)
-    items: list[TopLevelSpan] = []
-    index = 0
-    while index < len(lines):
-        start_depth, _ = depths[index]
-        match = _TOP.match(lines[index]) if start_depth == 0 else None
-        if not match:
-            index += 1
-            continue
-        end = index
-        while depths[end][1] > 0 and end + 1 < len(lines):
-            end += 1
-        items.append(TopLevelSpan(match.group(1), "attribute" if match.group(2) == "=" else "block", index, end))
-        index = end + 1
-    return items
-
-
-def _hcl_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("${", "$${") + '"'
-
-
-def _set_attribute(lines: list[str], item: TopLevelSpan, value: str) -> None:
-    """Replace a one-line top-level attribute's value, keeping its alignment and any comment."""
-    match = re.match(r'^(\s*[A-Za-z_][A-Za-z0-9_-]*\s*=\s*)("(?:[^"\\]|\\.)*"|[^#/\s]+)(.*)$', lines[item.start])
-    if not match or item.end != item.start:
-        raise RestoreError(f'cannot rewrite {item.name} at line {item.start + 1}: expected {item.name} = "..." on one line')
-    lines[item.start] = match.group(1) + value + match.group(3)
-
-
-def _set_in_block(lines: list[str], block: TopLevelSpan | None, key: str, value: str, comment: str) -> None:
-    """Set ``key = value`` inside a top-level block (replace its line, or add one before ``}``)."""
-    if block is None:
-        raise RestoreError(f"cannot set {key}: the source config has no block for it; add the block and run again")
-    pattern = re.compile(rf"^(\s*{re.escape(key)}\s*=\s*)(\S+)(.*)$")
-    for index in range(block.start + 1, block.end):
-        match = pattern.match(lines[index])
-        if match:
-            lines[index] = f"{match.group(1)}{value}  # {comment}"  # any old comment on the line described the old value
-            return
-    if block.start == block.end:
-        raise RestoreError(
-            f"cannot add {key} to the one-line {block.name} block at line {block.start + 1}; write it over several lines"
-        )
-    indent = next(
-        (lines[i][: len(lines[i]) - len(lines[i].lstrip())] for i in range(block.start + 1, block.end) if lines[i].strip()), "  "
-    )
-    lines[block.end : block.end] = [f"{indent}# {comment}", f"{indent}{key} = {value}"]
+# --- writing the restored config (text edits, comments kept: config/hcl_text.py) -----------------
 
 
 def restored_text(
@@ -282,95 +176,54 @@ def restored_text(
     share_bucket: str | None = None,
 ) -> str:
     """The source config's text for the restored deployment (see the module doc)."""
-    lines = text.splitlines()
-
-    def item(wanted: str, kind: str | None = None) -> TopLevelSpan | None:
-        found = [i for i in top_level_items("\n".join(lines)) if i.name == wanted and (kind is None or i.kind == kind)]
-        return found[0] if found else None
-
-    # restore_from first: removing it shifts the lines of what follows.
-    old = item("restore_from")
-    while old is not None:
-        end = old.end + 1
-        # the comment lines right above an old restore_from block belong to it
-        start = old.start
-        while start > 0 and lines[start - 1].lstrip().startswith(("#", "//")):
-            start -= 1
-        del lines[start:end]
-        old = item("restore_from")
-
-    name_item = item("name", "attribute")
-    if name_item is None:
-        raise RestoreError('the source config has no top-level name = "..."')
-    _set_attribute(lines, name_item, _hcl_string(name))
-    if region is not None:
-        region_item = item("region", "attribute")
-        if region_item is None:
-            lines.insert((item("name", "attribute") or name_item).start + 1, f"region = {_hcl_string(region)}")
-        else:
-            _set_attribute(lines, region_item, _hcl_string(region))
-    if keep_state_bucket:
-        state = item("state", "block")
-        _set_in_block(
-            lines, state, "create_bucket", "false", f"the bucket is {source_name}'s; state keys differ by deployment name"
-        )
-    if swap_copy:
-        backup = item("backup", "block")
-        for key, value in swap_copy.items():
-            _set_in_block(
-                lines, backup, key, _hcl_string(value), f"restored from the copy: {key} points back to {source_name}'s region"
-            )
-
-    images = item("images", "block")
-    if region is not None and images is not None:
-        # The pull-through cache reads its Docker Hub secret in its own region: one there too.
-        secret = re.compile(r'^(\s*docker_hub_secret_arn\s*=\s*)"(arn:[^:]+:secretsmanager:)[a-z0-9-]+(:[^"]+)"')
-        for index in range(images.start, images.end + 1):
-            match = secret.match(lines[index])
-            if match:
-                arn = f"{match.group(2)}{region}{match.group(3)}"
-                lines[index] = f'{match.group(1)}"{arn}"  # restored into {region}: make this secret there (same name)'
-    if storage_kms_key_arn:
-        _set_in_block(
-            lines,
-            item("storage", "block"),
-            "kms_key_arn",
-            _hcl_string(storage_kms_key_arn),
-            f"restored into {region}: a key there",
-        )
-
-    if share_bucket:
-        # The restored bucket takes the place of the one the source served.
-        _comment_out_in_block(
-            lines, item("file_gateway", "block"), "bucket_name", "the restored bucket is restore_from.share_bucket"
-        )
-
-    while lines and not lines[-1].strip():
-        lines.pop()
-    lines += [
-        "",
-        f"# Built from {source_name}'s recovery points by pipenv run restore: the storage stack adopts",
-        "# this file system and creates the database from this snapshot (read only at creation)"
-        + ("; the file gateway\n# stack adopts this bucket." if share_bucket else "."),
-        "restore_from {",
-        f"  file_system_id = {_hcl_string(file_system_id)}",
-        f"  db_snapshot    = {_hcl_string(db_snapshot)}",
-    ]
-    if share_bucket:
-        lines.append(f"  share_bucket   = {_hcl_string(share_bucket)}")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    file = HclText(text)
+    try:
+        file.remove("restore_from")  # first: removing it shifts the lines of what follows
+        if file.find("name", "attribute") is None:
+            raise RestoreError('the source config has no top-level name = "..."')
+        file.set_attribute("name", hcl_string(name))
+        if region is not None:
+            _into_region(file, region)
+        if storage_kms_key_arn:
+            comment = f"restored into {region}: a key there"
+            file.set_in_block("storage", "kms_key_arn", hcl_string(storage_kms_key_arn), comment)
+        if keep_state_bucket:
+            comment = f"the bucket is {source_name}'s; state keys differ by deployment name"
+            file.set_in_block("state", "create_bucket", "false", comment)
+        for key, value in (swap_copy or {}).items():
+            comment = f"restored from the copy: {key} points back to {source_name}'s region"
+            file.set_in_block("backup", key, hcl_string(value), comment)
+        if share_bucket:  # the restored bucket takes the place of the one the source served
+            file.comment_out_in_block("file_gateway", "bucket_name", "the restored bucket is restore_from.share_bucket")
+    except TextEditError as error:
+        raise RestoreError(str(error)) from None
+    file.append(
+        [
+            f"# Built from {source_name}'s recovery points by pipenv run restore: the storage stack adopts",
+            "# this file system and creates the database from this snapshot (read only at creation)"
+            + ("; the file gateway\n# stack adopts this bucket." if share_bucket else "."),
+            "restore_from {",
+            f"  file_system_id = {hcl_string(file_system_id)}",
+            f"  db_snapshot    = {hcl_string(db_snapshot)}",
+            *([f"  share_bucket   = {hcl_string(share_bucket)}"] if share_bucket else []),
+            "}",
+        ]
+    )
+    return file.text()
 
 
-def _comment_out_in_block(lines: list[str], block: TopLevelSpan | None, key: str, why: str) -> None:
-    """Turn a one-line ``key = ...`` inside a top-level block into a comment saying why."""
-    if block is None:
-        return
-    pattern = re.compile(rf"^(\s*)({re.escape(key)}\s*=.*)$")
-    for index in range(block.start + 1, block.end):
-        match = pattern.match(lines[index])
+# The pull-through cache reads its Docker Hub secret in its own region: the restored deployment's.
+_DOCKER_HUB_SECRET = re.compile(r'^(\s*docker_hub_secret_arn\s*=\s*)"(arn:[^:]+:secretsmanager:)[a-z0-9-]+(:[^"]+)"')
+
+
+def _into_region(file: HclText, region: str) -> None:
+    """Restored from the copy: the deployment lives in ``region``, and so does its Docker Hub secret."""
+    file.set_attribute("region", hcl_string(region), after="name")
+    for index in file.block_lines("images"):
+        match = _DOCKER_HUB_SECRET.match(file.lines[index])
         if match:
-            lines[index] = f"{match.group(1)}# {match.group(2)}  ({why})"
+            arn = f"{match.group(2)}{region}{match.group(3)}"
+            file.lines[index] = f'{match.group(1)}"{arn}"  # restored into {region}: make this secret there (same name)'
 
 
 def validated(text: str, source: str, *, name: str, file_system_id: str, db_snapshot: str, share_bucket: str | None = None):
