@@ -1,9 +1,11 @@
 """Every stack a deployment can have, in deploy order: the one list the app, the tools and the
 tests read.
 
-A stack is named ``<deployment>-<role>``. The core stacks are wired by hand in ``stacks/app.py``
-(each reads different outputs); the add-ons that build on the services stack are made from this
-list, each loading its module only when its block is enabled. Nothing here loads cdktf.
+A stack is named ``<deployment>-<role>``. The core stacks are listed here and wired by hand in
+``stacks/app.py`` (each reads different outputs). The add-ons' entries are made from their config
+classes (``config.addons.base.Addon``: role, stack class, before or after the services stack), in
+the order of their fields in ``config.schema.Deployment``; the app makes those on the services stack
+from this list, each loading its module only when its block is enabled. Nothing here loads cdktf.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from config.schema import Deployment
+from config.addons.base import Addon
+from config.schema import Deployment, addon_blocks
 
 
 @dataclass(frozen=True)
@@ -35,20 +38,23 @@ def _state_bucket(deployment: Deployment) -> bool:
     return deployment.state.remote and deployment.state.create_bucket
 
 
+def _addon(block: str, addon: type[Addon]) -> StackKind:
+    """The stack of the add-on block ``block``, as its config class declares it."""
+    module, _, class_name = addon.stack_class.partition(":")
+    return StackKind(addon.stack_role, module, class_name, _enabled(block), on_services=addon.on_services)
+
+
+# Every add-on in the order of its field in Deployment (monitoring last, to watch the rest).
+ADDONS: tuple[StackKind, ...] = tuple(_addon(block, addon) for block, addon in addon_blocks().items())
 STACKS: tuple[StackKind, ...] = (
     StackKind("state", "stacks.state", "StateStack", _state_bucket),
     StackKind("network", "stacks.network", "NetworkStack", _always),
     StackKind("storage", "stacks.storage", "StorageStack", _always),
     StackKind("backup", "stacks.backup", "BackupStack", _enabled("backup")),
-    # Before the services stack, which mounts its share.
-    StackKind("file-gateway", "stacks.addons.file_gateway", "FileGatewayStack", _enabled("file_gateway")),
+    # Before the services stack: the add-ons it builds on (the file gateway, whose share it mounts).
+    *(kind for kind in ADDONS if not kind.on_services),
     StackKind("services", "stacks.services", "ServicesStack", _always),
-    StackKind("datasync", "stacks.addons.datasync", "DataSyncStack", _enabled("datasync"), on_services=True),
-    StackKind("uploader", "stacks.addons.uploader", "UploaderStack", _enabled("uploader"), on_services=True),
-    StackKind("dropbox", "stacks.addons.dropbox", "DropBoxStack", _enabled("dropbox"), on_services=True),
-    StackKind("appstream", "stacks.addons.appstream", "AppStreamStack", _enabled("appstream"), on_services=True),
-    # Last, to watch the rest.
-    StackKind("monitoring", "stacks.addons.monitoring", "MonitoringStack", _enabled("monitoring"), on_services=True),
+    *(kind for kind in ADDONS if kind.on_services),
 )
 ROLES: tuple[str, ...] = tuple(kind.role for kind in STACKS)
 # The add-ons built on the services stack (the file gateway comes before it).
@@ -58,3 +64,11 @@ ON_SERVICES_ROLES: tuple[str, ...] = tuple(kind.role for kind in STACKS if kind.
 def stack_kinds(deployment: Deployment) -> list[StackKind]:
     """The stacks ``deployment`` has, in deploy order."""
     return [kind for kind in STACKS if kind.present(deployment)]
+
+
+def role_of(stack_class: type) -> str:
+    """The role of the stack class ``stack_class`` (an add-on's stack takes its name from here)."""
+    found = [kind.role for kind in STACKS if (kind.module, kind.class_name) == (stack_class.__module__, stack_class.__name__)]
+    if len(found) != 1:
+        raise LookupError(f"{stack_class.__module__}:{stack_class.__name__} is not one stack of config.catalog.STACKS")
+    return found[0]

@@ -7,13 +7,21 @@ that does not fit before any infrastructure code runs.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from config import checks, rds_windows
-from config.addons import Addon, AppStream, DataSync, DropBox, FileGatewayConfig, Monitoring, Uploader
+from config.addons.appstream import AppStream
+from config.addons.base import Addon
+from config.addons.datasync import DataSync
+from config.addons.dropbox import DropBox
+from config.addons.file_gateway import FileGatewayConfig
+from config.addons.monitoring import Monitoring
+from config.addons.uploader import Uploader
 from config.addons.zarr import Zarr
 from config.backup import Backup, RestoreFrom
 from config.db_pool import pool_problems
@@ -420,7 +428,8 @@ class Deployment(Block):
     images: Images = key(doc="Where the tasks pull the OMERO images from (ECR pull-through cache of Docker Hub).", factory=Images)
     backup: Backup = key(doc="AWS Backup of EFS and the database.", factory=Backup)
     restore_from: RestoreFrom = key(doc="Recovery points this deployment's storage is built from.", factory=RestoreFrom)
-    # Add-ons, each off until enabled.
+    # Add-ons, each off until enabled, in deploy order (config.catalog places each before or after
+    # the services stack as its class says): the fields are the one list of them.
     file_gateway: FileGatewayConfig = key(doc="S3 File Gateway as OMERO's data store (add-on).", factory=FileGatewayConfig)
     zarr: Zarr = key(doc="OME-Zarr images read in place from S3 by OMERO.server (add-on).", factory=Zarr)
     datasync: DataSync = key(doc="DataSync from an S3 bucket into /OMERO (add-on).", factory=DataSync)
@@ -430,8 +439,8 @@ class Deployment(Block):
     monitoring: Monitoring = key(doc="CloudWatch dashboard and alarms (add-on).", factory=Monitoring)
 
     def addons(self) -> tuple[Addon, ...]:
-        """Every add-on block, enabled or not, in deployment order."""
-        return (self.file_gateway, self.zarr, self.datasync, self.uploader, self.dropbox, self.appstream, self.monitoring)
+        """Every add-on block, enabled or not, in the order of their fields."""
+        return tuple(getattr(self, name) for name in addon_blocks())
 
     @property
     def efs_automatic_backups(self) -> bool:
@@ -494,6 +503,17 @@ class Deployment(Block):
         yield from self.restore_from.deployment_problems(self)
         for addon in self.addons():
             yield from addon.deployment_checks(self)
+
+
+@functools.cache
+def addon_blocks() -> dict[str, type[Addon]]:
+    """The add-on blocks of :class:`Deployment`, block name -> class, in the order of their fields."""
+    blocks: dict[str, type[Addon]] = {}
+    for field in dataclasses.fields(Deployment):
+        block = field.default_factory
+        if isinstance(block, type) and issubclass(block, Addon):
+            blocks[field.name] = block
+    return blocks
 
 
 def _fargate_pair_problems(web: Any, cluster: Any, server: Any) -> Iterator[Problem]:

@@ -42,7 +42,7 @@ def build_app(
             BackupStack(app, deployment=deployment, settings=settings, file_system=storage.file_system, database=storage.database)
         )
     share = gateway_outputs = None
-    if "file-gateway" in present:
+    if deployment.file_gateway.enabled:  # before the services, which mount its share
         from stacks.addons.file_gateway import FileGatewayStack
 
         gateway = FileGatewayStack(app, deployment=deployment, settings=settings, network=network.outputs)

@@ -1,16 +1,12 @@
 """Add-on configuration: one block per add-on, each off until ``enabled = true``.
 
-Each block is a :class:`config.addons.base.Addon`: its own keys and rules, plus rules that look at
-the rest of the deployment (``deployment_checks``), which the deployment runs after every block
-is built.
+Each block is a :class:`config.addons.base.Addon`, in its own module here: its own keys and rules,
+plus rules that look at the rest of the deployment (``deployment_checks``), which the deployment
+runs after every block is built, and the stack it adds (``stack_role``, ``stack_class``,
+``on_services``). ``config.schema.Deployment`` has one field per add-on; ``config.catalog`` makes
+each add-on's stack entry from those fields.
 """
 
-from config.addons.appstream import AppStream
 from config.addons.base import Addon
-from config.addons.datasync import DataSync
-from config.addons.dropbox import DropBox
-from config.addons.file_gateway import FileGatewayConfig
-from config.addons.monitoring import Monitoring
-from config.addons.uploader import Uploader
 
-__all__ = ["Addon", "AppStream", "DataSync", "DropBox", "FileGatewayConfig", "Monitoring", "Uploader"]
+__all__ = ["Addon"]

@@ -31,6 +31,9 @@ def image_name(value: str) -> str | None:
 class AppStream(Addon):
     """Stream OMERO.insight to browsers from an AppStream 2.0 fleet."""
 
+    stack_role = "appstream"
+    stack_class = "stacks.addons.appstream:AppStreamStack"
+
     enabled: bool = key(False, "Stream OMERO.insight to browsers from an AppStream 2.0 fleet.")
     image_name: str | None = key(
         None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from config.fields import Block, Problem
 
@@ -12,7 +12,16 @@ if TYPE_CHECKING:  # the schema imports the add-ons, not the other way round
 
 
 class Addon(Block):
-    """An add-on block. Subclasses declare ``enabled`` (default false) with their own doc line."""
+    """An add-on block. Subclasses declare ``enabled`` (default false) with their own doc line, and
+    their stack in the three class variables below; ``config.catalog`` makes its entry from them."""
+
+    # The stack is named <deployment>-<role>, and its Terraform state key ends in <role>.tfstate:
+    # renaming a role moves the state of a deployed add-on, so a role never changes.
+    stack_role: ClassVar[str]
+    stack_class: ClassVar[str]  # "<module>:<class name>"; the module loads only when the add-on is enabled
+    # Deployed after the services stack, reading the core's outputs (stacks.addons.base.CoreOutputs);
+    # False: before it, wired by hand in stacks/app.py (the file gateway, whose share the servers mount).
+    on_services: ClassVar[bool] = True
 
     enabled: bool
 

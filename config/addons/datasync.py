@@ -105,6 +105,9 @@ def filter_patterns(values: tuple[str, ...]) -> str | None:
 class DataSync(Addon):
     """Copy files from an S3 bucket into /OMERO on a schedule (AWS DataSync)."""
 
+    stack_role = "datasync"
+    stack_class = "stacks.addons.datasync:DataSyncStack"
+
     enabled: bool = key(False, "Copy files from an S3 bucket into /OMERO on a schedule (AWS DataSync).")
     bucket_name: str | None = key(
         None,

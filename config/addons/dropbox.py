@@ -158,6 +158,9 @@ def _under(path: str, root: str) -> bool:
 class DropBox(Addon):
     """Automated import: OMERO DropBox settings and a scheduled in-place import."""
 
+    stack_role = "dropbox"
+    stack_class = "stacks.addons.dropbox:DropBoxStack"
+
     enabled: bool = key(False, "Automated import: OMERO DropBox settings and a scheduled in-place import.")
     # The scheduled in-place import.
     scheduled_import: bool = key(

@@ -120,6 +120,10 @@ def cache_refresh_seconds(value: int) -> str | None:
 class FileGatewayConfig(Addon):
     """An S3 bucket served to OMERO.server over NFS by an S3 File Gateway (needs the EC2 launch type)."""
 
+    stack_role = "file-gateway"  # the block is file_gateway; the stack (and its state key) keeps the hyphen
+    stack_class = "stacks.addons.file_gateway:FileGatewayStack"
+    on_services = False  # before the services stack: the OMERO servers mount its share
+
     enabled: bool = key(False, "Keep OMERO's binary repository on S3 through an S3 File Gateway (needs the EC2 launch type).")
     role: str = key(
         "repository",

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 class Monitoring(Addon):
     """A CloudWatch dashboard and alarms to an SNS topic."""
 
+    stack_role = "monitoring"
+    stack_class = "stacks.addons.monitoring:MonitoringStack"
+
     enabled: bool = key(False, "A CloudWatch dashboard and alarms to an SNS topic.")
     alarm_email: str | None = key(
         None,

@@ -92,6 +92,9 @@ def sha256(value: str) -> str | None:
 class Uploader(Addon):
     """An EC2 host with the OMERO CLI and /OMERO mounted, reached through Session Manager."""
 
+    stack_role = "uploader"
+    stack_class = "stacks.addons.uploader:UploaderStack"
+
     enabled: bool = key(False, "An EC2 host with the OMERO CLI and /OMERO mounted, reached through Session Manager.")
     instance_type: str = key("m6i.large", "EC2 instance type of the uploader host (x86_64).", checks=[instance_type])
     root_volume_gb: int = key(

@@ -13,7 +13,7 @@ from stacks.base import SynthSettings
 
 class AppStreamStack(AddonStack):
     def __init__(self, scope: Construct, *, deployment: Deployment, settings: SynthSettings, core: CoreOutputs):
-        super().__init__(scope, "appstream", deployment=deployment, settings=settings, core=core)
+        super().__init__(scope, deployment=deployment, settings=settings, core=core)
         config, region = deployment.appstream, deployment.region
         assert config.image_name is not None  # the loader requires it when AppStream is on
         streaming = InsightStreaming(

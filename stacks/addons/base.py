@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from constructs import Construct
 
 from config import Deployment
+from config.catalog import role_of
 from modules.database import OmeroDatabaseOutputs
 from modules.efs import OmeroFileSystemOutputs
 from modules.network import NetworkOutputs
@@ -34,8 +35,9 @@ class CoreOutputs:
 
 
 class AddonStack(DeploymentStack):
-    """The stack ``<deployment>-<role>`` of one add-on, deployed after the services stack."""
+    """The stack ``<deployment>-<role>`` of one add-on, deployed after the services stack; its role
+    is the one its config class declares (``config.catalog.role_of``)."""
 
-    def __init__(self, scope: Construct, role: str, *, deployment: Deployment, settings: SynthSettings, core: CoreOutputs):
-        super().__init__(scope, role, deployment=deployment, settings=settings)
+    def __init__(self, scope: Construct, *, deployment: Deployment, settings: SynthSettings, core: CoreOutputs):
+        super().__init__(scope, role_of(type(self)), deployment=deployment, settings=settings)
         self.core = core

@@ -17,7 +17,7 @@ from stacks.base import SynthSettings
 
 class DataSyncStack(AddonStack):
     def __init__(self, scope: Construct, *, deployment: Deployment, settings: SynthSettings, core: CoreOutputs):
-        super().__init__(scope, "datasync", deployment=deployment, settings=settings, core=core)
+        super().__init__(scope, deployment=deployment, settings=settings, core=core)
         config, name, region = deployment.datasync, deployment.name, deployment.region
         account_id = self.account_id
         partition = self.partition

@@ -25,7 +25,7 @@ def _under(path: str, root: str) -> bool:
 
 class DropBoxStack(AddonStack):
     def __init__(self, scope: Construct, *, deployment: Deployment, settings: SynthSettings, core: CoreOutputs):
-        super().__init__(scope, "dropbox", deployment=deployment, settings=settings, core=core)
+        super().__init__(scope, deployment=deployment, settings=settings, core=core)
         dropbox = deployment.dropbox
         self.scheduled_import = None
         if not dropbox.importing:

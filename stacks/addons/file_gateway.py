@@ -11,6 +11,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from config import Deployment
+from config.catalog import role_of
 from modules.addons.file_gateway import FileGateway, FileGatewayProps
 from modules.network import NetworkOutputs
 from modules.omero_facts import NfsShare
@@ -21,7 +22,7 @@ class FileGatewayStack(DeploymentStack):
     share: NfsShare
 
     def __init__(self, scope: Construct, *, deployment: Deployment, settings: SynthSettings, network: NetworkOutputs):
-        super().__init__(scope, "file-gateway", deployment=deployment, settings=settings)
+        super().__init__(scope, role_of(FileGatewayStack), deployment=deployment, settings=settings)
         config = deployment.file_gateway
         gateway = FileGateway(
             self,

@@ -24,7 +24,7 @@ from stacks.base import SynthSettings
 
 class MonitoringStack(AddonStack):
     def __init__(self, scope: Construct, *, deployment: Deployment, settings: SynthSettings, core: CoreOutputs):
-        super().__init__(scope, "monitoring", deployment=deployment, settings=settings, core=core)
+        super().__init__(scope, deployment=deployment, settings=settings, core=core)
         config, services = deployment.monitoring, core.services
         topic = AlarmTopic(
             self,

@@ -18,7 +18,7 @@ from stacks.base import SynthSettings
 
 class UploaderStack(AddonStack):
     def __init__(self, scope: Construct, *, deployment: Deployment, settings: SynthSettings, core: CoreOutputs):
-        super().__init__(scope, "uploader", deployment=deployment, settings=settings, core=core)
+        super().__init__(scope, deployment=deployment, settings=settings, core=core)
         config, region = deployment.uploader, deployment.region
         assert config.ice_wheel_sha256 is not None  # the config requires it with the add-on
         server_host = core.services.server_dns_name
