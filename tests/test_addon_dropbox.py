@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import textwrap
+import time
 
 import pytest
 
@@ -180,7 +181,7 @@ def test_password_never_on_a_command_line(examples, tmp_path):
     """Run the import script in bash with a stand-in omero CLI that records its arguments and the
     OMERO_PASSWORD it saw: the password reaches login through the environment only, and is gone
     from the environment of every later command."""
-    from modules.addons.dropbox import IMPORT_SCRIPT, OMERO_CLI
+    from modules.addons.dropbox import import_script
 
     record = tmp_path / "calls"
     cli = tmp_path / "omero"
@@ -199,7 +200,7 @@ def test_password_never_on_a_command_line(examples, tmp_path):
         "SETTLE_MINUTES": "0",
         "OMERO_PASSWORD": "s3cret-root-password",
     }
-    script = IMPORT_SCRIPT.replace(OMERO_CLI, str(cli))
+    script = import_script(str(cli))
     run = subprocess.run(["bash", "-c", script, "import", "--transfer=ln_s"], env=env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stdout + run.stderr
     login, imported, logout = record.read_text().splitlines()
@@ -207,6 +208,71 @@ def test_password_never_on_a_command_line(examples, tmp_path):
     assert imported.startswith("import --exclude=clientpath --transfer=ln_s ") and imported.endswith("| password=")
     assert logout == "logout | password="
     assert "s3cret" not in run.stdout + run.stderr
+
+
+def test_import_waits_for_settled_entries_and_reports_failures(tmp_path):
+    """The program in bash with a stand-in CLI whose import fails for one entry: a recent entry waits
+    for the next run, hidden entries are skipped, a failure makes the run fail (ECS shows the task's
+    exit code), and a run that finds another's lock does nothing."""
+    from modules.addons.dropbox import import_script
+
+    record = tmp_path / "calls"
+    cli = tmp_path / "omero"
+    cli.write_text(f'#!/bin/bash\necho "$1 ${{@: -1}}" >> {record}\n[[ "$*" != *broken* ]]\n')
+    cli.chmod(0o755)
+    landing = tmp_path / "landing"
+    for entry in ("broken", "plate-1", "fresh", ".hidden"):
+        (landing / entry).mkdir(parents=True)
+    hour_ago = time.time() - 3600
+    for entry in ("broken", "plate-1", ".hidden"):
+        os.utime(landing / entry, (hour_ago, hour_ago))
+    env = {
+        "PATH": os.environ["PATH"],
+        "LANDING_DIR": str(landing),
+        "OMERO_SESSIONDIR": str(tmp_path / "sessions"),
+        "IMPORT_USER": "root",
+        "IMPORT_GROUP": "",
+        "OMERO_HOST": "omero-server.internal",
+        "OMERO_PORT": "4064",
+        "SETTLE_MINUTES": "15",
+        "OMERO_PASSWORD": "pw",
+    }
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["bash", "-c", import_script(str(cli)), "import"], env=env, capture_output=True, text=True, timeout=60
+        )
+
+    first = run()
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert [line.split()[0] + " " + os.path.basename(line.split()[-1]) for line in record.read_text().splitlines()] == [
+        "login root",
+        "import broken",
+        "import plate-1",
+        "logout logout",
+    ]
+    assert f"later: {landing / 'fresh'} changed in the last 15 minutes" in first.stdout
+    assert first.stdout.rstrip().endswith("imported (or found already imported): 1, failed: 1, left for later: 1")
+    assert not (landing / ".omero-import.lock").exists()  # released on exit
+    (landing / ".omero-import.lock").mkdir()  # another run holds it
+    record.unlink()
+    second = run()
+    assert (second.returncode, second.stdout.strip()) == (0, "an import is still running; nothing to do")
+    assert not record.exists()
+
+
+def test_import_script_file():
+    """landing_import.sh: a header of comments, then the program ECS runs, which holds no Terraform
+    template syntax (Terraform would read "${" and "%{" in the command as its own) and runs the
+    image's CLI."""
+    from modules.addons.dropbox import IMPORT_SCRIPT, IMPORT_SCRIPT_FILE, IMPORT_SCRIPT_HEADER, OMERO_CLI
+
+    assert IMPORT_SCRIPT_HEADER.startswith("#!/bin/bash\n")
+    assert all(line.startswith("#") for line in IMPORT_SCRIPT_HEADER.splitlines()), IMPORT_SCRIPT_HEADER
+    assert "${" not in IMPORT_SCRIPT and "%{" not in IMPORT_SCRIPT
+    assert IMPORT_SCRIPT.startswith(f"set -o pipefail\nomero={OMERO_CLI}\n") and "@OMERO_CLI@" not in IMPORT_SCRIPT
+    check = subprocess.run(["bash", "-n", str(IMPORT_SCRIPT_FILE)], capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stderr
 
 
 def test_security_groups_reference_each_other(examples):
