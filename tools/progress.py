@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -174,8 +175,6 @@ def stream_json(command: list[str], *, cwd, env: dict[str, str], applying: Apply
     """Run a ``terraform ... -json`` command, feeding each output line to ``applying``; its exit
     status. Past ``timeout`` seconds Terraform gets SIGINT (it stops gracefully: it waits for the
     operations in flight and writes the state), and is killed 120 s later if it has not ended."""
-    import signal
-
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
     def overrun() -> None:

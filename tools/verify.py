@@ -37,6 +37,7 @@ from typing import Any
 from config import config_path
 from tools.common import Parser, ToolError
 from tools.deployment import Stack, load_deployment, read_stacks, read_state, terraform_runner
+from tools.on_emulator import attach
 from tools.progress import Console, elapsed
 
 POLL_SECONDS = 15.0
@@ -288,12 +289,7 @@ def _clients(region: str, endpoint: str | None) -> tuple[Callable[[str], Any], d
     if endpoint is None:
         session = boto3.session.Session(region_name=region)
         return (lambda service: session.client(service, config=config)), dict(os.environ)
-    import emulator
-
-    try:
-        server = emulator.attach(endpoint)
-    except ValueError as error:
-        raise ToolError(f"--endpoint {error}") from None
+    server = attach(endpoint)
     environ = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), **server.env(region)}
     return (lambda service: server.client(service, region)), environ
 
