@@ -112,8 +112,17 @@ def test_local_state_deployment(quickstart, emulator):
     assert services["web_url"].startswith("http://")
     running = ecs_services(emulator, "eu-west-1", services["cluster_name"])
     assert {name: s["desiredCount"] for name, s in running.items()} == {"omero-server": 1, "omero-web": 2}
-    [server] = task_definition(emulator, "eu-west-1", running["omero-server"]["taskDefinition"])["containerDefinitions"]
+    registered = task_definition(emulator, "eu-west-1", running["omero-server"]["taskDefinition"])
+    server, stager = registered["containerDefinitions"]
     assert {s["name"] for s in server["secrets"]} == {"CONFIG_omero_db_pass", "ROOTPASS"}
+    # OMERO.figure's script: staged by an init container from the web image, its pins in the
+    # server's environment, the server started only after the stager succeeded (server_extras)
+    assert stager["name"] == "stage-figure-script" and stager["essential"] is False
+    assert server["dependsOn"] == [{"containerName": "stage-figure-script", "condition": "SUCCESS"}]
+    extras = {e["name"]: e["value"] for e in server["environment"]}["OMERO_SERVER_EXTRAS"]
+    assert extras.startswith("lib/scripts/omero/figure_scripts/Figure_To_Pdf.py=")
+    [staged] = [v for v in registered["volumes"] if v["name"] == "omero-server-extras"]
+    assert "efsVolumeConfiguration" not in staged and "dockerVolumeConfiguration" not in staged, staged  # the task's own
     assert (
         password not in json.dumps(server) and password not in (state_dir / "terraform.omero-quick-services.tfstate").read_text()
     )
