@@ -283,3 +283,9 @@ def share_bucket_under_backup(deployment: Deployment) -> bool:
     """Whether the backup plan selects the file gateway's bucket (AWS Backup for S3)."""
     gateway = deployment.file_gateway
     return deployment.backup.enabled and gateway.enabled and gateway.backup
+
+
+def zarr_bucket_under_backup(deployment: Deployment) -> bool:
+    """Whether the backup plan selects the bucket the zarr add-on makes (AWS Backup for S3)."""
+    zarr = deployment.zarr
+    return deployment.backup.enabled and zarr.enabled and zarr.creates_bucket and zarr.backup

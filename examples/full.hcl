@@ -68,6 +68,14 @@ file_gateway {
   activation_cidrs = ["10.192.0.0/16"]
 }
 
+# OME-Zarr images (NGFF 0.4) read in place from S3: a new bucket, under AWS Backup with the rest;
+# the servers install the pinned omero-zarr-pixel-buffer JARs at start and keep up to 1000 Zarr
+# groups and arrays cached; the uploader host registers images with omero zarr import.
+zarr {
+  enabled    = true
+  cache_size = 1000
+}
+
 # Instruments upload to the landing bucket; every night at 01:00 UTC DataSync copies new files
 # into /OMERO/incoming, from where they are imported in place.
 datasync {

@@ -131,6 +131,8 @@ class OmeroServerProps:
     make_dirs: tuple[str, ...] = ()
     # Files installed into OMERO.server at start, verified against their pins (server_extras).
     extras: ServerExtras | None = None
+    # More the task role may do (an add-on's buckets), beside /OMERO through the access point.
+    task_statements: tuple[DataAwsIamPolicyDocumentStatement, ...] = ()
     # (target group ARN, container port) pairs of the load balancers in front of this server
     target_groups: tuple[tuple[str, int], ...] = ()
     # Also listen for secure websockets (the read-write server behind the HTTPS load balancer).
@@ -263,7 +265,8 @@ class OmeroServerService(Construct):
                 exec_kms_key_arn=props.cluster.kms_key_arn,
                 # Read-write: mount and write through the access point. Read-only: mount only, so the
                 # file system itself refuses writes whatever the container does.
-                task_statements=(props.data.client_statement(read_only=props.read_only),) if efs_repository else (),
+                task_statements=((props.data.client_statement(read_only=props.read_only),) if efs_repository else ())
+                + props.task_statements,
             ),
         )
 

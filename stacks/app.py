@@ -48,6 +48,13 @@ def build_app(
         gateway = FileGatewayStack(app, deployment=deployment, settings=settings, network=network.outputs)
         stacks.append(gateway)
         share, gateway_outputs = gateway.share, gateway.outputs
+    zarr = None
+    if deployment.zarr.enabled:  # before the services, whose task roles read its buckets
+        from stacks.addons.zarr import ZarrStack
+
+        zarr_stack = ZarrStack(app, deployment=deployment, settings=settings)
+        stacks.append(zarr_stack)
+        zarr = zarr_stack.outputs
     services = ServicesStack(
         app,
         deployment=deployment,
@@ -57,6 +64,7 @@ def build_app(
         database=storage.database,
         data_share=share,
         upgrade_snapshot=storage.upgrade_snapshot,
+        zarr=zarr,
     )
     stacks.append(services)
     core = CoreOutputs(
@@ -66,6 +74,7 @@ def build_app(
         services=services.outputs,
         data_share=share,
         file_gateway=gateway_outputs,
+        zarr=zarr,
     )
     # The add-ons built on the services, each in its own stack, in the catalog's order (monitoring
     # last, to watch the rest). Each add-on's module (and the provider bindings it uses) loads

@@ -11,7 +11,8 @@ from constructs import Construct
 
 from config import Deployment
 from config.addons.file_gateway import share_bucket_name
-from config.backup import share_bucket_under_backup
+from config.addons.zarr import zarr_bucket_name
+from config.backup import share_bucket_under_backup, zarr_bucket_under_backup
 from modules.backup import BackupCopy, BackupRule, OmeroBackup, OmeroBackupOutputs, OmeroBackupProps
 from modules.database import OmeroDatabaseOutputs
 from modules.efs import OmeroFileSystemOutputs
@@ -43,6 +44,11 @@ def share_bucket_arn(stack: DeploymentStack, deployment: Deployment) -> str:
     return f"arn:{stack.partition}:s3:::{name}"
 
 
+def zarr_bucket_arn(stack: DeploymentStack, deployment: Deployment) -> str:
+    """The zarr add-on's bucket, by its name (its stack is deployed after this one, as the gateway's)."""
+    return f"arn:{stack.partition}:s3:::{zarr_bucket_name(deployment.name, stack.account_id, deployment.region)}"
+
+
 class BackupStack(DeploymentStack):
     def __init__(
         self,
@@ -63,7 +69,8 @@ class BackupStack(DeploymentStack):
                 kms_key_arn=backup.copy_kms_key_arn,
                 retention_days=backup.copy_retention_days,
             )
-        share = (share_bucket_arn(self, deployment),) if share_bucket_under_backup(deployment) else ()
+        buckets: tuple[str, ...] = (share_bucket_arn(self, deployment),) if share_bucket_under_backup(deployment) else ()
+        buckets += (zarr_bucket_arn(self, deployment),) if zarr_bucket_under_backup(deployment) else ()
         protection = OmeroBackup(
             self,
             "backup",
@@ -71,8 +78,8 @@ class BackupStack(DeploymentStack):
                 name=deployment.name,
                 partition=self.partition,
                 account_id=self.account_id,
-                resources=(file_system.file_system_arn, database.instance_arn, *share),
-                s3=bool(share),
+                resources=(file_system.file_system_arn, database.instance_arn, *buckets),
+                s3=bool(buckets),
                 rules=backup_rules(deployment),
                 start_window_minutes=backup.start_window_minutes,
                 completion_window_minutes=backup.completion_window_minutes,

@@ -8,11 +8,13 @@ their security groups so that the OMERO servers may reach them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
 from constructs import Construct
 
 from config import Deployment
-from config.artifacts import pins, server_artifacts
+from config.artifacts import pins, server_artifacts, staged_artifacts
 from config.db_pool import pool_size
 from modules.cluster import OmeroCluster, OmeroClusterOutputs, OmeroClusterProps
 from modules.container_instances import ContainerInstances, ContainerInstancesProps
@@ -32,6 +34,9 @@ from modules.session_store import SessionStore, SessionStoreOutputs, SessionStor
 from modules.upgrade import SnapshotTaken, SnapshotTakenProps
 from modules.web_load_balancer import ReadOnlyWebRoute, ReadOnlyWebRouteProps, WebLoadBalancer, WebLoadBalancerProps
 from stacks.base import DeploymentStack, SynthSettings
+
+if TYPE_CHECKING:  # the add-on's module loads only when it is on
+    from modules.addons.zarr import ZarrOutputs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,12 +99,15 @@ class ServicesStack(DeploymentStack):
         database: OmeroDatabaseOutputs,
         data_share: NfsShare | None = None,
         upgrade_snapshot: str | None = None,
+        zarr: ZarrOutputs | None = None,
     ):
         """``data_share``: an NFS share (the S3 File Gateway add-on) the servers mount too, or
         instead of EFS when it holds /OMERO. ``upgrade_snapshot``: the storage stack's snapshot
-        taken before ``server.image`` first starts (with ``server.snapshot_before_upgrade``)."""
+        taken before ``server.image`` first starts (with ``server.snapshot_before_upgrade``).
+        ``zarr``: the zarr add-on's buckets, which every server reads (images, staged JARs)."""
         super().__init__(scope, "services", deployment=deployment, settings=settings)
         self._upgrade_snapshot = upgrade_snapshot
+        self._zarr = zarr
         account = self._account(deployment)
         groups = self._security_groups(deployment, network, file_system, database, data_share)
         cluster = self._cluster(deployment, network)
@@ -364,20 +372,21 @@ class ServicesStack(DeploymentStack):
             account_id=account.account_id,
             partition=account.partition,
             log_retention_days=deployment.cluster.log_retention_days,
-            properties=server.properties,
+            properties={**server.properties, **deployment.zarr.server_properties()},
             secret_properties=server.secret_properties,
             db_pool_size=pool_size(deployment),
             data_share=data_share,
             capacity_provider=instances.capacity_provider_name if instances else None,
             cache_repositories_arn=account.cache_repositories_arn,
-            extras=self._server_extras(deployment, account),
+            extras=self._server_extras(deployment, account, self._zarr),
+            task_statements=self._zarr_statements(deployment, self._zarr),
         )
         placed_after = self._placed_after(deployment, instances)
         read_write = OmeroServerService(
             self,
             "server",
             props=OmeroServerProps(
-                **{**common, "properties": {**server.properties, **deployment.dropbox.server_properties()}},
+                **{**common, "properties": {**common["properties"], **deployment.dropbox.server_properties()}},
                 make_dirs=deployment.dropbox.watch_directories(),
                 read_only=False,
                 cpu=server.cpu,
@@ -427,14 +436,28 @@ class ServicesStack(DeploymentStack):
         return placed_after
 
     @staticmethod
-    def _server_extras(deployment: Deployment, account: _Account) -> ServerExtras | None:
+    def _server_extras(deployment: Deployment, account: _Account, zarr: ZarrOutputs | None) -> ServerExtras | None:
         """The files every OMERO.server installs at start (config/artifacts.py) and the init
-        containers that stage them: OMERO.figure's export script from the web service's own image."""
+        containers that stage them: OMERO.figure's export script from the web service's own image,
+        and the zarr add-on's pixel buffer JARs from the deployment's artifacts bucket."""
         artifacts = server_artifacts(deployment)
         stagers: tuple[Stager, ...] = ()
         if deployment.server.figure_export:
             stagers += (figure_stager(account.pulled(deployment.web.image)),)
+        if zarr is not None:
+            from modules.addons.zarr import pixel_buffer_stager
+
+            image = account.pulled(deployment.server.image)
+            stagers += (pixel_buffer_stager(image, zarr.artifacts_url, account.region, staged_artifacts(deployment)),)
         return ServerExtras(pins=pins(artifacts), stagers=stagers) if artifacts else None
+
+    @staticmethod
+    def _zarr_statements(deployment: Deployment, zarr: ZarrOutputs | None) -> tuple[DataAwsIamPolicyDocumentStatement, ...]:
+        """What the zarr add-on lets every server's task role do: read its bucket of images (the
+        pixel buffer), and get the staged JARs by their keys (the init container)."""
+        if zarr is None:
+            return ()
+        return (*zarr.read_statements(), zarr.artifacts_statement(staged_artifacts(deployment)))
 
     @staticmethod
     def _server_database(database: OmeroDatabaseOutputs) -> Database:

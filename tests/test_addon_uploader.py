@@ -417,13 +417,12 @@ def test_iam_is_least_privilege(examples):
     assert condition["test"] == "StringEquals" and condition["variable"] == "elasticfilesystem:AccessPointArn"
     assert "efs_server_access_point" in condition["values"][0] and condition["values"][0].endswith("arn}")
     assert found["ListImportBuckets"]["actions"] == ["s3:ListBucket"]
-    assert found["ListImportBuckets"]["resources"] == [
-        "arn:${data.aws_partition.partition.partition}:s3:::omero-full-microscope-drop"
-    ]
+    # read_bucket_names, and the zarr add-on's bucket (omero zarr import reads its images' metadata)
+    zarr_bucket = "${data.terraform_remote_state.cross-stack-reference-input-omero-full-zarr.outputs.cross-stack-output-aws_s3_bucketzarr_images_bucket_87947F33bucket}"
+    buckets = [f"arn:${{data.aws_partition.partition.partition}}:s3:::{b}" for b in ("omero-full-microscope-drop", zarr_bucket)]
+    assert found["ListImportBuckets"]["resources"] == buckets
     assert found["ReadImportBuckets"]["actions"] == ["s3:GetObject"]
-    assert found["ReadImportBuckets"]["resources"] == [
-        "arn:${data.aws_partition.partition.partition}:s3:::omero-full-microscope-drop/*"
-    ]
+    assert found["ReadImportBuckets"]["resources"] == [f"{b}/*" for b in buckets]
     for statement in found.values():
         assert statement["effect"] == "Allow"
         assert not any("*" in action for action in statement["actions"])
@@ -453,7 +452,7 @@ def test_user_data_mounts_the_repository_and_installs_pinned_tools(examples):
     # the CLI must answer before the host reports ready; any failed step reports failed
     status = "--name /omero/omero-full/uploader/first-boot"
     assert "version=$(/opt/omero/venv/bin/omero version)\n" in script
-    assert f'{status} --value "ready: omero-py $version"' in script
+    assert f'{status} --value "ready: omero-py $version, omero-cli-zarr 0.9.0"' in script  # with the zarr add-on
     assert "trap '" in script and f'{status} --value "failed: line $LINENO' in script
 
 

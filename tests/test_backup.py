@@ -417,10 +417,16 @@ def test_backup_plan_protects_the_applied_storage(addons_on_emulator):
     [selection] = backup.list_backup_selections(BackupPlanId=outputs["plan_id"])["BackupSelectionsList"]
     chosen = backup.get_backup_selection(BackupPlanId=outputs["plan_id"], SelectionId=selection["SelectionId"])["BackupSelection"]
     # a set to AWS and to the provider: any order
-    # EFS, the database and the S3 File Gateway's bucket (OMERO data imported in place lives there)
+    # EFS, the database, the S3 File Gateway's bucket (OMERO data imported in place lives there) and
+    # the zarr add-on's bucket (the OME-Zarr images OMERO reads in place)
     share_bucket = addons_on_emulator.core.outputs[f"{name}-file-gateway"]["bucket"]
+    zarr_bucket = addons_on_emulator.core.outputs[f"{name}-zarr"]["bucket_name"]
     assert sorted(chosen["Resources"]) == sorted(
-        [*storage_arns(emulator, region, addons_on_emulator.core.outputs[f"{name}-storage"]), f"arn:aws:s3:::{share_bucket}"]
+        [
+            *storage_arns(emulator, region, addons_on_emulator.core.outputs[f"{name}-storage"]),
+            f"arn:aws:s3:::{share_bucket}",
+            f"arn:aws:s3:::{zarr_bucket}",
+        ]
     )
     assert chosen["IamRoleArn"] == outputs["backup_role_arn"]
 

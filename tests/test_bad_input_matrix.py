@@ -523,6 +523,49 @@ CASES = [
         _writer('\ufeffname = "omero-matrix"\nregoin = "eu-west-1"\n'),
         key="regoin",
     ),
+    # --- the zarr add-on: a bucket the pixel buffer can reach -----------------------------------
+    bad(
+        "zarr-bucket-uppercase",
+        "aws-limit",
+        "zarr.bucket_name",
+        "an S3 bucket name",
+        'zarr {\n  enabled = true\n  bucket_name = "Lab_Zarr"\n}',
+    ),
+    bad(
+        "zarr-bucket-ip",
+        "aws-limit",
+        "zarr.bucket_name",
+        "not an IP address",
+        'zarr {\n  enabled = true\n  bucket_name = "192.168.1.10"\n}',
+    ),
+    bad(
+        "zarr-bucket-reserved-suffix",
+        "aws-limit",
+        "zarr.bucket_name",
+        "no reserved prefix or suffix",
+        'zarr {\n  enabled = true\n  bucket_name = "lab-zarr-s3alias"\n}',
+    ),
+    bad(
+        "zarr-bucket-with-dots",
+        "aws-limit",
+        "zarr.bucket_name",
+        "without dots",
+        'zarr {\n  enabled = true\n  bucket_name = "lab.zarr.images"\n}',
+    ),
+    bad(
+        "zarr-key-of-another-region",
+        "region",
+        "zarr.kms_key_arn",
+        "a key in eu-west-1",
+        'region = "eu-west-1"\nzarr {\n  enabled = true\n  kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab"\n}',
+    ),
+    bad(
+        "zarr-cache-property-twice",
+        "duplicated-key",
+        "server.properties",
+        "which zarr.cache_size sets",
+        'server {\n  properties = { "omero.pixeldata.zarr_cache_size" = "100" }\n}\nzarr { enabled = true }',
+    ),
 ]
 
 

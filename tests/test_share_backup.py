@@ -35,7 +35,8 @@ def selection_and_policies(synth) -> tuple[list[str], set[str]]:
 
 def test_full_example_backs_up_the_share_bucket_with_the_s3_policies(examples):
     resources, policies = selection_and_policies(examples["full"])
-    assert len(resources) == 3 and "-omero-file-system" not in resources[2]
+    # EFS, the database, the share's bucket, and the zarr add-on's (tests/test_addon_zarr.py)
+    assert len(resources) == 4 and "-omero-file-system" not in resources[2]
     assert resources[2] == (
         "arn:${data.aws_partition.partition.partition}:s3:::"
         "omero-full-omero-share-${data.aws_caller_identity.account.account_id}-eu-central-1"

@@ -89,19 +89,18 @@ def check(artifacts: Sequence, source_dir: Path | None) -> list[Checked]:
     return checked
 
 
-def s3_client(region: str, endpoint: str | None) -> Any:
+def client(service: str, region: str, endpoint: str | None, keys: dict[str, str] | None = None) -> Any:
+    """A boto3 client: this environment's credentials, or ``keys`` (an emulator's fake ones)."""
     import boto3
 
-    return boto3.client("s3", region_name=region, endpoint_url=endpoint)
+    return boto3.client(service, region_name=region, endpoint_url=endpoint, **(keys or {}))
 
 
-def default_bucket(deployment, endpoint: str | None) -> str:
+def default_bucket(deployment, endpoint: str | None, keys: dict[str, str] | None = None) -> str:
     """The deployment's artifacts bucket, named with the account these credentials are in."""
-    import boto3
-
     from config.addons.zarr import artifacts_bucket_name
 
-    account = boto3.client("sts", region_name=deployment.region, endpoint_url=endpoint).get_caller_identity()["Account"]
+    account = client("sts", deployment.region, endpoint, keys).get_caller_identity()["Account"]
     return artifacts_bucket_name(deployment.name, account, deployment.region)
 
 
@@ -145,9 +144,11 @@ def stage(
     bucket: str | None = None,
     endpoint: str | None = None,
     artifacts: Sequence | None = None,
+    keys: dict[str, str] | None = None,
     log=print,
 ) -> list[str]:
-    """Stage ``artifacts`` (default: what the deployment's servers fetch) and return their keys."""
+    """Stage ``artifacts`` (default: what the deployment's servers fetch) and return their keys;
+    ``keys``: boto3 credential arguments instead of this environment's (an emulator's)."""
     from config.artifacts import staged_artifacts
 
     chosen = staged_artifacts(deployment) if artifacts is None else tuple(artifacts)
@@ -157,8 +158,8 @@ def stage(
     if source_dir is not None and not source_dir.is_dir():
         raise InputError(f"--from {source_dir}: not a directory")
     items = check(chosen, source_dir)  # all checked before any is uploaded
-    target = bucket or default_bucket(deployment, endpoint)
-    upload(s3_client(deployment.region, endpoint), target, items, log)
+    target = bucket or default_bucket(deployment, endpoint, keys)
+    upload(client("s3", deployment.region, endpoint, keys), target, items, log)
     return [item.key for item in items]
 
 

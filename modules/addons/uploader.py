@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from pathlib import Path
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
@@ -46,6 +47,10 @@ AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-
 # omero-py needs Python 3.10 or later; Amazon Linux 2023 packages 3.11 beside its system 3.9.
 PYTHON = "python3.11"
 VENV = "/opt/omero/venv"
+# omero-cli-zarr and what it needs, each version and wheel sha256 pinned (the file says how it was
+# resolved): installed with the zarr add-on, so the host can register OME-Zarr images in OMERO.
+CLI_ZARR_VERSION = "0.9.0"
+CLI_ZARR_REQUIREMENTS = Path(__file__).with_name("omero_cli_zarr.txt")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,6 +78,7 @@ class UploaderHostProps:
     read_bucket_kms_key_arns: tuple[str, ...] = ()  # customer keys of those buckets' objects
     # An NFS share the OMERO servers mount beside /OMERO; the host mounts it at the same path.
     import_share: NfsShare | None = None
+    cli_zarr: bool = False  # install omero-cli-zarr (the zarr add-on: omero zarr import)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,9 +143,10 @@ def user_data(props: UploaderHostProps) -> str:
         f"{PYTHON} -m venv {VENV}",
         f"{VENV}/bin/pip install --no-cache-dir --only-binary=:all: {ice}",
         f"{VENV}/bin/pip install --no-cache-dir 'omero-py=={props.omero_py_version}'",
+        *(cli_zarr_lines() if props.cli_zarr else []),
         "# The CLI must answer before the host calls itself ready.",
         f"version=$({VENV}/bin/omero version)",
-        f'{report} "ready: omero-py $version"',
+        f'{report} "ready: omero-py $version{", omero-cli-zarr " + CLI_ZARR_VERSION if props.cli_zarr else ""}"',
         "",
         "# Every login shell finds the CLI and the server.",
         "cat > /etc/profile.d/omero.sh <<'EOF'",
@@ -149,6 +156,26 @@ def user_data(props: UploaderHostProps) -> str:
         "EOF",
     ]
     return "\n".join(lines) + "\n"
+
+
+def cli_zarr_lines() -> list[str]:
+    """omero-cli-zarr into the CLI's virtualenv: exactly the pinned files (pip's hash-checking mode
+    refuses any requirement without a matching --hash, "Secure installs" in pip's documentation),
+    wheels only, no dependency resolved on the host (--no-deps: the list is complete); then
+    pip check, and the plugin must answer."""
+    lines = CLI_ZARR_REQUIREMENTS.read_text().splitlines()
+    requirements = "\n".join(line for line in lines if line and not line.startswith("#"))
+    path = "/opt/omero/omero-cli-zarr.txt"
+    return [
+        "",
+        f"# omero-cli-zarr {CLI_ZARR_VERSION} (omero zarr import), each file pinned by its sha256.",
+        f"cat > {path} <<'EOF'",
+        requirements,
+        "EOF",
+        f"{VENV}/bin/pip install --no-cache-dir --require-hashes --no-deps --only-binary=:all: -r {path}",
+        f"{VENV}/bin/pip check",
+        f"{VENV}/bin/omero zarr --help >/dev/null",
+    ]
 
 
 class UploaderHost(Construct):

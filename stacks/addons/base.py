@@ -18,6 +18,7 @@ from stacks.services import ServicesOutputs
 
 if TYPE_CHECKING:  # the add-on's module (and its provider bindings) loads only when it is on
     from modules.addons.file_gateway import FileGatewayOutputs
+    from modules.addons.zarr import ZarrOutputs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +33,7 @@ class CoreOutputs:
     # container_path; when that is /OMERO, EFS does not hold the repository).
     data_share: NfsShare | None = None
     file_gateway: FileGatewayOutputs | None = None  # the gateway itself, for the monitoring add-on
+    zarr: ZarrOutputs | None = None  # the zarr add-on's buckets (its stack comes before the services)
 
 
 class AddonStack(DeploymentStack):

@@ -46,9 +46,12 @@ class UploaderStack(AddonStack):
                 mount_path=config.mount_path,
                 mount_read_only=config.mount_read_only,
                 detailed_monitoring=config.detailed_monitoring,
-                read_bucket_names=config.read_bucket_names,
-                read_bucket_kms_key_arns=config.read_bucket_kms_key_arns,
+                # With the zarr add-on: its bucket too (omero zarr import reads each image's metadata).
+                read_bucket_names=config.read_bucket_names + ((core.zarr.bucket_name,) if core.zarr else ()),
+                read_bucket_kms_key_arns=config.read_bucket_kms_key_arns
+                + ((core.zarr.kms_key_arn,) if core.zarr and core.zarr.kms_key_arn else ()),
                 import_share=core.data_share,
+                cli_zarr=core.zarr is not None,
             ),
         ).outputs
 
