@@ -1,7 +1,8 @@
 """The internet-facing application load balancer in front of OMERO.web.
 
-Without a domain it serves HTTP on its own DNS name. With a domain and a Route 53 hosted zone it
-gets an ACM certificate validated through DNS, an HTTPS listener with a TLS 1.2+ policy, a
+Without :class:`HttpsSite` it serves HTTP on its own DNS name. With one (a domain and its Route 53
+hosted zone: the stacks pass it when the config's ``load_balancer.tls`` says so) it gets an ACM
+certificate validated through DNS, an HTTPS listener with a TLS 1.2+ policy, a
 permanent redirect from HTTP, and an alias record for the domain. Access logs go to a bucket of
 their own. The read-only OMERO.web pool (:class:`ReadOnlyWebRoute`) comes in through the same
 listener on a host name of its own.
@@ -40,6 +41,15 @@ HEALTH_CHECK_PATH = "/api/"
 
 
 @dataclass(frozen=True, kw_only=True)
+class HttpsSite:
+    """OMERO.web on https://<domain_name>: the certificate, the HTTPS listener and the alias."""
+
+    domain_name: str
+    hosted_zone_id: str  # the public zone holding domain_name: the certificate's validation and the alias
+    tls_policy: str  # the HTTPS listener's security policy
+
+
+@dataclass(frozen=True, kw_only=True)
 class WebLoadBalancerProps:
     name: str  # the deployment name (2-20 characters): load balancer names allow 32
     vpc_id: str
@@ -51,9 +61,7 @@ class WebLoadBalancerProps:
     deletion_protection: bool = True
     idle_timeout_seconds: int = 300
     access_log_days: int = 90
-    domain_name: str | None = None  # with hosted_zone_id: HTTPS
-    hosted_zone_id: str | None = None
-    tls_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    https: HttpsSite | None = None  # None: plain HTTP on the load balancer's own DNS name
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -214,17 +222,16 @@ class WebLoadBalancer(Construct):
         self.target_group = web_target_group(self, name=f"{props.name}-omero-web", vpc_id=props.vpc_id)
         forward = [LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)]
         certificate_arn = None
-        if props.domain_name:
-            certificate_arn = validated_certificate(
-                self, props.domain_name, props.hosted_zone_id, key="load_balancer.domain_name"
-            )
+        site = props.https
+        if site is not None:
+            certificate_arn = validated_certificate(self, site.domain_name, site.hosted_zone_id, key="load_balancer.domain_name")
             self.https = LbListener(
                 self,
                 "https",
                 load_balancer_arn=self.load_balancer.arn,
                 port=443,
                 protocol="HTTPS",
-                ssl_policy=props.tls_policy,
+                ssl_policy=site.tls_policy,
                 certificate_arn=certificate_arn,
                 default_action=forward,
             )
@@ -242,9 +249,9 @@ class WebLoadBalancer(Construct):
                 ],
             )
             alias_record(
-                self, "alias", hosted_zone_id=props.hosted_zone_id, name=props.domain_name, load_balancer=self.load_balancer
+                self, "alias", hosted_zone_id=site.hosted_zone_id, name=site.domain_name, load_balancer=self.load_balancer
             )
-            url = f"https://{props.domain_name}"
+            url = f"https://{site.domain_name}"
             self.listener = self.https
         else:
             self.http = LbListener(

@@ -16,6 +16,7 @@ from constructs import Construct
 from config import Deployment
 from config.artifacts import pins, server_artifacts, staged_artifacts
 from config.db_pool import pool_size
+from config.services import LoadBalancer
 from modules.cluster import OmeroCluster, OmeroClusterOutputs, OmeroClusterProps
 from modules.container_instances import ContainerInstances, ContainerInstancesProps
 from modules.database import OmeroDatabaseOutputs
@@ -32,7 +33,7 @@ from modules.server_load_balancer import ServerLoadBalancer, ServerLoadBalancerP
 from modules.server_websockets import WSS_PORT, ServerWebSockets, ServerWebSocketsProps
 from modules.session_store import SessionStore, SessionStoreOutputs, SessionStoreProps
 from modules.upgrade import SnapshotTaken, SnapshotTakenProps
-from modules.web_load_balancer import ReadOnlyWebRoute, ReadOnlyWebRouteProps, WebLoadBalancer, WebLoadBalancerProps
+from modules.web_load_balancer import HttpsSite, ReadOnlyWebRoute, ReadOnlyWebRouteProps, WebLoadBalancer, WebLoadBalancerProps
 from stacks.base import DeploymentStack, SynthSettings
 
 if TYPE_CHECKING:  # the add-on's module loads only when it is on
@@ -85,6 +86,14 @@ class _Account:
     def cache_repositories_arn(self) -> str | None:
         """The repositories the cache creates and fills, which the task roles may pull from."""
         return self.cache.repositories_arn if self.cache else None
+
+
+def https_site(alb: LoadBalancer) -> HttpsSite | None:
+    """OMERO.web's HTTPS site when ``load_balancer.tls``, the one place TLS is decided, says so."""
+    if not alb.tls:
+        return None
+    assert alb.domain_name is not None and alb.hosted_zone_id is not None  # both or neither (LoadBalancer.cross_checks)
+    return HttpsSite(domain_name=alb.domain_name, hosted_zone_id=alb.hosted_zone_id, tls_policy=alb.tls_policy)
 
 
 class ServicesStack(DeploymentStack):
@@ -291,9 +300,7 @@ class ServicesStack(DeploymentStack):
                 deletion_protection=alb.deletion_protection,
                 idle_timeout_seconds=alb.idle_timeout_seconds,
                 access_log_days=alb.access_log_days,
-                domain_name=alb.domain_name,
-                hosted_zone_id=alb.hosted_zone_id,
-                tls_policy=alb.tls_policy,
+                https=https_site(alb),
             ),
         )
         websockets = None
@@ -549,7 +556,7 @@ class ServicesStack(DeploymentStack):
                 target_group_arn=web_lb.outputs.target_group_arn,
                 target_group_arn_suffix=web_lb.outputs.target_group_arn_suffix,
                 servers=servers,
-                public_origin=f"https://{alb.domain_name}" if alb.tls else None,
+                public_origin=web_lb.outputs.url if alb.tls else None,  # https://<domain_name>
                 properties=web.properties,
                 secret_properties=web.secret_properties,
                 depends_on=(web_lb.listener,),
