@@ -120,7 +120,10 @@ def cache_refresh_seconds(value: int) -> str | None:
 class FileGatewayConfig(Addon):
     """An S3 bucket served to OMERO.server over NFS by an S3 File Gateway (needs the EC2 launch type)."""
 
-    stack_role = "file-gateway"  # the block is file_gateway; the stack (and its state key) keeps the hyphen
+    # The block is file_gateway, the stack <name>-file-gateway: the role names its Terraform state
+    # (<prefix>/<name>/file-gateway.tfstate, or terraform.<name>-file-gateway.tfstate locally), so
+    # "file_gateway" would make Terraform forget the deployed gateway and its share and create new ones.
+    stack_role = "file-gateway"
     stack_class = "stacks.addons.file_gateway:FileGatewayStack"
     on_services = False  # before the services stack: the OMERO servers mount its share
 
