@@ -54,9 +54,11 @@ from pathlib import Path
 from typing import Any
 
 from config import config_path
-from emulator import with_hosted_zone
+from config.artifacts import staged_artifacts
+from emulator import FAKE_CREDENTIALS, with_hosted_zone
 from main import local_state_note, synthesize
 from tools import terraform
+from tools.artifact_staging import InputError, StageError, stage
 from tools.common import Parser, ToolError, last_error
 from tools.deployment import Stack, applied_state, in_dependency_order, load_deployment, read_stacks
 from tools.on_emulator import attach, check_tools, emulator_terraform, operator_setup, synthesize_for_emulator
@@ -440,26 +442,20 @@ def staging_step(deployment, options: argparse.Namespace, console: Console) -> C
     """With an add-on whose servers fetch staged artifacts (zarr): ``pipenv run artifacts stage``
     right before the services stack, so that its tasks find every pinned file at their first
     start (on an emulator, with its fake credentials)."""
-    from config.artifacts import staged_artifacts
-
     if not staged_artifacts(deployment):
         return None
     services = f"{deployment.name}-services"
     keys = None
     if options.endpoint:
-        from emulator import FAKE_CREDENTIALS
-
         keys = {name.lower(): FAKE_CREDENTIALS[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
 
     def stage_before_services(stack: Stack) -> str | None:
         if stack.name != services:
             return None
-        from tools import artifacts
-
         console.log(f"{services}: staging the pinned artifacts first (pipenv run artifacts stage)")
         try:
-            artifacts.stage(deployment, source_dir=options.artifacts_from, endpoint=options.endpoint, keys=keys, log=console.log)
-        except (artifacts.StageError, artifacts.InputError) as error:
+            stage(deployment, source_dir=options.artifacts_from, endpoint=options.endpoint, keys=keys, log=console.log)
+        except (StageError, InputError) as error:
             return f"pipenv run artifacts stage: {error}"
         return None
 
