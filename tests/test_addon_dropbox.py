@@ -342,10 +342,10 @@ def test_server_watch_settings_off_in_full_example(examples):
         for t in examples["full"].resources("services", "aws_ecs_task_definition").values()
         if t["family"].endswith("-omero-server")
     ]
-    [definition] = json.loads(server[0]["container_definitions"])
+    definition = json.loads(server[0]["container_definitions"])[0]  # the server; init containers follow
     assert not [e for e in definition["environment"] if e["name"].startswith("CONFIG_omero_fs_")]
     [command] = definition["command"]
-    assert "mkdir -p /OMERO" not in command and "( set -e; source " in command  # no folders to create
+    assert "mkdir -p /OMERO" not in command and "set -e; source " in command  # no folders to create
 
 
 # --- a deployment of our own: Fargate, OMERO.dropbox watching -------------------------------
@@ -355,7 +355,7 @@ def test_server_gets_watch_properties_and_creates_folders(watching):
     [task] = [
         t for t in watching.resources("services", "aws_ecs_task_definition").values() if t["family"].endswith("-omero-server")
     ]
-    [definition] = json.loads(task["container_definitions"])
+    definition = json.loads(task["container_definitions"])[0]  # the server; init containers follow
     env = environment(definition)
     assert env[config_variable("omero.fs.watchDir")] == "/OMERO/DropBox"
     assert env[config_variable("omero.fs.importArgs")] == "--transfer=cp -T Dataset:name:Incoming"
@@ -363,7 +363,8 @@ def test_server_gets_watch_properties_and_creates_folders(watching):
     assert definition["entryPoint"] == ["/bin/bash", "-c"]
     [command] = definition["command"]
     # the folders made (as the server's user) before the image's start steps run
-    assert "( mkdir -p /OMERO/DropBox /OMERO/DropBox/alice /OMERO/DropBox/bob && set -e; source " in command
+    # (after the files staged for OMERO.server are installed: tests/test_server_extras.py)
+    assert "; mkdir -p /OMERO/DropBox /OMERO/DropBox/alice /OMERO/DropBox/bob && set -e; source " in command
     assert (
         "tail -n 0 -F " in command and " /opt/omero/server/OMERO.server/var/log/DropBox.log " in command
     )  # its log to CloudWatch
@@ -429,12 +430,13 @@ def test_import_from_the_share_beside_omero(tmp_path):
     [server_task] = [
         t for t in synth.resources("services", "aws_ecs_task_definition").values() if t["family"].endswith("-omero-server")
     ]
-    [server] = json.loads(server_task["container_definitions"])
+    server = json.loads(server_task["container_definitions"])[0]  # the server; init containers follow
     container = import_container(synth)
-    # The same volumes at the same paths as the read-write server: links resolve there.
-    assert container["mountPoints"] == server["mountPoints"]
+    # The same volumes at the same paths as the read-write server: links resolve there (the
+    # server's files staged for OMERO.server aside).
+    assert container["mountPoints"] == [m for m in server["mountPoints"] if m["sourceVolume"] != "omero-server-extras"]
     assert [m["containerPath"] for m in container["mountPoints"]] == ["/OMERO", "/s3uploads"]
-    assert task["volume"] == server_task["volume"]
+    assert task["volume"] == [v for v in server_task["volume"] if v["name"] != "omero-server-extras"]
     assert environment(container)["LANDING_DIR"] == "/s3uploads/incoming"
     ecs = one(synth.resources("dropbox", "aws_scheduler_schedule"))["target"]["ecs_parameters"]
     assert "capacity_provider_strategy" in ecs

@@ -10,6 +10,7 @@ import textwrap
 import pytest
 
 from config import ConfigError, loads
+from modules.server_extras import STAGING_VOLUME
 from tests.conftest import through_emulator
 from tests.harness.apply import APPLY_TIMEOUT, aws
 from tests.harness.synth import one, synthesize
@@ -42,8 +43,14 @@ def server_tasks(synth) -> list[dict]:
 
 
 def mount_points(task: dict) -> list[dict]:
-    [container] = json.loads(task["container_definitions"])
-    return container["mountPoints"]
+    """The server container's mounts of data (not of the files staged for OMERO.server)."""
+    server = json.loads(task["container_definitions"])[0]  # init containers follow it
+    return [m for m in server["mountPoints"] if m["sourceVolume"] != STAGING_VOLUME]
+
+
+def data_volumes(task: dict) -> list[dict]:
+    """The task's volumes but the one of files staged for OMERO.server (tests/test_server_extras.py)."""
+    return [v for v in task["volume"] if v["name"] != STAGING_VOLUME]
 
 
 # --- configuration ---
@@ -372,7 +379,7 @@ def test_repository_role_replaces_efs(examples):
     synth = examples["s3-file-gateway-http"]
     [task] = server_tasks(synth)
     assert task["requires_compatibilities"] == ["EC2"]
-    [volume] = task["volume"]
+    [volume] = data_volumes(task)
     assert "efs_volume_configuration" not in volume and volume["name"] == "omero-data"
     config = volume["docker_volume_configuration"]
     assert config["driver"] == "local" and config["scope"] == "task"
@@ -393,7 +400,7 @@ def test_repository_role_replaces_efs(examples):
 def test_import_role_mounts_beside_efs(examples):
     synth = examples["s3-file-gateway-tls"]
     [task] = server_tasks(synth)
-    efs, share = task["volume"]
+    efs, share = data_volumes(task)
     assert efs["name"] == "omero-data" and "efs_volume_configuration" in efs
     assert share["name"] == "omero-share" and nfs_options(share)["type"] == "nfs"
     assert mount_points(task) == [
@@ -414,7 +421,7 @@ def test_import_role_mounts_beside_efs(examples):
 def test_read_only_servers_mount_the_share_read_only(tmp_path):
     synth = synthesize(loads('name = "ro"\nserver { read_only_count = 1 }\n' + gateway_block(BY_IP)), tmp_path / "out")
     [read_only] = [t for t in server_tasks(synth) if t["family"].endswith("-omero-server-ro-1")]
-    [volume] = read_only["volume"]
+    [volume] = data_volumes(read_only)
     assert nfs_options(volume)["o"].endswith(",ro")
     assert mount_points(read_only) == [{"sourceVolume": "omero-data", "containerPath": "/OMERO", "readOnly": True}]
 
@@ -445,7 +452,7 @@ def test_without_the_add_on_nothing_changes(examples):
     synth = examples["ec2-launch-type"]
     assert not any(name.endswith("-file-gateway") for name in synth.order)
     [task] = server_tasks(synth)
-    [volume] = task["volume"]
+    [volume] = data_volumes(task)
     assert "efs_volume_configuration" in volume
     rules = synth.resources("services", "aws_vpc_security_group_ingress_rule")
     assert not [k for k in rules if "share" in k]

@@ -94,7 +94,8 @@ def test_remote_state_deployment(emulator, tf, examples, tmp_path):
     # (moto reports no deployment configuration; the singletons' 100/0 is asserted on the JSON)
     for name in services["read_only_service_names"]:
         read_only = task_definition(emulator, "us-east-1", running[name]["taskDefinition"])
-        [definition] = read_only["containerDefinitions"]
+        definition, *stagers = read_only["containerDefinitions"]  # the server first, then its init containers
+        assert "stage-figure-script" in [s["name"] for s in stagers]
         assert {"name": "CONFIG_omero_cluster_read__only_db", "value": "true"} in definition["environment"]
         assert definition["mountPoints"][0]["readOnly"] is True
         # they log in as the SELECT-only role, with its own password
