@@ -59,6 +59,23 @@ def role_policy(
     return IamRolePolicy(scope, id, name=name, role=role_id, policy=document.json)
 
 
+def role_policies(
+    scope: Construct,
+    id: str,
+    *,
+    role_ids: Sequence[str],
+    name: str,
+    statements: Sequence[DataAwsIamPolicyDocumentStatement],
+) -> list[IamRolePolicy]:
+    """The inline ``aws_iam_role_policy`` ``name`` (``statements``, one document ``<id>_document``) on
+    each role of ``role_ids``, as ``<id>_<n>``; ``name`` must differ from the roles' other inline
+    policies (IAM keeps one policy per name and role)."""
+    document = DataAwsIamPolicyDocument(scope, f"{id}_document", statement=list(statements))
+    return [
+        IamRolePolicy(scope, f"{id}_{n}", name=name, role=role_id, policy=document.json) for n, role_id in enumerate(role_ids)
+    ]
+
+
 def service_trust(scope: Construct, id: str, service: str, *, source_account: str | None = None) -> str:
     """JSON of a trust policy that lets one AWS service assume the role.
 

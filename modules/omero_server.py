@@ -148,7 +148,11 @@ class OmeroServerOutputs:
     service_name: str
     dns_name: str  # <service>.<namespace>, resolves to the running tasks
     log_group_name: str
+    # The task role, which add-ons grant more to (an inline aws_iam_role_policy names it by its id,
+    # which Terraform sets to the role name).
     task_role_arn: str
+    task_role_name: str
+    task_role_id: str
     container_name: str
 
 
@@ -208,6 +212,8 @@ class OmeroServerService(Construct):
             dns_name=f"{service_name}.{cluster.namespace_name}",
             log_group_name=logs.name,
             task_role_arn=roles.task_role_arn,
+            task_role_name=roles.task_role.name,
+            task_role_id=roles.task_role.id,
             container_name=CONTAINER,
         )
 

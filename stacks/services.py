@@ -7,9 +7,11 @@ their security groups so that the OMERO servers may reach them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
 from constructs import Construct
 
@@ -21,6 +23,7 @@ from modules.cluster import OmeroCluster, OmeroClusterOutputs, OmeroClusterProps
 from modules.container_instances import ContainerInstances, ContainerInstancesProps
 from modules.database import OmeroDatabaseOutputs
 from modules.efs import OmeroFileSystemOutputs
+from modules.iam import role_policies
 from modules.image_cache import DockerHubCache, ImageCacheOutputs, ImageCacheProps
 from modules.network import NetworkOutputs
 from modules.omero_facts import SERVER_PORT, NfsShare
@@ -41,10 +44,21 @@ if TYPE_CHECKING:  # the add-on's module loads only when it is on
 
 
 @dataclass(frozen=True, kw_only=True)
+class ServerTaskRole:
+    """The IAM role one OMERO.server task runs as, as a grant names it."""
+
+    name: str
+    arn: str  # a resource policy's principal (a bucket policy, a key policy)
+    id: str  # Terraform's id of the aws_iam_role (its name): aws_iam_role_policy's role
+
+
+@dataclass(frozen=True, kw_only=True)
 class ServicesOutputs:
     """What the add-on stacks need from the services."""
 
     cluster: OmeroClusterOutputs
+    # The read-write server's task role first, then each read-only server's (read_only_service_names' order).
+    server_task_roles: tuple[ServerTaskRole, ...]
     server_security_group_id: str  # every OMERO.server task; add-ons add ingress rules to it
     web_security_group_id: str
     server_service_name: str
@@ -59,6 +73,22 @@ class ServicesOutputs:
     web_target_group_arn_suffix: str  # CloudWatch dimension TargetGroup
     container_instances_group_name: str | None  # the Auto Scaling group, on the EC2 launch type
     capacity_provider_name: str | None  # places tasks on those instances, on the EC2 launch type
+
+    def grant_servers(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        statements: Sequence[DataAwsIamPolicyDocumentStatement],
+        read_only_servers: bool = True,
+    ) -> None:
+        """Let the OMERO.server tasks do what ``statements`` allow (e.g. read an add-on's bucket):
+        the inline policy ``name`` on the read-write server's task role (``<id>_0``) and, with
+        ``read_only_servers``, on each read-only server's (``<id>_<n>``), made in ``scope``, the
+        add-on's stack. Running tasks get it with their next credentials, with no restart."""
+        roles = self.server_task_roles if read_only_servers else self.server_task_roles[:1]
+        role_policies(scope, id, role_ids=[role.id for role in roles], name=name, statements=statements)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,6 +191,10 @@ class ServicesStack(DeploymentStack):
         )
         self.outputs = ServicesOutputs(
             cluster=cluster,
+            server_task_roles=tuple(
+                ServerTaskRole(name=s.outputs.task_role_name, arn=s.outputs.task_role_arn, id=s.outputs.task_role_id)
+                for s in (read_write, *read_only)
+            ),
             server_security_group_id=groups.server.id,
             web_security_group_id=groups.web.id,
             server_service_name=read_write.outputs.service_name,
