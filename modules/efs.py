@@ -15,6 +15,11 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
 )
+from cdktf_cdktf_provider_aws.ecs_task_definition import (
+    EcsTaskDefinitionVolume,
+    EcsTaskDefinitionVolumeEfsVolumeConfiguration,
+    EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig,
+)
 from cdktf_cdktf_provider_aws.efs_access_point import (
     EfsAccessPoint,
     EfsAccessPointPosixUser,
@@ -82,6 +87,19 @@ class OmeroFileSystemOutputs:
     def client_statement(self, *, read_only: bool = False, sid: str | None = None) -> DataAwsIamPolicyDocumentStatement:
         """The IAM statement that lets a role mount /OMERO through the access point (see access_point_client)."""
         return access_point_client(self.file_system_arn, self.access_point_arn, read_only=read_only, sid=sid)
+
+    def task_volume(self, name: str = "omero-data") -> EcsTaskDefinitionVolume:
+        """/OMERO as an ECS task volume: EFS through the access point, TLS in transit, IAM authorization."""
+        return EcsTaskDefinitionVolume(
+            name=name,
+            efs_volume_configuration=EcsTaskDefinitionVolumeEfsVolumeConfiguration(
+                file_system_id=self.file_system_id,
+                transit_encryption="ENABLED",
+                authorization_config=EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig(
+                    access_point_id=self.access_point_id, iam="ENABLED"
+                ),
+            ),
+        )
 
 
 class OmeroFileSystem(Construct):

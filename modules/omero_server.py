@@ -31,8 +31,6 @@ from cdktf_cdktf_provider_aws.ecs_service import (
 from cdktf_cdktf_provider_aws.ecs_task_definition import (
     EcsTaskDefinition,
     EcsTaskDefinitionVolume,
-    EcsTaskDefinitionVolumeEfsVolumeConfiguration,
-    EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig,
 )
 from cdktf_cdktf_provider_aws.service_discovery_service import (
     ServiceDiscoveryService,
@@ -44,7 +42,7 @@ from constructs import Construct
 
 from modules.cluster import OmeroClusterOutputs
 from modules.ecs_task import awslogs, task_definition
-from modules.efs import access_point_client
+from modules.efs import OmeroFileSystemOutputs
 from modules.logs import log_group
 from modules.omero_config import config_environment, config_variable, secret_arns
 from modules.omero_facts import DATA_DIR, PLAIN_PORT, SERVER_PORT, SHARE_VOLUME, NfsShare, nfs_volume
@@ -78,31 +76,6 @@ class Database:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DataVolume:
-    file_system_id: str
-    file_system_arn: str
-    access_point_id: str
-    access_point_arn: str
-
-    def client_statement(self, *, read_only: bool = False) -> DataAwsIamPolicyDocumentStatement:
-        """The IAM statement that lets a task mount /OMERO through the access point (see efs.access_point_client)."""
-        return access_point_client(self.file_system_arn, self.access_point_arn, read_only=read_only)
-
-    def task_volume(self, name: str = "omero-data") -> EcsTaskDefinitionVolume:
-        """/OMERO as an ECS task volume: EFS through the access point, TLS in transit, IAM authorization."""
-        return EcsTaskDefinitionVolume(
-            name=name,
-            efs_volume_configuration=EcsTaskDefinitionVolumeEfsVolumeConfiguration(
-                file_system_id=self.file_system_id,
-                transit_encryption="ENABLED",
-                authorization_config=EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig(
-                    access_point_id=self.access_point_id, iam="ENABLED"
-                ),
-            ),
-        )
-
-
-@dataclass(frozen=True, kw_only=True)
 class OmeroServerProps:
     name: str  # the deployment name; prefixes names
     read_only: bool
@@ -115,7 +88,7 @@ class OmeroServerProps:
     subnet_ids: list[str]
     security_group_id: str  # shared by every OMERO.server task
     database: Database
-    data: DataVolume
+    data: OmeroFileSystemOutputs  # /OMERO on EFS, mounted through its access point
     region: str
     account_id: str
     partition: str

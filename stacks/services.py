@@ -27,7 +27,7 @@ from modules.iam import role_policies
 from modules.image_cache import DockerHubCache, ImageCacheOutputs, ImageCacheProps
 from modules.network import NetworkOutputs
 from modules.omero_facts import SERVER_PORT, NfsShare
-from modules.omero_server import Database, DataVolume, OmeroServerProps, OmeroServerService
+from modules.omero_server import Database, OmeroServerProps, OmeroServerService
 from modules.omero_web import OmeroWebProps, OmeroWebService
 from modules.secrets import GeneratedSecret, GeneratedSecretProps
 from modules.security_groups import Egress, OmeroSecurityGroups, OmeroSecurityGroupsProps
@@ -403,12 +403,7 @@ class ServicesStack(DeploymentStack):
             subnet_ids=network.private_subnet_ids,
             security_group_id=groups.server.id,
             database=self._server_database(database),
-            data=DataVolume(
-                file_system_id=file_system.file_system_id,
-                file_system_arn=file_system.file_system_arn,
-                access_point_id=file_system.access_point_id,
-                access_point_arn=file_system.access_point_arn,
-            ),
+            data=file_system,
             region=account.region,
             account_id=account.account_id,
             partition=account.partition,

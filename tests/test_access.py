@@ -27,7 +27,6 @@ def synth() -> dict:
     from modules.buckets import bucket_policy, expire_versions
     from modules.efs import OmeroFileSystemOutputs
     from modules.iam import allow, allow_service, role_policy, when
-    from modules.omero_server import DataVolume
 
     stack = TerraformStack(Testing.app(), "access")
     web = security_group(stack, "web", name="t-omero-web", vpc_id="vpc-1", description="OMERO.web tasks")
@@ -52,11 +51,10 @@ def synth() -> dict:
         access_point_arn=AP_ARN,
         security_group_id="sg-efs",
     )
-    data = DataVolume(file_system_id="fs-1", file_system_arn=FS_ARN, access_point_id="fsap-1", access_point_arn=AP_ARN)
     statements = {
         "read_write": fs.client_statement(),
         "read_only": fs.client_statement(read_only=True, sid="Repository"),
-        "task": data.client_statement(read_only=True),
+        "task": fs.client_statement(read_only=True),
         "allow": allow(
             ["s3:GetObject"], ["arn:aws:s3:::b/*"], condition=[when("StringEquals", "aws:SourceVpc", "vpc-1", "vpc-2")]
         ),
@@ -173,10 +171,14 @@ def test_bucket_lifecycle_and_tls_only_policy(synth):
 
 def test_task_volume_and_awslogs():
     from modules.ecs_task import awslogs
-    from modules.omero_server import DataVolume
+    from modules.efs import OmeroFileSystemOutputs
 
-    volume = DataVolume(
-        file_system_id="fs-1", file_system_arn=FS_ARN, access_point_id="fsap-1", access_point_arn=AP_ARN
+    volume = OmeroFileSystemOutputs(
+        file_system_id="fs-1",
+        file_system_arn=FS_ARN,
+        access_point_id="fsap-1",
+        access_point_arn=AP_ARN,
+        security_group_id="sg-efs",
     ).task_volume()
     assert volume.name == "omero-data"
     efs = volume.efs_volume_configuration

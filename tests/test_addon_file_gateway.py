@@ -462,8 +462,9 @@ def test_share_needs_the_ec2_launch_type():
     from cdktf import TerraformStack, Testing
 
     from modules.cluster import OmeroClusterOutputs
+    from modules.efs import OmeroFileSystemOutputs
     from modules.omero_facts import NfsShare
-    from modules.omero_server import Database, DataVolume, OmeroServerProps, OmeroServerService
+    from modules.omero_server import Database, OmeroServerProps, OmeroServerService
 
     stack = TerraformStack(Testing.app(), "t")
     props = OmeroServerProps(
@@ -484,7 +485,7 @@ def test_share_needs_the_ec2_launch_type():
             root_password_secret_arn="b",
             kms_key_arn=None,
         ),
-        data=DataVolume(file_system_id="f", file_system_arn="a", access_point_id="p", access_point_arn="a"),
+        data=OmeroFileSystemOutputs(**{f: "x" for f in OmeroFileSystemOutputs.__dataclass_fields__}),
         region="us-east-1",
         account_id="111122223333",
         partition="aws",

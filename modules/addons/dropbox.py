@@ -36,10 +36,10 @@ from constructs import Construct
 from modules.access import NFS_PORT, allow_from, https_out, security_group
 from modules.cluster import OmeroClusterOutputs
 from modules.ecs_task import awslogs, task_definition
+from modules.efs import OmeroFileSystemOutputs
 from modules.iam import allow, role_policy, service_trust, when
 from modules.logs import log_group
 from modules.omero_facts import DATA_DIR, SERVER_PORT, SHARE_VOLUME, NfsShare, nfs_volume
-from modules.omero_server import DataVolume
 from modules.task_roles import TaskRoles, TaskRolesProps
 
 CONTAINER = "omero-import"
@@ -68,8 +68,9 @@ class ScheduledImportProps:
     subnet_ids: list[str]  # private subnets; the task gets no public IP
     server_host: str  # the read-write OMERO.server (Cloud Map name)
     server_security_group_id: str  # gets an ingress rule on 4064 from the task
-    data: DataVolume  # EFS through its access point, mounted at /OMERO unless the share holds it
-    file_system_security_group_id: str  # gets an ingress rule on 2049 from the task
+    # EFS through its access point, mounted at /OMERO unless the share holds it; its security group
+    # gets an ingress rule on 2049 from the task.
+    data: OmeroFileSystemOutputs
     root_password_secret_arn: str
     secrets_kms_key_arn: str | None  # the customer key encrypting the secret, if any
     region: str
@@ -140,7 +141,7 @@ class ScheduledImport(Construct):
         )
         pairs = [("server", props.server_security_group_id, SERVER_PORT, "OMERO.server (Ice over TLS)")]
         if on_efs:
-            pairs.append(("efs", props.file_system_security_group_id, NFS_PORT, "EFS (NFS over TLS)"))
+            pairs.append(("efs", props.data.security_group_id, NFS_PORT, "EFS (NFS over TLS)"))
         for key, target, port, what in pairs:
             allow_from(
                 self,

@@ -14,7 +14,6 @@ from constructs import Construct
 from config import Deployment
 from modules.addons.dropbox import ScheduledImport, ScheduledImportProps
 from modules.omero_facts import DATA_DIR
-from modules.omero_server import DataVolume
 from stacks.addons.base import AddonStack, CoreOutputs
 from stacks.base import SynthSettings
 
@@ -42,7 +41,6 @@ class DropBoxStack(AddonStack):
             raise ValueError(
                 'dropbox: the S3 File Gateway share is mounted on EC2 container instances only (cluster.launch_type = "ec2")'
             )
-        fs = core.file_system
         self.scheduled_import = ScheduledImport(
             self,
             "scheduled_import",
@@ -55,13 +53,7 @@ class DropBoxStack(AddonStack):
                 subnet_ids=core.network.private_subnet_ids,
                 server_host=core.services.server_dns_name,
                 server_security_group_id=core.services.server_security_group_id,
-                data=DataVolume(
-                    file_system_id=fs.file_system_id,
-                    file_system_arn=fs.file_system_arn,
-                    access_point_id=fs.access_point_id,
-                    access_point_arn=fs.access_point_arn,
-                ),
-                file_system_security_group_id=fs.security_group_id,
+                data=core.file_system,
                 root_password_secret_arn=core.database.root_password_secret_arn,
                 secrets_kms_key_arn=core.database.kms_key_arn,
                 region=deployment.region,
