@@ -1,15 +1,18 @@
 """What every S3 bucket of this project has: versioning, default encryption, no public access,
 objects owned by the bucket owner, a lifecycle rule that expires replaced versions, and a policy
-that refuses plain HTTP and TLS below 1.2."""
+that refuses plain HTTP and TLS below 1.2; :func:`hardened_bucket` makes a bucket with all of them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
 )
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
     S3BucketLifecycleConfigurationRule,
@@ -36,6 +39,65 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 from constructs import Construct
 
 from modules.iam import deny_when
+
+
+@dataclass(frozen=True, kw_only=True)
+class Versions:
+    """The bucket's lifecycle rule (see :func:`expire_versions`)."""
+
+    rule_id: str
+    noncurrent_days: int  # how long a replaced or deleted version is kept
+    expire_days: int | None = None  # objects are deleted this long after upload; None: kept
+    abort_upload_days: int = 7  # unfinished multipart uploads are abandoned after this
+
+
+@dataclass(frozen=True, kw_only=True)
+class HardenedBucket:
+    bucket: S3Bucket
+    policy: S3BucketPolicy  # what must exist before a service writes to the bucket (a load balancer's logs)
+
+
+def hardened_bucket(
+    scope: Construct,
+    *,
+    name: str | None = None,
+    name_prefix: str | None = None,
+    versions: Versions,
+    prevent_destroy: bool,
+    force_destroy: bool = False,
+    sse_algorithm: str = "aws:kms",
+    kms_key_arn: str | None = None,
+    statements: Callable[[str], Sequence[DataAwsIamPolicyDocumentStatement]] | None = None,
+    policy_document_id: str = "tls_only",
+) -> HardenedBucket:
+    """An S3 bucket named ``name`` (or ``name_prefix`` and a suffix S3 picks) with everything of
+    :func:`secure_bucket`, the lifecycle rule ``versions`` and a policy of ``statements(<the bucket's
+    ARN>)`` and the TLS-only denials, all made in ``scope`` ("bucket", "versioning", ..., "policy"), one bucket per
+    construct. ``prevent_destroy``: Terraform refuses to destroy it (a bucket that holds the only
+    copy of something); ``force_destroy``: a destroy empties it first (copies that are made again).
+    SSE-KMS with ``kms_key_arn`` (the aws/s3 key when None), or ``sse_algorithm = "AES256"``."""
+    if (name is None) == (name_prefix is None):
+        raise ValueError("a bucket takes a name or a name prefix")
+    bucket = S3Bucket(
+        scope,
+        "bucket",
+        bucket=name,
+        bucket_prefix=name_prefix,
+        force_destroy=force_destroy,
+        lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if prevent_destroy else None,
+    )
+    secure_bucket(scope, bucket.id, sse_algorithm=sse_algorithm, kms_key_arn=kms_key_arn)
+    expire_versions(
+        scope,
+        bucket.id,
+        rule_id=versions.rule_id,
+        noncurrent_days=versions.noncurrent_days,
+        abort_upload_days=versions.abort_upload_days,
+        expire_days=versions.expire_days,
+    )
+    own = statements(bucket.arn) if statements else ()
+    policy = bucket_policy(scope, bucket.id, bucket.arn, document_id=policy_document_id, statements=own)
+    return HardenedBucket(bucket=bucket, policy=policy)
 
 
 def secure_bucket(scope: Construct, bucket_id: str, *, sse_algorithm: str, kms_key_arn: str | None = None) -> None:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatementPrincipals
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from constructs import Construct
 
-from modules.buckets import bucket_policy, expire_versions, secure_bucket
+from modules.buckets import Versions, hardened_bucket
 from modules.iam import allow
 
 # Regions opened before August 2022 deliver ELB logs from a regional AWS account; the others
@@ -69,17 +68,6 @@ class AccessLogBucketOutputs:
 class AccessLogBucket(Construct):
     def __init__(self, scope: Construct, id: str, *, props: AccessLogBucketProps):
         super().__init__(scope, id)
-        bucket = S3Bucket(self, "bucket", bucket_prefix=props.bucket_prefix, force_destroy=False)
-        secure_bucket(self, bucket.id, sse_algorithm="AES256")
-        expire_versions(
-            self,
-            bucket.id,
-            rule_id="expire-access-logs",
-            expire_days=props.retention_days,
-            noncurrent_days=1,
-            abort_upload_days=1,
-        )
-        logs = f"{bucket.arn}/{props.log_prefix}/AWSLogs/{props.account_id}/*"
         account = ELB_LOG_ACCOUNTS.get(props.region)
         principal = (
             DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[f"arn:{props.partition}:iam::{account}:root"])
@@ -88,11 +76,23 @@ class AccessLogBucket(Construct):
                 type="Service", identifiers=["logdelivery.elasticloadbalancing.amazonaws.com"]
             )
         )
-        self.policy = bucket_policy(
+        made = hardened_bucket(
             self,
-            bucket.id,
-            bucket.arn,
-            document_id="policy_document",
-            statements=[allow(["s3:PutObject"], [logs], sid="ElbLogDelivery", principals=[principal])],
+            name_prefix=props.bucket_prefix,
+            sse_algorithm="AES256",
+            versions=Versions(
+                rule_id="expire-access-logs", expire_days=props.retention_days, noncurrent_days=1, abort_upload_days=1
+            ),
+            prevent_destroy=False,
+            policy_document_id="policy_document",
+            statements=lambda arn: [
+                allow(
+                    ["s3:PutObject"],
+                    [f"{arn}/{props.log_prefix}/AWSLogs/{props.account_id}/*"],
+                    sid="ElbLogDelivery",
+                    principals=[principal],
+                )
+            ],
         )
+        bucket, self.policy = made.bucket, made.policy
         self.outputs = AccessLogBucketOutputs(bucket=bucket.bucket, arn=bucket.arn, log_prefix=props.log_prefix)

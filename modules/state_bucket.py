@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from constructs import Construct
 
-from modules.buckets import bucket_policy, expire_versions, secure_bucket
+from modules.buckets import Versions, hardened_bucket
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,15 +30,12 @@ class StateBucketOutputs:
 class StateBucket(Construct):
     def __init__(self, scope: Construct, id: str, *, props: StateBucketProps):
         super().__init__(scope, id)
-        self.bucket = S3Bucket(
+        self.bucket = hardened_bucket(
             self,
-            "bucket",
-            bucket=props.bucket,
-            force_destroy=False,
+            name=props.bucket,
+            kms_key_arn=props.kms_key_arn,
+            versions=Versions(rule_id="expire-superseded-state", noncurrent_days=props.noncurrent_version_days),
             # Losing this bucket loses track of every deployed resource.
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
-        )
-        secure_bucket(self, self.bucket.id, sse_algorithm="aws:kms", kms_key_arn=props.kms_key_arn)
-        expire_versions(self, self.bucket.id, rule_id="expire-superseded-state", noncurrent_days=props.noncurrent_version_days)
-        bucket_policy(self, self.bucket.id, self.bucket.arn, document_id="tls_only")
+            prevent_destroy=True,
+        ).bucket
         self.outputs = StateBucketOutputs(bucket=self.bucket.bucket, arn=self.bucket.arn)

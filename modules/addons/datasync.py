@@ -30,11 +30,10 @@ from cdktf_cdktf_provider_aws.datasync_task import (
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from constructs import Construct
 
 from modules.access import NFS_PORT, allow_from, security_group
-from modules.buckets import bucket_policy, expire_versions, secure_bucket
+from modules.buckets import Versions, hardened_bucket
 from modules.efs import access_point_client
 from modules.iam import allow, allow_service, role_policy, service_trust, when
 from modules.logs import log_group
@@ -65,16 +64,18 @@ class LandingBucket(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: LandingBucketProps):
         super().__init__(scope, id)
-        bucket = S3Bucket(self, "bucket", bucket_prefix=props.bucket_prefix, force_destroy=False)
-        secure_bucket(self, bucket.id, sse_algorithm="aws:kms", kms_key_arn=props.kms_key_arn)
-        expire_versions(
+        bucket = hardened_bucket(
             self,
-            bucket.id,
-            rule_id="expire-old-versions",
-            noncurrent_days=props.noncurrent_version_days,
-            expire_days=props.expire_after_days or None,
-        )
-        bucket_policy(self, bucket.id, bucket.arn, document_id="policy_document")
+            name_prefix=props.bucket_prefix,
+            kms_key_arn=props.kms_key_arn,
+            versions=Versions(
+                rule_id="expire-old-versions",
+                noncurrent_days=props.noncurrent_version_days,
+                expire_days=props.expire_after_days or None,
+            ),
+            prevent_destroy=False,
+            policy_document_id="policy_document",
+        ).bucket
         self.outputs = LandingBucketOutputs(bucket=bucket.bucket, arn=bucket.arn)
 
 

@@ -26,7 +26,6 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.instance import Instance, InstanceMetadataOptions, InstanceRootBlockDevice
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.storagegateway_cache import StoragegatewayCache
 from cdktf_cdktf_provider_aws.storagegateway_gateway import StoragegatewayGateway
 from cdktf_cdktf_provider_aws.storagegateway_nfs_file_share import (
@@ -39,7 +38,7 @@ from constructs import Construct
 
 from config.addons.file_gateway import share_bucket_name
 from modules.access import https_out, rule, security_group
-from modules.buckets import bucket_policy, expire_versions, secure_bucket
+from modules.buckets import Versions, hardened_bucket
 from modules.iam import allow, role_policy, service_trust
 from modules.kms import account_statement
 from modules.logs import log_group
@@ -133,21 +132,18 @@ class ShareBucket(Construct):
             existing = DataAwsS3Bucket(self, "existing", bucket=props.bucket_name)
             self.name, self.arn = existing.bucket, existing.arn
             return
-        bucket = S3Bucket(
+        bucket = hardened_bucket(
             self,
-            "bucket",
-            bucket=share_bucket_name(props.name, props.account_id, props.region),
-            force_destroy=False,
+            name=share_bucket_name(props.name, props.account_id, props.region),
+            kms_key_arn=kms_key_arn,
+            versions=Versions(rule_id="expire-replaced-versions", noncurrent_days=props.noncurrent_version_days),
             # It may hold OMERO's binary repository: never deleted by a destroy.
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
-        )
+            prevent_destroy=True,
+        ).bucket
         if props.restored_bucket:
             # Terraform adopts the bucket pipenv run restore made and brings its settings in line
             # (an aws_s3_bucket is imported by its name).
             bucket.import_from(props.restored_bucket)
-        secure_bucket(self, bucket.id, sse_algorithm="aws:kms", kms_key_arn=kms_key_arn)
-        expire_versions(self, bucket.id, rule_id="expire-replaced-versions", noncurrent_days=props.noncurrent_version_days)
-        bucket_policy(self, bucket.id, bucket.arn, document_id="tls_only")
         self.name, self.arn = bucket.bucket, bucket.arn
 
 
