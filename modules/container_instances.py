@@ -41,22 +41,20 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.launch_template import (
     LaunchTemplate,
-    LaunchTemplateBlockDeviceMappings,
-    LaunchTemplateBlockDeviceMappingsEbs,
     LaunchTemplateIamInstanceProfile,
-    LaunchTemplateMetadataOptions,
     LaunchTemplateMonitoring,
     LaunchTemplateTagSpecifications,
 )
 from constructs import Construct
 
+from modules.hardened_instance import SSM_CORE_POLICY, launch_template_metadata, launch_template_root
 from modules.iam import service_trust
 
 AMI_PARAMETER = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
 # AWS-managed policies the ECS and SSM agents on the instance need.
 INSTANCE_POLICIES = (
     "service-role/AmazonEC2ContainerServiceforEC2Role",
-    "AmazonSSMManagedInstanceCore",
+    SSM_CORE_POLICY,
 )
 # Seconds a new host gets to boot and register with ECS before the refresh terminates the next old
 # one (StartInstanceRefresh InstanceWarmup; the ECS agent registers within a minute or two of boot).
@@ -147,20 +145,8 @@ class ContainerInstances(Construct):
             iam_instance_profile=LaunchTemplateIamInstanceProfile(arn=profile.arn),
             vpc_security_group_ids=[props.security_group_id],
             user_data=Fn.base64encode(user_data(props.cluster_name)),
-            metadata_options=LaunchTemplateMetadataOptions(
-                http_endpoint="enabled",
-                http_tokens="required",
-                http_put_response_hop_limit=1,
-                instance_metadata_tags="disabled",
-            ),
-            block_device_mappings=[
-                LaunchTemplateBlockDeviceMappings(
-                    device_name="/dev/xvda",
-                    ebs=LaunchTemplateBlockDeviceMappingsEbs(
-                        volume_size=props.root_volume_gb, volume_type="gp3", encrypted="true", delete_on_termination="true"
-                    ),
-                )
-            ],
+            metadata_options=launch_template_metadata(),
+            block_device_mappings=[launch_template_root("/dev/xvda", props.root_volume_gb)],
             monitoring=LaunchTemplateMonitoring(enabled=True),
             ebs_optimized="true",
             tag_specifications=[

@@ -23,7 +23,6 @@ from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.data_aws_storagegateway_local_disk import DataAwsStoragegatewayLocalDisk
 from cdktf_cdktf_provider_aws.ebs_volume import EbsVolume
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.instance import Instance, InstanceMetadataOptions, InstanceRootBlockDevice
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.storagegateway_cache import StoragegatewayCache
@@ -39,6 +38,7 @@ from constructs import Construct
 from config.addons.file_gateway import share_bucket_name
 from modules.access import https_out, rule, security_group
 from modules.buckets import Versions, hardened_bucket
+from modules.hardened_instance import hardened_instance
 from modules.iam import allow, role_policy, service_trust
 from modules.kms import account_statement
 from modules.logs import log_group
@@ -194,29 +194,16 @@ class FileGateway(Construct):
             # The parameter moves with every AWS release; the gateway updates its software itself
             # in its maintenance window, so a newer AMI must not replace the running appliance.
             keep = ["ami"]
-        instance = Instance(
+        instance = hardened_instance(
             self,
             "instance",
             ami=image,
             instance_type=props.instance_type,
             subnet_id=props.subnet_id,
-            vpc_security_group_ids=[group.id],
-            associate_public_ip_address=False,
-            metadata_options=InstanceMetadataOptions(
-                http_endpoint="enabled",
-                http_tokens="required",
-                http_put_response_hop_limit=1,
-                instance_metadata_tags="disabled",
-            ),
-            root_block_device=InstanceRootBlockDevice(
-                volume_size=ROOT_VOLUME_GB,
-                volume_type="gp3",
-                encrypted=True,
-                kms_key_id=props.kms_key_arn,
-                delete_on_termination=True,
-            ),
+            security_group_ids=[group.id],
+            root_volume_gb=ROOT_VOLUME_GB,
+            kms_key_arn=props.kms_key_arn,
             monitoring=True,
-            ebs_optimized=True,
             volume_tags={"Name": prefix},
             tags={"Name": prefix},
             lifecycle=TerraformResourceLifecycle(ignore_changes=keep) if keep else None,

@@ -28,17 +28,13 @@ from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
-from cdktf_cdktf_provider_aws.instance import (
-    Instance,
-    InstanceMaintenanceOptions,
-    InstanceMetadataOptions,
-    InstanceRootBlockDevice,
-)
+from cdktf_cdktf_provider_aws.instance import InstanceMaintenanceOptions
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
 from modules.access import NFS_PORT, allow_from, https_out, security_group
 from modules.efs import OmeroFileSystemOutputs
+from modules.hardened_instance import SSM_CORE_POLICY, hardened_instance
 from modules.iam import allow, role_policy, service_trust, when
 from modules.omero_facts import NFS_OPTIONS, SERVER_PORT, NfsShare
 
@@ -225,7 +221,7 @@ class UploaderHost(Construct):
             self,
             "ssm",
             role=role.name,
-            policy_arn=f"arn:{props.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
+            policy_arn=f"arn:{props.partition}:iam::aws:policy/{SSM_CORE_POLICY}",
         )
         # First boot reports here (the standard Amazon Linux 2023 image has the AWS CLI); Terraform
         # makes it "pending" and leaves the value to the host afterwards.
@@ -267,30 +263,17 @@ class UploaderHost(Construct):
 
         # ---- the host ----
         ami = DataAwsSsmParameter(self, "ami", name=AMI_PARAMETER)
-        self.instance = Instance(
+        self.instance = hardened_instance(
             self,
             "host",
             ami=ami.insecure_value,
             instance_type=props.instance_type,
             subnet_id=props.subnet_id,
-            vpc_security_group_ids=[group],
-            associate_public_ip_address=False,
+            security_group_ids=[group],
+            root_volume_gb=props.root_volume_gb,
+            kms_key_arn=props.kms_key_arn,
+            root_tags={"Name": prefix},
             iam_instance_profile=profile.name,
-            metadata_options=InstanceMetadataOptions(
-                http_endpoint="enabled",
-                http_tokens="required",
-                http_put_response_hop_limit=1,
-                instance_metadata_tags="disabled",
-            ),
-            root_block_device=InstanceRootBlockDevice(
-                volume_type="gp3",
-                volume_size=props.root_volume_gb,
-                encrypted=True,
-                kms_key_id=props.kms_key_arn,
-                delete_on_termination=True,
-                tags={"Name": prefix},
-            ),
-            ebs_optimized=True,
             monitoring=props.detailed_monitoring,
             maintenance_options=InstanceMaintenanceOptions(auto_recovery="default"),
             user_data=user_data(props),
