@@ -3,16 +3,21 @@ services' grantees) and what it must add beside its code (docs/development.md, "
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import json
 import re
 
+import pytest
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
 
 from config import load
 from config.catalog import ADDONS, STACKS, role_of
+from config.fields import leaf_keys
+from config.schema import addon_blocks
 from stacks.app import build_app
 from stacks.base import DeploymentStack, SynthSettings
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, ROOT
 
 GRANTED = "s3:GetObject"
 
@@ -58,3 +63,27 @@ def test_add_on_stacks_take_their_roles_from_their_config_classes():
     assert role_of(DataSyncStack) == "datasync"
     full = load(EXAMPLES["full"])
     assert [kind.role for kind in ADDONS if kind.present(full)] == [addon.stack_role for addon in full.addons() if addon.enabled]
+
+
+@pytest.mark.parametrize("block", list(addon_blocks()))
+def test_every_add_on_has_what_the_checklist_names(block):
+    """docs/development.md, "Adding an add-on": its stack, its section in docs/addons.md, its keys in
+    the generated docs/configuration.md, an example that enables it, its row in the README's table of
+    stacks and its own test file."""
+    addon = addon_blocks()[block]
+    for name in ("stack_role", "stack_class"):
+        assert name in vars(addon), f"{addon.__name__} declares no {name} of its own"
+    assert not {"stack_role", "stack_class", "on_services"} & {f.name for f in dataclasses.fields(addon)}
+    module, _, class_name = addon.stack_class.partition(":")
+    stack = getattr(importlib.import_module(module), class_name)
+    assert issubclass(stack, DeploymentStack) and role_of(stack) == addon.stack_role
+
+    assert re.search(rf"^### .+ \(`{block}`\)$", (ROOT / "docs" / "addons.md").read_text(), re.M), "no docs/addons.md section"
+    configuration = (ROOT / "docs" / "configuration.md").read_text()
+    missing = [key for key, _, _ in leaf_keys(addon, f"{block}.") if f"| `{key}` |" not in configuration]
+    assert not missing, f"not in docs/configuration.md (pipenv run docs): {missing}"
+    assert any(getattr(load(path), block).enabled for path in EXAMPLES.values()), "no example enables it"
+    readme = (ROOT / "README.md").read_text()
+    if re.search(r"^\| `<name>-\w+` \|", readme, re.M):  # the README's table of stacks
+        assert f"| `<name>-{addon.stack_role}` |" in readme, "no row in the README's table of stacks"
+    assert (ROOT / "tests" / f"test_addon_{block}.py").exists()
