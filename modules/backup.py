@@ -33,6 +33,7 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
+from modules.context import stack_context
 from modules.iam import service_trust
 from modules.kms import account_statement
 
@@ -73,8 +74,7 @@ class BackupRule:
 class BackupCopy:
     """A second vault, in another region, that receives a copy of every recovery point."""
 
-    provider: TerraformProvider  # the AWS provider of that region
-    region: str
+    provider: TerraformProvider  # the AWS provider of that region (the regional provider of the stack)
     kms_key_arn: str | None = None  # None: a key made there
     retention_days: int | None = None  # None: as the recovery point copied
 
@@ -82,8 +82,6 @@ class BackupCopy:
 @dataclass(frozen=True, kw_only=True)
 class OmeroBackupProps:
     name: str  # the deployment name; prefixes every name
-    partition: str
-    account_id: str
     resources: tuple[str, ...]  # ARNs: the EFS file system, the RDS instance (and the share bucket)
     s3: bool = False  # an S3 bucket is among the resources
     rules: tuple[BackupRule, ...]
@@ -115,6 +113,7 @@ class OmeroBackup(Construct):
     def __init__(self, scope: Construct, id: str, *, props: OmeroBackupProps):
         super().__init__(scope, id)
         prefix = f"{props.name}-omero"
+        aws = stack_context(self)
         key_arn = props.kms_key_arn or self._make_key("key", prefix, props).arn
         self.vault = BackupVault(
             self,
@@ -147,21 +146,21 @@ class OmeroBackup(Construct):
             "role",
             name=f"{prefix}-backup",
             description=f"AWS Backup backs up and restores the EFS file system and database of {props.name}.",
-            assume_role_policy=service_trust(self, "trust", "backup.amazonaws.com", source_account=props.account_id),
+            assume_role_policy=service_trust(self, "trust", "backup.amazonaws.com", source_account=aws.account_id),
         )
         for policy in BACKUP_POLICIES:
             IamRolePolicyAttachment(
                 self,
                 f"role_{policy}",
                 role=self.role.name,
-                policy_arn=f"arn:{props.partition}:iam::aws:policy/service-role/{policy}",
+                policy_arn=f"arn:{aws.partition}:iam::aws:policy/service-role/{policy}",
             )
         for policy in S3_BACKUP_POLICIES if props.s3 else ():
             IamRolePolicyAttachment(
                 self,
                 f"role_{policy}",
                 role=self.role.name,
-                policy_arn=f"arn:{props.partition}:iam::aws:policy/{policy}",
+                policy_arn=f"arn:{aws.partition}:iam::aws:policy/{policy}",
             )
         self.plan = BackupPlan(
             self,
@@ -269,10 +268,11 @@ class OmeroBackup(Construct):
     def _make_key(self, id: str, name: str, props: OmeroBackupProps, *, provider: TerraformProvider | None = None) -> KmsKey:
         # AWS Backup uses the key through the backup role's grants, which IAM allows: the key policy
         # only delegates to the account. "*" in a key policy means this key.
+        aws = stack_context(self)
         policy = {
             "Version": "2012-10-17",
             "Statement": [
-                account_statement(props.partition, props.account_id),
+                account_statement(aws.partition, aws.account_id),
             ],
         }
         key = KmsKey(

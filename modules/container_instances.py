@@ -47,6 +47,7 @@ from cdktf_cdktf_provider_aws.launch_template import (
 )
 from constructs import Construct
 
+from modules.context import stack_context
 from modules.hardened_instance import SSM_CORE_POLICY, launch_template_metadata, launch_template_root
 from modules.iam import service_trust
 
@@ -96,7 +97,6 @@ class ContainerInstancesProps:
     cluster_name: str
     subnet_ids: list[str]  # private subnets
     security_group_id: str
-    partition: str
     instance_type: str = "m6i.xlarge"
     min_instances: int = 1
     max_instances: int = 2
@@ -129,9 +129,10 @@ class ContainerInstances(Construct):
             description="ECS container instances of OMERO.server: the ECS and SSM agents.",
             assume_role_policy=service_trust(self, "trust", "ec2.amazonaws.com"),
         )
+        partition = stack_context(self).partition
         for index, policy in enumerate(INSTANCE_POLICIES):
             IamRolePolicyAttachment(
-                self, f"policy_{index}", role=role.name, policy_arn=f"arn:{props.partition}:iam::aws:policy/{policy}"
+                self, f"policy_{index}", role=role.name, policy_arn=f"arn:{partition}:iam::aws:policy/{policy}"
             )
         profile = IamInstanceProfile(self, "profile", name=prefix, role=role.name)
         ami = DataAwsSsmParameter(self, "ami", name=AMI_PARAMETER)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf import Fn, TerraformResource, TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.db_instance import DbInstance
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
@@ -21,6 +20,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from constructs import Construct
 
 from modules.access import security_group
+from modules.context import stack_context
 from modules.iam import service_trust
 from modules.logs import log_group
 from modules.secrets import GeneratedSecret, GeneratedSecretProps
@@ -160,7 +160,7 @@ class OmeroDatabase(Construct):
                 self,
                 "monitoring_policy",
                 role=monitoring_role.name,
-                policy_arn=f"arn:{DataAwsPartition(self, 'partition').partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+                policy_arn=f"arn:{stack_context(self).partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
             )
         # RDS writes exported logs to /aws/rds/instance/<id>/<log> (RDS User Guide, "Publishing
         # PostgreSQL logs to Amazon CloudWatch Logs") and, creating the group itself, keeps them

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from constructs import Construct
 
+from modules.context import stack_context
 from modules.iam import allow, role_policy, service_trust
 from modules.logs import log_group
 
@@ -38,13 +38,14 @@ class FlowLogs(Construct):
             retention_days=props.retention_days,
             kms_key_arn=props.kms_key_arn,
         )
-        account = DataAwsCallerIdentity(self, "account")
         self.role = IamRole(
             self,
             "role",
             name=f"{props.name}-vpc-flow-logs",
             description="Delivers VPC flow logs to their CloudWatch Logs group.",
-            assume_role_policy=service_trust(self, "trust", "vpc-flow-logs.amazonaws.com", source_account=account.account_id),
+            assume_role_policy=service_trust(
+                self, "trust", "vpc-flow-logs.amazonaws.com", source_account=stack_context(self).account_id
+            ),
         )
         role_policy(
             self,

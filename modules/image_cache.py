@@ -15,6 +15,7 @@ from cdktf_cdktf_provider_aws.ecr_pull_through_cache_rule import EcrPullThroughC
 from constructs import Construct
 
 from config.images import cached_image
+from modules.context import stack_context
 
 DOCKER_HUB = "registry-1.docker.io"  # CreatePullThroughCacheRule's upstreamRegistryUrl for Docker Hub
 
@@ -23,10 +24,6 @@ DOCKER_HUB = "registry-1.docker.io"  # CreatePullThroughCacheRule's upstreamRegi
 class ImageCacheProps:
     name: str  # the deployment name (at most 20 characters)
     credential_arn: str  # the ecr-pullthroughcache/ secret
-    account_id: str
-    region: str
-    partition: str
-    dns_suffix: str  # the partition's, e.g. amazonaws.com
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,8 +52,9 @@ class DockerHubCache(Construct):
         # The prefix from the rule's attribute: a task definition naming a cached image then waits
         # for the rule, and its first pull cannot come before it.
         prefix = self.rule.ecr_repository_prefix
+        aws = stack_context(self)
         self.outputs = ImageCacheOutputs(
-            registry=f"{props.account_id}.dkr.ecr.{props.region}.{props.dns_suffix}",
+            registry=f"{aws.account_id}.dkr.ecr.{aws.region}.{aws.dns_suffix}",
             prefix=prefix,
-            repositories_arn=f"arn:{props.partition}:ecr:{props.region}:{props.account_id}:repository/{prefix}/*",
+            repositories_arn=f"arn:{aws.partition}:ecr:{aws.region}:{aws.account_id}:repository/{prefix}/*",
         )

@@ -13,6 +13,7 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPoli
 from constructs import Construct
 
 from modules.buckets import Versions, hardened_bucket
+from modules.context import stack_context
 from modules.iam import allow
 
 # Regions opened before August 2022 deliver ELB logs from a regional AWS account; the others
@@ -51,9 +52,6 @@ ELB_LOG_ACCOUNTS = {
 @dataclass(frozen=True, kw_only=True)
 class AccessLogBucketProps:
     bucket_prefix: str  # S3 appends a unique suffix
-    region: str
-    account_id: str
-    partition: str
     log_prefix: str  # where the load balancer writes, without slashes
     retention_days: int = 90
 
@@ -68,9 +66,10 @@ class AccessLogBucketOutputs:
 class AccessLogBucket(Construct):
     def __init__(self, scope: Construct, id: str, *, props: AccessLogBucketProps):
         super().__init__(scope, id)
-        account = ELB_LOG_ACCOUNTS.get(props.region)
+        aws = stack_context(self)
+        account = ELB_LOG_ACCOUNTS.get(aws.region)
         principal = (
-            DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[f"arn:{props.partition}:iam::{account}:root"])
+            DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[f"arn:{aws.partition}:iam::{account}:root"])
             if account
             else DataAwsIamPolicyDocumentStatementPrincipals(
                 type="Service", identifiers=["logdelivery.elasticloadbalancing.amazonaws.com"]
@@ -88,7 +87,7 @@ class AccessLogBucket(Construct):
             statements=lambda arn: [
                 allow(
                     ["s3:PutObject"],
-                    [f"{arn}/{props.log_prefix}/AWSLogs/{props.account_id}/*"],
+                    [f"{arn}/{props.log_prefix}/AWSLogs/{aws.account_id}/*"],
                     sid="ElbLogDelivery",
                     principals=[principal],
                 )

@@ -28,6 +28,7 @@ from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
 from modules.access import HTTPS_PORT, rule, security_group
+from modules.context import stack_context
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,8 +58,7 @@ class NetworkProps:
     # Explicit AZ names; when empty, the region's first len(public_subnet_cidrs) zones.
     availability_zones: tuple[str, ...] = ()
     single_nat_gateway: bool = False  # one NAT per AZ unless True
-    # The region, for the S3 gateway endpoint's service name; None: no endpoint.
-    s3_gateway_endpoint_region: str | None = None
+    s3_gateway_endpoint: bool = False  # an S3 gateway endpoint in the private route tables
 
 
 class Network(Construct):
@@ -77,7 +77,7 @@ class Network(Construct):
     unprotected: switching ``single_nat_gateway`` adds or removes NAT gateways and re-points
     routes.
 
-    With ``s3_gateway_endpoint_region`` set, an S3 gateway endpoint sits in the private route
+    With ``s3_gateway_endpoint``, an S3 gateway endpoint sits in the private route
     tables: S3 traffic from the private subnets (the file gateway's share bucket, the uploader's
     reads, the hosts' package repositories) goes straight to S3 instead of through the NAT
     gateways, which charge for every gigabyte they process. Its policy is AWS's default: the
@@ -183,12 +183,12 @@ class Network(Construct):
             private_route_tables.append(private_rt)
 
         self.s3_endpoint: VpcEndpoint | None = None
-        if props.s3_gateway_endpoint_region:
+        if props.s3_gateway_endpoint:
             self.s3_endpoint = VpcEndpoint(
                 self,
                 "s3_endpoint",
                 vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{props.s3_gateway_endpoint_region}.s3",
+                service_name=f"com.amazonaws.{stack_context(self).region}.s3",
                 vpc_endpoint_type="Gateway",
                 route_table_ids=[rt.id for rt in private_route_tables],
                 tags={"Name": f"{props.name}-s3"},
@@ -293,7 +293,6 @@ class ExistingNetwork(Construct):
 @dataclass(frozen=True, kw_only=True)
 class InterfaceEndpointsProps:
     name: str  # prefixes Name tags and the security group's name
-    region: str
     vpc_id: str
     subnet_ids: list[str]  # the private subnets: one endpoint network interface in each
     client_cidrs: list[str]  # the private subnets' CIDRs, the only sources let in
@@ -337,12 +336,13 @@ class InterfaceEndpoints(Construct):
                 description=f"HTTPS from private subnet {index}",
             )
         self.endpoints: dict[str, VpcEndpoint] = {}
+        region = stack_context(self).region
         for service in props.services:
             self.endpoints[service] = VpcEndpoint(
                 self,
                 service.replace(".", "_").replace("-", "_"),
                 vpc_id=props.vpc_id,
-                service_name=f"com.amazonaws.{props.region}.{service}",
+                service_name=f"com.amazonaws.{region}.{service}",
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=props.subnet_ids,

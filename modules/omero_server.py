@@ -41,6 +41,7 @@ from cdktf_cdktf_provider_aws.service_discovery_service import (
 from constructs import Construct
 
 from modules.cluster import OmeroClusterOutputs
+from modules.context import stack_context
 from modules.ecs_task import awslogs, task_definition
 from modules.efs import OmeroFileSystemOutputs
 from modules.logs import log_group
@@ -89,9 +90,6 @@ class OmeroServerProps:
     security_group_id: str  # shared by every OMERO.server task
     database: Database
     data: OmeroFileSystemOutputs  # /OMERO on EFS, mounted through its access point
-    region: str
-    account_id: str
-    partition: str
     log_retention_days: int
     properties: Mapping[str, str] = field(default_factory=dict)  # extra OMERO properties
     # OMERO properties from Secrets Manager: property -> ECS valueFrom (a secret ARN, optionally
@@ -231,8 +229,6 @@ class OmeroServerService(Construct):
             props=TaskRolesProps(
                 name=prefix,
                 description=f"the {kind} OMERO.server",
-                account_id=props.account_id,
-                partition=props.partition,
                 log_group_arn=log_group_arn,
                 image=props.image,
                 other_images=tuple(s.image for s in props.extras.stagers) if props.extras else (),
@@ -291,9 +287,8 @@ class OmeroServerService(Construct):
         ports = [TRANSPORT_PORTS[t] for t in TRANSPORT_PORTS if t in transports.split(",")]
         return ports + ([WSS_HEALTH_PORT] if props.websockets else [])
 
-    @classmethod
     def _container(
-        cls,
+        self,
         props: OmeroServerProps,
         *,
         service_name: str,
@@ -303,13 +298,13 @@ class OmeroServerService(Construct):
     ) -> dict[str, object]:
         """The OMERO.server container definition: ports, configuration, mounts, health and logs."""
         share = props.data_share
-        ports = cls._ports(props)  # only what listens: a published port nothing answers fails its checks
+        ports = self._ports(props)  # only what listens: a published port nothing answers fails its checks
         container = {
             "name": CONTAINER,
             "image": props.image,
             "essential": True,
             "portMappings": [{"containerPort": p, "hostPort": p, "protocol": "tcp"} for p in ports],
-            "environment": config_environment(cls._properties(props)),
+            "environment": config_environment(self._properties(props)),
             "secrets": [{"name": n, "valueFrom": arn} for n, arn in sorted(secrets.items())],
             "mountPoints": [{"sourceVolume": "omero-data", "containerPath": DATA_DIR, "readOnly": props.read_only}]
             + (
@@ -323,7 +318,7 @@ class OmeroServerService(Construct):
             "stopTimeout": STOP_TIMEOUT_SECONDS,
             # A hung Blitz or a wedged grid is replaced; a schema upgrade is waited out.
             "healthCheck": health_check(SERVER_PORT),
-            "logConfiguration": awslogs(log_group_name, props.region, service_name),
+            "logConfiguration": awslogs(log_group_name, stack_context(self).region, service_name),
         }
         # The server's own log files onto stdout, then the image's start steps (see server_start).
         container["entryPoint"] = ["/bin/bash", "-c"]

@@ -37,6 +37,7 @@ from cdktf_cdktf_provider_aws.ecs_service import (
 from constructs import Construct
 
 from modules.cluster import OmeroClusterOutputs
+from modules.context import stack_context
 from modules.ecs_task import awslogs, task_definition
 from modules.logs import log_group
 from modules.omero_config import config_environment, config_secrets, secret_arns, server_list
@@ -66,9 +67,6 @@ class OmeroWebProps:
     secret_key_arn: str  # Django SECRET_KEY shared by every task
     secret_key_kms_key_arn: str | None
     public_origin: str | None  # https://<domain> behind TLS; None when served over plain HTTP
-    region: str
-    account_id: str
-    partition: str
     log_retention_days: int
     # The load balancer's idle timeout (load_balancer.idle_timeout_seconds): it closes a connection
     # to a task after this long without data, so gunicorn keeps idle connections open longer.
@@ -177,8 +175,6 @@ class OmeroWebService(Construct):
             props=TaskRolesProps(
                 name=prefix,
                 description="OMERO.web",
-                account_id=props.account_id,
-                partition=props.partition,
                 log_group_arn=logs.arn,
                 image=props.image,
                 cache_repositories_arn=props.cache_repositories_arn,
@@ -197,7 +193,7 @@ class OmeroWebService(Construct):
             "secrets": config_secrets(secrets),
             "linuxParameters": {"initProcessEnabled": True},
             "stopTimeout": 30,
-            "logConfiguration": awslogs(logs.name, props.region, props.service_name),
+            "logConfiguration": awslogs(logs.name, stack_context(self).region, props.service_name),
         }
         task = task_definition(
             self,

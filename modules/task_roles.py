@@ -15,6 +15,7 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPoli
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from constructs import Construct
 
+from modules.context import stack_context
 from modules.iam import allow, role_policy, service_trust
 
 _ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repository>[^:@]+)")
@@ -24,8 +25,6 @@ _ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)
 class TaskRolesProps:
     name: str  # role names are <name>-execution and <name>-task
     description: str  # what runs in the task, e.g. "the read-write OMERO.server"
-    account_id: str
-    partition: str
     log_group_arn: str
     image: str
     other_images: tuple[str, ...] = ()  # of the task's init containers, pulled with the same role
@@ -41,7 +40,7 @@ class TaskRolesProps:
 class TaskRoles(Construct):
     def __init__(self, scope: Construct, id: str, *, props: TaskRolesProps):
         super().__init__(scope, id)
-        trust = service_trust(self, "trust", "ecs-tasks.amazonaws.com", source_account=props.account_id)
+        trust = service_trust(self, "trust", "ecs-tasks.amazonaws.com", source_account=stack_context(self).account_id)
 
         execution = [allow(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{props.log_group_arn}:*"])]
         if props.secret_arns:
@@ -115,14 +114,13 @@ class TaskRoles(Construct):
         self.execution_role_arn = self.execution_role.arn
         self.task_role_arn = self.task_role.arn
 
-    @staticmethod
-    def _ecr_repositories(props: TaskRolesProps) -> list[str]:
+    def _ecr_repositories(self, props: TaskRolesProps) -> list[str]:
         """The ARNs of the ECR repositories the task's images (its own and its init containers')
         come from, in order and once each; images from elsewhere need no permission here."""
         arns: list[str] = []
         for image in (props.image, *props.other_images):
             ecr = _ECR_IMAGE.match(image)
             if ecr:
-                arn = f"arn:{props.partition}:ecr:{ecr['region']}:{ecr['account']}:repository/{ecr['repository']}"
+                arn = f"arn:{stack_context(self).partition}:ecr:{ecr['region']}:{ecr['account']}:repository/{ecr['repository']}"
                 arns += [arn] if arn not in arns else []
         return arns

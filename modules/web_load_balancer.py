@@ -55,9 +55,6 @@ class WebLoadBalancerProps:
     vpc_id: str
     subnet_ids: list[str]  # public subnets, one per AZ
     security_group_id: str
-    region: str
-    account_id: str
-    partition: str
     deletion_protection: bool = True
     idle_timeout_seconds: int = 300
     access_log_days: int = 90
@@ -195,9 +192,6 @@ class WebLoadBalancer(Construct):
             "access_logs",
             props=AccessLogBucketProps(
                 bucket_prefix=f"{props.name}-omero-alb-logs-",
-                region=props.region,
-                account_id=props.account_id,
-                partition=props.partition,
                 log_prefix="omero-web",
                 retention_days=props.access_log_days,
             ),

@@ -65,7 +65,6 @@ class BackupStack(DeploymentStack):
         if backup.copy_region:
             copy = BackupCopy(
                 provider=self.regional_provider(backup.copy_region, alias="copy"),
-                region=backup.copy_region,
                 kms_key_arn=backup.copy_kms_key_arn,
                 retention_days=backup.copy_retention_days,
             )
@@ -76,8 +75,6 @@ class BackupStack(DeploymentStack):
             "backup",
             props=OmeroBackupProps(
                 name=deployment.name,
-                partition=self.partition,
-                account_id=self.account_id,
                 resources=(file_system.file_system_arn, database.instance_arn, *buckets),
                 s3=bool(buckets),
                 rules=backup_rules(deployment),

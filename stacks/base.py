@@ -14,6 +14,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 
 from config import Deployment
+from modules.context import AwsContext
 
 # Every AWS service the stacks call; a stack that calls a new one adds it here. In emulator mode
 # each of them is pointed at the emulator: the provider does not honour AWS_ENDPOINT_URL for all
@@ -99,6 +100,11 @@ class DeploymentStack(TerraformStack):
         self._configure_backend(deployment, settings, role, endpoint, local_state)
 
     @property
+    def region(self) -> str:
+        """The region of the stack's AWS provider (``region`` of the deployment file)."""
+        return self.deployment.region
+
+    @property
     def account_id(self) -> str:
         """The account the stack deploys into: one ``aws_caller_identity`` data source per stack,
         ``data.aws_caller_identity.account``, made on first use."""
@@ -117,6 +123,10 @@ class DeploymentStack(TerraformStack):
     @property
     def partition(self) -> str:
         return self.aws_partition.partition
+
+    @property
+    def dns_suffix(self) -> str:
+        return self.aws_partition.dns_suffix
 
     def output(self, key: str, value, description: str) -> TerraformOutput:
         """The stack's output ``key``, which later stacks and operators read."""
@@ -158,3 +168,7 @@ class DeploymentStack(TerraformStack):
             working_dir = settings.outdir / "stacks" / self.stack_name
             # Relative to the stack's working directory, so the output is the same on every machine.
             LocalBackend(self, path=os.path.relpath(state_file, working_dir))
+
+
+# What modules.context.stack_context finds above every module: mypy holds it to the protocol.
+_GIVES_CONTEXT: type[AwsContext] = DeploymentStack

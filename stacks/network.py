@@ -37,7 +37,7 @@ class NetworkStack(DeploymentStack):
                     private_subnet_cidrs=private,
                     availability_zones=config.availability_zones,
                     single_nat_gateway=config.nat_gateways == "single",
-                    s3_gateway_endpoint_region=deployment.region if config.s3_gateway_endpoint else None,
+                    s3_gateway_endpoint=config.s3_gateway_endpoint,
                 ),
             )
             s3_endpoint = network.s3_endpoint
@@ -63,7 +63,6 @@ class NetworkStack(DeploymentStack):
                 "interface_endpoints",
                 props=InterfaceEndpointsProps(
                     name=deployment.name,
-                    region=deployment.region,
                     vpc_id=network.outputs.vpc_id,
                     subnet_ids=network.outputs.private_subnet_ids,
                     client_cidrs=network.private_cidrs,

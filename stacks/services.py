@@ -101,11 +101,8 @@ class _ReadOnlyWeb:
 
 @dataclass(frozen=True, kw_only=True)
 class _Account:
-    """Where the services run, and where their tasks pull images from."""
+    """Where the services' tasks pull images from."""
 
-    region: str
-    account_id: str
-    partition: str
     cache: ImageCacheOutputs | None  # the Docker Hub pull-through cache, if the deployment has one
 
     def pulled(self, upstream: str) -> str:
@@ -212,9 +209,7 @@ class ServicesStack(DeploymentStack):
         )
 
     def _account(self, deployment: Deployment) -> _Account:
-        """The account and partition, and the Docker Hub pull-through cache (images.pull_through)."""
-        account_id = self.account_id
-        aws_partition = self.aws_partition
+        """The Docker Hub pull-through cache (images.pull_through), if the deployment has one."""
         cache = None
         if deployment.images.pull_through:
             assert deployment.images.docker_hub_secret_arn is not None  # the loader requires it with pull_through
@@ -224,13 +219,9 @@ class ServicesStack(DeploymentStack):
                 props=ImageCacheProps(
                     name=deployment.name,
                     credential_arn=deployment.images.docker_hub_secret_arn,
-                    account_id=account_id,
-                    region=deployment.region,
-                    partition=aws_partition.partition,
-                    dns_suffix=aws_partition.dns_suffix,
                 ),
             ).outputs
-        return _Account(region=deployment.region, account_id=account_id, partition=aws_partition.partition, cache=cache)
+        return _Account(cache=cache)
 
     def _security_groups(
         self,
@@ -302,7 +293,6 @@ class ServicesStack(DeploymentStack):
                 cluster_name=cluster.cluster_name,
                 subnet_ids=network.private_subnet_ids,
                 security_group_id=groups.container_instances.id,
-                partition=account.partition,
                 instance_type=ec2.instance_type,
                 min_instances=ec2.min_instances,
                 max_instances=ec2.max_instances,
@@ -328,9 +318,6 @@ class ServicesStack(DeploymentStack):
                 vpc_id=network.vpc_id,
                 subnet_ids=network.public_subnet_ids,
                 security_group_id=groups.load_balancer.id,
-                region=account.region,
-                account_id=account.account_id,
-                partition=account.partition,
                 deletion_protection=alb.deletion_protection,
                 idle_timeout_seconds=alb.idle_timeout_seconds,
                 access_log_days=alb.access_log_days,
@@ -404,9 +391,6 @@ class ServicesStack(DeploymentStack):
             security_group_id=groups.server.id,
             database=self._server_database(database),
             data=file_system,
-            region=account.region,
-            account_id=account.account_id,
-            partition=account.partition,
             log_retention_days=deployment.cluster.log_retention_days,
             properties={**server.properties, **deployment.zarr.server_properties()},
             secret_properties=server.secret_properties,
@@ -484,7 +468,7 @@ class ServicesStack(DeploymentStack):
             from modules.addons.zarr import pixel_buffer_stager
 
             image = account.pulled(deployment.server.image)
-            stagers += (pixel_buffer_stager(image, zarr.artifacts_url, account.region, staged_artifacts(deployment)),)
+            stagers += (pixel_buffer_stager(image, zarr.artifacts_url, deployment.region, staged_artifacts(deployment)),)
         return ServerExtras(pins=pins(artifacts), stagers=stagers) if artifacts else None
 
     @staticmethod
@@ -563,9 +547,6 @@ class ServicesStack(DeploymentStack):
             security_group_id=groups.web.id,
             secret_key_arn=secret_key.arn,
             secret_key_kms_key_arn=cluster_config.logs_kms_key_arn,
-            region=account.region,
-            account_id=account.account_id,
-            partition=account.partition,
             log_retention_days=cluster_config.log_retention_days,
             idle_timeout_seconds=alb.idle_timeout_seconds,
             workers=web.workers,

@@ -486,9 +486,6 @@ def test_share_needs_the_ec2_launch_type():
             kms_key_arn=None,
         ),
         data=OmeroFileSystemOutputs(**{f: "x" for f in OmeroFileSystemOutputs.__dataclass_fields__}),
-        region="us-east-1",
-        account_id="111122223333",
-        partition="aws",
         log_retention_days=30,
         data_share=NfsShare(host="10.0.0.5", path="/b", container_path="/OMERO", security_group_id="sg-1"),
     )

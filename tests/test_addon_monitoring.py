@@ -220,7 +220,6 @@ def test_gateway_alarms_only_with_the_gateway():
     base = dict(load_balancer="lb", target_group="tg", cluster_name="c", server_service_name="s", web_service_name="w")
     watched = WatchedDeployment(
         name="tt",
-        region="us-east-1",
         **base,
         database_instance_id="db",
         file_system_id="fs-1",
@@ -320,7 +319,6 @@ def test_bursting_file_systems_get_a_credit_alarm():
 
     watched = WatchedDeployment(
         name="tt",
-        region="us-east-1",
         load_balancer="lb",
         target_group="tg",
         cluster_name="c",

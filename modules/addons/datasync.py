@@ -34,6 +34,7 @@ from constructs import Construct
 
 from modules.access import NFS_PORT, allow_from, security_group
 from modules.buckets import Versions, hardened_bucket
+from modules.context import stack_context
 from modules.efs import access_point_client
 from modules.iam import allow, allow_service, role_policy, service_trust, when
 from modules.logs import log_group
@@ -85,9 +86,6 @@ class LandingBucket(Construct):
 @dataclass(frozen=True, kw_only=True)
 class OmeroDataSyncProps:
     name: str  # prefixes names
-    region: str
-    account_id: str
-    partition: str
     vpc_id: str
     subnet_id: str  # a private subnet in an AZ with an EFS mount target; DataSync's interfaces go here
     file_system_arn: str
@@ -124,10 +122,10 @@ class OmeroDataSync(Construct):
     def __init__(self, scope: Construct, id: str, *, props: OmeroDataSyncProps):
         super().__init__(scope, id)
         p = props
-        self._account_id = p.account_id
+        self._aws = aws = stack_context(self)
         self._policies: dict[str, IamRolePolicy] = {}  # by role key: locations wait for them
         task_name = f"{p.name}-omero-datasync"
-        tasks_of_this_account = f"arn:{p.partition}:datasync:{p.region}:{p.account_id}:task/*"
+        tasks_of_this_account = f"arn:{aws.partition}:datasync:{aws.region}:{aws.account_id}:task/*"
 
         # --- network: NFS to the mount targets, nothing else --------------------------------
         self.security_group = security_group(
@@ -168,7 +166,7 @@ class OmeroDataSync(Construct):
                 allow(
                     ["kms:Decrypt"],
                     [p.bucket_kms_key_arn],
-                    condition=[when("StringEquals", "kms:ViaService", f"s3.{p.region}.amazonaws.com")],
+                    condition=[when("StringEquals", "kms:ViaService", f"s3.{aws.region}.amazonaws.com")],
                 )
             )
         self.bucket_role = self._role(
@@ -207,7 +205,7 @@ class OmeroDataSync(Construct):
             in_transit_encryption="TLS1_2",
             subdirectory=p.destination_path,  # relative to the access point's root, i.e. /OMERO
             ec2_config=DatasyncLocationEfsEc2Config(
-                subnet_arn=f"arn:{p.partition}:ec2:{p.region}:{p.account_id}:subnet/{p.subnet_id}",
+                subnet_arn=f"arn:{aws.partition}:ec2:{aws.region}:{aws.account_id}:subnet/{p.subnet_id}",
                 security_group_arns=[self.security_group.arn],
             ),
             tags={"Name": f"{p.name}-omero-datasync-destination"},
@@ -231,7 +229,7 @@ class OmeroDataSync(Construct):
                     DATASYNC,
                     ["logs:CreateLogStream", "logs:PutLogEvents"],
                     [f"{self.log_group.arn}:*"],
-                    source_account=p.account_id,
+                    source_account=aws.account_id,
                     source_arn=tasks_of_this_account,
                 )
             ],
@@ -287,7 +285,7 @@ class OmeroDataSync(Construct):
         )
 
     def _role(self, key: str, name: str, description: str, statements: list[DataAwsIamPolicyDocumentStatement]) -> IamRole:
-        trust = service_trust(self, f"{key}_trust", DATASYNC, source_account=self._account_id)
+        trust = service_trust(self, f"{key}_trust", DATASYNC, source_account=self._aws.account_id)
         role = IamRole(self, f"{key}_role", name=name, description=description, assume_role_policy=trust)
         self._policies[key] = role_policy(
             self,

@@ -35,6 +35,7 @@ from constructs import Construct
 
 from modules.access import NFS_PORT, allow_from, https_out, security_group
 from modules.cluster import OmeroClusterOutputs
+from modules.context import stack_context
 from modules.ecs_task import awslogs, task_definition
 from modules.efs import OmeroFileSystemOutputs
 from modules.iam import allow, role_policy, service_trust, when
@@ -73,9 +74,6 @@ class ScheduledImportProps:
     data: OmeroFileSystemOutputs
     root_password_secret_arn: str
     secrets_kms_key_arn: str | None  # the customer key encrypting the secret, if any
-    region: str
-    account_id: str
-    partition: str
     landing_dir: str
     schedule: str  # rate(...) or cron(...)
     schedule_timezone: str = "UTC"
@@ -164,8 +162,6 @@ class ScheduledImport(Construct):
             props=TaskRolesProps(
                 name=prefix,
                 description="the scheduled OMERO import",
-                account_id=props.account_id,
-                partition=props.partition,
                 log_group_arn=log_group_arn,
                 image=props.image,
                 cache_repositories_arn=props.cache_repositories_arn,
@@ -193,8 +189,9 @@ class ScheduledImport(Construct):
             mounts.append({"sourceVolume": SHARE_VOLUME, "containerPath": share.container_path, "readOnly": False})
         return volumes, mounts
 
-    @staticmethod
-    def _container(props: ScheduledImportProps, *, log_group_name: str, mounts: list[dict[str, object]]) -> dict[str, object]:
+    def _container(
+        self, props: ScheduledImportProps, *, log_group_name: str, mounts: list[dict[str, object]]
+    ) -> dict[str, object]:
         """The import container: the OMERO.server image running the import script instead of a server."""
         environment = {
             "OMERO_HOST": props.server_host,
@@ -218,7 +215,7 @@ class ScheduledImport(Construct):
             "mountPoints": mounts,
             "linuxParameters": {"initProcessEnabled": True},
             "stopTimeout": 120,
-            "logConfiguration": awslogs(log_group_name, props.region, "import"),
+            "logConfiguration": awslogs(log_group_name, stack_context(self).region, "import"),
         }
 
     def _task(
@@ -246,15 +243,15 @@ class ScheduledImport(Construct):
 
     def _scheduler_role(self, props: ScheduledImportProps, *, prefix: str, roles: TaskRoles) -> IamRole:
         """The role EventBridge Scheduler assumes: it may run the import task in the cluster, and no more."""
-        cluster = props.cluster
+        cluster, aws = props.cluster, stack_context(self)
         scheduler_role = IamRole(
             self,
             "scheduler_role",
             name=f"{prefix}-scheduler",
             description="Lets EventBridge Scheduler start the scheduled OMERO import task.",
-            assume_role_policy=service_trust(self, "scheduler_trust", "scheduler.amazonaws.com", source_account=props.account_id),
+            assume_role_policy=service_trust(self, "scheduler_trust", "scheduler.amazonaws.com", source_account=aws.account_id),
         )
-        task_definitions = f"arn:{props.partition}:ecs:{props.region}:{props.account_id}:task-definition/{prefix}:*"
+        task_definitions = f"arn:{aws.partition}:ecs:{aws.region}:{aws.account_id}:task-definition/{prefix}:*"
         role_policy(
             self,
             "scheduler_policy",
@@ -266,7 +263,7 @@ class ScheduledImport(Construct):
                 # RunTask with tags also tags the new task.
                 allow(
                     ["ecs:TagResource"],
-                    [f"arn:{props.partition}:ecs:{props.region}:{props.account_id}:task/{cluster.cluster_name}/*"],
+                    [f"arn:{aws.partition}:ecs:{aws.region}:{aws.account_id}:task/{cluster.cluster_name}/*"],
                     condition=[when("StringEquals", "ecs:CreateAction", "RunTask")],
                 ),
                 allow(
@@ -332,8 +329,7 @@ class ScheduledImport(Construct):
             ),
         )
 
-    @staticmethod
-    def _run_task_command(props: ScheduledImportProps, *, prefix: str, group: SecurityGroup) -> str:
+    def _run_task_command(self, props: ScheduledImportProps, *, prefix: str, group: SecurityGroup) -> str:
         """An AWS CLI command that runs one import now, as the schedule would."""
         placement_args = (
             f"--capacity-provider-strategy capacityProvider={props.capacity_provider},weight=1"
@@ -341,7 +337,7 @@ class ScheduledImport(Construct):
             else "--launch-type FARGATE"
         )
         return (
-            f"aws ecs run-task --region {props.region} --cluster {props.cluster.cluster_name} --task-definition {prefix} "
+            f"aws ecs run-task --region {stack_context(self).region} --cluster {props.cluster.cluster_name} --task-definition {prefix} "
             f"{placement_args} --enable-ecs-managed-tags --propagate-tags TASK_DEFINITION "
             f"--network-configuration 'awsvpcConfiguration={{subnets=[{Fn.join(',', props.subnet_ids)}],"
             f"securityGroups=[{group.id}],assignPublicIp=DISABLED}}'"

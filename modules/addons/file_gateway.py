@@ -38,6 +38,7 @@ from constructs import Construct
 from config.addons.file_gateway import share_bucket_name
 from modules.access import https_out, rule, security_group
 from modules.buckets import Versions, hardened_bucket
+from modules.context import stack_context
 from modules.hardened_instance import hardened_instance
 from modules.iam import allow, role_policy, service_trust
 from modules.kms import account_statement
@@ -83,9 +84,6 @@ class FileGatewayProps:
     vpc_cidr: str  # the only NFS clients the share accepts
     subnet_id: str  # a private subnet
     availability_zone: str  # of subnet_id (the cache volume must be in it)
-    region: str
-    account_id: str
-    partition: str
     instance_type: str = "m5.xlarge"
     cache_volume_gb: int = 150
     ami_id: str | None = None  # None: the current AMI from AWS's public SSM parameter, kept once launched
@@ -132,9 +130,10 @@ class ShareBucket(Construct):
             existing = DataAwsS3Bucket(self, "existing", bucket=props.bucket_name)
             self.name, self.arn = existing.bucket, existing.arn
             return
+        aws = stack_context(self)
         bucket = hardened_bucket(
             self,
-            name=share_bucket_name(props.name, props.account_id, props.region),
+            name=share_bucket_name(props.name, aws.account_id, aws.region),
             kms_key_arn=kms_key_arn,
             versions=Versions(rule_id="expire-replaced-versions", noncurrent_days=props.noncurrent_version_days),
             # It may hold OMERO's binary repository: never deleted by a destroy.
@@ -274,7 +273,9 @@ class FileGateway(Construct):
             "role",
             name=prefix,
             description="The S3 File Gateway's access to the bucket behind OMERO's NFS share.",
-            assume_role_policy=service_trust(self, "trust", "storagegateway.amazonaws.com", source_account=props.account_id),
+            assume_role_policy=service_trust(
+                self, "trust", "storagegateway.amazonaws.com", source_account=stack_context(self).account_id
+            ),
         )
         role_policy(
             self,
@@ -332,7 +333,8 @@ def share_key_arn(scope: Construct, props: FileGatewayProps) -> str:
     """A KMS key made for the created bucket and the share's objects (rotated, kept by plans: every
     object is encrypted with it). Its policy delegates to IAM: the gateway's role uses it through
     its role policy, AWS Backup through AWS's S3 backup policy (kms:Decrypt via S3)."""
-    policy = {"Version": "2012-10-17", "Statement": [account_statement(props.partition, props.account_id)]}
+    aws = stack_context(scope)
+    policy = {"Version": "2012-10-17", "Statement": [account_statement(aws.partition, aws.account_id)]}
     key = KmsKey(
         scope,
         "share_key",

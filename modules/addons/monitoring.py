@@ -38,6 +38,7 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
+from modules.context import stack_context
 from modules.iam import allow_service, deny_when
 from modules.kms import account_statement
 
@@ -61,9 +62,6 @@ def alarm_prefix(name: str) -> str:
 @dataclass(frozen=True, kw_only=True)
 class AlarmTopicProps:
     name: str  # the deployment name
-    region: str
-    account_id: str
-    partition: str
     kms_key_arn: str | None = None  # None: a key is made for the topic
     email: str | None = None  # subscribed when set
     # EventBridge rules of this deployment (named <name>-omero-*) may publish too: the alerts
@@ -82,7 +80,8 @@ class AlarmTopic(Construct):
     def __init__(self, scope: Construct, id: str, *, props: AlarmTopicProps):
         super().__init__(scope, id)
         name = f"{props.name}-omero-alarms"
-        alarms_arn = f"arn:{props.partition}:cloudwatch:{props.region}:{props.account_id}:alarm:{alarm_prefix(props.name)}*"
+        self._aws = aws = stack_context(self)
+        alarms_arn = f"arn:{aws.partition}:cloudwatch:{aws.region}:{aws.account_id}:alarm:{alarm_prefix(props.name)}*"
         key_arn = props.kms_key_arn
         if key_arn is None:
             key_arn = self._make_key(name, props).arn
@@ -97,7 +96,7 @@ class AlarmTopic(Construct):
                     "cloudwatch.amazonaws.com",
                     ["sns:Publish"],
                     [self.topic.arn],
-                    source_account=props.account_id,
+                    source_account=aws.account_id,
                     source_arn=alarms_arn,
                 ),
                 *self._event_rule_statements(props),
@@ -120,20 +119,20 @@ class AlarmTopic(Construct):
         """EventBridge rules of this deployment may publish too (backup and copy job alerts)."""
         if not props.event_rules:
             return []
-        rules_arn = f"arn:{props.partition}:events:{props.region}:{props.account_id}:rule/{alarm_prefix(props.name)}*"
+        aws = self._aws
+        rules_arn = f"arn:{aws.partition}:events:{aws.region}:{aws.account_id}:rule/{alarm_prefix(props.name)}*"
         return [
             allow_service(
                 "EventRulesOfThisDeployment",
                 "events.amazonaws.com",
                 ["sns:Publish"],
                 [self.topic.arn],
-                source_account=props.account_id,
+                source_account=aws.account_id,
                 source_arn=rules_arn,
             )
         ]
 
-    @staticmethod
-    def _publisher_statements(name: str, props: AlarmTopicProps) -> list[dict]:
+    def _publisher_statements(self, name: str, props: AlarmTopicProps) -> list[dict]:
         """Who may use the key to publish to the topic: CloudWatch for this deployment's alarms and,
         with event rules, EventBridge; only for this topic (SNS encrypts every message under the
         encryption context aws:sns:topicArn, Amazon SNS Developer Guide, "Encryption at rest").
@@ -144,9 +143,10 @@ class AlarmTopic(Construct):
         EventBridge publishing to an encrypted topic, and delivery then fails (Amazon SNS Developer
         Guide, "Enable compatibility between event sources from AWS services and encrypted topics");
         the topic policy holds its publishing to this account's rules of this deployment instead."""
-        topic_arn = f"arn:{props.partition}:sns:{props.region}:{props.account_id}:{name}"
+        aws = self._aws
+        topic_arn = f"arn:{aws.partition}:sns:{aws.region}:{aws.account_id}:{name}"
         this_topic = {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}
-        alarms_arn = f"arn:{props.partition}:cloudwatch:{props.region}:{props.account_id}:alarm:{alarm_prefix(props.name)}*"
+        alarms_arn = f"arn:{aws.partition}:cloudwatch:{aws.region}:{aws.account_id}:alarm:{alarm_prefix(props.name)}*"
         actions = ["kms:Decrypt", "kms:GenerateDataKey*"]
         statements = [
             {
@@ -156,7 +156,7 @@ class AlarmTopic(Construct):
                 "Action": actions,
                 "Resource": "*",
                 "Condition": {
-                    "StringEquals": {"aws:SourceAccount": props.account_id, **this_topic},
+                    "StringEquals": {"aws:SourceAccount": aws.account_id, **this_topic},
                     "ArnLike": {"aws:SourceArn": alarms_arn},
                 },
             }
@@ -180,7 +180,10 @@ class AlarmTopic(Construct):
         # as every resource in the account.
         policy = {
             "Version": "2012-10-17",
-            "Statement": [account_statement(props.partition, props.account_id), *self._publisher_statements(name, props)],
+            "Statement": [
+                account_statement(self._aws.partition, self._aws.account_id),
+                *self._publisher_statements(name, props),
+            ],
         }
         key = KmsKey(
             self,
@@ -250,7 +253,6 @@ class WatchedDeployment:
     """Names and ids CloudWatch metrics are keyed by (most are cross-stack references)."""
 
     name: str  # the deployment name
-    region: str
     load_balancer: str  # the ALB's ARN suffix (dimension LoadBalancer)
     target_group: str  # OMERO.web's target group ARN suffix (dimension TargetGroup)
     cluster_name: str
@@ -688,8 +690,8 @@ def dashboard_url(region: str, name: str) -> str:
     return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{dashboard_name(name)}"
 
 
-def dashboard_body(w: WatchedDeployment) -> dict[str, Any]:
-    """The dashboard as a Python structure; names and ids in it may be unresolved references."""
+def dashboard_body(w: WatchedDeployment, region: str) -> dict[str, Any]:
+    """The dashboard as a Python structure, its charts of ``region``; names and ids in it may be unresolved references."""
     widgets: list[dict[str, Any]] = []
 
     def row(title: str, *charts: tuple[str, list[list[Any]], dict[str, Any]]) -> None:
@@ -706,7 +708,7 @@ def dashboard_body(w: WatchedDeployment) -> dict[str, Any]:
                     "height": 6,
                     "properties": {
                         "title": chart_title,
-                        "region": w.region,
+                        "region": region,
                         "view": "timeSeries",
                         "stacked": False,
                         "period": 300,
@@ -834,13 +836,13 @@ def dashboard_body(w: WatchedDeployment) -> dict[str, Any]:
 class OmeroDashboard(Construct):
     def __init__(self, scope: Construct, id: str, *, props: OmeroDashboardProps):
         super().__init__(scope, id)
-        w = props.watched
+        w, region = props.watched, stack_context(self).region
         # The names and ids in the body are references to other stacks; they resolve to
         # identifiers (letters, digits, "-", "/", "."), so interpolating them keeps the JSON valid.
         self.dashboard = CloudwatchDashboard(
             self,
             "dashboard",
             dashboard_name=dashboard_name(w.name),
-            dashboard_body=json.dumps(dashboard_body(w)),
+            dashboard_body=json.dumps(dashboard_body(w, region)),
         )
-        self.url = dashboard_url(w.region, w.name)
+        self.url = dashboard_url(region, w.name)

@@ -33,6 +33,7 @@ from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
 from modules.access import NFS_PORT, allow_from, https_out, security_group
+from modules.context import stack_context
 from modules.efs import OmeroFileSystemOutputs
 from modules.hardened_instance import SSM_CORE_POLICY, hardened_instance
 from modules.iam import allow, role_policy, service_trust, when
@@ -54,8 +55,6 @@ class UploaderHostProps:
     name: str  # the deployment name; prefixes names
     vpc_id: str
     subnet_id: str  # a private subnet
-    partition: str
-    region: str
     file_system: OmeroFileSystemOutputs  # mounted through its access point
     server_security_group_id: str  # the OMERO.servers: the host may reach them on 4064
     server_host: str  # the read-write OMERO.server's name inside the VPC, for omero login
@@ -92,8 +91,9 @@ def mount_options(access_point_id: str, read_only: bool) -> str:
     return ",".join(options + (["ro"] if read_only else []))
 
 
-def user_data(props: UploaderHostProps) -> str:
-    """The first-boot script: packages, the repository mount, omero-py in a virtualenv.
+def user_data(props: UploaderHostProps, region: str) -> str:
+    """The first-boot script: packages, the repository mount, omero-py in a virtualenv; it reports
+    its status to the SSM parameter in ``region``.
 
     Everything in it is fixed by the configuration (pinned package versions, resource ids), so
     the same configuration always gives the same script, and a changed script replaces the host.
@@ -120,7 +120,7 @@ def user_data(props: UploaderHostProps) -> str:
     # it differs (pip documentation, "Secure installs": hashes in URL fragments are checked).
     ice = shlex.quote(f"{props.ice_wheel_url}#sha256={props.ice_wheel_sha256}")
     status = shlex.quote(props.status_parameter)
-    report = f"aws ssm put-parameter --region {props.region} --overwrite --type String --name {status} --value"
+    report = f"aws ssm put-parameter --region {region} --overwrite --type String --name {status} --value"
     lines = [
         "#!/bin/bash",
         f"# OMERO CLI uploader host of {props.name}: runs once, at first boot (log: /var/log/cloud-init-output.log).",
@@ -178,7 +178,7 @@ class UploaderHost(Construct):
     def __init__(self, scope: Construct, id: str, *, props: UploaderHostProps):
         super().__init__(scope, id)
         prefix = f"{props.name}-omero-uploader"
-        fs = props.file_system
+        fs, aws = props.file_system, stack_context(self)
 
         # ---- network: no ingress at all; out to the server, the file system and HTTPS ----
         self.security_group = security_group(
@@ -221,7 +221,7 @@ class UploaderHost(Construct):
             self,
             "ssm",
             role=role.name,
-            policy_arn=f"arn:{props.partition}:iam::aws:policy/{SSM_CORE_POLICY}",
+            policy_arn=f"arn:{aws.partition}:iam::aws:policy/{SSM_CORE_POLICY}",
         )
         # First boot reports here (the standard Amazon Linux 2023 image has the AWS CLI); Terraform
         # makes it "pending" and leaves the value to the host afterwards.
@@ -239,7 +239,7 @@ class UploaderHost(Construct):
             allow(["ssm:PutParameter"], [status.arn], sid="ReportFirstBoot"),
         ]
         if props.read_bucket_names:
-            buckets = [f"arn:{props.partition}:s3:::{bucket}" for bucket in props.read_bucket_names]
+            buckets = [f"arn:{aws.partition}:s3:::{bucket}" for bucket in props.read_bucket_names]
             statements += [
                 allow(["s3:ListBucket"], buckets, sid="ListImportBuckets"),
                 allow(["s3:GetObject"], [f"{b}/*" for b in buckets], sid="ReadImportBuckets"),
@@ -276,7 +276,7 @@ class UploaderHost(Construct):
             iam_instance_profile=profile.name,
             monitoring=props.detailed_monitoring,
             maintenance_options=InstanceMaintenanceOptions(auto_recovery="default"),
-            user_data=user_data(props),
+            user_data=user_data(props, aws.region),
             # A changed setup script is a new host, shown as a replacement in the plan.
             user_data_replace_on_change=True,
             tags={"Name": prefix},

@@ -26,6 +26,7 @@ from constructs import Construct
 from config.addons.zarr import artifacts_bucket_name, zarr_bucket_name
 from config.artifacts import Artifact, staged_key
 from modules.buckets import bucket_policy, expire_versions, secure_bucket
+from modules.context import stack_context
 from modules.iam import allow, when
 
 if TYPE_CHECKING:
@@ -38,9 +39,6 @@ ARTIFACT_VERSION_DAYS = 30  # a replaced or deleted staged file's old version, k
 @dataclass(frozen=True, kw_only=True)
 class ZarrBucketsProps:
     name: str  # the deployment name; prefixes bucket names
-    account_id: str
-    region: str
-    dns_suffix: str  # the partition's, e.g. amazonaws.com
     bucket_name: str | None = None  # an existing bucket of images; None: one is made here
     kms_key_arn: str | None = None  # encrypts the bucket made here, or the existing bucket's objects
     noncurrent_version_days: int = 90  # the bucket made here: how long replaced versions are kept
@@ -101,6 +99,7 @@ class ZarrBuckets(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: ZarrBucketsProps):
         super().__init__(scope, id)
+        aws = stack_context(self)
         if props.bucket_name is not None:
             existing = DataAwsS3Bucket(self, "existing", bucket=props.bucket_name)
             bucket_name, bucket_arn, bucket_region = existing.bucket, existing.arn, existing.region
@@ -109,7 +108,7 @@ class ZarrBuckets(Construct):
             bucket = S3Bucket(
                 images,
                 "bucket",
-                bucket=zarr_bucket_name(props.name, props.account_id, props.region),
+                bucket=zarr_bucket_name(props.name, aws.account_id, aws.region),
                 force_destroy=False,
                 # The only copy of the images OMERO reads in place: never deleted by a destroy.
                 lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
@@ -117,13 +116,13 @@ class ZarrBuckets(Construct):
             secure_bucket(images, bucket.id, sse_algorithm="aws:kms", kms_key_arn=props.kms_key_arn)
             expire_versions(images, bucket.id, rule_id="expire-replaced-versions", noncurrent_days=props.noncurrent_version_days)
             bucket_policy(images, bucket.id, bucket.arn, document_id="tls_only")
-            bucket_name, bucket_arn, bucket_region = bucket.bucket, bucket.arn, props.region
+            bucket_name, bucket_arn, bucket_region = bucket.bucket, bucket.arn, aws.region
 
         staging = Construct(self, "artifacts")
         artifacts = S3Bucket(
             staging,
             "bucket",
-            bucket=artifacts_bucket_name(props.name, props.account_id, props.region),
+            bucket=artifacts_bucket_name(props.name, aws.account_id, aws.region),
             # Only copies of published files, staged again by one command: it may go with the stack.
             force_destroy=True,
         )
@@ -139,7 +138,7 @@ class ZarrBuckets(Construct):
             kms_key_arn=props.kms_key_arn,
             artifacts_bucket_name=artifacts.bucket,
             artifacts_bucket_arn=artifacts.arn,
-            artifacts_url=f"https://{artifacts.bucket}.s3.{props.region}.{props.dns_suffix}",
+            artifacts_url=f"https://{artifacts.bucket}.s3.{aws.region}.{aws.dns_suffix}",
         )
 
 

@@ -19,8 +19,6 @@ class DataSyncStack(AddonStack):
     def __init__(self, scope: Construct, *, deployment: Deployment, settings: SynthSettings, core: CoreOutputs):
         super().__init__(scope, deployment=deployment, settings=settings, core=core)
         config, name, region = deployment.datasync, deployment.name, deployment.region
-        account_id = self.account_id
-        partition = self.partition
 
         if config.creates_bucket:
             landing = LandingBucket(
@@ -36,16 +34,13 @@ class DataSyncStack(AddonStack):
             bucket, bucket_arn = landing.bucket, landing.arn
         else:
             assert config.bucket_name is not None  # the loader requires it unless the bucket is made here
-            bucket, bucket_arn = config.bucket_name, f"arn:{partition}:s3:::{config.bucket_name}"
+            bucket, bucket_arn = config.bucket_name, f"arn:{self.partition}:s3:::{config.bucket_name}"
 
         transfer = OmeroDataSync(
             self,
             "datasync",
             props=OmeroDataSyncProps(
                 name=name,
-                region=region,
-                account_id=account_id,
-                partition=partition,
                 vpc_id=self.core.network.vpc_id,
                 # Every private subnet has an EFS mount target; DataSync needs one in its AZ.
                 subnet_id=self.core.network.private_subnet_ids[0],

@@ -31,9 +31,6 @@ class MonitoringStack(AddonStack):
             "alarm_topic",
             props=AlarmTopicProps(
                 name=deployment.name,
-                region=deployment.region,
-                account_id=self.account_id,
-                partition=self.partition,
                 kms_key_arn=config.kms_key_arn,
                 email=config.alarm_email,
                 event_rules=deployment.backup.enabled,
@@ -54,7 +51,6 @@ class MonitoringStack(AddonStack):
             )
         watched = WatchedDeployment(
             name=deployment.name,
-            region=deployment.region,
             load_balancer=services.web_load_balancer_arn_suffix,
             target_group=services.web_target_group_arn_suffix,
             cluster_name=services.cluster.cluster_name,

@@ -30,8 +30,6 @@ class UploaderStack(AddonStack):
                 vpc_id=core.network.vpc_id,
                 # One reference per subnet, as many as there are AZs (subnet_index is checked against them).
                 subnet_id=core.network.private_subnet_ids[config.subnet_index],
-                partition=self.partition,
-                region=region,
                 file_system=core.file_system,
                 server_security_group_id=core.services.server_security_group_id,
                 server_host=server_host,

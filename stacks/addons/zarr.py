@@ -22,15 +22,12 @@ class ZarrStack(DeploymentStack):
 
     def __init__(self, scope: Construct, *, deployment: Deployment, settings: SynthSettings):
         super().__init__(scope, role_of(ZarrStack), deployment=deployment, settings=settings)
-        config, region = deployment.zarr, deployment.region
+        config = deployment.zarr
         self.outputs = ZarrBuckets(
             self,
             "zarr",
             props=ZarrBucketsProps(
                 name=deployment.name,
-                account_id=self.account_id,
-                region=region,
-                dns_suffix=self.aws_partition.dns_suffix,
                 bucket_name=config.bucket_name,
                 kms_key_arn=config.kms_key_arn,
                 noncurrent_version_days=config.noncurrent_version_days,
