@@ -73,7 +73,7 @@ def client(service: str):
 def test_patches_are_declared_once_and_listed_in_order():
     assert server.EMULATOR_PATCHES is EMULATOR_PATCHES
     assert [p.name for p in patches.PATCHES] == list(EMULATOR_PATCHES)
-    assert len(EMULATOR_PATCHES) == 21
+    assert len(EMULATOR_PATCHES) == 22
     for declared in patches.PATCHES:
         module = declared.apply.__module__
         assert module.startswith("emulator.patches.") and not module.endswith("._wsgi"), declared.name
@@ -653,3 +653,47 @@ def test_ssm_names_an_amazon_linux_ami_for_the_gateway(monkeypatch):
             found = ssm.get_parameter(Name=f"/aws/service/storagegateway/ami/{gateway_type}/latest")["Parameter"]
             assert found["Value"] == linux and found["Type"] == "String"
         assert client("ec2").describe_images(ImageIds=[linux])["Images"]  # an image moto launches
+
+
+# route53 create of an existing record
+
+ALIAS = {"HostedZoneId": "Z1H1FL5HABSF5", "EvaluateTargetHealth": True}
+
+
+def _create_alias(route53, zone: str, name: str, target: str) -> None:
+    record = {"Name": name, "Type": "A", "AliasTarget": {**ALIAS, "DNSName": target}}
+    route53.change_resource_record_sets(
+        HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": record}]}
+    )
+
+
+@stock_gap("route53 create of an existing record")
+def test_stock_route53_creates_a_second_record_set_of_a_name_and_type():
+    with mock_aws():
+        route53 = client("route53")
+        zone = route53.create_hosted_zone(Name="example.org", CallerReference="stock")["HostedZone"]["Id"]
+        _create_alias(route53, zone, "omero.example.org", "one.eu-west-1.elb.amazonaws.com")
+        _create_alias(route53, zone, "omero.example.org", "two.eu-west-1.elb.amazonaws.com")  # accepted
+
+
+def test_route53_refuses_to_create_a_record_set_that_exists():
+    with applied("route53 create of an existing record"), mock_aws():
+        route53 = client("route53")
+        zone = route53.create_hosted_zone(Name="example.org", CallerReference="patched")["HostedZone"]["Id"]
+        _create_alias(route53, zone, "omero.example.org", "one.eu-west-1.elb.amazonaws.com")
+        with pytest.raises(ClientError, match=r"(?i)InvalidChangeBatch.*name='omero.example.org.', type='A'.*already exists"):
+            _create_alias(route53, zone, "Omero.Example.org.", "two.eu-west-1.elb.amazonaws.com")
+        # another name, or an UPSERT of the same one, goes through
+        _create_alias(route53, zone, "view.example.org", "two.eu-west-1.elb.amazonaws.com")
+        upsert = {
+            "Name": "omero.example.org",
+            "Type": "A",
+            "AliasTarget": {**ALIAS, "DNSName": "two.eu-west-1.elb.amazonaws.com"},
+        }
+        route53.change_resource_record_sets(
+            HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": upsert}]}
+        )
+        records = route53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+        assert [r["AliasTarget"]["DNSName"] for r in records if r["Name"] == "omero.example.org."] == [
+            "two.eu-west-1.elb.amazonaws.com"
+        ]

@@ -134,6 +134,7 @@ _MODULES = (
     "efs",
     "elasticache",
     "rds",
+    "route53",
     "s3",
     "storage_gateway",
 )
@@ -163,6 +164,7 @@ _ORDER = (
     "appstream",
     "elasticache replication group members",
     "ecr pull-through cache rules",
+    "route53 create of an existing record",
 )
 if sorted(_ORDER) != sorted(_DECLARED):
     raise RuntimeError(f"emulator patches declared {sorted(_DECLARED)} but ordered {sorted(_ORDER)}")
