@@ -35,7 +35,7 @@ from constructs import Construct
 from modules.access import NFS_PORT, allow_from, security_group
 from modules.buckets import Versions, hardened_bucket
 from modules.context import stack_context
-from modules.efs import access_point_client
+from modules.efs import OmeroFileSystemOutputs
 from modules.iam import allow, allow_service, role_policy, service_trust, when
 from modules.logs import log_group
 
@@ -88,9 +88,9 @@ class OmeroDataSyncProps:
     name: str  # prefixes names
     vpc_id: str
     subnet_id: str  # a private subnet in an AZ with an EFS mount target; DataSync's interfaces go here
-    file_system_arn: str
-    access_point_arn: str  # OMERO.server's access point: uid/gid 1000, root /omero (= /OMERO)
-    file_system_security_group_id: str  # gets an NFS ingress rule from DataSync's group
+    # /OMERO: written through OMERO.server's access point (uid/gid 1000, root /omero); its security
+    # group gets an NFS ingress rule from DataSync's.
+    file_system: OmeroFileSystemOutputs
     bucket: str
     bucket_arn: str
     bucket_kms_key_arn: str | None = None  # a customer key the bucket's objects are encrypted with
@@ -139,7 +139,7 @@ class OmeroDataSync(Construct):
             self,
             "to_efs",
             self.security_group.id,
-            p.file_system_security_group_id,
+            p.file_system.security_group_id,
             NFS_PORT,
             "EFS (NFS over TLS)",
             clients="EFS (NFS over TLS) clients: DataSync",
@@ -181,7 +181,7 @@ class OmeroDataSync(Construct):
             "file_system",
             f"{p.name}-datasync-efs",
             f"Lets DataSync mount the OMERO file system through the OMERO server access point for {task_name}.",
-            [access_point_client(p.file_system_arn, p.access_point_arn)],
+            [p.file_system.client_statement()],
         )
 
         # --- locations ------------------------------------------------------------------------
@@ -198,8 +198,8 @@ class OmeroDataSync(Construct):
         self.destination = DatasyncLocationEfs(
             self,
             "destination",
-            efs_file_system_arn=p.file_system_arn,
-            access_point_arn=p.access_point_arn,
+            efs_file_system_arn=p.file_system.file_system_arn,
+            access_point_arn=p.file_system.access_point_arn,
             file_system_access_role_arn=self.file_system_role.arn,
             # Required with an access point or an access role; the file system denies plain NFS.
             in_transit_encryption="TLS1_2",

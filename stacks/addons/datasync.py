@@ -44,9 +44,7 @@ class DataSyncStack(AddonStack):
                 vpc_id=self.core.network.vpc_id,
                 # Every private subnet has an EFS mount target; DataSync needs one in its AZ.
                 subnet_id=self.core.network.private_subnet_ids[0],
-                file_system_arn=self.core.file_system.file_system_arn,
-                access_point_arn=self.core.file_system.access_point_arn,
-                file_system_security_group_id=self.core.file_system.security_group_id,
+                file_system=self.core.file_system,
                 bucket=bucket,
                 bucket_arn=bucket_arn,
                 bucket_kms_key_arn=config.kms_key_arn,
