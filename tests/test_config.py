@@ -565,6 +565,7 @@ SAMPLES_BY_KEY: dict[str, object] = {
     "file_gateway.ami_id": "ami-0123456789abcdef0",
     "datasync.includes": ("/microscope1",),
     "uploader.ice_wheel_sha256": "0" * 64,
+    "zarr.bucket_name": "lab-ome-zarr",  # its own check (no dots), not checks.bucket_name alone
     "dropbox.watch_users": ("user1",),
     "network.interface_endpoints": ("ecr.api", "logs"),
     "load_balancer.websocket_allowed_cidrs": ("192.0.2.0/24",),

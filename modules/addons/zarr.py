@@ -17,15 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
 from cdktf_cdktf_provider_aws.data_aws_s3_bucket import DataAwsS3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from constructs import Construct
 
 from config.addons.zarr import artifacts_bucket_name, zarr_bucket_name
 from config.artifacts import Artifact, staged_key
-from modules.buckets import bucket_policy, expire_versions, secure_bucket
+from modules.buckets import Versions, hardened_bucket
 from modules.context import stack_context
 from modules.iam import allow, when
 
@@ -104,32 +102,26 @@ class ZarrBuckets(Construct):
             existing = DataAwsS3Bucket(self, "existing", bucket=props.bucket_name)
             bucket_name, bucket_arn, bucket_region = existing.bucket, existing.arn, existing.region
         else:
-            images = Construct(self, "images")
-            bucket = S3Bucket(
-                images,
-                "bucket",
-                bucket=zarr_bucket_name(props.name, aws.account_id, aws.region),
-                force_destroy=False,
+            bucket = hardened_bucket(
+                Construct(self, "images"),
+                name=zarr_bucket_name(props.name, aws.account_id, aws.region),
+                versions=Versions(rule_id="expire-replaced-versions", noncurrent_days=props.noncurrent_version_days),
                 # The only copy of the images OMERO reads in place: never deleted by a destroy.
-                lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
-            )
-            secure_bucket(images, bucket.id, sse_algorithm="aws:kms", kms_key_arn=props.kms_key_arn)
-            expire_versions(images, bucket.id, rule_id="expire-replaced-versions", noncurrent_days=props.noncurrent_version_days)
-            bucket_policy(images, bucket.id, bucket.arn, document_id="tls_only")
+                prevent_destroy=True,
+                kms_key_arn=props.kms_key_arn,
+            ).bucket
             bucket_name, bucket_arn, bucket_region = bucket.bucket, bucket.arn, aws.region
 
-        staging = Construct(self, "artifacts")
-        artifacts = S3Bucket(
-            staging,
-            "bucket",
-            bucket=artifacts_bucket_name(props.name, aws.account_id, aws.region),
+        artifacts = hardened_bucket(
+            Construct(self, "artifacts"),
+            name=artifacts_bucket_name(props.name, aws.account_id, aws.region),
+            versions=Versions(rule_id="expire-replaced-versions", noncurrent_days=ARTIFACT_VERSION_DAYS),
             # Only copies of published files, staged again by one command: it may go with the stack.
+            prevent_destroy=False,
             force_destroy=True,
-        )
-        # SSE-S3: the init containers read it with s3:GetObject alone, no key policy to keep in step.
-        secure_bucket(staging, artifacts.id, sse_algorithm="AES256")
-        expire_versions(staging, artifacts.id, rule_id="expire-replaced-versions", noncurrent_days=ARTIFACT_VERSION_DAYS)
-        bucket_policy(staging, artifacts.id, artifacts.arn, document_id="tls_only")
+            # SSE-S3: the init containers read it with s3:GetObject alone, no key policy to keep in step.
+            sse_algorithm="AES256",
+        ).bucket
 
         self.outputs = ZarrOutputs(
             bucket_name=bucket_name,
