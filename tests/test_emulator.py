@@ -131,45 +131,6 @@ def test_remote_state_deployment(emulator, tf, examples, tmp_path):
     assert alias and alias[0]["AliasTarget"]["DNSName"].rstrip(".").lower() == services["web_load_balancer_dns_name"].lower()
 
 
-def test_tls_deployment(emulator, tf, examples, tmp_path):
-    deployment = with_hosted_zone(emulator, examples["tls-rw"].deployment)
-    synth = synthesize(deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
-    applied = apply_all(tf, synth)
-    services = applied.outputs["omero-tls-services"]
-    assert services["web_url"] == "https://omero.example.org"
-    elbv2 = aws(emulator, "elbv2", "us-west-2")
-    [alb] = elbv2.describe_load_balancers(Names=["omero-tls-omero-web"])["LoadBalancers"]
-    listeners = {
-        listener["Port"]: listener for listener in elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]
-    }
-    assert listeners[443]["Protocol"] == "HTTPS" and listeners[443]["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    assert listeners[80]["DefaultActions"][0]["Type"] == "redirect"
-    attributes = {
-        a["Key"]: a["Value"]
-        for a in elbv2.describe_load_balancer_attributes(LoadBalancerArn=alb["LoadBalancerArn"])["Attributes"]
-    }
-    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
-    assert attributes["access_logs.s3.bucket"] == services["access_log_bucket"]
-    ec2 = aws(emulator, "ec2", "us-west-2")
-    open_rules = [r for r in ec2.describe_security_group_rules()["SecurityGroupRules"] if r.get("CidrIpv4") and not r["IsEgress"]]
-    assert {r["CidrIpv4"] for r in open_rules} == {"192.0.2.0/24", "198.51.100.0/24"}
-
-
-def test_server_load_balancer_deployment(emulator, tf, examples, tmp_path):
-    deployment = with_hosted_zone(emulator, examples["tls-rw-nlb"].deployment)
-    synth = synthesize(deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
-    applied = apply_all(tf, synth)
-    services = applied.outputs["omero-insight-services"]
-    elbv2 = aws(emulator, "elbv2", "eu-west-2")
-    [nlb] = elbv2.describe_load_balancers(Names=["omero-insight-omero-srv"])["LoadBalancers"]
-    assert nlb["Type"] == "network" and nlb["DNSName"] == services["server_load_balancer_dns_name"]
-    [listener] = elbv2.describe_listeners(LoadBalancerArn=nlb["LoadBalancerArn"])["Listeners"]
-    assert (listener["Port"], listener["Protocol"]) == (4064, "TCP")
-    running = ecs_services(emulator, "eu-west-2", services["cluster_name"])
-    # the NLB's 4064, and (with TLS) the HTTPS load balancer's wss on 4066
-    assert sorted(b["containerPort"] for b in running["omero-server"]["loadBalancers"]) == [4064, 4066]
-
-
 def test_ec2_launch_type_deployment(emulator, tf, examples, tmp_path):
     synth = synthesize(examples["ec2-launch-type"].deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
     applied = apply_all(tf, synth)

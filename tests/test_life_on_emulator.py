@@ -1,0 +1,152 @@
+"""One deployment's life on the emulator: the steps an operator takes, each applied over the last.
+
+The quick start (examples/quickstart-http.hcl, renamed ``omero-life`` and moved to us-west-2) is
+applied fresh; then a domain and TLS are added (examples/tls-rw.hcl's ``load_balancer``, ``server``
+and ``web`` blocks), then the network load balancer for OMERO.insight (examples/tls-rw-nlb.hcl's
+``server_load_balancer`` block). Each step is first reviewed with the plan review (tools/plan,
+``pipenv run plan``): exit status 1 (changes, nothing refused) and no STATEFUL alert, since no step
+touches what OMERO keeps. Then it is applied, and planned again and found empty (``apply_all``).
+Each step prints the CPU its terraform commands and the emulator used (``-s`` shows it).
+
+The steps run in order on one worker (one module, one xdist group); a step whose predecessor
+failed fails too. Run one step with the ones before it: ``pipenv run pytest -n 0 -s
+tests/test_life_on_emulator.py -k "quick_start or tls"``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import resource
+import time
+from pathlib import Path
+
+import pytest
+
+from config import Deployment, load
+from emulator import with_hosted_zone
+from tests.harness.apply import Applied, apply_all, aws
+from tests.harness.synth import EXAMPLES, synthesize
+from tests.test_emulator import ecs_services
+from tools.plan.review import exit_code, review
+
+pytestmark = [pytest.mark.emulator, pytest.mark.terraform, pytest.mark.xdist_group("life")]
+NAME = "omero-life"
+REGION = "us-west-2"
+
+
+@dataclasses.dataclass
+class Life:
+    """The deployment as last applied, where its local state is, and what each step applied."""
+
+    deployment: Deployment
+    state_dir: Path
+    applied: dict[str, Applied] = dataclasses.field(default_factory=dict)
+
+
+def cpu_of_children() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def cpu_of(pid: int | None) -> float:
+    """User and system CPU of process ``pid`` and its waited-for children (/proc/<pid>/stat fields 14-17)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def take_step(life: Life, name: str, deployment: Deployment, emulator, tf, tmp_path: Path) -> Applied:
+    """Review ``deployment`` against what is applied (exit 1, no STATEFUL alert), apply it over
+    the same local state, and keep it as the life's current form."""
+    environ = {**emulator.env(REGION), "PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    pid = emulator.process.pid if emulator.process else None
+    started = (cpu_of_children(), cpu_of(pid), time.monotonic())
+    plans = review(deployment, workdir=tmp_path / "review", environ=environ, local_state_dir=life.state_dir)
+    reviewed = (cpu_of_children(), cpu_of(pid), time.monotonic())
+    assert not [(p.name, p.error) for p in plans if p.error], "the review failed"
+    assert exit_code(plans) == 1
+    assert not [a.message for p in plans for a in p.alerts if a.level == "STATEFUL"]
+    synth = synthesize(
+        deployment, life.state_dir / name / "cdktf.out", emulator_endpoint=emulator.endpoint, local_state_dir=life.state_dir
+    )
+    applied = apply_all(tf, synth)
+    done = (cpu_of_children(), cpu_of(pid), time.monotonic())
+    for label, (a, b) in {"review": (started, reviewed), "apply": (reviewed, done)}.items():
+        print(
+            f"\nSTEP {name} {label}: terraform CPU {b[0] - a[0]:.0f} s, emulator CPU {b[1] - a[1]:.0f} s, wall {b[2] - a[2]:.0f} s"
+        )
+    life.deployment = deployment
+    life.applied[name] = applied
+    return applied
+
+
+@pytest.fixture(scope="module")
+def life(emulator, tf, tmp_path_factory) -> Life:
+    """The quick start applied fresh, as ``omero-life`` in us-west-2, with local state."""
+    quick = load(EXAMPLES / "quickstart-http.hcl")
+    deployment = dataclasses.replace(quick, name=NAME, region=REGION)
+    state_dir = tmp_path_factory.mktemp("life")
+    pid = emulator.process.pid if emulator.process else None
+    started = (cpu_of_children(), cpu_of(pid), time.monotonic())
+    synth = synthesize(
+        deployment, state_dir / "quick-start" / "cdktf.out", emulator_endpoint=emulator.endpoint, local_state_dir=state_dir
+    )
+    applied = apply_all(tf, synth)
+    done = (cpu_of_children(), cpu_of(pid), time.monotonic())
+    print(
+        f"\nSTEP quick-start fresh apply: terraform CPU {done[0] - started[0]:.0f} s, "
+        f"emulator CPU {done[1] - started[1]:.0f} s, wall {done[2] - started[2]:.0f} s"
+    )
+    return Life(deployment, state_dir, {"quick-start": applied})
+
+
+def test_quick_start_serves_http(life):
+    services = life.applied["quick-start"].outputs[f"{NAME}-services"]
+    assert services["web_url"].startswith("http://")
+
+
+def test_tls_added_to_the_quick_start(life, emulator, tf, tmp_path):
+    """A domain and TLS added to the running quick start: examples/tls-rw.hcl's blocks."""
+    tls = with_hosted_zone(emulator, dataclasses.replace(load(EXAMPLES / "tls-rw.hcl"), name=NAME))
+    step = dataclasses.replace(life.deployment, load_balancer=tls.load_balancer, server=tls.server, web=tls.web)
+    applied = take_step(life, "tls", step, emulator, tf, tmp_path)
+    services = applied.outputs[f"{NAME}-services"]
+    assert services["web_url"] == "https://omero.example.org"
+    elbv2 = aws(emulator, "elbv2", REGION)
+    [alb] = elbv2.describe_load_balancers(Names=[f"{NAME}-omero-web"])["LoadBalancers"]
+    listeners = {
+        listener["Port"]: listener for listener in elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]
+    }
+    assert listeners[443]["Protocol"] == "HTTPS" and listeners[443]["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert listeners[80]["DefaultActions"][0]["Type"] == "redirect"
+    attributes = {
+        a["Key"]: a["Value"]
+        for a in elbv2.describe_load_balancer_attributes(LoadBalancerArn=alb["LoadBalancerArn"])["Attributes"]
+    }
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert attributes["access_logs.s3.bucket"] == services["access_log_bucket"]
+    ec2 = aws(emulator, "ec2", REGION)
+    vpc = life.applied["quick-start"].outputs[f"{NAME}-network"]["vpc_id"]
+    rules = ec2.describe_security_group_rules()["SecurityGroupRules"]
+    groups = {g["GroupId"] for g in ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["SecurityGroups"]}
+    open_rules = [r for r in rules if r["GroupId"] in groups and r.get("CidrIpv4") and not r["IsEgress"]]
+    # the quick start's HTTP from anywhere is gone: only the facility's networks
+    assert {r["CidrIpv4"] for r in open_rules} == {"192.0.2.0/24", "198.51.100.0/24"}
+
+
+def test_server_load_balancer_added(life, emulator, tf, tmp_path):
+    """The network load balancer for OMERO.insight added: examples/tls-rw-nlb.hcl's block."""
+    nlb_example = load(EXAMPLES / "tls-rw-nlb.hcl")
+    step = dataclasses.replace(life.deployment, server_load_balancer=nlb_example.server_load_balancer)
+    applied = take_step(life, "server-load-balancer", step, emulator, tf, tmp_path)
+    services = applied.outputs[f"{NAME}-services"]
+    elbv2 = aws(emulator, "elbv2", REGION)
+    [nlb] = elbv2.describe_load_balancers(Names=[f"{NAME}-omero-srv"])["LoadBalancers"]
+    assert nlb["Type"] == "network" and nlb["DNSName"] == services["server_load_balancer_dns_name"]
+    [listener] = elbv2.describe_listeners(LoadBalancerArn=nlb["LoadBalancerArn"])["Listeners"]
+    assert (listener["Port"], listener["Protocol"]) == (4064, "TCP")
+    running = ecs_services(emulator, REGION, services["cluster_name"])
+    # the NLB's 4064, and (with TLS) the HTTPS load balancer's wss on 4066
+    assert sorted(b["containerPort"] for b in running["omero-server"]["loadBalancers"]) == [4064, 4066]
