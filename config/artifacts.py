@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from config.schema import Deployment
 
-SHA256 = re.compile(r"[0-9a-f]{64}")
+SHA256 = re.compile(r"[0-9a-f]{64}", re.ASCII)
 # A path below OMERO.server: relative, no "..", no spaces or "=" (the pin list's separators).
-_TARGET = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
+_TARGET = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*", re.ASCII)
 
 
 @dataclass(frozen=True, kw_only=True)

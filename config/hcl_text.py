@@ -29,8 +29,10 @@ class TopLevelSpan:
     end: int
 
 
-_TOP = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*(=|\{)")
-_HEREDOC = re.compile(r"<<-?([A-Za-z_]+)\s*$")
+# Matched whole (as every pattern under config/ is): the rest of the line is part of the pattern.
+_TOP = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)\s*(=|\{).*", re.ASCII | re.DOTALL)
+_HEREDOC = re.compile(r"<<-?([A-Za-z_]+)\s*", re.ASCII)
+_ONE_LINE_VALUE = re.compile(r'(\s*[A-Za-z_][A-Za-z0-9_-]*\s*=\s*)("(?:[^"\\]|\\.)*"|[^#/\s]+)(.*)', re.ASCII | re.DOTALL)
 
 
 def _line_depths(lines: list[str]) -> list[tuple[int, int]]:
@@ -63,7 +65,7 @@ def _line_depths(lines: list[str]) -> list[tuple[int, int]]:
                 block_comment, i = True, i + 2
                 continue
             elif pair == "<<":
-                match = _HEREDOC.match(line[i:])
+                match = _HEREDOC.fullmatch(line[i:])
                 if match:
                     heredoc = match.group(1)
                     break
@@ -84,7 +86,7 @@ def top_level_spans(text: str) -> list[TopLevelSpan]:
     index = 0
     while index < len(lines):
         start_depth, _ = depths[index]
-        match = _TOP.match(lines[index]) if start_depth == 0 else None
+        match = _TOP.fullmatch(lines[index]) if start_depth == 0 else None
         if not match:
             index += 1
             continue
@@ -133,7 +135,7 @@ class HclText:
                 raise TextEditError(f"no top-level {name} = ... to set")
             self.lines.insert(anchor.end + 1, f"{name} = {value}")
             return
-        match = re.match(r'^(\s*[A-Za-z_][A-Za-z0-9_-]*\s*=\s*)("(?:[^"\\]|\\.)*"|[^#/\s]+)(.*)$', self.lines[span.start])
+        match = _ONE_LINE_VALUE.fullmatch(self.lines[span.start])
         if not match or span.end != span.start:
             raise TextEditError(f'cannot rewrite {name} at line {span.start + 1}: expected {name} = "..." on one line')
         self.lines[span.start] = match.group(1) + value + match.group(3)
@@ -144,9 +146,9 @@ class HclText:
         block = self.find(block_name, "block")
         if block is None:
             raise TextEditError(f"cannot set {block_name}.{key}: the file has no {block_name} block; add one and run again")
-        pattern = re.compile(rf"^(\s*{re.escape(key)}\s*=\s*)(\S+)(.*)$")
+        pattern = re.compile(rf"(\s*{re.escape(key)}\s*=\s*)(\S+)(.*)", re.ASCII | re.DOTALL)
         for index in range(block.start + 1, block.end):
-            match = pattern.match(self.lines[index])
+            match = pattern.fullmatch(self.lines[index])
             if match:
                 self.lines[index] = f"{match.group(1)}{value}  # {comment}"
                 return
@@ -164,9 +166,9 @@ class HclText:
         block = self.find(block_name, "block")
         if block is None:
             return
-        pattern = re.compile(rf"^(\s*)({re.escape(key)}\s*=.*)$")
+        pattern = re.compile(rf"(\s*)({re.escape(key)}\s*=.*)", re.ASCII | re.DOTALL)
         for index in range(block.start + 1, block.end):
-            match = pattern.match(self.lines[index])
+            match = pattern.fullmatch(self.lines[index])
             if match:
                 self.lines[index] = f"{match.group(1)}# {match.group(2)}  ({why})"
 
