@@ -5,7 +5,8 @@ applied fresh; then a domain and TLS are added (examples/tls-rw.hcl's ``load_bal
 and ``web`` blocks), then the network load balancer for OMERO.insight (examples/tls-rw-nlb.hcl's
 ``server_load_balancer`` block). Each step is first reviewed with the plan review (tools/plan,
 ``pipenv run plan``): exit status 1 (changes, nothing refused) and no STATEFUL alert, since no step
-touches what OMERO keeps. Then it is applied, and planned again and found empty (``apply_all``).
+touches what OMERO keeps. Then the stacks it changes are applied, and planned again and found
+empty (``apply_all``); the review has just found the others' plans empty.
 Each step prints the CPU its terraform commands and the emulator used (``-s`` shows it).
 
 The steps run in order on one worker (one module, one xdist group); a step whose predecessor
@@ -71,7 +72,9 @@ def take_step(life: Life, name: str, deployment: Deployment, emulator, tf, tmp_p
     synth = synthesize(
         deployment, life.state_dir / name / "cdktf.out", emulator_endpoint=emulator.endpoint, local_state_dir=life.state_dir
     )
-    applied = apply_all(tf, synth)
+    # Only the stacks the review found changed: the others' plans were just found empty.
+    changed = [p.name for p in plans if p.changed]
+    applied = apply_all(tf, synth, only=changed)
     done = (cpu_of_children(), cpu_of(pid), time.monotonic())
     for label, (a, b) in {"review": (started, reviewed), "apply": (reviewed, done)}.items():
         print(
