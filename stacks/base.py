@@ -14,7 +14,6 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 
 from config import Deployment
-from modules.context import AwsContext
 
 # Every AWS service the stacks call; a stack that calls a new one adds it here. In emulator mode
 # each of them is pointed at the emulator: the provider does not honour AWS_ENDPOINT_URL for all
@@ -65,6 +64,9 @@ class DeploymentStack(TerraformStack):
     Owns the AWS provider (region, default tags) and the backend: S3 at
     ``<prefix>/<deployment>/<role>.tfstate`` when the deployment has a state bucket, else a local
     file ``terraform.<stack>.tfstate`` in ``local_state_dir``.
+
+    Gives its modules the AWS context (``modules.context.AwsContext``: ``region``, ``account_id``,
+    ``partition``, ``dns_suffix``), which they read with ``stack_context(self)``.
     """
 
     def __init__(
@@ -168,7 +170,3 @@ class DeploymentStack(TerraformStack):
             working_dir = settings.outdir / "stacks" / self.stack_name
             # Relative to the stack's working directory, so the output is the same on every machine.
             LocalBackend(self, path=os.path.relpath(state_file, working_dir))
-
-
-# What modules.context.stack_context finds above every module: mypy holds it to the protocol.
-_GIVES_CONTEXT: type[AwsContext] = DeploymentStack

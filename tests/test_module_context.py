@@ -89,6 +89,8 @@ def test_deployment_stack_makes_its_data_sources_on_first_use(tmp_path):
 
     settings = SynthSettings(outdir=tmp_path, local_state_dir=tmp_path)
     stack = DeploymentStack(Testing.app(), "t", deployment=loads('name = "ctx"\nregion = "eu-west-1"'), settings=settings)
+    # cdktf is untyped to mypy (follow_imports = "skip"), so this is where DeploymentStack is held
+    # to the protocol: stack_context refuses a stack that lacks one of its members.
     aws = stack_context(Construct(stack, "module"))
     assert aws is stack and aws.region == "eu-west-1"
     assert "data" not in json.loads(Testing.synth(stack))  # asked nothing yet: no data source
