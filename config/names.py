@@ -415,7 +415,15 @@ NAMES: tuple[BuiltName, ...] = tuple(
     )
     + _rows(ECR_PREFIX, "aws_ecr_pull_through_cache_rule", "ecr_repository_prefix", "{name}-dockerhub")
     # add-ons (modules/addons/)
-    + _rows(S3_BUCKET, "aws_s3_bucket", "bucket", "{name}-omero-share-{account}-{region}")
+    + _rows(
+        S3_BUCKET,
+        "aws_s3_bucket",
+        "bucket",
+        "{name}-omero-share-{account}-{region}",
+        "{name}-omero-zarr-{account}-{region}",
+        # without "omero-": 20 + "-omero-artifacts-" + 12 + "-" + a 14-character region is 64, over 63
+        "{name}-artifacts-{account}-{region}",
+    )
     + _rows(GATEWAY, "aws_storagegateway_gateway", "gateway_name", "{name}-omero-file-gateway")
     + _rows(DATASYNC_TASK, "aws_datasync_task", "name", "{name}-omero-datasync")
     + _rows(LOG_POLICY, "aws_cloudwatch_log_resource_policy", "policy_name", "{name}-omero-datasync")
