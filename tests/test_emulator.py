@@ -31,37 +31,47 @@ def task_definition(emulator, region: str, arn: str) -> dict:
     return aws(emulator, "ecs", region).describe_task_definition(taskDefinition=arn)["taskDefinition"]
 
 
-def test_remote_state_deployment(emulator, tf, examples, tmp_path):
-    deployment = with_hosted_zone(emulator, examples["tls-rw-ro"].deployment)
-    synth = synthesize(deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
+def test_remote_state_deployment(addons_on_emulator):
+    """examples/full.hcl (state in S3, a NAT gateway per AZ, production tags), as the session's keeper
+    applied it: every stack but the bootstrap keeps its state in the emulator's bucket, and the
+    storage stack reads the network's outputs from there. (examples/tls-rw-ro.hcl's read-only servers
+    and pool are a step of tests/test_life_on_emulator.py.)"""
+    emulator, synth = addons_on_emulator.emulator, addons_on_emulator.synth
+    name, region = synth.deployment.name, synth.deployment.region
     # The storage stack reads the network's outputs across stacks, through the S3 backend.
     [remote] = synth.stack("storage")["data"]["terraform_remote_state"].values()
-    assert remote["backend"] == "s3" and remote["config"]["key"] == "omero/omero-prod/network.tfstate"
+    assert remote["backend"] == "s3" and remote["config"]["key"] == f"omero/{name}/network.tfstate"
     assert remote["config"]["endpoints"]["s3"] == emulator.endpoint
-    applied = apply_all(tf, synth)
+    addons_on_emulator.all_applied()
+    applied = addons_on_emulator.core
 
-    bucket = applied.outputs["omero-prod-state"]["state_bucket"]
-    assert bucket == "omero-prod-terraform-state-example"
+    bucket = applied.outputs[f"{name}-state"]["state_bucket"]
+    assert bucket == "omero-full-terraform-state-example"
     # the bootstrap stack's own state is a local file beside the output directory
-    assert (tmp_path / "terraform.omero-prod-state.tfstate").is_file()
+    assert (addons_on_emulator.shared.directory / f"terraform.{name}-state.tfstate").is_file()
 
-    network = applied.outputs["omero-prod-network"]
+    network = applied.outputs[f"{name}-network"]
     assert network["vpc_id"].startswith("vpc-")
-    assert len(network["public_subnet_ids"]) == len(network["private_subnet_ids"]) == 3
-    assert network["availability_zones"] == ["us-east-1a", "us-east-1b", "us-east-1c"]
-    assert len(network["nat_public_ips"]) == 3
-    assert network["flow_log_group"] == "/omero/omero-prod/vpc-flow-logs"
-    addresses = applied.state["omero-prod-network"]
-    assert sum(a.startswith("aws_nat_gateway.") for a in addresses) == 3
+    zones = network["availability_zones"]
+    assert len(zones) >= 2 and all(zone.startswith(region) for zone in zones)
+    assert len(network["public_subnet_ids"]) == len(network["private_subnet_ids"]) == len(zones)
+    assert len(network["nat_public_ips"]) == len(zones)  # nat_gateways = "one_per_az"
+    assert network["flow_log_group"] == f"/omero/{name}/vpc-flow-logs"
+    addresses = applied.state[f"{name}-network"]
+    assert sum(a.startswith("aws_nat_gateway.") for a in addresses) == len(zones)
     assert any(a.startswith("aws_flow_log.") for a in addresses)
 
-    # The network's state lives in the emulator's bucket under <prefix>/<deployment>/<stack>, and
-    # no lock is left behind. The objects take the bucket's default SSE-KMS encryption (moto does
-    # not apply bucket defaults to objects, so the default itself is what is checked here).
-    s3 = aws(emulator, "s3", "us-east-1")
+    # Each stack's state lives in the emulator's bucket under <prefix>/<deployment>/<stack>, and
+    # no lock is left behind by the keeper's apply (the tests that change the deployment may hold
+    # one of the others while this runs; none changes the network). The objects take the bucket's
+    # default SSE-KMS encryption (moto does not apply bucket defaults to objects, so the default
+    # itself is what is checked here).
+    s3 = aws(emulator, "s3", region)
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
-    assert keys == [f"omero/omero-prod/{stack}.tfstate" for stack in ("backup", "network", "services", "storage")]
-    state = json.loads(s3.get_object(Bucket=bucket, Key="omero/omero-prod/network.tfstate")["Body"].read())
+    remote_stacks = [stack.removeprefix(f"{name}-") for stack in synth.order if stack != f"{name}-state"]
+    assert sorted(k for k in keys if k.endswith(".tfstate")) == sorted(f"omero/{name}/{s}.tfstate" for s in remote_stacks)
+    assert f"omero/{name}/network.tfstate.tflock" not in keys
+    state = json.loads(s3.get_object(Bucket=bucket, Key=f"omero/{name}/network.tfstate")["Body"].read())
     assert state["outputs"]["vpc_id"]["value"] == network["vpc_id"]
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     [rule] = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
@@ -69,66 +79,14 @@ def test_remote_state_deployment(emulator, tf, examples, tmp_path):
     assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"]
 
     # the storage stack found the network's subnets through the network's state in S3
-    efs = aws(emulator, "efs", "us-east-1")
-    targets = efs.describe_mount_targets(FileSystemId=applied.outputs["omero-prod-storage"]["efs_id"])["MountTargets"]
+    efs = aws(emulator, "efs", region)
+    targets = efs.describe_mount_targets(FileSystemId=applied.outputs[f"{name}-storage"]["efs_id"])["MountTargets"]
     assert sorted(t["SubnetId"] for t in targets) == sorted(network["private_subnet_ids"])
 
-    ec2 = aws(emulator, "ec2", "us-east-1")
+    ec2 = aws(emulator, "ec2", region)
     [vpc] = ec2.describe_vpcs(VpcIds=[network["vpc_id"]])["Vpcs"]
     tags = {t["Key"]: t["Value"] for t in vpc["Tags"]}
-    assert tags["deployment"] == "omero-prod" and tags["project"] == "omero" and tags["environment"] == "production"
-
-    # the services: one writer, two read-only servers, web behind HTTPS on the domain
-    services = applied.outputs["omero-prod-services"]
-    assert services["web_url"] == "https://omero.example.org"
-    running = ecs_services(emulator, "us-east-1", services["cluster_name"])
-    assert {name: s["desiredCount"] for name, s in running.items()} == {
-        "omero-server": 1,
-        "omero-server-ro-1": 1,
-        "omero-server-ro-2": 1,
-        "omero-web": 3,
-        "omero-web-ro": 2,  # the read-only pool, for viewers on view.omero.example.org
-    }
-    assert services["read_only_web_url"] == "https://view.omero.example.org"
-    assert services["read_only_service_names"] == ["omero-server-ro-1", "omero-server-ro-2"]
-    # (moto reports no deployment configuration; the singletons' 100/0 is asserted on the JSON)
-    for name in services["read_only_service_names"]:
-        read_only = task_definition(emulator, "us-east-1", running[name]["taskDefinition"])
-        definition, *stagers = read_only["containerDefinitions"]  # the server first, then its init containers
-        assert "stage-figure-script" in [s["name"] for s in stagers]
-        assert {"name": "CONFIG_omero_cluster_read__only_db", "value": "true"} in definition["environment"]
-        assert definition["mountPoints"][0]["readOnly"] is True
-        # they log in as the SELECT-only role, with its own password
-        assert {"name": "CONFIG_omero_db_user", "value": "omero_ro"} in definition["environment"]
-        # beside the LDAP bind password (server.secret_properties)
-        secrets = {secret["name"]: secret for secret in definition["secrets"]}
-        assert sorted(secrets) == ["CONFIG_omero_db_pass", "CONFIG_omero_ldap_password"]
-        password = secrets["CONFIG_omero_db_pass"]
-        assert password["valueFrom"].endswith(
-            tuple(
-                s["ARN"]
-                for s in aws(emulator, "secretsmanager", "us-east-1").list_secrets()["SecretList"]
-                if s["Name"] == "omero-prod/omero/db-readonly-password"
-            )
-        )
-    # each read-only server registered under a name of its own
-    discovery = aws(emulator, "servicediscovery", "us-east-1")
-    names = {s["Name"] for s in discovery.list_services()["Services"]}
-    assert {"omero-server", "omero-server-ro-1", "omero-server-ro-2"} <= names
-    # OMERO clients over wss: /omero-ws on the HTTPS listener, to the read-write server's 4066
-    elbv2 = aws(emulator, "elbv2", "us-east-1")
-    [wss] = [g for g in elbv2.describe_target_groups()["TargetGroups"] if g["TargetGroupName"] == "omero-prod-omero-wss"]
-    assert (wss["Protocol"], wss["Port"], wss["HealthCheckPort"]) == ("HTTPS", 4066, "4067")
-    assert services["server_websocket_url"] == "wss://omero.example.org/omero-ws"
-    acm = aws(emulator, "acm", "us-east-1")
-    certificates = {c["DomainName"]: c for c in acm.list_certificates()["CertificateSummaryList"]}
-    assert set(certificates) == {"omero.example.org", "view.omero.example.org"}  # the pool's, by SNI
-    assert all(c["Status"] == "ISSUED" for c in certificates.values())
-    records = aws(emulator, "route53", "us-east-1").list_resource_record_sets(
-        HostedZoneId=deployment.load_balancer.hosted_zone_id
-    )
-    alias = [r for r in records["ResourceRecordSets"] if r["Type"] == "A" and r["Name"].rstrip(".") == "omero.example.org"]
-    assert alias and alias[0]["AliasTarget"]["DNSName"].rstrip(".").lower() == services["web_load_balancer_dns_name"].lower()
+    assert tags["deployment"] == name and tags["project"] == "omero" and tags["environment"] == "production"
 
 
 def test_ec2_launch_type_deployment(emulator, tf, examples, tmp_path):

@@ -3,7 +3,8 @@
 The quick start (examples/quickstart-http.hcl, renamed ``omero-life`` and moved to us-west-2) is
 applied fresh; then a domain and TLS are added (examples/tls-rw.hcl's ``load_balancer``, ``server``
 and ``web`` blocks), then the network load balancer for OMERO.insight (examples/tls-rw-nlb.hcl's
-``server_load_balancer`` block). Each step is first reviewed with the plan review (tools/plan,
+``server_load_balancer`` block), then read-only servers and the read-only OMERO.web pool
+(examples/tls-rw-ro.hcl's ``server`` and ``web`` blocks). Each step is first reviewed with the plan review (tools/plan,
 ``pipenv run plan``): exit status 1 (changes, nothing refused) and no STATEFUL alert, since no step
 touches what OMERO keeps. Then the stacks it changes are applied, and planned again and found
 empty (``apply_all``); the review has just found the others' plans empty.
@@ -28,7 +29,7 @@ from config import Deployment, load
 from emulator import with_hosted_zone
 from tests.harness.apply import Applied, apply_all, aws
 from tests.harness.synth import EXAMPLES, synthesize
-from tests.test_emulator import ecs_services
+from tests.test_emulator import ecs_services, task_definition
 from tools.plan.review import exit_code, review
 
 pytestmark = [pytest.mark.emulator, pytest.mark.terraform, pytest.mark.xdist_group("life")]
@@ -43,6 +44,7 @@ class Life:
     deployment: Deployment
     state_dir: Path
     applied: dict[str, Applied] = dataclasses.field(default_factory=dict)
+    reviews: dict[str, list] = dataclasses.field(default_factory=dict)  # step -> its plan review (StackPlan)
 
 
 def cpu_of_children() -> float:
@@ -66,14 +68,16 @@ def take_step(life: Life, name: str, deployment: Deployment, emulator, tf, tmp_p
     started = (cpu_of_children(), cpu_of(pid), time.monotonic())
     plans = review(deployment, workdir=tmp_path / "review", environ=environ, local_state_dir=life.state_dir)
     reviewed = (cpu_of_children(), cpu_of(pid), time.monotonic())
-    assert not [(p.name, p.error) for p in plans if p.error], "the review failed"
+    # A stack reading an output its upstream is still to make waits for it (the review says "planned
+    # once <upstream> is applied"); any other error fails the step.
+    assert not [(p.name, p.error) for p in plans if p.error and not p.waiting], "the review failed"
     assert exit_code(plans) == 1
     assert not [a.message for p in plans for a in p.alerts if a.level == "STATEFUL"]
     synth = synthesize(
         deployment, life.state_dir / name / "cdktf.out", emulator_endpoint=emulator.endpoint, local_state_dir=life.state_dir
     )
-    # Only the stacks the review found changed: the others' plans were just found empty.
-    changed = [p.name for p in plans if p.changed]
+    # Only the stacks the review found changed or waiting: the others' plans were just found empty.
+    changed = [p.name for p in plans if p.changed or p.waiting]
     applied = apply_all(tf, synth, only=changed)
     done = (cpu_of_children(), cpu_of(pid), time.monotonic())
     for label, (a, b) in {"review": (started, reviewed), "apply": (reviewed, done)}.items():
@@ -82,6 +86,7 @@ def take_step(life: Life, name: str, deployment: Deployment, emulator, tf, tmp_p
         )
     life.deployment = deployment
     life.applied[name] = applied
+    life.reviews[name] = plans
     return applied
 
 
@@ -153,3 +158,70 @@ def test_server_load_balancer_added(life, emulator, tf, tmp_path):
     running = ecs_services(emulator, REGION, services["cluster_name"])
     # the NLB's 4064, and (with TLS) the HTTPS load balancer's wss on 4066
     assert sorted(b["containerPort"] for b in running["omero-server"]["loadBalancers"]) == [4064, 4066]
+
+
+def test_read_only_servers_and_pool_added(life, emulator, tf, tmp_path):
+    """Two read-only servers and the read-only OMERO.web pool on view.omero.example.org added:
+    examples/tls-rw-ro.hcl's ``server`` and ``web`` blocks (its ``state``, ``network``, ``database``
+    and ``images`` blocks are applied with examples/full.hcl: test_emulator.py)."""
+    production = load(EXAMPLES / "tls-rw-ro.hcl")
+    step = dataclasses.replace(life.deployment, server=production.server, web=production.web)
+    applied = take_step(life, "read-only", step, emulator, tf, tmp_path)
+    # The read-only servers' database password is a new secret of the storage stack, which the
+    # services read: the review planned them once storage is applied, and the step applied both.
+    review = {plan.name: plan for plan in life.reviews["read-only"]}
+    assert review[f"{NAME}-services"].waiting and review[f"{NAME}-services"].provisional == [f"{NAME}-storage"]
+    assert sorted(applied.outputs) == [f"{NAME}-services", f"{NAME}-storage"]
+    services = applied.outputs[f"{NAME}-services"]
+    running = ecs_services(emulator, REGION, services["cluster_name"])
+    assert {name: s["desiredCount"] for name, s in running.items() if name != "omero-web"} == {
+        "omero-server": 1,
+        "omero-server-ro-1": 1,
+        "omero-server-ro-2": 1,
+        "omero-web-ro": 2,  # the read-only pool, for viewers on view.omero.example.org
+    }
+    # OMERO.web's task count is Application Auto Scaling's once the service exists (Terraform
+    # ignores desired_count): web.min_tasks 3 raises the scalable target's minimum, and registering it
+    # "changes the resource's current capacity to a value that is inside of this range" (Application
+    # Auto Scaling API Reference, RegisterScalableTarget); the emulator runs no scaling.
+    scaling = aws(emulator, "application-autoscaling", REGION).describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[f"service/{services['cluster_name']}/omero-web"]
+    )
+    [target] = scaling["ScalableTargets"]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (3, 9)
+    assert services["read_only_web_url"] == "https://view.omero.example.org"
+    assert services["read_only_service_names"] == ["omero-server-ro-1", "omero-server-ro-2"]
+    # (moto reports no deployment configuration; the singletons' 100/0 is asserted on the JSON)
+    password_arns = tuple(
+        s["ARN"]
+        for s in aws(emulator, "secretsmanager", REGION).list_secrets()["SecretList"]
+        if s["Name"] == f"{NAME}/omero/db-readonly-password"
+    )
+    for name in services["read_only_service_names"]:
+        read_only = task_definition(emulator, REGION, running[name]["taskDefinition"])
+        definition, *stagers = read_only["containerDefinitions"]  # the server first, then its init containers
+        assert "stage-figure-script" in [s["name"] for s in stagers]
+        assert {"name": "CONFIG_omero_cluster_read__only_db", "value": "true"} in definition["environment"]
+        assert definition["mountPoints"][0]["readOnly"] is True
+        # they log in as the SELECT-only role, with its own password
+        assert {"name": "CONFIG_omero_db_user", "value": "omero_ro"} in definition["environment"]
+        # beside the LDAP bind password (server.secret_properties)
+        secrets = {secret["name"]: secret for secret in definition["secrets"]}
+        assert sorted(secrets) == ["CONFIG_omero_db_pass", "CONFIG_omero_ldap_password"]
+        assert password_arns and secrets["CONFIG_omero_db_pass"]["valueFrom"].endswith(password_arns)
+    # each read-only server registered under a name of its own
+    discovery = aws(emulator, "servicediscovery", REGION)
+    names = {s["Name"] for s in discovery.list_services()["Services"]}
+    assert {"omero-server", "omero-server-ro-1", "omero-server-ro-2"} <= names
+    # OMERO clients over wss: /omero-ws on the HTTPS listener, to the read-write server's 4066
+    elbv2 = aws(emulator, "elbv2", REGION)
+    [wss] = [g for g in elbv2.describe_target_groups()["TargetGroups"] if g["TargetGroupName"] == f"{NAME}-omero-wss"]
+    assert (wss["Protocol"], wss["Port"], wss["HealthCheckPort"]) == ("HTTPS", 4066, "4067")
+    assert services["server_websocket_url"] == "wss://omero.example.org/omero-ws"
+    acm = aws(emulator, "acm", REGION)
+    certificates = {c["DomainName"]: c for c in acm.list_certificates()["CertificateSummaryList"]}
+    assert set(certificates) == {"omero.example.org", "view.omero.example.org"}  # the pool's, by SNI
+    assert all(c["Status"] == "ISSUED" for c in certificates.values())
+    records = aws(emulator, "route53", REGION).list_resource_record_sets(HostedZoneId=step.load_balancer.hosted_zone_id)
+    alias = [r for r in records["ResourceRecordSets"] if r["Type"] == "A" and r["Name"].rstrip(".") == "omero.example.org"]
+    assert alias and alias[0]["AliasTarget"]["DNSName"].rstrip(".").lower() == services["web_load_balancer_dns_name"].lower()
