@@ -59,6 +59,7 @@ def checkov_report(examples, synth_root):
         capture_output=True,
         text=True,
         timeout=900,
+        env=checkov.environment(),
     )
     assert result.returncode in (0, 1), result.stderr[-3000:]
     report = json.loads(result.stdout)
