@@ -117,7 +117,7 @@ def session_of(config: pytest.Config) -> SharedSession:
     return config.stash[SESSION]
 
 
-EMULATOR_WORKERS, CORES = 4, 2
+EMULATOR_WORKERS, CORES = 4, os.cpu_count() or 2
 
 
 @pytest.hookimpl(optionalhook=True)
