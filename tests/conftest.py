@@ -251,11 +251,13 @@ def _rank(item) -> int:
     xdist_group of emulator tests: one worker, one after the other), then its other deployments
     (each takes minutes, much of it the provider's waiters, so the workers start them first and
     fill the waits with short tests), then the tests of the shared deployment (by then its apply,
-    started with the session, is well under way), then the rest; the destroying test last of all."""
+    started with the session, is well under way), then the rest, its xdist groups first (each a
+    long unit on one worker: checkov, terraform validate, the HCL output's validates), so that no
+    worker is left with one at the end; the destroying test last of all."""
     if DESTROYER in item.fixturenames:
-        return 4
+        return 5
     if item.get_closest_marker("emulator") is None:
-        return 3
+        return 3 if item.get_closest_marker("xdist_group") else 4
     if SHARED in item.fixturenames:
         return 2
     return 0 if item.get_closest_marker("xdist_group") else 1
