@@ -123,10 +123,10 @@ EMULATOR_WORKERS, CORES = 4, os.cpu_count() or 2
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """pytest.ini's ``-n auto``: four workers when emulator tests may be selected (much of their
-    time is the provider's waiters, which the other workers fill), two (the machine's cores) when
-    ``-m`` leaves them out. The tests left then use the CPU all the time, and more workers on two
-    cores each pay a start (collection, a jsii runtime) and slow each other: measured on the
-    ``-m "not emulator"`` run, two workers spent about 120 s less CPU than four.
+    time is the provider's waiters, which the other workers fill), the machine's cores when ``-m``
+    leaves them out. The tests left then use the CPU all the time, and more workers than cores each
+    pay a start (collection, a jsii runtime) and slow each other: measured on two cores, the
+    ``-m "not emulator"`` run spent about 120 s less CPU with two workers than with four.
     ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still decides when it is set (pytest-xdist reads it)."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None

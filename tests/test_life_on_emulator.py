@@ -4,10 +4,11 @@ The quick start (examples/quickstart-http.hcl, renamed ``omero-life`` and moved 
 applied fresh; then a domain and TLS are added (examples/tls-rw.hcl's ``load_balancer``, ``server``
 and ``web`` blocks), then the network load balancer for OMERO.insight (examples/tls-rw-nlb.hcl's
 ``server_load_balancer`` block), then read-only servers and the read-only OMERO.web pool
-(examples/tls-rw-ro.hcl's ``server`` and ``web`` blocks). Each step is first reviewed with the plan review (tools/plan,
-``pipenv run plan``): exit status 1 (changes, nothing refused) and no STATEFUL alert, since no step
-touches what OMERO keeps. Then the stacks it changes are applied, and planned again and found
-empty (``apply_all``); the review has just found the others' plans empty.
+(examples/tls-rw-ro.hcl's ``server`` and ``web`` blocks). Each step is first reviewed with the plan
+review (tools/plan, ``pipenv run plan``): exit status 1 (changes, nothing refused) and no STATEFUL
+alert, since no step touches what OMERO keeps. Then the stacks it changes, and those waiting for an
+upstream's new output, are applied, and planned again and found empty (``apply_all``); the review
+has just found the others' plans empty.
 Each step prints the CPU its terraform commands and the emulator used (``-s`` shows it).
 
 The steps run in order on one worker (one module, one xdist group); a step whose predecessor
@@ -173,6 +174,7 @@ def test_read_only_servers_and_pool_added(life, emulator, tf, tmp_path):
     assert review[f"{NAME}-services"].waiting and review[f"{NAME}-services"].provisional == [f"{NAME}-storage"]
     assert sorted(applied.outputs) == [f"{NAME}-services", f"{NAME}-storage"]
     services = applied.outputs[f"{NAME}-services"]
+    assert services["web_url"] == "https://omero.example.org"
     running = ecs_services(emulator, REGION, services["cluster_name"])
     assert {name: s["desiredCount"] for name, s in running.items() if name != "omero-web"} == {
         "omero-server": 1,

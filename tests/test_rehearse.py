@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -158,8 +159,6 @@ class _Recorder:
     """A stand-in for terraform: records when each stack starts and ends, and how many at once."""
 
     def __init__(self, side_by_side: tuple[str, str]):
-        import threading
-
         self.lock = threading.Lock()
         self.events: list[tuple[str, str]] = []
         self.busy = self.most = 0
@@ -168,8 +167,6 @@ class _Recorder:
         self.side_by_side, self.meet = side_by_side, threading.Barrier(2, timeout=10)
 
     def __call__(self, stack):
-        import threading
-
         with self.lock:
             self.busy += 1
             self.most = max(self.most, self.busy)
