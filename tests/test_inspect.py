@@ -13,7 +13,7 @@ import pytest
 from config.catalog import ON_SERVICES_ROLES
 from tests.harness.synth import synthesize
 from tools.common import ToolError
-from tools.deployment import deploy_order, read_stacks, role_of
+from tools.deployment import applied_state, deploy_order, read_stacks, role_of
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -132,3 +132,52 @@ def test_state_of_stacks_never_applied(tmp_path, terraform_cli):
     for role in ("network", "storage", "backup", "services"):
         assert f"omero-quick-{role}: no state yet (not applied)" in ran.stdout
     assert (tmp_path / "cdktf.out/stacks/omero-quick-network/.terraform").is_dir()  # init ran there
+
+
+APPLIED_SHAPES = """
+locals {
+  zones = ["a", "b"]
+}
+resource "terraform_data" "single" {
+  input = "one"
+}
+resource "terraform_data" "counted" {
+  count = 2
+  input = count.index
+}
+resource "terraform_data" "keyed" {
+  for_each = toset(["server", "web ro"])
+  input    = each.key
+}
+data "terraform_remote_state" "upstream" {
+  backend = "local"
+  config  = { path = "upstream.tfstate" }
+}
+module "inner" {
+  source = "./inner"
+}
+output "zones" {
+  value = local.zones
+}
+"""
+
+
+@pytest.mark.terraform
+def test_state_addresses_are_those_state_list_prints(tmp_path, terraform_cli):
+    """What a stack's state pull is read as (tools.deployment.state_addresses) equals terraform's own
+    ``state list``, order included, for every kind of address: a module, a data source, count and
+    for_each instances; and the outputs are ``output -json``'s values. Only Terraform's built-in
+    provider is used."""
+    (tmp_path / "inner").mkdir()
+    (tmp_path / "inner/main.tf").write_text('resource "terraform_data" "nested" {\n  count = 1\n}\n')
+    (tmp_path / "main.tf").write_text(APPLIED_SHAPES)
+    (tmp_path / "upstream.tfstate").write_text(json.dumps({"version": 4, "serial": 1, "lineage": "u", "outputs": {}, "resources": []}))
+    for args in (("init", "-input=false", "-no-color"), ("apply", "-auto-approve", "-input=false", "-no-color")):
+        ran = terraform_cli(tmp_path, *args, timeout=120)
+        assert ran.returncode == 0, ran
+    listed = terraform_cli(tmp_path, "state", "list", timeout=60).stdout.splitlines()
+    addresses, outputs = applied_state(terraform_cli, tmp_path, timeout=60)
+    assert addresses == listed
+    assert 'terraform_data.keyed["web ro"]' in addresses and "module.inner.terraform_data.nested[0]" in addresses
+    assert "data.terraform_remote_state.upstream" in addresses
+    assert outputs == {"zones": ["a", "b"]}

@@ -29,9 +29,9 @@ import pytest
 from config import Deployment, load
 from emulator import with_hosted_zone
 from tests.harness.apply import Applied, apply_all, aws
-from tests.harness.synth import EXAMPLES, synthesize
+from tests.harness.synth import EXAMPLES, synthesize, synthesized
 from tests.test_emulator import ecs_services, task_definition
-from tools.plan.review import exit_code, review
+from tools.plan.review import applicable_plans, exit_code, review
 
 pytestmark = [pytest.mark.emulator, pytest.mark.terraform, pytest.mark.xdist_group("life")]
 NAME = "omero-life"
@@ -67,19 +67,19 @@ def take_step(life: Life, name: str, deployment: Deployment, emulator, tf, tmp_p
     environ = {**emulator.env(REGION), "PATH": os.environ["PATH"], "HOME": str(tmp_path)}
     pid = emulator.process.pid if emulator.process else None
     started = (cpu_of_children(), cpu_of(pid), time.monotonic())
-    plans = review(deployment, workdir=tmp_path / "review", environ=environ, local_state_dir=life.state_dir)
+    plans = review(deployment, workdir=life.state_dir / name, environ=environ, local_state_dir=life.state_dir)
     reviewed = (cpu_of_children(), cpu_of(pid), time.monotonic())
     # A stack reading an output its upstream is still to make waits for it (the review says "planned
     # once <upstream> is applied"); any other error fails the step.
     assert not [(p.name, p.error) for p in plans if p.error and not p.waiting], "the review failed"
     assert exit_code(plans) == 1
     assert not [a.message for p in plans for a in p.alerts if a.level == "STATEFUL"]
-    synth = synthesize(
-        deployment, life.state_dir / name / "cdktf.out", emulator_endpoint=emulator.endpoint, local_state_dir=life.state_dir
-    )
+    synth = synthesized(deployment, life.state_dir / name / "cdktf.out", [p.name for p in plans])
     # Only the stacks the review found changed or waiting: the others' plans were just found empty.
+    # As an operator applies what was reviewed: each changed stack whose upstreams do not change
+    # applies its reviewed plan; the others (they read an upstream's new outputs) are planned anew.
     changed = [p.name for p in plans if p.changed or p.waiting]
-    applied = apply_all(tf, synth, only=changed)
+    applied = apply_all(tf, synth, only=changed, plan_files=applicable_plans(plans))
     done = (cpu_of_children(), cpu_of(pid), time.monotonic())
     for label, (a, b) in {"review": (started, reviewed), "apply": (reviewed, done)}.items():
         print(

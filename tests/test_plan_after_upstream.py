@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 from tools.plan.rehearsal import plan_after_upstream
 from tools.plan.report import ResourceChange, StackPlan, render_text
+from tools.plan.review import PLAN_FILE, applicable_plans
 
 NAMES = ("lab-network", "lab-storage", "lab-backup", "lab-services")
 NEEDS = {
@@ -33,8 +34,9 @@ def test_a_new_deployment_shows_every_stack():
     stacks = [SimpleNamespace(name=name, dependencies=NEEDS[name]) for name in NAMES]
     calls: list[str] = []
 
-    def apply(stack):
-        calls.append(f"apply {stack.name}")
+    def apply(stack, latest):
+        # each upstream is applied with its latest plan: the network's first, storage's made again
+        calls.append(f"apply {stack.name} ({'again' if latest.emulated else 'first'} plan)")
         return SimpleNamespace(ok=True, error="")
 
     def plan(stack):
@@ -43,7 +45,15 @@ def test_a_new_deployment_shows_every_stack():
 
     plans = plan_after_upstream(first_plans_of_a_new_deployment(), stacks, apply=apply, plan=plan, log=lambda line: None)
     # each upstream applied once, before the first stack that reads it is planned again
-    assert calls == ["apply lab-network", "plan lab-storage", "apply lab-storage", "plan lab-backup", "plan lab-services"]
+    assert calls == [
+        "apply lab-network (first plan)",
+        "plan lab-storage",
+        "apply lab-storage (again plan)",
+        "plan lab-backup",
+        "plan lab-services",
+    ]
+    # both latest plans read nothing still pending: a rehearsal applies them as they were made
+    assert applicable_plans(plans) == {name: PLAN_FILE for name in NAMES}
     assert [(p.name, p.waiting, p.emulated) for p in plans] == [
         ("lab-network", False, []),
         ("lab-storage", False, ["lab-network"]),
@@ -64,9 +74,23 @@ def test_a_failed_upstream_apply_keeps_the_first_plan():
     plans = plan_after_upstream(
         first_plans_of_a_new_deployment(),
         stacks,
-        apply=lambda stack: SimpleNamespace(ok=False, error="terraform apply: Error: boom"),
+        apply=lambda stack, latest: SimpleNamespace(ok=False, error="terraform apply: Error: boom"),
         plan=lambda stack: StackPlan(stack.name),
         log=said.append,
     )
     assert [p.waiting for p in plans] == [False, True, True, True]
     assert any("kept its first plan (lab-network: terraform apply: Error: boom" in line for line in said)
+
+
+def test_only_plans_made_against_upstreams_as_they_will_be_are_applied_as_reviewed():
+    """A step of a running deployment (tests/test_life_on_emulator.py) applies a changed stack's
+    reviewed plan only where no stack it reads changes too; the others are planned anew at apply."""
+    change = [ResourceChange("aws_thing.a", "change")]
+    plans = [
+        StackPlan("lab-network"),  # no change: nothing to apply
+        StackPlan("lab-storage", resources=change),  # changed, upstream unchanged
+        StackPlan("lab-backup", resources=change, provisional=["lab-storage"]),  # read storage's old outputs
+        StackPlan("lab-services", error="terraform plan: Error: Unsupported attribute", provisional=["lab-storage"], waiting=True),
+        StackPlan("lab-dropbox", resources=change, refused=True),  # Terraform refused it: no plan file
+    ]
+    assert applicable_plans(plans) == {"lab-storage": PLAN_FILE}

@@ -285,9 +285,23 @@ def read_state(stack: Stack, runner, timeout: float = COMMAND_TIMEOUT) -> StackS
 
 
 def applied_state(tf, directory: Path, timeout: float = COMMAND_TIMEOUT) -> tuple[list[str], dict[str, Any]]:
-    """A stack just applied (and so initialized): its ``state list`` and output values (empty where
-    terraform cannot read them); neither command starts the provider."""
-    listed = tf(directory, "state", "list", timeout=timeout)
-    outputs = tf(directory, "output", "-json", timeout=timeout)
-    values = json.loads(outputs.stdout or "{}") if outputs.returncode == 0 else {}
-    return (listed.stdout.split() if listed.returncode == 0 else []), {k: v.get("value") for k, v in values.items()}
+    """A stack just applied (and so initialized): the addresses ``state list`` would print and its
+    output values (empty where terraform cannot read them), from one ``state pull``, which starts
+    no provider."""
+    pulled = tf(directory, "state", "pull", timeout=timeout)
+    state = json.loads(pulled.stdout) if pulled.returncode == 0 and pulled.stdout.strip() else {}
+    return state_addresses(state), {k: v.get("value") for k, v in (state.get("outputs") or {}).items()}
+
+
+def state_addresses(state: dict) -> list[str]:
+    """The resource instances of a state (its JSON, format version 4) as ``terraform state list``
+    prints them, in the same order: ``[module.<m>.][data.]<type>.<name>[<index key>]``."""
+    addresses = []
+    for resource in state.get("resources") or []:
+        module = f"{resource['module']}." if resource.get("module") else ""
+        data = "data." if resource.get("mode") == "data" else ""
+        for instance in resource.get("instances") or []:
+            key = instance.get("index_key")
+            index = "" if key is None else f"[{json.dumps(key)}]"
+            addresses.append(f"{module}{data}{resource['type']}.{resource['name']}{index}")
+    return addresses

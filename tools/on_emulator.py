@@ -16,7 +16,7 @@ import re
 import shutil
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,11 +91,17 @@ def replan_verdict(tf, directory: Path, timeout: float) -> str:
     return "emulator gaps only: " + ", ".join(gaps)
 
 
-def apply_stack(tf, stack: Stack, timeout: float) -> StackResult:
-    """init, apply, a second plan, then state list and outputs, each bounded by ``timeout``."""
+def apply_stack(tf, stack: Stack, timeout: float, *, plan_file: str | None = None) -> StackResult:
+    """init, apply (``plan_file``: that saved plan, in the stack's directory, as reviewed), a second
+    plan, then state list and outputs, each bounded by ``timeout``.
+
+    Applying a saved plan neither refreshes nor plans again; Terraform refuses it ("Saved plan is
+    stale") if the stack's state changed since it was made (Terraform CLI documentation, command:
+    apply, "Saved Plan mode")."""
     started = time.monotonic()
     result = StackResult(stack.name, "failed")
-    for args in (("init", "-input=false", "-no-color"), ("apply", "-auto-approve", "-input=false", "-no-color")):
+    apply = ("apply", "-auto-approve", "-input=false", "-no-color", *((plan_file,) if plan_file else ()))
+    for args in (("init", "-input=false", "-no-color"), apply):
         ran = tf(stack.directory, *args, timeout=timeout)
         if ran.returncode != 0:
             result.error = f"terraform {args[0]}: {_error_line(ran)}"
@@ -109,10 +115,18 @@ def apply_stack(tf, stack: Stack, timeout: float) -> StackResult:
     return result
 
 
-def apply_stacks(tf, stacks: Sequence[Stack], timeout: float, *, workers: int | None = None, log=print) -> list[StackResult]:
+def apply_stacks(
+    tf,
+    stacks: Sequence[Stack],
+    timeout: float,
+    *,
+    workers: int | None = None,
+    log=print,
+    plan_files: Mapping[str, str] | None = None,
+) -> list[StackResult]:
     """Apply ``stacks`` (in deploy order), each as soon as the stacks it needs are applied, at most
     ``workers`` at a time (default: the machine's cores); a stack whose upstream failed is skipped.
-    The results come back in deploy order."""
+    A stack ``plan_files`` names applies that saved plan. The results come back in deploy order."""
 
     def skipped(stack: Stack, upstream: list[StackResult]) -> StackResult | None:
         if all(result.ok for result in upstream):
@@ -120,7 +134,7 @@ def apply_stacks(tf, stacks: Sequence[Stack], timeout: float, *, workers: int | 
         return StackResult(stack.name, "skipped", error="a stack it needs was not applied")
 
     def applied(stack: Stack) -> StackResult:
-        result = apply_stack(tf, stack, timeout)
+        result = apply_stack(tf, stack, timeout, plan_file=(plan_files or {}).get(stack.name))
         log(result_line(result))
         return result
 

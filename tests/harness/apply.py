@@ -45,12 +45,17 @@ class Applied:
 
 
 def apply_all(
-    tf: terraform.Terraform, synth: Synthesis, *, only: list[str] | None = None, workers: int = APPLY_WORKERS
+    tf: terraform.Terraform,
+    synth: Synthesis,
+    *,
+    only: list[str] | None = None,
+    workers: int = APPLY_WORKERS,
+    plan_files: dict[str, str] | None = None,
 ) -> Applied:
     """Apply ``synth``'s stacks (``only``: these stack names), each as soon as the stacks it needs
     are applied, ``workers`` at a time (``pipenv run rehearse`` does the same: ``tools.on_emulator.apply_stacks``);
-    each is followed by a second plan that must be empty but for EMULATOR_DRIFT. Then each stack's
-    outputs and state are read."""
+    a stack ``plan_files`` names applies that saved plan from its directory. Each is followed by a
+    second plan that must be empty but for EMULATOR_DRIFT. Then each stack's outputs and state are read."""
     from tools.deployment import read_stacks
     from tools.on_emulator import apply_stacks
     from tools.terraform import Bounded
@@ -60,7 +65,7 @@ def apply_all(
     operator_setup(synth)
     stacks = [stack for stack in read_stacks(synth.outdir) if only is None or stack.name in only]
     assert only is None or [stack.name for stack in stacks] == [name for name in synth.order if name in only], only
-    results = apply_stacks(Bounded(tf), stacks, APPLY_TIMEOUT, workers=workers, log=_log)
+    results = apply_stacks(Bounded(tf), stacks, APPLY_TIMEOUT, workers=workers, log=_log, plan_files=plan_files)
     failed = [f"{r.name}: {r.action} {r.error or r.replan}\n{r.detail}" for r in results if not r.ok]
     assert not failed and len(results) == len(stacks), "\n".join(failed)
     return Applied({r.name: r.outputs for r in results}, {r.name: r.addresses for r in results})

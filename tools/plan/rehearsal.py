@@ -33,7 +33,7 @@ from tools.common import ToolError
 from tools.deployment import load_if_there, read_stacks, terraform_runner
 from tools.on_emulator import apply_stack, apply_stacks, check_tools, emulator_terraform, operator_setup, start_uninterrupted
 from tools.plan.report import StackPlan
-from tools.plan.review import plan_stack, review
+from tools.plan.review import applicable_plans, plan_stack, review
 from tools.revisions import ROOT, export_revision, resolve_revision, synthesize_checkout
 
 Log = Callable[[str], None]
@@ -117,12 +117,13 @@ def rehearsed_review(
             emulator_gaps=EMULATOR_DRIFT,
             jobs=jobs,
         )
-        # Each stack whose upstream has pending changes, planned again once they are applied here.
+        # Each stack whose upstream has pending changes, planned again once they are applied here
+        # (an upstream applies its own latest plan where that read nothing still pending).
         tf = terraform_runner(work / "head", environ)
         return plan_after_upstream(
             plans,
             read_stacks(work / "head" / "cdktf.out"),
-            apply=lambda stack: apply_stack(tf, stack, timeout),
+            apply=lambda stack, latest: apply_stack(tf, stack, timeout, plan_file=applicable_plans([latest]).get(stack.name)),
             plan=lambda stack: plan_stack(stack, tf, timeout, emulator_gaps=EMULATOR_DRIFT)[0],
             log=log,
         )
@@ -134,21 +135,24 @@ def rehearsed_review(
 def plan_after_upstream(plans: list[StackPlan], stacks: list, *, apply, plan, log: Log) -> list[StackPlan]:
     """Plan again, in deploy order, every stack that was planned while stacks it reads had pending
     changes (provisional, or waiting for a new deployment's upstream), once those stacks are applied
-    on the emulator (``apply(stack)`` -> a result with ``ok`` and ``error``; ``plan(stack)`` -> its
-    StackPlan). So a new deployment's first plan shows every stack; the values a stack reads from
-    the applied ones are the emulator's, as its status says. A failed apply keeps the first plan."""
+    on the emulator (``apply(stack, plan)`` -> a result with ``ok`` and ``error``, ``plan`` being that
+    stack's latest StackPlan; ``plan(stack)`` -> its StackPlan). So a new deployment's first plan
+    shows every stack; the values a stack reads from the applied ones are the emulator's, as its
+    status says. A failed apply keeps the first plan."""
     by_name = {stack.name: stack for stack in stacks}
     applied: set[str] = set()
     result = []
+    latest: dict[str, StackPlan] = {}
     for first in plans:
         upstream = [name for name in first.provisional if name in by_name]
         if not upstream:
             result.append(first)
+            latest[first.name] = first
             continue
         failed = None
         for name in (n for n in upstream if n not in applied):
             log(f"applying {name} of the working tree on the emulator, to plan {first.name} against it")
-            outcome = apply(by_name[name])
+            outcome = apply(by_name[name], latest[name])
             if not outcome.ok:
                 failed = f"{name}: {outcome.error}"
                 break
@@ -156,10 +160,12 @@ def plan_after_upstream(plans: list[StackPlan], stacks: list, *, apply, plan, lo
         if failed:
             log(f"{first.name}: kept its first plan ({failed} did not apply on the emulator)")
             result.append(first)
+            latest[first.name] = first
             continue
         again = plan(by_name[first.name])
         again.provisional, again.emulated = list(first.provisional), list(upstream)
         result.append(again)
+        latest[first.name] = again
     return result
 
 

@@ -51,9 +51,11 @@ def plan_stack(
     *,
     destroy: bool = False,
     emulator_gaps: dict[str, set[str]] | None = None,
+    keep_json: bool = False,
 ) -> tuple[StackPlan, dict | None]:
     """Init and plan one stack (``destroy``: plan its destruction); its review and the plan's JSON
-    (None when there is no plan)."""
+    (None when there is no plan, or when nothing changes and ``keep_json`` is false: an empty plan
+    is not read back, which would start the provider once more for its schema)."""
     started = time.monotonic()
     result = StackPlan(stack.name)
     plan_json = None
@@ -68,12 +70,17 @@ def plan_stack(
             "-input=false",
             "-no-color",
             "-lock=false",
+            "-detailed-exitcode",
             f"-out={PLAN_FILE}",
             *(("-destroy",) if destroy else ()),
             timeout=timeout,
         )
-        if planned.returncode != 0:
+        # -detailed-exitcode: 0 "succeeded with empty diff (no changes)", 1 error, 2 "succeeded with
+        # non-empty diff (changes present)" (Terraform CLI documentation, command: plan).
+        if planned.returncode not in (0, 2):
             _failed_plan(result, stack, runner, planned.stderr + planned.stdout, timeout)
+            return result, None
+        if planned.returncode == 0 and not keep_json:
             return result, None
         shown = runner(stack.directory, "show", "-json", "-no-color", PLAN_FILE, timeout=timeout)
         if shown.returncode != 0:
@@ -98,6 +105,18 @@ def _failed_plan(result: StackPlan, stack: Stack, runner, output: str, timeout: 
     state = json.loads(shown.stdout) if shown.returncode == 0 and shown.stdout.strip() else {}
     result.refused = True
     result.alerts = [refused_alert(stack.name, address, state, stack.json) for address in refused]
+
+
+def applicable_plans(plans: Sequence[StackPlan]) -> dict[str, str]:
+    """The stacks whose reviewed plan can be applied as it is -> its file in the stack's directory:
+    changed, planned without error, and against its upstream stacks as they will be (none had
+    changes pending, or a rehearsal applied those before planning it again): a provisional plan read
+    an upstream's outputs as they were before its changes."""
+    return {
+        p.name: PLAN_FILE
+        for p in plans
+        if p.resources and not (p.error or p.refused) and set(p.provisional) <= set(p.emulated)
+    }
 
 
 def exit_code(stacks: Sequence[StackPlan]) -> int:
@@ -138,7 +157,11 @@ def review(
     pending: set[str] = set()
     stacks = read_stacks(outdir)
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        planned = list(pool.map(lambda stack: plan_stack(stack, runner, timeout, emulator_gaps=emulator_gaps), stacks))
+        planned = list(
+            pool.map(
+                lambda stack: plan_stack(stack, runner, timeout, emulator_gaps=emulator_gaps, keep_json=out is not None), stacks
+            )
+        )
     for stack, (plan, plan_json) in zip(stacks, planned, strict=True):
         plan.provisional = [d for d in stack.dependencies if d in pending]
         # A stack whose upstream is still to be created cannot read its outputs: it waits.
