@@ -171,7 +171,9 @@ def test_state_addresses_are_those_state_list_prints(tmp_path, terraform_cli):
     (tmp_path / "inner").mkdir()
     (tmp_path / "inner/main.tf").write_text('resource "terraform_data" "nested" {\n  count = 1\n}\n')
     (tmp_path / "main.tf").write_text(APPLIED_SHAPES)
-    (tmp_path / "upstream.tfstate").write_text(json.dumps({"version": 4, "serial": 1, "lineage": "u", "outputs": {}, "resources": []}))
+    (tmp_path / "upstream.tfstate").write_text(
+        json.dumps({"version": 4, "serial": 1, "lineage": "u", "outputs": {}, "resources": []})
+    )
     for args in (("init", "-input=false", "-no-color"), ("apply", "-auto-approve", "-input=false", "-no-color")):
         ran = terraform_cli(tmp_path, *args, timeout=120)
         assert ran.returncode == 0, ran

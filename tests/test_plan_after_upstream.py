@@ -90,7 +90,9 @@ def test_only_plans_made_against_upstreams_as_they_will_be_are_applied_as_review
         StackPlan("lab-network"),  # no change: nothing to apply
         StackPlan("lab-storage", resources=change),  # changed, upstream unchanged
         StackPlan("lab-backup", resources=change, provisional=["lab-storage"]),  # read storage's old outputs
-        StackPlan("lab-services", error="terraform plan: Error: Unsupported attribute", provisional=["lab-storage"], waiting=True),
+        StackPlan(
+            "lab-services", error="terraform plan: Error: Unsupported attribute", provisional=["lab-storage"], waiting=True
+        ),
         StackPlan("lab-dropbox", resources=change, refused=True),  # Terraform refused it: no plan file
     ]
     assert applicable_plans(plans) == {"lab-storage": PLAN_FILE}
