@@ -8,7 +8,9 @@ and ``web`` blocks), then the network load balancer for OMERO.insight (examples/
 review (tools/plan, ``pipenv run plan``): exit status 1 (changes, nothing refused) and no STATEFUL
 alert, since no step touches what OMERO keeps. Then the stacks it changes, and those waiting for an
 upstream's new output, are applied, and planned again and found empty (``apply_all``); the review
-has just found the others' plans empty.
+has just found the others' plans empty. As ``pipenv run deploy`` applies the plan it showed, a
+changed stack none of whose upstreams changes applies its reviewed plan; the others are planned
+anew as they are applied, after their upstreams.
 Each step prints the CPU its terraform commands and the emulator used (``-s`` shows it).
 
 The steps run in order on one worker (one module, one xdist group); a step whose predecessor

@@ -48,11 +48,14 @@ def test_markdown_stays_under_the_comment_limit():
     assert "left out to fit a comment" in text and "report.md" in text
 
 
-def reviewed(applied, emulator, tmp_path, deployment=None):
+def reviewed(applied, emulator, tmp_path, deployment=None, *, keep_plans: bool = False):
+    """The review of ``deployment`` (default: the applied one) against what is applied, and its
+    reports in every format (``keep_plans``: each stack's plan and its JSON too, as ``--out`` keeps)."""
     base, state_dir = applied
     deployment = deployment or base
     environ = {**emulator.env(REGION), "PATH": __import__("os").environ["PATH"], "HOME": str(tmp_path)}
-    plans = review(deployment, workdir=tmp_path, environ=environ, local_state_dir=state_dir, out=tmp_path / "out")
+    out = tmp_path / "out" if keep_plans else None
+    plans = review(deployment, workdir=tmp_path, environ=environ, local_state_dir=state_dir, out=out)
     code = exit_code(plans)
     write_reports(plans, f"Plan of {deployment.name}", code, tmp_path / "out")
     reports = {kind: (tmp_path / "out" / f"report.{kind}").read_text() for kind in ("txt", "md", "json")}

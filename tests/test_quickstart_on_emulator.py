@@ -195,8 +195,12 @@ def test_verify_asks_the_emulator_about_the_applied_quickstart(quickstart, emula
 
 
 def test_no_change_exits_0(quickstart, emulator, tmp_path):
-    plans, code, reports = reviewed(reviewable(quickstart), emulator, tmp_path)
+    plans, code, reports = reviewed(reviewable(quickstart), emulator, tmp_path, keep_plans=True)
     assert [p.name for p in plans] == [f"omero-quick-{s}" for s in ROLES]
+    # --out keeps every stack's plan and its JSON, unchanged ones too
+    for name in (p.name for p in plans):
+        assert (tmp_path / "out" / f"{name}.tfplan").is_file()
+        assert json.loads((tmp_path / "out" / f"{name}.plan.json").read_text())["format_version"]
     # nothing to change anywhere: the emulator stores every setting the stacks make (emulator.drift)
     assert not [(plan.name, resource) for plan in plans for resource in plan.resources]
     assert not [a for p in plans for a in p.alerts]

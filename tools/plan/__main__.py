@@ -6,8 +6,9 @@ Synthesizes the deployment (``--config``, else ``$OMERO_CONFIG``, else the defau
 refused with the loader's messages and exit status 2, as ``main.py`` does), then runs
 ``terraform init`` and ``terraform plan -lock=false -out`` in every stack, in deploy order, against
 the stack's own backend and provider: a real account with this environment's AWS credentials, or
-an AWS API emulator when ``AWS_ENDPOINT_URL`` is set. Each plan is read from ``terraform show
--json`` (:mod:`tools.plan.report`). Plans take no state lock: a read-only role can review.
+an AWS API emulator when ``AWS_ENDPOINT_URL`` is set. Each plan with changes is read from
+``terraform show -json`` (:mod:`tools.plan.report`; ``plan -detailed-exitcode`` already says which
+have none). Plans take no state lock: a read-only role can review.
 
 The report lists, per stack, what is added, changed in place, destroyed and replaced, with each
 changed attribute's before and after (secrets redacted), and first the alerts from the plans
