@@ -93,7 +93,7 @@ def replan_verdict(tf, directory: Path, timeout: float) -> str:
 
 def apply_stack(tf, stack: Stack, timeout: float, *, plan_file: str | None = None) -> StackResult:
     """init, apply (``plan_file``: that saved plan, in the stack's directory, as reviewed), a second
-    plan, then state list and outputs, each bounded by ``timeout``.
+    plan, then the applied addresses and outputs, each command bounded by ``timeout``.
 
     Applying a saved plan neither refreshes nor plans again; Terraform refuses it ("Saved plan is
     stale") if the stack's state changed since it was made (Terraform CLI documentation, command:
