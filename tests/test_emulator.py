@@ -13,7 +13,6 @@ import json
 
 import pytest
 
-from emulator import with_hosted_zone
 from tests.conftest import through_emulator
 from tests.harness.apply import APPLY_TIMEOUT, apply_all, aws
 from tests.harness.synth import Synthesis, synthesize
@@ -91,39 +90,6 @@ def test_remote_state_deployment(addons_on_emulator):
     assert tags["deployment"] == name and tags["project"] == "omero" and tags["environment"] == "production"
 
 
-def test_ec2_launch_type_deployment(emulator, tf, examples, tmp_path):
-    synth = synthesize(examples["ec2-launch-type"].deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
-    applied = apply_all(tf, synth)
-    services = applied.outputs["omero-ec2-services"]
-    ecs = aws(emulator, "ecs", "ap-southeast-2")
-    [cluster] = ecs.describe_clusters(clusters=[services["cluster_name"]])["clusters"]
-    assert "omero-ec2-omero-ecs-host" in cluster["capacityProviders"]
-    running = ecs_services(emulator, "ap-southeast-2", services["cluster_name"])
-    assert running["omero-server"]["capacityProviderStrategy"][0]["capacityProvider"] == "omero-ec2-omero-ecs-host"
-    assert running["omero-web"]["launchType"] == "FARGATE"
-    template = aws(emulator, "ec2", "ap-southeast-2").describe_launch_template_versions(
-        LaunchTemplateName="omero-ec2-omero-ecs-host"
-    )
-    data = template["LaunchTemplateVersions"][0]["LaunchTemplateData"]
-    assert data["MetadataOptions"]["HttpTokens"] == "required"
-    assert data["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
-    [group] = aws(emulator, "autoscaling", "ap-southeast-2").describe_auto_scaling_groups(
-        AutoScalingGroupNames=["omero-ec2-omero-ecs-host"]
-    )["AutoScalingGroups"]
-    assert group["NewInstancesProtectedFromScaleIn"] is True
-    [provider] = ecs.describe_capacity_providers(capacityProviders=["omero-ec2-omero-ecs-host"])["capacityProviders"]
-    assert provider["autoScalingGroupProvider"]["managedTerminationProtection"] == "ENABLED"
-    # ECS drains a host the group terminates (an instance refresh onto a new AMI, a scale-in)
-    assert provider["autoScalingGroupProvider"]["managedDraining"] == "ENABLED"
-    # The server services start after the storage stack's pre-upgrade snapshot, read back from RDS.
-    storage = applied.outputs["omero-ec2-storage"]
-    [snapshot] = aws(emulator, "rds", "ap-southeast-2").describe_db_snapshots(
-        DBSnapshotIdentifier=storage["upgrade_snapshot_id"]
-    )["DBSnapshots"]
-    assert snapshot["DBInstanceIdentifier"] == storage["db_instance_id"]
-    assert "data.aws_db_snapshot.upgrade_snapshot_C7155DFA" in applied.state["omero-ec2-services"]
-
-
 def existing_network(emulator, region: str) -> dict[str, list[str] | str]:
     """A VPC with two public and two private subnets, made directly in the emulator."""
     ec2 = aws(emulator, "ec2", region)
@@ -182,45 +148,32 @@ def test_existing_vpc_rejects_a_foreign_subnet(emulator, tf, examples, tmp_path)
     assert f"network.private_subnet_ids: {other['private_subnet_ids'][1]} is not in {ids['vpc_id']}" in message
 
 
-@pytest.mark.parametrize("example", ["s3-file-gateway-http", "s3-file-gateway-tls"])
-def test_s3_file_gateway_deployment(emulator, tf, examples, tmp_path, example):
-    """The file gateway topologies whole: /OMERO on the gateway's share (http), or the share beside
-    EFS for in-place import (tls, activated by key); every stack with an empty second plan."""
-    deployment = examples[example].deployment
-    gateway = deployment.file_gateway
-    if gateway.activation_key:
-        # A key is what a real appliance hands out on its port 80, valid for 30 minutes: none can
-        # exist before the instance does. Here the emulated appliance hands one out to Terraform
-        # instead (activation by IP, from the VPC's own range); the rest of the example is as written.
-        deployment = dataclasses.replace(
-            deployment,
-            file_gateway=dataclasses.replace(
-                gateway,
-                activation_key=None,
-                activation_cidrs=(deployment.network.vpc_cidr,),
-            ),
-        )
-    if deployment.load_balancer.domain_name:
-        deployment = with_hosted_zone(emulator, deployment)
+def test_s3_file_gateway_deployment(emulator, tf, examples, tmp_path):
+    """The file gateway topology whole: /OMERO on the gateway's share (s3-file-gateway-http.hcl,
+    activated by IP); every stack with an empty second plan. The share beside EFS for in-place
+    import (s3-file-gateway-tls.hcl) is a step of the life (tests/test_life_on_emulator.py)."""
+    deployment = examples["s3-file-gateway-http"].deployment
+    assert deployment.file_gateway.role == "repository" and not deployment.file_gateway.activation_key
     synth = synthesize(deployment, tmp_path / "cdktf.out", emulator_endpoint=emulator.endpoint)
     applied = apply_all(through_emulator(tf, emulator), synth)  # activation by IP asks the appliance over HTTP
     name, region = deployment.name, deployment.region
     assert synth.order.index(f"{name}-file-gateway") < synth.order.index(f"{name}-services")
-    [gateway] = aws(emulator, "storagegateway", region).list_gateways()["Gateways"]
+    assert_share_mounted(emulator, region, applied.outputs[f"{name}-services"], deployment.file_gateway.container_path)
+
+
+def assert_share_mounted(emulator, region: str, services: dict, container_path: str) -> None:
+    """One file gateway appliance with one NFS share, which the OMERO.server task mounts (a Docker
+    volume of the NFS driver) at ``container_path`` (/OMERO for "repository", beside it for "import")."""
+    storagegateway = aws(emulator, "storagegateway", region)
+    [gateway] = storagegateway.list_gateways()["Gateways"]
     assert gateway["GatewayType"] == "FILE_S3"
-    shares = aws(emulator, "storagegateway", region).list_file_shares(GatewayARN=gateway["GatewayARN"])["FileShareInfoList"]
+    shares = storagegateway.list_file_shares(GatewayARN=gateway["GatewayARN"])["FileShareInfoList"]
     assert len(shares) == 1 and shares[0]["FileShareType"] == "NFS"
-    services = applied.outputs[f"{name}-services"]
     server = ecs_services(emulator, region, services["cluster_name"])["omero-server"]
-    [volume] = [
-        v for v in task_definition(emulator, region, server["taskDefinition"])["volumes"] if "dockerVolumeConfiguration" in v
-    ]
+    definition = task_definition(emulator, region, server["taskDefinition"])
+    [volume] = [v for v in definition["volumes"] if "dockerVolumeConfiguration" in v]
     options = volume["dockerVolumeConfiguration"]["driverOpts"]
     assert options["type"] == "nfs" and options["o"].startswith("addr=")
-    [container] = [
-        c
-        for c in task_definition(emulator, region, server["taskDefinition"])["containerDefinitions"]
-        if c["name"] == "omero-server"
-    ]
+    [container] = [c for c in definition["containerDefinitions"] if c["name"] == "omero-server"]
     share_volume = {m["containerPath"] for m in container["mountPoints"] if m["sourceVolume"] == volume["name"]}
-    assert share_volume == {deployment.file_gateway.container_path}  # /OMERO for "repository", beside it for "import"
+    assert share_volume == {container_path}

@@ -4,7 +4,8 @@ The quick start (examples/quickstart-http.hcl, renamed ``omero-life`` and moved 
 applied fresh; then a domain and TLS are added (examples/tls-rw.hcl's ``load_balancer``, ``server``
 and ``web`` blocks), then the network load balancer for OMERO.insight (examples/tls-rw-nlb.hcl's
 ``server_load_balancer`` block), then read-only servers and the read-only OMERO.web pool
-(examples/tls-rw-ro.hcl's ``server`` and ``web`` blocks). Each step is first reviewed with the plan
+(examples/tls-rw-ro.hcl's ``server`` and ``web`` blocks), then OMERO.server moved onto EC2
+container instances (examples/ec2-launch-type.hcl's ``cluster`` block and server size). Each step is first reviewed with the plan
 review (tools/plan, ``pipenv run plan``): exit status 1 (changes, nothing refused) and no STATEFUL
 alert, since no step touches what OMERO keeps. Then the stacks it changes, and those waiting for an
 upstream's new output, are applied, and planned again and found empty (``apply_all``); the review
@@ -30,9 +31,9 @@ import pytest
 
 from config import Deployment, load
 from emulator import with_hosted_zone
-from tests.harness.apply import Applied, apply_all, aws
+from tests.harness.apply import Applied, apply_all, aws, through_emulator
 from tests.harness.synth import EXAMPLES, synthesize, synthesized
-from tests.test_emulator import ecs_services, task_definition
+from tests.test_emulator import assert_share_mounted, ecs_services, task_definition
 from tools.plan.review import applicable_plans, exit_code, review
 
 pytestmark = [pytest.mark.emulator, pytest.mark.terraform, pytest.mark.xdist_group("life")]
@@ -63,9 +64,10 @@ def cpu_of(pid: int | None) -> float:
     return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
-def take_step(life: Life, name: str, deployment: Deployment, emulator, tf, tmp_path: Path) -> Applied:
+def take_step(life: Life, name: str, deployment: Deployment, emulator, tf, tmp_path: Path, *, proxy: bool = False) -> Applied:
     """Review ``deployment`` against what is applied (exit 1, no STATEFUL alert), apply it over
-    the same local state, and keep it as the life's current form."""
+    the same local state, and keep it as the life's current form (``proxy``: terraform's plain-HTTP
+    requests to the VPC's addresses go to the emulator, as a file gateway's activation does)."""
     environ = {**emulator.env(REGION), "PATH": os.environ["PATH"], "HOME": str(tmp_path)}
     pid = emulator.process.pid if emulator.process else None
     started = (cpu_of_children(), cpu_of(pid), time.monotonic())
@@ -81,7 +83,7 @@ def take_step(life: Life, name: str, deployment: Deployment, emulator, tf, tmp_p
     # As an operator applies what was reviewed: each changed stack whose upstreams do not change
     # applies its reviewed plan; the others (they read an upstream's new outputs) are planned anew.
     changed = [p.name for p in plans if p.changed or p.waiting]
-    applied = apply_all(tf, synth, only=changed, plan_files=applicable_plans(plans))
+    applied = apply_all(through_emulator(tf, emulator) if proxy else tf, synth, only=changed, plan_files=applicable_plans(plans))
     done = (cpu_of_children(), cpu_of(pid), time.monotonic())
     for label, (a, b) in {"review": (started, reviewed), "apply": (reviewed, done)}.items():
         print(
@@ -229,3 +231,70 @@ def test_read_only_servers_and_pool_added(life, emulator, tf, tmp_path):
     records = aws(emulator, "route53", REGION).list_resource_record_sets(HostedZoneId=step.load_balancer.hosted_zone_id)
     alias = [r for r in records["ResourceRecordSets"] if r["Type"] == "A" and r["Name"].rstrip(".") == "omero.example.org"]
     assert alias and alias[0]["AliasTarget"]["DNSName"].rstrip(".").lower() == services["web_load_balancer_dns_name"].lower()
+
+
+def latest_outputs(life: Life, stack: str) -> dict:
+    """``stack``'s outputs as last applied in the life (a step applies only the stacks it changes)."""
+    return next(applied.outputs[stack] for applied in reversed(life.applied.values()) if stack in applied.outputs)
+
+
+def test_moved_to_ec2_container_instances(life, emulator, tf, tmp_path):
+    """OMERO.server moved from Fargate onto EC2 container instances: examples/ec2-launch-type.hcl's
+    ``cluster`` block and its server's size (the read-only servers keep theirs and move too)."""
+    ec2_example = load(EXAMPLES / "ec2-launch-type.hcl")
+    server = dataclasses.replace(life.deployment.server, cpu=ec2_example.server.cpu, memory=ec2_example.server.memory)
+    step = dataclasses.replace(life.deployment, cluster=ec2_example.cluster, server=server)
+    applied = take_step(life, "ec2", step, emulator, tf, tmp_path)
+    review = {plan.name: plan for plan in life.reviews["ec2"]}
+    # what OMERO keeps is untouched: only the services change (the servers restart on the hosts)
+    assert [name for name, plan in review.items() if plan.changed] == [f"{NAME}-services"]
+    assert any(a.level == "OMERO RESTART" for a in review[f"{NAME}-services"].alerts)
+    services = applied.outputs[f"{NAME}-services"]
+    host = f"{NAME}-omero-ecs-host"
+    ecs = aws(emulator, "ecs", REGION)
+    [cluster] = ecs.describe_clusters(clusters=[services["cluster_name"]])["clusters"]
+    assert host in cluster["capacityProviders"]
+    running = ecs_services(emulator, REGION, services["cluster_name"])
+    for name in ("omero-server", *services["read_only_service_names"]):
+        assert running[name]["capacityProviderStrategy"][0]["capacityProvider"] == host, name
+    assert running["omero-web"]["launchType"] == "FARGATE"
+    template = aws(emulator, "ec2", REGION).describe_launch_template_versions(LaunchTemplateName=host)
+    data = template["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert data["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
+    [group] = aws(emulator, "autoscaling", REGION).describe_auto_scaling_groups(AutoScalingGroupNames=[host])["AutoScalingGroups"]
+    assert group["NewInstancesProtectedFromScaleIn"] is True
+    [provider] = ecs.describe_capacity_providers(capacityProviders=[host])["capacityProviders"]
+    assert provider["autoScalingGroupProvider"]["managedTerminationProtection"] == "ENABLED"
+    # ECS drains a host the group terminates (an instance refresh onto a new AMI, a scale-in)
+    assert provider["autoScalingGroupProvider"]["managedDraining"] == "ENABLED"
+    # The server services start after the storage stack's pre-upgrade snapshot, read back from RDS.
+    storage = latest_outputs(life, f"{NAME}-storage")
+    [snapshot] = aws(emulator, "rds", REGION).describe_db_snapshots(DBSnapshotIdentifier=storage["upgrade_snapshot_id"])[
+        "DBSnapshots"
+    ]
+    assert snapshot["DBInstanceIdentifier"] == storage["db_instance_id"]
+    assert "data.aws_db_snapshot.upgrade_snapshot_C7155DFA" in applied.state[f"{NAME}-services"]
+
+
+def test_import_share_added(life, emulator, tf, tmp_path):
+    """An S3 File Gateway share beside EFS for in-place import added to the deployment on EC2:
+    examples/s3-file-gateway-tls.hcl's ``file_gateway`` block. A real appliance hands out its
+    activation key on its port 80, valid for 30 minutes, so none can be written before the instance
+    exists; here the emulated appliance hands one to Terraform (activation by IP from the VPC's own
+    range, as s3-file-gateway-http.hcl does); the rest of the block is as written."""
+    gateway = load(EXAMPLES / "s3-file-gateway-tls.hcl").file_gateway
+    by_ip = dataclasses.replace(gateway, activation_key=None, activation_cidrs=(life.deployment.network.vpc_cidr,))
+    step = dataclasses.replace(life.deployment, file_gateway=by_ip)
+    applied = take_step(life, "import-share", step, emulator, tf, tmp_path, proxy=True)
+    review = {plan.name: plan for plan in life.reviews["import-share"]}
+    order = list(review)
+    assert order.index(f"{NAME}-file-gateway") < order.index(f"{NAME}-services")
+    # The network changes only outputs: the ones the new gateway stack reads (its subnet's zone,
+    # the VPC's range), so the gateway waits for it, and the services for the gateway.
+    network = review[f"{NAME}-network"]
+    assert network.outputs and not network.resources
+    assert review[f"{NAME}-file-gateway"].waiting and review[f"{NAME}-file-gateway"].provisional == [f"{NAME}-network"]
+    # and the backup stack's selection takes in the gateway's bucket (by name: it comes first)
+    assert sorted(applied.outputs) == sorted(f"{NAME}-{role}" for role in ("network", "backup", "file-gateway", "services"))
+    assert_share_mounted(emulator, REGION, applied.outputs[f"{NAME}-services"], gateway.container_path)

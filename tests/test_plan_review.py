@@ -12,8 +12,8 @@ import sys
 import pytest
 
 from tests.harness.synth import ROOT
-from tools.plan.report import MARKDOWN_LIMIT, ResourceChange, StackPlan, attribute_changes, render_markdown
-from tools.plan.review import exit_code, review, write_reports
+from tools.plan.report import MARKDOWN_LIMIT, ResourceChange, StackPlan, analyze, attribute_changes, render_markdown, render_text
+from tools.plan.review import applicable_plans, exit_code, review, write_reports
 
 REGION = "eu-west-1"
 
@@ -38,6 +38,26 @@ def test_sensitive_and_write_only_values_never_show():
     }
     lines = attribute_changes(change)
     assert lines == ["auth_token: (redacted) → (redacted)", 'node_type: "cache.t4g.micro" → "cache.t4g.small"']
+
+
+def test_a_plan_that_only_adds_outputs_is_a_change_the_next_stacks_wait_for():
+    """A stack whose plan adds outputs and nothing else (cdktf's cross-stack references are
+    outputs: a stack after it reads them) is changed: exit status 1, pending for the stacks after
+    it, and its status says so."""
+    plan = {
+        "resource_changes": [{"address": "aws_vpc.vpc", "mode": "managed", "type": "aws_vpc", "change": {"actions": ["no-op"]}}],
+        "output_changes": {
+            "cross-stack-output-aws_vpcnetwork_vpc_4E8F0223cidr_block": {"actions": ["create"]},
+            "vpc_id": {"actions": ["no-op"]},
+        },
+    }
+    network = analyze("lab-network", plan, {})
+    assert network.outputs == ["cross-stack-output-aws_vpcnetwork_vpc_4E8F0223cidr_block"]
+    assert network.changed and not network.resources and exit_code([network]) == 1
+    assert applicable_plans([network]) == {"lab-network": "review.tfplan"}
+    text = render_text([network], "Plan")
+    assert "== lab-network: no resource changes; 1 outputs to add, change or remove (stacks after it may read them)" in text
+    assert analyze("lab-network", {**plan, "output_changes": {}}, {}).changed is False
 
 
 def test_markdown_stays_under_the_comment_limit():

@@ -14,8 +14,9 @@ The report lists, per stack, what is added, changed in place, destroyed and repl
 changed attribute's before and after (secrets redacted), and first the alerts from the plans
 themselves: what OMERO keeps being destroyed or replaced (STATEFUL, also when Terraform refuses the
 plan because of ``prevent_destroy``), new ingress from the world, new IAM actions, OMERO image
-changes. A stack planned while a stack it depends on has pending changes says its plan is
-provisional: it was planned against the upstream stack's current outputs.
+changes. A stack planned while a stack it depends on has pending changes (to resources, or only
+to the outputs later stacks read) says its plan is provisional: it was planned against the
+upstream stack's current outputs.
 
 ``--out DIR`` keeps each stack's binary plan and its JSON beside ``report.txt``, ``report.md``
 (kept under GitHub's comment limit) and ``report.json``.

@@ -75,13 +75,16 @@ class StackPlan:
     # reads from them are the emulator's values.
     emulated: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Outputs the plan adds, changes or removes: a stack after it may read them (cdktf's
+    # cross-stack references are outputs), so it counts as changed even with no resource to change.
+    outputs: list[str] = field(default_factory=list)
 
     def count(self, action: str) -> int:
         return sum(1 for r in self.resources if r.action == action)
 
     @property
     def changed(self) -> bool:
-        return bool(self.resources) or self.refused
+        return bool(self.resources or self.outputs) or self.refused
 
     def counts(self) -> str:
         return ", ".join(f"{self.count(a)} to {a}" for a in ("add", "change", "destroy", "replace"))
@@ -178,6 +181,9 @@ def analyze(stack: str, plan: dict, stack_json: dict) -> StackPlan:
     for entry, change in resource_changes(plan):
         result.resources.append(change)
         result.alerts += _alerts(stack, entry, change, stack_json)
+    result.outputs = sorted(
+        name for name, change in (plan.get("output_changes") or {}).items() if change.get("actions") != ["no-op"]
+    )
     return result
 
 
@@ -370,6 +376,10 @@ def _status(stack: StackPlan) -> str:
         if stack.provisional
         else ""
     )
+    if stack.outputs and not stack.resources:
+        return (
+            f"no resource changes; {len(stack.outputs)} outputs to add, change or remove (stacks after it may read them)" + note
+        )
     return (stack.counts() if stack.resources else "no changes") + note
 
 

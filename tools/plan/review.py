@@ -113,7 +113,7 @@ def applicable_plans(plans: Sequence[StackPlan]) -> dict[str, str]:
     changes pending, or a rehearsal applied those before planning it again): a provisional plan read
     an upstream's outputs as they were before its changes."""
     return {
-        p.name: PLAN_FILE for p in plans if p.resources and not (p.error or p.refused) and set(p.provisional) <= set(p.emulated)
+        p.name: PLAN_FILE for p in plans if p.changed and not (p.error or p.refused) and set(p.provisional) <= set(p.emulated)
     }
 
 
