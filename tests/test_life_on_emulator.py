@@ -5,7 +5,9 @@ applied fresh; then a domain and TLS are added (examples/tls-rw.hcl's ``load_bal
 and ``web`` blocks), then the network load balancer for OMERO.insight (examples/tls-rw-nlb.hcl's
 ``server_load_balancer`` block), then read-only servers and the read-only OMERO.web pool
 (examples/tls-rw-ro.hcl's ``server`` and ``web`` blocks), then OMERO.server moved onto EC2
-container instances (examples/ec2-launch-type.hcl's ``cluster`` block and server size). Each step is first reviewed with the plan
+container instances (examples/ec2-launch-type.hcl's ``cluster`` block and server size), then an
+S3 File Gateway share for in-place import (examples/s3-file-gateway-tls.hcl's ``file_gateway``
+block). Each step is first reviewed with the plan
 review (tools/plan, ``pipenv run plan``): exit status 1 (changes, nothing refused) and no STATEFUL
 alert, since no step touches what OMERO keeps. Then the stacks it changes, and those waiting for an
 upstream's new output, are applied, and planned again and found empty (``apply_all``); the review
