@@ -146,7 +146,7 @@ resource "terraform_data" "counted" {
   input = count.index
 }
 resource "terraform_data" "keyed" {
-  for_each = toset(["server", "web ro"])
+  for_each = toset(["server", "web ro", "café"])
   input    = each.key
 }
 data "terraform_remote_state" "upstream" {
@@ -180,6 +180,7 @@ def test_state_addresses_are_those_state_list_prints(tmp_path, terraform_cli):
     listed = terraform_cli(tmp_path, "state", "list", timeout=60).stdout.splitlines()
     addresses, outputs = applied_state(terraform_cli, tmp_path, timeout=60)
     assert addresses == listed
-    assert 'terraform_data.keyed["web ro"]' in addresses and "module.inner.terraform_data.nested[0]" in addresses
+    assert 'terraform_data.keyed["web ro"]' in addresses and 'terraform_data.keyed["café"]' in addresses
+    assert "module.inner.terraform_data.nested[0]" in addresses
     assert "data.terraform_remote_state.upstream" in addresses
     assert outputs == {"zones": ["a", "b"]}

@@ -70,6 +70,9 @@ def take_step(life: Life, name: str, deployment: Deployment, emulator, tf, tmp_p
     """Review ``deployment`` against what is applied (exit 1, no STATEFUL alert), apply it over
     the same local state, and keep it as the life's current form (``proxy``: terraform's plain-HTTP
     requests to the VPC's addresses go to the emulator, as a file gateway's activation does)."""
+    # Each block of a step comes from an example the loader read; the combination gets the checks
+    # across blocks the loader runs on a whole file (placement on the hosts, the gateway's launch type...).
+    assert not list(deployment.cross_checks(frozenset())), f"step {name} is no valid deployment"
     environ = {**emulator.env(REGION), "PATH": os.environ["PATH"], "HOME": str(tmp_path)}
     pid = emulator.process.pid if emulator.process else None
     started = (cpu_of_children(), cpu_of(pid), time.monotonic())

@@ -302,6 +302,6 @@ def state_addresses(state: dict) -> list[str]:
         data = "data." if resource.get("mode") == "data" else ""
         for instance in resource.get("instances") or []:
             key = instance.get("index_key")
-            index = "" if key is None else f"[{json.dumps(key)}]"
+            index = "" if key is None else f"[{json.dumps(key, ensure_ascii=False)}]"
             addresses.append(f"{module}{data}{resource['type']}.{resource['name']}{index}")
     return addresses

@@ -75,8 +75,8 @@ def plan_stack(
             *(("-destroy",) if destroy else ()),
             timeout=timeout,
         )
-        # -detailed-exitcode: 0 "succeeded with empty diff (no changes)", 1 error, 2 "succeeded with
-        # non-empty diff (changes present)" (Terraform CLI documentation, command: plan).
+        # -detailed-exitcode: "0 - Succeeded, diff is empty (no changes)", "1 - Errored", "2 -
+        # Succeeded, there is a diff" (terraform plan -help, Terraform 1.11).
         if planned.returncode not in (0, 2):
             _failed_plan(result, stack, runner, planned.stderr + planned.stdout, timeout)
             return result, None
